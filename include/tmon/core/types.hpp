@@ -1,0 +1,200 @@
+#pragma once
+// The core data model shared by every policy: plain structs, no behaviour, no
+// heavy includes. JSON-valued fields (config, checkpoint metrics/metadata,
+// event data) are carried as already-validated JSON text so stores can keep
+// them verbatim and the hot path never touches a JSON library.
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tmon/core/status.hpp"
+
+namespace tmon {
+
+using step_t = std::int64_t;
+
+// ---- runs ----------------------------------------------------------------
+struct run_info {
+    std::string id;              // "run_" + 12 hex chars unless the creator gives one
+    std::string name;
+    run_status status = run_status::running;
+    std::string config_json = "{}";   // object
+    std::vector<std::string> tags;
+    std::string notes;
+    double start_time = 0;       // unix seconds
+    std::optional<double> end_time;   // set when the status turns terminal
+    double created_at = 0;
+    double updated_at = 0;       // last write of any kind (heartbeat for the dashboard)
+    std::optional<step_t> total_steps;  // for progress / ETA
+    std::optional<step_t> last_step;    // highest step logged so far
+};
+
+struct new_run {
+    std::string name;
+    std::string config_json = "{}";
+    std::vector<std::string> tags;
+    std::string notes;
+    std::optional<step_t> total_steps;
+    std::optional<std::string> id;   // caller-chosen id (idempotent replay); generated if empty
+    run_status status = run_status::running;
+};
+
+// Every field optional: only what is set changes.
+struct run_update {
+    std::optional<std::string> name;
+    std::optional<run_status> status;
+    std::optional<std::string> config_json;
+    std::optional<std::vector<std::string>> tags;
+    std::optional<std::string> notes;
+    std::optional<step_t> total_steps;
+};
+
+enum class run_sort { created_desc, created_asc, name_asc, name_desc, updated_desc };
+
+struct run_query {
+    std::optional<run_status> status;
+    std::string name_contains;   // case-insensitive substring ("q")
+    std::string tag;             // exact tag
+    run_sort sort = run_sort::created_desc;
+    std::size_t limit = 100;
+    std::size_t offset = 0;
+};
+
+struct run_page {
+    std::vector<run_info> runs;
+    std::size_t total = 0;       // matches before limit/offset
+};
+
+// ---- scalar metrics ------------------------------------------------------
+struct metric_point {
+    std::string key;
+    step_t step = 0;
+    double time = 0;             // unix seconds
+    double value = 0;
+};
+
+// One value per step as returned by queries (the key is the series').
+struct series_point {
+    step_t step = 0;
+    double time = 0;
+    double value = 0;
+};
+
+enum class downsample_method { lttb, minmax };
+
+struct metric_query {
+    std::string run_id;
+    std::string key;
+    step_t step_min = std::numeric_limits<step_t>::min();
+    step_t step_max = std::numeric_limits<step_t>::max();
+    double time_min = -std::numeric_limits<double>::infinity();
+    double time_max = std::numeric_limits<double>::infinity();
+    std::size_t max_points = 0;  // 0: everything in range
+    downsample_method method = downsample_method::lttb;
+};
+
+struct metric_series {
+    std::string key;
+    std::vector<series_point> points;   // ascending step
+    std::size_t total_in_range = 0;     // before downsampling
+    bool downsampled = false;
+};
+
+struct latest_metric {
+    std::string key;
+    step_t step = 0;
+    double time = 0;
+    double value = 0;
+};
+
+// ---- checkpoints ---------------------------------------------------------
+struct checkpoint_info {
+    std::string id;              // "ckpt_" + 12 hex chars unless given
+    std::string run_id;
+    std::string filepath;
+    std::optional<step_t> step;
+    std::string metrics_json = "{}";
+    std::string metadata_json = "{}";
+    bool is_best = false;
+    double created_at = 0;
+};
+
+struct new_checkpoint {
+    std::string run_id;
+    std::string filepath;
+    std::optional<step_t> step;
+    std::string metrics_json = "{}";
+    std::string metadata_json = "{}";
+    bool is_best = false;
+    std::optional<std::string> id;
+};
+
+// ---- system samples ------------------------------------------------------
+struct gpu_sample {
+    int index = 0;
+    std::string name;
+    double utilization = 0;       // percent
+    std::uint64_t memory_used = 0;  // bytes
+    std::uint64_t memory_total = 0;
+    double temperature = 0;       // Celsius
+    double power = 0;             // watts
+};
+
+struct system_sample {
+    double time = 0;
+    double cpu_percent = 0;
+    double memory_percent = 0;
+    std::uint64_t memory_used = 0;    // bytes
+    std::uint64_t memory_total = 0;
+    std::uint64_t process_rss = 0;    // bytes
+    std::vector<gpu_sample> gpus;
+};
+
+struct system_query {
+    double time_min = -std::numeric_limits<double>::infinity();
+    double time_max = std::numeric_limits<double>::infinity();
+    std::size_t limit = 1000;     // newest `limit` samples in range, returned ascending
+};
+
+// ---- per-layer statistics (layerwise-monitor) ---------------------------
+struct tensor_stats {
+    double mean = 0, std = 0, min = 0, max = 0;
+    std::vector<double> histogram;    // optional bin counts
+    std::optional<double> hist_min, hist_max;  // bin range when a histogram is present
+};
+
+struct layer_stat {
+    std::string name;
+    std::optional<tensor_stats> activations;
+    std::optional<tensor_stats> gradients;
+    std::optional<tensor_stats> parameters;
+};
+
+struct layer_snapshot {
+    std::string run_id;
+    step_t step = 0;
+    double time = 0;
+    std::vector<layer_stat> layers;
+};
+
+// ---- event log -----------------------------------------------------------
+// type: run_created, status_changed, checkpoint_saved, checkpoint_deleted,
+// best_changed, checkpoint_load_requested, run_updated, run_deleted, warning...
+struct event {
+    std::int64_t id = 0;         // assigned by the store, increasing per store
+    std::string run_id;
+    double time = 0;
+    std::string type;
+    std::string message;
+    std::string data_json = "{}";
+};
+
+struct event_query {
+    std::string run_id;          // empty: all runs
+    std::int64_t after_id = 0;   // only events with id > after_id
+    std::size_t limit = 200;     // newest `limit`, returned ascending
+};
+
+}  // namespace tmon

@@ -1,0 +1,49 @@
+#pragma once
+// HTTP request/response as the application sees them: already parsed, no Asio.
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tmon::http {
+
+struct header {
+    std::string name;
+    std::string value;
+};
+
+inline bool iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        char x = a[i], y = b[i];
+        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+        if (x != y) return false;
+    }
+    return true;
+}
+
+struct request {
+    std::string method;   // "GET"
+    std::string target;   // raw request-target, "/api/runs?limit=5"
+    std::string path;     // percent-decoded path, "/api/runs"
+    std::string query;    // raw query string without '?', "limit=5"
+    int version_minor = 1;
+    std::vector<header> headers;
+    std::string body;
+    std::string remote;   // peer address, for logs
+
+    std::string_view header_value(std::string_view name) const noexcept {
+        for (const auto& h : headers)
+            if (iequals(h.name, name)) return h.value;
+        return {};
+    }
+};
+
+struct response {
+    int status = 200;
+    std::string content_type = "application/json";
+    std::vector<header> headers;   // extra headers (ETag, Content-Encoding, Allow...)
+    std::string body;
+};
+
+}  // namespace tmon::http

@@ -1,0 +1,88 @@
+#pragma once
+// The seam between the application (tmon::server) and whatever moves bytes.
+// The application never sees sockets; the transport never sees runs or SQL.
+#include <chrono>
+#include <concepts>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "tmon/transport/http/message.hpp"
+
+namespace tmon {
+
+// One open WebSocket as the application sees it. Thread-safe: send_text may be
+// called from any thread; it queues and returns at once.
+class ws_peer {
+public:
+    virtual ~ws_peer() = default;
+    virtual std::uint64_t id() const noexcept = 0;
+    // false when the connection is closing/closed (the message is dropped).
+    virtual bool send_text(std::string message) = 0;
+    // Bytes queued but not yet written to the socket: the coalescer's back-pressure signal.
+    virtual std::size_t pending_bytes() const noexcept = 0;
+    virtual void close(std::uint16_t code = 1000, std::string_view reason = {}) = 0;
+};
+using ws_peer_ptr = std::shared_ptr<ws_peer>;
+
+// Completes a request exactly once, from any thread (so slow work can run off
+// the io thread and answer later).
+using respond_fn = std::function<void(http::response)>;
+
+struct app_handlers {
+    std::function<void(http::request&&, respond_fn)> on_request;
+    // Called for an upgrade request on the WS path; return a response to refuse
+    // it (401 without the token, say) or nullopt to accept.
+    std::function<std::optional<http::response>(const http::request&)> on_ws_upgrade;
+    std::function<void(const ws_peer_ptr&)> on_ws_open;
+    std::function<void(const ws_peer_ptr&, std::string_view text)> on_ws_message;
+    // The outbound queue has drained: a good moment to send coalesced updates.
+    std::function<void(const ws_peer_ptr&)> on_ws_drain;
+    std::function<void(const ws_peer_ptr&)> on_ws_close;
+};
+
+struct transport_limits {
+    std::size_t max_header_bytes = 16 * 1024;          // -> 431
+    std::size_t max_body_bytes = 64 * 1024 * 1024;      // -> 413
+    std::size_t max_connections = 1024;                 // beyond: accepted and closed at once
+    std::chrono::milliseconds header_timeout{10'000};   // whole header block must arrive (slowloris)
+    std::chrono::milliseconds idle_timeout{60'000};     // keep-alive idle
+    std::chrono::milliseconds body_timeout{60'000};
+    std::size_t ws_max_message_bytes = 1024 * 1024;     // -> close 1009
+    std::size_t ws_max_outbound_bytes = 8 * 1024 * 1024;  // slow reader beyond this is closed (1008)
+    std::chrono::milliseconds ws_ping_interval{30'000};
+};
+
+struct transport_config {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 8000;          // 0: pick a free port (tests)
+    unsigned threads = 1;               // io threads
+    std::string ws_path = "/ws";
+    std::string cors_origin;            // empty: no CORS headers; "*" or an origin
+    transport_limits limits;
+};
+
+namespace detail::transport_checks {
+template <class T> concept has_start = requires(T& t, const transport_config& c, app_handlers h) { t.start(c, std::move(h)); };
+template <class T> concept has_stop = requires(T& t) { t.stop(); };
+template <class T> concept has_port = requires(const T& t) { { t.port() } -> std::convertible_to<std::uint16_t>; };
+}  // namespace detail::transport_checks
+
+// start() binds and returns once listening (throws tmon::error on bind failure),
+// serving on its own threads until stop().
+template <class T>
+concept transport = detail::transport_checks::has_start<T> && detail::transport_checks::has_stop<T> &&
+                    detail::transport_checks::has_port<T>;
+
+template <class T>
+constexpr bool assert_transport() {
+    static_assert(detail::transport_checks::has_start<T>, "Transport must provide: start(const transport_config&, app_handlers)");
+    static_assert(detail::transport_checks::has_stop<T>, "Transport must provide: stop()");
+    static_assert(detail::transport_checks::has_port<T>, "Transport must provide: std::uint16_t port() const");
+    return true;
+}
+
+}  // namespace tmon
