@@ -1,0 +1,86 @@
+#pragma once
+// Writing JSON is fmt's job (DESIGN.md section 3): this is only escaping plus
+// a comma-tracking writer, so the hot path and the stores never pull in a parser.
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+namespace tmon::detail {
+
+inline void append_json_string(std::string& out, std::string_view s) {
+    out.push_back('"');
+    for (unsigned char c : s) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            case '\b': out += "\\b"; break;
+            case '\f': out += "\\f"; break;
+            default:
+                if (c < 0x20) fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
+                else out.push_back(static_cast<char>(c));
+        }
+    }
+    out.push_back('"');
+}
+
+// Shortest round-trip representation; JSON has no NaN/inf, so those become null.
+inline void append_json_number(std::string& out, double v) {
+    if (!std::isfinite(v)) {
+        out += "null";
+        return;
+    }
+    fmt::format_to(std::back_inserter(out), "{}", v);
+}
+
+class json_writer {
+public:
+    explicit json_writer(std::string& out) : out_(out) {}
+
+    json_writer& begin_object() { comma(); out_.push_back('{'); first_ = true; return *this; }
+    json_writer& end_object() { out_.push_back('}'); first_ = false; return *this; }
+    json_writer& begin_array() { comma(); out_.push_back('['); first_ = true; return *this; }
+    json_writer& end_array() { out_.push_back(']'); first_ = false; return *this; }
+
+    json_writer& key(std::string_view k) {
+        comma();
+        append_json_string(out_, k);
+        out_.push_back(':');
+        first_ = true;  // the value that follows takes no comma
+        return *this;
+    }
+    json_writer& value(std::string_view s) { comma(); append_json_string(out_, s); return *this; }
+    json_writer& value(const char* s) { return value(std::string_view{s}); }
+    json_writer& value(const std::string& s) { return value(std::string_view{s}); }
+    json_writer& value(double v) { comma(); append_json_number(out_, v); return *this; }
+    json_writer& value(float v) { return value(static_cast<double>(v)); }
+    json_writer& value(bool b) { comma(); out_ += b ? "true" : "false"; return *this; }
+    json_writer& value(std::int64_t v) { comma(); fmt::format_to(std::back_inserter(out_), "{}", v); return *this; }
+    json_writer& value(std::uint64_t v) { comma(); fmt::format_to(std::back_inserter(out_), "{}", v); return *this; }
+    json_writer& value(int v) { return value(static_cast<std::int64_t>(v)); }
+    json_writer& value(unsigned v) { return value(static_cast<std::uint64_t>(v)); }
+    json_writer& value(long long v) { return value(static_cast<std::int64_t>(v)); }
+    json_writer& value(unsigned long long v) { return value(static_cast<std::uint64_t>(v)); }
+    json_writer& null() { comma(); out_ += "null"; return *this; }
+    // Splices already-valid JSON text (stored config, metadata) verbatim.
+    json_writer& raw(std::string_view json) { comma(); out_ += json.empty() ? std::string_view{"null"} : json; return *this; }
+
+    template <class T>
+    json_writer& field(std::string_view k, const T& v) { key(k); return value(v); }
+    json_writer& raw_field(std::string_view k, std::string_view json) { key(k); return raw(json); }
+
+private:
+    void comma() {
+        if (!first_) out_.push_back(',');
+        first_ = false;
+    }
+    std::string& out_;
+    bool first_ = true;
+};
+
+}  // namespace tmon::detail
