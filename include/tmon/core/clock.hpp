@@ -22,9 +22,10 @@ inline std::string iso8601(double unix_seconds) {
     auto t = static_cast<std::time_t>(whole);
     int ms = static_cast<int>((unix_seconds - whole) * 1000.0);
     if (ms > 999) ms = 999;
+    if (ms < 0) ms = 0;
     std::tm tm{};
     gmtime_r(&t, &tm);
-    char buf[40];
+    char buf[96];
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
     return buf;
