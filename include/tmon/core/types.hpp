@@ -197,4 +197,17 @@ struct event_query {
     std::size_t limit = 200;     // newest `limit`, returned ascending
 };
 
+// ---- commands to the training process ------------------------------------
+// Written by the dashboard/API (e.g. "load this checkpoint"), read by the
+// training process (in-process monitor or remote client) that acts on them.
+struct command {
+    std::int64_t id = 0;         // increasing; a reader asks for id > last seen
+    std::string run_id;
+    std::string type;            // "load_checkpoint", "stop"
+    std::string checkpoint_id;   // for load_checkpoint
+    std::string filepath;
+    std::string payload_json = "{}";
+    double created_at = 0;
+};
+
 }  // namespace tmon
