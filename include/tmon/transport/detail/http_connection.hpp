@@ -1,0 +1,424 @@
+#pragma once
+// One HTTP/1.1 connection: keep-alive, pipelining with responses in request
+// order (handlers may answer later and from any thread), timeouts, and the
+// hand-over to a WebSocket session after a successful upgrade.
+#include <asio.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tmon/core/log.hpp"
+#include "tmon/transport/detail/io_worker.hpp"
+#include "tmon/transport/detail/ws_session.hpp"
+#include "tmon/transport/http/errors.hpp"
+#include "tmon/transport/http/parser.hpp"
+#include "tmon/transport/http/response_writer.hpp"
+#include "tmon/transport/transport_concept.hpp"
+#include "tmon/transport/ws/handshake.hpp"
+
+namespace tmon::detail {
+
+class http_connection final : public closable, public std::enable_shared_from_this<http_connection> {
+public:
+    using clock = std::chrono::steady_clock;
+
+    // A client may have this many requests awaiting answers before the
+    // connection stops reading from it (back-pressure on pipelining).
+    static constexpr std::size_t max_pipelined = 64;
+    // Bodies up to this size are copied behind the head: one iovec instead of two.
+    static constexpr std::size_t inline_body_bytes = 4096;
+    // How long to keep draining a client's unread bytes before closing, so the
+    // final response is not destroyed by a TCP reset.
+    static constexpr std::chrono::seconds linger_time{2};
+
+    http_connection(asio::ip::tcp::socket socket, std::shared_ptr<io_worker> worker,
+                    std::shared_ptr<server_state> state, bool counted)
+        : socket_(std::move(socket)),
+          worker_(std::move(worker)),
+          state_(std::move(state)),
+          parser_({state_->config.limits.max_header_bytes, state_->config.limits.max_body_bytes}),
+          timer_(worker_->ctx, [this] { on_deadline(); }),
+          counted_(counted) {
+        std::error_code ec;
+        auto ep = socket_.remote_endpoint(ec);
+        if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+    }
+
+    // On the connection's own thread.
+    void start() {
+        if (worker_->stopping) return close_now();
+        worker_->add(shared_from_this());
+        std::error_code ignored;
+        socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+        enter_phase(phase::idle);
+        read_more();
+    }
+
+    // Over max_connections: answer 503 to whatever arrives, then close.
+    void start_rejected() {
+        if (worker_->stopping) return close_now();
+        worker_->add(shared_from_this());
+        push_ready(http::error_response(503, "the server is at its connection limit; try again later"), false);
+        stop_parsing_ = true;
+        flush();
+    }
+
+    void abort() override { close_now(); }
+
+    // Called from any thread by a request's responder.
+    void deliver(std::uint64_t seq, http::response r) {
+        if (closed_.load(std::memory_order_acquire)) return;
+        if (worker_->ctx.get_executor().running_in_this_thread()) {
+            on_response(seq, std::move(r));
+            return;
+        }
+        asio::post(worker_->ctx, [self = shared_from_this(), seq, r = std::move(r)]() mutable {
+            self->on_response(seq, std::move(r));
+        });
+    }
+
+private:
+    enum class phase { idle, headers, body, busy };
+
+    // One entry per request (or interim 100 Continue) in arrival order.
+    struct slot {
+        std::optional<http::response> response;  // empty until the handler answers
+        std::string raw;                          // a pre-serialised head (100, 101)
+        bool keep_alive = true;
+        bool head_only = false;
+        bool upgrade = false;
+        bool ready() const noexcept { return response.has_value() || !raw.empty(); }
+    };
+
+    // Completes one slot exactly once; a handler that drops its respond_fn
+    // without calling it gets a 500 sent in its place rather than a hung client.
+    struct responder {
+        std::shared_ptr<http_connection> conn;
+        std::uint64_t seq;
+        std::atomic<bool> done{false};
+
+        responder(std::shared_ptr<http_connection> c, std::uint64_t s) : conn(std::move(c)), seq(s) {}
+        void respond(http::response r) {
+            if (done.exchange(true)) return;
+            conn->deliver(seq, std::move(r));
+        }
+        ~responder() {
+            if (!done.load()) conn->deliver(seq, http::error_response(500, "the request handler did not answer"));
+        }
+    };
+
+    void read_more() {
+        if (reading_ || closed_ || stop_parsing_ || peer_eof_ || slots_.size() >= max_pipelined) return;
+        reading_ = true;
+        auto room = parser_.prepare(16 * 1024);
+        socket_.async_read_some(asio::buffer(room.data(), room.size()),
+                                [self = shared_from_this()](std::error_code ec, std::size_t n) {
+                                    self->on_read(ec, n);
+                                });
+    }
+
+    void on_read(std::error_code ec, std::size_t n) {
+        reading_ = false;
+        if (closed_) return;
+        if (ec) {
+            if (ec != asio::error::eof || (slots_.empty() && !writing_)) {
+                close_now();
+                return;
+            }
+            peer_eof_ = true;  // answer what was asked, then close
+            stop_parsing_ = true;
+            close_after_write_ = true;
+            update_deadline();
+            return;
+        }
+        parser_.commit(n);
+        process();
+    }
+
+    void process() {
+        in_dispatch_ = true;
+        while (!stop_parsing_ && slots_.size() < max_pipelined) {
+            auto status = parser_.parse();
+            if (status == http::parse_status::need_more) {
+                if (parser_.take_expect_continue()) push_raw("HTTP/1.1 100 Continue\r\n\r\n", false);
+                break;
+            }
+            if (status == http::parse_status::failed) {
+                const auto& e = parser_.error();
+                push_ready(http::error_response(e.status, e.detail), false);
+                stop_parsing_ = true;
+                break;
+            }
+            handle_request(parser_.take());
+        }
+        in_dispatch_ = false;
+        flush();
+        read_more();
+        update_deadline();
+    }
+
+    void handle_request(http::request req) {
+        req.remote = remote_;
+        bool keep_alive = http::wants_keep_alive(req);
+        if (!keep_alive) stop_parsing_ = true;
+        const auto& cfg = state_->config;
+        if (req.path == cfg.ws_path) {
+            handle_upgrade(std::move(req));
+            return;
+        }
+        if (req.method == "OPTIONS" && !cfg.cors_origin.empty()) {
+            push_ready(preflight_response(req), keep_alive);
+            return;
+        }
+        std::uint64_t seq = first_seq_ + slots_.size();
+        slots_.push_back(slot{std::nullopt, {}, keep_alive, req.method == "HEAD", false});
+        if (!state_->handlers.on_request) {
+            slots_.back().response = http::error_response(404, "no route for " + req.path);
+            return;
+        }
+        auto r = std::make_shared<responder>(shared_from_this(), seq);
+        try {
+            state_->handlers.on_request(std::move(req), [r](http::response resp) { r->respond(std::move(resp)); });
+        } catch (const std::exception& e) {
+            log(log_level::error, "http", "request handler threw: {}", e.what());
+            r->respond(http::error_response(500, "the request handler failed"));
+        }
+    }
+
+    void handle_upgrade(http::request req) {
+        if (auto refusal = ws::check_upgrade_request(req)) {
+            push_ready(std::move(*refusal), http::wants_keep_alive(req));
+            return;
+        }
+        if (state_->handlers.on_ws_upgrade) {
+            std::optional<http::response> refusal;
+            try {
+                refusal = state_->handlers.on_ws_upgrade(req);
+            } catch (const std::exception& e) {
+                log(log_level::error, "ws", "upgrade handler threw: {}", e.what());
+                refusal = http::error_response(500, "the upgrade handler failed");
+            }
+            if (refusal) {
+                push_ready(std::move(*refusal), http::wants_keep_alive(req));
+                return;
+            }
+        }
+        slot s;
+        s.raw = ws::switching_protocols_head(req);
+        s.upgrade = true;
+        slots_.push_back(std::move(s));
+        stop_parsing_ = true;  // what follows belongs to the WebSocket
+    }
+
+    http::response preflight_response(const http::request& req) const {
+        http::response r;
+        r.status = 204;
+        r.content_type.clear();
+        r.headers.push_back({"Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"});
+        auto asked = req.header_value("Access-Control-Request-Headers");
+        r.headers.push_back({"Access-Control-Allow-Headers",
+                             asked.empty() ? std::string{"Content-Type, Authorization"} : std::string{asked}});
+        r.headers.push_back({"Access-Control-Max-Age", "600"});
+        return r;
+    }
+
+    void push_ready(http::response r, bool keep_alive) {
+        slots_.push_back(slot{std::move(r), {}, keep_alive, false, false});
+    }
+    void push_raw(std::string head, bool upgrade) {
+        slot s;
+        s.raw = std::move(head);
+        s.upgrade = upgrade;
+        slots_.push_back(std::move(s));
+    }
+
+    void on_response(std::uint64_t seq, http::response r) {
+        if (closed_ || seq < first_seq_ || seq - first_seq_ >= slots_.size()) return;
+        auto& s = slots_[seq - first_seq_];
+        if (s.ready()) return;
+        s.response = std::move(r);
+        if (!in_dispatch_) {
+            flush();
+            update_deadline();
+        }
+    }
+
+    // Writes every answered response at the front of the queue in one gathered write.
+    void flush() {
+        if (writing_ || closed_ || slots_.empty() || !slots_.front().ready()) return;
+        out_.clear();
+        bodies_.clear();
+        body_marks_.clear();
+        handoff_ = false;
+        while (!slots_.empty() && slots_.front().ready()) {
+            slot s = std::move(slots_.front());
+            slots_.pop_front();
+            ++first_seq_;
+            if (!s.raw.empty()) {
+                out_ += s.raw;
+                if (s.upgrade) {
+                    handoff_ = true;
+                    break;
+                }
+                continue;
+            }
+            serialise(s);
+            if (!s.keep_alive) {
+                close_after_write_ = true;
+                break;
+            }
+        }
+        buffers_.clear();
+        std::size_t from = 0;
+        for (std::size_t i = 0; i < bodies_.size(); ++i) {
+            buffers_.push_back(asio::buffer(out_.data() + from, body_marks_[i] - from));
+            buffers_.push_back(asio::buffer(bodies_[i]));
+            from = body_marks_[i];
+        }
+        buffers_.push_back(asio::buffer(out_.data() + from, out_.size() - from));
+        writing_ = true;
+        asio::async_write(socket_, buffers_, [self = shared_from_this()](std::error_code ec, std::size_t) {
+            self->on_written(ec);
+        });
+    }
+
+    void serialise(slot& s) {
+        auto& r = *s.response;
+        http::write_options opt{s.keep_alive, s.head_only, state_->config.cors_origin};
+        http::append_response_head(out_, r, opt);
+        if (!http::response_sends_body(r, opt)) return;
+        if (r.body.size() <= inline_body_bytes) {
+            out_ += r.body;
+        } else {
+            body_marks_.push_back(out_.size());
+            bodies_.push_back(std::move(r.body));
+        }
+    }
+
+    void on_written(std::error_code ec) {
+        writing_ = false;
+        if (closed_) return;
+        if (ec) {
+            close_now();
+            return;
+        }
+        if (handoff_) {
+            hand_over_to_websocket();
+            return;
+        }
+        flush();
+        if (writing_) return;
+        if (close_after_write_ && slots_.empty()) {
+            linger_close();
+            return;
+        }
+        process();
+    }
+
+    void hand_over_to_websocket() {
+        closed_.store(true, std::memory_order_release);
+        timer_.cancel();
+        worker_->remove(this);
+        auto session = std::make_shared<ws_session>(std::move(socket_), worker_, state_, remote_);
+        counted_ = false;  // the session now holds this connection's place in the count
+        session->start(parser_.take_buffered());
+    }
+
+    // Half-close, then read and discard until the client closes or linger_time passes.
+    void linger_close() {
+        if (closed_) return;
+        std::error_code ignored;
+        socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+        lingering_ = true;
+        timer_.set(clock::now() + linger_time, shared_from_this());
+        drain();
+    }
+
+    void drain() {
+        auto room = parser_.prepare(16 * 1024);
+        socket_.async_read_some(asio::buffer(room.data(), room.size()),
+                                [self = shared_from_this()](std::error_code ec, std::size_t) {
+                                    if (ec || self->closed_) self->close_now();
+                                    else self->drain();
+                                });
+    }
+
+    void close_now() {
+        if (closed_.exchange(true)) return;
+        std::error_code ignored;
+        socket_.close(ignored);
+        timer_.cancel();
+        worker_->remove(this);
+        if (counted_) state_->connections.fetch_sub(1, std::memory_order_relaxed);
+        counted_ = false;
+    }
+
+    // One deadline at a time, set on phase changes only: idle keep-alive,
+    // header block (from its first byte, so a byte-a-second sender still
+    // times out), body, or none while a handler or a write is under way.
+    void update_deadline() {
+        if (closed_ || lingering_) return;
+        phase p = phase::busy;
+        if (slots_.empty() && !writing_) {
+            if (parser_.between_requests()) p = phase::idle;
+            else if (parser_.reading_body()) p = phase::body;
+            else p = phase::headers;
+        }
+        if (p != phase_) enter_phase(p);
+    }
+
+    void enter_phase(phase p) {
+        phase_ = p;
+        const auto& limits = state_->config.limits;
+        auto now = clock::now();
+        switch (p) {
+            case phase::idle: arm(now + limits.idle_timeout); break;
+            case phase::headers: arm(now + limits.header_timeout); break;
+            case phase::body: arm(now + limits.body_timeout); break;
+            case phase::busy: timer_.clear(); break;
+        }
+    }
+
+    void arm(clock::time_point deadline) { timer_.set(deadline, shared_from_this()); }
+
+    void on_deadline() {
+        if (!lingering_ && phase_ == phase::headers)
+            log(log_level::info, "http", "closing {}: header block not complete in time", remote_);
+        close_now();
+    }
+
+    asio::ip::tcp::socket socket_;
+    std::shared_ptr<io_worker> worker_;
+    std::shared_ptr<server_state> state_;
+    http::request_parser parser_;
+    deadline_timer timer_;
+    std::string remote_;
+    bool counted_;
+
+    std::deque<slot> slots_;
+    std::uint64_t first_seq_ = 0;  // sequence number of slots_.front()
+
+    std::string out_;                      // heads and small bodies of the write in flight
+    std::vector<std::string> bodies_;      // large bodies of the write in flight
+    std::vector<std::size_t> body_marks_;  // where in out_ each large body goes
+    std::vector<asio::const_buffer> buffers_;
+
+    std::atomic<bool> closed_{false};
+    phase phase_ = phase::busy;
+    bool reading_ = false;
+    bool writing_ = false;
+    bool in_dispatch_ = false;
+    bool stop_parsing_ = false;
+    bool close_after_write_ = false;
+    bool peer_eof_ = false;
+    bool handoff_ = false;
+    bool lingering_ = false;
+};
+
+}  // namespace tmon::detail

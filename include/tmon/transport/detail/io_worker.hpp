@@ -1,0 +1,94 @@
+#pragma once
+// One io_context per io thread: every connection lives on exactly one of them,
+// so its handlers never run concurrently and it needs no strand or lock.
+#include <asio.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "tmon/transport/transport_concept.hpp"
+
+namespace tmon::detail {
+
+// What stop() needs from every open connection, whatever its protocol.
+class closable {
+public:
+    virtual ~closable() = default;
+    virtual void abort() = 0;  // close now; called on the connection's own thread
+};
+
+struct io_worker {
+    asio::io_context ctx{1};
+    // Touched only on this worker's thread.
+    std::unordered_map<closable*, std::weak_ptr<closable>> open;
+    std::thread thread;
+    bool stopping = false;  // set by abort_all: connections that start later close at once
+
+    void add(const std::shared_ptr<closable>& c) { open.emplace(c.get(), c); }
+    void remove(closable* c) { open.erase(c); }
+
+    void abort_all() {
+        stopping = true;
+        std::vector<std::shared_ptr<closable>> alive;
+        for (auto& [ptr, weak] : open)
+            if (auto c = weak.lock()) alive.push_back(std::move(c));
+        for (auto& c : alive) c->abort();
+        open.clear();
+    }
+};
+
+// Shared by the acceptor and every connection; outlives them all.
+struct server_state {
+    transport_config config;
+    app_handlers handlers;
+    std::atomic<std::size_t> connections{0};
+};
+
+// A single timer per connection holding one deadline. Moving the deadline
+// later (the common case, once per request) costs no timer operation: the
+// pending wait fires at the old time, sees the new deadline and waits again.
+class deadline_timer {
+public:
+    using clock = std::chrono::steady_clock;
+
+    deadline_timer(asio::io_context& ctx, std::function<void()> on_expired)
+        : timer_(ctx), on_expired_(std::move(on_expired)) {}
+
+    // owner: kept alive by the pending wait (the connection this timer is in).
+    void set(clock::time_point deadline, std::shared_ptr<void> owner) {
+        deadline_ = deadline;
+        if (!armed_) arm(std::move(owner));
+        else if (deadline < timer_.expiry()) timer_.expires_at(deadline);  // the cancelled wait re-arms
+    }
+    void clear() noexcept { deadline_ = clock::time_point::max(); }
+    void cancel() {
+        stopped_ = true;
+        timer_.cancel();
+    }
+
+private:
+    void arm(std::shared_ptr<void> owner) {
+        if (stopped_ || deadline_ == clock::time_point::max()) return;
+        armed_ = true;
+        timer_.expires_at(deadline_);
+        timer_.async_wait([this, owner = std::move(owner)](std::error_code) mutable {
+            armed_ = false;
+            if (stopped_) return;
+            if (clock::now() >= deadline_) on_expired_();
+            else arm(std::move(owner));
+        });
+    }
+
+    asio::steady_timer timer_;
+    std::function<void()> on_expired_;
+    clock::time_point deadline_ = clock::time_point::max();
+    bool armed_ = false;
+    bool stopped_ = false;
+};
+
+}  // namespace tmon::detail

@@ -1,0 +1,315 @@
+#pragma once
+// One WebSocket connection after the handshake. The application may call
+// send_text from any thread: it appends to a queue under a short lock and, if
+// no write is under way, posts one; the io thread writes the whole queue as
+// one gathered write. A reader too slow to keep the queue under
+// ws_max_outbound_bytes is closed (1008) so it can never stall anyone else.
+#include <asio.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tmon/core/log.hpp"
+#include "tmon/transport/detail/io_worker.hpp"
+#include "tmon/transport/transport_concept.hpp"
+#include "tmon/transport/ws/frame.hpp"
+#include "tmon/transport/ws/message_reader.hpp"
+
+namespace tmon::detail {
+
+class ws_session final : public ws_peer, public closable, public std::enable_shared_from_this<ws_session> {
+public:
+    // How long a closing handshake may take before the TCP connection is dropped.
+    static constexpr std::chrono::seconds close_grace{5};
+
+    ws_session(asio::ip::tcp::socket socket, std::shared_ptr<io_worker> worker, std::shared_ptr<server_state> state,
+               std::string remote)
+        : socket_(std::move(socket)),
+          worker_(std::move(worker)),
+          state_(std::move(state)),
+          reader_({state_->config.limits.ws_max_message_bytes, true}),
+          ping_timer_(worker_->ctx),
+          close_timer_(worker_->ctx),
+          remote_(std::move(remote)),
+          id_(next_id()) {}
+
+    // On the io thread, right after the 101 response went out. already_read:
+    // bytes the client sent right behind its handshake.
+    void start(std::string_view already_read) {
+        worker_->add(shared_from_this());
+        if (state_->handlers.on_ws_open) state_->handlers.on_ws_open(shared_from_this());
+        schedule_ping();
+        reader_.feed(already_read);
+        if (!process_frames()) return;
+        read_more();
+    }
+
+    std::uint64_t id() const noexcept override { return id_; }
+
+    bool send_text(std::string message) override {
+        if (closing_.load(std::memory_order_acquire)) return false;
+        bool post_write = false;
+        bool overflow = false;
+        {
+            std::lock_guard lock(mutex_);
+            if (closing_.load(std::memory_order_relaxed)) return false;
+            std::size_t size = message.size();
+            if (pending_.load(std::memory_order_relaxed) + size > state_->config.limits.ws_max_outbound_bytes) {
+                overflow = true;
+            } else {
+                queue_.push_back(std::move(message));
+                pending_.fetch_add(size, std::memory_order_relaxed);
+                post_write = !write_scheduled_;
+                write_scheduled_ = true;
+            }
+        }
+        auto self = shared_from_this();
+        if (overflow) {
+            asio::post(worker_->ctx, [self] {
+                log(log_level::warn, "ws", "closing {}: it reads slower than it is sent to", self->remote_);
+                self->begin_close(ws::close_code::policy_violation, "outbound queue overflow", true);
+            });
+            return false;
+        }
+        if (post_write) asio::post(worker_->ctx, [self] { self->write_next(); });
+        return true;
+    }
+
+    std::size_t pending_bytes() const noexcept override { return pending_.load(std::memory_order_relaxed); }
+
+    void close(std::uint16_t code, std::string_view reason) override {
+        if (closing_.load(std::memory_order_acquire)) return;
+        asio::post(worker_->ctx, [self = shared_from_this(), code, reason = std::string{reason}] {
+            self->begin_close(code, reason, false);
+        });
+    }
+
+    void abort() override {
+        begin_close(ws::close_code::going_away, "server stopping", true);
+        terminate();
+    }
+
+private:
+    static std::uint64_t next_id() {
+        static std::atomic<std::uint64_t> counter{0};
+        return ++counter;
+    }
+
+    void read_more() {
+        if (terminated_ || close_received_) return;
+        auto room = reader_.prepare(16 * 1024);
+        socket_.async_read_some(asio::buffer(room.data(), room.size()),
+                                [self = shared_from_this()](std::error_code ec, std::size_t n) {
+                                    if (ec) {
+                                        self->terminate();
+                                        return;
+                                    }
+                                    self->heard_from_peer_ = true;
+                                    self->reader_.commit(n);
+                                    if (self->process_frames()) self->read_more();
+                                });
+    }
+
+    // False when reading should stop (closing or failed).
+    bool process_frames() {
+        while (!terminated_) {
+            auto e = reader_.next();
+            switch (e.kind) {
+                case ws::event::need_more: return true;
+                case ws::event::text:
+                    if (!closing_ && state_->handlers.on_ws_message)
+                        state_->handlers.on_ws_message(shared_from_this(), e.payload);
+                    break;
+                case ws::event::binary:
+                    begin_close(ws::close_code::unsupported_data, "only text messages are accepted", true);
+                    return false;
+                case ws::event::ping: queue_control(ws::encode_frame(ws::opcode::pong, e.payload)); break;
+                case ws::event::pong: break;
+                case ws::event::close:
+                    close_received_ = true;
+                    if (close_sent_ || close_queued_) {
+                        if (close_sent_) terminate();
+                    } else {
+                        // Echo the peer's code, then drop TCP once it is written (RFC 6455 5.5.1).
+                        begin_close(e.code == ws::close_code::no_status ? 0 : e.code, {}, false);
+                    }
+                    return false;
+                case ws::event::error:
+                    begin_close(e.code, {}, true);
+                    return false;
+            }
+        }
+        return false;
+    }
+
+    void queue_control(std::string frame) {
+        control_.push_back(std::move(frame));
+        write_next();
+    }
+
+    // code 0: a close frame without a status code.
+    void begin_close(std::uint16_t code, std::string_view reason, bool drop_queued) {
+        if (terminated_ || close_queued_) return;
+        {
+            std::lock_guard lock(mutex_);
+            closing_.store(true, std::memory_order_release);
+            if (drop_queued) {
+                std::size_t dropped = 0;
+                for (auto& m : queue_) dropped += m.size();
+                queue_.clear();
+                pending_.fetch_sub(dropped, std::memory_order_relaxed);
+            }
+        }
+        close_queued_ = true;
+        close_frame_ = ws::encode_frame(ws::opcode::close, code ? ws::close_payload(code, reason) : std::string{});
+        close_timer_.expires_after(close_grace);
+        close_timer_.async_wait([self = shared_from_this()](std::error_code ec) {
+            if (!ec) self->terminate();
+        });
+        write_next();
+    }
+
+    void write_next() {
+        if (writing_ || terminated_ || close_sent_) return;
+        batch_.clear();
+        heads_.clear();
+        buffers_.clear();
+        batch_has_close_ = false;
+        // Frames queued while this write is in flight go to control_, never
+        // into the vector the write's buffers point at.
+        control_writing_.clear();
+        control_writing_.swap(control_);
+        for (auto& c : control_writing_) buffers_.push_back(asio::buffer(c));
+        {
+            std::lock_guard lock(mutex_);
+            while (!queue_.empty()) {
+                batch_.push_back(std::move(queue_.front()));
+                queue_.pop_front();
+            }
+            if (batch_.empty() && control_writing_.empty() && !close_queued_) {
+                write_scheduled_ = false;
+                return;
+            }
+        }
+        heads_.resize(batch_.size() * ws::max_header_size);
+        for (std::size_t i = 0; i < batch_.size(); ++i) {
+            char* head = heads_.data() + i * ws::max_header_size;
+            std::size_t n = ws::encode_header(head, ws::opcode::text, batch_[i].size());
+            buffers_.push_back(asio::buffer(head, n));
+            buffers_.push_back(asio::buffer(batch_[i]));
+        }
+        if (close_queued_ && queue_empty()) {
+            buffers_.push_back(asio::buffer(close_frame_));
+            batch_has_close_ = true;
+        }
+        writing_ = true;
+        asio::async_write(socket_, buffers_, [self = shared_from_this()](std::error_code ec, std::size_t) {
+            self->on_written(ec);
+        });
+    }
+
+    bool queue_empty() {
+        std::lock_guard lock(mutex_);
+        return queue_.empty();
+    }
+
+    void on_written(std::error_code ec) {
+        writing_ = false;
+        std::size_t data_bytes = 0;
+        for (auto& m : batch_) data_bytes += m.size();
+        pending_.fetch_sub(data_bytes, std::memory_order_relaxed);
+        batch_.clear();
+        control_writing_.clear();
+        if (ec) {
+            terminate();
+            return;
+        }
+        if (batch_has_close_) {
+            close_sent_ = true;
+            // The server drops TCP first once both closes are exchanged; if the
+            // peer has not answered yet, the read loop or close_timer_ ends it.
+            if (close_received_) terminate();
+            return;
+        }
+        write_next();
+        if (!writing_ && data_bytes > 0 && !closing_ && state_->handlers.on_ws_drain)
+            state_->handlers.on_ws_drain(shared_from_this());
+    }
+
+    void schedule_ping() {
+        auto interval = state_->config.limits.ws_ping_interval;
+        if (interval.count() <= 0) return;
+        ping_timer_.expires_after(interval);
+        ping_timer_.async_wait([self = shared_from_this()](std::error_code ec) {
+            if (ec || self->terminated_ || self->closing_) return;
+            if (!self->heard_from_peer_ && self->ping_outstanding_) {
+                log(log_level::info, "ws", "closing {}: no answer to ping", self->remote_);
+                self->terminate();
+                return;
+            }
+            self->heard_from_peer_ = false;
+            self->ping_outstanding_ = true;
+            self->queue_control(ws::encode_frame(ws::opcode::ping, {}));
+            self->schedule_ping();
+        });
+    }
+
+    void terminate() {
+        if (terminated_) return;
+        terminated_ = true;
+        {
+            std::lock_guard lock(mutex_);
+            closing_.store(true, std::memory_order_release);
+            queue_.clear();
+            pending_.store(0, std::memory_order_relaxed);
+        }
+        std::error_code ignored;
+        socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+        socket_.close(ignored);
+        ping_timer_.cancel();
+        close_timer_.cancel();
+        worker_->remove(this);
+        state_->connections.fetch_sub(1, std::memory_order_relaxed);
+        if (state_->handlers.on_ws_close) state_->handlers.on_ws_close(shared_from_this());
+    }
+
+    asio::ip::tcp::socket socket_;
+    std::shared_ptr<io_worker> worker_;
+    std::shared_ptr<server_state> state_;
+    ws::message_reader reader_;
+    asio::steady_timer ping_timer_;
+    asio::steady_timer close_timer_;
+    std::string remote_;
+    std::uint64_t id_;
+
+    // Shared with sending threads.
+    mutable std::mutex mutex_;
+    std::deque<std::string> queue_;
+    std::atomic<std::size_t> pending_{0};
+    std::atomic<bool> closing_{false};
+    bool write_scheduled_ = false;
+
+    // io thread only.
+    std::vector<std::string> batch_;
+    std::vector<std::string> control_;
+    std::vector<std::string> control_writing_;
+    std::string heads_;
+    std::vector<asio::const_buffer> buffers_;
+    std::string close_frame_;
+    bool writing_ = false;
+    bool batch_has_close_ = false;
+    bool close_queued_ = false;
+    bool close_sent_ = false;
+    bool close_received_ = false;
+    bool terminated_ = false;
+    bool heard_from_peer_ = false;
+    bool ping_outstanding_ = false;
+};
+
+}  // namespace tmon::detail
