@@ -1,1 +1,4 @@
-document.getElementById("app")!.textContent = "tmon dashboard";
+import "./style.css";
+import { App } from "./app";
+
+new App(document.getElementById("app")!).start();
