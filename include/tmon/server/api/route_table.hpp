@@ -1,0 +1,146 @@
+#pragma once
+// Binds REST handlers to the router so each api/<group>.hpp reads as a table:
+//   t.get("/api/runs/{run_id}", get_run<Store>);
+// A handler is a plain function `http::response(server_state<Store>&, const api_request&)`
+// that may throw http_error or tmon::error. It runs on the work pool, never on an
+// io thread, and its response (or its error as JSON) is sent from there.
+#include <charconv>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "tmon/core/log.hpp"
+#include "tmon/server/detail/work_pool.hpp"
+#include "tmon/server/http_error.hpp"
+#include "tmon/server/server_state.hpp"
+#include "tmon/transport/http/query.hpp"
+#include "tmon/transport/http/router.hpp"
+
+namespace tmon {
+
+struct api_request {
+    http::request http;
+    std::vector<std::pair<std::string, std::string>> params;
+    http::query_params query;
+
+    std::string_view param(std::string_view name) const noexcept {
+        for (const auto& [k, v] : params)
+            if (k == name) return v;
+        return {};
+    }
+    const std::string& body() const noexcept { return http.body; }
+
+    // ---- query parameters: a bad value is a 400 naming it ----------------
+    template <class Int>
+    std::optional<Int> int_query(std::string_view name, Int lo = std::numeric_limits<Int>::min(),
+                                 Int hi = std::numeric_limits<Int>::max()) const {
+        auto raw = query.get(name);
+        if (!raw || raw->empty()) return std::nullopt;
+        Int v{};
+        auto [end, ec] = std::from_chars(raw->data(), raw->data() + raw->size(), v);
+        if (ec != std::errc{} || end != raw->data() + raw->size() || v < lo || v > hi)
+            throw malformed(fmt::format("query parameter '{}' must be an integer in [{}, {}], got '{}'", name, lo, hi, *raw));
+        return v;
+    }
+
+    std::optional<double> number_query(std::string_view name) const {
+        auto raw = query.get(name);
+        if (!raw || raw->empty()) return std::nullopt;
+        double v{};
+        auto [end, ec] = std::from_chars(raw->data(), raw->data() + raw->size(), v);
+        if (ec != std::errc{} || end != raw->data() + raw->size() || !std::isfinite(v))
+            throw malformed(fmt::format("query parameter '{}' must be a number, got '{}'", name, *raw));
+        return v;
+    }
+};
+
+// 415 for a body that says it is not JSON; no Content-Type is taken as JSON.
+inline void require_json_body(const api_request& r) {
+    std::string_view ct = r.http.header_value("Content-Type");
+    if (!ct.empty() && ct.find("json") == std::string_view::npos)
+        throw http_error(415, fmt::format("expected a JSON body (Content-Type: application/json), got '{}'", ct));
+}
+
+inline http::response json_response(std::string body, int status = 200) {
+    http::response r;
+    r.status = status;
+    r.body = std::move(body);
+    return r;
+}
+
+template <class Store>
+using api_handler = http::response (*)(server_state<Store>&, const api_request&);
+
+template <class Store>
+class route_table {
+public:
+    route_table(http::router& router, server_state<Store>& state, detail::work_pool& pool)
+        : router_(router), state_(state), pool_(pool) {}
+
+    route_table& get(std::string_view pattern, api_handler<Store> h) { return add("GET", pattern, h); }
+    route_table& post(std::string_view pattern, api_handler<Store> h) { return add("POST", pattern, h); }
+    route_table& put(std::string_view pattern, api_handler<Store> h) { return add("PUT", pattern, h); }
+    route_table& del(std::string_view pattern, api_handler<Store> h) { return add("DELETE", pattern, h); }
+
+    route_table& add(std::string_view method, std::string_view pattern, api_handler<Store> h) {
+        router_.add(method, pattern,
+                    [this, h, names = capture_names(pattern)](http::request& req, const http::route_params& p,
+                                                              respond_fn respond) {
+                        offload(h, names, req, p, std::move(respond));
+                    });
+        return *this;
+    }
+
+private:
+    void offload(api_handler<Store> h, const std::vector<std::string>& names, http::request& req,
+                 const http::route_params& p, respond_fn respond) {
+        auto r = std::make_shared<api_request>();
+        // route_params are views into the request's path, which is about to move: copy them.
+        for (const auto& n : names) r->params.emplace_back(n, p.get(n));
+        r->query = http::parse_query(req.query);
+        r->http = std::move(req);
+        bool queued = pool_.try_post([this, h, r, respond]() mutable { respond(run(h, *r)); });
+        if (!queued) respond(http::error_response(503, "the server is overloaded; retry shortly"));
+    }
+
+    // "/api/runs/{run_id}/layers/{step}" -> run_id, step
+    static std::vector<std::string> capture_names(std::string_view pattern) {
+        std::vector<std::string> out;
+        for (std::size_t open = pattern.find('{'); open != std::string_view::npos; open = pattern.find('{', open + 1)) {
+            auto close = pattern.find('}', open);
+            if (close == std::string_view::npos) break;
+            std::string_view name = pattern.substr(open + 1, close - open - 1);
+            if (name.ends_with("...")) name.remove_suffix(3);
+            out.emplace_back(name);
+        }
+        return out;
+    }
+
+    http::response run(api_handler<Store> h, const api_request& r) {
+        try {
+            return h(state_, r);
+        } catch (const http_error& e) {
+            return to_response(e);
+        } catch (const error& e) {
+            return to_response(e);
+        } catch (const std::bad_alloc&) {
+            return http::error_response(503, "out of memory while handling the request");
+        } catch (const std::exception& e) {
+            log(log_level::error, "server", "{} {} failed: {}", r.http.method, r.http.path, e.what());
+            return http::error_response(500, fmt::format("internal error: {}", e.what()));
+        }
+    }
+
+    http::router& router_;
+    server_state<Store>& state_;
+    detail::work_pool& pool_;
+};
+
+}  // namespace tmon

@@ -1,0 +1,54 @@
+#pragma once
+// Commands for a training process ("load this checkpoint"), kept in memory per
+// run: the dashboard writes them, the trainer polls with the last id it saw
+// (in-process through server_recorder::poll_commands, remotely over REST).
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tmon/core/clock.hpp"
+#include "tmon/core/types.hpp"
+
+namespace tmon {
+
+class command_queue {
+public:
+    explicit command_queue(std::size_t keep_per_run = 1000) : keep_per_run_(keep_per_run) {}
+
+    command push(command c) {
+        std::lock_guard lock(mutex_);
+        c.id = ++last_id_;
+        if (c.created_at == 0) c.created_at = now_seconds();
+        auto& q = by_run_[c.run_id];
+        q.push_back(c);
+        if (q.size() > keep_per_run_) q.erase(q.begin(), q.begin() + static_cast<std::ptrdiff_t>(q.size() - keep_per_run_));
+        return c;
+    }
+
+    std::vector<command> after(std::string_view run_id, std::int64_t after_id) const {
+        std::lock_guard lock(mutex_);
+        std::vector<command> out;
+        auto it = by_run_.find(run_id);
+        if (it == by_run_.end()) return out;
+        for (const auto& c : it->second)
+            if (c.id > after_id) out.push_back(c);
+        return out;
+    }
+
+    void erase_run(std::string_view run_id) {
+        std::lock_guard lock(mutex_);
+        auto it = by_run_.find(run_id);
+        if (it != by_run_.end()) by_run_.erase(it);
+    }
+
+private:
+    std::size_t keep_per_run_;
+    mutable std::mutex mutex_;
+    std::int64_t last_id_ = 0;
+    std::map<std::string, std::vector<command>, std::less<>> by_run_;
+};
+
+}  // namespace tmon

@@ -1,0 +1,62 @@
+#pragma once
+// Live events flow one way: whatever wrote (a REST handler, the in-process
+// recorder, the sampler) publishes here, and the WS hub fans them out. The bus
+// knows nothing of sockets; publishing never blocks on a slow client because
+// the hub only queues.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tmon/core/types.hpp"
+
+namespace tmon {
+
+struct live_event {
+    enum class kind {
+        metrics,   // `points` of one run: coalesced into metric_update per subscriber
+        message,   // `json` is a complete WS message for subscribers of `run_id`
+        system,    // `json` is a system_update for every connection; only the latest matters
+    };
+    kind type = kind::message;
+    std::string run_id;
+    std::vector<metric_point> points;
+    std::string json;
+};
+
+class event_bus {
+public:
+    using handler = std::function<void(const live_event&)>;
+
+    std::uint64_t subscribe(handler h) {
+        std::unique_lock lock(mutex_);
+        auto id = ++next_id_;
+        handlers_.emplace_back(id, std::make_shared<handler>(std::move(h)));
+        return id;
+    }
+
+    void unsubscribe(std::uint64_t id) {
+        std::unique_lock lock(mutex_);
+        std::erase_if(handlers_, [&](const auto& e) { return e.first == id; });
+    }
+
+    void publish(const live_event& e) const {
+        std::shared_lock lock(mutex_);
+        for (const auto& [id, h] : handlers_) (*h)(e);
+    }
+
+    void publish_message(std::string run_id, std::string json) const {
+        publish(live_event{live_event::kind::message, std::move(run_id), {}, std::move(json)});
+    }
+
+private:
+    mutable std::shared_mutex mutex_;
+    std::uint64_t next_id_ = 0;
+    std::vector<std::pair<std::uint64_t, std::shared_ptr<handler>>> handlers_;
+};
+
+}  // namespace tmon

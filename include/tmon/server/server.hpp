@@ -1,0 +1,240 @@
+#pragma once
+// tmon::server: the REST API, the live WebSocket and the dashboard over any
+// Storage, on any Transport, sampling the machine with any Sampler.
+//
+//   tmon::server<tmon::sqlite_store> srv{{.db_path = "runs.db", .port = 8000}};
+//   auto run = srv.start_run("resnet", R"({"lr":0.1})");
+//   run.log(step, {{"loss", loss}});
+//
+// Constructing it starts serving on background threads; the destructor stops.
+// Threads: the transport's io threads parse, route and check auth only; every
+// store call runs on a small work pool, and the response is sent from there
+// once the call returned (a 2xx write is in the store). The sampler and a
+// housekeeping tick run on their own threads.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "tmon/core/log.hpp"
+#include "tmon/detail/periodic_worker.hpp"
+#include "tmon/monitor/monitor.hpp"
+#include "tmon/sampler/sampler_concept.hpp"
+#include "tmon/sampler/system_sampler.hpp"
+#include "tmon/server/api/checkpoints.hpp"
+#include "tmon/server/api/commands.hpp"
+#include "tmon/server/api/events.hpp"
+#include "tmon/server/api/exports.hpp"
+#include "tmon/server/api/layers.hpp"
+#include "tmon/server/api/metrics.hpp"
+#include "tmon/server/api/route_table.hpp"
+#include "tmon/server/api/runs.hpp"
+#include "tmon/server/api/system.hpp"
+#include "tmon/server/auth.hpp"
+#include "tmon/server/detail/work_pool.hpp"
+#include "tmon/server/server_config.hpp"
+#include "tmon/server/server_recorder.hpp"
+#include "tmon/server/server_state.hpp"
+#include "tmon/server/static_assets.hpp"
+#include "tmon/server/ws_hub.hpp"
+#include "tmon/storage/storage_concept.hpp"
+#include "tmon/transport/asio_transport.hpp"
+#include "tmon/transport/http/router.hpp"
+#include "tmon/transport/transport_concept.hpp"
+
+namespace tmon {
+
+namespace detail {
+
+// sqlite_store takes .path, jsonl_store .dir, others nothing from the config.
+template <class Store>
+std::unique_ptr<Store> make_store(const server_config& c) {
+    if constexpr (requires(typename Store::options o) { o.path = c.db_path; }) {
+        typename Store::options o{};
+        o.path = c.db_path;
+        return std::make_unique<Store>(o);
+    } else if constexpr (requires(typename Store::options o) { o.dir = c.db_path; }) {
+        typename Store::options o{};
+        o.dir = c.db_path;
+        return std::make_unique<Store>(o);
+    } else {
+        return std::make_unique<Store>();
+    }
+}
+
+inline bool is_api_path(std::string_view path) {
+    return path.starts_with("/api/") || path == "/api" || path == "/health";
+}
+
+}  // namespace detail
+
+template <storage Store, transport Transport = asio_transport, sampler Sampler = system_sampler>
+class server {
+    static_assert(assert_storage<Store>());
+    static_assert(assert_transport<Transport>());
+    static_assert(assert_sampler<Sampler>());
+
+public:
+    using store_type = Store;
+    using recorder_type = server_recorder<Store>;
+    using run_monitor = monitor<recorder_type>;
+
+    // Owns a store built from the config (db_path) and starts serving.
+    explicit server(server_config config = {})
+        : config_(std::move(config)), owned_store_(detail::make_store<Store>(config_)), store_(*owned_store_) {
+        start();
+    }
+
+    // Serves a store the caller owns (and keeps alive longer than the server).
+    server(Store& store, server_config config) : config_(std::move(config)), store_(store) { start(); }
+
+    server(const server&) = delete;
+    server& operator=(const server&) = delete;
+    ~server() { stop(); }
+
+    std::uint16_t port() const { return transport_.port(); }
+    std::string url() const { return fmt::format("http://{}:{}/", config_.host, port()); }
+    Store& store() noexcept { return store_; }
+    const server_config& config() const noexcept { return config_; }
+    std::size_t ws_connections() const { return hub_.connections(); }
+
+    // A monitor whose writes reach WS subscribers too. Destroy it before the server.
+    run_monitor start_run(std::string name, std::string config_json = "{}", monitor_options opts = {}) {
+        opts.run_name = std::move(name);
+        opts.config_json = std::move(config_json);
+        return run_monitor(recorder_, std::move(opts));
+    }
+    run_monitor resume_or_create(monitor_options opts) { return run_monitor::resume_or_create(recorder_, std::move(opts)); }
+    recorder_type& recorder() noexcept { return recorder_; }
+
+    // Answers what was accepted, stops listening, flushes the store. Idempotent.
+    void stop() {
+        if (stopped_.exchange(true)) return;
+        sampler_worker_.stop();
+        housekeeping_.stop();
+        pool_.stop();
+        transport_.stop();
+        state_.bus().unsubscribe(bus_subscription_);
+        try {
+            store_.flush();
+        } catch (const std::exception& e) {
+            log(log_level::error, "server", "flushing the store on stop failed: {}", e.what());
+        }
+    }
+
+private:
+    void start() {
+        add_routes();
+        bus_subscription_ = state_.bus().subscribe([this](const live_event& e) { hub_.deliver(e); });
+        transport_.start(transport_settings(), handlers());
+        housekeeping_.start("ws-flush", std::chrono::milliseconds(100), [this] { hub_.flush_idle(); }, false);
+        if constexpr (Sampler::enabled) {
+            if (config_.sample_period.count() > 0)
+                sampler_worker_.start("sampler", config_.sample_period, [this] { sample_system(); });
+        }
+        log(log_level::info, "server", "serving {} ({} storage)", url(), state_.storage_name());
+    }
+
+    void add_routes() {
+        route_table<Store> t(router_, state_, pool_);
+        api::add_system_routes(t);
+        api::add_run_routes(t);
+        api::add_metric_routes(t);
+        api::add_checkpoint_routes(t);
+        api::add_command_routes(t);
+        api::add_layer_routes(t);
+        api::add_export_routes(t);
+        api::add_event_routes(t);
+    }
+
+    transport_config transport_settings() const {
+        transport_config c;
+        c.host = config_.host;
+        c.port = config_.port;
+        c.threads = config_.threads;
+        c.cors_origin = config_.cors_origin;
+        c.limits = config_.limits;
+        return c;
+    }
+
+    app_handlers handlers() {
+        app_handlers h;
+        h.on_request = [this](http::request&& req, respond_fn respond) { on_request(std::move(req), std::move(respond)); };
+        h.on_ws_upgrade = [this](const http::request& req) -> std::optional<http::response> {
+            if (auth_.allows(req)) return std::nullopt;
+            log(log_level::warn, "server", "ws handshake from {} refused: missing or wrong token", req.remote);
+            return http::error_response(401, "a valid token is required (Authorization: Bearer <token> or ?token=)");
+        };
+        h.on_ws_open = [this](const ws_peer_ptr& p) { hub_.on_open(p); };
+        h.on_ws_message = [this](const ws_peer_ptr& p, std::string_view text) { hub_.on_message(p, text); };
+        h.on_ws_drain = [this](const ws_peer_ptr& p) { hub_.on_drain(p); };
+        h.on_ws_close = [this](const ws_peer_ptr& p) { hub_.on_close(p); };
+        return h;
+    }
+
+    void on_request(http::request&& req, respond_fn respond) {
+        respond = logged(req, std::move(respond));
+        bool api = detail::is_api_path(req.path);
+        if (api && !auth_.allows(req)) {
+            respond(http::error_response(401, "a valid token is required (Authorization: Bearer <token> or ?token=)"));
+            return;
+        }
+        if (!api && (req.method == "GET" || req.method == "HEAD")) {
+            serve_static(std::move(req), std::move(respond));
+            return;
+        }
+        router_.dispatch(req, std::move(respond));
+    }
+
+    // The dashboard's files carry no data, so they are served without the token
+    // (a browser cannot attach it to script and style requests).
+    void serve_static(http::request&& req, respond_fn respond) {
+        auto r = std::make_shared<http::request>(std::move(req));
+        bool queued = pool_.try_post([this, r, respond] { respond(static_.serve(*r)); });
+        if (!queued) respond(http::error_response(503, "the server is overloaded; retry shortly"));
+    }
+
+    // One line per request at debug level, one per error always.
+    respond_fn logged(const http::request& req, respond_fn respond) {
+        return [respond = std::move(respond), method = req.method, path = req.path,
+                start = std::chrono::steady_clock::now()](http::response res) {
+            auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
+            if (res.status >= 500)
+                log(log_level::error, "http", "{} {} {} {}us {}", method, path, res.status, us.count(), res.body);
+            else if (res.status >= 400)
+                log(log_level::warn, "http", "{} {} {} {}us {}", method, path, res.status, us.count(), res.body);
+            else
+                log(log_level::debug, "http", "{} {} {} {}us", method, path, res.status, us.count());
+            respond(std::move(res));
+        };
+    }
+
+    void sample_system() {
+        system_sample s = sampler_.sample();
+        if (s.time == 0) s.time = now_seconds();
+        store_.append_system(s);
+        state_.system_sampled(s);
+    }
+
+    server_config config_;
+    std::unique_ptr<Store> owned_store_;
+    Store& store_;
+    server_state<Store> state_{store_};
+    recorder_type recorder_{state_};
+    ws_hub hub_{ws_hub::limits{config_.ws_points_per_run, config_.ws_messages_per_peer}};
+    detail::work_pool pool_{config_.workers, config_.max_queued_requests};
+    http::router router_;
+    static_site static_{config_.static_dir};
+    token_auth auth_{config_.token};
+    Transport transport_;
+    Sampler sampler_;
+    detail::periodic_worker sampler_worker_;
+    detail::periodic_worker housekeeping_;
+    std::uint64_t bus_subscription_ = 0;
+    std::atomic<bool> stopped_{false};
+};
+
+}  // namespace tmon
