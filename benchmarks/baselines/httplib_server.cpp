@@ -1,5 +1,5 @@
 // cpp-httplib peer for bench_http.sh: answers the same paths with the same bytes as
-// tmon-server, using cpp-httplib's defaults (thread pool, keep-alive limits), which is
+// tmon-server, using cpp-httplib's defaults (thread pool, keep-alive limits) but TCP_NODELAY, which is
 // what a user would get by writing their own server with it.
 // Usage: httplib_server --port P --run-id ID --health FILE --latest FILE
 #include <httplib.h>
@@ -45,6 +45,9 @@ int main(int argc, char** argv) {
   const std::string latest_path = "/api/runs/" + run_id + "/metrics/latest";
 
   httplib::Server server;
+  // Only change from the defaults: without it small replies wait out Nagle + delayed ACK
+  // (about 40 ms each), which would measure the kernel, not cpp-httplib. nginx sets it too.
+  server.set_tcp_nodelay(true);
   server.Get("/health", [&](const httplib::Request&, httplib::Response& res) {
     res.set_content(health, "application/json");
   });
