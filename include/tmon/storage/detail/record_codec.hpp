@@ -1,0 +1,336 @@
+#pragma once
+// JSON text for the records persistent stores keep (jsonl lines, SQLite
+// columns holding nested data): written with json_writer, read with RapidJSON.
+// Field names match the REST API where one exists, so a file is readable as is.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "tmon/core/error.hpp"
+#include "tmon/core/types.hpp"
+#include "tmon/detail/json_write.hpp"
+
+namespace tmon::detail {
+
+using json_value = rapidjson::Value;
+
+// ---- reading helpers: a missing or mistyped field reads as its default -----
+inline const json_value* member(const json_value& o, const char* name) {
+    if (!o.IsObject()) return nullptr;
+    auto it = o.FindMember(name);
+    return it == o.MemberEnd() ? nullptr : &it->value;
+}
+inline std::string get_string(const json_value& o, const char* name, std::string fallback = {}) {
+    auto* v = member(o, name);
+    return v && v->IsString() ? std::string{v->GetString(), v->GetStringLength()} : fallback;
+}
+inline double get_double(const json_value& o, const char* name, double fallback = 0) {
+    auto* v = member(o, name);
+    return v && v->IsNumber() ? v->GetDouble() : fallback;
+}
+inline std::optional<double> get_opt_double(const json_value& o, const char* name) {
+    auto* v = member(o, name);
+    if (v && v->IsNumber()) return v->GetDouble();
+    return std::nullopt;
+}
+inline std::optional<std::int64_t> get_opt_int(const json_value& o, const char* name) {
+    auto* v = member(o, name);
+    if (v && v->IsInt64()) return v->GetInt64();
+    if (v && v->IsNumber()) return static_cast<std::int64_t>(v->GetDouble());
+    return std::nullopt;
+}
+inline std::uint64_t get_uint(const json_value& o, const char* name) {
+    auto* v = member(o, name);
+    if (v && v->IsUint64()) return v->GetUint64();
+    if (v && v->IsNumber() && v->GetDouble() > 0) return static_cast<std::uint64_t>(v->GetDouble());
+    return 0;
+}
+inline bool get_bool(const json_value& o, const char* name) {
+    auto* v = member(o, name);
+    return v && v->IsBool() && v->GetBool();
+}
+// Nested JSON kept verbatim as text (config, checkpoint metrics...).
+inline std::string get_raw(const json_value& o, const char* name, std::string fallback = "{}") {
+    auto* v = member(o, name);
+    if (!v || v->IsNull()) return fallback;
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    v->Accept(w);
+    return {buf.GetString(), buf.GetSize()};
+}
+
+// Throws invalid_argument on malformed text; stores decide whether that is fatal.
+inline rapidjson::Document parse_json(std::string_view text) {
+    rapidjson::Document d;
+    d.Parse<rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
+    if (d.HasParseError()) throw error(errc::invalid_argument, "malformed JSON record");
+    return d;
+}
+
+// ---- tags ----------------------------------------------------------------
+inline void write_tags(json_writer& w, const std::vector<std::string>& tags) {
+    w.begin_array();
+    for (const auto& t : tags) w.value(t);
+    w.end_array();
+}
+inline std::string tags_json(const std::vector<std::string>& tags) {
+    std::string out;
+    json_writer w{out};
+    write_tags(w, tags);
+    return out;
+}
+inline std::vector<std::string> read_tags(const json_value& v) {
+    std::vector<std::string> out;
+    if (v.IsArray())
+        for (const auto& t : v.GetArray())
+            if (t.IsString()) out.emplace_back(t.GetString(), t.GetStringLength());
+    return out;
+}
+
+template <class T>
+void write_optional(json_writer& w, std::string_view key, const std::optional<T>& v) {
+    w.key(key);
+    if (v) w.value(*v);
+    else w.null();
+}
+
+// ---- runs ------------------------------------------------------------------
+inline void write_run(json_writer& w, const run_info& r) {
+    w.begin_object()
+        .field("id", r.id)
+        .field("name", r.name)
+        .field("status", to_string(r.status))
+        .raw_field("config", r.config_json)
+        .key("tags");
+    write_tags(w, r.tags);
+    w.field("notes", r.notes).field("start_time", r.start_time);
+    write_optional(w, "end_time", r.end_time);
+    w.field("created_at", r.created_at).field("updated_at", r.updated_at);
+    write_optional(w, "total_steps", r.total_steps);
+    write_optional(w, "last_step", r.last_step);
+    w.end_object();
+}
+
+inline run_info read_run(const json_value& o) {
+    run_info r;
+    r.id = get_string(o, "id");
+    r.name = get_string(o, "name");
+    r.status = parse_run_status(get_string(o, "status")).value_or(run_status::running);
+    r.config_json = get_raw(o, "config");
+    if (auto* t = member(o, "tags")) r.tags = read_tags(*t);
+    r.notes = get_string(o, "notes");
+    r.start_time = get_double(o, "start_time");
+    r.end_time = get_opt_double(o, "end_time");
+    r.created_at = get_double(o, "created_at");
+    r.updated_at = get_double(o, "updated_at");
+    r.total_steps = get_opt_int(o, "total_steps");
+    r.last_step = get_opt_int(o, "last_step");
+    return r;
+}
+
+// ---- checkpoints -----------------------------------------------------------
+inline void write_checkpoint(json_writer& w, const checkpoint_info& c) {
+    w.begin_object().field("id", c.id).field("run_id", c.run_id).field("filepath", c.filepath);
+    write_optional(w, "step", c.step);
+    w.raw_field("metrics", c.metrics_json)
+        .raw_field("metadata", c.metadata_json)
+        .field("is_best", c.is_best)
+        .field("created_at", c.created_at)
+        .end_object();
+}
+
+inline checkpoint_info read_checkpoint(const json_value& o) {
+    checkpoint_info c;
+    c.id = get_string(o, "id");
+    c.run_id = get_string(o, "run_id");
+    c.filepath = get_string(o, "filepath");
+    c.step = get_opt_int(o, "step");
+    c.metrics_json = get_raw(o, "metrics");
+    c.metadata_json = get_raw(o, "metadata");
+    c.is_best = get_bool(o, "is_best");
+    c.created_at = get_double(o, "created_at");
+    return c;
+}
+
+// ---- system samples --------------------------------------------------------
+inline void write_gpus(json_writer& w, const std::vector<gpu_sample>& gpus) {
+    w.begin_array();
+    for (const auto& g : gpus)
+        w.begin_object()
+            .field("index", g.index)
+            .field("name", g.name)
+            .field("utilization", g.utilization)
+            .field("memory_used", g.memory_used)
+            .field("memory_total", g.memory_total)
+            .field("temperature", g.temperature)
+            .field("power", g.power)
+            .end_object();
+    w.end_array();
+}
+inline std::string gpus_json(const std::vector<gpu_sample>& gpus) {
+    std::string out;
+    json_writer w{out};
+    write_gpus(w, gpus);
+    return out;
+}
+inline std::vector<gpu_sample> read_gpus(const json_value& v) {
+    std::vector<gpu_sample> out;
+    if (!v.IsArray()) return out;
+    for (const auto& o : v.GetArray()) {
+        gpu_sample g;
+        g.index = static_cast<int>(get_opt_int(o, "index").value_or(0));
+        g.name = get_string(o, "name");
+        g.utilization = get_double(o, "utilization");
+        g.memory_used = get_uint(o, "memory_used");
+        g.memory_total = get_uint(o, "memory_total");
+        g.temperature = get_double(o, "temperature");
+        g.power = get_double(o, "power");
+        out.push_back(std::move(g));
+    }
+    return out;
+}
+
+inline void write_system(json_writer& w, const system_sample& s) {
+    w.begin_object()
+        .field("time", s.time)
+        .field("cpu_percent", s.cpu_percent)
+        .field("memory_percent", s.memory_percent)
+        .field("memory_used", s.memory_used)
+        .field("memory_total", s.memory_total)
+        .field("process_rss", s.process_rss)
+        .key("gpus");
+    write_gpus(w, s.gpus);
+    w.end_object();
+}
+
+inline system_sample read_system(const json_value& o) {
+    system_sample s;
+    s.time = get_double(o, "time");
+    s.cpu_percent = get_double(o, "cpu_percent");
+    s.memory_percent = get_double(o, "memory_percent");
+    s.memory_used = get_uint(o, "memory_used");
+    s.memory_total = get_uint(o, "memory_total");
+    s.process_rss = get_uint(o, "process_rss");
+    if (auto* g = member(o, "gpus")) s.gpus = read_gpus(*g);
+    return s;
+}
+
+// ---- layer statistics ------------------------------------------------------
+inline void write_tensor_stats(json_writer& w, std::string_view key, const std::optional<tensor_stats>& t) {
+    if (!t) return;
+    w.key(key).begin_object().field("mean", t->mean).field("std", t->std).field("min", t->min).field("max", t->max);
+    if (!t->histogram.empty()) {
+        w.key("histogram").begin_object().key("counts").begin_array();
+        for (double c : t->histogram) w.value(c);
+        w.end_array();
+        write_optional(w, "min", t->hist_min);
+        write_optional(w, "max", t->hist_max);
+        w.end_object();
+    }
+    w.end_object();
+}
+
+inline std::optional<tensor_stats> read_tensor_stats(const json_value& o, const char* name) {
+    auto* v = member(o, name);
+    if (!v || !v->IsObject()) return std::nullopt;
+    tensor_stats t;
+    t.mean = get_double(*v, "mean");
+    t.std = get_double(*v, "std");
+    t.min = get_double(*v, "min");
+    t.max = get_double(*v, "max");
+    if (auto* h = member(*v, "histogram")) {
+        if (auto* counts = member(*h, "counts"); counts && counts->IsArray())
+            for (const auto& c : counts->GetArray()) t.histogram.push_back(c.IsNumber() ? c.GetDouble() : 0.0);
+        t.hist_min = get_opt_double(*h, "min");
+        t.hist_max = get_opt_double(*h, "max");
+    }
+    return t;
+}
+
+inline void write_layer_list(json_writer& w, const std::vector<layer_stat>& layers) {
+    w.begin_array();
+    for (const auto& l : layers) {
+        w.begin_object().field("name", l.name);
+        write_tensor_stats(w, "activations", l.activations);
+        write_tensor_stats(w, "gradients", l.gradients);
+        write_tensor_stats(w, "parameters", l.parameters);
+        w.end_object();
+    }
+    w.end_array();
+}
+inline std::string layers_json(const std::vector<layer_stat>& layers) {
+    std::string out;
+    json_writer w{out};
+    write_layer_list(w, layers);
+    return out;
+}
+inline std::vector<layer_stat> read_layer_list(const json_value& v) {
+    std::vector<layer_stat> out;
+    if (!v.IsArray()) return out;
+    for (const auto& o : v.GetArray()) {
+        layer_stat l;
+        l.name = get_string(o, "name");
+        l.activations = read_tensor_stats(o, "activations");
+        l.gradients = read_tensor_stats(o, "gradients");
+        l.parameters = read_tensor_stats(o, "parameters");
+        out.push_back(std::move(l));
+    }
+    return out;
+}
+
+inline void write_layer_snapshot(json_writer& w, const layer_snapshot& s) {
+    w.begin_object().field("run_id", s.run_id).field("step", s.step).field("time", s.time).key("layers");
+    write_layer_list(w, s.layers);
+    w.end_object();
+}
+inline layer_snapshot read_layer_snapshot(const json_value& o) {
+    layer_snapshot s;
+    s.run_id = get_string(o, "run_id");
+    s.step = get_opt_int(o, "step").value_or(0);
+    s.time = get_double(o, "time");
+    if (auto* l = member(o, "layers")) s.layers = read_layer_list(*l);
+    return s;
+}
+
+// ---- events ------------------------------------------------------------------
+inline void write_event(json_writer& w, const event& e) {
+    w.begin_object()
+        .field("id", e.id)
+        .field("run_id", e.run_id)
+        .field("time", e.time)
+        .field("type", e.type)
+        .field("message", e.message)
+        .raw_field("data", e.data_json)
+        .end_object();
+}
+inline event read_event(const json_value& o) {
+    event e;
+    e.id = get_opt_int(o, "id").value_or(0);
+    e.run_id = get_string(o, "run_id");
+    e.time = get_double(o, "time");
+    e.type = get_string(o, "type");
+    e.message = get_string(o, "message");
+    e.data_json = get_raw(o, "data");
+    return e;
+}
+
+// ---- metric points -------------------------------------------------------------
+inline void write_point(json_writer& w, const metric_point& p) {
+    w.begin_object().field("key", p.key).field("step", p.step).field("time", p.time).field("value", p.value).end_object();
+}
+inline metric_point read_point(const json_value& o) {
+    metric_point p;
+    p.key = get_string(o, "key");
+    p.step = get_opt_int(o, "step").value_or(0);
+    p.time = get_double(o, "time");
+    p.value = get_double(o, "value");
+    return p;
+}
+
+}  // namespace tmon::detail
