@@ -125,7 +125,7 @@ public:
         request out = std::move(current_);
         current_ = request{};
         state_ = state::headers;
-        scan_ = 0;
+        line_start_ = search_ = 0;
         body_remaining_ = chunked_total_ = trailer_bytes_ = 0;
         continue_pending_ = false;
         return out;
@@ -170,34 +170,36 @@ private:
     std::string_view pending() const noexcept { return buf_.data(); }
     void consume(std::size_t n) noexcept { buf_.consume(n); }
 
-    // Finds the blank line ending the header block; scan_ remembers how far
-    // earlier calls looked so a byte-at-a-time sender costs O(n), not O(n^2).
+    // Finds the blank line ending the header block. line_start_ and search_
+    // remember how far earlier calls got, so a byte-at-a-time sender costs
+    // O(n), not O(n^2).
     bool parse_header_block() {
         while (true) {
             std::string_view buf = pending();
-            auto nl = buf.find('\n', scan_);
+            auto nl = buf.find('\n', search_);
             if (nl == std::string_view::npos) {
                 if (buf.size() > limits_.max_header_bytes)
                     return fail(431, "the request header block is larger than the server accepts");
-                scan_ = buf.size();
+                search_ = buf.size();
                 return false;
             }
             if (nl + 1 > limits_.max_header_bytes)
                 return fail(431, "the request header block is larger than the server accepts");
-            std::string_view line = buf.substr(scan_, nl - scan_);
+            std::string_view line = buf.substr(line_start_, nl - line_start_);
             if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
             if (line.empty()) {
-                if (scan_ == 0) {  // blank lines before a request line are tolerated (RFC 9112 2.2)
+                if (line_start_ == 0) {  // blank lines before a request line are tolerated (RFC 9112 2.2)
                     consume(nl + 1);
+                    search_ = 0;
                     continue;
                 }
-                std::size_t block = nl + 1;
-                if (!interpret_headers(buf.substr(0, scan_))) return false;
-                consume(block);
-                scan_ = 0;
+                if (!interpret_headers(buf.substr(0, line_start_))) return false;
+                consume(nl + 1);
+                line_start_ = search_ = 0;
+                if (reading_body()) note_expect_continue();
                 return true;
             }
-            scan_ = nl + 1;
+            line_start_ = search_ = nl + 1;
         }
     }
 
@@ -301,7 +303,6 @@ private:
             if (!iequals(te, "chunked")) return fail(501, "only 'Transfer-Encoding: chunked' is supported");
             if (has_cl) return fail(400, "a request may not carry both Content-Length and Transfer-Encoding");
             chunked_total_ = 0;
-            note_expect_continue();
             state_ = state::chunk_size;
             return true;
         }
@@ -315,7 +316,6 @@ private:
             return true;
         }
         current_.body.reserve(std::min<std::size_t>(length, 1 << 20));
-        note_expect_continue();
         state_ = state::fixed_body;
         return true;
     }
@@ -419,7 +419,8 @@ private:
 
     parser_limits limits_;
     tmon::detail::read_buffer buf_;
-    std::size_t scan_ = 0;  // offset of the header line being looked at
+    std::size_t line_start_ = 0;  // offset of the header line being looked at
+    std::size_t search_ = 0;      // offset to look for its end from
     state state_ = state::headers;
     request current_;
     parse_error error_;

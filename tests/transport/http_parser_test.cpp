@@ -1,0 +1,190 @@
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "tmon/transport/http/parser.hpp"
+
+using namespace tmon::http;
+
+namespace {
+
+std::vector<request> parse_all(request_parser& p) {
+    std::vector<request> out;
+    while (p.parse() == parse_status::complete) out.push_back(p.take());
+    return out;
+}
+
+std::vector<request> feed_in_pieces(std::string_view bytes, std::size_t split) {
+    request_parser p;
+    p.feed(bytes.substr(0, split));
+    auto out = parse_all(p);
+    p.feed(bytes.substr(split));
+    auto rest = parse_all(p);
+    out.insert(out.end(), rest.begin(), rest.end());
+    return out;
+}
+
+parse_error error_for(std::string_view bytes, parser_limits limits = {}) {
+    request_parser p(limits);
+    p.feed(bytes);
+    while (true) {
+        auto s = p.parse();
+        if (s == parse_status::failed) return p.error();
+        if (s == parse_status::need_more) return {};
+        p.take();
+    }
+}
+
+constexpr std::string_view post_with_body =
+    "POST /api/runs/r%201/metrics?limit=5&q=a%20b HTTP/1.1\r\n"
+    "Host: localhost\r\n"
+    "Content-Type: application/json\r\n"
+    "Content-Length: 13\r\n"
+    "\r\n"
+    "{\"loss\":0.42}";
+
+}  // namespace
+
+TEST_CASE("a request split at every possible point parses the same") {
+    for (std::size_t split = 0; split <= post_with_body.size(); ++split) {
+        auto reqs = feed_in_pieces(post_with_body, split);
+        INFO("split at " << split);
+        REQUIRE(reqs.size() == 1);
+        CHECK(reqs[0].method == "POST");
+        CHECK(reqs[0].target == "/api/runs/r%201/metrics?limit=5&q=a%20b");
+        CHECK(reqs[0].path == "/api/runs/r 1/metrics");
+        CHECK(reqs[0].query == "limit=5&q=a%20b");
+        CHECK(reqs[0].header_value("content-type") == "application/json");
+        CHECK(reqs[0].body == "{\"loss\":0.42}");
+    }
+}
+
+TEST_CASE("a request fed one byte at a time parses") {
+    request_parser p;
+    std::vector<request> reqs;
+    for (char c : post_with_body) {
+        p.feed(std::string_view{&c, 1});
+        auto got = parse_all(p);
+        reqs.insert(reqs.end(), got.begin(), got.end());
+    }
+    REQUIRE(reqs.size() == 1);
+    CHECK(reqs[0].body == "{\"loss\":0.42}");
+}
+
+TEST_CASE("pipelined requests in one buffer come out in order") {
+    std::string bytes = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+                        "POST /b HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"
+                        "GET /c HTTP/1.1\r\n\r\n";
+    request_parser p;
+    p.feed(bytes);
+    auto reqs = parse_all(p);
+    REQUIRE(reqs.size() == 3);
+    CHECK(reqs[0].path == "/a");
+    CHECK(reqs[1].path == "/b");
+    CHECK(reqs[1].body == "abc");
+    CHECK(reqs[2].path == "/c");
+    CHECK(p.between_requests());
+}
+
+TEST_CASE("a chunked body is reassembled and its trailers kept") {
+    std::string bytes = "POST /up HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        "5;ext=1\r\nhello\r\n"
+                        "7\r\n, world\r\n"
+                        "0\r\nX-Checksum: abc\r\n\r\n"
+                        "GET /next HTTP/1.1\r\n\r\n";
+    for (std::size_t split = 0; split <= bytes.size(); ++split) {
+        auto reqs = feed_in_pieces(bytes, split);
+        INFO("split at " << split);
+        REQUIRE(reqs.size() == 2);
+        CHECK(reqs[0].body == "hello, world");
+        CHECK(reqs[0].header_value("X-Checksum") == "abc");
+        CHECK(reqs[1].path == "/next");
+    }
+}
+
+TEST_CASE("keep-alive follows HTTP/1.0 and 1.1 defaults and the Connection header") {
+    auto first = [](std::string raw) {
+        request_parser p;
+        p.feed(raw);
+        REQUIRE(p.parse() == parse_status::complete);
+        return p.take();
+    };
+    CHECK(wants_keep_alive(first("GET / HTTP/1.1\r\n\r\n")));
+    CHECK_FALSE(wants_keep_alive(first("GET / HTTP/1.1\r\nConnection: close\r\n\r\n")));
+    CHECK_FALSE(wants_keep_alive(first("GET / HTTP/1.0\r\n\r\n")));
+    CHECK(wants_keep_alive(first("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n")));
+    CHECK_FALSE(wants_keep_alive(first("GET / HTTP/1.1\r\nConnection: foo, close\r\n\r\n")));
+}
+
+TEST_CASE("malformed requests are answered with 400") {
+    CHECK(error_for("GARBAGE\r\n\r\n").status == 400);
+    CHECK(error_for("GET /\r\n\r\n").status == 400);
+    CHECK(error_for("GET / HTTP/1.1 extra\r\n\r\n").status == 400);
+    CHECK(error_for("G(T / HTTP/1.1\r\n\r\n").status == 400);
+    CHECK(error_for("GET nope HTTP/1.1\r\n\r\n").status == 400);
+    CHECK(error_for("GET / HTTQ/1.1\r\n\r\n").status == 400);
+    CHECK(error_for("GET / HTTP/1.1\r\nNo colon here\r\n\r\n").status == 400);
+    CHECK(error_for("GET / HTTP/1.1\r\nBad Name: x\r\n\r\n").status == 400);
+    CHECK(error_for("GET / HTTP/1.1\r\nA: b\r\n folded\r\n\r\n").status == 400);
+    CHECK(error_for("GET /a%zz HTTP/1.1\r\n\r\n").status == 400);
+    CHECK(error_for("POST / HTTP/1.1\r\nContent-Length: 12x\r\n\r\n").status == 400);
+    CHECK(error_for("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n").status == 400);
+    CHECK(error_for("POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n").status == 400);
+    CHECK(error_for("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n").status == 400);
+    CHECK(error_for("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n").status == 400);
+    CHECK(error_for("GET / HTTP/2.0\r\n\r\n").status == 505);
+}
+
+TEST_CASE("a header block over the limit is 431, whether or not it has ended") {
+    parser_limits limits{.max_header_bytes = 256, .max_body_bytes = 1024};
+    std::string big = "GET / HTTP/1.1\r\nX-Big: " + std::string(300, 'a') + "\r\n\r\n";
+    CHECK(error_for(big, limits).status == 431);
+    CHECK(error_for(big.substr(0, 290), limits).status == 431);  // still arriving
+    CHECK(error_for("GET / HTTP/1.1\r\nX-Small: a\r\n\r\n", limits).status == 0);
+}
+
+TEST_CASE("a body over the limit is 413 before it is read, chunked or not") {
+    parser_limits limits{.max_header_bytes = 1024, .max_body_bytes = 10};
+    CHECK(error_for("POST / HTTP/1.1\r\nContent-Length: 11\r\n\r\n", limits).status == 413);
+    CHECK(error_for("POST / HTTP/1.1\r\nContent-Length: 99999999999999999\r\n\r\n", limits).status == 413);
+    CHECK(error_for("POST / HTTP/1.1\r\nContent-Length: 999999999999999999999\r\n\r\n", limits).status == 400);
+    CHECK(error_for("POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123456789", limits).status == 0);
+    CHECK(error_for("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nabcdef\r\n6\r\n", limits).status == 413);
+    CHECK(error_for("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffff\r\n", limits).status == 413);
+}
+
+TEST_CASE("a transfer coding other than chunked is 501") {
+    CHECK(error_for("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n").status == 501);
+    CHECK(error_for("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n").status == 501);
+}
+
+TEST_CASE("Expect: 100-continue is signalled once, before the body arrives") {
+    request_parser p;
+    p.feed("POST /x HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
+    CHECK(p.parse() == parse_status::need_more);
+    CHECK(p.take_expect_continue());
+    CHECK_FALSE(p.take_expect_continue());
+    p.feed("data");
+    REQUIRE(p.parse() == parse_status::complete);
+    CHECK(p.take().body == "data");
+}
+
+TEST_CASE("bytes after an upgrade request are handed back untouched") {
+    request_parser p;
+    p.feed("GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\x81\x85garbage");
+    REQUIRE(p.parse() == parse_status::complete);
+    auto req = p.take();
+    CHECK(is_upgrade_to_websocket(req));
+    CHECK(p.take_buffered() == "\x81\x85garbage");
+}
+
+TEST_CASE("absolute-form targets and OPTIONS * are understood") {
+    request_parser p;
+    p.feed("GET http://example.com:8000/api/runs?x=1 HTTP/1.1\r\n\r\nOPTIONS * HTTP/1.1\r\n\r\n");
+    auto reqs = parse_all(p);
+    REQUIRE(reqs.size() == 2);
+    CHECK(reqs[0].path == "/api/runs");
+    CHECK(reqs[0].query == "x=1");
+    CHECK(reqs[1].path == "*");
+}
