@@ -14,14 +14,8 @@
 using namespace tmon;
 using namespace tmon::test;
 
-using all_stores = std::tuple<memory_store
-#ifdef TMON_TEST_HAVE_SQLITE
-                              , sqlite_store
-#endif
-#ifdef TMON_TEST_HAVE_JSONL
-                              , jsonl_store
-#endif
-                              >;
+// Catch2 v2 names the instances "- 0", "- 1", "- 2" in this order.
+using all_stores = std::tuple<memory_store, sqlite_store, jsonl_store>;
 
 static_assert(!tmon::storage<int>, "a type without the storage members must not satisfy the concept");
 

@@ -7,15 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "tmon/storage/memory_store.hpp"
-#if __has_include("tmon/storage/sqlite_store.hpp")
-#include "tmon/storage/sqlite_store.hpp"
-#define TMON_TEST_HAVE_SQLITE 1
-#endif
-#if __has_include("tmon/storage/jsonl_store.hpp")
 #include "tmon/storage/jsonl_store.hpp"
-#define TMON_TEST_HAVE_JSONL 1
-#endif
+#include "tmon/storage/memory_store.hpp"
+#include "tmon/storage/sqlite_store.hpp"
 
 namespace tmon::test {
 
@@ -47,7 +41,6 @@ struct store_traits<memory_store> {
     static std::unique_ptr<memory_store> open(const temp_dir&) { return std::make_unique<memory_store>(); }
 };
 
-#ifdef TMON_TEST_HAVE_SQLITE
 template <>
 struct store_traits<sqlite_store> {
     static constexpr bool persistent = true;
@@ -57,9 +50,7 @@ struct store_traits<sqlite_store> {
         return std::make_unique<sqlite_store>(o);
     }
 };
-#endif
 
-#ifdef TMON_TEST_HAVE_JSONL
 template <>
 struct store_traits<jsonl_store> {
     static constexpr bool persistent = true;
@@ -69,7 +60,6 @@ struct store_traits<jsonl_store> {
         return std::make_unique<jsonl_store>(o);
     }
 };
-#endif
 
 // The store under test, fresh for each test case.
 template <class S>
