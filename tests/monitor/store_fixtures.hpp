@@ -8,10 +8,8 @@
 #include <unistd.h>
 
 #include "tmon/storage/memory_store.hpp"
-#if __has_include("tmon/storage/sqlite_store.hpp")
+#include "tmon/storage/jsonl_store.hpp"
 #include "tmon/storage/sqlite_store.hpp"
-#define TMON_TEST_HAVE_SQLITE_STORE 1
-#endif
 
 namespace monitor_test {
 
@@ -42,16 +40,20 @@ struct memory_fixture {
     tmon::memory_store store;
 };
 
-#ifdef TMON_TEST_HAVE_SQLITE_STORE
 struct sqlite_fixture {
     static constexpr const char* name = "sqlite_store";
     using store_type = tmon::sqlite_store;
     temp_dir dir;
-    tmon::sqlite_store store{(dir.path() / "runs.db").string()};
+    tmon::sqlite_store store{{.path = (dir.path() / "runs.db").string()}};
 };
-using all_stores = std::tuple<memory_fixture, sqlite_fixture>;
-#else
-using all_stores = std::tuple<memory_fixture>;
-#endif
+
+struct jsonl_fixture {
+    static constexpr const char* name = "jsonl_store";
+    using store_type = tmon::jsonl_store;
+    temp_dir dir;
+    tmon::jsonl_store store{{.dir = (dir.path() / "runs").string()}};
+};
+
+using all_stores = std::tuple<memory_fixture, sqlite_fixture, jsonl_fixture>;
 
 }  // namespace monitor_test
