@@ -90,23 +90,25 @@ public:
     route_table& del(std::string_view pattern, api_handler<Store> h) { return add("DELETE", pattern, h); }
 
     route_table& add(std::string_view method, std::string_view pattern, api_handler<Store> h) {
+        // The table is a builder that goes away; the routes keep the state and pool.
         router_.add(method, pattern,
-                    [this, h, names = capture_names(pattern)](http::request& req, const http::route_params& p,
-                                                              respond_fn respond) {
-                        offload(h, names, req, p, std::move(respond));
+                    [state = &state_, pool = &pool_, h, names = capture_names(pattern)](
+                        http::request& req, const http::route_params& p, respond_fn respond) {
+                        offload(*state, *pool, h, names, req, p, std::move(respond));
                     });
         return *this;
     }
 
 private:
-    void offload(api_handler<Store> h, const std::vector<std::string>& names, http::request& req,
-                 const http::route_params& p, respond_fn respond) {
+    static void offload(server_state<Store>& state, detail::work_pool& pool, api_handler<Store> h,
+                        const std::vector<std::string>& names, http::request& req, const http::route_params& p,
+                        respond_fn respond) {
         auto r = std::make_shared<api_request>();
         // route_params are views into the request's path, which is about to move: copy them.
         for (const auto& n : names) r->params.emplace_back(n, p.get(n));
         r->query = http::parse_query(req.query);
         r->http = std::move(req);
-        bool queued = pool_.try_post([this, h, r, respond]() mutable { respond(run(h, *r)); });
+        bool queued = pool.try_post([&state, h, r, respond]() mutable { respond(run(state, h, *r)); });
         if (!queued) respond(http::error_response(503, "the server is overloaded; retry shortly"));
     }
 
@@ -123,9 +125,9 @@ private:
         return out;
     }
 
-    http::response run(api_handler<Store> h, const api_request& r) {
+    static http::response run(server_state<Store>& state, api_handler<Store> h, const api_request& r) {
         try {
-            return h(state_, r);
+            return h(state, r);
         } catch (const http_error& e) {
             return to_response(e);
         } catch (const error& e) {

@@ -1,0 +1,176 @@
+// tmon-server: the REST + WebSocket API and the dashboard over a store, for
+// training scripts in any language.
+//
+//   tmon-server --storage sqlite --db runs.db --port 8000
+//
+// Flags win over the environment (TMON_HOST, TMON_PORT, TMON_STORAGE,
+// TMON_DB_PATH, TMON_TOKEN). SIGINT/SIGTERM stop it cleanly: requests already
+// accepted are answered and the store is flushed before exit.
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <tmon/server.hpp>
+
+namespace {
+
+struct options {
+    tmon::server_config server;
+    std::string storage = "sqlite";
+    tmon::log_level level = tmon::log_level::info;
+};
+
+constexpr const char* usage =
+    "usage: tmon-server [--host ADDR] [--port N] [--storage sqlite|memory|jsonl] [--db PATH]\n"
+    "                   [--token T] [--log-level debug|info|warn|error] [--static-dir DIR]\n"
+    "                   [--threads N] [--workers N] [--cors-origin ORIGIN] [--sample-ms N]\n"
+    "\n"
+    "  --host        address to listen on (TMON_HOST, default 127.0.0.1)\n"
+    "  --port        port, 0 picks a free one (TMON_PORT, default 8000)\n"
+    "  --storage     sqlite, memory or jsonl (TMON_STORAGE, default sqlite)\n"
+    "  --db          sqlite file or jsonl folder (TMON_DB_PATH, default tmon.db)\n"
+    "  --token       require Authorization: Bearer T or ?token=T (TMON_TOKEN)\n"
+    "  --static-dir  serve the dashboard from this folder instead of the embedded build\n"
+    "  --sample-ms   system sampling period in ms, 0 disables (default 1000)\n";
+
+struct bad_flag {
+    std::string message;
+};
+
+unsigned long parse_number(std::string_view flag, std::string_view text, unsigned long max) {
+    std::string s(text);
+    char* end = nullptr;
+    errno = 0;
+    unsigned long v = std::strtoul(s.c_str(), &end, 10);
+    if (s.empty() || *end != '\0' || errno != 0 || v > max || s.front() == '-')
+        throw bad_flag{fmt::format("{} expects a number up to {}, got '{}'", flag, max, text)};
+    return v;
+}
+
+std::optional<tmon::log_level> parse_level(std::string_view s) {
+    if (s == "debug") return tmon::log_level::debug;
+    if (s == "info") return tmon::log_level::info;
+    if (s == "warn") return tmon::log_level::warn;
+    if (s == "error") return tmon::log_level::error;
+    return std::nullopt;
+}
+
+void apply(options& o, std::string_view flag, std::string_view value) {
+    if (flag == "--host") o.server.host = value;
+    else if (flag == "--port") o.server.port = static_cast<std::uint16_t>(parse_number(flag, value, 65535));
+    else if (flag == "--storage") {
+        if (value != "sqlite" && value != "memory" && value != "jsonl")
+            throw bad_flag{fmt::format("--storage must be sqlite, memory or jsonl, got '{}'", value)};
+        o.storage = value;
+    } else if (flag == "--db") o.server.db_path = value;
+    else if (flag == "--token") o.server.token = value;
+    else if (flag == "--static-dir") o.server.static_dir = value;
+    else if (flag == "--cors-origin") o.server.cors_origin = value;
+    else if (flag == "--threads") o.server.threads = static_cast<unsigned>(parse_number(flag, value, 256));
+    else if (flag == "--workers") o.server.workers = static_cast<unsigned>(parse_number(flag, value, 256));
+    else if (flag == "--sample-ms")
+        o.server.sample_period = std::chrono::milliseconds(parse_number(flag, value, 86'400'000));
+    else if (flag == "--log-level") {
+        auto l = parse_level(value);
+        if (!l) throw bad_flag{fmt::format("--log-level must be debug, info, warn or error, got '{}'", value)};
+        o.level = *l;
+    } else
+        throw bad_flag{fmt::format("unknown flag '{}'", flag)};
+}
+
+void apply_environment(options& o) {
+    const std::pair<const char*, const char*> env[] = {{"TMON_HOST", "--host"},       {"TMON_PORT", "--port"},
+                                                       {"TMON_STORAGE", "--storage"}, {"TMON_DB_PATH", "--db"},
+                                                       {"TMON_TOKEN", "--token"}};
+    for (auto [name, flag] : env)
+        if (const char* v = std::getenv(name); v && *v) {
+            try {
+                apply(o, flag, v);
+            } catch (const bad_flag& e) {
+                throw bad_flag{fmt::format("{} (from {})", e.message, name)};
+            }
+        }
+}
+
+// Returns false when --help was asked for.
+bool parse_args(options& o, int argc, char** argv) {
+    apply_environment(o);
+    for (int i = 1; i < argc; ++i) {
+        std::string_view arg = argv[i];
+        if (arg == "--help" || arg == "-h") return false;
+        std::string_view value;
+        if (auto eq = arg.find('='); arg.starts_with("--") && eq != std::string_view::npos) {
+            value = arg.substr(eq + 1);
+            arg = arg.substr(0, eq);
+        } else {
+            if (i + 1 >= argc) throw bad_flag{fmt::format("{} needs a value", arg)};
+            value = argv[++i];
+        }
+        apply(o, arg, value);
+    }
+    return true;
+}
+
+// Blocks SIGINT/SIGTERM in every thread (the server's threads inherit the
+// mask) and waits for one here, so shutdown runs on the main thread.
+int wait_for_stop_signal(const sigset_t& set) {
+    int sig = 0;
+    sigwait(&set, &sig);
+    return sig;
+}
+
+template <class Store>
+int serve(const options& o, const sigset_t& signals) {
+    tmon::server<Store> srv{o.server};
+    std::printf("tmon-server %s serving %s (storage: %s, db: %s)\n", tmon::version_string, srv.url().c_str(),
+                o.storage.c_str(), o.storage == "memory" ? "-" : o.server.db_path.c_str());
+    std::fflush(stdout);
+    int sig = wait_for_stop_signal(signals);
+    tmon::log(tmon::log_level::info, "tmon-server", "signal {} received, shutting down", sig);
+    srv.stop();
+    tmon::log(tmon::log_level::info, "tmon-server", "stopped; store flushed");
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    options o;
+    try {
+        if (!parse_args(o, argc, argv)) {
+            std::fputs(usage, stdout);
+            return 0;
+        }
+    } catch (const bad_flag& e) {
+        std::fprintf(stderr, "tmon-server: %s\n\n%s", e.message.c_str(), usage);
+        return 2;
+    }
+    tmon::set_log_level(o.level);
+
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    try {
+        if (o.storage == "memory") return serve<tmon::memory_store>(o, signals);
+#ifdef TMON_SERVER_HAS_SQLITE
+        if (o.storage == "sqlite") return serve<tmon::sqlite_store>(o, signals);
+#endif
+#ifdef TMON_SERVER_HAS_JSONL
+        if (o.storage == "jsonl") return serve<tmon::jsonl_store>(o, signals);
+#endif
+        std::fprintf(stderr, "tmon-server: storage '%s' is not available in this build\n", o.storage.c_str());
+        return 2;
+    } catch (const tmon::error& e) {
+        std::fprintf(stderr, "tmon-server: cannot start on %s:%u: %s\n", o.server.host.c_str(), o.server.port, e.what());
+        return 2;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "tmon-server: cannot start: %s\n", e.what());
+        return 2;
+    }
+}
