@@ -46,6 +46,7 @@ struct sqlite_store_options {
     std::string path = "tmon.db";
     bool synchronous_full = false;                   // FULL: also survive power loss, slower commits
     int checkpoint_pages = 2000;                     // checkpoint once the WAL holds this many pages
+    int wal_max_pages = 16000;                       // past this, writes wait for readers to let the WAL reset
     std::int64_t journal_size_limit = 64LL << 20;    // WAL file truncated to this after a checkpoint
     std::size_t reader_connections = 8;              // idle read connections kept open
     std::size_t small_block_points = 128;            // blocks below this are "small"...
@@ -473,8 +474,11 @@ private:
     // SQLite's own auto-checkpoint is off. After a commit that leaves the WAL
     // past checkpoint_pages: PASSIVE (never waits on readers) while writers
     // queue; TRUNCATE when nobody is waiting, without waiting on readers either.
-    // Readers come and go between queries, so a checkpoint soon catches up and
-    // journal_size_limit caps the file that remains.
+    // A reader that always holds some snapshot can starve those (the WAL can
+    // only restart once fully copied back), so past wal_max_pages the writer
+    // waits: it appends nothing while in-flight reads finish, new reads start
+    // on the newest snapshot, and the WAL resets. journal_size_limit caps the
+    // file that remains.
     void wal_hook_installed() {
         if (hook_set_) return;
         sqlite3_wal_hook(
@@ -491,6 +495,12 @@ private:
         bool forced = truncate_requested_.exchange(false);
         if (forced) {
             checkpoint_wal(SQLITE_CHECKPOINT_TRUNCATE, opts_.busy_timeout_ms);
+            return;
+        }
+        if (wal_pages_ >= opts_.wal_max_pages) {
+            checkpoint_wal(SQLITE_CHECKPOINT_TRUNCATE, opts_.busy_timeout_ms);
+            if (wal_pages_ != 0)
+                log(log_level::warn, "sqlite", "wal past {} pages and readers kept it from resetting", opts_.wal_max_pages);
             return;
         }
         if (wal_pages_ < opts_.checkpoint_pages) return;

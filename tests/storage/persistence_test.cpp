@@ -1,0 +1,283 @@
+// What the persistent stores promise beyond the conformance suite: data
+// survives closing, reopening and kill -9; damaged files are handled.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "storage/store_fixture.hpp"
+
+using namespace tmon;
+using namespace tmon::test;
+
+TEMPLATE_TEST_CASE("everything written survives closing and reopening the store", "[storage][persistence]",
+                   sqlite_store, jsonl_store) {
+    fresh_store<TestType> s;
+    auto in = named_run("resnet", {"vision"});
+    in.config_json = R"({"lr":0.001,"layers":[1,2]})";
+    in.total_steps = 100;
+    auto r = s->create_run(in);
+    auto gone = s->create_run(named_run("gone"));
+    std::vector<metric_point> pts;
+    for (step_t i = 0; i < 50; ++i) pts.push_back(point("loss", i, 1.0 / double(i + 1)));
+    s->append_metrics(r.id, pts);
+    std::vector<metric_point> fix{point("loss", 10, 42.0)};
+    s->append_metrics(r.id, fix);
+    s->append_metrics(gone.id, fix);
+    auto best_in = checkpoint_for(r.id, "/c/1.pt", 10);
+    best_in.is_best = true;
+    auto c1 = s->add_checkpoint(best_in);
+    auto c2 = s->add_checkpoint(checkpoint_for(r.id, "/c/2.pt", 20));
+    auto c3 = s->add_checkpoint(checkpoint_for(r.id, "/c/3.pt", 30));
+    s->mark_best(c2.id);
+    s->delete_checkpoint(c3.id);
+    layer_snapshot l;
+    l.run_id = r.id;
+    l.step = 20;
+    layer_stat st;
+    st.name = "conv1";
+    st.gradients = tensor_stats{0.5, 1.5, -2, 2, {1, 2, 3}, -2.0, 2.0};
+    l.layers.push_back(st);
+    s->append_layers(l);
+    system_sample sys;
+    sys.time = 1234.5;
+    sys.cpu_percent = 12.5;
+    s->append_system(sys);
+    event note;
+    note.run_id = r.id;
+    note.type = "warning";
+    note.message = "disk almost full";
+    s->append_event(note);
+    s->update_run(r.id, status_to(run_status::failed));
+    s->delete_run(gone.id);
+    auto before = *s->get_run(r.id);
+    auto events_before = s->list_events({});
+
+    s.reopen();
+
+    auto after = s->get_run(r.id);
+    REQUIRE(after);
+    CHECK(after->name == "resnet");
+    CHECK(after->status == run_status::failed);
+    CHECK(after->end_time == before.end_time);
+    CHECK(after->config_json == R"({"lr":0.001,"layers":[1,2]})");
+    CHECK(after->tags == std::vector<std::string>{"vision"});
+    CHECK(after->total_steps == 100);
+    CHECK(after->last_step == 49);
+    CHECK(after->created_at == before.created_at);
+    CHECK_FALSE(s->get_run(gone.id));
+    CHECK(s->list_runs({}).total == 1);
+
+    auto loss = s->query_metrics(series_of(r.id, "loss")).points;
+    REQUIRE(loss.size() == 50);
+    CHECK(loss[10].value == 42.0);
+    CHECK(loss[49].value == 1.0 / 50);
+    CHECK(s->latest_metrics(r.id).at(0).step == 49);
+
+    auto ckpts = s->list_checkpoints(r.id);
+    REQUIRE(ckpts.size() == 2);
+    CHECK(s->get_checkpoint(c2.id)->is_best);
+    CHECK_FALSE(s->get_checkpoint(c1.id)->is_best);
+    CHECK_FALSE(s->get_checkpoint(c3.id));
+
+    auto layers = s->get_layers(r.id, 25);
+    REQUIRE(layers);
+    CHECK(layers->layers.at(0).gradients->histogram == std::vector<double>{1, 2, 3});
+    CHECK(s->system_history({}).at(0).cpu_percent == 12.5);
+
+    auto events_after = s->list_events({});
+    REQUIRE(events_after.size() == events_before.size());
+    for (std::size_t i = 0; i < events_after.size(); ++i) {
+        CHECK(events_after[i].id == events_before[i].id);
+        CHECK(events_after[i].type == events_before[i].type);
+        CHECK(events_after[i].data_json == events_before[i].data_json);
+    }
+    // New events continue the numbering instead of reusing ids.
+    CHECK(s->append_event(note).id > events_before.back().id);
+}
+
+TEMPLATE_TEST_CASE("a write that returned survives kill -9 of the writing process", "[storage][persistence]",
+                   sqlite_store, jsonl_store) {
+    temp_dir dir;
+    int acks[2];
+    REQUIRE(pipe(acks) == 0);
+    pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        close(acks[0]);
+        auto store = store_traits<TestType>::open(dir);
+        auto in = named_run("crashy");
+        in.id = "run_crashy";
+        store->create_run(in);
+        for (int batch = 0;; ++batch) {
+            std::vector<metric_point> pts;
+            for (int i = 0; i < 100; ++i) pts.push_back(point("loss", batch * 100 + i, double(batch)));
+            store->append_metrics("run_crashy", pts);
+            if (write(acks[1], &batch, sizeof batch) != sizeof batch) _exit(1);
+        }
+    }
+    close(acks[1]);
+    int acked = -1, batch = 0;
+    while (acked < 30 && read(acks[0], &batch, sizeof batch) == sizeof batch) acked = batch;
+    kill(child, SIGKILL);
+    int status = 0;
+    waitpid(child, &status, 0);
+    while (read(acks[0], &batch, sizeof batch) == sizeof batch) acked = batch;  // acks already in the pipe
+    close(acks[0]);
+    REQUIRE(WIFSIGNALED(status));
+    REQUIRE(acked >= 30);
+
+    auto store = store_traits<TestType>::open(dir);
+    auto got = store->query_metrics(series_of("run_crashy", "loss")).points;
+    CHECK(got.size() >= static_cast<std::size_t>((acked + 1) * 100));
+    for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(got[i].step == static_cast<step_t>(i));
+}
+
+namespace {
+struct log_capture {
+    std::mutex m;
+    std::vector<std::string> warnings;
+    log_capture() {
+        set_log_sink([this](log_level l, std::string_view line) {
+            std::lock_guard lock(m);
+            if (l == log_level::warn) warnings.emplace_back(line);
+        });
+    }
+    ~log_capture() { set_log_sink(nullptr); }
+};
+}  // namespace
+
+TEST_CASE("jsonl_store drops a torn last line with one warning and keeps what came before") {
+    temp_dir dir;
+    jsonl_store::options o;
+    o.dir = dir.path().string();
+    std::string id;
+    {
+        jsonl_store s{o};
+        id = s.create_run(named_run("exp")).id;
+        std::vector<metric_point> pts{point("loss", 1, 0.9), point("loss", 2, 0.8)};
+        s.append_metrics(id, pts);
+    }
+    auto metrics_file = dir.path() / "runs" / id / "metrics.jsonl";
+    {
+        std::ofstream f(metrics_file, std::ios::app);
+        f << R"({"key":"loss","step":3,"ti)";  // a crash mid-write
+    }
+    {
+        log_capture logs;
+        jsonl_store s{o};
+        auto got = s.query_metrics(series_of(id, "loss")).points;
+        REQUIRE(got.size() == 2);
+        CHECK(got[1].value == 0.8);
+        REQUIRE(logs.warnings.size() == 1);
+        CHECK(logs.warnings[0].find("torn") != std::string::npos);
+        CHECK(logs.warnings[0].find("metrics.jsonl") != std::string::npos);
+        std::vector<metric_point> more{point("loss", 3, 0.7)};
+        s.append_metrics(id, more);
+    }
+    log_capture logs;
+    jsonl_store s{o};
+    CHECK(s.query_metrics(series_of(id, "loss")).points.size() == 3);
+    CHECK(logs.warnings.empty());  // the torn bytes were cut, the new line is whole
+}
+
+TEST_CASE("jsonl_store skips a corrupt line in the middle of a file with a warning") {
+    temp_dir dir;
+    jsonl_store::options o;
+    o.dir = dir.path().string();
+    std::string id;
+    {
+        jsonl_store s{o};
+        id = s.create_run(named_run("exp")).id;
+    }
+    {
+        std::ofstream f(dir.path() / "runs" / id / "metrics.jsonl", std::ios::app);
+        f << "not json at all\n" << R"({"key":"loss","step":5,"time":1.0,"value":0.5})" << "\n";
+    }
+    log_capture logs;
+    jsonl_store s{o};
+    CHECK(s.query_metrics(series_of(id, "loss")).points.size() == 1);
+    CHECK(logs.warnings.size() == 1);
+}
+
+TEST_CASE("jsonl_store refuses a run id that is not a plain folder name") {
+    fresh_store<jsonl_store> s;
+    for (auto bad : {"../escape", "a/b", ".hidden", ""}) {
+        auto in = named_run("x");
+        in.id = bad;
+        CHECK_THROWS_AS(s->create_run(in), tmon::error);
+    }
+    CHECK(s->list_runs({}).total == 0);
+    CHECK_FALSE(std::filesystem::exists(s.dir.path() / "escape"));
+}
+
+TEST_CASE("sqlite_store refuses a database written by a newer schema version") {
+    temp_dir dir;
+    sqlite_store::options o;
+    o.path = (dir.path() / "tmon.db").string();
+    { sqlite_store s{o}; }
+    {
+        detail::sqlite_connection db{o.path, SQLITE_OPEN_READWRITE};
+        db.exec("UPDATE schema_version SET version = 99");
+    }
+    try {
+        sqlite_store s{o};
+        FAIL("a newer schema was opened");
+    } catch (const tmon::error& e) {
+        CHECK(std::string{e.what()}.find("schema version 99") != std::string::npos);
+        CHECK(std::string{e.what()}.find("newer") != std::string::npos);
+    }
+}
+
+TEST_CASE("sqlite_store compacts many one-point appends into few blocks and reads them back exactly") {
+    fresh_store<sqlite_store> s;
+    auto r = s->create_run(named_run("exp"));
+    for (step_t i = 0; i < 1000; ++i) {
+        std::vector<metric_point> one{point("loss", i, double(i))};
+        s->append_metrics(r.id, one);
+    }
+    std::vector<metric_point> rewrite{point("loss", 500, -1.0)};
+    s->append_metrics(r.id, rewrite);
+    auto got = s->query_metrics(series_of(r.id, "loss")).points;
+    REQUIRE(got.size() == 1000);
+    for (std::size_t i = 0; i < got.size(); ++i) {
+        REQUIRE(got[i].step == static_cast<step_t>(i));
+        REQUIRE(got[i].value == (i == 500 ? -1.0 : double(i)));
+    }
+    detail::sqlite_connection db{(s.dir.path() / "tmon.db").string(), SQLITE_OPEN_READONLY};
+    auto count = db.prepare("SELECT count(*) FROM metric_blocks");
+    REQUIRE(count.step());
+    CHECK(count.int64(0) < 100);
+}
+
+TEST_CASE("sqlite_store keeps the WAL bounded while a reader keeps reading") {
+    temp_dir dir;
+    sqlite_store::options o;
+    o.path = (dir.path() / "tmon.db").string();
+    o.checkpoint_pages = 200;
+    o.wal_max_pages = 800;
+    o.journal_size_limit = 2 << 20;
+    sqlite_store s{o};
+    auto r = s.create_run(named_run("exp"));
+    std::atomic<bool> done{false};
+    std::thread reader([&] {
+        while (!done) s.query_metrics(series_of(r.id, "loss"));
+    });
+    std::uintmax_t largest = 0;
+    for (int batch = 0; batch < 1000; ++batch) {  // ~24 MB of points, 12x the size limit
+        std::vector<metric_point> pts;
+        for (int i = 0; i < 1000; ++i) pts.push_back(point("loss", batch * 1000 + i, double(i)));
+        s.append_metrics(r.id, pts);
+        largest = std::max(largest, s.wal_size_bytes());
+    }
+    done = true;
+    reader.join();
+    CHECK(largest < 12u << 20);
+    s.flush();
+    CHECK(s.wal_size_bytes() == 0);
+}
