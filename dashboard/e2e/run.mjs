@@ -15,7 +15,7 @@ async function step(name, fn) {
     console.log(`  ok   ${name} (${Date.now() - t0} ms)`);
   } catch (e) {
     results.push([false, name]);
-    console.log(`  FAIL ${name}\n       ${String(e.stack || e).split("\n").slice(0, 4).join("\n       ")}`);
+    console.log(`  FAIL ${name}\n       ${String(e.stack || e).split("\n").slice(0, 14).join("\n       ")}`);
     throw e;
   }
 }
@@ -93,7 +93,9 @@ try {
     await page.locator('#p-ckpt th[data-sort-col="step"]').click();
     await waitFor(async () => (await steps())[0] === Math.max(...asc), { what: "descending" });
     await page.locator('#p-ckpt th[data-sort-col="m:loss"]').click();
-    const losses = await page.locator("#p-ckpt tbody tr").evaluateAll((rows) => rows.map((r) => Number(r.children[2].textContent)));
+    await waitFor(async () => (await attr("#p-ckpt table", "data-sort")) === "m:loss:desc", { what: "sorted by loss" });
+    const col = await page.locator("#p-ckpt th").evaluateAll((ths) => ths.findIndex((th) => th.dataset.sortCol === "m:loss"));
+    const losses = await page.locator("#p-ckpt tbody tr").evaluateAll((rows, i) => rows.map((r) => Number(r.children[i].textContent)), col);
     assert.deepEqual(losses, [...losses].sort((a, b) => b - a));
   });
 
@@ -238,7 +240,8 @@ try {
     const real = pageErrors.filter((e) => !/Failed to load resource|ERR_CONNECTION_REFUSED|WebSocket connection/.test(e));
     assert.deepEqual(real, []);
   });
-} catch {
+} catch (e) {
+  if (!results.some(([ok]) => !ok)) console.log(`  FAIL setup: ${e.stack || e}`);
   process.exitCode = 1;
 } finally {
   await browser.close();

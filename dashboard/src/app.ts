@@ -1,7 +1,7 @@
 import { Api, ApiError, wsUrl } from "./api";
 import { COMMAND_HELP, parseCommand, type Command } from "./command";
 import { MetricChart, Sparkline, cssVar, esc, themeColors, type ChartView } from "./chart";
-import { drawHeatmap, nearestIndex, ramp } from "./heatmap";
+import { cursorFraction, drawHeatmap, nearestIndex, ramp } from "./heatmap";
 import { formatBytes, formatClock, formatCost, formatDuration, formatEta, formatPercent, formatStep, formatTime, formatValue, runHours } from "./format";
 import { buildMetricsQuery, pointsForWidth, type XMode } from "./query";
 import { LiveStore, fromSeries, mergeRange, type GapRequest } from "./series";
@@ -76,6 +76,7 @@ export class App {
   private loadSeq = 0;
   private heatTimer: ReturnType<typeof setTimeout> | null = null;
   private layerReq = 0;
+  private heatDrawn: Heatmap | null = null;
 
   constructor(private root: HTMLElement) {}
 
@@ -942,7 +943,7 @@ export class App {
     const body = this.$("#p-layers .body");
     if (!body.querySelector(".layers-wrap")) {
       body.innerHTML = `<div class="layers-wrap">
-        <div class="heat-wrap"><div class="heat-labels"></div><div class="heat-canvas-wrap"><canvas class="heat"></canvas><div class="chart-note heat-note"></div></div></div>
+        <div class="heat-wrap"><div class="heat-labels"></div><div class="heat-canvas-wrap"><canvas class="heat"></canvas><div class="heat-cursor" hidden></div><div class="chart-note heat-note"></div></div></div>
         <div class="scrub"><span class="muted">STEP</span><input type="range" id="scrub" min="0" max="0" value="0"><b id="scrub-step">--</b><span class="muted" id="heat-range"></span></div>
         <div class="layer-table"></div></div>`;
     }
@@ -950,6 +951,7 @@ export class App {
     const canvas = body.querySelector<HTMLCanvasElement>("canvas.heat")!;
     const labels = body.querySelector<HTMLElement>(".heat-labels")!;
     const scrub = body.querySelector<HTMLInputElement>("#scrub")!;
+    const cursor = body.querySelector<HTMLElement>(".heat-cursor")!;
     const stat = this.$("#heat-stat") as HTMLSelectElement;
     if (stat.value !== this.heatStat) stat.value = this.heatStat;
     const hm = this.heat;
@@ -960,7 +962,14 @@ export class App {
     else note.textContent = "";
     canvas.dataset.cells = hm ? String(hm.steps.length * hm.layers.length) : "0";
     if (hm && hm.steps.length) {
-      drawHeatmap(canvas, hm, ramp(cssVar("--heat-lo"), cssVar("--heat-mid"), cssVar("--heat-hi")), cssVar("--bg-secondary"), this.layerStep);
+      const key = `${hm.stat}|${hm.steps.length}|${hm.steps[hm.steps.length - 1]}|${hm.layers.length}|${this.theme}`;
+      if (canvas.dataset.drawn !== key || this.heatDrawn !== hm) {
+        drawHeatmap(canvas, hm, ramp(cssVar("--heat-lo"), cssVar("--heat-mid"), cssVar("--heat-hi")), cssVar("--bg-secondary"));
+        canvas.dataset.drawn = key;
+        this.heatDrawn = hm;
+      }
+      cursor.hidden = this.layerStep == null;
+      if (this.layerStep != null) cursor.style.left = `${(cursorFraction(hm.steps, this.layerStep) * 100).toFixed(3)}%`;
       const h = labels.clientHeight || 1;
       const rowH = h / hm.layers.length;
       const every = Math.max(1, Math.ceil(11 / rowH));
@@ -974,6 +983,8 @@ export class App {
     } else {
       canvas.width = 1;
       canvas.height = 1;
+      canvas.dataset.drawn = "";
+      cursor.hidden = true;
       labels.innerHTML = "";
     }
     body.querySelector("#scrub-step")!.textContent = this.layerStep == null ? "--" : String(this.layerSnap?.step ?? this.layerStep);

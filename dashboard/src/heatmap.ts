@@ -39,7 +39,7 @@ export function heatScale(values: (number | null)[][]): { lo: number; hi: number
 }
 
 /** Draws one cell per (layer, step) onto the canvas, scaled to fill it (crisp, no smoothing). */
-export function drawHeatmap(canvas: HTMLCanvasElement, hm: Heatmap, colors: Uint8ClampedArray, empty: string, cursorStep: number | null): void {
+export function drawHeatmap(canvas: HTMLCanvasElement, hm: Heatmap, colors: Uint8ClampedArray, empty: string): void {
   const nx = hm.steps.length;
   const ny = hm.layers.length;
   canvas.width = Math.max(1, nx);
@@ -74,11 +74,12 @@ export function drawHeatmap(canvas: HTMLCanvasElement, hm: Heatmap, colors: Uint
     }
   }
   ctx.putImageData(img, 0, 0);
-  if (cursorStep != null) {
-    const x = nearestIndex(hm.steps, cursorStep);
-    ctx.fillStyle = "rgba(0,255,255,0.85)";
-    ctx.fillRect(x, 0, Math.max(1, Math.round(nx / 300)), ny);
-  }
+}
+
+/** Left edge of the cursor line, as a fraction of the heatmap width, centred on the step's cell. */
+export function cursorFraction(steps: number[], step: number): number {
+  if (!steps.length) return 0;
+  return (nearestIndex(steps, step) + 0.5) / steps.length;
 }
 
 /** Index of the last step <= target (or 0). */
