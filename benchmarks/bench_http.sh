@@ -3,24 +3,27 @@
 # GET /api/runs/{id}/metrics/latest, against nginx (one worker, `return 200`) and a
 # cpp-httplib server answering byte-identical bodies on the same paths, all under the same
 # wrk load in this one script.
-# Usage: benchmarks/bench_http.sh [--duration S] [--build DIR] [--connections N] [--threads N]
+# Usage: benchmarks/bench_http.sh [--duration S] [--build DIR] [--server PATH] [--connections N] [--threads N]
+#   --build DIR   where tmon-server (DIR/examples) and httplib_server (DIR/benchmarks) are; default build-bench
+#   --server PATH a tmon-server binary to use instead of DIR/examples/tmon-server
 # Targets for tmon: /health >= 0.7x nginx, metrics/latest >= 0.5x nginx, p99 <= 10 ms.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-duration=10 build="$root/build-bench" connections=64 threads=2
+duration=10 build="$root/build-bench" connections=64 threads=2 tmon_server=""
 while (($#)); do
   case $1 in
     --duration) duration=$2; shift 2 ;;
     --build) build=$2; shift 2 ;;
+    --server) tmon_server=$2; shift 2 ;;
     --connections) connections=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
 
-tmon_server="$build/examples/tmon-server"
+tmon_server=${tmon_server:-$build/examples/tmon-server}
 httplib_server="$build/benchmarks/httplib_server"
 for tool in wrk nginx curl python3; do
   command -v "$tool" >/dev/null || { echo "missing $tool: run scripts/install_deps.sh bench" >&2; exit 1; }

@@ -4,7 +4,10 @@
 // as a WS message), both driven by the same client program, ws_fanout_client.
 //
 //   bench_ws_fanout [--seconds 10] [--rate 1000] [--clients 100] [--client-threads 2]
-//                   [--bin-dir DIR] [--server PATH]
+//                   [--writer pipelined|sync] [--bin-dir DIR] [--server PATH]
+//
+// --writer sync makes tmon's writer wait for each POST's reply before the next one (the
+// default pipelines them, so the offered rate is the same for both servers).
 //
 // Binaries are looked up next to this one (ws_fanout_client, wspp_broadcast) and in
 // ../examples (tmon-server). Targets for tmon: p99 <= 5 ms, points/s >= websocketpp's.
@@ -28,6 +31,7 @@ struct options {
     std::string rate = "1000";
     std::string clients = "100";
     std::string client_threads = "2";
+    std::string writer = "pipelined";
     fs::path bin_dir;
     std::string server;
 };
@@ -43,6 +47,7 @@ options parse_options(int argc, char** argv) {
         else if (flag == "--clients") o.clients = value;
         else if (flag == "--client-threads") o.client_threads = value;
         else if (flag == "--bin-dir") o.bin_dir = value;
+        else if (flag == "--writer") o.writer = value;
         else if (flag == "--server") o.server = value;
         else throw std::runtime_error("unknown flag " + flag);
     }
@@ -55,9 +60,9 @@ using result = std::map<std::string, std::string>;
 // Runs the client, echoes its report, and returns the key=value pairs of its RESULT line.
 result run_client(const options& o, const std::string& target, int port) {
     const std::string command =
-        fmt::format("'{}' --target {} --port {} --clients {} --rate {} --seconds {} --threads {}",
+        fmt::format("'{}' --target {} --port {} --clients {} --rate {} --seconds {} --threads {} --writer {}",
                     (o.bin_dir / "ws_fanout_client").string(), target, port, o.clients, o.rate, o.seconds,
-                    o.client_threads);
+                    o.client_threads, o.writer);
     FILE* pipe = ::popen(command.c_str(), "r");
     if (!pipe) throw std::runtime_error("cannot run " + command);
     result fields;
@@ -119,8 +124,8 @@ int main(int argc, char** argv) try {
         tmon = run_client(o, "tmon", port);
     }
 
-    std::printf("\n%s clients, %s updates/s for %s s; latency = receive - send (CLOCK_MONOTONIC)\n",
-                o.clients.c_str(), o.rate.c_str(), o.seconds.c_str());
+    std::printf("\n%s clients, %s updates/s for %s s, %s tmon writer; latency = receive - send (CLOCK_MONOTONIC)\n",
+                o.clients.c_str(), o.rate.c_str(), o.seconds.c_str(), o.writer.c_str());
     std::printf("%-22s %9s %9s %9s %12s %12s %8s %8s %9s\n", "server", "p50 ms", "p99 ms", "max ms", "points/s",
                 "delivered", "sent/s", "p99 vs", "rate vs");
     print_row("websocketpp broadcast", wspp, wspp);

@@ -57,6 +57,12 @@ class http_connection {
   }
 
   http_reply request(std::string_view method, std::string_view path, std::string_view body = {}) {
+    send_request(method, path, body);
+    return read_reply();
+  }
+
+  // For pipelining: one thread may send while another reads the replies, in order.
+  void send_request(std::string_view method, std::string_view path, std::string_view body = {}) {
     out_.clear();
     out_.append(method).append(" ").append(path).append(" HTTP/1.1\r\nHost: ").append(host_);
     out_.append("\r\nConnection: keep-alive\r\n");
@@ -66,7 +72,24 @@ class http_connection {
     }
     out_.append("\r\n").append(body);
     send_all(out_);
-    return read_reply();
+  }
+
+  http_reply read_reply() {
+    size_t head_end;
+    while ((head_end = in_.find("\r\n\r\n")) == std::string::npos) fill();
+    const std::string head = lower(std::string_view(in_).substr(0, head_end));
+    http_reply reply;
+    reply.status = std::atoi(head.c_str() + head.find(' ') + 1);
+    in_.erase(0, head_end + 4);
+    if (auto at = head.find("\r\ncontent-length:"); at != std::string::npos) {
+      const size_t length = std::strtoull(head.c_str() + at + 17, nullptr, 10);
+      while (in_.size() < length) fill();
+      reply.body = in_.substr(0, length);
+      in_.erase(0, length);
+    } else if (head.find("transfer-encoding: chunked") != std::string::npos) {
+      reply.body = read_chunked();
+    }
+    return reply;
   }
 
  private:
@@ -92,24 +115,6 @@ class http_connection {
     std::string out(s);
     for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return out;
-  }
-
-  http_reply read_reply() {
-    size_t head_end;
-    while ((head_end = in_.find("\r\n\r\n")) == std::string::npos) fill();
-    const std::string head = lower(std::string_view(in_).substr(0, head_end));
-    http_reply reply;
-    reply.status = std::atoi(head.c_str() + head.find(' ') + 1);
-    in_.erase(0, head_end + 4);
-    if (auto at = head.find("\r\ncontent-length:"); at != std::string::npos) {
-      const size_t length = std::strtoull(head.c_str() + at + 17, nullptr, 10);
-      while (in_.size() < length) fill();
-      reply.body = in_.substr(0, length);
-      in_.erase(0, length);
-    } else if (head.find("transfer-encoding: chunked") != std::string::npos) {
-      reply.body = read_chunked();
-    }
-    return reply;
   }
 
   std::string read_chunked() {

@@ -4,6 +4,9 @@
 // every point it is delivered (a coalesced metric_update carries several in "points").
 //   --target tmon : the writer POSTs one point per update to /api/runs/{id}/metrics over a
 //                   keep-alive connection; subscribers send {"type":"subscribe","run_id":id}.
+//                   --writer pipelined (default) sends on schedule and reads the replies on
+//                   another thread, so the offered rate holds whatever the reply latency;
+//                   --writer sync waits for each reply (a slow ack then lowers the rate).
 //   --target wspp : the writer sends each update as a WS message shaped like tmon's
 //                   metric_update; the server broadcasts it to every subscriber.
 // Prints a summary and one "RESULT key=value ..." line for bench_ws_fanout.
@@ -47,6 +50,7 @@ struct options {
   double seconds = 10;
   int threads = 2;
   std::string run_id;
+  bool pipelined = true;
 };
 
 options parse_options(int argc, char** argv) {
@@ -62,11 +66,12 @@ options parse_options(int argc, char** argv) {
     else if (flag == "--seconds") opt.seconds = std::atof(value);
     else if (flag == "--threads") opt.threads = std::max(1, std::atoi(value));
     else if (flag == "--run-id") opt.run_id = value;
+    else if (flag == "--writer") opt.pipelined = std::string(value) != "sync";
   }
   if (opt.port == 0 || (opt.target != "tmon" && opt.target != "wspp")) {
     std::fprintf(stderr,
                  "usage: ws_fanout_client --target tmon|wspp --port P [--host H] [--clients 100] "
-                 "[--rate 1000] [--seconds 10] [--threads 2] [--run-id ID]\n");
+                 "[--rate 1000] [--seconds 10] [--threads 2] [--run-id ID] [--writer pipelined|sync]\n");
     std::exit(2);
   }
   return opt;
@@ -253,7 +258,17 @@ int main(int argc, char** argv) try {
 
   const auto updates = static_cast<std::int64_t>(opt.rate * opt.seconds);
   const double interval_us = 1e6 / opt.rate;
-  std::int64_t failed_posts = 0;
+  std::atomic<std::int64_t> failed_posts{0};
+  std::thread reply_reader;
+  if (http_writer && opt.pipelined)
+    reply_reader = std::thread([&] {
+      try {
+        for (std::int64_t i = 0; i < updates; ++i)
+          if (http_writer->read_reply().status != 200) ++failed_posts;
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "writer connection: %s\n", e.what());
+      }
+    });
   std::string body;
   const std::int64_t start_us = now_us();
   for (std::int64_t step = 0; step < updates; ++step) {
@@ -264,10 +279,12 @@ int main(int argc, char** argv) try {
       wspp_writer->send(step, sent_us);
     } else {
       body = "{\"step\":" + std::to_string(step) + ",\"metrics\":{\"sent_us\":" + std::to_string(sent_us) + "}}";
-      if (http_writer->request("POST", metrics_path, body).status != 200) ++failed_posts;
+      if (opt.pipelined) http_writer->send_request("POST", metrics_path, body);
+      else if (http_writer->request("POST", metrics_path, body).status != 200) ++failed_posts;
     }
   }
   const std::int64_t send_end_us = now_us();
+  if (reply_reader.joinable()) reply_reader.join();
 
   // Let the tail arrive: stop once everything came or nothing new came for a second.
   const std::int64_t expected = (updates - failed_posts) * opt.clients;
@@ -299,7 +316,7 @@ int main(int argc, char** argv) try {
 
   std::printf("%s: %lld updates in %.2f s (%.0f/s, %lld failed), %d clients\n", opt.target.c_str(),
               static_cast<long long>(updates), send_seconds, static_cast<double>(updates) / send_seconds,
-              static_cast<long long>(failed_posts), opt.clients);
+              static_cast<long long>(failed_posts.load()), opt.clients);
   std::printf("  delivered %lld of %lld points in %lld frames (dropped %lld, malformed %lld), %.0f points/s\n",
               static_cast<long long>(delivered), static_cast<long long>(expected), static_cast<long long>(frames),
               static_cast<long long>(dropped), static_cast<long long>(malformed), msgs_per_s);
@@ -309,7 +326,7 @@ int main(int argc, char** argv) try {
               "failed_posts=%lld p50_us=%u p99_us=%u max_us=%u msgs_per_s=%.1f\n",
               opt.target.c_str(), static_cast<long long>(updates), static_cast<double>(updates) / send_seconds,
               static_cast<long long>(expected), static_cast<long long>(delivered), static_cast<long long>(frames),
-              static_cast<long long>(dropped), static_cast<long long>(failed_posts), percentile(latencies, 0.50),
+              static_cast<long long>(dropped), static_cast<long long>(failed_posts.load()), percentile(latencies, 0.50),
               percentile(latencies, 0.99), latencies.empty() ? 0u : latencies.back(), msgs_per_s);
   return 0;
 } catch (const std::exception& e) {
