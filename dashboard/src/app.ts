@@ -70,7 +70,7 @@ export class App {
   charts: MetricChart[] = [];
   sparks = new Map<string, Sparkline>();
   socket!: LiveSocket;
-  stats = { wsMessages: 0, metricUpdates: 0, renders: 0, lastRenderMs: 0, refetches: 0 };
+  stats = { wsMessages: 0, metricUpdates: 0, renders: 0, lastRenderMs: 0, workMs: 0, refetches: 0 };
   private dirty = new Set<Dirty>();
   private frame = 0;
   private loadSeq = 0;
@@ -125,6 +125,19 @@ export class App {
     if (!this.frame) this.frame = requestAnimationFrame(() => this.flush());
   }
 
+  /** For text that changes with every live point (steps, progress): at most 4 redraws a second. */
+  private soon = new Set<Dirty>();
+  private soonTimer: ReturnType<typeof setTimeout> | null = null;
+  markSoon(part: Dirty): void {
+    this.soon.add(part);
+    if (this.soonTimer) return;
+    this.soonTimer = setTimeout(() => {
+      this.soonTimer = null;
+      this.mark(...this.soon);
+      this.soon.clear();
+    }, 250);
+  }
+
   private flush(): void {
     this.frame = 0;
     const t0 = performance.now();
@@ -140,7 +153,11 @@ export class App {
     if (d.has("actions")) this.renderActions();
     if (d.has("layers")) this.renderLayers();
     this.stats.renders++;
-    this.stats.lastRenderMs = performance.now() - t0;
+    // uPlot draws in a microtask queued during the renders above; this one runs after it.
+    queueMicrotask(() => {
+      this.stats.lastRenderMs = performance.now() - t0;
+      this.stats.workMs += this.stats.lastRenderMs;
+    });
   }
 
   // ---- data loading -----------------------------------------------------------------------------
@@ -382,8 +399,8 @@ export class App {
             run.last_step = newest;
             if (run.total_steps) run.progress = Math.min(1, newest / run.total_steps);
           }
-          this.mark("runs");
-          if (m.run_id === this.selected) this.mark("config");
+          this.markSoon("runs");
+          if (m.run_id === this.selected) this.markSoon("config");
         }
         if (m.run_id === this.selected) for (const k of Object.keys(m.metrics)) if (!this.keys.includes(k)) this.addKey(k);
         for (const g of refetch) void this.refetchGap(g);
