@@ -66,9 +66,6 @@ public:
         if (fd_ >= 0) ::close(fd_);
     }
 
-    // Shrinks the kernel receive buffer: a reader that never reads fills up sooner.
-    void set_receive_buffer(int bytes) { ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes); }
-
     // False when the peer has closed (EPIPE/ECONNRESET).
     bool send(std::string_view bytes) {
         while (!bytes.empty()) {
@@ -132,8 +129,7 @@ public:
         req += extra_headers;
         req += "\r\n";
         if (!send(req)) return std::nullopt;
-        auto r = read_response(true);
-        return r;
+        return read_response();
     }
 
     bool send_frame(ws::opcode op, std::string_view payload, bool fin = true, bool masked = true) {

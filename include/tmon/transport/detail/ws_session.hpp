@@ -46,7 +46,7 @@ public:
         if (state_->handlers.on_ws_open) state_->handlers.on_ws_open(shared_from_this());
         schedule_ping();
         reader_.feed(already_read);
-        if (!process_frames()) return;
+        process_frames();
         read_more();
     }
 
@@ -101,8 +101,11 @@ private:
         return ++counter;
     }
 
+    // Reads until the socket closes. Once the conversation is over (the peer
+    // broke the protocol or sent its close), bytes are read and discarded so
+    // the final close frame is not destroyed by a TCP reset.
     void read_more() {
-        if (terminated_ || close_received_) return;
+        if (terminated_) return;
         auto room = reader_.prepare(16 * 1024);
         socket_.async_read_some(asio::buffer(room.data(), room.size()),
                                 [self = shared_from_this()](std::error_code ec, std::size_t n) {
@@ -111,41 +114,42 @@ private:
                                         return;
                                     }
                                     self->heard_from_peer_ = true;
-                                    self->reader_.commit(n);
-                                    if (self->process_frames()) self->read_more();
+                                    if (!self->discard_input_) {
+                                        self->reader_.commit(n);
+                                        self->process_frames();
+                                    }
+                                    self->read_more();
                                 });
     }
 
-    // False when reading should stop (closing or failed).
-    bool process_frames() {
-        while (!terminated_) {
+    void process_frames() {
+        while (!terminated_ && !discard_input_) {
             auto e = reader_.next();
             switch (e.kind) {
-                case ws::event::need_more: return true;
+                case ws::event::need_more: return;
                 case ws::event::text:
                     if (!closing_ && state_->handlers.on_ws_message)
                         state_->handlers.on_ws_message(shared_from_this(), e.payload);
                     break;
                 case ws::event::binary:
+                    discard_input_ = true;
                     begin_close(ws::close_code::unsupported_data, "only text messages are accepted", true);
-                    return false;
+                    return;
                 case ws::event::ping: queue_control(ws::encode_frame(ws::opcode::pong, e.payload)); break;
                 case ws::event::pong: break;
                 case ws::event::close:
                     close_received_ = true;
-                    if (close_sent_ || close_queued_) {
-                        if (close_sent_) terminate();
-                    } else {
-                        // Echo the peer's code, then drop TCP once it is written (RFC 6455 5.5.1).
-                        begin_close(e.code == ws::close_code::no_status ? 0 : e.code, {}, false);
-                    }
-                    return false;
+                    discard_input_ = true;
+                    if (close_sent_) terminate();
+                    // Echo the peer's code, then drop TCP once it is written (RFC 6455 5.5.1).
+                    else begin_close(e.code == ws::close_code::no_status ? 0 : e.code, {}, false);
+                    return;
                 case ws::event::error:
+                    discard_input_ = true;
                     begin_close(e.code, {}, true);
-                    return false;
+                    return;
             }
         }
-        return false;
     }
 
     void queue_control(std::string frame) {
@@ -232,8 +236,13 @@ private:
         }
         if (batch_has_close_) {
             close_sent_ = true;
-            // The server drops TCP first once both closes are exchanged; if the
-            // peer has not answered yet, the read loop or close_timer_ ends it.
+            // The server drops TCP first once both closes are exchanged. Until
+            // the peer answers (its close or EOF, seen by the read loop) or
+            // close_timer_ fires, our side is half-closed: nothing more to send.
+            if (close_received_ || discard_input_) {
+                std::error_code ignored;
+                socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+            }
             if (close_received_) terminate();
             return;
         }
@@ -308,6 +317,7 @@ private:
     bool close_sent_ = false;
     bool close_received_ = false;
     bool terminated_ = false;
+    bool discard_input_ = false;  // the conversation is over: read only to see EOF
     bool heard_from_peer_ = false;
     bool ping_outstanding_ = false;
 };

@@ -1,0 +1,293 @@
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "tmon/transport/asio_transport.hpp"
+#include "tmon/transport/http/errors.hpp"
+#include "transport/blocking_client.hpp"
+
+using namespace std::chrono_literals;
+using tmon::test::blocking_client;
+using tmon::ws::opcode;
+
+namespace {
+
+// An echo app on a real transport, counting the callbacks it sees per peer.
+struct ws_server {
+    std::mutex mutex;
+    std::map<std::uint64_t, int> closes;  // peer id -> on_ws_close calls
+    std::vector<tmon::ws_peer_ptr> peers;
+    std::atomic<int> drains{0};
+    tmon::asio_transport transport;
+
+    explicit ws_server(tmon::transport_config config = make_config()) {
+        tmon::app_handlers h;
+        h.on_request = [](tmon::http::request&&, tmon::respond_fn respond) {
+            respond(tmon::http::error_response(404, "plain HTTP is not served here"));
+        };
+        h.on_ws_upgrade = [](const tmon::http::request& req) -> std::optional<tmon::http::response> {
+            if (req.header_value("Authorization") == "Bearer wrong") return tmon::http::error_response(401, "bad token");
+            return std::nullopt;
+        };
+        h.on_ws_open = [this](const tmon::ws_peer_ptr& p) {
+            std::lock_guard lock(mutex);
+            peers.push_back(p);
+        };
+        h.on_ws_message = [](const tmon::ws_peer_ptr& p, std::string_view text) {
+            if (text == "close-me") p->close(4000, "asked to");
+            else p->send_text("echo:" + std::string{text});
+        };
+        h.on_ws_drain = [this](const tmon::ws_peer_ptr&) { ++drains; };
+        h.on_ws_close = [this](const tmon::ws_peer_ptr& p) {
+            std::lock_guard lock(mutex);
+            ++closes[p->id()];
+        };
+        transport.start(config, std::move(h));
+    }
+
+    static tmon::transport_config make_config() {
+        tmon::transport_config c;
+        c.port = 0;
+        c.threads = 2;
+        return c;
+    }
+
+    std::size_t open_count() {
+        std::lock_guard lock(mutex);
+        return peers.size();
+    }
+    tmon::ws_peer_ptr peer(std::size_t i) {
+        for (int k = 0; k < 2000 && open_count() <= i; ++k) std::this_thread::sleep_for(5ms);
+        std::lock_guard lock(mutex);
+        REQUIRE(peers.size() > i);
+        return peers[i];
+    }
+    // Waits for the close callback; the count must then be exactly one.
+    int closes_of(std::uint64_t id) {
+        for (int k = 0; k < 2000; ++k) {
+            {
+                std::lock_guard lock(mutex);
+                if (closes.count(id)) break;
+            }
+            std::this_thread::sleep_for(5ms);
+        }
+        std::this_thread::sleep_for(20ms);  // room for a wrong second call to show up
+        std::lock_guard lock(mutex);
+        return closes.count(id) ? closes[id] : 0;
+    }
+};
+
+blocking_client connect_ws(ws_server& srv) {
+    return blocking_client(srv.transport.port());
+}
+
+}  // namespace
+
+TEST_CASE("the WebSocket handshake answers with the RFC 6455 accept key and echoes") {
+    ws_server srv;
+    auto c = connect_ws(srv);
+    auto r = c.ws_handshake();
+    REQUIRE(r);
+    CHECK(r->status == 101);
+    CHECK(r->header("Sec-WebSocket-Accept") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+    REQUIRE(c.send_frame(opcode::text, "hello"));
+    auto f = c.read_data_frame();
+    REQUIRE(f);
+    CHECK(f->op == opcode::text);
+    CHECK(f->payload == "echo:hello");
+}
+
+TEST_CASE("a frame sent right behind the handshake is not lost") {
+    ws_server srv;
+    auto c = connect_ws(srv);
+    std::string first = tmon::ws::encode_frame(opcode::text, "early", true, tmon::ws::mask_key{1, 2, 3, 4});
+    REQUIRE(c.send("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" + first));
+    REQUIRE(c.read_response(true)->status == 101);
+    CHECK(c.read_data_frame()->payload == "echo:early");
+}
+
+TEST_CASE("an upgrade is refused with 426 for a wrong version and by the application's hook") {
+    ws_server srv;
+    {
+        auto c = connect_ws(srv);
+        auto r = c.request("GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n");
+        REQUIRE(r);
+        CHECK(r->status == 426);
+        CHECK(r->header("Sec-WebSocket-Version") == "13");
+    }
+    {
+        auto c = connect_ws(srv);
+        auto r = c.ws_handshake("/ws", "Authorization: Bearer wrong\r\n");
+        REQUIRE(r);
+        CHECK(r->status == 401);
+        CHECK(r->body.find("bad token") != std::string::npos);
+    }
+    CHECK(srv.open_count() == 0);
+}
+
+TEST_CASE("a fragmented message with a ping in the middle is reassembled, and the ping answered first") {
+    ws_server srv;
+    auto c = connect_ws(srv);
+    REQUIRE(c.ws_handshake()->status == 101);
+    REQUIRE(c.send_frame(opcode::text, "frag", false));
+    REQUIRE(c.send_frame(opcode::ping, "are you there"));
+    REQUIRE(c.send_frame(opcode::continuation, "men", false));
+    REQUIRE(c.send_frame(opcode::continuation, "ted"));
+    auto pong = c.read_data_frame();
+    REQUIRE(pong);
+    CHECK(pong->op == opcode::pong);
+    CHECK(pong->payload == "are you there");
+    auto msg = c.read_data_frame();
+    REQUIRE(msg);
+    CHECK(msg->payload == "echo:fragmented");
+}
+
+TEST_CASE("a client's close is echoed with its code, TCP is closed and on_ws_close runs once") {
+    ws_server srv;
+    auto c = connect_ws(srv);
+    REQUIRE(c.ws_handshake()->status == 101);
+    auto peer = srv.peer(0);
+    REQUIRE(c.send_frame(opcode::close, tmon::ws::close_payload(1000, "done")));
+    auto f = c.read_data_frame();
+    REQUIRE(f);
+    CHECK(f->op == opcode::close);
+    CHECK(f->close_code() == 1000);
+    CHECK(c.wait_closed());
+    CHECK(srv.closes_of(peer->id()) == 1);
+    CHECK_FALSE(peer->send_text("too late"));
+}
+
+TEST_CASE("the server closes a peer on the application's request") {
+    ws_server srv;
+    auto c = connect_ws(srv);
+    REQUIRE(c.ws_handshake()->status == 101);
+    REQUIRE(c.send_frame(opcode::text, "close-me"));
+    auto f = c.read_data_frame();
+    REQUIRE(f);
+    CHECK(f->op == opcode::close);
+    CHECK(f->close_code() == 4000);
+    CHECK(f->payload.substr(2) == "asked to");
+    REQUIRE(c.send_frame(opcode::close, f->payload.substr(0, 2)));
+    CHECK(c.wait_closed());
+    CHECK(srv.closes_of(srv.peer(0)->id()) == 1);
+}
+
+TEST_CASE("protocol errors close the connection with the RFC 6455 code") {
+    auto config = ws_server::make_config();
+    config.limits.ws_max_message_bytes = 1024;
+    ws_server srv(config);
+    struct bad_case {
+        const char* what;
+        opcode op;
+        std::string payload;
+        bool masked;
+        std::uint16_t code;
+    };
+    for (const auto& bad : {bad_case{"unmasked", opcode::text, "hi", false, 1002},
+                            bad_case{"bad utf-8", opcode::text, "\xc3\x28", true, 1007},
+                            bad_case{"oversize", opcode::text, std::string(1025, 'x'), true, 1009},
+                            bad_case{"orphan continuation", opcode::continuation, "x", true, 1002},
+                            bad_case{"binary", opcode::binary, "\x01", true, 1003}}) {
+        INFO(bad.what);
+        auto c = connect_ws(srv);
+        REQUIRE(c.ws_handshake()->status == 101);
+        REQUIRE(c.send_frame(bad.op, bad.payload, true, bad.masked));
+        auto f = c.read_data_frame();
+        REQUIRE(f);
+        CHECK(f->op == opcode::close);
+        CHECK(f->close_code() == bad.code);
+        CHECK(c.wait_closed());
+    }
+    for (std::size_t i = 0; i < 5; ++i) CHECK(srv.closes_of(srv.peer(i)->id()) == 1);
+}
+
+TEST_CASE("a reader that never reads is closed with 1008 while another client keeps receiving") {
+    auto config = ws_server::make_config();
+    config.limits.ws_max_outbound_bytes = 256 * 1024;
+    ws_server srv(config);
+    auto slow = connect_ws(srv);
+    REQUIRE(slow.ws_handshake()->status == 101);
+    auto fast = connect_ws(srv);
+    REQUIRE(fast.ws_handshake()->status == 101);
+    auto slow_peer = srv.peer(0);
+    auto fast_peer = srv.peer(1);
+
+    std::string chunk(16 * 1024, 'z');
+    bool refused = false;
+    for (int i = 0; i < 100000 && !refused; ++i) {
+        refused = !slow_peer->send_text(chunk);
+        if (i % 64 == 0) {
+            REQUIRE(fast_peer->send_text("tick"));
+            auto f = fast.read_data_frame();
+            REQUIRE(f);
+            CHECK(f->payload == "tick");
+        }
+    }
+    CHECK(refused);
+    CHECK(fast_peer->send_text("still here"));
+    CHECK(fast.read_data_frame()->payload == "still here");
+
+    // Reading at last, the slow client finds its data cut short by a 1008 close.
+    std::optional<tmon::test::ws_frame> f;
+    do {
+        f = slow.read_frame();
+    } while (f && f->op == opcode::text);
+    REQUIRE(f);
+    CHECK(f->op == opcode::close);
+    CHECK(f->close_code() == 1008);
+    REQUIRE(slow.send_frame(opcode::close, f->payload.substr(0, 2)));
+    CHECK(slow.wait_closed());
+    CHECK(srv.closes_of(slow_peer->id()) == 1);
+}
+
+TEST_CASE("pending_bytes reports the queue and on_ws_drain fires once it empties") {
+    ws_server srv;
+    auto c = connect_ws(srv);
+    REQUIRE(c.ws_handshake()->status == 101);
+    auto peer = srv.peer(0);
+    CHECK(peer->pending_bytes() == 0);
+    REQUIRE(peer->send_text(std::string(1000, 'q')));
+    auto f = c.read_data_frame();
+    REQUIRE(f);
+    CHECK(f->payload.size() == 1000);
+    for (int k = 0; k < 2000 && srv.drains.load() == 0; ++k) std::this_thread::sleep_for(5ms);
+    CHECK(srv.drains.load() >= 1);
+    CHECK(peer->pending_bytes() == 0);
+}
+
+TEST_CASE("an idle WebSocket is pinged") {
+    auto config = ws_server::make_config();
+    config.limits.ws_ping_interval = 100ms;
+    ws_server srv(config);
+    auto c = connect_ws(srv);
+    REQUIRE(c.ws_handshake()->status == 101);
+    auto f = c.read_frame();
+    REQUIRE(f);
+    CHECK(f->op == opcode::ping);
+    REQUIRE(c.send_frame(opcode::pong, f->payload));
+    REQUIRE(c.send_frame(opcode::text, "alive"));
+    CHECK(c.read_data_frame()->payload == "echo:alive");
+}
+
+TEST_CASE("stopping the transport closes open WebSockets and calls on_ws_close once each") {
+    auto srv = std::make_unique<ws_server>();
+    auto a = connect_ws(*srv);
+    auto b = connect_ws(*srv);
+    REQUIRE(a.ws_handshake()->status == 101);
+    REQUIRE(b.ws_handshake()->status == 101);
+    auto pa = srv->peer(0);
+    auto pb = srv->peer(1);
+    srv->transport.stop();
+    CHECK(a.wait_closed());
+    CHECK(b.wait_closed());
+    CHECK(srv->closes_of(pa->id()) == 1);
+    CHECK(srv->closes_of(pb->id()) == 1);
+    CHECK_FALSE(pa->send_text("after stop"));
+}
