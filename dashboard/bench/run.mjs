@@ -3,8 +3,9 @@
 //   2. R runs streaming at 10 updates/s for S seconds: does the page keep up, frame times
 //   3. bytes transferred for the dashboard itself (gzip)
 // usage: npm run bench -- [--steps 1000000] [--runs 20] [--seconds 20] [--loads 5]
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { client, freePort, launchBrowser, startServer, tempDir, waitFor } from "../e2e/lib.mjs";
+import { client, freePort, launchBrowser, repoDir, startServer, tempDir } from "../e2e/lib.mjs";
 
 const arg = (name, def) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -90,6 +91,11 @@ try {
   await fresh.close();
   cold.remove();
   row(`dashboard transferred, cold cache (${coldTransfer.files} files, gzip, headers included)`, `${(coldTransfer.total / 1024).toFixed(1)} KB (bodies ${(coldTransfer.body / 1024).toFixed(1)} KB)`, "<= 150 KB", coldTransfer.total <= 150 * 1024);
+  const header = readFileSync(join(repoDir, "include/tmon/dashboard/assets.hpp"), "utf8");
+  const sizes = [...header.matchAll(/, (\d+)\}, (\d+)\},/g)].map((m) => [Number(m[1]), Number(m[2])]);
+  const gz = sizes.reduce((a, [g]) => a + g, 0);
+  row(`embedded assets in assets.hpp (${sizes.length} files): gzip / raw`, `${(gz / 1024).toFixed(1)} KB / ${(sizes.reduce((a, [, r]) => a + r, 0) / 1024).toFixed(1)} KB`, "<= 150 KB", gz <= 150 * 1024);
+  if (process.env.E2E_STATIC_DIR) row(`  (E2E_STATIC_DIR set: the server sent files from disk, uncompressed)`, "", "", null);
   row(`dashboard transferred on reload (ETag revalidation)`, `${(transfer.total / 1024).toFixed(1)} KB`, "", null);
 
   // ---- 2. many runs streaming ----------------------------------------------------------------------
