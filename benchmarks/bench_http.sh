@@ -3,22 +3,25 @@
 # GET /api/runs/{id}/metrics/latest, against nginx (one worker, `return 200`) and a
 # cpp-httplib server answering byte-identical bodies on the same paths, all under the same
 # wrk load in this one script.
-# Usage: benchmarks/bench_http.sh [--duration S] [--build DIR] [--server PATH] [--connections N] [--threads N]
+# Usage: benchmarks/bench_http.sh [--duration S] [--repeat N] [--build DIR] [--server PATH] [--connections N] [--threads N]
+#   --repeat N    measure every (server, route) N times, interleaved, and report the medians
+#                 (steadier ratios on a busy machine)
 #   --build DIR   where tmon-server (DIR/examples) and httplib_server (DIR/benchmarks) are; default build-bench
 #   --server PATH a tmon-server binary to use instead of DIR/examples/tmon-server
 # Targets for tmon: /health >= 0.7x nginx, metrics/latest >= 0.5x nginx, p99 <= 10 ms.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-duration=10 build="$root/build-bench" connections=64 threads=2 tmon_server=""
+duration=10 repeat=1 build="$root/build-bench" connections=64 threads=2 tmon_server=""
 while (($#)); do
   case $1 in
     --duration) duration=$2; shift 2 ;;
+    --repeat) repeat=$2; shift 2 ;;
     --build) build=$2; shift 2 ;;
     --server) tmon_server=$2; shift 2 ;;
     --connections) connections=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -136,26 +139,36 @@ measure() {  # server, route label, url
 }
 
 echo "wrk -t$threads -c$connections -d${duration}s --latency, $(nproc) cores; run $run_id"
-for route in health latest; do
-  path=$([[ $route == health ]] && echo /health || echo "$latest_path")
-  label=$([[ $route == health ]] && echo /health || echo metrics/latest)
-  measure nginx "$label" "$nginx_url$path"
-  measure cpp-httplib "$label" "$httplib_url$path"
-  measure tmon "$label" "$tmon_url$path"
+for ((round = 1; round <= repeat; round++)); do
+  for route in health latest; do
+    path=$([[ $route == health ]] && echo /health || echo "$latest_path")
+    label=$([[ $route == health ]] && echo /health || echo metrics/latest)
+    measure nginx "$label" "$nginx_url$path"
+    measure cpp-httplib "$label" "$httplib_url$path"
+    measure tmon "$label" "$tmon_url$path"
+  done
 done
 
 echo
 python3 - "$results" <<'PY'
 import sys
-rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1])]
-nginx = {r[1]: float(r[2]) for r in rows if r[0] == "nginx"}
+from statistics import median
+runs = {}
+for line in open(sys.argv[1]):
+    server, route, rps, p50, p99, errors = line.rstrip("\n").split("\t")
+    runs.setdefault((server, route), []).append((float(rps), float(p50), float(p99), int(errors)))
+rows = [(server, route, median(r[0] for r in rs), median(r[1] for r in rs), median(r[2] for r in rs),
+         sum(r[3] for r in rs)) for (server, route), rs in runs.items()]
+if len(next(iter(runs.values()))) > 1:
+    print(f"medians of {len(next(iter(runs.values())))} interleaved runs; errors summed")
+nginx = {r[1]: r[2] for r in rows if r[0] == "nginx"}
 targets = {"/health": 0.7, "metrics/latest": 0.5}
 print(f"{'server':<12} {'route':<15} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs nginx':>9}  target")
 for server, route, rps, p50, p99, errors in rows:
-    ratio = float(rps) / nginx[route] if nginx.get(route) else 0.0
+    ratio = rps / nginx[route] if nginx.get(route) else 0.0
     verdict = ""
     if server == "tmon":
-        ok = ratio >= targets[route] and float(p99) <= 10.0 and int(errors) == 0
+        ok = ratio >= targets[route] and p99 <= 10.0 and errors == 0
         verdict = f">= {targets[route]}x, p99 <= 10 ms: {'met' if ok else 'MISSED'}"
-    print(f"{server:<12} {route:<15} {float(rps):>10.0f} {float(p50):>8.3f} {float(p99):>8.3f} {errors:>7} {ratio:>8.2f}x  {verdict}")
+    print(f"{server:<12} {route:<15} {rps:>10.0f} {p50:>8.3f} {p99:>8.3f} {errors:>7} {ratio:>8.2f}x  {verdict}")
 PY
