@@ -660,3 +660,32 @@ TEMPLATE_LIST_TEST_CASE("concurrent writers and readers lose no point", "[storag
     }
     CHECK(s->get_run(r.id)->last_step == batches * per_batch - 1);
 }
+
+TEMPLATE_LIST_TEST_CASE("a refused write among concurrent writes does not sink the others", "[storage][concurrency]",
+                        all_stores) {
+    fresh_store<TestType> s;
+    auto r = s->create_run(named_run("exp"));
+    std::atomic<int> refused{0};
+    std::vector<std::thread> threads;
+    for (int w = 0; w < 4; ++w) {
+        threads.emplace_back([&, w] {
+            for (int b = 0; b < 50; ++b) {
+                std::vector<metric_point> pts{point("k" + std::to_string(w), b, 1.0)};
+                if (w == 3) pts.push_back(point("bad", b, std::nan("")));
+                try {
+                    s->append_metrics(w == 2 ? std::string{"run_missing"} : r.id, pts);
+                } catch (const tmon::error&) {
+                    refused++;
+                }
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    CHECK(refused.load() == 100);
+    CHECK(s->query_metrics(series_of(r.id, "k0")).points.size() == 50);
+    CHECK(s->query_metrics(series_of(r.id, "k1")).points.size() == 50);
+    CHECK(s->query_metrics(series_of(r.id, "k3")).points.empty());
+    auto keys = s->metric_keys(r.id);
+    std::sort(keys.begin(), keys.end());
+    CHECK(keys == std::vector<std::string>{"k0", "k1"});
+}
