@@ -61,33 +61,27 @@ public:
         std::string allow;                       // for 405: "GET, HEAD, POST"
     };
 
-    // HEAD is served by GET routes (the transport drops the body).
+    // HEAD is served by GET routes (the transport drops the body). The Allow
+    // list is only built on a miss, so a hit allocates nothing beyond params.
     match_result match(std::string_view method, std::string_view path, route_params& params) const {
         match_result out;
         out.status = 404;
         int best_score = -1;
-        std::vector<std::string_view> allowed;
+        route_params candidate;
         for (const auto& r : routes_) {
-            route_params candidate;
+            candidate.clear();
             int score = 0;
             if (!matches(r.segments, path, candidate, score)) continue;
             out.status = 405;
-            note_allowed(allowed, r.method);
             bool method_ok = r.method == method || (method == "HEAD" && r.method == "GET");
             if (method_ok && score > best_score) {
                 best_score = score;
                 out.handler = &r.handler;
-                params = std::move(candidate);
+                std::swap(params, candidate);
             }
         }
-        if (out.handler) {
-            out.status = 200;
-        } else if (out.status == 405) {
-            for (auto m : allowed) {
-                if (!out.allow.empty()) out.allow += ", ";
-                out.allow += m;
-            }
-        }
+        if (out.handler) out.status = 200;
+        else if (out.status == 405) out.allow = allowed_methods(path);
         return out;
     }
 
@@ -174,14 +168,27 @@ private:
         return true;
     }
 
-    static void note_allowed(std::vector<std::string_view>& allowed, std::string_view method) {
+    std::string allowed_methods(std::string_view path) const {
+        std::vector<std::string_view> allowed;
         auto add = [&](std::string_view m) {
             for (auto a : allowed)
                 if (a == m) return;
             allowed.push_back(m);
         };
-        add(method);
-        if (method == "GET") add("HEAD");
+        route_params ignored;
+        for (const auto& r : routes_) {
+            int score = 0;
+            ignored.clear();
+            if (!matches(r.segments, path, ignored, score)) continue;
+            add(r.method);
+            if (r.method == "GET") add("HEAD");
+        }
+        std::string out;
+        for (auto m : allowed) {
+            if (!out.empty()) out += ", ";
+            out += m;
+        }
+        return out;
     }
 
     std::vector<route> routes_;
