@@ -221,6 +221,8 @@ int main(int argc, char** argv) {
     print(baseline, baseline);
     for (const auto& r : results) print(r, baseline);
     std::printf("\nx med / x p99: how many times cheaper than the baseline (baseline ns / tmon ns).\n"
+                "dropped > 0 on a store row: the store could not absorb this rate (raise --work-ns to pace it);\n"
+                "the call cost is the same either way. max includes the thread being descheduled.\n"
                 "targets: median <= 50 ns, p99 <= 500 ns\n");
     return 0;
 }
