@@ -259,12 +259,20 @@ int main(int argc, char** argv) try {
   const auto updates = static_cast<std::int64_t>(opt.rate * opt.seconds);
   const double interval_us = 1e6 / opt.rate;
   std::atomic<std::int64_t> failed_posts{0};
+  // Send time of each POST and how long its reply took: the part of the delivery latency
+  // that is tmon's write path (parse, commit) rather than its fan-out.
+  std::vector<std::atomic<std::int64_t>> post_sent_us(http_writer ? static_cast<size_t>(updates) : 0);
+  std::vector<std::uint32_t> ack_us;
   std::thread reply_reader;
   if (http_writer && opt.pipelined)
     reply_reader = std::thread([&] {
       try {
-        for (std::int64_t i = 0; i < updates; ++i)
+        ack_us.reserve(static_cast<size_t>(updates));
+        for (std::int64_t i = 0; i < updates; ++i) {
           if (http_writer->read_reply().status != 200) ++failed_posts;
+          const auto sent = post_sent_us[static_cast<size_t>(i)].load(std::memory_order_acquire);
+          ack_us.push_back(static_cast<std::uint32_t>(std::max<std::int64_t>(now_us() - sent, 0)));
+        }
       } catch (const std::exception& e) {
         std::fprintf(stderr, "writer connection: %s\n", e.what());
       }
@@ -279,8 +287,13 @@ int main(int argc, char** argv) try {
       wspp_writer->send(step, sent_us);
     } else {
       body = "{\"step\":" + std::to_string(step) + ",\"metrics\":{\"sent_us\":" + std::to_string(sent_us) + "}}";
-      if (opt.pipelined) http_writer->send_request("POST", metrics_path, body);
-      else if (http_writer->request("POST", metrics_path, body).status != 200) ++failed_posts;
+      post_sent_us[static_cast<size_t>(step)].store(sent_us, std::memory_order_release);
+      if (opt.pipelined) {
+        http_writer->send_request("POST", metrics_path, body);
+      } else {
+        if (http_writer->request("POST", metrics_path, body).status != 200) ++failed_posts;
+        ack_us.push_back(static_cast<std::uint32_t>(now_us() - sent_us));
+      }
     }
   }
   const std::int64_t send_end_us = now_us();
@@ -322,12 +335,17 @@ int main(int argc, char** argv) try {
               static_cast<long long>(dropped), static_cast<long long>(malformed), msgs_per_s);
   std::printf("  latency us: p50 %u  p99 %u  max %u\n", percentile(latencies, 0.50), percentile(latencies, 0.99),
               latencies.empty() ? 0u : latencies.back());
+  std::sort(ack_us.begin(), ack_us.end());
+  if (!ack_us.empty())
+    std::printf("  POST reply latency us: p50 %u  p99 %u  max %u\n", percentile(ack_us, 0.50), percentile(ack_us, 0.99),
+                ack_us.back());
   std::printf("RESULT target=%s updates=%lld send_rate=%.1f expected=%lld delivered=%lld frames=%lld dropped=%lld "
-              "failed_posts=%lld p50_us=%u p99_us=%u max_us=%u msgs_per_s=%.1f\n",
+              "failed_posts=%lld p50_us=%u p99_us=%u max_us=%u msgs_per_s=%.1f ack_p50_us=%u ack_p99_us=%u\n",
               opt.target.c_str(), static_cast<long long>(updates), static_cast<double>(updates) / send_seconds,
               static_cast<long long>(expected), static_cast<long long>(delivered), static_cast<long long>(frames),
               static_cast<long long>(dropped), static_cast<long long>(failed_posts.load()), percentile(latencies, 0.50),
-              percentile(latencies, 0.99), latencies.empty() ? 0u : latencies.back(), msgs_per_s);
+              percentile(latencies, 0.99), latencies.empty() ? 0u : latencies.back(), msgs_per_s,
+              percentile(ack_us, 0.50), percentile(ack_us, 0.99));
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "ws_fanout_client: %s\n", e.what());
