@@ -17,59 +17,59 @@ using step_t = std::int64_t;
 
 // ---- runs ----------------------------------------------------------------
 struct run_info {
-    std::string id;              // "run_" + 12 hex chars unless the creator gives one
-    std::string name;
+    std::string id{};              // "run_" + 12 hex chars unless the creator gives one
+    std::string name{};
     run_status status = run_status::running;
     std::string config_json = "{}";   // object
-    std::vector<std::string> tags;
-    std::string notes;
+    std::vector<std::string> tags{};
+    std::string notes{};
     double start_time = 0;       // unix seconds
-    std::optional<double> end_time;   // set when the status turns terminal
+    std::optional<double> end_time{};   // set when the status turns terminal
     double created_at = 0;
     double updated_at = 0;       // last write of any kind (heartbeat for the dashboard)
-    std::optional<step_t> total_steps;  // for progress / ETA
-    std::optional<step_t> last_step;    // highest step logged so far
+    std::optional<step_t> total_steps{};  // for progress / ETA
+    std::optional<step_t> last_step{};    // highest step logged so far
 };
 
 struct new_run {
-    std::string name;
+    std::string name{};
     std::string config_json = "{}";
-    std::vector<std::string> tags;
-    std::string notes;
-    std::optional<step_t> total_steps;
+    std::vector<std::string> tags{};
+    std::string notes{};
+    std::optional<step_t> total_steps{};
     std::optional<std::string> id;   // caller-chosen id (idempotent replay); generated if empty
     run_status status = run_status::running;
 };
 
 // Every field optional: only what is set changes.
 struct run_update {
-    std::optional<std::string> name;
-    std::optional<run_status> status;
-    std::optional<std::string> config_json;
-    std::optional<std::vector<std::string>> tags;
-    std::optional<std::string> notes;
-    std::optional<step_t> total_steps;
+    std::optional<std::string> name{};
+    std::optional<run_status> status{};
+    std::optional<std::string> config_json{};
+    std::optional<std::vector<std::string>> tags{};
+    std::optional<std::string> notes{};
+    std::optional<step_t> total_steps{};
 };
 
 enum class run_sort { created_desc, created_asc, name_asc, name_desc, updated_desc };
 
 struct run_query {
-    std::optional<run_status> status;
-    std::string name_contains;   // case-insensitive substring ("q")
-    std::string tag;             // exact tag
+    std::optional<run_status> status{};
+    std::string name_contains{}; // case-insensitive substring ("q")
+    std::string tag{};             // exact tag
     run_sort sort = run_sort::created_desc;
     std::size_t limit = 100;
     std::size_t offset = 0;
 };
 
 struct run_page {
-    std::vector<run_info> runs;
+    std::vector<run_info> runs{};
     std::size_t total = 0;       // matches before limit/offset
 };
 
 // ---- scalar metrics ------------------------------------------------------
 struct metric_point {
-    std::string key;
+    std::string key{};
     step_t step = 0;
     double time = 0;             // unix seconds
     double value = 0;
@@ -85,8 +85,8 @@ struct series_point {
 enum class downsample_method { lttb, minmax };
 
 struct metric_query {
-    std::string run_id;
-    std::string key;
+    std::string run_id{};
+    std::string key{};
     step_t step_min = std::numeric_limits<step_t>::min();
     step_t step_max = std::numeric_limits<step_t>::max();
     double time_min = -std::numeric_limits<double>::infinity();
@@ -96,14 +96,14 @@ struct metric_query {
 };
 
 struct metric_series {
-    std::string key;
-    std::vector<series_point> points;   // ascending step
+    std::string key{};
+    std::vector<series_point> points{};   // ascending step
     std::size_t total_in_range = 0;     // before downsampling
     bool downsampled = false;
 };
 
 struct latest_metric {
-    std::string key;
+    std::string key{};
     step_t step = 0;
     double time = 0;
     double value = 0;
@@ -111,10 +111,10 @@ struct latest_metric {
 
 // ---- checkpoints ---------------------------------------------------------
 struct checkpoint_info {
-    std::string id;              // "ckpt_" + 12 hex chars unless given
-    std::string run_id;
-    std::string filepath;
-    std::optional<step_t> step;
+    std::string id{};              // "ckpt_" + 12 hex chars unless given
+    std::string run_id{};
+    std::string filepath{};
+    std::optional<step_t> step{};
     std::string metrics_json = "{}";
     std::string metadata_json = "{}";
     bool is_best = false;
@@ -122,19 +122,19 @@ struct checkpoint_info {
 };
 
 struct new_checkpoint {
-    std::string run_id;
-    std::string filepath;
-    std::optional<step_t> step;
+    std::string run_id{};
+    std::string filepath{};
+    std::optional<step_t> step{};
     std::string metrics_json = "{}";
     std::string metadata_json = "{}";
     bool is_best = false;
-    std::optional<std::string> id;
+    std::optional<std::string> id{};
 };
 
 // ---- system samples ------------------------------------------------------
 struct gpu_sample {
     int index = 0;
-    std::string name;
+    std::string name{};
     double utilization = 0;       // percent
     std::uint64_t memory_used = 0;  // bytes
     std::uint64_t memory_total = 0;
@@ -149,7 +149,7 @@ struct system_sample {
     std::uint64_t memory_used = 0;    // bytes
     std::uint64_t memory_total = 0;
     std::uint64_t process_rss = 0;    // bytes
-    std::vector<gpu_sample> gpus;
+    std::vector<gpu_sample> gpus{};
 };
 
 struct system_query {
@@ -161,22 +161,22 @@ struct system_query {
 // ---- per-layer statistics (layerwise-monitor) ---------------------------
 struct tensor_stats {
     double mean = 0, std = 0, min = 0, max = 0;
-    std::vector<double> histogram;    // optional bin counts
-    std::optional<double> hist_min, hist_max;  // bin range when a histogram is present
+    std::vector<double> histogram{};    // optional bin counts
+    std::optional<double> hist_min{}, hist_max{};  // bin range when a histogram is present
 };
 
 struct layer_stat {
-    std::string name;
-    std::optional<tensor_stats> activations;
-    std::optional<tensor_stats> gradients;
-    std::optional<tensor_stats> parameters;
+    std::string name{};
+    std::optional<tensor_stats> activations{};
+    std::optional<tensor_stats> gradients{};
+    std::optional<tensor_stats> parameters{};
 };
 
 struct layer_snapshot {
-    std::string run_id;
+    std::string run_id{};
     step_t step = 0;
     double time = 0;
-    std::vector<layer_stat> layers;
+    std::vector<layer_stat> layers{};
 };
 
 // ---- event log -----------------------------------------------------------
@@ -184,15 +184,15 @@ struct layer_snapshot {
 // best_changed, checkpoint_load_requested, run_updated, run_deleted, warning...
 struct event {
     std::int64_t id = 0;         // assigned by the store, increasing per store
-    std::string run_id;
+    std::string run_id{};
     double time = 0;
-    std::string type;
-    std::string message;
+    std::string type{};
+    std::string message{};
     std::string data_json = "{}";
 };
 
 struct event_query {
-    std::string run_id;          // empty: all runs
+    std::string run_id{};          // empty: all runs
     std::int64_t after_id = 0;   // only events with id > after_id
     std::size_t limit = 200;     // newest `limit`, returned ascending
 };
@@ -202,10 +202,10 @@ struct event_query {
 // training process (in-process monitor or remote client) that acts on them.
 struct command {
     std::int64_t id = 0;         // increasing; a reader asks for id > last seen
-    std::string run_id;
-    std::string type;            // "load_checkpoint", "stop"
-    std::string checkpoint_id;   // for load_checkpoint
-    std::string filepath;
+    std::string run_id{};
+    std::string type{};            // "load_checkpoint", "stop"
+    std::string checkpoint_id{};   // for load_checkpoint
+    std::string filepath{};
     std::string payload_json = "{}";
     double created_at = 0;
 };

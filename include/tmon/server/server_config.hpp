@@ -14,13 +14,13 @@ struct server_config {
     std::string host = "127.0.0.1";
     std::uint16_t port = 8000;            // 0: pick a free port (tests)
     std::string db_path = "tmon.db";      // sqlite file, or the jsonl store's folder
-    std::string token;                    // empty: no auth
+    std::string token{};                  // empty: no auth
     unsigned threads = 1;                 // io threads
     unsigned workers = 4;                 // store work pool: io threads never touch disk
-    std::string cors_origin;              // empty: no CORS headers
-    transport_limits limits;
+    std::string cors_origin{};            // empty: no CORS headers
+    transport_limits limits{};
     std::chrono::milliseconds sample_period{1000};  // system sampler; 0 disables it
-    std::string static_dir;               // serve the dashboard from disk instead of the embedded build
+    std::string static_dir{};             // serve the dashboard from disk instead of the embedded build
     std::size_t ws_points_per_run = 2000; // coalescing backlog per run per slow client before dropping
     std::size_t ws_messages_per_peer = 4096;  // other queued pushes per slow client
     std::size_t max_queued_requests = 16384;  // beyond: 503, so a flood cannot eat memory

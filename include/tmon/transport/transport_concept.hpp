@@ -61,8 +61,8 @@ struct transport_config {
     std::uint16_t port = 8000;          // 0: pick a free port (tests)
     unsigned threads = 1;               // io threads
     std::string ws_path = "/ws";
-    std::string cors_origin;            // empty: no CORS headers; "*" or an origin
-    transport_limits limits;
+    std::string cors_origin{};          // empty: no CORS headers; "*" or an origin
+    transport_limits limits{};
 };
 
 namespace detail::transport_checks {

@@ -33,7 +33,7 @@ inline std::array<std::uint8_t, 20> sha1(std::string_view data) {
     for (std::size_t i = 0; i < full; i += 64) block(reinterpret_cast<const std::uint8_t*>(data.data() + i));
     // Tail: the remaining bytes, 0x80, zeros, then the bit length big-endian.
     std::uint8_t tail[128] = {};
-    std::size_t rest = data.size() - full;
+    std::size_t rest = data.size() % 64;  // == size - full, in a form the optimiser can bound
     for (std::size_t i = 0; i < rest; ++i) tail[i] = static_cast<std::uint8_t>(data[full + i]);
     tail[rest] = 0x80;
     std::size_t tail_len = rest + 1 + 8 <= 64 ? 64 : 128;
