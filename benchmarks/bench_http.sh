@@ -41,7 +41,8 @@ cleanup() {
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   rm -rf "$work"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_http() {  # url, name, log
@@ -128,7 +129,10 @@ to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v
 results="$work/results.tsv"
 measure() {  # server, route label, url
   local out="$work/wrk.out"
-  wrk -t"$threads" -c"$connections" -d"${duration}s" --latency "$3" >"$out" 2>&1
+  # In the background so a signal stops the script at once; cleanup stops wrk too.
+  wrk -t"$threads" -c"$connections" -d"${duration}s" --latency "$3" >"$out" 2>&1 &
+  pids+=($!)
+  wait $!
   local rps p50 p99 errors
   rps=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
   p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")
