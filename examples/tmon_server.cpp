@@ -158,14 +158,8 @@ int main(int argc, char** argv) {
 
     try {
         if (o.storage == "memory") return serve<tmon::memory_store>(o, signals);
-#ifdef TMON_SERVER_HAS_SQLITE
-        if (o.storage == "sqlite") return serve<tmon::sqlite_store>(o, signals);
-#endif
-#ifdef TMON_SERVER_HAS_JSONL
         if (o.storage == "jsonl") return serve<tmon::jsonl_store>(o, signals);
-#endif
-        std::fprintf(stderr, "tmon-server: storage '%s' is not available in this build\n", o.storage.c_str());
-        return 2;
+        return serve<tmon::sqlite_store>(o, signals);
     } catch (const tmon::error& e) {
         std::fprintf(stderr, "tmon-server: cannot start on %s:%u: %s\n", o.server.host.c_str(), o.server.port, e.what());
         return 2;

@@ -11,11 +11,7 @@
 
 namespace tmon::test {
 
-#ifdef TMON_SERVER_HAS_SQLITE
-using server_stores = std::tuple<memory_store, sqlite_store>;
-#else
-using server_stores = std::tuple<memory_store>;
-#endif
+using server_stores = std::tuple<memory_store, sqlite_store, jsonl_store>;
 
 template <class Store, class Sampler = no_sampler>
 struct served {
