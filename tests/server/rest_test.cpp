@@ -518,3 +518,19 @@ TEST_CASE("static_dir serves files from disk and never a path outside it", "[ser
         CHECK(r.body.find("top secret") == std::string::npos);
     }
 }
+
+TEST_CASE("a server can serve a store its caller owns, and REST writes land in it", "[server][misc]") {
+    memory_store store;
+    server<memory_store, asio_transport, no_sampler> srv(store, server_config{.host = "127.0.0.1", .port = 0});
+    api_client api(srv.port());
+    auto run = api.post("/api/runs", R"({"name":"borrowed"})");
+    REQUIRE(run.status == 200);
+    REQUIRE(api.post("/api/runs/" + str(run["id"]) + "/metrics", R"({"step":1,"metrics":{"loss":0.5}})").status == 200);
+    CHECK(&srv.store() == &store);
+    auto latest = store.latest_metrics(str(run["id"]));
+    REQUIRE(latest.size() == 1);
+    CHECK(latest[0].value == 0.5);
+    srv.stop();
+    srv.stop();  // idempotent
+    CHECK(store.get_run(str(run["id"]))->name == "borrowed");
+}

@@ -138,6 +138,8 @@ TEST_CASE("unsubscribe stops pushes; ping gets pong; bad messages get an error a
 TEST_CASE("system updates go to every connection, subscribed or not", "[server][ws]") {
     ws_server s;
     ws_client ws(s.srv.port());
+    ws.send(R"({"type":"ping"})");  // a round trip: the server has registered this connection
+    REQUIRE(str(ws.next()["type"]) == "pong");
     system_sample x;
     x.time = 1730000000.5;
     x.cpu_percent = 12.5;

@@ -33,7 +33,8 @@ public:
             detail::constant_time_equal(h.substr(bearer.size()), token_))
             return true;
         if (req.query.find("token=") == std::string::npos) return false;
-        auto t = http::parse_query(req.query).get("token");
+        auto params = http::parse_query(req.query);
+        auto t = params.get("token");
         return t && detail::constant_time_equal(*t, token_);
     }
 

@@ -9,7 +9,9 @@
 namespace tmon {
 
 // Everything a server needs, with defaults that serve a local dashboard:
-// `tmon::server<tmon::sqlite_store> srv{{.db_path = "runs.db", .port = 8000}};`
+// `tmon::server<tmon::sqlite_store> srv{{.port = 8000, .db_path = "runs.db"}};`
+// (designators go in declaration order: host, port, db_path, token, ...).
+// Every member has an initializer so designated initializers stay warning-free.
 struct server_config {
     std::string host = "127.0.0.1";
     std::uint16_t port = 8000;            // 0: pick a free port (tests)
