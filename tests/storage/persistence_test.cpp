@@ -259,6 +259,7 @@ TEST_CASE("sqlite_store keeps the WAL bounded while a reader keeps reading") {
     temp_dir dir;
     sqlite_store::options o;
     o.path = (dir.path() / "tmon.db").string();
+    o.page_size = 4096;  // the bounds below are in bytes
     o.checkpoint_pages = 200;
     o.wal_max_pages = 800;
     o.journal_size_limit = 2 << 20;

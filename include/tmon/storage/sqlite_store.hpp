@@ -25,6 +25,7 @@
 #include "tmon/core/types.hpp"
 #include "tmon/storage/detail/group_commit.hpp"
 #include "tmon/storage/detail/metric_blocks.hpp"
+#include "tmon/storage/detail/reader_gate.hpp"
 #include "tmon/storage/detail/record_codec.hpp"
 #include "tmon/storage/detail/run_listing.hpp"
 #include "tmon/storage/detail/sqlite_db.hpp"
@@ -52,6 +53,8 @@ struct sqlite_store_options {
     std::size_t small_block_points = 128;            // blocks below this are "small"...
     std::size_t compact_after_small_blocks = 32;     // ...and merged once a series has this many in a row
     int busy_timeout_ms = 5000;
+    std::int64_t mmap_size = 1LL << 30;              // readers map the file: no read syscall per page
+    int page_size = 16384;                           // for new files: fewer overflow pages per block
 };
 
 class sqlite_store {
@@ -64,7 +67,7 @@ public:
         : opts_(std::move(o)),
           writer_(open_writer(opts_)),
           commit_([this](auto& jobs) { run_batch(jobs); }, [this](bool idle) { maintain_wal(idle); }),
-          readers_(opts_.path, opts_.reader_connections) {}
+          readers_(opts_.path, opts_.reader_connections, opts_.busy_timeout_ms, opts_.mmap_size) {}
 
     ~sqlite_store() {
         try {
@@ -158,26 +161,24 @@ public:
     metric_series query_metrics(const metric_query& q) {
         metric_series out;
         out.key = q.key;
-        out.points = read([&](conn& db) {
-            std::vector<series_point> pts;
-            auto id = db.prepare("SELECT id FROM series WHERE run_id = ? AND key = ?");
-            id.bind(1, q.run_id).bind(2, q.key);
-            if (!id.step()) return pts;
-            auto blocks = db.prepare(
-                "SELECT first_step, last_step, data FROM metric_blocks WHERE series_id = ? AND first_step <= ? "
-                "AND last_step >= ? ORDER BY id");
-            blocks.bind(1, id.int64(0)).bind(2, q.step_max).bind(3, q.step_min);
-            detail::block_merger merger;
-            while (blocks.step()) merger.add(blocks.blob(2), blocks.int64(0), blocks.int64(1), q.step_min, q.step_max);
-            return std::move(merger).finish();
-        });
+        // A downsampled query decodes into a per-thread buffer that is reused,
+        // so a million-point series costs no fresh allocation (and no page
+        // faults) per query; only the downsampled points are copied out.
+        thread_local std::vector<series_point> scratch;
+        std::vector<series_point>& pts = q.max_points != 0 ? scratch : out.points;
+        read([&](conn& db) { load_series(db, q, pts); });
         if (std::isfinite(q.time_min) || std::isfinite(q.time_max))
-            std::erase_if(out.points, [&](const series_point& p) { return p.time < q.time_min || p.time > q.time_max; });
-        out.total_in_range = out.points.size();
-        if (q.max_points != 0 && out.points.size() > q.max_points) {
-            out.points = downsample(out.points, q.max_points, q.method);
+            std::erase_if(pts, [&](const series_point& p) { return p.time < q.time_min || p.time > q.time_max; });
+        out.total_in_range = pts.size();
+        if (q.max_points == 0) return out;
+        if (pts.size() > q.max_points) {
+            out.points = downsample(pts, q.max_points, q.method);
             out.downsampled = true;
+        } else {
+            out.points.assign(pts.begin(), pts.end());
         }
+        // Past 4M points (96 MB) the buffer is not worth keeping per thread.
+        if (scratch.capacity() > (std::size_t{1} << 22)) std::vector<series_point>{}.swap(scratch);
         return out;
     }
 
@@ -399,6 +400,7 @@ private:
     static std::unique_ptr<conn> open_writer(const options& o) {
         auto db = std::make_unique<conn>(o.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
         sqlite3_busy_timeout(db->handle(), o.busy_timeout_ms);
+        db->exec(fmt::format("PRAGMA page_size={}", o.page_size).c_str());  // no effect on an existing file
         db->exec("PRAGMA journal_mode=WAL");
         db->exec(o.synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
         db->exec("PRAGMA wal_autocheckpoint=0");  // checkpoints are ours: see maintain_wal
@@ -424,6 +426,7 @@ private:
 
     template <class F>
     std::invoke_result_t<F&, conn&> read(F&& f) {
+        detail::reader_gate::pass pass{gate_};
         return readers_.with_connection([&](conn& db) {
             db.exec("BEGIN");  // one snapshot for the whole read
             struct ender {
@@ -474,11 +477,11 @@ private:
     // SQLite's own auto-checkpoint is off. After a commit that leaves the WAL
     // past checkpoint_pages: PASSIVE (never waits on readers) while writers
     // queue; TRUNCATE when nobody is waiting, without waiting on readers either.
-    // A reader that always holds some snapshot can starve those (the WAL can
+    // Readers that always hold some snapshot can starve those (the WAL can
     // only restart once fully copied back), so past wal_max_pages the writer
-    // waits: it appends nothing while in-flight reads finish, new reads start
-    // on the newest snapshot, and the WAL resets. journal_size_limit caps the
-    // file that remains.
+    // closes the reader gate: in-flight reads of this store finish, new ones
+    // wait for the few milliseconds the TRUNCATE takes, and the WAL resets.
+    // journal_size_limit caps the file that remains.
     void wal_hook_installed() {
         if (hook_set_) return;
         sqlite3_wal_hook(
@@ -498,9 +501,11 @@ private:
             return;
         }
         if (wal_pages_ >= opts_.wal_max_pages) {
+            detail::reader_gate::closed no_new_reads{gate_};
             checkpoint_wal(SQLITE_CHECKPOINT_TRUNCATE, opts_.busy_timeout_ms);
             if (wal_pages_ != 0)
-                log(log_level::warn, "sqlite", "wal past {} pages and readers kept it from resetting", opts_.wal_max_pages);
+                log(log_level::warn, "sqlite", "wal past {} pages and another process's readers kept it from resetting",
+                    opts_.wal_max_pages);
             return;
         }
         if (wal_pages_ < opts_.checkpoint_pages) return;
@@ -633,6 +638,29 @@ private:
     }
 
     // ---- metric blocks -------------------------------------------------------------
+    // Decodes only the blocks that overlap the step range.
+    static void load_series(conn& db, const metric_query& q, std::vector<series_point>& pts) {
+        pts.clear();
+        auto id = db.prepare("SELECT id FROM series WHERE run_id = ? AND key = ?");
+        id.bind(1, q.run_id).bind(2, q.key);
+        if (!id.step()) return;
+        const std::int64_t series_id = id.int64(0);
+        {
+            auto count = db.prepare(
+                "SELECT sum(n) FROM metric_blocks WHERE series_id = ? AND first_step <= ? AND last_step >= ?");
+            count.bind(1, series_id).bind(2, q.step_max).bind(3, q.step_min);
+            if (count.step()) pts.reserve(static_cast<std::size_t>(count.int64(0)));
+        }
+        auto blocks = db.prepare(
+            "SELECT id, first_step, last_step, data FROM metric_blocks WHERE series_id = ? AND first_step <= ? "
+            "AND last_step >= ? ORDER BY first_step");
+        blocks.bind(1, series_id).bind(2, q.step_max).bind(3, q.step_min);
+        detail::block_merger merger{pts};
+        while (blocks.step())
+            merger.add(blocks.int64(0), blocks.blob(3), blocks.int64(1), blocks.int64(2), q.step_min, q.step_max);
+        merger.finish();
+    }
+
     static std::vector<std::pair<std::string_view, std::vector<series_point>>> group_by_key(
         std::span<const metric_point> points) {
         std::vector<std::pair<std::string_view, std::vector<series_point>>> groups;
@@ -737,6 +765,7 @@ private:
     bool hook_set_ = false;
     std::atomic<int> wal_pages_{0};
     std::atomic<bool> truncate_requested_{false};
+    detail::reader_gate gate_;
     detail::group_commit commit_;
     detail::sqlite_reader_pool readers_;
 };

@@ -103,26 +103,42 @@ inline void decode_block(std::string_view data, step_t lo, step_t hi, std::vecto
     }
 }
 
-// Blocks arrive oldest write first. If each starts past the previous one's end
-// (the usual append-only case) the concatenation is already the answer;
-// otherwise later blocks override earlier ones step by step.
+// Blocks arrive in first_step order (the index order: no SQL sort of BLOBs).
+// If each starts past the previous one's end (the usual append-only case) the
+// concatenation is already the answer; otherwise the blocks are replayed in
+// write order (block id) so that a later write of a step wins.
 class block_merger {
 public:
-    void add(std::string_view data, step_t first, step_t last, step_t lo, step_t hi) {
-        if (any_ && first <= max_last_) ordered_ = false;
-        max_last_ = any_ ? std::max(max_last_, last) : last;
-        any_ = true;
+    explicit block_merger(std::vector<series_point>& out) : points_(out) { points_.clear(); }
+
+    void add(std::int64_t block_id, std::string_view data, step_t first, step_t last, step_t lo, step_t hi) {
+        if (!spans_.empty() && first <= max_last_) ordered_ = false;
+        max_last_ = spans_.empty() ? last : std::max(max_last_, last);
+        std::size_t begin = points_.size();
         decode_block(data, lo, hi, points_);
+        spans_.push_back({block_id, begin, points_.size() - begin});
     }
-    std::vector<series_point> finish() && {
-        if (!ordered_) sort_last_write_wins(points_);
-        return std::move(points_);
+
+    void finish() {
+        if (ordered_) return;
+        std::sort(spans_.begin(), spans_.end(), [](const span& a, const span& b) { return a.block_id < b.block_id; });
+        std::vector<series_point> by_write;
+        by_write.reserve(points_.size());
+        for (const auto& s : spans_)
+            by_write.insert(by_write.end(), points_.begin() + static_cast<std::ptrdiff_t>(s.begin),
+                            points_.begin() + static_cast<std::ptrdiff_t>(s.begin + s.count));
+        sort_last_write_wins(by_write);
+        points_.assign(by_write.begin(), by_write.end());
     }
 
 private:
-    std::vector<series_point> points_;
+    struct span {
+        std::int64_t block_id;
+        std::size_t begin, count;
+    };
+    std::vector<series_point>& points_;
+    std::vector<span> spans_;
     step_t max_last_ = 0;
-    bool any_ = false;
     bool ordered_ = true;
 };
 
