@@ -94,7 +94,7 @@ int main(int argc, char** argv) {
 
     std::optional<tmon::server<tmon::sqlite_store>> srv;
     try {
-        srv.emplace(tmon::server_config{.host = a.host, .port = static_cast<std::uint16_t>(a.port), .db_path = db.string()});
+        srv.emplace(tmon::server_config{.db_path = db.string(), .host = a.host, .port = static_cast<std::uint16_t>(a.port)});
     } catch (const std::exception& e) {
         std::fprintf(stderr, "demo-training: %s\n", e.what());
         return 2;

@@ -2,7 +2,7 @@
 // The full server: REST + WebSocket + dashboard over a store of your choice.
 //
 //   #include <tmon/server.hpp>
-//   tmon::server<tmon::sqlite_store> srv{{.port = 8000, .db_path = "runs.db"}};
+//   tmon::server<tmon::sqlite_store> srv{{.db_path = "runs.db", .port = 8000}};
 //
 // Pulls in Asio, RapidJSON and SQLite; a training loop that only reports
 // elsewhere includes tmon/tmon.hpp instead.

@@ -17,7 +17,7 @@
 
 int main() {
     std::string db = "/tmp/tmon-consumer-" + std::to_string(::getpid()) + ".db";
-    tmon::server<tmon::sqlite_store> srv{{.port = 0, .db_path = db}};
+    tmon::server<tmon::sqlite_store> srv{{.db_path = db, .port = 0}};
     auto run = srv.start_run("consumer", "{\"lr\":0.1}");
     for (int step = 0; step < 100; ++step) run.log(step, {{"loss", 1.0 / (step + 1)}});
     run.flush();

@@ -2,7 +2,7 @@
 // tmon::server: the REST API, the live WebSocket and the dashboard over any
 // Storage, on any Transport, sampling the machine with any Sampler.
 //
-//   tmon::server<tmon::sqlite_store> srv{{.port = 8000, .db_path = "runs.db"}};
+//   tmon::server<tmon::sqlite_store> srv{{.db_path = "runs.db", .port = 8000}};
 //   auto run = srv.start_run("resnet", R"({"lr":0.1})");
 //   run.log(step, {{"loss", loss}});
 //

@@ -9,13 +9,13 @@
 namespace tmon {
 
 // Everything a server needs, with defaults that serve a local dashboard:
-// `tmon::server<tmon::sqlite_store> srv{{.port = 8000, .db_path = "runs.db"}};`
-// (designators go in declaration order: host, port, db_path, token, ...).
+// `tmon::server<tmon::sqlite_store> srv{{.db_path = "runs.db", .port = 8000}};`
+// (designators go in declaration order: db_path, host, port, token, ...).
 // Every member has an initializer so designated initializers stay warning-free.
 struct server_config {
+    std::string db_path = "tmon.db";      // sqlite file, or the jsonl store's folder
     std::string host = "127.0.0.1";
     std::uint16_t port = 8000;            // 0: pick a free port (tests)
-    std::string db_path = "tmon.db";      // sqlite file, or the jsonl store's folder
     std::string token{};                  // empty: no auth
     unsigned threads = 1;                 // io threads
     unsigned workers = 4;                 // store work pool: io threads never touch disk
