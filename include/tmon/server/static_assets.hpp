@@ -20,12 +20,7 @@
 #include "tmon/transport/http/errors.hpp"
 #include "tmon/transport/http/message.hpp"
 
-#if __has_include("tmon/dashboard/assets.hpp")
 #include "tmon/dashboard/assets.hpp"
-#define TMON_HAS_EMBEDDED_DASHBOARD 1
-#else
-#define TMON_HAS_EMBEDDED_DASHBOARD 0
-#endif
 
 namespace tmon {
 
@@ -140,7 +135,6 @@ public:
 
 private:
     http::response serve_embedded(const http::request& req, std::string_view path) {
-#if TMON_HAS_EMBEDDED_DASHBOARD
         const dashboard::asset* a = find_asset(path == "/" ? std::string_view{"/index.html"} : path);
         if (!a && detail::looks_like_page(path)) a = find_asset("/index.html");
         if (!a) return http::error_response(404, fmt::format("no dashboard file at {}", path));
@@ -158,18 +152,8 @@ private:
             r.body = decompressed(*a);
         }
         return r;
-#else
-        (void)req;
-        if (path != "/" && path != "/index.html") return http::error_response(404, "no dashboard is embedded in this build");
-        http::response r;
-        r.content_type = "text/html; charset=utf-8";
-        r.body = "<!doctype html><title>tmon</title><p>tmon is running; the dashboard was not embedded in this "
-                 "build. The API is under <a href=\"/api/runs\">/api/</a>.";
-        return r;
-#endif
     }
 
-#if TMON_HAS_EMBEDDED_DASHBOARD
     static const dashboard::asset* find_asset(std::string_view path) {
         for (const auto& a : dashboard::assets)
             if (a.path == path) return &a;
@@ -185,7 +169,6 @@ private:
         }
         return it->second;
     }
-#endif
 
     http::response serve_disk(const http::request& req, std::string_view path) {
         namespace fs = std::filesystem;
