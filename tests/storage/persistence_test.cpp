@@ -259,9 +259,8 @@ TEST_CASE("sqlite_store keeps the WAL bounded while a reader keeps reading") {
     temp_dir dir;
     sqlite_store::options o;
     o.path = (dir.path() / "tmon.db").string();
-    o.page_size = 4096;  // the bounds below are in bytes
-    o.checkpoint_pages = 200;
-    o.wal_max_pages = 800;
+    o.checkpoint_bytes = 1 << 20;
+    o.wal_max_bytes = 3 << 20;
     o.journal_size_limit = 2 << 20;
     sqlite_store s{o};
     auto r = s.create_run(named_run("exp"));

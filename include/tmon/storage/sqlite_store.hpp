@@ -46,8 +46,8 @@ namespace tmon {
 struct sqlite_store_options {
     std::string path = "tmon.db";
     bool synchronous_full = false;                   // FULL: also survive power loss, slower commits
-    int checkpoint_pages = 2000;                     // checkpoint once the WAL holds this many pages
-    int wal_max_pages = 16000;                       // past this, writes wait for readers to let the WAL reset
+    std::int64_t checkpoint_bytes = 8LL << 20;       // checkpoint (without waiting) once the WAL holds this much
+    std::int64_t wal_max_bytes = 64LL << 20;         // past this, new reads wait while the WAL is reset
     std::int64_t journal_size_limit = 64LL << 20;    // WAL file truncated to this after a checkpoint
     std::size_t reader_connections = 8;              // idle read connections kept open
     std::size_t small_block_points = 128;            // blocks below this are "small"...
@@ -66,6 +66,8 @@ public:
     explicit sqlite_store(options o = {})
         : opts_(std::move(o)),
           writer_(open_writer(opts_)),
+          checkpoint_pages_(pages_in(opts_.checkpoint_bytes)),
+          wal_max_pages_(pages_in(opts_.wal_max_bytes)),
           commit_([this](auto& jobs) { run_batch(jobs); }, [this](bool idle) { maintain_wal(idle); }),
           readers_(opts_.path, opts_.reader_connections, opts_.busy_timeout_ms, opts_.mmap_size) {}
 
@@ -410,6 +412,12 @@ private:
         return db;
     }
 
+    int pages_in(std::int64_t bytes) {
+        auto s = writer_->prepare("PRAGMA page_size");
+        std::int64_t page = s.step() ? s.int64(0) : 4096;
+        return static_cast<int>(std::max<std::int64_t>(1, bytes / std::max<std::int64_t>(page, 512)));
+    }
+
     // ---- the write path ------------------------------------------------------
     // Explicit return types: members defined above call these.
     template <class F>
@@ -500,15 +508,15 @@ private:
             checkpoint_wal(SQLITE_CHECKPOINT_TRUNCATE, opts_.busy_timeout_ms);
             return;
         }
-        if (wal_pages_ >= opts_.wal_max_pages) {
+        if (wal_pages_ >= wal_max_pages_) {
             detail::reader_gate::closed no_new_reads{gate_};
             checkpoint_wal(SQLITE_CHECKPOINT_TRUNCATE, opts_.busy_timeout_ms);
             if (wal_pages_ != 0)
                 log(log_level::warn, "sqlite", "wal past {} pages and another process's readers kept it from resetting",
-                    opts_.wal_max_pages);
+                    wal_max_pages_);
             return;
         }
-        if (wal_pages_ < opts_.checkpoint_pages) return;
+        if (wal_pages_ < checkpoint_pages_) return;
         checkpoint_wal(idle ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE, 0);
     }
 
@@ -641,20 +649,25 @@ private:
     // Decodes only the blocks that overlap the step range.
     static void load_series(conn& db, const metric_query& q, std::vector<series_point>& pts) {
         pts.clear();
-        auto id = db.prepare("SELECT id FROM series WHERE run_id = ? AND key = ?");
+        auto id = db.prepare("SELECT id, max_span FROM series WHERE run_id = ? AND key = ?");
         id.bind(1, q.run_id).bind(2, q.key);
         if (!id.step()) return;
         const std::int64_t series_id = id.int64(0);
+        const step_t span = id.int64(1);
+        const step_t lowest_first = q.step_min < std::numeric_limits<step_t>::min() + span
+                                        ? std::numeric_limits<step_t>::min()
+                                        : q.step_min - span;
         {
             auto count = db.prepare(
-                "SELECT sum(n) FROM metric_blocks WHERE series_id = ? AND first_step <= ? AND last_step >= ?");
-            count.bind(1, series_id).bind(2, q.step_max).bind(3, q.step_min);
+                "SELECT sum(n) FROM metric_blocks WHERE series_id = ? AND first_step BETWEEN ? AND ? AND "
+                "last_step >= ?");
+            count.bind(1, series_id).bind(2, lowest_first).bind(3, q.step_max).bind(4, q.step_min);
             if (count.step()) pts.reserve(static_cast<std::size_t>(count.int64(0)));
         }
         auto blocks = db.prepare(
-            "SELECT id, first_step, last_step, data FROM metric_blocks WHERE series_id = ? AND first_step <= ? "
-            "AND last_step >= ? ORDER BY first_step");
-        blocks.bind(1, series_id).bind(2, q.step_max).bind(3, q.step_min);
+            "SELECT id, first_step, last_step, data FROM metric_blocks WHERE series_id = ? AND first_step BETWEEN ? "
+            "AND ? AND last_step >= ? ORDER BY first_step");
+        blocks.bind(1, series_id).bind(2, lowest_first).bind(3, q.step_max).bind(4, q.step_min);
         detail::block_merger merger{pts};
         while (blocks.step())
             merger.add(blocks.int64(0), blocks.blob(3), blocks.int64(1), blocks.int64(2), q.step_min, q.step_max);
@@ -727,7 +740,12 @@ private:
             .bind(6, b.max_value)
             .bind_blob(7, b.data.data(), b.data.size())
             .run();
-        return db.last_insert_id();
+        std::int64_t id = db.last_insert_id();
+        db.prepare("UPDATE series SET max_span = ?1 WHERE id = ?2 AND max_span < ?1")
+            .bind(1, b.last_step - b.first_step)
+            .bind(2, series_id)
+            .run();
+        return id;
     }
 
     // Many tiny appends (one point per call) would leave one row per point;
@@ -762,6 +780,8 @@ private:
     // Writer-only state, touched by the group-commit leader alone.
     std::unordered_map<std::string, std::int64_t> series_ids_;
     std::unordered_map<std::int64_t, std::vector<std::int64_t>> small_tails_;
+    int checkpoint_pages_;
+    int wal_max_pages_;
     bool hook_set_ = false;
     std::atomic<int> wal_pages_{0};
     std::atomic<bool> truncate_requested_{false};

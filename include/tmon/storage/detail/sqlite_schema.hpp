@@ -16,7 +16,9 @@ inline constexpr int sqlite_schema_version = 1;
 
 // Metrics live in blocks: one row per (series, append call) holding packed
 // steps/times/values, with first/last step so a range query decodes only the
-// blocks it overlaps. `series` doubles as the latest-value table.
+// blocks it overlaps. `series` doubles as the latest-value table; its max_span
+// (the widest last_step - first_step of its blocks) bounds the index range a
+// query scans from below: an overlapping block starts at >= step_min - max_span.
 inline constexpr const char* sqlite_migration_v1 = R"sql(
 CREATE TABLE runs (
   id TEXT PRIMARY KEY, name TEXT NOT NULL, status TEXT NOT NULL, config_json TEXT NOT NULL,
@@ -24,7 +26,8 @@ CREATE TABLE runs (
   created_at REAL NOT NULL, updated_at REAL NOT NULL, total_steps INTEGER, last_step INTEGER);
 CREATE TABLE series (
   id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, key TEXT NOT NULL,
-  latest_step INTEGER, latest_time REAL, latest_value REAL, UNIQUE (run_id, key));
+  latest_step INTEGER, latest_time REAL, latest_value REAL, max_span INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (run_id, key));
 CREATE TABLE metric_blocks (
   id INTEGER PRIMARY KEY, series_id INTEGER NOT NULL, first_step INTEGER NOT NULL,
   last_step INTEGER NOT NULL, n INTEGER NOT NULL, min_value REAL, max_value REAL, data BLOB NOT NULL);
