@@ -689,3 +689,30 @@ TEMPLATE_LIST_TEST_CASE("a refused write among concurrent writes does not sink t
     std::sort(keys.begin(), keys.end());
     CHECK(keys == std::vector<std::string>{"k0", "k1"});
 }
+
+TEMPLATE_LIST_TEST_CASE("a late batch spanning many steps overrides values inside any queried range", "[storage]",
+                        all_stores) {
+    fresh_store<TestType> s;
+    auto r = s->create_run(named_run("exp"));
+    for (step_t b = 0; b < 10; ++b) {
+        std::vector<metric_point> pts;
+        for (step_t i = b * 100; i < (b + 1) * 100; ++i) pts.push_back(point("loss", i, double(i)));
+        s->append_metrics(r.id, pts);
+    }
+    std::vector<metric_point> wide{point("loss", 50, -50.0), point("loss", 950, -950.0)};
+    s->append_metrics(r.id, wide);
+
+    auto q = series_of(r.id, "loss");
+    q.step_min = 940;
+    q.step_max = 960;
+    auto late = s->query_metrics(q).points;
+    REQUIRE(late.size() == 21);
+    CHECK(late[10].step == 950);
+    CHECK(late[10].value == -950.0);
+    q.step_min = 40;
+    q.step_max = 60;
+    auto early = s->query_metrics(q).points;
+    REQUIRE(early.size() == 21);
+    CHECK(early[10].value == -50.0);
+    CHECK(s->query_metrics(series_of(r.id, "loss")).points.size() == 1000);
+}
