@@ -2,7 +2,7 @@
 // (LTTB and min/max), median over several runs; target <= 50 ms. Baseline in
 // the same run: the same series stored one row per point in raw SQLite, read
 // back with one indexed SELECT and downsampled by the same LTTB.
-// Usage: bench_downsample [--steps N] [--runs R] [--max-points M]
+// Usage: bench_downsample [--steps N] [--runs R] [--max-points M] [--page-size B]
 #include <cmath>
 #include <cstdio>
 #include <vector>
@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
     bench::scratch_dir dir;
     sqlite_store::options o;
     o.path = (dir / "tmon.db").string();
+    o.page_size = static_cast<int>(bench::arg(argc, argv, "--page-size", o.page_size));
     sqlite_store store{o};
     new_run nr;
     nr.name = "downsample";

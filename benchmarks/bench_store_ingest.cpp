@@ -4,7 +4,7 @@
 //                 statement, one transaction per batch, WAL, synchronous=NORMAL)
 //   jsonl_store   vs raw fwrite + fflush of the same bytes per batch
 //   memory_store  (target >= 10M points/s)
-// Usage: bench_store_ingest [--points N] [--keys K] [--threads T]
+// Usage: bench_store_ingest [--points N] [--keys K] [--threads T] [--page-size B]
 #include <cstdio>
 #include <string>
 #include <thread>
@@ -150,6 +150,7 @@ int main(int argc, char** argv) {
     double raw_idx = raw_sqlite_rate((dir / "raw_idx.db").string(), batches, points, true);
     sqlite_store::options so;
     so.path = (dir / "tmon.db").string();
+    so.page_size = static_cast<int>(bench::arg(argc, argv, "--page-size", so.page_size));
     double sql_rate = 0, sql_mt = 0;
     {
         sqlite_store s{so};
