@@ -2147,6 +2147,9 @@ public:
     virtual std::uint64_t id() const noexcept = 0;
     // false when the connection is closing/closed (the message is dropped).
     virtual bool send_text(std::string message) = 0;
+    // The same, for one message sent to many peers: the bytes are shared, not
+    // copied per peer. The default copies; transports override it.
+    virtual bool send_text(std::shared_ptr<const std::string> message) { return send_text(std::string(*message)); }
     // Bytes queued but not yet written to the socket: the coalescer's back-pressure signal.
     virtual std::size_t pending_bytes() const noexcept = 0;
     virtual void close(std::uint16_t code = 1000, std::string_view reason = {}) = 0;
@@ -4013,7 +4016,9 @@ inline constexpr int sqlite_schema_version = 1;
 
 // Metrics live in blocks: one row per (series, append call) holding packed
 // steps/times/values, with first/last step so a range query decodes only the
-// blocks it overlaps. `series` doubles as the latest-value table.
+// blocks it overlaps. `series` doubles as the latest-value table; its max_span
+// (the widest last_step - first_step of its blocks) bounds the index range a
+// query scans from below: an overlapping block starts at >= step_min - max_span.
 inline constexpr const char* sqlite_migration_v1 = R"sql(
 CREATE TABLE runs (
   id TEXT PRIMARY KEY, name TEXT NOT NULL, status TEXT NOT NULL, config_json TEXT NOT NULL,
@@ -4021,7 +4026,8 @@ CREATE TABLE runs (
   created_at REAL NOT NULL, updated_at REAL NOT NULL, total_steps INTEGER, last_step INTEGER);
 CREATE TABLE series (
   id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, key TEXT NOT NULL,
-  latest_step INTEGER, latest_time REAL, latest_value REAL, UNIQUE (run_id, key));
+  latest_step INTEGER, latest_time REAL, latest_value REAL, max_span INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (run_id, key));
 CREATE TABLE metric_blocks (
   id INTEGER PRIMARY KEY, series_id INTEGER NOT NULL, first_step INTEGER NOT NULL,
   last_step INTEGER NOT NULL, n INTEGER NOT NULL, min_value REAL, max_value REAL, data BLOB NOT NULL);
@@ -4096,7 +4102,7 @@ struct sqlite_store_options {
     std::size_t compact_after_small_blocks = 32;     // ...and merged once a series has this many in a row
     int busy_timeout_ms = 5000;
     std::int64_t mmap_size = 1LL << 30;              // readers map the file: no read syscall per page
-    int page_size = 16384;                           // for new files: fewer overflow pages per block
+    int page_size = 4096;                            // for new files; larger pages measured slower to ingest
 };
 
 class sqlite_store {
@@ -4175,8 +4181,7 @@ public:
                                     "DELETE FROM layers WHERE run_id = ?", "DELETE FROM events WHERE run_id = ?",
                                     "DELETE FROM runs WHERE id = ?"})
                 db.prepare(sql).bind(1, id).run();
-            series_ids_.clear();
-            small_tails_.clear();
+            forget_write_caches();
             return true;
         });
     }
@@ -4520,6 +4525,7 @@ private:
 
     void forget_write_caches() {
         series_ids_.clear();
+        series_spans_.clear();
         small_tails_.clear();
     }
 
@@ -4691,20 +4697,25 @@ private:
     // Decodes only the blocks that overlap the step range.
     static void load_series(conn& db, const metric_query& q, std::vector<series_point>& pts) {
         pts.clear();
-        auto id = db.prepare("SELECT id FROM series WHERE run_id = ? AND key = ?");
+        auto id = db.prepare("SELECT id, max_span FROM series WHERE run_id = ? AND key = ?");
         id.bind(1, q.run_id).bind(2, q.key);
         if (!id.step()) return;
         const std::int64_t series_id = id.int64(0);
+        const step_t span = id.int64(1);
+        const step_t lowest_first = q.step_min < std::numeric_limits<step_t>::min() + span
+                                        ? std::numeric_limits<step_t>::min()
+                                        : q.step_min - span;
         {
             auto count = db.prepare(
-                "SELECT sum(n) FROM metric_blocks WHERE series_id = ? AND first_step <= ? AND last_step >= ?");
-            count.bind(1, series_id).bind(2, q.step_max).bind(3, q.step_min);
+                "SELECT sum(n) FROM metric_blocks WHERE series_id = ? AND first_step BETWEEN ? AND ? AND "
+                "last_step >= ?");
+            count.bind(1, series_id).bind(2, lowest_first).bind(3, q.step_max).bind(4, q.step_min);
             if (count.step()) pts.reserve(static_cast<std::size_t>(count.int64(0)));
         }
         auto blocks = db.prepare(
-            "SELECT id, first_step, last_step, data FROM metric_blocks WHERE series_id = ? AND first_step <= ? "
-            "AND last_step >= ? ORDER BY first_step");
-        blocks.bind(1, series_id).bind(2, q.step_max).bind(3, q.step_min);
+            "SELECT id, first_step, last_step, data FROM metric_blocks WHERE series_id = ? AND first_step BETWEEN ? "
+            "AND ? AND last_step >= ? ORDER BY first_step");
+        blocks.bind(1, series_id).bind(2, lowest_first).bind(3, q.step_max).bind(4, q.step_min);
         detail::block_merger merger{pts};
         while (blocks.step())
             merger.add(blocks.int64(0), blocks.blob(3), blocks.int64(1), blocks.int64(2), q.step_min, q.step_max);
@@ -4765,7 +4776,7 @@ private:
         track_small_block(db, series_id, block_id, b.points.size());
     }
 
-    static std::int64_t insert_block(conn& db, std::int64_t series_id, const detail::metric_block& b) {
+    std::int64_t insert_block(conn& db, std::int64_t series_id, const detail::metric_block& b) {
         db.prepare(
               "INSERT INTO metric_blocks (series_id, first_step, last_step, n, min_value, max_value, data) VALUES (?, "
               "?, ?, ?, ?, ?, ?)")
@@ -4777,7 +4788,20 @@ private:
             .bind(6, b.max_value)
             .bind_blob(7, b.data.data(), b.data.size())
             .run();
-        return db.last_insert_id();
+        std::int64_t id = db.last_insert_id();
+        // Written only when it grows; an unknown cached span (after a restart) costs one update.
+        const step_t span = b.last_step - b.first_step;
+        auto known = series_spans_.find(series_id);
+        if (known == series_spans_.end() || known->second < span) {
+            db.prepare("UPDATE series SET max_span = ?1 WHERE id = ?2 AND max_span < ?1")
+                .bind(1, span)
+                .bind(2, series_id)
+                .run();
+            auto stored = db.prepare("SELECT max_span FROM series WHERE id = ?");
+            stored.bind(1, series_id);
+            series_spans_[series_id] = stored.step() ? stored.int64(0) : span;
+        }
+        return id;
     }
 
     // Many tiny appends (one point per call) would leave one row per point;
@@ -4811,6 +4835,7 @@ private:
     std::unique_ptr<conn> writer_;
     // Writer-only state, touched by the group-commit leader alone.
     std::unordered_map<std::string, std::int64_t> series_ids_;
+    std::unordered_map<std::int64_t, step_t> series_spans_;   // widest block span written, per series id
     std::unordered_map<std::int64_t, std::vector<std::int64_t>> small_tails_;
     int checkpoint_pages_;
     int wal_max_pages_;
@@ -5308,7 +5333,13 @@ static_assert(assert_storage<jsonl_store>());
 //   t.get("/api/runs/{run_id}", get_run<Store>);
 // A handler is a plain function `http::response(server_state<Store>&, const api_request&)`
 // that may throw http_error or tmon::error. It runs on the work pool, never on an
-// io thread, and its response (or its error as JSON) is sent from there.
+// io thread, and its response (or its error as JSON) is sent from there; the
+// live events its writes published go out after the response, so fan-out to
+// WebSocket subscribers does not delay the writer's acknowledgement.
+// Two kinds answer on the io thread, saving the two thread hand-offs:
+//   t.get_inline("/health", health)          never touches the store;
+//   t.get(pattern, handler, from_memory)     from_memory answers from memory or
+//                                            returns nullopt, then handler runs.
 #include <charconv>
 #include <cstdint>
 #include <limits>
@@ -5492,6 +5523,8 @@ inline http::response to_response(const error& e) { return http::error_response(
 // call returned, so a pushed update is never ahead of what a REST read sees.
 #include <cstdint>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -5594,9 +5627,14 @@ public:
         std::erase_if(handlers_, [&](const auto& e) { return e.first == id; });
     }
 
-    void publish(const live_event& e) const {
-        std::shared_lock lock(mutex_);
-        for (const auto& [id, h] : handlers_) (*h)(e);
+    // Inside a deferred_events scope of this bus on this thread, queues the
+    // event until the scope publishes; otherwise delivers it now.
+    void publish(live_event e) const {
+        if (auto* d = deferred_scope(); d && d->bus == this) {
+            d->events.push_back(std::move(e));
+            return;
+        }
+        deliver(e);
     }
 
     void publish_message(std::string run_id, std::string json) const {
@@ -5604,9 +5642,55 @@ public:
     }
 
 private:
+    friend class deferred_events;
+
+    struct deferred {
+        const event_bus* bus;
+        std::vector<live_event> events;
+    };
+    static deferred*& deferred_scope() noexcept {
+        thread_local deferred* scope = nullptr;
+        return scope;
+    }
+
+    void deliver(const live_event& e) const {
+        std::shared_lock lock(mutex_);
+        for (const auto& [id, h] : handlers_) (*h)(e);
+    }
+
     mutable std::shared_mutex mutex_;
     std::uint64_t next_id_ = 0;
     std::vector<std::pair<std::uint64_t, std::shared_ptr<handler>>> handlers_;
+};
+
+// Holds back what this thread publishes on `bus` until publish() (or the end
+// of the scope), so a request handler's response can be sent before its live
+// events are fanned out. Scopes do not nest on one thread.
+class deferred_events {
+public:
+    explicit deferred_events(const event_bus& bus) : previous_(event_bus::deferred_scope()), held_{&bus, {}} {
+        event_bus::deferred_scope() = &held_;
+    }
+    deferred_events(const deferred_events&) = delete;
+    deferred_events& operator=(const deferred_events&) = delete;
+    ~deferred_events() {
+        try {
+            publish();
+        } catch (const std::exception& e) {
+            log(log_level::error, "server", "publishing live events failed: {}", e.what());
+        }
+    }
+
+    void publish() {
+        event_bus::deferred_scope() = previous_;
+        auto events = std::move(held_.events);
+        held_.events.clear();
+        for (const auto& e : events) held_.bus->deliver(e);
+    }
+
+private:
+    event_bus::deferred* previous_;
+    event_bus::deferred held_;
 };
 
 }  // namespace tmon
@@ -5784,13 +5868,171 @@ std::string to_json(F&& write) {
     return out;
 }
 
-inline std::string run_json(const run_info& r) { return to_json([&](json_writer& w) { write_run(w, r); }); }
+inline std::string run_json(const run_info& r) { return to_json([&](json_writer& w) { json_out::write_run(w, r); }); }
 inline std::string checkpoint_json(const checkpoint_info& c) {
-    return to_json([&](json_writer& w) { write_checkpoint(w, c); });
+    return to_json([&](json_writer& w) { json_out::write_checkpoint(w, c); });
 }
 
 }  // namespace tmon::json_out
 // ---- end tmon/server/json_out.hpp
+// ---- begin tmon/server/latest_cache.hpp
+// The latest value of each metric of the runs that were read, kept in memory
+// so GET /api/runs/{id}/metrics/latest is answered on the io thread without a
+// store read. It must never disagree with the store, so:
+// - it applies the store's rule: per key the highest step wins, and a rewrite
+//   of that step replaces it (a later write beats an earlier one);
+// - a write updates it only after the store call returned, and only when no
+//   other write of the same run overlapped it in time (overlapping writes may
+//   commit in either order, so the entry is dropped and re-read instead);
+// - a run is seeded from a store read taken between seed_begin and seed_end;
+//   any write that ended in between makes the seed stale, and it is discarded.
+// A loaded entry also means the run exists; deleting a run forgets it, and
+// creating one forgets everything (a bounded store may have evicted a run).
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+namespace tmon::detail {
+
+class latest_cache {
+public:
+    // Calls f(const std::vector<latest_metric>&) (sorted by key) under the
+    // cache's lock and returns true, or returns false when the run is not cached.
+    template <class F>
+    bool visit(std::string_view run_id, F&& f) const {
+        std::lock_guard lock(mutex_);
+        auto it = runs_.find(run_id);
+        if (it == runs_.end() || !it->second.loaded) return false;
+        f(std::as_const(it->second.values));
+        return true;
+    }
+
+    // Bracket every store write of a run's metrics (write_ended also on failure).
+    void write_begun(std::string_view run_id) {
+        std::lock_guard lock(mutex_);
+        entry& e = at(run_id);
+        if (++e.writing > 1) e.overlapped = true;
+    }
+
+    void write_ended(std::string_view run_id, std::span<const metric_point> written, bool succeeded) {
+        std::lock_guard lock(mutex_);
+        auto it = runs_.find(run_id);
+        if (it == runs_.end()) return;
+        entry& e = it->second;
+        --e.writing;
+        e.version = ++clock_;
+        if (e.loaded && succeeded && !e.overlapped) {
+            for (const auto& p : written) apply(e.values, p);
+        } else {
+            unload(e);
+        }
+        if (e.writing == 0) {
+            e.overlapped = false;
+            if (!e.loaded) runs_.erase(it);
+        }
+    }
+
+    // Seeding: take a token, read the store, then hand in what it said
+    // (nullopt: the run does not exist). Returns whether the seed was kept.
+    std::uint64_t seed_begin(std::string_view run_id) {
+        std::lock_guard lock(mutex_);
+        return at(run_id).version;
+    }
+
+    bool seed_end(std::string_view run_id, std::uint64_t token, std::optional<std::vector<latest_metric>> values) {
+        std::lock_guard lock(mutex_);
+        auto it = runs_.find(run_id);
+        if (it == runs_.end()) return false;
+        entry& e = it->second;
+        // A write still in flight is fine: it began before the token, ran
+        // alone (or the entry is dropped when it ends), and re-applying it on
+        // a read that already saw it changes nothing.
+        bool fresh = e.version == token && !e.loaded && values.has_value();
+        if (fresh) {
+            std::sort(values->begin(), values->end(), [](const auto& a, const auto& b) { return a.key < b.key; });
+            e.values = std::move(*values);
+            e.loaded = true;
+        } else if (!values && !e.loaded && e.writing == 0) {
+            runs_.erase(it);
+        }
+        return fresh;
+    }
+
+    void forget(std::string_view run_id) {
+        std::lock_guard lock(mutex_);
+        if (auto it = runs_.find(run_id); it != runs_.end()) drop(it);
+    }
+
+    void forget_all() {
+        std::lock_guard lock(mutex_);
+        for (auto it = runs_.begin(); it != runs_.end();) drop(it++);
+    }
+
+    std::size_t cached_runs() const {
+        std::lock_guard lock(mutex_);
+        return static_cast<std::size_t>(std::count_if(runs_.begin(), runs_.end(), [](const auto& kv) { return kv.second.loaded; }));
+    }
+
+private:
+    struct entry {
+        std::uint64_t version = 0;  // from clock_: unique, so a re-created entry never matches an old token
+        unsigned writing = 0;
+        bool overlapped = false;
+        bool loaded = false;
+        std::vector<latest_metric> values;  // sorted by key, as the stores list them
+    };
+    using map = std::map<std::string, entry, std::less<>>;
+
+    entry& at(std::string_view run_id) {
+        auto it = runs_.find(run_id);
+        if (it == runs_.end()) {
+            it = runs_.emplace(std::string(run_id), entry{}).first;
+            it->second.version = ++clock_;
+        }
+        return it->second;
+    }
+
+    void unload(entry& e) {
+        e.loaded = false;
+        e.values.clear();
+        e.values.shrink_to_fit();
+    }
+
+    // An entry with a write in flight stays (its counter is needed), unloaded.
+    void drop(map::iterator it) {
+        entry& e = it->second;
+        e.version = ++clock_;
+        unload(e);
+        if (e.writing == 0) runs_.erase(it);
+    }
+
+    static void apply(std::vector<latest_metric>& values, const metric_point& p) {
+        auto it = std::lower_bound(values.begin(), values.end(), p.key,
+                                   [](const latest_metric& m, const std::string& k) { return m.key < k; });
+        if (it == values.end() || it->key != p.key) {
+            values.insert(it, latest_metric{p.key, p.step, p.time, p.value});
+        } else if (p.step >= it->step) {
+            it->step = p.step;
+            it->time = p.time;
+            it->value = p.value;
+        }
+    }
+
+    mutable std::mutex mutex_;
+    map runs_;
+    std::uint64_t clock_ = 0;
+};
+
+}  // namespace tmon::detail
+// ---- end tmon/server/latest_cache.hpp
 
 namespace tmon {
 
@@ -5818,6 +6060,42 @@ public:
         return std::move(*r);
     }
 
+    // ---- metrics: every append goes through here to keep latest() exact ---
+    void append_metrics(std::string_view run_id, std::vector<metric_point> points) {
+        latest_.write_begun(run_id);
+        try {
+            store_.append_metrics(run_id, points);
+        } catch (...) {
+            latest_.write_ended(run_id, {}, false);
+            throw;
+        }
+        latest_.write_ended(run_id, points, true);
+        metrics_appended(std::string(run_id), std::move(points));
+    }
+
+    // The run's latest values from memory, without touching the store: calls
+    // f(const std::vector<latest_metric>&) and returns true, or returns false
+    // when the run is not cached (then read_latest seeds it).
+    template <class F>
+    bool cached_latest(std::string_view run_id, F&& f) const {
+        return latest_.visit(run_id, std::forward<F>(f));
+    }
+
+    // A store read of the run's latest values that also seeds the cache.
+    // Throws not_found for an unknown run.
+    std::vector<latest_metric> read_latest(std::string_view run_id) {
+        auto token = latest_.seed_begin(run_id);
+        std::optional<std::vector<latest_metric>> values;
+        if (store_.get_run(run_id)) values = store_.latest_metrics(run_id);
+        bool exists = values.has_value();
+        std::vector<latest_metric> out = exists ? *values : std::vector<latest_metric>{};
+        latest_.seed_end(run_id, token, std::move(values));
+        if (!exists) throw not_found(fmt::format("run '{}' does not exist", run_id));
+        return out;
+    }
+
+    std::size_t cached_latest_runs() const { return latest_.cached_runs(); }
+
     checkpoint_info require_checkpoint(std::string_view id) {
         auto c = store_.get_checkpoint(id);
         if (!c) throw not_found(fmt::format("checkpoint '{}' does not exist", id));
@@ -5826,6 +6104,7 @@ public:
 
     // ---- live events after a completed write ------------------------------
     void run_created(const run_info& r) {
+        latest_.forget_all();  // a bounded store may have evicted its oldest run to make room
         bus_.publish_message(r.id, run_message("run_created", r));
         publish_new_events();
     }
@@ -5847,6 +6126,7 @@ public:
     }
 
     void run_deleted(const std::string& id) {
+        latest_.forget(id);
         commands_.erase_run(id);
         bus_.publish_message(id, simple_message("run_deleted", id));
     }
@@ -5956,6 +6236,7 @@ private:
     }
 
     Store& store_;
+    detail::latest_cache latest_;
     event_bus bus_;
     command_queue commands_;
     double started_at_;
@@ -6324,6 +6605,10 @@ inline http::response json_response(std::string body, int status = 200) {
 template <class Store>
 using api_handler = http::response (*)(server_state<Store>&, const api_request&);
 
+// Runs on an io thread: must not block or touch the store. nullopt: cannot answer from memory.
+template <class Store>
+using memory_handler = std::optional<http::response> (*)(server_state<Store>&, const api_request&);
+
 template <class Store>
 class route_table {
 public:
@@ -6331,30 +6616,66 @@ public:
         : router_(router), state_(state), pool_(pool) {}
 
     route_table& get(std::string_view pattern, api_handler<Store> h) { return add("GET", pattern, h); }
+    route_table& get(std::string_view pattern, api_handler<Store> h, memory_handler<Store> from_memory) {
+        return add("GET", pattern, {h, from_memory, false});
+    }
+    route_table& get_inline(std::string_view pattern, api_handler<Store> h) {
+        return add("GET", pattern, {h, nullptr, true});
+    }
     route_table& post(std::string_view pattern, api_handler<Store> h) { return add("POST", pattern, h); }
     route_table& put(std::string_view pattern, api_handler<Store> h) { return add("PUT", pattern, h); }
     route_table& del(std::string_view pattern, api_handler<Store> h) { return add("DELETE", pattern, h); }
 
     route_table& add(std::string_view method, std::string_view pattern, api_handler<Store> h) {
+        return add(method, pattern, {h, nullptr, false});
+    }
+
+private:
+    struct handlers {
+        api_handler<Store> handler;
+        memory_handler<Store> from_memory;
+        bool on_io_thread;
+    };
+
+    route_table& add(std::string_view method, std::string_view pattern, handlers hs) {
         // The table is a builder that goes away; the routes keep the state and pool.
         router_.add(method, pattern,
-                    [state = &state_, pool = &pool_, h, names = capture_names(pattern)](
+                    [state = &state_, pool = &pool_, hs, names = capture_names(pattern)](
                         http::request& req, const http::route_params& p, respond_fn respond) {
-                        offload(*state, *pool, h, names, req, p, std::move(respond));
+                        handle(*state, *pool, hs, names, req, p, std::move(respond));
                     });
         return *this;
     }
 
-private:
-    static void offload(server_state<Store>& state, detail::work_pool& pool, api_handler<Store> h,
-                        const std::vector<std::string>& names, http::request& req, const http::route_params& p,
-                        respond_fn respond) {
-        auto r = std::make_shared<api_request>();
+    static void handle(server_state<Store>& state, detail::work_pool& pool, const handlers& hs,
+                       const std::vector<std::string>& names, http::request& req, const http::route_params& p,
+                       respond_fn respond) {
+        api_request r;
         // route_params are views into the request's path, which is about to move: copy them.
-        for (const auto& n : names) r->params.emplace_back(n, p.get(n));
-        r->query = http::parse_query(req.query);
-        r->http = std::move(req);
-        bool queued = pool.try_post([&state, h, r, respond]() mutable { respond(run(state, h, *r)); });
+        r.params.reserve(names.size());
+        for (const auto& n : names) r.params.emplace_back(n, p.get(n));
+        r.query = http::parse_query(req.query);
+        r.http = std::move(req);
+        if (hs.on_io_thread) {
+            respond(run(state, hs.handler, r));
+            return;
+        }
+        if (hs.from_memory) {
+            if (auto answer = run_from_memory(state, hs.from_memory, r)) {
+                respond(std::move(*answer));
+                return;
+            }
+        }
+        offload(state, pool, hs.handler, std::make_shared<api_request>(std::move(r)), std::move(respond));
+    }
+
+    static void offload(server_state<Store>& state, detail::work_pool& pool, api_handler<Store> h,
+                        std::shared_ptr<api_request> r, respond_fn respond) {
+        bool queued = pool.try_post([&state, h, r, respond]() mutable {
+            deferred_events events(state.bus());
+            respond(run(state, h, *r));
+            events.publish();
+        });
         if (!queued) respond(http::error_response(503, "the server is overloaded; retry shortly"));
     }
 
@@ -6369,6 +6690,19 @@ private:
             out.emplace_back(name);
         }
         return out;
+    }
+
+    static std::optional<http::response> run_from_memory(server_state<Store>& state, memory_handler<Store> h,
+                                                         const api_request& r) {
+        try {
+            return h(state, r);
+        } catch (const http_error& e) {
+            return to_response(e);
+        } catch (const error& e) {
+            return to_response(e);
+        } catch (const std::exception&) {
+            return std::nullopt;  // let the store path answer, and log, properly
+        }
     }
 
     static http::response run(server_state<Store>& state, api_handler<Store> h, const api_request& r) {
@@ -7161,6 +7495,7 @@ void add_layer_routes(route_table<Store>& t) {
 // latest values and the key list.
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -7171,10 +7506,8 @@ template <class Store>
 http::response post_metrics(server_state<Store>& s, const api_request& r) {
     require_json_body(r);
     std::vector<metric_point> points = json_body::parse_metrics(r.body());
-    std::string run_id(r.param("run_id"));
-    s.store().append_metrics(run_id, points);
     std::size_t accepted = points.size();
-    s.metrics_appended(run_id, std::move(points));
+    s.append_metrics(r.param("run_id"), std::move(points));
     std::string out;
     json_out::json_writer(out).begin_object().field("accepted", static_cast<std::uint64_t>(accepted)).end_object();
     return json_response(std::move(out));
@@ -7265,13 +7598,11 @@ http::response get_metrics(server_state<Store>& s, const api_request& r) {
     return json_response(std::move(out));
 }
 
-template <class Store>
-http::response latest_metrics(server_state<Store>& s, const api_request& r) {
-    run_info run = s.require_run(r.param("run_id"));
-    auto latest = s.store().latest_metrics(run.id);
+inline std::string latest_json(std::string_view run_id, const std::vector<latest_metric>& latest) {
     std::string out;
+    out.reserve(128 + latest.size() * 96);
     json_out::json_writer w(out);
-    w.begin_object().field("run_id", run.id);
+    w.begin_object().field("run_id", run_id);
     if (latest.empty()) {
         w.key("step").null().key("timestamp").null();
     } else {
@@ -7292,7 +7623,23 @@ http::response latest_metrics(server_state<Store>& s, const api_request& r) {
             .end_object();
     }
     w.end_object().end_object();
-    return json_response(std::move(out));
+    return out;
+}
+
+// On the work pool: reads the store and seeds the cache for the io thread.
+template <class Store>
+http::response latest_metrics(server_state<Store>& s, const api_request& r) {
+    return json_response(latest_json(r.param("run_id"), s.read_latest(r.param("run_id"))));
+}
+
+// On the io thread: answers from the cache, or passes to latest_metrics.
+template <class Store>
+std::optional<http::response> cached_latest_metrics(server_state<Store>& s, const api_request& r) {
+    std::optional<http::response> out;
+    s.cached_latest(r.param("run_id"), [&](const std::vector<latest_metric>& latest) {
+        out = json_response(latest_json(r.param("run_id"), latest));
+    });
+    return out;
 }
 
 template <class Store>
@@ -7310,7 +7657,7 @@ template <class Store>
 void add_metric_routes(route_table<Store>& t) {
     t.post("/api/runs/{run_id}/metrics", post_metrics<Store>)
         .get("/api/runs/{run_id}/metrics", get_metrics<Store>)
-        .get("/api/runs/{run_id}/metrics/latest", latest_metrics<Store>)
+        .get("/api/runs/{run_id}/metrics/latest", latest_metrics<Store>, cached_latest_metrics<Store>)
         .get("/api/runs/{run_id}/metrics/keys", metric_keys<Store>);
 }
 
@@ -7467,9 +7814,9 @@ http::response system_history(server_state<Store>& s, const api_request& r) {
 
 template <class Store>
 void add_system_routes(route_table<Store>& t) {
-    t.get("/health", health<Store>)
-        .get("/api/health", health<Store>)
-        .get("/api/version", version<Store>)
+    t.get_inline("/health", health<Store>)
+        .get_inline("/api/health", health<Store>)
+        .get_inline("/api/version", version<Store>)
         .get("/api/system/status", system_status<Store>)
         .get("/api/system/history", system_history<Store>);
 }
@@ -7588,8 +7935,7 @@ public:
     }
 
     void append_metrics(std::string_view run_id, std::span<const metric_point> points) {
-        store().append_metrics(run_id, points);
-        state_.metrics_appended(std::string(run_id), std::vector<metric_point>(points.begin(), points.end()));
+        state_.append_metrics(run_id, std::vector<metric_point>(points.begin(), points.end()));
     }
 
     checkpoint_info add_checkpoint(const new_checkpoint& c) {
@@ -8884,7 +9230,8 @@ private:
 // ---- end tmon/server/static_assets.hpp
 // ---- begin tmon/server/ws_hub.hpp
 // The WebSocket side of docs/API.md: per-connection subscriptions and
-// coalescing. A push goes out at once when the peer's socket is idle; while it
+// coalescing. A push goes out at once when the peer's socket is idle (an
+// event is serialised once, and its bytes are shared by every idle peer); while it
 // is busy, pushes wait in a per-peer queue where metric points of one run merge
 // into a single metric_update (capped: beyond the cap the oldest steps are cut
 // and counted in "dropped") and system updates keep only the latest. The queue
@@ -9014,18 +9361,18 @@ public:
         try {
             auto m = json_body::parse_ws_message(text);
             if (m.type == "ping") {
-                push_locked(*st, detail::ws_reply_json("pong"));
+                reply_locked(*st, detail::ws_reply_json("pong"));
             } else if (m.type == "subscribe") {
                 if (m.run_id == "*") st->all = true;
                 else st->runs.insert(m.run_id);
-                push_locked(*st, detail::ws_reply_json("subscribed", m.run_id));
+                reply_locked(*st, detail::ws_reply_json("subscribed", m.run_id));
             } else {
                 if (m.run_id == "*") st->all = false;
                 else st->runs.erase(m.run_id);
-                push_locked(*st, detail::ws_reply_json("unsubscribed", m.run_id));
+                reply_locked(*st, detail::ws_reply_json("unsubscribed", m.run_id));
             }
         } catch (const std::exception& e) {
-            push_locked(*st, detail::ws_error_json(e.what()));
+            reply_locked(*st, detail::ws_error_json(e.what()));
         }
     }
 
@@ -9047,16 +9394,26 @@ public:
     }
 
     void deliver(const live_event& e) {
+        shared_text bytes;  // the event as sent to an idle peer, built on first need
+        auto shared = [&]() -> const shared_text& {
+            if (!bytes) bytes = std::make_shared<const std::string>(e.type == live_event::kind::metrics ? idle_update_json(e) : e.json);
+            return bytes;
+        };
         std::shared_lock lock(peers_mutex_);
         for (auto& [id, st] : peers_) {
             std::lock_guard plock(st->mutex);
             switch (e.type) {
-                case live_event::kind::system: push_system_locked(*st, e.json); break;
+                case live_event::kind::system:
+                    if (can_send_now(*st)) st->peer->send_text(shared());
+                    else st->system = shared();
+                    break;
                 case live_event::kind::message:
-                    if (subscribed(*st, e.run_id)) push_locked(*st, e.json, e.run_id);
+                    if (subscribed(*st, e.run_id)) push_locked(*st, shared(), e.run_id);
                     break;
                 case live_event::kind::metrics:
-                    if (subscribed(*st, e.run_id)) push_points_locked(*st, e.run_id, e.points);
+                    if (e.points.empty() || !subscribed(*st, e.run_id)) break;
+                    if (can_send_now(*st)) st->peer->send_text(shared());
+                    else queue_points_locked(*st, e.run_id, e.points);
                     break;
             }
         }
@@ -9068,9 +9425,11 @@ public:
     }
 
 private:
+    using shared_text = std::shared_ptr<const std::string>;
+
     struct slot {
         std::string run_id;
-        std::string json;                      // a ready message, or empty for a metrics slot
+        shared_text json;                      // a ready message, or null for a metrics slot
         std::optional<detail::pending_points> points;
     };
 
@@ -9080,7 +9439,7 @@ private:
         std::set<std::string, std::less<>> runs;
         bool all = false;
         std::deque<slot> backlog;              // in arrival order; a run's points merge into its one slot
-        std::optional<std::string> system;     // latest system_update only
+        shared_text system;                    // latest system_update only
     };
 
     std::shared_ptr<peer_state> find(std::uint64_t id) const {
@@ -9093,11 +9452,24 @@ private:
         return st.all || st.runs.find(run_id) != st.runs.end();
     }
 
-    static bool has_backlog(const peer_state& st) { return !st.backlog.empty() || st.system.has_value(); }
+    static bool has_backlog(const peer_state& st) { return !st.backlog.empty() || st.system != nullptr; }
 
     static bool can_send_now(const peer_state& st) { return !has_backlog(st) && st.peer->pending_bytes() == 0; }
 
-    void push_locked(peer_state& st, const std::string& json, std::string_view run_id = {}) {
+    // The metric_update an idle peer gets for one write: its points alone.
+    std::string idle_update_json(const live_event& e) const {
+        detail::pending_points p;
+        for (const auto& pt : e.points) p.add(pt);
+        p.cap(limits_.points_per_run);
+        return detail::metric_update_json(e.run_id, p);
+    }
+
+    // Replies to one peer's own request (pong, subscribed, error).
+    void reply_locked(peer_state& st, std::string json) {
+        push_locked(st, std::make_shared<const std::string>(std::move(json)));
+    }
+
+    void push_locked(peer_state& st, const shared_text& json, std::string_view run_id = {}) {
         if (can_send_now(st)) {
             st.peer->send_text(json);
             return;
@@ -9106,25 +9478,13 @@ private:
         trim_messages(st);
     }
 
-    void push_system_locked(peer_state& st, const std::string& json) {
-        if (can_send_now(st)) st.peer->send_text(json);
-        else st.system = json;
-    }
-
-    void push_points_locked(peer_state& st, const std::string& run_id, const std::vector<metric_point>& points) {
-        if (points.empty()) return;
-        if (can_send_now(st)) {
-            detail::pending_points p;
-            for (const auto& pt : points) p.add(pt);
-            p.cap(limits_.points_per_run);
-            st.peer->send_text(detail::metric_update_json(run_id, p));
-            return;
-        }
+    // A busy peer: the points merge into its pending metric_update for the run.
+    void queue_points_locked(peer_state& st, const std::string& run_id, const std::vector<metric_point>& points) {
         slot* target = nullptr;
         for (auto& s : st.backlog)
             if (s.points && s.run_id == run_id) target = &s;
         if (!target) {
-            st.backlog.push_back(slot{run_id, {}, detail::pending_points{}});
+            st.backlog.push_back(slot{run_id, nullptr, detail::pending_points{}});
             target = &st.backlog.back();
         }
         for (const auto& pt : points) target->points->add(pt);
@@ -9146,10 +9506,8 @@ private:
             }
         }
         st.backlog.clear();
-        if (st.system) {
-            st.peer->send_text(std::move(*st.system));
-            st.system.reset();
-        }
+        if (st.system) st.peer->send_text(std::move(st.system));
+        st.system = nullptr;
     }
 
     limits limits_;
@@ -9689,14 +10047,43 @@ public:
 
     std::uint64_t id() const noexcept override { return id_; }
 
-    bool send_text(std::string message) override {
+    bool send_text(std::string message) override { return enqueue(outbound{std::move(message), nullptr}); }
+
+    bool send_text(std::shared_ptr<const std::string> message) override {
+        if (!message) return false;
+        return enqueue(outbound{{}, std::move(message)});
+    }
+
+    std::size_t pending_bytes() const noexcept override { return pending_.load(std::memory_order_relaxed); }
+
+    void close(std::uint16_t code, std::string_view reason) override {
+        if (closing_.load(std::memory_order_acquire)) return;
+        asio::post(worker_->ctx, [self = shared_from_this(), code, reason = std::string{reason}] {
+            self->begin_close(code, reason, false);
+        });
+    }
+
+    void abort() override {
+        begin_close(ws::close_code::going_away, "server stopping", true);
+        terminate();
+    }
+
+private:
+    // A queued message: its own bytes, or bytes shared with other peers.
+    struct outbound {
+        std::string owned;
+        std::shared_ptr<const std::string> shared;
+        const std::string& bytes() const noexcept { return shared ? *shared : owned; }
+    };
+
+    bool enqueue(outbound message) {
         if (closing_.load(std::memory_order_acquire)) return false;
         bool post_write = false;
         bool overflow = false;
         {
             std::lock_guard lock(mutex_);
             if (closing_.load(std::memory_order_relaxed)) return false;
-            std::size_t size = message.size();
+            std::size_t size = message.bytes().size();
             if (pending_.load(std::memory_order_relaxed) + size > state_->config.limits.ws_max_outbound_bytes) {
                 overflow = true;
             } else {
@@ -9718,21 +10105,6 @@ public:
         return true;
     }
 
-    std::size_t pending_bytes() const noexcept override { return pending_.load(std::memory_order_relaxed); }
-
-    void close(std::uint16_t code, std::string_view reason) override {
-        if (closing_.load(std::memory_order_acquire)) return;
-        asio::post(worker_->ctx, [self = shared_from_this(), code, reason = std::string{reason}] {
-            self->begin_close(code, reason, false);
-        });
-    }
-
-    void abort() override {
-        begin_close(ws::close_code::going_away, "server stopping", true);
-        terminate();
-    }
-
-private:
     static std::uint64_t next_id() {
         static std::atomic<std::uint64_t> counter{0};
         return ++counter;
@@ -9802,7 +10174,7 @@ private:
             closing_.store(true, std::memory_order_release);
             if (drop_queued) {
                 std::size_t dropped = 0;
-                for (auto& m : queue_) dropped += m.size();
+                for (auto& m : queue_) dropped += m.bytes().size();
                 queue_.clear();
                 pending_.fetch_sub(dropped, std::memory_order_relaxed);
             }
@@ -9840,10 +10212,11 @@ private:
         }
         heads_.resize(batch_.size() * ws::max_header_size);
         for (std::size_t i = 0; i < batch_.size(); ++i) {
+            const std::string& payload = batch_[i].bytes();
             char* head = heads_.data() + i * ws::max_header_size;
-            std::size_t n = ws::encode_header(head, ws::opcode::text, batch_[i].size());
+            std::size_t n = ws::encode_header(head, ws::opcode::text, payload.size());
             buffers_.push_back(asio::buffer(head, n));
-            buffers_.push_back(asio::buffer(batch_[i]));
+            buffers_.push_back(asio::buffer(payload));
         }
         if (close_queued_ && queue_empty()) {
             buffers_.push_back(asio::buffer(close_frame_));
@@ -9863,7 +10236,7 @@ private:
     void on_written(std::error_code ec) {
         writing_ = false;
         std::size_t data_bytes = 0;
-        for (auto& m : batch_) data_bytes += m.size();
+        for (auto& m : batch_) data_bytes += m.bytes().size();
         pending_.fetch_sub(data_bytes, std::memory_order_relaxed);
         batch_.clear();
         control_writing_.clear();
@@ -9936,13 +10309,13 @@ private:
 
     // Shared with sending threads.
     mutable std::mutex mutex_;
-    std::deque<std::string> queue_;
+    std::deque<outbound> queue_;
     std::atomic<std::size_t> pending_{0};
     std::atomic<bool> closing_{false};
     bool write_scheduled_ = false;
 
     // io thread only.
-    std::vector<std::string> batch_;
+    std::vector<outbound> batch_;
     std::vector<std::string> control_;
     std::vector<std::string> control_writing_;
     std::string heads_;

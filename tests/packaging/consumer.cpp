@@ -27,8 +27,8 @@ int main() {
                      unsigned(srv.port()));
         return EXIT_FAILURE;
     }
-    srv.stop();
-    std::remove(db.c_str());
     std::printf("consumer ok: %zu points, served on port %u\n", series.points.size(), unsigned(srv.port()));
+    srv.stop();
+    for (const char* suffix : {"", "-wal", "-shm"}) std::remove((db + suffix).c_str());
     return EXIT_SUCCESS;
 }

@@ -174,9 +174,9 @@ std::string to_json(F&& write) {
     return out;
 }
 
-inline std::string run_json(const run_info& r) { return to_json([&](json_writer& w) { write_run(w, r); }); }
+inline std::string run_json(const run_info& r) { return to_json([&](json_writer& w) { json_out::write_run(w, r); }); }
 inline std::string checkpoint_json(const checkpoint_info& c) {
-    return to_json([&](json_writer& w) { write_checkpoint(w, c); });
+    return to_json([&](json_writer& w) { json_out::write_checkpoint(w, c); });
 }
 
 }  // namespace tmon::json_out
