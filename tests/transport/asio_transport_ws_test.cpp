@@ -3,9 +3,11 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "tmon/transport/asio_transport.hpp"
 #include "tmon/transport/http/errors.hpp"
@@ -290,4 +292,62 @@ TEST_CASE("stopping the transport closes open WebSockets and calls on_ws_close o
     CHECK(srv->closes_of(pa->id()) == 1);
     CHECK(srv->closes_of(pb->id()) == 1);
     CHECK_FALSE(pa->send_text("after stop"));
+}
+
+TEST_CASE("one shared message reaches many peers byte for byte, interleaved with owned messages") {
+    ws_server srv;
+    const int peers = 12;
+    std::vector<std::unique_ptr<blocking_client>> clients;
+    for (int i = 0; i < peers; ++i) {
+        clients.push_back(std::make_unique<blocking_client>(srv.transport.port()));
+        REQUIRE(clients.back()->ws_handshake()->status == 101);
+    }
+    for (int i = 0; i < peers; ++i) srv.peer(static_cast<std::size_t>(i));
+    // Large enough for the 64-bit length header, and unlike any other message.
+    std::string text(70'000, ' ');
+    for (std::size_t i = 0; i < text.size(); ++i) text[i] = static_cast<char>('a' + i % 26);
+    auto shared = std::make_shared<const std::string>(text);
+    auto small = std::make_shared<const std::string>("short and shared");
+    for (int i = 0; i < peers; ++i) {
+        auto p = srv.peer(static_cast<std::size_t>(i));
+        REQUIRE(p->send_text(shared));
+        REQUIRE(p->send_text(std::string("owned")));
+        REQUIRE(p->send_text(small));
+    }
+    for (auto& c : clients) {
+        auto a = c->read_data_frame();
+        REQUIRE(a);
+        CHECK(a->op == opcode::text);
+        CHECK(a->payload == text);
+        CHECK(c->read_data_frame()->payload == "owned");
+        CHECK(c->read_data_frame()->payload == "short and shared");
+    }
+    CHECK(*shared == text);  // the transport never writes into the shared bytes
+    for (int i = 0; i < peers; ++i) {
+        auto p = srv.peer(static_cast<std::size_t>(i));
+        for (int k = 0; k < 2000 && p->pending_bytes() != 0; ++k) std::this_thread::sleep_for(5ms);
+        CHECK(p->pending_bytes() == 0);
+    }
+}
+
+TEST_CASE("a shared message counts toward the slow-reader limit like an owned one") {
+    auto config = ws_server::make_config();
+    config.limits.ws_max_outbound_bytes = 256 * 1024;
+    ws_server srv(config);
+    auto slow = connect_ws(srv);
+    REQUIRE(slow.ws_handshake()->status == 101);
+    auto peer = srv.peer(0);
+    auto chunk = std::make_shared<const std::string>(16 * 1024, 'z');
+    bool refused = false;
+    for (int i = 0; i < 100000 && !refused; ++i) refused = !peer->send_text(chunk);
+    CHECK(refused);
+    std::optional<tmon::test::ws_frame> f;
+    do {
+        f = slow.read_frame();
+    } while (f && f->op == opcode::text);
+    REQUIRE(f);
+    CHECK(f->op == opcode::close);
+    CHECK(f->close_code() == 1008);
+    CHECK_FALSE(peer->send_text(chunk));
+    CHECK_FALSE(peer->send_text(std::shared_ptr<const std::string>{}));
 }

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "tmon/core/log.hpp"
 #include "tmon/core/types.hpp"
 
 namespace tmon {
@@ -44,9 +45,14 @@ public:
         std::erase_if(handlers_, [&](const auto& e) { return e.first == id; });
     }
 
-    void publish(const live_event& e) const {
-        std::shared_lock lock(mutex_);
-        for (const auto& [id, h] : handlers_) (*h)(e);
+    // Inside a deferred_events scope of this bus on this thread, queues the
+    // event until the scope publishes; otherwise delivers it now.
+    void publish(live_event e) const {
+        if (auto* d = deferred_scope(); d && d->bus == this) {
+            d->events.push_back(std::move(e));
+            return;
+        }
+        deliver(e);
     }
 
     void publish_message(std::string run_id, std::string json) const {
@@ -54,9 +60,55 @@ public:
     }
 
 private:
+    friend class deferred_events;
+
+    struct deferred {
+        const event_bus* bus;
+        std::vector<live_event> events;
+    };
+    static deferred*& deferred_scope() noexcept {
+        thread_local deferred* scope = nullptr;
+        return scope;
+    }
+
+    void deliver(const live_event& e) const {
+        std::shared_lock lock(mutex_);
+        for (const auto& [id, h] : handlers_) (*h)(e);
+    }
+
     mutable std::shared_mutex mutex_;
     std::uint64_t next_id_ = 0;
     std::vector<std::pair<std::uint64_t, std::shared_ptr<handler>>> handlers_;
+};
+
+// Holds back what this thread publishes on `bus` until publish() (or the end
+// of the scope), so a request handler's response can be sent before its live
+// events are fanned out. Scopes do not nest on one thread.
+class deferred_events {
+public:
+    explicit deferred_events(const event_bus& bus) : previous_(event_bus::deferred_scope()), held_{&bus, {}} {
+        event_bus::deferred_scope() = &held_;
+    }
+    deferred_events(const deferred_events&) = delete;
+    deferred_events& operator=(const deferred_events&) = delete;
+    ~deferred_events() {
+        try {
+            publish();
+        } catch (const std::exception& e) {
+            log(log_level::error, "server", "publishing live events failed: {}", e.what());
+        }
+    }
+
+    void publish() {
+        event_bus::deferred_scope() = previous_;
+        auto events = std::move(held_.events);
+        held_.events.clear();
+        for (const auto& e : events) held_.bus->deliver(e);
+    }
+
+private:
+    event_bus::deferred* previous_;
+    event_bus::deferred held_;
 };
 
 }  // namespace tmon

@@ -37,8 +37,7 @@ public:
     }
 
     void append_metrics(std::string_view run_id, std::span<const metric_point> points) {
-        store().append_metrics(run_id, points);
-        state_.metrics_appended(std::string(run_id), std::vector<metric_point>(points.begin(), points.end()));
+        state_.append_metrics(run_id, std::vector<metric_point>(points.begin(), points.end()));
     }
 
     checkpoint_info add_checkpoint(const new_checkpoint& c) {

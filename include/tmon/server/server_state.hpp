@@ -5,6 +5,8 @@
 // call returned, so a pushed update is never ahead of what a REST read sees.
 #include <cstdint>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +17,7 @@
 #include "tmon/server/event_bus.hpp"
 #include "tmon/server/http_error.hpp"
 #include "tmon/server/json_out.hpp"
+#include "tmon/server/latest_cache.hpp"
 #include "tmon/storage/storage_concept.hpp"
 
 namespace tmon {
@@ -43,6 +46,42 @@ public:
         return std::move(*r);
     }
 
+    // ---- metrics: every append goes through here to keep latest() exact ---
+    void append_metrics(std::string_view run_id, std::vector<metric_point> points) {
+        latest_.write_begun(run_id);
+        try {
+            store_.append_metrics(run_id, points);
+        } catch (...) {
+            latest_.write_ended(run_id, {}, false);
+            throw;
+        }
+        latest_.write_ended(run_id, points, true);
+        metrics_appended(std::string(run_id), std::move(points));
+    }
+
+    // The run's latest values from memory, without touching the store: calls
+    // f(const std::vector<latest_metric>&) and returns true, or returns false
+    // when the run is not cached (then read_latest seeds it).
+    template <class F>
+    bool cached_latest(std::string_view run_id, F&& f) const {
+        return latest_.visit(run_id, std::forward<F>(f));
+    }
+
+    // A store read of the run's latest values that also seeds the cache.
+    // Throws not_found for an unknown run.
+    std::vector<latest_metric> read_latest(std::string_view run_id) {
+        auto token = latest_.seed_begin(run_id);
+        std::optional<std::vector<latest_metric>> values;
+        if (store_.get_run(run_id)) values = store_.latest_metrics(run_id);
+        bool exists = values.has_value();
+        std::vector<latest_metric> out = exists ? *values : std::vector<latest_metric>{};
+        latest_.seed_end(run_id, token, std::move(values));
+        if (!exists) throw not_found(fmt::format("run '{}' does not exist", run_id));
+        return out;
+    }
+
+    std::size_t cached_latest_runs() const { return latest_.cached_runs(); }
+
     checkpoint_info require_checkpoint(std::string_view id) {
         auto c = store_.get_checkpoint(id);
         if (!c) throw not_found(fmt::format("checkpoint '{}' does not exist", id));
@@ -51,6 +90,7 @@ public:
 
     // ---- live events after a completed write ------------------------------
     void run_created(const run_info& r) {
+        latest_.forget_all();  // a bounded store may have evicted its oldest run to make room
         bus_.publish_message(r.id, run_message("run_created", r));
         publish_new_events();
     }
@@ -72,6 +112,7 @@ public:
     }
 
     void run_deleted(const std::string& id) {
+        latest_.forget(id);
         commands_.erase_run(id);
         bus_.publish_message(id, simple_message("run_deleted", id));
     }
@@ -181,6 +222,7 @@ private:
     }
 
     Store& store_;
+    detail::latest_cache latest_;
     event_bus bus_;
     command_queue commands_;
     double started_at_;

@@ -1,6 +1,7 @@
 #pragma once
 // The WebSocket side of docs/API.md: per-connection subscriptions and
-// coalescing. A push goes out at once when the peer's socket is idle; while it
+// coalescing. A push goes out at once when the peer's socket is idle (an
+// event is serialised once, and its bytes are shared by every idle peer); while it
 // is busy, pushes wait in a per-peer queue where metric points of one run merge
 // into a single metric_update (capped: beyond the cap the oldest steps are cut
 // and counted in "dropped") and system updates keep only the latest. The queue
@@ -135,18 +136,18 @@ public:
         try {
             auto m = json_body::parse_ws_message(text);
             if (m.type == "ping") {
-                push_locked(*st, detail::ws_reply_json("pong"));
+                reply_locked(*st, detail::ws_reply_json("pong"));
             } else if (m.type == "subscribe") {
                 if (m.run_id == "*") st->all = true;
                 else st->runs.insert(m.run_id);
-                push_locked(*st, detail::ws_reply_json("subscribed", m.run_id));
+                reply_locked(*st, detail::ws_reply_json("subscribed", m.run_id));
             } else {
                 if (m.run_id == "*") st->all = false;
                 else st->runs.erase(m.run_id);
-                push_locked(*st, detail::ws_reply_json("unsubscribed", m.run_id));
+                reply_locked(*st, detail::ws_reply_json("unsubscribed", m.run_id));
             }
         } catch (const std::exception& e) {
-            push_locked(*st, detail::ws_error_json(e.what()));
+            reply_locked(*st, detail::ws_error_json(e.what()));
         }
     }
 
@@ -168,16 +169,26 @@ public:
     }
 
     void deliver(const live_event& e) {
+        shared_text bytes;  // the event as sent to an idle peer, built on first need
+        auto shared = [&]() -> const shared_text& {
+            if (!bytes) bytes = std::make_shared<const std::string>(e.type == live_event::kind::metrics ? idle_update_json(e) : e.json);
+            return bytes;
+        };
         std::shared_lock lock(peers_mutex_);
         for (auto& [id, st] : peers_) {
             std::lock_guard plock(st->mutex);
             switch (e.type) {
-                case live_event::kind::system: push_system_locked(*st, e.json); break;
+                case live_event::kind::system:
+                    if (can_send_now(*st)) st->peer->send_text(shared());
+                    else st->system = shared();
+                    break;
                 case live_event::kind::message:
-                    if (subscribed(*st, e.run_id)) push_locked(*st, e.json, e.run_id);
+                    if (subscribed(*st, e.run_id)) push_locked(*st, shared(), e.run_id);
                     break;
                 case live_event::kind::metrics:
-                    if (subscribed(*st, e.run_id)) push_points_locked(*st, e.run_id, e.points);
+                    if (e.points.empty() || !subscribed(*st, e.run_id)) break;
+                    if (can_send_now(*st)) st->peer->send_text(shared());
+                    else queue_points_locked(*st, e.run_id, e.points);
                     break;
             }
         }
@@ -189,9 +200,11 @@ public:
     }
 
 private:
+    using shared_text = std::shared_ptr<const std::string>;
+
     struct slot {
         std::string run_id;
-        std::string json;                      // a ready message, or empty for a metrics slot
+        shared_text json;                      // a ready message, or null for a metrics slot
         std::optional<detail::pending_points> points;
     };
 
@@ -201,7 +214,7 @@ private:
         std::set<std::string, std::less<>> runs;
         bool all = false;
         std::deque<slot> backlog;              // in arrival order; a run's points merge into its one slot
-        std::optional<std::string> system;     // latest system_update only
+        shared_text system;                    // latest system_update only
     };
 
     std::shared_ptr<peer_state> find(std::uint64_t id) const {
@@ -214,11 +227,24 @@ private:
         return st.all || st.runs.find(run_id) != st.runs.end();
     }
 
-    static bool has_backlog(const peer_state& st) { return !st.backlog.empty() || st.system.has_value(); }
+    static bool has_backlog(const peer_state& st) { return !st.backlog.empty() || st.system != nullptr; }
 
     static bool can_send_now(const peer_state& st) { return !has_backlog(st) && st.peer->pending_bytes() == 0; }
 
-    void push_locked(peer_state& st, const std::string& json, std::string_view run_id = {}) {
+    // The metric_update an idle peer gets for one write: its points alone.
+    std::string idle_update_json(const live_event& e) const {
+        detail::pending_points p;
+        for (const auto& pt : e.points) p.add(pt);
+        p.cap(limits_.points_per_run);
+        return detail::metric_update_json(e.run_id, p);
+    }
+
+    // Replies to one peer's own request (pong, subscribed, error).
+    void reply_locked(peer_state& st, std::string json) {
+        push_locked(st, std::make_shared<const std::string>(std::move(json)));
+    }
+
+    void push_locked(peer_state& st, const shared_text& json, std::string_view run_id = {}) {
         if (can_send_now(st)) {
             st.peer->send_text(json);
             return;
@@ -227,25 +253,13 @@ private:
         trim_messages(st);
     }
 
-    void push_system_locked(peer_state& st, const std::string& json) {
-        if (can_send_now(st)) st.peer->send_text(json);
-        else st.system = json;
-    }
-
-    void push_points_locked(peer_state& st, const std::string& run_id, const std::vector<metric_point>& points) {
-        if (points.empty()) return;
-        if (can_send_now(st)) {
-            detail::pending_points p;
-            for (const auto& pt : points) p.add(pt);
-            p.cap(limits_.points_per_run);
-            st.peer->send_text(detail::metric_update_json(run_id, p));
-            return;
-        }
+    // A busy peer: the points merge into its pending metric_update for the run.
+    void queue_points_locked(peer_state& st, const std::string& run_id, const std::vector<metric_point>& points) {
         slot* target = nullptr;
         for (auto& s : st.backlog)
             if (s.points && s.run_id == run_id) target = &s;
         if (!target) {
-            st.backlog.push_back(slot{run_id, {}, detail::pending_points{}});
+            st.backlog.push_back(slot{run_id, nullptr, detail::pending_points{}});
             target = &st.backlog.back();
         }
         for (const auto& pt : points) target->points->add(pt);
@@ -267,10 +281,8 @@ private:
             }
         }
         st.backlog.clear();
-        if (st.system) {
-            st.peer->send_text(std::move(*st.system));
-            st.system.reset();
-        }
+        if (st.system) st.peer->send_text(std::move(st.system));
+        st.system = nullptr;
     }
 
     limits limits_;

@@ -22,6 +22,9 @@ public:
     virtual std::uint64_t id() const noexcept = 0;
     // false when the connection is closing/closed (the message is dropped).
     virtual bool send_text(std::string message) = 0;
+    // The same, for one message sent to many peers: the bytes are shared, not
+    // copied per peer. The default copies; transports override it.
+    virtual bool send_text(std::shared_ptr<const std::string> message) { return send_text(std::string(*message)); }
     // Bytes queued but not yet written to the socket: the coalescer's back-pressure signal.
     virtual std::size_t pending_bytes() const noexcept = 0;
     virtual void close(std::uint16_t code = 1000, std::string_view reason = {}) = 0;

@@ -4,6 +4,7 @@
 // latest values and the key list.
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,10 +18,8 @@ template <class Store>
 http::response post_metrics(server_state<Store>& s, const api_request& r) {
     require_json_body(r);
     std::vector<metric_point> points = json_body::parse_metrics(r.body());
-    std::string run_id(r.param("run_id"));
-    s.store().append_metrics(run_id, points);
     std::size_t accepted = points.size();
-    s.metrics_appended(run_id, std::move(points));
+    s.append_metrics(r.param("run_id"), std::move(points));
     std::string out;
     json_out::json_writer(out).begin_object().field("accepted", static_cast<std::uint64_t>(accepted)).end_object();
     return json_response(std::move(out));
@@ -111,13 +110,11 @@ http::response get_metrics(server_state<Store>& s, const api_request& r) {
     return json_response(std::move(out));
 }
 
-template <class Store>
-http::response latest_metrics(server_state<Store>& s, const api_request& r) {
-    run_info run = s.require_run(r.param("run_id"));
-    auto latest = s.store().latest_metrics(run.id);
+inline std::string latest_json(std::string_view run_id, const std::vector<latest_metric>& latest) {
     std::string out;
+    out.reserve(128 + latest.size() * 96);
     json_out::json_writer w(out);
-    w.begin_object().field("run_id", run.id);
+    w.begin_object().field("run_id", run_id);
     if (latest.empty()) {
         w.key("step").null().key("timestamp").null();
     } else {
@@ -138,7 +135,23 @@ http::response latest_metrics(server_state<Store>& s, const api_request& r) {
             .end_object();
     }
     w.end_object().end_object();
-    return json_response(std::move(out));
+    return out;
+}
+
+// On the work pool: reads the store and seeds the cache for the io thread.
+template <class Store>
+http::response latest_metrics(server_state<Store>& s, const api_request& r) {
+    return json_response(latest_json(r.param("run_id"), s.read_latest(r.param("run_id"))));
+}
+
+// On the io thread: answers from the cache, or passes to latest_metrics.
+template <class Store>
+std::optional<http::response> cached_latest_metrics(server_state<Store>& s, const api_request& r) {
+    std::optional<http::response> out;
+    s.cached_latest(r.param("run_id"), [&](const std::vector<latest_metric>& latest) {
+        out = json_response(latest_json(r.param("run_id"), latest));
+    });
+    return out;
 }
 
 template <class Store>
@@ -156,7 +169,7 @@ template <class Store>
 void add_metric_routes(route_table<Store>& t) {
     t.post("/api/runs/{run_id}/metrics", post_metrics<Store>)
         .get("/api/runs/{run_id}/metrics", get_metrics<Store>)
-        .get("/api/runs/{run_id}/metrics/latest", latest_metrics<Store>)
+        .get("/api/runs/{run_id}/metrics/latest", latest_metrics<Store>, cached_latest_metrics<Store>)
         .get("/api/runs/{run_id}/metrics/keys", metric_keys<Store>);
 }
 

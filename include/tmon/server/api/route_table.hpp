@@ -3,7 +3,13 @@
 //   t.get("/api/runs/{run_id}", get_run<Store>);
 // A handler is a plain function `http::response(server_state<Store>&, const api_request&)`
 // that may throw http_error or tmon::error. It runs on the work pool, never on an
-// io thread, and its response (or its error as JSON) is sent from there.
+// io thread, and its response (or its error as JSON) is sent from there; the
+// live events its writes published go out after the response, so fan-out to
+// WebSocket subscribers does not delay the writer's acknowledgement.
+// Two kinds answer on the io thread, saving the two thread hand-offs:
+//   t.get_inline("/health", health)          never touches the store;
+//   t.get(pattern, handler, from_memory)     from_memory answers from memory or
+//                                            returns nullopt, then handler runs.
 #include <charconv>
 #include <cstdint>
 #include <limits>
@@ -78,6 +84,10 @@ inline http::response json_response(std::string body, int status = 200) {
 template <class Store>
 using api_handler = http::response (*)(server_state<Store>&, const api_request&);
 
+// Runs on an io thread: must not block or touch the store. nullopt: cannot answer from memory.
+template <class Store>
+using memory_handler = std::optional<http::response> (*)(server_state<Store>&, const api_request&);
+
 template <class Store>
 class route_table {
 public:
@@ -85,30 +95,66 @@ public:
         : router_(router), state_(state), pool_(pool) {}
 
     route_table& get(std::string_view pattern, api_handler<Store> h) { return add("GET", pattern, h); }
+    route_table& get(std::string_view pattern, api_handler<Store> h, memory_handler<Store> from_memory) {
+        return add("GET", pattern, {h, from_memory, false});
+    }
+    route_table& get_inline(std::string_view pattern, api_handler<Store> h) {
+        return add("GET", pattern, {h, nullptr, true});
+    }
     route_table& post(std::string_view pattern, api_handler<Store> h) { return add("POST", pattern, h); }
     route_table& put(std::string_view pattern, api_handler<Store> h) { return add("PUT", pattern, h); }
     route_table& del(std::string_view pattern, api_handler<Store> h) { return add("DELETE", pattern, h); }
 
     route_table& add(std::string_view method, std::string_view pattern, api_handler<Store> h) {
+        return add(method, pattern, {h, nullptr, false});
+    }
+
+private:
+    struct handlers {
+        api_handler<Store> handler;
+        memory_handler<Store> from_memory;
+        bool on_io_thread;
+    };
+
+    route_table& add(std::string_view method, std::string_view pattern, handlers hs) {
         // The table is a builder that goes away; the routes keep the state and pool.
         router_.add(method, pattern,
-                    [state = &state_, pool = &pool_, h, names = capture_names(pattern)](
+                    [state = &state_, pool = &pool_, hs, names = capture_names(pattern)](
                         http::request& req, const http::route_params& p, respond_fn respond) {
-                        offload(*state, *pool, h, names, req, p, std::move(respond));
+                        handle(*state, *pool, hs, names, req, p, std::move(respond));
                     });
         return *this;
     }
 
-private:
-    static void offload(server_state<Store>& state, detail::work_pool& pool, api_handler<Store> h,
-                        const std::vector<std::string>& names, http::request& req, const http::route_params& p,
-                        respond_fn respond) {
-        auto r = std::make_shared<api_request>();
+    static void handle(server_state<Store>& state, detail::work_pool& pool, const handlers& hs,
+                       const std::vector<std::string>& names, http::request& req, const http::route_params& p,
+                       respond_fn respond) {
+        api_request r;
         // route_params are views into the request's path, which is about to move: copy them.
-        for (const auto& n : names) r->params.emplace_back(n, p.get(n));
-        r->query = http::parse_query(req.query);
-        r->http = std::move(req);
-        bool queued = pool.try_post([&state, h, r, respond]() mutable { respond(run(state, h, *r)); });
+        r.params.reserve(names.size());
+        for (const auto& n : names) r.params.emplace_back(n, p.get(n));
+        r.query = http::parse_query(req.query);
+        r.http = std::move(req);
+        if (hs.on_io_thread) {
+            respond(run(state, hs.handler, r));
+            return;
+        }
+        if (hs.from_memory) {
+            if (auto answer = run_from_memory(state, hs.from_memory, r)) {
+                respond(std::move(*answer));
+                return;
+            }
+        }
+        offload(state, pool, hs.handler, std::make_shared<api_request>(std::move(r)), std::move(respond));
+    }
+
+    static void offload(server_state<Store>& state, detail::work_pool& pool, api_handler<Store> h,
+                        std::shared_ptr<api_request> r, respond_fn respond) {
+        bool queued = pool.try_post([&state, h, r, respond]() mutable {
+            deferred_events events(state.bus());
+            respond(run(state, h, *r));
+            events.publish();
+        });
         if (!queued) respond(http::error_response(503, "the server is overloaded; retry shortly"));
     }
 
@@ -123,6 +169,19 @@ private:
             out.emplace_back(name);
         }
         return out;
+    }
+
+    static std::optional<http::response> run_from_memory(server_state<Store>& state, memory_handler<Store> h,
+                                                         const api_request& r) {
+        try {
+            return h(state, r);
+        } catch (const http_error& e) {
+            return to_response(e);
+        } catch (const error& e) {
+            return to_response(e);
+        } catch (const std::exception&) {
+            return std::nullopt;  // let the store path answer, and log, properly
+        }
     }
 
     static http::response run(server_state<Store>& state, api_handler<Store> h, const api_request& r) {

@@ -55,9 +55,9 @@ http::response system_history(server_state<Store>& s, const api_request& r) {
 
 template <class Store>
 void add_system_routes(route_table<Store>& t) {
-    t.get("/health", health<Store>)
-        .get("/api/health", health<Store>)
-        .get("/api/version", version<Store>)
+    t.get_inline("/health", health<Store>)
+        .get_inline("/api/health", health<Store>)
+        .get_inline("/api/version", version<Store>)
         .get("/api/system/status", system_status<Store>)
         .get("/api/system/history", system_history<Store>);
 }

@@ -52,14 +52,43 @@ public:
 
     std::uint64_t id() const noexcept override { return id_; }
 
-    bool send_text(std::string message) override {
+    bool send_text(std::string message) override { return enqueue(outbound{std::move(message), nullptr}); }
+
+    bool send_text(std::shared_ptr<const std::string> message) override {
+        if (!message) return false;
+        return enqueue(outbound{{}, std::move(message)});
+    }
+
+    std::size_t pending_bytes() const noexcept override { return pending_.load(std::memory_order_relaxed); }
+
+    void close(std::uint16_t code, std::string_view reason) override {
+        if (closing_.load(std::memory_order_acquire)) return;
+        asio::post(worker_->ctx, [self = shared_from_this(), code, reason = std::string{reason}] {
+            self->begin_close(code, reason, false);
+        });
+    }
+
+    void abort() override {
+        begin_close(ws::close_code::going_away, "server stopping", true);
+        terminate();
+    }
+
+private:
+    // A queued message: its own bytes, or bytes shared with other peers.
+    struct outbound {
+        std::string owned;
+        std::shared_ptr<const std::string> shared;
+        const std::string& bytes() const noexcept { return shared ? *shared : owned; }
+    };
+
+    bool enqueue(outbound message) {
         if (closing_.load(std::memory_order_acquire)) return false;
         bool post_write = false;
         bool overflow = false;
         {
             std::lock_guard lock(mutex_);
             if (closing_.load(std::memory_order_relaxed)) return false;
-            std::size_t size = message.size();
+            std::size_t size = message.bytes().size();
             if (pending_.load(std::memory_order_relaxed) + size > state_->config.limits.ws_max_outbound_bytes) {
                 overflow = true;
             } else {
@@ -81,21 +110,6 @@ public:
         return true;
     }
 
-    std::size_t pending_bytes() const noexcept override { return pending_.load(std::memory_order_relaxed); }
-
-    void close(std::uint16_t code, std::string_view reason) override {
-        if (closing_.load(std::memory_order_acquire)) return;
-        asio::post(worker_->ctx, [self = shared_from_this(), code, reason = std::string{reason}] {
-            self->begin_close(code, reason, false);
-        });
-    }
-
-    void abort() override {
-        begin_close(ws::close_code::going_away, "server stopping", true);
-        terminate();
-    }
-
-private:
     static std::uint64_t next_id() {
         static std::atomic<std::uint64_t> counter{0};
         return ++counter;
@@ -165,7 +179,7 @@ private:
             closing_.store(true, std::memory_order_release);
             if (drop_queued) {
                 std::size_t dropped = 0;
-                for (auto& m : queue_) dropped += m.size();
+                for (auto& m : queue_) dropped += m.bytes().size();
                 queue_.clear();
                 pending_.fetch_sub(dropped, std::memory_order_relaxed);
             }
@@ -203,10 +217,11 @@ private:
         }
         heads_.resize(batch_.size() * ws::max_header_size);
         for (std::size_t i = 0; i < batch_.size(); ++i) {
+            const std::string& payload = batch_[i].bytes();
             char* head = heads_.data() + i * ws::max_header_size;
-            std::size_t n = ws::encode_header(head, ws::opcode::text, batch_[i].size());
+            std::size_t n = ws::encode_header(head, ws::opcode::text, payload.size());
             buffers_.push_back(asio::buffer(head, n));
-            buffers_.push_back(asio::buffer(batch_[i]));
+            buffers_.push_back(asio::buffer(payload));
         }
         if (close_queued_ && queue_empty()) {
             buffers_.push_back(asio::buffer(close_frame_));
@@ -226,7 +241,7 @@ private:
     void on_written(std::error_code ec) {
         writing_ = false;
         std::size_t data_bytes = 0;
-        for (auto& m : batch_) data_bytes += m.size();
+        for (auto& m : batch_) data_bytes += m.bytes().size();
         pending_.fetch_sub(data_bytes, std::memory_order_relaxed);
         batch_.clear();
         control_writing_.clear();
@@ -299,13 +314,13 @@ private:
 
     // Shared with sending threads.
     mutable std::mutex mutex_;
-    std::deque<std::string> queue_;
+    std::deque<outbound> queue_;
     std::atomic<std::size_t> pending_{0};
     std::atomic<bool> closing_{false};
     bool write_scheduled_ = false;
 
     // io thread only.
-    std::vector<std::string> batch_;
+    std::vector<outbound> batch_;
     std::vector<std::string> control_;
     std::vector<std::string> control_writing_;
     std::string heads_;
