@@ -452,7 +452,7 @@ private:
             for (auto* j : jobs) j->error = std::current_exception();
             return;
         }
-        wal_hook_installed();
+        install_wal_hook();
         for (auto* j : jobs) {
             db.prepare("SAVEPOINT w").run();
             try {
@@ -490,7 +490,7 @@ private:
     // closes the reader gate: in-flight reads of this store finish, new ones
     // wait for the few milliseconds the TRUNCATE takes, and the WAL resets.
     // journal_size_limit caps the file that remains.
-    void wal_hook_installed() {
+    void install_wal_hook() {
         if (hook_set_) return;
         sqlite3_wal_hook(
             writer_->handle(),
