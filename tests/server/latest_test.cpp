@@ -123,32 +123,6 @@ TEST_CASE("metrics/latest stays exact while REST and in-process writers race on 
     }
 }
 
-TEST_CASE("one write reaches many subscribers as the same bytes", "[server][ws]") {
-    served<memory_store> s;
-    auto id = s.create_run("fan-out");
-    std::vector<std::unique_ptr<ws_client>> clients;
-    for (int i = 0; i < 10; ++i) {
-        clients.push_back(std::make_unique<ws_client>(s.srv.port()));
-        REQUIRE(clients.back()->handshake_status() == 101);
-        clients.back()->subscribe(id);
-    }
-    REQUIRE(s.post_metrics(id, R"({"points":[{"step":4,"metrics":{"loss":0.5,"acc":0.75}},{"step":5,"metrics":{"loss":0.25}}]})").status == 200);
-    std::string first;
-    for (auto& c : clients) {
-        auto f = c->raw().read_data_frame();
-        REQUIRE(f);
-        if (first.empty()) first = f->payload;
-        CHECK(f->payload == first);
-    }
-    rapidjson::Document d;
-    d.Parse(first.data(), first.size());
-    REQUIRE_FALSE(d.HasParseError());
-    CHECK(str(d["type"]) == "metric_update");
-    CHECK(d["step"].GetInt64() == 5);
-    CHECK(d["points"].Size() == 2);
-    CHECK(d["points"][0]["metrics"]["acc"].GetDouble() == 0.75);
-}
-
 // ---- the cache's own rules, without a server ------------------------------
 
 TEST_CASE("the latest cache keeps the highest step per key and lets a rewrite of it win", "[server][latest]") {

@@ -7,10 +7,14 @@
 //   run.log(step, {{"loss", loss}});
 //
 // Constructing it starts serving on background threads; the destructor stops.
-// Threads: the transport's io threads parse, route and check auth only; every
+// Threads: the transport's io threads parse, route and check auth, and answer
+// what memory holds (health, version, cached latest metric values); every
 // store call runs on a small work pool, and the response is sent from there
-// once the call returned (a 2xx write is in the store). The sampler and a
-// housekeeping tick run on their own threads.
+// once the call returned (a 2xx write is in the store), before the write's
+// live events are fanned out. The sampler and a housekeeping tick run on
+// their own threads. Writes made to the store directly, bypassing the server
+// (srv.store().append_metrics), are neither pushed live nor seen by the
+// latest-values cache: write through the server, its recorder or a monitor.
 #include <atomic>
 #include <chrono>
 #include <cstdint>

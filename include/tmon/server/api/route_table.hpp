@@ -152,7 +152,9 @@ private:
                         std::shared_ptr<api_request> r, respond_fn respond) {
         bool queued = pool.try_post([&state, h, r, respond]() mutable {
             deferred_events events(state.bus());
-            respond(run(state, h, *r));
+            http::response answer = run(state, h, *r);
+            events.seal();
+            respond(std::move(answer));
             events.publish();
         });
         if (!queued) respond(http::error_response(503, "the server is overloaded; retry shortly"));
