@@ -485,6 +485,33 @@ TEMPLATE_LIST_TEST_CASE("a checkpoint marked best unmarks the previous best", "[
     CHECK(evs.back().data_json.find(c2.id) != std::string::npos);  // names the previous best
 }
 
+TEMPLATE_LIST_TEST_CASE("marking a best checkpoint, deleting one and logging an event each move the run's updated_at",
+                        "[storage]", all_stores) {
+    fresh_store<TestType> s;
+    auto r = s->create_run(named_run("exp"));
+    auto c1 = s->add_checkpoint(checkpoint_for(r.id, "/ckpt/1.pt", 1));
+    auto c2 = s->add_checkpoint(checkpoint_for(r.id, "/ckpt/2.pt", 2));
+    auto moves = [&](auto&& change) {
+        auto before = s->get_run(r.id)->updated_at;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        change();
+        return s->get_run(r.id)->updated_at > before;
+    };
+    CHECK(moves([&] { s->mark_best(c1.id); }));
+    CHECK(moves([&] { s->delete_checkpoint(c2.id); }));
+    event note;
+    note.run_id = r.id;
+    note.type = "note";
+    CHECK(moves([&] { s->append_event(note); }));
+    if constexpr (store_traits<TestType>::persistent) {
+        auto before = s->get_run(r.id)->updated_at;
+        s.reopen();
+        CHECK(s->get_run(r.id)->updated_at == before);
+    }
+    note.time = 1000.0;  // dated long ago: the run was still updated now
+    CHECK(moves([&] { s->append_event(note); }));
+}
+
 // ---- system, layers, events ---------------------------------------------------
 
 TEMPLATE_LIST_TEST_CASE("system history is returned by time range, newest `limit`, ascending", "[storage]",

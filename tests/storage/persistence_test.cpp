@@ -2,6 +2,8 @@
 // survives closing, reopening and kill -9; damaged files are handled.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <mutex>
 #include <thread>
@@ -203,6 +205,163 @@ TEST_CASE("jsonl_store skips a corrupt line in the middle of a file with a warni
     jsonl_store s{o};
     CHECK(s.query_metrics(series_of(id, "loss")).points.size() == 1);
     CHECK(logs.warnings.size() == 1);
+}
+
+namespace {
+std::vector<std::string> lines_of(const std::filesystem::path& file) {
+    std::ifstream f(file);
+    std::vector<std::string> out;
+    for (std::string line; std::getline(f, line);) out.push_back(line);
+    return out;
+}
+}  // namespace
+
+TEST_CASE("jsonl_store writes one line per key per append, and reads it back after reopening") {
+    fresh_store<jsonl_store> s;
+    auto r = s->create_run(named_run("exp"));
+    std::vector<metric_point> pts;
+    for (step_t i = 0; i < 100; ++i) {
+        pts.push_back(point("loss", i, 1.0 / double(i + 1)));
+        pts.push_back(point("lr", i, 0.1 * std::pow(0.99, double(i))));
+    }
+    s->append_metrics(r.id, pts);
+    auto lines = lines_of(s.dir.path() / "runs" / "runs" / r.id / "metrics.jsonl");
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0].rfind(R"({"key":"loss","steps":[0,1,2,)", 0) == 0);
+    CHECK(lines[1].rfind(R"({"key":"lr","steps":[0,1,2,)", 0) == 0);
+
+    s.reopen();
+    auto loss = s->query_metrics(series_of(r.id, "loss")).points;
+    auto lr = s->query_metrics(series_of(r.id, "lr")).points;
+    REQUIRE(loss.size() == 100);
+    REQUIRE(lr.size() == 100);
+    for (std::size_t i = 0; i < 100; ++i) {
+        REQUIRE(loss[i].step == static_cast<step_t>(i));
+        REQUIRE(loss[i].value == pts[2 * i].value);  // bit-exact: shortest round-trip text
+        REQUIRE(loss[i].time == pts[2 * i].time);
+        REQUIRE(lr[i].value == pts[2 * i + 1].value);
+    }
+    CHECK(s->get_run(r.id)->last_step == 99);
+}
+
+TEST_CASE("jsonl_store keeps the last write of a step repeated within one append, also after reopening") {
+    fresh_store<jsonl_store> s;
+    auto r = s->create_run(named_run("exp"));
+    std::vector<metric_point> pts{point("loss", 1, 1.0), point("acc", 1, 0.5), point("loss", 1, 2.0),
+                                  point("loss", 0, 3.0), point("acc", 1, 0.7)};
+    s->append_metrics(r.id, pts);
+    auto check = [&] {
+        auto loss = s->query_metrics(series_of(r.id, "loss")).points;
+        REQUIRE(loss.size() == 2);
+        CHECK(loss[0].value == 3.0);
+        CHECK(loss[1].value == 2.0);
+        auto acc = s->query_metrics(series_of(r.id, "acc")).points;
+        REQUIRE(acc.size() == 1);
+        CHECK(acc[0].value == 0.7);
+    };
+    check();
+    s.reopen();
+    check();
+}
+
+TEST_CASE("jsonl_store keeps metric keys with quotes, backslashes, control and non-ASCII characters") {
+    fresh_store<jsonl_store> s;
+    auto r = s->create_run(named_run("exp"));
+    std::vector<std::string> keys{"say \"hi\"", "a\\b", "tab\there\nnewline", "\x01", "grad/层.0/µ"};
+    std::vector<metric_point> pts;
+    for (std::size_t k = 0; k < keys.size(); ++k) pts.push_back(point(keys[k], 7, double(k)));
+    s->append_metrics(r.id, pts);
+    s.reopen();
+    auto got = s->metric_keys(r.id);
+    std::sort(got.begin(), got.end());
+    std::sort(keys.begin(), keys.end());
+    CHECK(got == keys);
+    CHECK(s->query_metrics(series_of(r.id, "grad/层.0/µ")).points.at(0).value == 4.0);
+}
+
+TEST_CASE("jsonl_store reads metric files written one point per line, in file order with the newer lines") {
+    temp_dir dir;
+    jsonl_store::options o;
+    o.dir = dir.path().string();
+    std::string id;
+    {
+        jsonl_store s{o};
+        id = s.create_run(named_run("exp")).id;
+    }
+    {
+        std::ofstream f(dir.path() / "runs" / id / "metrics.jsonl", std::ios::app);
+        f << R"({"key":"loss","step":1,"time":1700000001.5,"value":0.9})" << "\n"
+          << R"({"key":"loss","step":2,"time":1700000002.5,"value":0.8})" << "\n"
+          << R"({"key":"acc","step":2,"time":1700000002.5,"value":0.1})" << "\n";
+    }
+    {
+        jsonl_store s{o};
+        CHECK(s.query_metrics(series_of(id, "loss")).points.size() == 2);
+        std::vector<metric_point> fix{point("loss", 2, 0.75), point("loss", 3, 0.7)};
+        s.append_metrics(id, fix);
+    }
+    log_capture logs;
+    jsonl_store s{o};
+    auto loss = s.query_metrics(series_of(id, "loss")).points;
+    REQUIRE(loss.size() == 3);
+    CHECK(loss[0].time == 1700000001.5);
+    CHECK(loss[1].value == 0.75);  // the newer columnar line wins over the older per-point line
+    CHECK(loss[2].value == 0.7);
+    CHECK(s.query_metrics(series_of(id, "acc")).points.at(0).value == 0.1);
+    CHECK(s.get_run(id)->last_step == 3);
+    CHECK(logs.warnings.empty());
+}
+
+TEST_CASE("jsonl_store skips a metrics line whose columns disagree in length, with a warning") {
+    temp_dir dir;
+    jsonl_store::options o;
+    o.dir = dir.path().string();
+    std::string id;
+    {
+        jsonl_store s{o};
+        id = s.create_run(named_run("exp")).id;
+        std::vector<metric_point> pts{point("loss", 1, 0.9)};
+        s.append_metrics(id, pts);
+    }
+    {
+        std::ofstream f(dir.path() / "runs" / id / "metrics.jsonl", std::ios::app);
+        f << R"({"key":"loss","steps":[2,3],"times":[1.0,2.0],"values":[0.5]})" << "\n";
+    }
+    log_capture logs;
+    jsonl_store s{o};
+    CHECK(s.query_metrics(series_of(id, "loss")).points.size() == 1);
+    REQUIRE(logs.warnings.size() == 1);
+    CHECK(logs.warnings[0].find("metrics.jsonl") != std::string::npos);
+}
+
+TEMPLATE_TEST_CASE("points from concurrent writers all come back after reopening", "[storage][persistence]",
+                   sqlite_store, jsonl_store) {
+    fresh_store<TestType> s;
+    auto r = s->create_run(named_run("exp"));
+    constexpr int writers = 4, batches = 20, per_batch = 100;
+    std::vector<std::thread> threads;
+    for (int w = 0; w < writers; ++w)
+        threads.emplace_back([&, w] {
+            for (int b = 0; b < batches; ++b) {
+                std::vector<metric_point> pts;
+                for (int i = 0; i < per_batch; ++i) {
+                    pts.push_back(point("shared", w * batches * per_batch + b * per_batch + i, double(w)));
+                    pts.push_back(point("key" + std::to_string(w), b * per_batch + i, double(i)));
+                }
+                s->append_metrics(r.id, pts);
+            }
+        });
+    for (auto& t : threads) t.join();
+    s.reopen();
+    auto shared = s->query_metrics(series_of(r.id, "shared")).points;
+    REQUIRE(shared.size() == static_cast<std::size_t>(writers * batches * per_batch));
+    for (std::size_t i = 0; i < shared.size(); ++i) {
+        REQUIRE(shared[i].step == static_cast<step_t>(i));
+        REQUIRE(shared[i].value == double(i / (batches * per_batch)));
+    }
+    for (int w = 0; w < writers; ++w)
+        CHECK(s->query_metrics(series_of(r.id, "key" + std::to_string(w))).points.size() ==
+              static_cast<std::size_t>(batches * per_batch));
 }
 
 TEST_CASE("jsonl_store refuses a run id that is not a plain folder name") {

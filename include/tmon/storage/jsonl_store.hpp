@@ -3,6 +3,7 @@
 // detail/jsonl_journal.hpp): greppable, tail -f-able, trivially backed up.
 // Everything queries need is kept in memory and rebuilt by replaying the
 // files on open; a torn last line from a crash is dropped with a warning.
+#include <algorithm>
 #include <filesystem>
 #include <mutex>
 #include <shared_mutex>
@@ -15,7 +16,10 @@
 #include "tmon/storage/detail/append_file.hpp"
 #include "tmon/storage/detail/jsonl_journal.hpp"
 #include "tmon/storage/detail/memory_state.hpp"
+#include "tmon/storage/detail/metric_groups.hpp"
+#include "tmon/storage/detail/metric_lines.hpp"
 #include "tmon/storage/detail/record_codec.hpp"
+#include "tmon/storage/detail/write_checks.hpp"
 #include "tmon/storage/storage_concept.hpp"
 
 namespace tmon {
@@ -50,8 +54,15 @@ public:
     }
     bool delete_run(std::string_view id) { return write([&] { return state_.delete_run(id); }); }
 
+    // Checked, grouped by key and formatted before taking the lock; under it
+    // only the write(2) of the lines and the in-memory index update.
     void append_metrics(std::string_view run_id, std::span<const metric_point> points) {
-        write([&] { state_.append_metrics(run_id, points); });
+        detail::check_points(points);
+        auto& scratch = metric_scratch::of_this_thread();
+        scratch.groups.assign(points);
+        auto lines = scratch.encoder.encode(scratch.groups);
+        write([&] { state_.append_encoded_metrics(run_id, scratch.groups, lines); });
+        if (points.size() > metric_scratch::keep_for_points) scratch = {};
     }
     metric_series query_metrics(const metric_query& q) { return read([&] { return state_.query_metrics(q); }); }
     std::vector<latest_metric> latest_metrics(std::string_view run_id) {
@@ -91,6 +102,17 @@ public:
     void flush() {}
 
 private:
+    // Reused across a thread's appends: no allocation per batch in the steady state.
+    struct metric_scratch {
+        static constexpr std::size_t keep_for_points = 1 << 16;  // a larger batch's buffers are freed
+        detail::metric_groups groups;
+        detail::metric_line_encoder encoder;
+        static metric_scratch& of_this_thread() {
+            thread_local metric_scratch s;
+            return s;
+        }
+    };
+
     static detail::jsonl_journal open_journal(const options& o) {
         std::filesystem::path root{o.dir};
         std::error_code ec;
@@ -143,7 +165,6 @@ private:
 
     void replay_run(const std::filesystem::path& dir) {
         std::string run_id;
-        double last_write = 0;
         for_each_record(dir / "run.jsonl", [&](const rapidjson::Value& v) {
             auto* r = detail::member(v, "run");
             if (!r) return;
@@ -164,12 +185,7 @@ private:
             else if (op == "best") state_.apply_best(info.id);
             apply_events(v);
         });
-        std::vector<metric_point> points;
-        for_each_record(dir / "metrics.jsonl", [&](const rapidjson::Value& v) {
-            points.push_back(detail::read_point(v));
-            last_write = std::max(last_write, points.back().time);
-        });
-        if (!points.empty()) state_.apply_metrics(run_id, points, last_write);
+        replay_metrics(dir / "metrics.jsonl", run_id);
         for_each_record(dir / "layers.jsonl", [&](const rapidjson::Value& v) {
             auto snap = detail::read_layer_snapshot(v);
             snap.run_id = run_id;
@@ -177,6 +193,21 @@ private:
         });
         for_each_record(dir / "events.jsonl",
                         [&](const rapidjson::Value& v) { state_.apply_event(detail::read_event(v)); });
+    }
+
+    // Applied line by line, in file order, so the last write of a (key, step) wins.
+    void replay_metrics(const std::filesystem::path& file, const std::string& run_id) {
+        std::string key;
+        std::vector<series_point> points;
+        for_each_record(file, [&](const rapidjson::Value& v) {
+            if (!detail::read_metric_line(v, key, points)) {
+                log(log_level::warn, "jsonl", "skipping a metrics line of no known shape in {}", file.string());
+                return;
+            }
+            double last_write = 0;
+            for (const auto& p : points) last_write = std::max(last_write, p.time);
+            state_.apply_series(run_id, key, points, last_write);
+        });
     }
 
     std::shared_mutex mutex_;

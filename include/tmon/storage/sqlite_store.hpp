@@ -247,7 +247,9 @@ public:
             auto c = load_checkpoint(db, id);
             if (!c) return false;
             db.prepare("DELETE FROM checkpoints WHERE id = ?").bind(1, id).run();
-            insert_event(db, detail::checkpoint_deleted_event(*c, now_seconds()));
+            double now = now_seconds();
+            insert_event(db, detail::checkpoint_deleted_event(*c, now));
+            touch_run(db, c->run_id, now);
             return true;
         });
     }
@@ -260,7 +262,9 @@ public:
             auto previous = unmark_best(db, c->run_id);
             db.prepare("UPDATE checkpoints SET is_best = 1 WHERE id = ?").bind(1, id).run();
             c->is_best = true;
-            insert_event(db, detail::best_changed_event(*c, previous, now_seconds()));
+            double now = now_seconds();
+            insert_event(db, detail::best_changed_event(*c, previous, now));
+            touch_run(db, c->run_id, now);
             return *c;
         });
     }
@@ -355,6 +359,7 @@ public:
             event ev = e;
             if (ev.time == 0) ev.time = now_seconds();
             if (ev.data_json.empty()) ev.data_json = "{}";
+            if (!ev.run_id.empty()) touch_run(db, ev.run_id, now_seconds());
             return insert_event(db, std::move(ev));
         });
     }

@@ -4,7 +4,7 @@
 // events it causes share one line, so a crash cannot keep one without the other.
 //
 //   <dir>/runs/<run id>/run.jsonl          {"run":{...},"events":[...]}   one full record per change
-//   <dir>/runs/<run id>/metrics.jsonl      {"key":..,"step":..,"time":..,"value":..}
+//   <dir>/runs/<run id>/metrics.jsonl      {"key":..,"steps":[..],"times":[..],"values":[..]}  (detail/metric_lines.hpp)
 //   <dir>/runs/<run id>/checkpoints.jsonl  {"op":"saved"|"deleted"|"best","checkpoint":{...},"events":[...]}
 //   <dir>/runs/<run id>/layers.jsonl       {"run_id":..,"step":..,"time":..,"layers":[...]}
 //   <dir>/runs/<run id>/events.jsonl       one event per line (events appended by callers)
@@ -71,14 +71,8 @@ public:
         std::filesystem::remove_all(tomb, ec);
     }
 
-    void on_metrics(const std::string& run_id, std::span<const metric_point> points) {
-        std::string lines;
-        lines.reserve(points.size() * 64);
-        for (const auto& p : points) {
-            json_writer w{lines};
-            write_point(w, p);
-            lines.push_back('\n');
-        }
+    // `lines` come from metric_line_encoder, formatted before the store's lock.
+    void on_encoded_metrics(const std::string& run_id, std::string_view lines) {
         files(run_id).metrics.append(lines, sync_);
     }
 

@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -20,6 +22,8 @@
 #include "tmon/core/error.hpp"
 #include "tmon/core/log.hpp"
 #include "tmon/core/types.hpp"
+#include "tmon/storage/detail/block_arena.hpp"
+#include "tmon/storage/detail/metric_groups.hpp"
 #include "tmon/storage/detail/run_listing.hpp"
 #include "tmon/storage/detail/series_buffer.hpp"
 #include "tmon/storage/detail/store_events.hpp"
@@ -119,6 +123,15 @@ public:
         if (points.empty()) return;
         journal_.on_metrics(rec.info.id, points);
         apply_metrics(rec, points, now_seconds());
+    }
+
+    // For a journal that encodes outside the store's lock: `groups` is the
+    // checked batch grouped by key, `encoded` what the journal writes for it.
+    void append_encoded_metrics(std::string_view run_id, const metric_groups& groups, std::string_view encoded) {
+        auto& rec = require(run_id);
+        if (groups.empty()) return;
+        journal_.on_encoded_metrics(rec.info.id, encoded);
+        apply_metric_groups(rec, groups, now_seconds());
     }
 
     metric_series query_metrics(const metric_query& q) const {
@@ -257,11 +270,13 @@ public:
         if (!e.run_id.empty()) require(e.run_id);
         if (e.type.empty()) throw error(errc::invalid_argument, "an event needs a type");
         event ev = e;
-        if (ev.time == 0) ev.time = now_seconds();
+        double now = now_seconds();
+        if (ev.time == 0) ev.time = now;
         if (ev.data_json.empty()) ev.data_json = "{}";
         ev = numbered(std::move(ev));
         journal_.on_event(ev);
         apply_event(ev);
+        if (auto* rec = find(ev.run_id)) touch(*rec, now);  // even when the event is dated earlier
         return ev;
     }
 
@@ -305,6 +320,21 @@ public:
         if (auto* rec = find(run_id)) apply_metrics(*rec, points, now);
     }
 
+    // One key's points in write order (a replayed metrics line).
+    void apply_series(const std::string& run_id, std::string_view key, std::span<const series_point> points,
+                      double now) {
+        auto* rec = find(run_id);
+        if (!rec || points.empty()) return;
+        auto& s = series_for(*rec, key);
+        step_t max_step = rec->info.last_step.value_or(std::numeric_limits<step_t>::min());
+        for (const auto& p : points) {
+            s.append(p);
+            max_step = std::max(max_step, p.step);
+        }
+        rec->info.last_step = max_step;
+        rec->info.updated_at = std::max(rec->info.updated_at, now);
+    }
+
     void apply_checkpoint_saved(const checkpoint_info& c) {
         auto* rec = find(c.run_id);
         if (!rec) return;
@@ -346,6 +376,8 @@ public:
     }
 
     // Events arrive in id order live; a replay may interleave files, so keep order.
+    // Every change to a run (best, deleted checkpoint, a logged event) brings
+    // an event, so the event's time is when the run was last updated.
     void apply_event(const event& e) {
         next_event_id_ = std::max(next_event_id_, e.id + 1);
         std::deque<event>* target = &global_events_;
@@ -353,6 +385,7 @@ public:
             auto* rec = find(e.run_id);
             if (!rec) return;
             target = &rec->events;
+            touch(*rec, e.time);
         }
         if (target->empty() || e.id > target->back().id) {
             push_bounded(*target, e, limits_.max_events_per_run);
@@ -432,18 +465,39 @@ private:
                     break;
                 }
             if (!s) {
-                auto it = rec.series.find(p.key);
-                if (it == rec.series.end())
-                    it = rec.series.emplace(p.key, series_buffer{limits_.max_points_per_series}).first;
-                s = &it->second;
+                s = &series_for(rec, p.key);
                 slot& dst = cached < 8 ? cache[cached++] : cache[next_victim++ % 8];
-                dst = {it->first, s};
+                dst = {p.key, s};
             }
             s->append({p.step, p.time, p.value});
             max_step = std::max(max_step, p.step);
         }
         rec.info.last_step = max_step;
         rec.info.updated_at = std::max(rec.info.updated_at, now);
+    }
+
+    void apply_metric_groups(run_record& rec, const metric_groups& groups, double now) {
+        const auto points = groups.points();
+        step_t max_step = rec.info.last_step.value_or(std::numeric_limits<step_t>::min());
+        for (std::size_t g = 0; g < groups.size(); ++g) {
+            auto& s = series_for(rec, groups.key(g));
+            for (auto i : groups.members(g)) {
+                const auto& p = points[i];
+                s.append({p.step, p.time, p.value});
+                max_step = std::max(max_step, p.step);
+            }
+        }
+        rec.info.last_step = max_step;
+        rec.info.updated_at = std::max(rec.info.updated_at, now);
+    }
+
+    static void touch(run_record& rec, double now) { rec.info.updated_at = std::max(rec.info.updated_at, now); }
+
+    series_buffer& series_for(run_record& rec, std::string_view key) {
+        auto it = rec.series.find(key);
+        if (it == rec.series.end())
+            it = rec.series.emplace(key, series_buffer{limits_.max_points_per_series, arena_.get()}).first;
+        return it->second;
     }
 
     void apply_layers(run_record& rec, const layer_snapshot& l, double now) {
@@ -465,6 +519,7 @@ private:
         }
     }
 
+    std::unique_ptr<block_arena> arena_ = std::make_unique<block_arena>();  // outlives the series in runs_
     memory_limits limits_;
     Journal journal_;
     std::unordered_map<std::string, run_record> runs_;

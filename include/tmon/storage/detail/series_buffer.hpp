@@ -1,18 +1,21 @@
 #pragma once
 // One metric series in memory, ascending by step, bounded like a ring: appends
 // past the newest step are O(1) amortised; the oldest steps fall off the front.
+// Blocks come from the store's block_arena when it has one.
 #include <algorithm>
 #include <cstddef>
 #include <deque>
 #include <vector>
 
 #include "tmon/core/types.hpp"
+#include "tmon/storage/detail/block_arena.hpp"
 
 namespace tmon::detail {
 
 class series_buffer {
 public:
-    explicit series_buffer(std::size_t max_points = 0) : max_points_(max_points) {}
+    explicit series_buffer(std::size_t max_points = 0, block_arena* arena = nullptr)
+        : max_points_(max_points), points_(point_allocator{arena}) {}
 
     // Same step again replaces (last write wins); an older step is inserted in place.
     void append(const series_point& p) {
@@ -42,17 +45,20 @@ public:
     const series_point& back() const { return points_.back(); }
 
 private:
-    std::deque<series_point>::const_iterator lower_bound(step_t step) const {
+    using point_allocator = arena_allocator<series_point>;
+    using point_deque = std::deque<series_point, point_allocator>;
+
+    point_deque::const_iterator lower_bound(step_t step) const {
         return std::lower_bound(points_.begin(), points_.end(), step,
                                 [](const series_point& a, step_t s) { return a.step < s; });
     }
-    std::deque<series_point>::iterator lower_bound(step_t step) {
+    point_deque::iterator lower_bound(step_t step) {
         return std::lower_bound(points_.begin(), points_.end(), step,
                                 [](const series_point& a, step_t s) { return a.step < s; });
     }
 
     std::size_t max_points_;
-    std::deque<series_point> points_;
+    point_deque points_;
 };
 
 }  // namespace tmon::detail
