@@ -20,10 +20,15 @@ public:
         keys_.clear();
         index_.clear();
         group_of_.resize(points.size());
+        // Points come in runs of one key or round-robin over a step's keys:
+        // try the previous point's key, then the one after it, then search.
         std::uint32_t last = 0;
         for (std::size_t i = 0; i < points.size(); ++i) {
             std::string_view key = points[i].key;
-            if (keys_.empty() || keys_[last] != key) last = group_for(key);
+            if (keys_.empty() || keys_[last] != key) {
+                auto next = last + 1 == keys_.size() ? 0 : last + 1;
+                last = !keys_.empty() && keys_[next] == key ? next : group_for(key);
+            }
             group_of_[i] = last;
         }
         sort_members_by_group();

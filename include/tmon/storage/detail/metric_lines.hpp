@@ -24,6 +24,65 @@
 
 namespace tmon::detail {
 
+inline const char* two_digits(std::uint64_t n) {
+    static constexpr char table[] =
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+        "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+        "8081828384858687888990919293949596979899";
+    return table + n * 2;
+}
+
+// The same text as fmt's "{}" for a finite double (shortest round-trip, fixed
+// notation for exponents in [-4, 16)), about twice as fast: formatting numbers
+// is most of an append's cost, and fmt's general float writer handles specs,
+// locales and padding that a bare number never needs. Built on fmt's Dragonbox.
+inline char* write_shortest(char* out, double v) {
+#if FMT_VERSION >= 90000 && FMT_VERSION < 120000
+    if (std::signbit(v)) *out++ = '-', v = -v;
+    auto dec = fmt::detail::dragonbox::to_decimal(v);
+    char digits[24];
+    char* end = digits + sizeof digits;
+    char* first = end;
+    auto sig = dec.significand;
+    for (; sig >= 100; sig /= 100) first -= 2, std::memcpy(first, two_digits(sig % 100), 2);
+    if (sig >= 10) first -= 2, std::memcpy(first, two_digits(sig), 2);
+    else *--first = static_cast<char>('0' + sig);
+    const int n = static_cast<int>(end - first);
+    const int output_exp = dec.exponent + n - 1;
+    auto copy = [&](const char* from, int count) {
+        std::memcpy(out, from, static_cast<std::size_t>(count));
+        out += count;
+    };
+    if (output_exp < -4 || output_exp >= 16) {  // 1.5e+20, 1e-05
+        *out++ = first[0];
+        if (n > 1) *out++ = '.', copy(first + 1, n - 1);
+        *out++ = 'e';
+        *out++ = output_exp < 0 ? '-' : '+';
+        int e = output_exp < 0 ? -output_exp : output_exp;
+        if (e >= 100) *out++ = static_cast<char>('0' + e / 100), e %= 100;
+        *out++ = static_cast<char>('0' + e / 10);
+        *out++ = static_cast<char>('0' + e % 10);
+    } else if (dec.exponent >= 0) {  // 1700000000
+        copy(first, n);
+        std::memset(out, '0', static_cast<std::size_t>(dec.exponent));
+        out += dec.exponent;
+    } else if (output_exp >= 0) {  // 12.34
+        copy(first, output_exp + 1);
+        *out++ = '.';
+        copy(first + output_exp + 1, n - output_exp - 1);
+    } else {  // 0.001234
+        *out++ = '0';
+        *out++ = '.';
+        std::memset(out, '0', static_cast<std::size_t>(-output_exp - 1));
+        out += -output_exp - 1;
+        copy(first, n);
+    }
+    return out;
+#else
+    return fmt::format_to(out, FMT_COMPILE("{}"), v);
+#endif
+}
+
 // Writes straight into a buffer sized for the worst case up front: formatting
 // is most of an append's cost, so no per-number bounds checks or temporaries.
 class metric_line_encoder {
@@ -98,10 +157,9 @@ private:
         return out + s.size();
     }
     static char* put_int(char* out, step_t v) { return fmt::format_to(out, FMT_COMPILE("{}"), v); }
-    // Shortest round-trip text, as json_writer writes it; JSON has no NaN/inf.
     static char* put_double(char* out, double v) {
-        if (!std::isfinite(v)) return put(out, "null");
-        return fmt::format_to(out, FMT_COMPILE("{}"), v);
+        if (!std::isfinite(v)) return put(out, "null");  // JSON has none; check_points keeps them out
+        return write_shortest(out, v);
     }
     static char* put_key(char* out, std::string_view key) {
         bool plain = true;
