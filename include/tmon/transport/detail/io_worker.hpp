@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -22,6 +23,13 @@ public:
     virtual void abort() = 0;  // close now; called on the connection's own thread
 };
 
+// A connection with output queued by another thread (see io_worker::request_write).
+class pending_writer {
+public:
+    virtual ~pending_writer() = default;
+    virtual void write_pending() = 0;  // on the connection's own thread
+};
+
 struct io_worker {
     asio::io_context ctx{1};
     // Touched only on this worker's thread.
@@ -32,6 +40,21 @@ struct io_worker {
     void add(const std::shared_ptr<closable>& c) { open.emplace(c.get(), c); }
     void remove(closable* c) { open.erase(c); }
 
+    // Called from any thread: has w->write_pending() run on this thread soon.
+    // Requests gather in one list, so a fan-out to many peers costs one post
+    // (one lock of the scheduler, one wake-up) instead of one per peer.
+    // Held weakly: a connection kept alive by nothing else has nothing to write
+    // to, and a strong reference would be a cycle (it holds its worker).
+    void request_write(std::weak_ptr<pending_writer> w) {
+        {
+            std::lock_guard lock(writes_mutex_);
+            writes_.push_back(std::move(w));
+            if (writes_posted_) return;
+            writes_posted_ = true;
+        }
+        asio::post(ctx, [this] { run_writes(); });
+    }
+
     void abort_all() {
         stopping = true;
         std::vector<std::shared_ptr<closable>> alive;
@@ -40,6 +63,25 @@ struct io_worker {
         for (auto& c : alive) c->abort();
         open.clear();
     }
+
+private:
+    void run_writes() {
+        {
+            std::lock_guard lock(writes_mutex_);
+            writes_running_.swap(writes_);
+            writes_posted_ = false;
+        }
+        for (auto& weak : writes_running_)
+            if (auto w = weak.lock()) w->write_pending();
+        writes_running_.clear();
+    }
+
+    std::mutex writes_mutex_;
+    std::vector<std::weak_ptr<pending_writer>> writes_;
+    std::vector<std::weak_ptr<pending_writer>> writes_running_;  // this thread only; keeps its capacity
+    bool writes_posted_ = false;
+
+public:
 };
 
 // Shared by the acceptor and every connection; outlives them all.

@@ -23,7 +23,10 @@
 
 namespace tmon::detail {
 
-class ws_session final : public ws_peer, public closable, public std::enable_shared_from_this<ws_session> {
+class ws_session final : public ws_peer,
+                         public closable,
+                         public pending_writer,
+                         public std::enable_shared_from_this<ws_session> {
 public:
     // How long a closing handshake may take before the TCP connection is dropped.
     static constexpr std::chrono::seconds close_grace{5};
@@ -106,9 +109,11 @@ private:
             });
             return false;
         }
-        if (post_write) asio::post(worker_->ctx, [self] { self->write_next(); });
+        if (post_write) worker_->request_write(std::weak_ptr<pending_writer>(self));
         return true;
     }
+
+    void write_pending() override { write_next(); }
 
     static std::uint64_t next_id() {
         static std::atomic<std::uint64_t> counter{0};
