@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <chrono>
 #include <fstream>
 #include <mutex>
 #include <thread>
@@ -412,6 +413,61 @@ TEST_CASE("sqlite_store compacts many one-point appends into few blocks and read
     auto count = db.prepare("SELECT count(*) FROM metric_blocks");
     REQUIRE(count.step());
     CHECK(count.int64(0) < 100);
+}
+
+namespace {
+
+sqlite_store::options small_wal_options(const temp_dir& dir) {
+    sqlite_store::options o;
+    o.path = (dir.path() / "tmon.db").string();
+    o.checkpoint_bytes = 1 << 20;
+    o.wal_max_bytes = 1LL << 40;  // never reached: only the checkpointers keep it small
+    o.journal_size_limit = 0;     // a restarted WAL shrinks, so its size shows a completed checkpoint
+    return o;
+}
+
+void append_batch(sqlite_store& s, const std::string& run_id, int batch) {
+    std::vector<metric_point> pts;
+    for (int i = 0; i < 1000; ++i) pts.push_back(point("loss", batch * 1000 + i, double(i)));
+    s.append_metrics(run_id, pts);
+}
+
+}  // namespace
+
+TEST_CASE("sqlite_store checkpoints in the background between writes") {
+    temp_dir dir;
+    sqlite_store s{small_wal_options(dir)};
+    auto r = s.create_run(named_run("exp"));
+    int batches = 0;
+    while (s.wal_size_bytes() < (1u << 20)) append_batch(s, r.id, batches++);
+    REQUIRE(s.wal_size_bytes() < (2u << 20));  // below the writer's own catch-up threshold
+
+    // Small writes, paced: the checkpointer thread copies the WAL back and a
+    // later commit restarts it from the start, well before the writer would
+    // have to catch up itself at twice checkpoint_bytes.
+    int ticks = 0;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    auto wal = [&] { return s.wal_size_bytes(); };
+    while (wal() >= (1u << 20) && wal() < (2u << 20) && std::chrono::steady_clock::now() < deadline) {
+        s.append_metrics(r.id, std::vector{point("tick", ticks++, 1.0)});
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    CHECK(s.wal_size_bytes() < (1u << 20));
+    CHECK(s.query_metrics(series_of(r.id, "loss")).points.size() == 1000u * static_cast<std::size_t>(batches));
+    CHECK(s.query_metrics(series_of(r.id, "tick")).points.size() == static_cast<std::size_t>(ticks));
+}
+
+TEST_CASE("sqlite_store keeps the WAL bounded under back-to-back writes") {
+    temp_dir dir;
+    sqlite_store s{small_wal_options(dir)};
+    auto r = s.create_run(named_run("exp"));
+    std::uintmax_t largest = 0;
+    for (int batch = 0; batch < 600; ++batch) {  // ~14 MB of points
+        append_batch(s, r.id, batch);
+        largest = std::max(largest, s.wal_size_bytes());
+    }
+    CHECK(largest < 4u << 20);
+    CHECK(s.query_metrics(series_of(r.id, "loss")).points.size() == 600'000u);
 }
 
 TEST_CASE("sqlite_store keeps the WAL bounded while a reader keeps reading") {

@@ -32,6 +32,7 @@
 #include "tmon/storage/detail/sqlite_reader_pool.hpp"
 #include "tmon/storage/detail/sqlite_schema.hpp"
 #include "tmon/storage/detail/store_events.hpp"
+#include "tmon/storage/detail/wal_checkpointer.hpp"
 #include "tmon/storage/detail/write_checks.hpp"
 #include "tmon/storage/storage_concept.hpp"
 
@@ -46,7 +47,7 @@ namespace tmon {
 struct sqlite_store_options {
     std::string path = "tmon.db";
     bool synchronous_full = false;                   // FULL: also survive power loss, slower commits
-    std::int64_t checkpoint_bytes = 8LL << 20;       // checkpoint (without waiting) once the WAL holds this much
+    std::int64_t checkpoint_bytes = 8LL << 20;       // checkpoint on a background thread once the WAL holds this much
     std::int64_t wal_max_bytes = 64LL << 20;         // past this, new reads wait while the WAL is reset
     std::int64_t journal_size_limit = 64LL << 20;    // WAL file truncated to this after a checkpoint
     std::size_t reader_connections = 8;              // idle read connections kept open
@@ -68,11 +69,13 @@ public:
           writer_(open_writer(opts_)),
           checkpoint_pages_(pages_in(opts_.checkpoint_bytes)),
           wal_max_pages_(pages_in(opts_.wal_max_bytes)),
-          commit_([this](auto& jobs) { run_batch(jobs); }, [this](bool idle) { maintain_wal(idle); }),
-          readers_(opts_.path, opts_.reader_connections, opts_.busy_timeout_ms, opts_.mmap_size) {}
+          commit_([this](auto& jobs) { run_batch(jobs); }, [this] { maintain_wal(); }),
+          readers_(opts_.path, opts_.reader_connections, opts_.busy_timeout_ms, opts_.mmap_size),
+          checkpointer_(opts_.path, opts_.synchronous_full) {}
 
     ~sqlite_store() {
         try {
+            checkpointer_.stop();  // then the last checkpoint below cannot meet a background one
             checkpoint_wal(SQLITE_CHECKPOINT_TRUNCATE, opts_.busy_timeout_ms);
         } catch (...) {
         }
@@ -487,13 +490,14 @@ private:
     }
 
     // ---- WAL upkeep ----------------------------------------------------------
-    // SQLite's own auto-checkpoint is off. After a commit that leaves the WAL
-    // past checkpoint_pages: PASSIVE (never waits on readers) while writers
-    // queue; TRUNCATE when nobody is waiting, without waiting on readers either.
-    // Readers that always hold some snapshot can starve those (the WAL can
-    // only restart once fully copied back), so past wal_max_pages the writer
-    // closes the reader gate: in-flight reads of this store finish, new ones
-    // wait for the few milliseconds the TRUNCATE takes, and the WAL resets.
+    // SQLite's own auto-checkpoint is off: it would run on the writer, inside
+    // the commit path. After a commit that leaves the WAL past checkpoint_pages,
+    // the checkpointer thread copies it back without blocking anyone; at twice
+    // that, it is not keeping up and the writer finishes the copy. Readers
+    // that always hold some snapshot can starve both (the WAL can only restart
+    // once fully copied back), so past wal_max_pages the writer closes the
+    // reader gate: in-flight reads of this store finish, new ones wait for the
+    // few milliseconds the TRUNCATE takes, and the WAL resets.
     // journal_size_limit caps the file that remains.
     void install_wal_hook() {
         if (hook_set_) return;
@@ -507,22 +511,32 @@ private:
         hook_set_ = true;
     }
 
-    void maintain_wal(bool idle) {
-        bool forced = truncate_requested_.exchange(false);
-        if (forced) {
+    void maintain_wal() {
+        if (truncate_requested_.exchange(false)) {
+            auto exclusive = checkpointer_.hold();
             checkpoint_wal(SQLITE_CHECKPOINT_TRUNCATE, opts_.busy_timeout_ms);
             return;
         }
         if (wal_pages_ >= wal_max_pages_) {
-            detail::reader_gate::closed no_new_reads{gate_};
-            checkpoint_wal(SQLITE_CHECKPOINT_TRUNCATE, opts_.busy_timeout_ms);
-            if (wal_pages_ != 0)
-                log(log_level::warn, "sqlite", "wal past {} pages and another process's readers kept it from resetting",
-                    wal_max_pages_);
-            return;
+            reset_wal_without_readers();
+        } else if (wal_pages_ >= 2 * checkpoint_pages_) {
+            // Commits back to back leave the checkpointer no gap to finish in:
+            // copy the rest here, so the next commit can restart the WAL.
+            if (auto exclusive = checkpointer_.try_hold()) checkpoint_wal(SQLITE_CHECKPOINT_PASSIVE, 0);
+        } else if (wal_pages_ >= checkpoint_pages_) {
+            checkpointer_.request();
         }
-        if (wal_pages_ < checkpoint_pages_) return;
-        checkpoint_wal(idle ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE, 0);
+    }
+
+    void reset_wal_without_readers() {
+        auto exclusive = checkpointer_.hold();
+        detail::reader_gate::closed no_new_reads{gate_};
+        checkpoint_wal(SQLITE_CHECKPOINT_TRUNCATE, opts_.busy_timeout_ms);
+        bool stuck = wal_pages_ != 0;
+        if (stuck && !warned_wal_stuck_)
+            log(log_level::warn, "sqlite", "wal past {} pages and readers outside this store keep it from resetting",
+                wal_max_pages_);
+        warned_wal_stuck_ = stuck;
     }
 
     void checkpoint_wal(int mode, int busy_ms) {
@@ -797,11 +811,13 @@ private:
     int checkpoint_pages_;
     int wal_max_pages_;
     bool hook_set_ = false;
+    bool warned_wal_stuck_ = false;
     std::atomic<int> wal_pages_{0};
     std::atomic<bool> truncate_requested_{false};
     detail::reader_gate gate_;
     detail::group_commit commit_;
     detail::sqlite_reader_pool readers_;
+    detail::wal_checkpointer checkpointer_;
 };
 
 static_assert(assert_storage<sqlite_store>());

@@ -23,7 +23,7 @@ public:
     // run_batch runs the jobs in one transaction and sets each job's error;
     // after_batch runs with the leadership still held (e.g. WAL checkpoints)
     // but after the batch's callers were woken.
-    group_commit(std::function<void(std::vector<job*>&)> run_batch, std::function<void(bool idle)> after_batch)
+    group_commit(std::function<void(std::vector<job*>&)> run_batch, std::function<void()> after_batch)
         : run_batch_(std::move(run_batch)), after_batch_(std::move(after_batch)) {}
 
     void submit(std::function<void()> op) {
@@ -50,10 +50,9 @@ private:
         lock.lock();
         for (auto* j : batch) j->done = true;
         cv_.notify_all();
-        bool idle = queue_.empty();
         lock.unlock();
         try {
-            after_batch_(idle);
+            after_batch_();
         } catch (...) {
             // Housekeeping failures must not fail writes that already committed.
         }
@@ -63,7 +62,7 @@ private:
     }
 
     std::function<void(std::vector<job*>&)> run_batch_;
-    std::function<void(bool)> after_batch_;
+    std::function<void()> after_batch_;
     std::mutex mutex_;
     std::condition_variable cv_;
     std::vector<job*> queue_;
