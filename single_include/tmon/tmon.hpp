@@ -3438,7 +3438,7 @@ public:
     // run_batch runs the jobs in one transaction and sets each job's error;
     // after_batch runs with the leadership still held (e.g. WAL checkpoints)
     // but after the batch's callers were woken.
-    group_commit(std::function<void(std::vector<job*>&)> run_batch, std::function<void(bool idle)> after_batch)
+    group_commit(std::function<void(std::vector<job*>&)> run_batch, std::function<void()> after_batch)
         : run_batch_(std::move(run_batch)), after_batch_(std::move(after_batch)) {}
 
     void submit(std::function<void()> op) {
@@ -3465,10 +3465,9 @@ private:
         lock.lock();
         for (auto* j : batch) j->done = true;
         cv_.notify_all();
-        bool idle = queue_.empty();
         lock.unlock();
         try {
-            after_batch_(idle);
+            after_batch_();
         } catch (...) {
             // Housekeeping failures must not fail writes that already committed.
         }
@@ -3478,7 +3477,7 @@ private:
     }
 
     std::function<void(std::vector<job*>&)> run_batch_;
-    std::function<void(bool)> after_batch_;
+    std::function<void()> after_batch_;
     std::mutex mutex_;
     std::condition_variable cv_;
     std::vector<job*> queue_;
@@ -4338,6 +4337,95 @@ inline void migrate_schema(sqlite_connection& db, const std::string& path) {
 
 }  // namespace tmon::detail
 // ---- end tmon/storage/detail/sqlite_schema.hpp
+// ---- begin tmon/storage/detail/wal_checkpointer.hpp
+// Copies the WAL back into the database on a thread and connection of its own.
+// A checkpoint fsyncs twice; run by the committing writer, every write queued
+// behind it waited those fsyncs (20+ ms on a busy disk). PASSIVE mode never
+// blocks the writer or a reader, and once every frame is copied back SQLite
+// restarts the WAL from its start at the next commit, so the file stays small.
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include <sqlite3.h>
+
+
+namespace tmon::detail {
+
+class wal_checkpointer {
+public:
+    wal_checkpointer(const std::string& path, bool synchronous_full)
+        : db_(path, SQLITE_OPEN_READWRITE) {
+        // The connection doing a checkpoint decides how it syncs.
+        db_.exec(synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+        thread_ = std::thread([this] { loop(); });
+    }
+    wal_checkpointer(const wal_checkpointer&) = delete;
+    wal_checkpointer& operator=(const wal_checkpointer&) = delete;
+    ~wal_checkpointer() { stop(); }
+
+    // Never blocks: asks for a checkpoint soon. Requests made while one runs
+    // merge into the next.
+    void request() {
+        {
+            std::lock_guard lock(mutex_);
+            requested_ = true;
+        }
+        cv_.notify_one();
+    }
+
+    // Keeps a background pass from running while the caller checkpoints on
+    // another connection: SQLite refuses a second checkpoint at once (BUSY)
+    // instead of waiting for the first.
+    std::unique_lock<std::mutex> hold() { return std::unique_lock{running_}; }
+    // Same, unless a pass is running right now (then it does the work).
+    std::unique_lock<std::mutex> try_hold() { return std::unique_lock{running_, std::try_to_lock}; }
+
+    void stop() {
+        {
+            std::lock_guard lock(mutex_);
+            if (stopping_) return;
+            stopping_ = true;
+        }
+        cv_.notify_one();
+        if (thread_.joinable()) thread_.join();
+    }
+
+private:
+    void loop() {
+        std::unique_lock lock(mutex_);
+        while (true) {
+            cv_.wait(lock, [this] { return stopping_ || requested_; });
+            if (stopping_) return;
+            requested_ = false;
+            lock.unlock();
+            {
+                std::lock_guard pass(running_);
+                checkpoint_passive();
+            }
+            lock.lock();
+        }
+    }
+
+    void checkpoint_passive() {
+        int log_frames = 0, done_frames = 0;
+        int rc = sqlite3_wal_checkpoint_v2(db_.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &done_frames);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+            log(log_level::warn, "sqlite", "wal checkpoint failed: {}", sqlite3_errmsg(db_.handle()));
+    }
+
+    sqlite_connection db_;
+    std::mutex mutex_;  // guards the flags below
+    std::condition_variable cv_;
+    std::mutex running_;  // held for the whole of a checkpoint
+    bool requested_ = false;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
+}  // namespace tmon::detail
+// ---- end tmon/storage/detail/wal_checkpointer.hpp
 
 // Column lists shared by statements that must stay string literals (the
 // statement cache is keyed by their address); undefined at the end.
@@ -4350,7 +4438,7 @@ namespace tmon {
 struct sqlite_store_options {
     std::string path = "tmon.db";
     bool synchronous_full = false;                   // FULL: also survive power loss, slower commits
-    std::int64_t checkpoint_bytes = 8LL << 20;       // checkpoint (without waiting) once the WAL holds this much
+    std::int64_t checkpoint_bytes = 8LL << 20;       // checkpoint on a background thread once the WAL holds this much
     std::int64_t wal_max_bytes = 64LL << 20;         // past this, new reads wait while the WAL is reset
     std::int64_t journal_size_limit = 64LL << 20;    // WAL file truncated to this after a checkpoint
     std::size_t reader_connections = 8;              // idle read connections kept open
@@ -4372,11 +4460,13 @@ public:
           writer_(open_writer(opts_)),
           checkpoint_pages_(pages_in(opts_.checkpoint_bytes)),
           wal_max_pages_(pages_in(opts_.wal_max_bytes)),
-          commit_([this](auto& jobs) { run_batch(jobs); }, [this](bool idle) { maintain_wal(idle); }),
-          readers_(opts_.path, opts_.reader_connections, opts_.busy_timeout_ms, opts_.mmap_size) {}
+          commit_([this](auto& jobs) { run_batch(jobs); }, [this] { maintain_wal(); }),
+          readers_(opts_.path, opts_.reader_connections, opts_.busy_timeout_ms, opts_.mmap_size),
+          checkpointer_(opts_.path, opts_.synchronous_full) {}
 
     ~sqlite_store() {
         try {
+            checkpointer_.stop();  // then the last checkpoint below cannot meet a background one
             checkpoint_wal(SQLITE_CHECKPOINT_TRUNCATE, opts_.busy_timeout_ms);
         } catch (...) {
         }
@@ -4791,13 +4881,14 @@ private:
     }
 
     // ---- WAL upkeep ----------------------------------------------------------
-    // SQLite's own auto-checkpoint is off. After a commit that leaves the WAL
-    // past checkpoint_pages: PASSIVE (never waits on readers) while writers
-    // queue; TRUNCATE when nobody is waiting, without waiting on readers either.
-    // Readers that always hold some snapshot can starve those (the WAL can
-    // only restart once fully copied back), so past wal_max_pages the writer
-    // closes the reader gate: in-flight reads of this store finish, new ones
-    // wait for the few milliseconds the TRUNCATE takes, and the WAL resets.
+    // SQLite's own auto-checkpoint is off: it would run on the writer, inside
+    // the commit path. After a commit that leaves the WAL past checkpoint_pages,
+    // the checkpointer thread copies it back without blocking anyone; at twice
+    // that, it is not keeping up and the writer finishes the copy. Readers
+    // that always hold some snapshot can starve both (the WAL can only restart
+    // once fully copied back), so past wal_max_pages the writer closes the
+    // reader gate: in-flight reads of this store finish, new ones wait for the
+    // few milliseconds the TRUNCATE takes, and the WAL resets.
     // journal_size_limit caps the file that remains.
     void install_wal_hook() {
         if (hook_set_) return;
@@ -4811,22 +4902,32 @@ private:
         hook_set_ = true;
     }
 
-    void maintain_wal(bool idle) {
-        bool forced = truncate_requested_.exchange(false);
-        if (forced) {
+    void maintain_wal() {
+        if (truncate_requested_.exchange(false)) {
+            auto exclusive = checkpointer_.hold();
             checkpoint_wal(SQLITE_CHECKPOINT_TRUNCATE, opts_.busy_timeout_ms);
             return;
         }
         if (wal_pages_ >= wal_max_pages_) {
-            detail::reader_gate::closed no_new_reads{gate_};
-            checkpoint_wal(SQLITE_CHECKPOINT_TRUNCATE, opts_.busy_timeout_ms);
-            if (wal_pages_ != 0)
-                log(log_level::warn, "sqlite", "wal past {} pages and another process's readers kept it from resetting",
-                    wal_max_pages_);
-            return;
+            reset_wal_without_readers();
+        } else if (wal_pages_ >= 2 * checkpoint_pages_) {
+            // Commits back to back leave the checkpointer no gap to finish in:
+            // copy the rest here, so the next commit can restart the WAL.
+            if (auto exclusive = checkpointer_.try_hold()) checkpoint_wal(SQLITE_CHECKPOINT_PASSIVE, 0);
+        } else if (wal_pages_ >= checkpoint_pages_) {
+            checkpointer_.request();
         }
-        if (wal_pages_ < checkpoint_pages_) return;
-        checkpoint_wal(idle ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE, 0);
+    }
+
+    void reset_wal_without_readers() {
+        auto exclusive = checkpointer_.hold();
+        detail::reader_gate::closed no_new_reads{gate_};
+        checkpoint_wal(SQLITE_CHECKPOINT_TRUNCATE, opts_.busy_timeout_ms);
+        bool stuck = wal_pages_ != 0;
+        if (stuck && !warned_wal_stuck_)
+            log(log_level::warn, "sqlite", "wal past {} pages and readers outside this store keep it from resetting",
+                wal_max_pages_);
+        warned_wal_stuck_ = stuck;
     }
 
     void checkpoint_wal(int mode, int busy_ms) {
@@ -5101,11 +5202,13 @@ private:
     int checkpoint_pages_;
     int wal_max_pages_;
     bool hook_set_ = false;
+    bool warned_wal_stuck_ = false;
     std::atomic<int> wal_pages_{0};
     std::atomic<bool> truncate_requested_{false};
     detail::reader_gate gate_;
     detail::group_commit commit_;
     detail::sqlite_reader_pool readers_;
+    detail::wal_checkpointer checkpointer_;
 };
 
 static_assert(assert_storage<sqlite_store>());
