@@ -17,6 +17,7 @@
 
 #include "tmon/core/log.hpp"
 #include "tmon/transport/detail/io_worker.hpp"
+#include "tmon/transport/detail/send_now.hpp"
 #include "tmon/transport/transport_concept.hpp"
 #include "tmon/transport/ws/frame.hpp"
 #include "tmon/transport/ws/message_reader.hpp"
@@ -46,6 +47,8 @@ public:
     // bytes the client sent right behind its handshake.
     void start(std::string_view already_read) {
         worker_->add(shared_from_this());
+        std::error_code ignored;
+        socket_.non_blocking(true, ignored);  // for send_now
         if (state_->handlers.on_ws_open) state_->handlers.on_ws_open(shared_from_this());
         schedule_ping();
         reader_.feed(already_read);
@@ -198,13 +201,38 @@ private:
         write_next();
     }
 
-    void write_next() {
-        if (writing_ || terminated_ || close_sent_) return;
+    // Writes whatever is queued, at once where the socket takes it all (see
+    // send_now.hpp), looping while other threads keep queueing.
+    // wrote_data: a write that just completed carried messages (the drain
+    // notice is due once the queue is empty).
+    void write_next(bool wrote_data = false) {
+        while (!writing_ && !terminated_ && !close_sent_) {
+            if (!gather_batch()) break;
+            std::error_code ec;
+            send_now(socket_, buffers_, ec);
+            if (!ec && !buffers_.empty()) {  // the socket is full: the rest when it drains
+                writing_ = true;
+                asio::async_write(socket_, buffers_, [self = shared_from_this()](std::error_code ec, std::size_t) {
+                    self->writing_ = false;
+                    bool had_data = !self->batch_.empty();
+                    if (self->batch_written(ec)) self->write_next(had_data);
+                });
+                return;
+            }
+            wrote_data = wrote_data || !batch_.empty();
+            if (!batch_written(ec)) return;
+        }
+        if (wrote_data && !writing_ && !closing_ && state_->handlers.on_ws_drain)
+            state_->handlers.on_ws_drain(shared_from_this());
+    }
+
+    // Moves the queue into one gathered write; false when there is nothing to send.
+    bool gather_batch() {
         batch_.clear();
         heads_.clear();
         buffers_.clear();
         batch_has_close_ = false;
-        // Frames queued while this write is in flight go to control_, never
+        // Frames queued while a write is in flight go to control_, never
         // into the vector the write's buffers point at.
         control_writing_.clear();
         control_writing_.swap(control_);
@@ -217,7 +245,7 @@ private:
             }
             if (batch_.empty() && control_writing_.empty() && !close_queued_) {
                 write_scheduled_ = false;
-                return;
+                return false;
             }
         }
         heads_.resize(batch_.size() * ws::max_header_size);
@@ -232,10 +260,7 @@ private:
             buffers_.push_back(asio::buffer(close_frame_));
             batch_has_close_ = true;
         }
-        writing_ = true;
-        asio::async_write(socket_, buffers_, [self = shared_from_this()](std::error_code ec, std::size_t) {
-            self->on_written(ec);
-        });
+        return true;
     }
 
     bool queue_empty() {
@@ -243,8 +268,8 @@ private:
         return queue_.empty();
     }
 
-    void on_written(std::error_code ec) {
-        writing_ = false;
+    // Settles a finished write; false when nothing more may be written.
+    bool batch_written(std::error_code ec) {
         std::size_t data_bytes = 0;
         for (auto& m : batch_) data_bytes += m.bytes().size();
         pending_.fetch_sub(data_bytes, std::memory_order_relaxed);
@@ -252,7 +277,7 @@ private:
         control_writing_.clear();
         if (ec) {
             terminate();
-            return;
+            return false;
         }
         if (batch_has_close_) {
             close_sent_ = true;
@@ -264,11 +289,9 @@ private:
                 socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
             }
             if (close_received_) terminate();
-            return;
+            return false;
         }
-        write_next();
-        if (!writing_ && data_bytes > 0 && !closing_ && state_->handlers.on_ws_drain)
-            state_->handlers.on_ws_drain(shared_from_this());
+        return true;
     }
 
     void schedule_ping() {
