@@ -10,9 +10,9 @@
 #include <catch2/catch.hpp>
 
 #include "tmon/core/clock.hpp"
-#include "tmon/detail/json_write.hpp"
 #include "tmon/sampler/no_sampler.hpp"
 #include "tmon/sampler/system_sampler.hpp"
+#include "tmon/storage/detail/record_codec.hpp"
 
 static_assert(!tmon::sampler<int>);
 static_assert(tmon::sampler<tmon::no_sampler> && !tmon::no_sampler::enabled);
@@ -41,33 +41,6 @@ private:
     std::atomic<bool> stop_{false};
     std::thread thread_;
 };
-
-std::string to_json(const tmon::system_sample& s) {
-    std::string out;
-    tmon::detail::json_writer w(out);
-    w.begin_object()
-        .field("time", s.time)
-        .field("cpu_percent", s.cpu_percent)
-        .field("memory_percent", s.memory_percent)
-        .field("memory_used", s.memory_used)
-        .field("memory_total", s.memory_total)
-        .field("process_rss", s.process_rss)
-        .key("gpus")
-        .begin_array();
-    for (const auto& g : s.gpus) {
-        w.begin_object()
-            .field("index", g.index)
-            .field("name", g.name)
-            .field("utilization", g.utilization)
-            .field("memory_used", g.memory_used)
-            .field("memory_total", g.memory_total)
-            .field("temperature", g.temperature)
-            .field("power", g.power)
-            .end_object();
-    }
-    w.end_array().end_object();
-    return out;
-}
 
 }  // namespace
 
@@ -195,9 +168,11 @@ TEST_CASE("on a GPU machine the sampler sees each GPU and its utilisation under 
     CHECK(busiest > 0.0);
 }
 
-// `test_sampler "[print]"` prints one sample of this machine as JSON.
+// `test_sampler "[print]"` prints one sample of this machine as the stores record it.
 TEST_CASE("print one system sample", "[.][print]") {
     tmon::system_sampler sampler;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    std::printf("%s\n", to_json(sampler.sample()).c_str());
+    auto sample = sampler.sample();
+    auto text = tmon::detail::json_text([&](tmon::detail::json_writer& w) { tmon::detail::write_system(w, sample); });
+    std::printf("%s\n", text.c_str());
 }
