@@ -3695,9 +3695,11 @@ private:
 // ---- begin tmon/storage/detail/record_codec.hpp
 // JSON text for the records persistent stores keep (jsonl lines, SQLite
 // columns holding nested data): written with json_writer, read with RapidJSON.
-// Field names match the REST API where one exists, so a file is readable as is.
+// Field names match the REST API where one exists, so a file is readable as is;
+// the API writes the objects both hold with the same writers (see record_style).
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -3764,17 +3766,51 @@ inline rapidjson::Document parse_json(std::string_view text) {
     return d;
 }
 
-// ---- tags ----------------------------------------------------------------
-inline void write_tags(json_writer& w, const std::vector<std::string>& tags) {
+// ---- writing helpers ---------------------------------------------------------
+template <class T>
+void write_optional(json_writer& w, std::string_view key, const std::optional<T>& v) {
+    w.key(key);
+    if (v) w.value(*v);
+    else w.null();
+}
+
+inline void write_strings(json_writer& w, std::span<const std::string> xs) {
     w.begin_array();
-    for (const auto& t : tags) w.value(t);
+    for (const auto& x : xs) w.value(x);
     w.end_array();
 }
-inline std::string tags_json(const std::vector<std::string>& tags) {
+
+// The text of what `write` writes, for a column or message that holds one JSON value.
+template <class Write>
+std::string json_text(Write&& write) {
     std::string out;
     json_writer w{out};
-    write_tags(w, tags);
+    write(w);
     return out;
+}
+
+// Each element of an array as `read_one` reads it; anything but an array reads as empty.
+template <class Read>
+auto read_array(const json_value& v, Read read_one) {
+    std::vector<decltype(read_one(v))> out;
+    if (v.IsArray())
+        for (const auto& x : v.GetArray()) out.push_back(read_one(x));
+    return out;
+}
+
+// The REST API (server/json_out.hpp) writes the runs, checkpoints, samples and
+// events below with these same writers; the formats differ only where a Style
+// says. A record keeps times as Unix seconds and embedded JSON verbatim.
+struct record_style {
+    static constexpr std::string_view time_key = "time";  // of an event or a sample
+    static void time(json_writer& w, std::string_view k, double t) { w.field(k, t); }
+    static void time(json_writer& w, std::string_view k, const std::optional<double>& t) { write_optional(w, k, t); }
+    static void json(json_writer& w, std::string_view k, std::string_view text) { w.raw_field(k, text); }
+};
+
+// ---- tags ----------------------------------------------------------------
+inline std::string tags_json(const std::vector<std::string>& tags) {
+    return json_text([&](json_writer& w) { write_strings(w, tags); });
 }
 inline std::vector<std::string> read_tags(const json_value& v) {
     std::vector<std::string> out;
@@ -3784,27 +3820,25 @@ inline std::vector<std::string> read_tags(const json_value& v) {
     return out;
 }
 
-template <class T>
-void write_optional(json_writer& w, std::string_view key, const std::optional<T>& v) {
-    w.key(key);
-    if (v) w.value(*v);
-    else w.null();
-}
-
 // ---- runs ------------------------------------------------------------------
-inline void write_run(json_writer& w, const run_info& r) {
-    w.begin_object()
-        .field("id", r.id)
-        .field("name", r.name)
-        .field("status", to_string(r.status))
-        .raw_field("config", r.config_json)
-        .key("tags");
-    write_tags(w, r.tags);
-    w.field("notes", r.notes).field("start_time", r.start_time);
-    write_optional(w, "end_time", r.end_time);
-    w.field("created_at", r.created_at).field("updated_at", r.updated_at);
+// Fields only, so the API can add what it derives ("progress") before the object closes.
+template <class Style = record_style>
+void write_run_fields(json_writer& w, const run_info& r) {
+    w.field("id", r.id).field("name", r.name).field("status", to_string(r.status));
+    Style::json(w, "config", r.config_json);
+    w.key("tags");
+    write_strings(w, r.tags);
+    w.field("notes", r.notes);
+    Style::time(w, "start_time", r.start_time);
+    Style::time(w, "end_time", r.end_time);
+    Style::time(w, "created_at", r.created_at);
+    Style::time(w, "updated_at", r.updated_at);
     write_optional(w, "total_steps", r.total_steps);
     write_optional(w, "last_step", r.last_step);
+}
+inline void write_run(json_writer& w, const run_info& r) {
+    w.begin_object();
+    write_run_fields(w, r);
     w.end_object();
 }
 
@@ -3826,14 +3860,15 @@ inline run_info read_run(const json_value& o) {
 }
 
 // ---- checkpoints -----------------------------------------------------------
-inline void write_checkpoint(json_writer& w, const checkpoint_info& c) {
+template <class Style = record_style>
+void write_checkpoint(json_writer& w, const checkpoint_info& c) {
     w.begin_object().field("id", c.id).field("run_id", c.run_id).field("filepath", c.filepath);
     write_optional(w, "step", c.step);
-    w.raw_field("metrics", c.metrics_json)
-        .raw_field("metadata", c.metadata_json)
-        .field("is_best", c.is_best)
-        .field("created_at", c.created_at)
-        .end_object();
+    Style::json(w, "metrics", c.metrics_json);
+    Style::json(w, "metadata", c.metadata_json);
+    w.field("is_best", c.is_best);
+    Style::time(w, "created_at", c.created_at);
+    w.end_object();
 }
 
 inline checkpoint_info read_checkpoint(const json_value& o) {
@@ -3865,31 +3900,26 @@ inline void write_gpus(json_writer& w, const std::vector<gpu_sample>& gpus) {
     w.end_array();
 }
 inline std::string gpus_json(const std::vector<gpu_sample>& gpus) {
-    std::string out;
-    json_writer w{out};
-    write_gpus(w, gpus);
-    return out;
+    return json_text([&](json_writer& w) { write_gpus(w, gpus); });
 }
-inline std::vector<gpu_sample> read_gpus(const json_value& v) {
-    std::vector<gpu_sample> out;
-    if (!v.IsArray()) return out;
-    for (const auto& o : v.GetArray()) {
-        gpu_sample g;
-        g.index = static_cast<int>(get_opt_int(o, "index").value_or(0));
-        g.name = get_string(o, "name");
-        g.utilization = get_double(o, "utilization");
-        g.memory_used = get_uint(o, "memory_used");
-        g.memory_total = get_uint(o, "memory_total");
-        g.temperature = get_double(o, "temperature");
-        g.power = get_double(o, "power");
-        out.push_back(std::move(g));
-    }
-    return out;
+inline gpu_sample read_gpu(const json_value& o) {
+    gpu_sample g;
+    g.index = static_cast<int>(get_opt_int(o, "index").value_or(0));
+    g.name = get_string(o, "name");
+    g.utilization = get_double(o, "utilization");
+    g.memory_used = get_uint(o, "memory_used");
+    g.memory_total = get_uint(o, "memory_total");
+    g.temperature = get_double(o, "temperature");
+    g.power = get_double(o, "power");
+    return g;
 }
+inline std::vector<gpu_sample> read_gpus(const json_value& v) { return read_array(v, read_gpu); }
 
-inline void write_system(json_writer& w, const system_sample& s) {
-    w.begin_object()
-        .field("time", s.time)
+// Fields only, so a live update can put them beside its "type". A sample's time
+// is Unix seconds in both styles: charts plot it as it is.
+template <class Style = record_style>
+void write_system_fields(json_writer& w, const system_sample& s) {
+    w.field(Style::time_key, s.time)
         .field("cpu_percent", s.cpu_percent)
         .field("memory_percent", s.memory_percent)
         .field("memory_used", s.memory_used)
@@ -3897,6 +3927,10 @@ inline void write_system(json_writer& w, const system_sample& s) {
         .field("process_rss", s.process_rss)
         .key("gpus");
     write_gpus(w, s.gpus);
+}
+inline void write_system(json_writer& w, const system_sample& s) {
+    w.begin_object();
+    write_system_fields(w, s);
     w.end_object();
 }
 
@@ -3956,27 +3990,21 @@ inline void write_layer_list(json_writer& w, const std::vector<layer_stat>& laye
     w.end_array();
 }
 inline std::string layers_json(const std::vector<layer_stat>& layers) {
-    std::string out;
-    json_writer w{out};
-    write_layer_list(w, layers);
-    return out;
+    return json_text([&](json_writer& w) { write_layer_list(w, layers); });
 }
-inline std::vector<layer_stat> read_layer_list(const json_value& v) {
-    std::vector<layer_stat> out;
-    if (!v.IsArray()) return out;
-    for (const auto& o : v.GetArray()) {
-        layer_stat l;
-        l.name = get_string(o, "name");
-        l.activations = read_tensor_stats(o, "activations");
-        l.gradients = read_tensor_stats(o, "gradients");
-        l.parameters = read_tensor_stats(o, "parameters");
-        out.push_back(std::move(l));
-    }
-    return out;
+inline layer_stat read_layer(const json_value& o) {
+    layer_stat l;
+    l.name = get_string(o, "name");
+    l.activations = read_tensor_stats(o, "activations");
+    l.gradients = read_tensor_stats(o, "gradients");
+    l.parameters = read_tensor_stats(o, "parameters");
+    return l;
 }
+inline std::vector<layer_stat> read_layer_list(const json_value& v) { return read_array(v, read_layer); }
 
-inline void write_layer_snapshot(json_writer& w, const layer_snapshot& s) {
-    w.begin_object().field("run_id", s.run_id).field("step", s.step).field("time", s.time).key("layers");
+template <class Style = record_style>
+void write_layer_snapshot(json_writer& w, const layer_snapshot& s) {
+    w.begin_object().field("run_id", s.run_id).field("step", s.step).field(Style::time_key, s.time).key("layers");
     write_layer_list(w, s.layers);
     w.end_object();
 }
@@ -3990,15 +4018,13 @@ inline layer_snapshot read_layer_snapshot(const json_value& o) {
 }
 
 // ---- events ------------------------------------------------------------------
-inline void write_event(json_writer& w, const event& e) {
-    w.begin_object()
-        .field("id", e.id)
-        .field("run_id", e.run_id)
-        .field("time", e.time)
-        .field("type", e.type)
-        .field("message", e.message)
-        .raw_field("data", e.data_json)
-        .end_object();
+template <class Style = record_style>
+void write_event(json_writer& w, const event& e) {
+    w.begin_object().field("id", e.id).field("run_id", e.run_id);
+    Style::time(w, Style::time_key, e.time);
+    w.field("type", e.type).field("message", e.message);
+    Style::json(w, "data", e.data_json);
+    w.end_object();
 }
 inline event read_event(const json_value& o) {
     event e;
@@ -6343,49 +6369,33 @@ private:
 // Every object of the wire contract (docs/API.md) written with json_writer.
 // write_* append to an open writer (so objects nest); *_json return text.
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
-#include <vector>
 
 
 namespace tmon::json_out {
 
 using detail::json_writer;
+using detail::write_strings;
 
-inline void write_iso_or_null(json_writer& w, std::string_view k, std::optional<double> t) {
-    w.key(k);
-    if (t && *t > 0) w.value(iso8601(*t));
-    else w.null();
-}
-
-inline void write_optional_step(json_writer& w, std::string_view k, std::optional<step_t> s) {
-    w.key(k);
-    if (s) w.value(static_cast<std::int64_t>(*s));
-    else w.null();
-}
-
-inline void write_strings(json_writer& w, std::span<const std::string> xs) {
-    w.begin_array();
-    for (const auto& x : xs) w.value(x);
-    w.end_array();
-}
+// How the API writes the objects it shares with the storage records
+// (storage/detail/record_codec.hpp): times as ISO 8601, null when unset; an
+// event's time under "timestamp"; embedded JSON as "{}" when empty.
+struct wire_style {
+    static constexpr std::string_view time_key = "timestamp";  // of an event or a sample
+    static void time(json_writer& w, std::string_view k, std::optional<double> t) {
+        w.key(k);
+        if (t && *t > 0) w.value(iso8601(*t));
+        else w.null();
+    }
+    static void json(json_writer& w, std::string_view k, std::string_view text) {
+        w.raw_field(k, text.empty() ? "{}" : text);
+    }
+};
 
 inline void write_run(json_writer& w, const run_info& r) {
-    w.begin_object()
-        .field("id", r.id)
-        .field("name", r.name)
-        .field("status", to_string(r.status))
-        .raw_field("config", r.config_json.empty() ? "{}" : r.config_json);
-    w.key("tags");
-    write_strings(w, r.tags);
-    w.field("notes", r.notes);
-    write_iso_or_null(w, "start_time", r.start_time);
-    write_iso_or_null(w, "end_time", r.end_time);
-    write_iso_or_null(w, "created_at", r.created_at);
-    write_iso_or_null(w, "updated_at", r.updated_at);
-    write_optional_step(w, "total_steps", r.total_steps);
-    write_optional_step(w, "last_step", r.last_step);
+    w.begin_object();
+    detail::write_run_fields<wire_style>(w, r);
     w.key("progress");
     if (r.total_steps && *r.total_steps > 0)
         w.value(static_cast<double>(r.last_step.value_or(0)) / static_cast<double>(*r.total_steps));
@@ -6394,39 +6404,12 @@ inline void write_run(json_writer& w, const run_info& r) {
     w.end_object();
 }
 
-inline void write_checkpoint(json_writer& w, const checkpoint_info& c) {
-    w.begin_object().field("id", c.id).field("run_id", c.run_id).field("filepath", c.filepath);
-    write_optional_step(w, "step", c.step);
-    w.raw_field("metrics", c.metrics_json.empty() ? "{}" : c.metrics_json)
-        .raw_field("metadata", c.metadata_json.empty() ? "{}" : c.metadata_json)
-        .field("is_best", c.is_best);
-    write_iso_or_null(w, "created_at", c.created_at);
-    w.end_object();
-}
+inline void write_checkpoint(json_writer& w, const checkpoint_info& c) { detail::write_checkpoint<wire_style>(w, c); }
 
-inline void write_gpu(json_writer& w, const gpu_sample& g) {
-    w.begin_object()
-        .field("index", g.index)
-        .field("name", g.name)
-        .field("utilization", g.utilization)
-        .field("memory_used", g.memory_used)
-        .field("memory_total", g.memory_total)
-        .field("temperature", g.temperature)
-        .field("power", g.power)
-        .end_object();
-}
-
-// Fields only, so system_update can put them beside "type".
+// Fields only, so system_update can put them beside "type". The first GPU's
+// figures are repeated at the top for clients that chart one GPU.
 inline void write_system_fields(json_writer& w, const system_sample& s) {
-    w.field("timestamp", s.time)
-        .field("cpu_percent", s.cpu_percent)
-        .field("memory_percent", s.memory_percent)
-        .field("memory_used", s.memory_used)
-        .field("memory_total", s.memory_total)
-        .field("process_rss", s.process_rss);
-    w.key("gpus").begin_array();
-    for (const auto& g : s.gpus) write_gpu(w, g);
-    w.end_array();
+    detail::write_system_fields<wire_style>(w, s);
     if (!s.gpus.empty()) {
         const auto& g = s.gpus.front();
         w.field("gpu_utilization", g.utilization)
@@ -6437,58 +6420,26 @@ inline void write_system_fields(json_writer& w, const system_sample& s) {
 
 inline void write_system_sample(json_writer& w, const system_sample& s) {
     w.begin_object();
-    write_system_fields(w, s);
+    json_out::write_system_fields(w, s);
     w.end_object();
 }
 
-inline void write_event(json_writer& w, const event& e) {
-    w.begin_object().field("id", static_cast<std::int64_t>(e.id)).field("run_id", e.run_id);
-    write_iso_or_null(w, "timestamp", e.time);
-    w.field("type", e.type).field("message", e.message).raw_field("data", e.data_json.empty() ? "{}" : e.data_json);
-    w.end_object();
-}
+inline void write_event(json_writer& w, const event& e) { detail::write_event<wire_style>(w, e); }
 
 inline void write_command(json_writer& w, const command& c) {
     w.begin_object()
-        .field("id", static_cast<std::int64_t>(c.id))
+        .field("id", c.id)
         .field("type", c.type)
         .field("run_id", c.run_id)
         .field("checkpoint_id", c.checkpoint_id)
-        .field("filepath", c.filepath)
-        .raw_field("payload", c.payload_json.empty() ? "{}" : c.payload_json);
-    write_iso_or_null(w, "created_at", c.created_at);
-    w.end_object();
-}
-
-inline void write_tensor_stats(json_writer& w, const tensor_stats& t) {
-    w.begin_object().field("mean", t.mean).field("std", t.std).field("min", t.min).field("max", t.max);
-    if (!t.histogram.empty()) {
-        w.key("histogram").begin_object().key("counts").begin_array();
-        for (double c : t.histogram) w.value(c);
-        w.end_array();
-        w.key("min");
-        if (t.hist_min) w.value(*t.hist_min); else w.null();
-        w.key("max");
-        if (t.hist_max) w.value(*t.hist_max); else w.null();
-        w.end_object();
-    }
+        .field("filepath", c.filepath);
+    wire_style::json(w, "payload", c.payload_json);
+    wire_style::time(w, "created_at", c.created_at);
     w.end_object();
 }
 
 inline void write_layer_snapshot(json_writer& w, const layer_snapshot& s) {
-    w.begin_object()
-        .field("run_id", s.run_id)
-        .field("step", static_cast<std::int64_t>(s.step))
-        .field("timestamp", s.time);
-    w.key("layers").begin_array();
-    for (const auto& l : s.layers) {
-        w.begin_object().field("name", l.name);
-        if (l.activations) write_tensor_stats(w.key("activations"), *l.activations);
-        if (l.gradients) write_tensor_stats(w.key("gradients"), *l.gradients);
-        if (l.parameters) write_tensor_stats(w.key("parameters"), *l.parameters);
-        w.end_object();
-    }
-    w.end_array().end_object();
+    detail::write_layer_snapshot<wire_style>(w, s);
 }
 
 inline void write_series(json_writer& w, const metric_series& s) {
@@ -6504,17 +6455,11 @@ inline void write_series(json_writer& w, const metric_series& s) {
         .end_object();
 }
 
-template <class F>
-std::string to_json(F&& write) {
-    std::string out;
-    json_writer w(out);
-    write(w);
-    return out;
+inline std::string run_json(const run_info& r) {
+    return detail::json_text([&](json_writer& w) { json_out::write_run(w, r); });
 }
-
-inline std::string run_json(const run_info& r) { return to_json([&](json_writer& w) { json_out::write_run(w, r); }); }
 inline std::string checkpoint_json(const checkpoint_info& c) {
-    return to_json([&](json_writer& w) { json_out::write_checkpoint(w, c); });
+    return detail::json_text([&](json_writer& w) { json_out::write_checkpoint(w, c); });
 }
 
 }  // namespace tmon::json_out
