@@ -153,58 +153,55 @@ struct log_capture {
     }
     ~log_capture() { set_log_sink(nullptr); }
 };
+
+// A jsonl_store folder with one run "exp" holding `points`, closed again, so a
+// test can add to its metrics file what a crash or another program leaves there.
+struct closed_jsonl_run {
+    temp_dir dir;
+    jsonl_store::options options;
+    std::string id;
+
+    explicit closed_jsonl_run(std::vector<metric_point> points = {}) {
+        options.dir = dir.path().string();
+        jsonl_store s{options};
+        id = s.create_run(named_run("exp")).id;
+        if (!points.empty()) s.append_metrics(id, points);
+    }
+    void append_to_metrics_file(std::string_view text) const {
+        std::ofstream f(dir.path() / "runs" / id / "metrics.jsonl", std::ios::app);
+        f << text;
+    }
+};
 }  // namespace
 
 TEST_CASE("jsonl_store drops a torn last line with one warning and keeps what came before") {
-    temp_dir dir;
-    jsonl_store::options o;
-    o.dir = dir.path().string();
-    std::string id;
-    {
-        jsonl_store s{o};
-        id = s.create_run(named_run("exp")).id;
-        std::vector<metric_point> pts{point("loss", 1, 0.9), point("loss", 2, 0.8)};
-        s.append_metrics(id, pts);
-    }
-    auto metrics_file = dir.path() / "runs" / id / "metrics.jsonl";
-    {
-        std::ofstream f(metrics_file, std::ios::app);
-        f << R"({"key":"loss","step":3,"ti)";  // a crash mid-write
-    }
+    closed_jsonl_run run({point("loss", 1, 0.9), point("loss", 2, 0.8)});
+    run.append_to_metrics_file(R"({"key":"loss","step":3,"ti)");  // a crash mid-write
     {
         log_capture logs;
-        jsonl_store s{o};
-        auto got = s.query_metrics(series_of(id, "loss")).points;
+        jsonl_store s{run.options};
+        auto got = s.query_metrics(series_of(run.id, "loss")).points;
         REQUIRE(got.size() == 2);
         CHECK(got[1].value == 0.8);
         REQUIRE(logs.warnings.size() == 1);
         CHECK(logs.warnings[0].find("torn") != std::string::npos);
         CHECK(logs.warnings[0].find("metrics.jsonl") != std::string::npos);
         std::vector<metric_point> more{point("loss", 3, 0.7)};
-        s.append_metrics(id, more);
+        s.append_metrics(run.id, more);
     }
     log_capture logs;
-    jsonl_store s{o};
-    CHECK(s.query_metrics(series_of(id, "loss")).points.size() == 3);
+    jsonl_store s{run.options};
+    CHECK(s.query_metrics(series_of(run.id, "loss")).points.size() == 3);
     CHECK(logs.warnings.empty());  // the torn bytes were cut, the new line is whole
 }
 
 TEST_CASE("jsonl_store skips a corrupt line in the middle of a file with a warning") {
-    temp_dir dir;
-    jsonl_store::options o;
-    o.dir = dir.path().string();
-    std::string id;
-    {
-        jsonl_store s{o};
-        id = s.create_run(named_run("exp")).id;
-    }
-    {
-        std::ofstream f(dir.path() / "runs" / id / "metrics.jsonl", std::ios::app);
-        f << "not json at all\n" << R"({"key":"loss","step":5,"time":1.0,"value":0.5})" << "\n";
-    }
+    closed_jsonl_run run;
+    run.append_to_metrics_file("not json at all\n"
+                               R"({"key":"loss","step":5,"time":1.0,"value":0.5})" "\n");
     log_capture logs;
-    jsonl_store s{o};
-    CHECK(s.query_metrics(series_of(id, "loss")).points.size() == 1);
+    jsonl_store s{run.options};
+    CHECK(s.query_metrics(series_of(run.id, "loss")).points.size() == 1);
     CHECK(logs.warnings.size() == 1);
 }
 
@@ -281,56 +278,34 @@ TEST_CASE("jsonl_store keeps metric keys with quotes, backslashes, control and n
 }
 
 TEST_CASE("jsonl_store reads metric files written one point per line, in file order with the newer lines") {
-    temp_dir dir;
-    jsonl_store::options o;
-    o.dir = dir.path().string();
-    std::string id;
+    closed_jsonl_run run;
+    run.append_to_metrics_file(R"({"key":"loss","step":1,"time":1700000001.5,"value":0.9})" "\n"
+                               R"({"key":"loss","step":2,"time":1700000002.5,"value":0.8})" "\n"
+                               R"({"key":"acc","step":2,"time":1700000002.5,"value":0.1})" "\n");
     {
-        jsonl_store s{o};
-        id = s.create_run(named_run("exp")).id;
-    }
-    {
-        std::ofstream f(dir.path() / "runs" / id / "metrics.jsonl", std::ios::app);
-        f << R"({"key":"loss","step":1,"time":1700000001.5,"value":0.9})" << "\n"
-          << R"({"key":"loss","step":2,"time":1700000002.5,"value":0.8})" << "\n"
-          << R"({"key":"acc","step":2,"time":1700000002.5,"value":0.1})" << "\n";
-    }
-    {
-        jsonl_store s{o};
-        CHECK(s.query_metrics(series_of(id, "loss")).points.size() == 2);
+        jsonl_store s{run.options};
+        CHECK(s.query_metrics(series_of(run.id, "loss")).points.size() == 2);
         std::vector<metric_point> fix{point("loss", 2, 0.75), point("loss", 3, 0.7)};
-        s.append_metrics(id, fix);
+        s.append_metrics(run.id, fix);
     }
     log_capture logs;
-    jsonl_store s{o};
-    auto loss = s.query_metrics(series_of(id, "loss")).points;
+    jsonl_store s{run.options};
+    auto loss = s.query_metrics(series_of(run.id, "loss")).points;
     REQUIRE(loss.size() == 3);
     CHECK(loss[0].time == 1700000001.5);
     CHECK(loss[1].value == 0.75);  // the newer columnar line wins over the older per-point line
     CHECK(loss[2].value == 0.7);
-    CHECK(s.query_metrics(series_of(id, "acc")).points.at(0).value == 0.1);
-    CHECK(s.get_run(id)->last_step == 3);
+    CHECK(s.query_metrics(series_of(run.id, "acc")).points.at(0).value == 0.1);
+    CHECK(s.get_run(run.id)->last_step == 3);
     CHECK(logs.warnings.empty());
 }
 
 TEST_CASE("jsonl_store skips a metrics line whose columns disagree in length, with a warning") {
-    temp_dir dir;
-    jsonl_store::options o;
-    o.dir = dir.path().string();
-    std::string id;
-    {
-        jsonl_store s{o};
-        id = s.create_run(named_run("exp")).id;
-        std::vector<metric_point> pts{point("loss", 1, 0.9)};
-        s.append_metrics(id, pts);
-    }
-    {
-        std::ofstream f(dir.path() / "runs" / id / "metrics.jsonl", std::ios::app);
-        f << R"({"key":"loss","steps":[2,3],"times":[1.0,2.0],"values":[0.5]})" << "\n";
-    }
+    closed_jsonl_run run({point("loss", 1, 0.9)});
+    run.append_to_metrics_file(R"({"key":"loss","steps":[2,3],"times":[1.0,2.0],"values":[0.5]})" "\n");
     log_capture logs;
-    jsonl_store s{o};
-    CHECK(s.query_metrics(series_of(id, "loss")).points.size() == 1);
+    jsonl_store s{run.options};
+    CHECK(s.query_metrics(series_of(run.id, "loss")).points.size() == 1);
     REQUIRE(logs.warnings.size() == 1);
     CHECK(logs.warnings[0].find("metrics.jsonl") != std::string::npos);
 }
@@ -485,9 +460,7 @@ TEST_CASE("sqlite_store keeps the WAL bounded while a reader keeps reading") {
     });
     std::uintmax_t largest = 0;
     for (int batch = 0; batch < 1000; ++batch) {  // ~24 MB of points, 12x the size limit
-        std::vector<metric_point> pts;
-        for (int i = 0; i < 1000; ++i) pts.push_back(point("loss", batch * 1000 + i, double(i)));
-        s.append_metrics(r.id, pts);
+        append_batch(s, r.id, batch);
         largest = std::max(largest, s.wal_size_bytes());
     }
     done = true;
