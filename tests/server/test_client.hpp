@@ -18,17 +18,10 @@
 
 namespace tmon::test {
 
-struct api_reply {
-    int status = 0;
-    std::vector<http::header> headers;
-    std::string body;
+// A reply with its body parsed (when it has one).
+struct api_reply : reply {
     rapidjson::Document json;
 
-    std::string_view header(std::string_view name) const {
-        for (const auto& h : headers)
-            if (http::iequals(h.name, name)) return h.value;
-        return {};
-    }
     const rapidjson::Value& operator[](const char* key) const { return json[key]; }
     std::string error_kind() const { return json.IsObject() && json.HasMember("error") ? json["error"].GetString() : ""; }
 };
@@ -67,9 +60,7 @@ public:
 private:
     static api_reply to_reply(reply r, bool head) {
         api_reply out;
-        out.status = r.status;
-        out.headers = std::move(r.headers);
-        out.body = std::move(r.body);
+        static_cast<reply&>(out) = std::move(r);
         if (!head && !out.body.empty()) out.json.Parse(out.body.data(), out.body.size());
         return out;
     }

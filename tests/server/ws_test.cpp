@@ -19,6 +19,23 @@ std::string step_body(int step, int keys = 1) {
     return fmt::format(R"({{"step":{},"metrics":{{{}}}}})", step, m);
 }
 
+// A server keeping at most `points_per_run` points per run for a slow peer, and
+// one subscriber that reads nothing until the test says so.
+struct lagging_subscriber {
+    ws_server s;
+    std::string id;
+    ws_client client;
+
+    explicit lagging_subscriber(std::size_t points_per_run)
+        : s(server_config{.ws_points_per_run = points_per_run}), id(s.create_run("lagging")), client(s.srv.port()) {
+        client.subscribe(id);
+    }
+    // Writes steps 0..steps-1 of 200 metrics each, all acknowledged before the client reads.
+    void post_steps(int steps) {
+        for (int i = 0; i < steps; ++i) REQUIRE(s.post_metrics(id, step_body(i, 200)).status == 200);
+    }
+};
+
 }  // namespace
 
 TEST_CASE("a subscriber receives a metric_update after a REST write", "[server][ws]") {
@@ -184,20 +201,15 @@ TEST_CASE("a reader that never reads does not delay another subscriber", "[serve
 }
 
 TEST_CASE("a lagging client gets the points it missed merged into fewer messages", "[server][ws][slow]") {
-    server_config c;
-    c.ws_points_per_run = 1'000'000;
-    ws_server s(c);
-    auto id = s.create_run("coalesced");
-    ws_client lagging(s.srv.port());
-    lagging.subscribe(id);
+    lagging_subscriber lagging(1'000'000);
     const int steps = 2000;
-    for (int i = 0; i < steps; ++i) REQUIRE(s.post_metrics(id, step_body(i, 200)).status == 200);
+    lagging.post_steps(steps);
 
     std::set<std::int64_t> seen;
     int messages = 0;
     std::uint64_t dropped = 0;
     while (seen.size() < steps) {
-        auto m = lagging.next_of("metric_update");
+        auto m = lagging.client.next_of("metric_update");
         ++messages;
         dropped += m["dropped"].GetUint64();
         for (const auto& p : m["points"].GetArray()) {
@@ -211,18 +223,13 @@ TEST_CASE("a lagging client gets the points it missed merged into fewer messages
 }
 
 TEST_CASE("past its per-run cap a lagging client's backlog is cut and the cut is counted", "[server][ws][slow]") {
-    server_config c;
-    c.ws_points_per_run = 10;
-    ws_server s(c);
-    auto id = s.create_run("capped");
-    ws_client lagging(s.srv.port());
-    lagging.subscribe(id);
+    lagging_subscriber lagging(10);
     const int steps = 2000;
-    for (int i = 0; i < steps; ++i) REQUIRE(s.post_metrics(id, step_body(i, 200)).status == 200);
+    lagging.post_steps(steps);
 
     std::uint64_t points = 0, dropped = 0;
     for (;;) {
-        auto m = lagging.next_of("metric_update");
+        auto m = lagging.client.next_of("metric_update");
         points += m["points"].Size();
         dropped += m["dropped"].GetUint64();
         CHECK(m["points"].Size() <= 10);
