@@ -10,9 +10,11 @@
 #include "tmon/transport/asio_transport.hpp"
 #include "tmon/transport/http/router.hpp"
 #include "transport/blocking_client.hpp"
+#include "transport/transport_fixture.hpp"
 
 using namespace std::chrono_literals;
 using tmon::test::blocking_client;
+using tmon::test::loopback_config;
 
 namespace {
 
@@ -29,7 +31,7 @@ struct http_server {
     std::vector<tmon::respond_fn> parked;  // answered later by the test, from its own thread
     tmon::asio_transport transport;        // last: stops before what its handlers use is destroyed
 
-    explicit http_server(tmon::transport_config config = make_config()) {
+    explicit http_server(tmon::transport_config config = loopback_config()) {
         using tmon::http::request;
         using tmon::http::route_params;
         routes.get("/hello", [](request&, const route_params&, tmon::respond_fn respond) {
@@ -54,22 +56,22 @@ struct http_server {
         transport.start(config, std::move(handlers));
     }
 
-    static tmon::transport_config make_config() {
-        tmon::transport_config c;
-        c.port = 0;
-        c.threads = 2;
-        return c;
-    }
-
     std::size_t parked_count() {
         std::lock_guard lock(mutex);
         return parked.size();
     }
     void wait_parked(std::size_t n) {
-        for (int i = 0; i < 2000 && parked_count() < n; ++i) std::this_thread::sleep_for(5ms);
+        tmon::test::wait_until([&] { return parked_count() >= n; });
         REQUIRE(parked_count() == n);
     }
 };
+
+// The reply to one request; without one the test cannot go on.
+tmon::test::reply reply_to(blocking_client& c, std::string_view request) {
+    auto r = c.request(request);
+    REQUIRE(r);
+    return std::move(*r);
+}
 
 }  // namespace
 
@@ -77,23 +79,21 @@ TEST_CASE("a keep-alive connection serves several requests") {
     http_server srv;
     blocking_client c(srv.transport.port());
     for (int i = 0; i < 3; ++i) {
-        auto r = c.request("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
-        REQUIRE(r);
-        CHECK(r->status == 200);
-        CHECK(r->body == R"({"hello":"world"})");
-        CHECK(r->header("Content-Type") == "application/json");
-        CHECK(r->header("Connection") == "keep-alive");
-        CHECK_FALSE(r->header("Date").empty());
+        auto r = reply_to(c, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+        CHECK(r.status == 200);
+        CHECK(r.body == R"({"hello":"world"})");
+        CHECK(r.header("Content-Type") == "application/json");
+        CHECK(r.header("Connection") == "keep-alive");
+        CHECK_FALSE(r.header("Date").empty());
     }
 }
 
 TEST_CASE("an HTTP/1.0 request without keep-alive gets its answer and a closed connection") {
     http_server srv;
     blocking_client c(srv.transport.port());
-    auto r = c.request("GET /hello HTTP/1.0\r\n\r\n");
-    REQUIRE(r);
-    CHECK(r->status == 200);
-    CHECK(r->header("Connection") == "close");
+    auto r = reply_to(c, "GET /hello HTTP/1.0\r\n\r\n");
+    CHECK(r.status == 200);
+    CHECK(r.header("Connection") == "close");
     CHECK(c.wait_closed());
 }
 
@@ -129,27 +129,23 @@ TEST_CASE("a response answered later from another thread still goes out before t
 TEST_CASE("a handler that never answers or throws yields a 500, and the connection goes on") {
     http_server srv;
     blocking_client c(srv.transport.port());
-    auto forgotten = c.request("GET /forgotten HTTP/1.1\r\n\r\n");
-    REQUIRE(forgotten);
-    CHECK(forgotten->status == 500);
-    auto threw = c.request("GET /throws HTTP/1.1\r\n\r\n");
-    REQUIRE(threw);
-    CHECK(threw->status == 500);
-    CHECK(threw->body.find("\"error\":\"internal\"") != std::string::npos);
-    CHECK(c.request("GET /hello HTTP/1.1\r\n\r\n")->status == 200);
+    auto forgotten = reply_to(c, "GET /forgotten HTTP/1.1\r\n\r\n");
+    CHECK(forgotten.status == 500);
+    auto threw = reply_to(c, "GET /throws HTTP/1.1\r\n\r\n");
+    CHECK(threw.status == 500);
+    CHECK(threw.body.find("\"error\":\"internal\"") != std::string::npos);
+    CHECK(reply_to(c, "GET /hello HTTP/1.1\r\n\r\n").status == 200);
 }
 
 TEST_CASE("unknown paths are 404 and wrong methods 405 with Allow") {
     http_server srv;
     blocking_client c(srv.transport.port());
-    auto missing = c.request("GET /nope HTTP/1.1\r\n\r\n");
-    REQUIRE(missing);
-    CHECK(missing->status == 404);
-    CHECK(missing->body.find("\"error\":\"not_found\"") != std::string::npos);
-    auto wrong = c.request("DELETE /hello HTTP/1.1\r\n\r\n");
-    REQUIRE(wrong);
-    CHECK(wrong->status == 405);
-    CHECK(wrong->header("Allow") == "GET, HEAD");
+    auto missing = reply_to(c, "GET /nope HTTP/1.1\r\n\r\n");
+    CHECK(missing.status == 404);
+    CHECK(missing.body.find("\"error\":\"not_found\"") != std::string::npos);
+    auto wrong = reply_to(c, "DELETE /hello HTTP/1.1\r\n\r\n");
+    CHECK(wrong.status == 405);
+    CHECK(wrong.header("Allow") == "GET, HEAD");
 }
 
 TEST_CASE("HEAD answers like GET without the body") {
@@ -161,13 +157,12 @@ TEST_CASE("HEAD answers like GET without the body") {
     CHECK(head->status == 200);
     CHECK(head->header("Content-Length") == "17");
     // Had a body been sent, it would be read here instead of the next response.
-    auto next = c.request("GET /runs/x HTTP/1.1\r\n\r\n");
-    REQUIRE(next);
-    CHECK(next->body.find("\"id\":\"x\"") != std::string::npos);
+    auto next = reply_to(c, "GET /runs/x HTTP/1.1\r\n\r\n");
+    CHECK(next.body.find("\"id\":\"x\"") != std::string::npos);
 }
 
 TEST_CASE("malformed and oversized requests get a JSON error with the right status, then a close") {
-    auto config = http_server::make_config();
+    auto config = loopback_config();
     config.limits.max_body_bytes = 1000;
     config.limits.max_header_bytes = 1024;
     http_server srv(config);
@@ -187,13 +182,12 @@ TEST_CASE("malformed and oversized requests get a JSON error with the right stat
     for (const auto& bad : cases) {
         INFO(bad.request.substr(0, 60));
         blocking_client c(srv.transport.port());
-        auto r = c.request(bad.request);
-        REQUIRE(r);
-        CHECK(r->status == bad.status);
-        CHECK(r->header("Content-Type") == "application/json");
-        CHECK(r->body.find(std::string{"\"error\":\""} + bad.kind + "\"") != std::string::npos);
-        CHECK(r->body.find("\"detail\":\"") != std::string::npos);
-        CHECK(r->header("Connection") == "close");
+        auto r = reply_to(c, bad.request);
+        CHECK(r.status == bad.status);
+        CHECK(r.header("Content-Type") == "application/json");
+        CHECK(r.body.find(std::string{"\"error\":\""} + bad.kind + "\"") != std::string::npos);
+        CHECK(r.body.find("\"detail\":\"") != std::string::npos);
+        CHECK(r.header("Connection") == "close");
         CHECK(c.wait_closed());
     }
 }
@@ -201,9 +195,8 @@ TEST_CASE("malformed and oversized requests get a JSON error with the right stat
 TEST_CASE("a chunked upload and Expect: 100-continue are served") {
     http_server srv;
     blocking_client c(srv.transport.port());
-    auto chunked = c.request("POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
-    REQUIRE(chunked);
-    CHECK(chunked->body == "abcde");
+    auto chunked = reply_to(c, "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+    CHECK(chunked.body == "abcde");
 
     REQUIRE(c.send("POST /echo HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n"));
     auto interim = c.read_response(true);
@@ -216,24 +209,22 @@ TEST_CASE("a chunked upload and Expect: 100-continue are served") {
 }
 
 TEST_CASE("CORS: preflight is answered and responses carry the origin") {
-    auto config = http_server::make_config();
+    auto config = loopback_config();
     config.cors_origin = "*";
     http_server srv(config);
     blocking_client c(srv.transport.port());
-    auto pre = c.request("OPTIONS /hello HTTP/1.1\r\nOrigin: http://a\r\nAccess-Control-Request-Method: POST\r\n"
-                         "Access-Control-Request-Headers: content-type\r\n\r\n");
-    REQUIRE(pre);
-    CHECK(pre->status == 204);
-    CHECK(pre->header("Access-Control-Allow-Origin") == "*");
-    CHECK(pre->header("Access-Control-Allow-Headers") == "content-type");
-    CHECK(pre->header("Access-Control-Allow-Methods").find("POST") != std::string_view::npos);
-    auto r = c.request("GET /hello HTTP/1.1\r\n\r\n");
-    REQUIRE(r);
-    CHECK(r->header("Access-Control-Allow-Origin") == "*");
+    auto pre = reply_to(c, "OPTIONS /hello HTTP/1.1\r\nOrigin: http://a\r\nAccess-Control-Request-Method: POST\r\n"
+                           "Access-Control-Request-Headers: content-type\r\n\r\n");
+    CHECK(pre.status == 204);
+    CHECK(pre.header("Access-Control-Allow-Origin") == "*");
+    CHECK(pre.header("Access-Control-Allow-Headers") == "content-type");
+    CHECK(pre.header("Access-Control-Allow-Methods").find("POST") != std::string_view::npos);
+    auto r = reply_to(c, "GET /hello HTTP/1.1\r\n\r\n");
+    CHECK(r.header("Access-Control-Allow-Origin") == "*");
 }
 
 TEST_CASE("a slowloris sending its headers a byte at a time is cut off while still sending") {
-    auto config = http_server::make_config();
+    auto config = loopback_config();
     config.limits.header_timeout = 300ms;
     http_server srv(config);
     blocking_client c(srv.transport.port());
@@ -250,7 +241,7 @@ TEST_CASE("a slowloris sending its headers a byte at a time is cut off while sti
 }
 
 TEST_CASE("an idle keep-alive connection is closed after the idle timeout") {
-    auto config = http_server::make_config();
+    auto config = loopback_config();
     config.limits.idle_timeout = 200ms;
     http_server srv(config);
     blocking_client c(srv.transport.port());
@@ -259,29 +250,28 @@ TEST_CASE("an idle keep-alive connection is closed after the idle timeout") {
 }
 
 TEST_CASE("over the connection cap a new client gets 503 while existing ones keep working") {
-    auto config = http_server::make_config();
+    auto config = loopback_config();
     config.limits.max_connections = 2;
     http_server srv(config);
     blocking_client a(srv.transport.port());
     blocking_client b(srv.transport.port());
-    REQUIRE(a.request("GET /hello HTTP/1.1\r\n\r\n")->status == 200);
-    REQUIRE(b.request("GET /hello HTTP/1.1\r\n\r\n")->status == 200);
+    REQUIRE(reply_to(a, "GET /hello HTTP/1.1\r\n\r\n").status == 200);
+    REQUIRE(reply_to(b, "GET /hello HTTP/1.1\r\n\r\n").status == 200);
 
     blocking_client over(srv.transport.port());
-    auto refused = over.request("GET /hello HTTP/1.1\r\n\r\n");
-    REQUIRE(refused);
-    CHECK(refused->status == 503);
-    CHECK(refused->body.find("\"error\":\"unavailable\"") != std::string::npos);
+    auto refused = reply_to(over, "GET /hello HTTP/1.1\r\n\r\n");
+    CHECK(refused.status == 503);
+    CHECK(refused.body.find("\"error\":\"unavailable\"") != std::string::npos);
     CHECK(over.wait_closed());
 
-    CHECK(a.request("GET /hello HTTP/1.1\r\n\r\n")->status == 200);
-    CHECK(b.request("GET /hello HTTP/1.1\r\n\r\n")->status == 200);
+    CHECK(reply_to(a, "GET /hello HTTP/1.1\r\n\r\n").status == 200);
+    CHECK(reply_to(b, "GET /hello HTTP/1.1\r\n\r\n").status == 200);
 }
 
 TEST_CASE("a port already in use is reported as unavailable with the address") {
     http_server first;
     tmon::asio_transport second;
-    auto config = http_server::make_config();
+    auto config = loopback_config();
     config.port = first.transport.port();
     try {
         second.start(config, {});

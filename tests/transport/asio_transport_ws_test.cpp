@@ -12,9 +12,12 @@
 #include "tmon/transport/asio_transport.hpp"
 #include "tmon/transport/http/errors.hpp"
 #include "transport/blocking_client.hpp"
+#include "transport/transport_fixture.hpp"
 
 using namespace std::chrono_literals;
 using tmon::test::blocking_client;
+using tmon::test::loopback_config;
+using tmon::test::wait_until;
 using tmon::ws::opcode;
 
 namespace {
@@ -27,7 +30,7 @@ struct ws_server {
     std::atomic<int> drains{0};
     tmon::asio_transport transport;
 
-    explicit ws_server(tmon::transport_config config = make_config()) {
+    explicit ws_server(tmon::transport_config config = loopback_config()) {
         tmon::app_handlers h;
         h.on_request = [](tmon::http::request&&, tmon::respond_fn respond) {
             respond(tmon::http::error_response(404, "plain HTTP is not served here"));
@@ -52,32 +55,22 @@ struct ws_server {
         transport.start(config, std::move(h));
     }
 
-    static tmon::transport_config make_config() {
-        tmon::transport_config c;
-        c.port = 0;
-        c.threads = 2;
-        return c;
-    }
-
     std::size_t open_count() {
         std::lock_guard lock(mutex);
         return peers.size();
     }
     tmon::ws_peer_ptr peer(std::size_t i) {
-        for (int k = 0; k < 2000 && open_count() <= i; ++k) std::this_thread::sleep_for(5ms);
+        wait_until([&] { return open_count() > i; });
         std::lock_guard lock(mutex);
         REQUIRE(peers.size() > i);
         return peers[i];
     }
     // Waits for the close callback; the count must then be exactly one.
     int closes_of(std::uint64_t id) {
-        for (int k = 0; k < 2000; ++k) {
-            {
-                std::lock_guard lock(mutex);
-                if (closes.count(id)) break;
-            }
-            std::this_thread::sleep_for(5ms);
-        }
+        wait_until([&] {
+            std::lock_guard lock(mutex);
+            return closes.count(id) > 0;
+        });
         std::this_thread::sleep_for(20ms);  // room for a wrong second call to show up
         std::lock_guard lock(mutex);
         return closes.count(id) ? closes[id] : 0;
@@ -86,6 +79,25 @@ struct ws_server {
 
 blocking_client connect_ws(ws_server& srv) {
     return blocking_client(srv.transport.port());
+}
+
+// A client whose WebSocket handshake succeeded.
+blocking_client open_ws(ws_server& srv) {
+    auto c = connect_ws(srv);
+    auto r = c.ws_handshake();
+    REQUIRE(r);
+    REQUIRE(r->status == 101);
+    return c;
+}
+
+// What a client cut off for reading too slowly finds once it reads: the text
+// frames that went out before the cut, then this frame (a close, if all is well).
+std::optional<tmon::test::ws_frame> frame_after_backlog(blocking_client& c) {
+    std::optional<tmon::test::ws_frame> f;
+    do {
+        f = c.read_frame();
+    } while (f && f->op == opcode::text);
+    return f;
 }
 
 }  // namespace
@@ -136,8 +148,7 @@ TEST_CASE("an upgrade is refused with 426 for a wrong version and by the applica
 
 TEST_CASE("a fragmented message with a ping in the middle is reassembled, and the ping answered first") {
     ws_server srv;
-    auto c = connect_ws(srv);
-    REQUIRE(c.ws_handshake()->status == 101);
+    auto c = open_ws(srv);
     REQUIRE(c.send_frame(opcode::text, "frag", false));
     REQUIRE(c.send_frame(opcode::ping, "are you there"));
     REQUIRE(c.send_frame(opcode::continuation, "men", false));
@@ -153,8 +164,7 @@ TEST_CASE("a fragmented message with a ping in the middle is reassembled, and th
 
 TEST_CASE("a client's close is echoed with its code, TCP is closed and on_ws_close runs once") {
     ws_server srv;
-    auto c = connect_ws(srv);
-    REQUIRE(c.ws_handshake()->status == 101);
+    auto c = open_ws(srv);
     auto peer = srv.peer(0);
     REQUIRE(c.send_frame(opcode::close, tmon::ws::close_payload(1000, "done")));
     auto f = c.read_data_frame();
@@ -168,8 +178,7 @@ TEST_CASE("a client's close is echoed with its code, TCP is closed and on_ws_clo
 
 TEST_CASE("the server closes a peer on the application's request") {
     ws_server srv;
-    auto c = connect_ws(srv);
-    REQUIRE(c.ws_handshake()->status == 101);
+    auto c = open_ws(srv);
     REQUIRE(c.send_frame(opcode::text, "close-me"));
     auto f = c.read_data_frame();
     REQUIRE(f);
@@ -182,7 +191,7 @@ TEST_CASE("the server closes a peer on the application's request") {
 }
 
 TEST_CASE("protocol errors close the connection with the RFC 6455 code") {
-    auto config = ws_server::make_config();
+    auto config = loopback_config();
     config.limits.ws_max_message_bytes = 1024;
     ws_server srv(config);
     struct bad_case {
@@ -198,8 +207,7 @@ TEST_CASE("protocol errors close the connection with the RFC 6455 code") {
                             bad_case{"orphan continuation", opcode::continuation, "x", true, 1002},
                             bad_case{"binary", opcode::binary, "\x01", true, 1003}}) {
         INFO(bad.what);
-        auto c = connect_ws(srv);
-        REQUIRE(c.ws_handshake()->status == 101);
+        auto c = open_ws(srv);
         REQUIRE(c.send_frame(bad.op, bad.payload, true, bad.masked));
         auto f = c.read_data_frame();
         REQUIRE(f);
@@ -211,13 +219,11 @@ TEST_CASE("protocol errors close the connection with the RFC 6455 code") {
 }
 
 TEST_CASE("a reader that never reads is closed with 1008 while another client keeps receiving") {
-    auto config = ws_server::make_config();
+    auto config = loopback_config();
     config.limits.ws_max_outbound_bytes = 256 * 1024;
     ws_server srv(config);
-    auto slow = connect_ws(srv);
-    REQUIRE(slow.ws_handshake()->status == 101);
-    auto fast = connect_ws(srv);
-    REQUIRE(fast.ws_handshake()->status == 101);
+    auto slow = open_ws(srv);
+    auto fast = open_ws(srv);
     auto slow_peer = srv.peer(0);
     auto fast_peer = srv.peer(1);
 
@@ -237,10 +243,7 @@ TEST_CASE("a reader that never reads is closed with 1008 while another client ke
     CHECK(fast.read_data_frame()->payload == "still here");
 
     // Reading at last, the slow client finds its data cut short by a 1008 close.
-    std::optional<tmon::test::ws_frame> f;
-    do {
-        f = slow.read_frame();
-    } while (f && f->op == opcode::text);
+    auto f = frame_after_backlog(slow);
     REQUIRE(f);
     CHECK(f->op == opcode::close);
     CHECK(f->close_code() == 1008);
@@ -251,25 +254,23 @@ TEST_CASE("a reader that never reads is closed with 1008 while another client ke
 
 TEST_CASE("pending_bytes reports the queue and on_ws_drain fires once it empties") {
     ws_server srv;
-    auto c = connect_ws(srv);
-    REQUIRE(c.ws_handshake()->status == 101);
+    auto c = open_ws(srv);
     auto peer = srv.peer(0);
     CHECK(peer->pending_bytes() == 0);
     REQUIRE(peer->send_text(std::string(1000, 'q')));
     auto f = c.read_data_frame();
     REQUIRE(f);
     CHECK(f->payload.size() == 1000);
-    for (int k = 0; k < 2000 && srv.drains.load() == 0; ++k) std::this_thread::sleep_for(5ms);
+    wait_until([&] { return srv.drains.load() > 0; });
     CHECK(srv.drains.load() >= 1);
     CHECK(peer->pending_bytes() == 0);
 }
 
 TEST_CASE("an idle WebSocket is pinged") {
-    auto config = ws_server::make_config();
+    auto config = loopback_config();
     config.limits.ws_ping_interval = 100ms;
     ws_server srv(config);
-    auto c = connect_ws(srv);
-    REQUIRE(c.ws_handshake()->status == 101);
+    auto c = open_ws(srv);
     auto f = c.read_frame();
     REQUIRE(f);
     CHECK(f->op == opcode::ping);
@@ -280,10 +281,8 @@ TEST_CASE("an idle WebSocket is pinged") {
 
 TEST_CASE("stopping the transport closes open WebSockets and calls on_ws_close once each") {
     auto srv = std::make_unique<ws_server>();
-    auto a = connect_ws(*srv);
-    auto b = connect_ws(*srv);
-    REQUIRE(a.ws_handshake()->status == 101);
-    REQUIRE(b.ws_handshake()->status == 101);
+    auto a = open_ws(*srv);
+    auto b = open_ws(*srv);
     auto pa = srv->peer(0);
     auto pb = srv->peer(1);
     srv->transport.stop();
@@ -325,26 +324,22 @@ TEST_CASE("one shared message reaches many peers byte for byte, interleaved with
     CHECK(*shared == text);  // the transport never writes into the shared bytes
     for (int i = 0; i < peers; ++i) {
         auto p = srv.peer(static_cast<std::size_t>(i));
-        for (int k = 0; k < 2000 && p->pending_bytes() != 0; ++k) std::this_thread::sleep_for(5ms);
+        wait_until([&] { return p->pending_bytes() == 0; });
         CHECK(p->pending_bytes() == 0);
     }
 }
 
 TEST_CASE("a shared message counts toward the slow-reader limit like an owned one") {
-    auto config = ws_server::make_config();
+    auto config = loopback_config();
     config.limits.ws_max_outbound_bytes = 256 * 1024;
     ws_server srv(config);
-    auto slow = connect_ws(srv);
-    REQUIRE(slow.ws_handshake()->status == 101);
+    auto slow = open_ws(srv);
     auto peer = srv.peer(0);
     auto chunk = std::make_shared<const std::string>(16 * 1024, 'z');
     bool refused = false;
     for (int i = 0; i < 100000 && !refused; ++i) refused = !peer->send_text(chunk);
     CHECK(refused);
-    std::optional<tmon::test::ws_frame> f;
-    do {
-        f = slow.read_frame();
-    } while (f && f->op == opcode::text);
+    auto f = frame_after_backlog(slow);
     REQUIRE(f);
     CHECK(f->op == opcode::close);
     CHECK(f->close_code() == 1008);

@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "tmon/transport/http/message.hpp"
@@ -61,6 +62,8 @@ public:
         if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
             throw std::runtime_error(std::string("connect() failed: ") + std::strerror(errno));
     }
+    blocking_client(blocking_client&& other) noexcept
+        : fd_(std::exchange(other.fd_, -1)), buffer_(std::move(other.buffer_)) {}
     blocking_client(const blocking_client&) = delete;
     ~blocking_client() {
         if (fd_ >= 0) ::close(fd_);
