@@ -48,6 +48,20 @@ tmon::run_status status_of(Store& store, const std::string& run_id) {
     return run->status;
 }
 
+// What an earlier process left behind: `job` runs under a monitor of its own,
+// which then closes as it would when that process exits. Returns the run id.
+template <class Fixture, class Job>
+std::string earlier_process(Fixture& fx, const char* run_name, Job job) {
+    tmon::monitor mon{fx.store, {.run_name = run_name}};
+    job(mon);
+    return mon.run_id();
+}
+
+template <class Fixture>
+auto resume_or_create(Fixture& fx, const char* run_name) {
+    return tmon::monitor<typename Fixture::store_type>::resume_or_create(fx.store, {.run_name = run_name});
+}
+
 struct training_failed : std::runtime_error {
     training_failed() : std::runtime_error("diverged") {}
 };
@@ -290,16 +304,13 @@ TEMPLATE_LIST_TEST_CASE("mark_best moves the best flag to the checkpoint named",
 TEMPLATE_LIST_TEST_CASE("resume_or_create continues an interrupted run and reports its newest checkpoint",
                         "[monitor]", all_stores) {
     TestType fx;
-    std::string first_id;
-    {
-        tmon::monitor mon{fx.store, {.run_name = "long-job"}};
-        first_id = mon.run_id();
+    auto first_id = earlier_process(fx, "long-job", [](auto& mon) {
         mon.log(100, "loss", 1.0);
         mon.checkpoint("step_200.bin", {}, "{}", 200);
         mon.checkpoint("step_100.bin", {}, "{}", 100);  // written later, but an older step
         mon.set_status(tmon::run_status::interrupted);
-    }
-    auto mon = tmon::monitor<typename TestType::store_type>::resume_or_create(fx.store, {.run_name = "long-job"});
+    });
+    auto mon = resume_or_create(fx, "long-job");
     CHECK(mon.is_resumed());
     CHECK(mon.run_id() == first_id);
     CHECK(status_of(fx.store, first_id) == tmon::run_status::running);
@@ -319,7 +330,7 @@ TEMPLATE_LIST_TEST_CASE("resume_or_create continues a run that crashed without e
     tmon::new_run r;
     r.name = "killed";
     auto orphan = fx.store.create_run(r);
-    auto mon = tmon::monitor<typename TestType::store_type>::resume_or_create(fx.store, {.run_name = "killed"});
+    auto mon = resume_or_create(fx, "killed");
     CHECK(mon.is_resumed());
     CHECK(mon.run_id() == orphan.id);
     CHECK_FALSE(mon.last_checkpoint());
@@ -328,16 +339,10 @@ TEMPLATE_LIST_TEST_CASE("resume_or_create continues a run that crashed without e
 TEMPLATE_LIST_TEST_CASE("resume_or_create creates a new run when the last one with that name completed",
                         "[monitor]", all_stores) {
     TestType fx;
-    std::string finished;
-    {
-        tmon::monitor mon{fx.store, {.run_name = "nightly"}};
-        finished = mon.run_id();
-    }
-    {
-        tmon::monitor other{fx.store, {.run_name = "nightly-v2"}};  // a name containing it is not it
-        other.set_status(tmon::run_status::interrupted);
-    }
-    auto mon = tmon::monitor<typename TestType::store_type>::resume_or_create(fx.store, {.run_name = "nightly"});
+    auto finished = earlier_process(fx, "nightly", [](auto&) {});
+    // A name containing it is not it.
+    earlier_process(fx, "nightly-v2", [](auto& other) { other.set_status(tmon::run_status::interrupted); });
+    auto mon = resume_or_create(fx, "nightly");
     CHECK_FALSE(mon.is_resumed());
     CHECK(mon.run_id() != finished);
     CHECK_FALSE(mon.last_checkpoint());
