@@ -6379,8 +6379,9 @@ using detail::json_writer;
 using detail::write_strings;
 
 // How the API writes the objects it shares with the storage records
-// (storage/detail/record_codec.hpp): times as ISO 8601, null when unset; an
-// event's time under "timestamp"; embedded JSON as "{}" when empty.
+// (storage/detail/record_codec.hpp): times as ISO 8601, null when unset (a
+// sample's time stays Unix seconds); an event's or sample's time under
+// "timestamp"; embedded JSON as "{}" when empty.
 struct wire_style {
     static constexpr std::string_view time_key = "timestamp";  // of an event or a sample
     static void time(json_writer& w, std::string_view k, std::optional<double> t) {
