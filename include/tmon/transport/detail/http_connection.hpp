@@ -15,6 +15,7 @@
 
 #include "tmon/core/log.hpp"
 #include "tmon/transport/detail/io_worker.hpp"
+#include "tmon/transport/detail/send_now.hpp"
 #include "tmon/transport/detail/ws_session.hpp"
 #include "tmon/transport/http/errors.hpp"
 #include "tmon/transport/http/parser.hpp"
@@ -56,6 +57,7 @@ public:
         worker_->add(shared_from_this());
         std::error_code ignored;
         socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+        socket_.non_blocking(true, ignored);  // for send_now
         enter_phase(phase::idle);
         read_more();
     }
@@ -64,6 +66,8 @@ public:
     void start_rejected() {
         if (worker_->stopping) return close_now();
         worker_->add(shared_from_this());
+        std::error_code ignored;
+        socket_.non_blocking(true, ignored);
         push_ready(http::error_response(503, "the server is at its connection limit; try again later"), false);
         stop_parsing_ = true;
         flush();
@@ -141,7 +145,26 @@ private:
         process();
     }
 
+    // Parses and dispatches what has arrived, then writes what is answered.
+    // A write that completes at once re-enters here (on_written -> process);
+    // that call only asks the running one to go round again.
     void process() {
+        if (in_process_) {
+            process_again_ = true;
+            return;
+        }
+        in_process_ = true;
+        do {
+            process_again_ = false;
+            dispatch_parsed();
+            flush();
+        } while (process_again_ && !closed_);
+        in_process_ = false;
+        read_more();
+        update_deadline();
+    }
+
+    void dispatch_parsed() {
         in_dispatch_ = true;
         while (!stop_parsing_ && slots_.size() < max_pipelined) {
             auto status = parser_.parse();
@@ -158,9 +181,6 @@ private:
             handle_request(parser_.take());
         }
         in_dispatch_ = false;
-        flush();
-        read_more();
-        update_deadline();
     }
 
     void handle_request(http::request req) {
@@ -283,6 +303,12 @@ private:
         }
         buffers_.push_back(asio::buffer(out_.data() + from, out_.size() - from));
         writing_ = true;
+        std::error_code ec;
+        send_now(socket_, buffers_, ec);
+        if (ec || buffers_.empty()) {
+            on_written(ec);
+            return;
+        }
         asio::async_write(socket_, buffers_, [self = shared_from_this()](std::error_code ec, std::size_t) {
             self->on_written(ec);
         });
@@ -414,6 +440,8 @@ private:
     bool reading_ = false;
     bool writing_ = false;
     bool in_dispatch_ = false;
+    bool in_process_ = false;
+    bool process_again_ = false;
     bool stop_parsing_ = false;
     bool close_after_write_ = false;
     bool peer_eof_ = false;
