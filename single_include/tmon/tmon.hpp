@@ -10273,23 +10273,6 @@ private:
 
 }  // namespace tmon::detail
 // ---- end tmon/transport/detail/io_worker.hpp
-// ---- begin tmon/transport/detail/ws_session.hpp
-// One WebSocket connection after the handshake. The application may call
-// send_text from any thread: it appends to a queue under a short lock and, if
-// no write is under way, posts one; the io thread writes the whole queue as
-// one gathered write. A reader too slow to keep the queue under
-// ws_max_outbound_bytes is closed (1008) so it can never stall anyone else.
-#include <asio.hpp>
-
-#include <atomic>
-#include <chrono>
-#include <deque>
-#include <memory>
-#include <mutex>
-#include <string>
-#include <string_view>
-#include <vector>
-
 // ---- begin tmon/transport/detail/send_now.hpp
 // Most responses and WebSocket frames fit in the socket's send buffer whole.
 // Writing them at once from the io thread, on a socket in non-blocking mode,
@@ -10332,6 +10315,23 @@ inline void send_now(asio::ip::tcp::socket& socket, std::vector<asio::const_buff
 
 }  // namespace tmon::detail
 // ---- end tmon/transport/detail/send_now.hpp
+// ---- begin tmon/transport/detail/ws_session.hpp
+// One WebSocket connection after the handshake. The application may call
+// send_text from any thread: it appends to a queue under a short lock and, if
+// no write is under way, posts one; the io thread writes the whole queue as
+// one gathered write. A reader too slow to keep the queue under
+// ws_max_outbound_bytes is closed (1008) so it can never stall anyone else.
+#include <asio.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
 // ---- begin tmon/transport/ws/frame.hpp
 // RFC 6455 frame headers: decoding, encoding and masking. Validation of what a
 // peer may send lives in message_reader.hpp.
@@ -11754,6 +11754,7 @@ public:
         worker_->add(shared_from_this());
         std::error_code ignored;
         socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+        socket_.non_blocking(true, ignored);  // for send_now
         enter_phase(phase::idle);
         read_more();
     }
@@ -11762,6 +11763,8 @@ public:
     void start_rejected() {
         if (worker_->stopping) return close_now();
         worker_->add(shared_from_this());
+        std::error_code ignored;
+        socket_.non_blocking(true, ignored);
         push_ready(http::error_response(503, "the server is at its connection limit; try again later"), false);
         stop_parsing_ = true;
         flush();
@@ -11839,7 +11842,26 @@ private:
         process();
     }
 
+    // Parses and dispatches what has arrived, then writes what is answered.
+    // A write that completes at once re-enters here (on_written -> process);
+    // that call only asks the running one to go round again.
     void process() {
+        if (in_process_) {
+            process_again_ = true;
+            return;
+        }
+        in_process_ = true;
+        do {
+            process_again_ = false;
+            dispatch_parsed();
+            flush();
+        } while (process_again_ && !closed_);
+        in_process_ = false;
+        read_more();
+        update_deadline();
+    }
+
+    void dispatch_parsed() {
         in_dispatch_ = true;
         while (!stop_parsing_ && slots_.size() < max_pipelined) {
             auto status = parser_.parse();
@@ -11856,9 +11878,6 @@ private:
             handle_request(parser_.take());
         }
         in_dispatch_ = false;
-        flush();
-        read_more();
-        update_deadline();
     }
 
     void handle_request(http::request req) {
@@ -11981,6 +12000,12 @@ private:
         }
         buffers_.push_back(asio::buffer(out_.data() + from, out_.size() - from));
         writing_ = true;
+        std::error_code ec;
+        send_now(socket_, buffers_, ec);
+        if (ec || buffers_.empty()) {
+            on_written(ec);
+            return;
+        }
         asio::async_write(socket_, buffers_, [self = shared_from_this()](std::error_code ec, std::size_t) {
             self->on_written(ec);
         });
@@ -12112,6 +12137,8 @@ private:
     bool reading_ = false;
     bool writing_ = false;
     bool in_dispatch_ = false;
+    bool in_process_ = false;
+    bool process_again_ = false;
     bool stop_parsing_ = false;
     bool close_after_write_ = false;
     bool peer_eof_ = false;
