@@ -5,9 +5,9 @@
 // files on open; a torn last line from a crash is dropped with a warning.
 #include <algorithm>
 #include <filesystem>
-#include <mutex>
-#include <shared_mutex>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <rapidjson/document.h>
@@ -15,10 +15,10 @@
 #include "tmon/core/log.hpp"
 #include "tmon/storage/detail/append_file.hpp"
 #include "tmon/storage/detail/jsonl_journal.hpp"
-#include "tmon/storage/detail/memory_state.hpp"
 #include "tmon/storage/detail/metric_groups.hpp"
 #include "tmon/storage/detail/metric_lines.hpp"
 #include "tmon/storage/detail/record_codec.hpp"
+#include "tmon/storage/detail/state_store.hpp"
 #include "tmon/storage/detail/write_checks.hpp"
 #include "tmon/storage/storage_concept.hpp"
 
@@ -29,30 +29,11 @@ struct jsonl_store_options {
     bool fsync = false;   // fdatasync every write: survives power loss, not just kill -9
 };
 
-class jsonl_store {
-    template <class F>
-    auto read(F&& f) {
-        std::shared_lock lock(mutex_);
-        return f();
-    }
-    template <class F>
-    auto write(F&& f) {
-        std::unique_lock lock(mutex_);
-        return f();
-    }
-
+class jsonl_store : public detail::state_store<detail::jsonl_journal> {
 public:
     using options = jsonl_store_options;
 
-    explicit jsonl_store(options o = {}) : state_({}, open_journal(o)) { replay(); }
-
-    run_info create_run(const new_run& r) { return write([&] { return state_.create_run(r); }); }
-    std::optional<run_info> get_run(std::string_view id) { return read([&] { return state_.get_run(id); }); }
-    run_page list_runs(const run_query& q) { return read([&] { return state_.list_runs(q); }); }
-    run_info update_run(std::string_view id, const run_update& u) {
-        return write([&] { return state_.update_run(id, u); });
-    }
-    bool delete_run(std::string_view id) { return write([&] { return state_.delete_run(id); }); }
+    explicit jsonl_store(options o = {}) : state_store({}, open_journal(o)) { replay(); }
 
     // Checked, grouped by key and formatted before taking the lock; under it
     // only the write(2) of the lines and the in-memory index update.
@@ -64,42 +45,6 @@ public:
         write([&] { state_.append_encoded_metrics(run_id, scratch.groups, lines); });
         if (points.size() > metric_scratch::keep_for_points) scratch = {};
     }
-    metric_series query_metrics(const metric_query& q) { return read([&] { return state_.query_metrics(q); }); }
-    std::vector<latest_metric> latest_metrics(std::string_view run_id) {
-        return read([&] { return state_.latest_metrics(run_id); });
-    }
-    std::vector<std::string> metric_keys(std::string_view run_id) {
-        return read([&] { return state_.metric_keys(run_id); });
-    }
-
-    checkpoint_info add_checkpoint(const new_checkpoint& c) { return write([&] { return state_.add_checkpoint(c); }); }
-    std::optional<checkpoint_info> get_checkpoint(std::string_view id) {
-        return read([&] { return state_.get_checkpoint(id); });
-    }
-    std::vector<checkpoint_info> list_checkpoints(std::string_view run_id) {
-        return read([&] { return state_.list_checkpoints(run_id); });
-    }
-    bool delete_checkpoint(std::string_view id) { return write([&] { return state_.delete_checkpoint(id); }); }
-    checkpoint_info mark_best(std::string_view id) { return write([&] { return state_.mark_best(id); }); }
-
-    void append_system(const system_sample& s) { write([&] { state_.append_system(s); }); }
-    std::vector<system_sample> system_history(const system_query& q) {
-        return read([&] { return state_.system_history(q); });
-    }
-
-    void append_layers(const layer_snapshot& l) { write([&] { state_.append_layers(l); }); }
-    std::optional<layer_snapshot> get_layers(std::string_view run_id, step_t step) {
-        return read([&] { return state_.get_layers(run_id, step); });
-    }
-    std::vector<step_t> layer_steps(std::string_view run_id) {
-        return read([&] { return state_.layer_steps(run_id); });
-    }
-
-    event append_event(const event& e) { return write([&] { return state_.append_event(e); }); }
-    std::vector<event> list_events(const event_query& q) { return read([&] { return state_.list_events(q); }); }
-
-    // Every returned write is already in the files.
-    void flush() {}
 
 private:
     // Reused across a thread's appends: no allocation per batch in the steady state.
@@ -209,9 +154,6 @@ private:
             state_.apply_series(run_id, key, points, last_write);
         });
     }
-
-    std::shared_mutex mutex_;
-    detail::memory_state<detail::jsonl_journal> state_;
 };
 
 static_assert(assert_storage<jsonl_store>());
