@@ -740,10 +740,24 @@ constexpr bool assert_storage() {
 // ---- begin tmon/storage/memory_store.hpp
 // A bounded in-memory store: nothing survives the process, nothing grows
 // without limit (the layerwise monitor's MAX_RUNS / MAX_STEPS_PER_RUN).
-// Readers share a std::shared_mutex so dashboards query while training writes.
+// The members other than append_metrics are detail::state_store's.
 #include <cstddef>
+#include <span>
+#include <string_view>
+
+// ---- begin tmon/storage/detail/state_store.hpp
+// The Storage members memory_store and jsonl_store share: a memory_state
+// behind a reader/writer lock, so dashboards query while training writes.
+// The stores differ in their Journal, their options and how they append
+// metrics (jsonl_store formats the batch before taking the lock), so each
+// defines append_metrics itself.
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 // ---- begin tmon/storage/detail/memory_state.hpp
 // The in-memory model behind memory_store and jsonl_store. Not locked: the
@@ -1876,37 +1890,11 @@ private:
 }  // namespace tmon::detail
 // ---- end tmon/storage/detail/memory_state.hpp
 
-namespace tmon {
+namespace tmon::detail {
 
-// Outside the class so `options o = {}` can be a default argument (a nested
-// struct with member initialisers is incomplete inside its enclosing class).
-struct memory_store_options {
-    std::size_t max_runs = 100;                       // oldest run evicted past this
-    std::size_t max_points_per_series = 1'000'000;    // oldest steps evicted past this
-    std::size_t max_system_samples = 100'000;
-    std::size_t max_events_per_run = 10'000;
-    std::size_t max_layer_snapshots_per_run = 1'000;
-};
-
-class memory_store {
-    template <class F>
-    auto read(F&& f) {
-        std::shared_lock lock(mutex_);
-        return f();
-    }
-    template <class F>
-    auto write(F&& f) {
-        std::unique_lock lock(mutex_);
-        return f();
-    }
-
+template <class Journal>
+class state_store {
 public:
-    using options = memory_store_options;
-
-    explicit memory_store(options o = {})
-        : state_(detail::memory_limits{o.max_runs, o.max_points_per_series, o.max_system_samples,
-                                       o.max_events_per_run, o.max_layer_snapshots_per_run}) {}
-
     run_info create_run(const new_run& r) { return write([&] { return state_.create_run(r); }); }
     std::optional<run_info> get_run(std::string_view id) { return read([&] { return state_.get_run(id); }); }
     run_page list_runs(const run_query& q) { return read([&] { return state_.list_runs(q); }); }
@@ -1915,9 +1903,6 @@ public:
     }
     bool delete_run(std::string_view id) { return write([&] { return state_.delete_run(id); }); }
 
-    void append_metrics(std::string_view run_id, std::span<const metric_point> points) {
-        write([&] { state_.append_metrics(run_id, points); });
-    }
     metric_series query_metrics(const metric_query& q) { return read([&] { return state_.query_metrics(q); }); }
     std::vector<latest_metric> latest_metrics(std::string_view run_id) {
         return read([&] { return state_.latest_metrics(run_id); });
@@ -1952,11 +1937,53 @@ public:
     event append_event(const event& e) { return write([&] { return state_.append_event(e); }); }
     std::vector<event> list_events(const event_query& q) { return read([&] { return state_.list_events(q); }); }
 
+    // Every write has reached the Journal (if any) by the time it returns.
     void flush() {}
 
-private:
+protected:
+    explicit state_store(memory_limits limits = {}, Journal journal = {}) : state_(limits, std::move(journal)) {}
+
+    template <class F>
+    auto read(F&& f) {
+        std::shared_lock lock(mutex_);
+        return f();
+    }
+    template <class F>
+    auto write(F&& f) {
+        std::unique_lock lock(mutex_);
+        return f();
+    }
+
     std::shared_mutex mutex_;
-    detail::memory_state<detail::no_journal> state_;
+    memory_state<Journal> state_;
+};
+
+}  // namespace tmon::detail
+// ---- end tmon/storage/detail/state_store.hpp
+
+namespace tmon {
+
+// Outside the class so `options o = {}` can be a default argument (a nested
+// struct with member initialisers is incomplete inside its enclosing class).
+struct memory_store_options {
+    std::size_t max_runs = 100;                       // oldest run evicted past this
+    std::size_t max_points_per_series = 1'000'000;    // oldest steps evicted past this
+    std::size_t max_system_samples = 100'000;
+    std::size_t max_events_per_run = 10'000;
+    std::size_t max_layer_snapshots_per_run = 1'000;
+};
+
+class memory_store : public detail::state_store<detail::no_journal> {
+public:
+    using options = memory_store_options;
+
+    explicit memory_store(options o = {})
+        : state_store(detail::memory_limits{o.max_runs, o.max_points_per_series, o.max_system_samples,
+                                            o.max_events_per_run, o.max_layer_snapshots_per_run}) {}
+
+    void append_metrics(std::string_view run_id, std::span<const metric_point> points) {
+        write([&] { state_.append_metrics(run_id, points); });
+    }
 };
 
 static_assert(assert_storage<memory_store>());
@@ -5251,9 +5278,9 @@ static_assert(assert_storage<sqlite_store>());
 // files on open; a torn last line from a crash is dropped with a warning.
 #include <algorithm>
 #include <filesystem>
-#include <mutex>
-#include <shared_mutex>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <rapidjson/document.h>
@@ -5727,30 +5754,11 @@ struct jsonl_store_options {
     bool fsync = false;   // fdatasync every write: survives power loss, not just kill -9
 };
 
-class jsonl_store {
-    template <class F>
-    auto read(F&& f) {
-        std::shared_lock lock(mutex_);
-        return f();
-    }
-    template <class F>
-    auto write(F&& f) {
-        std::unique_lock lock(mutex_);
-        return f();
-    }
-
+class jsonl_store : public detail::state_store<detail::jsonl_journal> {
 public:
     using options = jsonl_store_options;
 
-    explicit jsonl_store(options o = {}) : state_({}, open_journal(o)) { replay(); }
-
-    run_info create_run(const new_run& r) { return write([&] { return state_.create_run(r); }); }
-    std::optional<run_info> get_run(std::string_view id) { return read([&] { return state_.get_run(id); }); }
-    run_page list_runs(const run_query& q) { return read([&] { return state_.list_runs(q); }); }
-    run_info update_run(std::string_view id, const run_update& u) {
-        return write([&] { return state_.update_run(id, u); });
-    }
-    bool delete_run(std::string_view id) { return write([&] { return state_.delete_run(id); }); }
+    explicit jsonl_store(options o = {}) : state_store({}, open_journal(o)) { replay(); }
 
     // Checked, grouped by key and formatted before taking the lock; under it
     // only the write(2) of the lines and the in-memory index update.
@@ -5762,42 +5770,6 @@ public:
         write([&] { state_.append_encoded_metrics(run_id, scratch.groups, lines); });
         if (points.size() > metric_scratch::keep_for_points) scratch = {};
     }
-    metric_series query_metrics(const metric_query& q) { return read([&] { return state_.query_metrics(q); }); }
-    std::vector<latest_metric> latest_metrics(std::string_view run_id) {
-        return read([&] { return state_.latest_metrics(run_id); });
-    }
-    std::vector<std::string> metric_keys(std::string_view run_id) {
-        return read([&] { return state_.metric_keys(run_id); });
-    }
-
-    checkpoint_info add_checkpoint(const new_checkpoint& c) { return write([&] { return state_.add_checkpoint(c); }); }
-    std::optional<checkpoint_info> get_checkpoint(std::string_view id) {
-        return read([&] { return state_.get_checkpoint(id); });
-    }
-    std::vector<checkpoint_info> list_checkpoints(std::string_view run_id) {
-        return read([&] { return state_.list_checkpoints(run_id); });
-    }
-    bool delete_checkpoint(std::string_view id) { return write([&] { return state_.delete_checkpoint(id); }); }
-    checkpoint_info mark_best(std::string_view id) { return write([&] { return state_.mark_best(id); }); }
-
-    void append_system(const system_sample& s) { write([&] { state_.append_system(s); }); }
-    std::vector<system_sample> system_history(const system_query& q) {
-        return read([&] { return state_.system_history(q); });
-    }
-
-    void append_layers(const layer_snapshot& l) { write([&] { state_.append_layers(l); }); }
-    std::optional<layer_snapshot> get_layers(std::string_view run_id, step_t step) {
-        return read([&] { return state_.get_layers(run_id, step); });
-    }
-    std::vector<step_t> layer_steps(std::string_view run_id) {
-        return read([&] { return state_.layer_steps(run_id); });
-    }
-
-    event append_event(const event& e) { return write([&] { return state_.append_event(e); }); }
-    std::vector<event> list_events(const event_query& q) { return read([&] { return state_.list_events(q); }); }
-
-    // Every returned write is already in the files.
-    void flush() {}
 
 private:
     // Reused across a thread's appends: no allocation per batch in the steady state.
@@ -5907,9 +5879,6 @@ private:
             state_.apply_series(run_id, key, points, last_write);
         });
     }
-
-    std::shared_mutex mutex_;
-    detail::memory_state<detail::jsonl_journal> state_;
 };
 
 static_assert(assert_storage<jsonl_store>());
