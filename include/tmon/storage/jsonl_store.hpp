@@ -38,9 +38,9 @@ public:
     // Checked, grouped by key and formatted before taking the lock; under it
     // only the write(2) of the lines and the in-memory index update.
     void append_metrics(std::string_view run_id, std::span<const metric_point> points) {
-        detail::check_points(points);
         auto& scratch = metric_scratch::of_this_thread();
         scratch.groups.assign(points);
+        if (!scratch.groups.valid()) detail::check_points(points);  // throws, naming the point
         auto lines = scratch.encoder.encode(scratch.groups);
         write([&] { state_.append_encoded_metrics(run_id, scratch.groups, lines); });
         if (points.size() > metric_scratch::keep_for_points) scratch = {};

@@ -477,14 +477,15 @@ private:
     }
 
     void apply_metric_groups(run_record& rec, const metric_groups& groups, double now) {
-        const auto points = groups.points();
         step_t max_step = rec.info.last_step.value_or(std::numeric_limits<step_t>::min());
         for (std::size_t g = 0; g < groups.size(); ++g) {
             auto& s = series_for(rec, groups.key(g));
-            for (auto i : groups.members(g)) {
-                const auto& p = points[i];
-                s.append({p.step, p.time, p.value});
-                max_step = std::max(max_step, p.step);
+            const auto steps = groups.steps(g);
+            const auto times = groups.times(g);
+            const auto values = groups.values(g);
+            for (std::size_t i = 0; i < steps.size(); ++i) {
+                s.append({steps[i], times[i], values[i]});
+                max_step = std::max(max_step, steps[i]);
             }
         }
         rec.info.last_step = max_step;

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -24,90 +25,134 @@
 
 namespace tmon::detail {
 
-inline const char* two_digits(std::uint64_t n) {
-    static constexpr char table[] =
-        "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-        "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-        "8081828384858687888990919293949596979899";
-    return table + n * 2;
+// The decimal digits of n < 10^8 as eight ASCII bytes, first digit in the
+// lowest byte (so a little-endian store writes them in order): a handful of
+// multiplies instead of four divisions and table look-ups.
+inline std::uint64_t eight_digits(std::uint32_t n) {
+    if constexpr (std::endian::native == std::endian::little) {
+        std::uint64_t merged = (n / 10000) | (std::uint64_t{n % 10000} << 32);  // two 4-digit halves
+        std::uint64_t hundreds_hi = ((merged * 10486) >> 20) & ((0x7FULL << 32) | 0x7F);
+        std::uint64_t hundreds = ((merged - 100 * hundreds_hi) << 16) + hundreds_hi;  // four 2-digit lanes
+        std::uint64_t tens = ((hundreds * 103) >> 10) & ((0xFULL << 48) | (0xFULL << 32) | (0xFULL << 16) | 0xF);
+        tens += (hundreds - 10 * tens) << 8;  // eight 1-digit lanes
+        return tens + 0x3030303030303030;
+    } else {
+        char text[8];
+        for (int i = 7; i >= 0; --i) text[i] = static_cast<char>('0' + n % 10), n /= 10;
+        return std::bit_cast<std::uint64_t>(text);
+    }
 }
+
+inline constexpr std::uint64_t powers_of_10[] = {1,
+                                                 10,
+                                                 100,
+                                                 1000,
+                                                 10000,
+                                                 100000,
+                                                 1000000,
+                                                 10000000,
+                                                 100000000,
+                                                 1000000000,
+                                                 10000000000,
+                                                 100000000000,
+                                                 1000000000000,
+                                                 10000000000000,
+                                                 100000000000000,
+                                                 1000000000000000,
+                                                 10000000000000000,
+                                                 100000000000000000,
+                                                 1000000000000000000,
+                                                 10000000000000000000ULL};
+
+inline int count_digits(std::uint64_t n) {
+    int guess = (std::bit_width(n | 1) * 1233) >> 12;  // log10(2) ~ 1233 / 4096
+    return guess + (n >= powers_of_10[guess]);
+}
+
+// Bytes write_shortest may touch past `out`: it stores digits 16 at a time
+// and lets whatever comes next overwrite the excess.
+inline constexpr std::size_t shortest_scratch_bytes = 48;
+
+#if defined(__SIZEOF_INT128__)
+__extension__ using uint128 = unsigned __int128;
+#endif
 
 // The same text as fmt's "{}" for a finite double (shortest round-trip, fixed
-// notation for exponents in [-4, 16)), about twice as fast: formatting numbers
+// notation for exponents in [-4, 16)), several times as fast: formatting numbers
 // is most of an append's cost, and fmt's general float writer handles specs,
 // locales and padding that a bare number never needs. Built on fmt's Dragonbox.
+// The digits never go through memory: the significand is scaled to exactly
+// 17 digits, so they sit left-aligned in two registers (a 16-byte load of
+// bytes just stored one by one would stall waiting for them).
+// Writes up to shortest_scratch_bytes at `out`; returns the end of the number.
 inline char* write_shortest(char* out, double v) {
-#if FMT_VERSION >= 90000 && FMT_VERSION < 120000
-    if (std::signbit(v)) *out++ = '-', v = -v;
-    auto dec = fmt::detail::dragonbox::to_decimal(v);
-    char digits[24];
-    char* end = digits + sizeof digits;
-    char* first = end;
-    auto sig = dec.significand;
-    for (; sig >= 100; sig /= 100) first -= 2, std::memcpy(first, two_digits(sig % 100), 2);
-    if (sig >= 10) first -= 2, std::memcpy(first, two_digits(sig), 2);
-    else *--first = static_cast<char>('0' + sig);
-    const int n = static_cast<int>(end - first);
-    const int output_exp = dec.exponent + n - 1;
-    auto copy = [&](const char* from, int count) {
-        std::memcpy(out, from, static_cast<std::size_t>(count));
-        out += count;
-    };
-    if (output_exp < -4 || output_exp >= 16) {  // 1.5e+20, 1e-05
-        *out++ = first[0];
-        if (n > 1) *out++ = '.', copy(first + 1, n - 1);
-        *out++ = 'e';
-        *out++ = output_exp < 0 ? '-' : '+';
-        int e = output_exp < 0 ? -output_exp : output_exp;
-        if (e >= 100) *out++ = static_cast<char>('0' + e / 100), e %= 100;
-        *out++ = static_cast<char>('0' + e / 10);
-        *out++ = static_cast<char>('0' + e % 10);
-    } else if (dec.exponent >= 0) {  // 1700000000
-        copy(first, n);
-        std::memset(out, '0', static_cast<std::size_t>(dec.exponent));
-        out += dec.exponent;
-    } else if (output_exp >= 0) {  // 12.34
-        copy(first, output_exp + 1);
-        *out++ = '.';
-        copy(first + output_exp + 1, n - output_exp - 1);
-    } else {  // 0.001234
-        *out++ = '0';
-        *out++ = '.';
-        std::memset(out, '0', static_cast<std::size_t>(-output_exp - 1));
-        out += -output_exp - 1;
-        copy(first, n);
+#if FMT_VERSION >= 90000 && FMT_VERSION < 120000 && defined(__SIZEOF_INT128__)
+    if constexpr (std::endian::native == std::endian::little) {
+        if (std::signbit(v)) *out++ = '-', v = -v;
+        const auto dec = fmt::detail::dragonbox::to_decimal(v);
+        const int n = count_digits(dec.significand | 1);  // | 1: zero has one digit, and no other count changes
+        const std::uint64_t sig = dec.significand * powers_of_10[17 - n];  // < 10^17, trailing zeros added
+        const std::uint64_t upper = sig / 100000000;
+        const char first = static_cast<char>('0' + upper / 100000000);
+        const uint128 rest = (uint128{eight_digits(static_cast<std::uint32_t>(sig % 100000000))} << 64) |
+                             eight_digits(static_cast<std::uint32_t>(upper % 100000000));  // digits 2 to 17
+        auto store16 = [](char* at, uint128 text) { std::memcpy(at, &text, 16); };
+        const int output_exp = dec.exponent + n - 1;
+        if (output_exp < -4 || output_exp >= 16) {  // 1.5e+20, 1e-05
+            *out++ = first;
+            if (n > 1) *out++ = '.', store16(out, rest), out += n - 1;
+            *out++ = 'e';
+            *out++ = output_exp < 0 ? '-' : '+';
+            int e = output_exp < 0 ? -output_exp : output_exp;
+            if (e >= 100) *out++ = static_cast<char>('0' + e / 100), e %= 100;
+            *out++ = static_cast<char>('0' + e / 10);
+            *out++ = static_cast<char>('0' + e % 10);
+        } else if (dec.exponent >= 0) {  // 1700000000: the added zeros are the integer's own
+            *out = first, store16(out + 1, rest);
+            out += output_exp + 1;
+        } else if (output_exp >= 0) {  // 12.34: all digits, then the fraction again one place on
+            const int integer_digits = output_exp + 1;
+            *out = first, store16(out + 1, rest);
+            out[integer_digits] = '.';
+            store16(out + integer_digits + 1, rest >> (8 * (integer_digits - 1)));
+            out += n + 1;
+        } else {  // 0.001234: at most 3 zeros after the point
+            std::memcpy(out, "0.000", 5);
+            out += 1 - output_exp;
+            *out = first, store16(out + 1, rest);
+            out += n;
+        }
+        return out;
     }
-    return out;
-#else
-    return fmt::format_to(out, FMT_COMPILE("{}"), v);
 #endif
+    return fmt::format_to(out, FMT_COMPILE("{}"), v);
 }
 
-// Writes straight into a buffer sized for the worst case up front: formatting
-// is most of an append's cost, so no per-number bounds checks or temporaries.
+// Formats a batch's lines straight into one buffer sized for the worst case
+// up front: formatting numbers is most of an append's cost, so no per-number
+// bounds checks, allocation or temporaries. Each distinct time of the batch is
+// formatted once (points logged together share their time) and its text
+// copied into every line that holds it.
 class metric_line_encoder {
 public:
     // The bytes stay valid until the next call.
     std::string_view encode(const metric_groups& groups) {
-        const auto points = groups.points();
-        reserve(worst_case_size(groups));
-        format_times(points);
-        char* out = buf_.get();
+        format_times(groups.distinct_times());
+        std::size_t bytes = 3 * groups.points().size() * (max_number_chars + 1) + shortest_scratch_bytes;
+        for (std::size_t g = 0; g < groups.size(); ++g) bytes += line_overhead + 6 * groups.key(g).size();
+        char* const base = lines_.reserve(bytes);
+        char* out = base;
         for (std::size_t g = 0; g < groups.size(); ++g) {
-            auto members = groups.members(g);
-            out = put(out, R"({"key":)");
-            out = put_key(out, groups.key(g));
+            out = put_key_opening(out, groups.key(g));
             out = put(out, R"(,"steps":[)");
-            for (auto i : members) out = put_int(out, points[i].step), *out++ = ',';
-            out[-1] = ']';
-            out = put(out, R"(,"times":[)");
-            for (auto i : members) out = put(out, time_text(i)), *out++ = ',';
-            out[-1] = ']';
-            out = put(out, R"(,"values":[)");
-            for (auto i : members) out = put_double(out, points[i].value), *out++ = ',';
+            for (auto s : groups.steps(g)) out = put_step(out, s), *out++ = ',';
+            out = put(out - 1, R"(],"times":[)");
+            for (auto t : groups.time_indices(g)) out = put_time(out, t), *out++ = ',';
+            out = put(out - 1, R"(],"values":[)");
+            for (auto v : groups.values(g)) out = put_double(out, v), *out++ = ',';
             out = put(out - 1, "]}\n");
         }
-        return {buf_.get(), static_cast<std::size_t>(out - buf_.get())};
+        return {base, static_cast<std::size_t>(out - base)};
     }
 
 private:
@@ -119,49 +164,62 @@ private:
         std::uint32_t size;
     };
 
-    static std::size_t worst_case_size(const metric_groups& groups) {
-        std::size_t n = groups.points().size() * 3 * (max_number_chars + 1);
-        for (std::size_t g = 0; g < groups.size(); ++g) n += line_overhead + 6 * groups.key(g).size();
-        return n;
-    }
-
-    void reserve(std::size_t bytes) {
-        if (bytes <= capacity_) return;
-        capacity_ = std::max(bytes, capacity_ * 2);
-        buf_ = std::make_unique_for_overwrite<char[]>(capacity_);
-    }
-
-    // Points logged together share their time, so consecutive equal times are
-    // formatted once: with a few keys per step that halves the formatting.
-    void format_times(std::span<const metric_point> points) {
-        times_.resize(points.size() * max_number_chars);
-        time_spans_.resize(points.size());
-        char* base = times_.data();
-        char* out = base;
-        for (std::size_t i = 0; i < points.size(); ++i) {
-            if (i > 0 && std::bit_cast<std::uint64_t>(points[i].time) == std::bit_cast<std::uint64_t>(points[i - 1].time)) {
-                time_spans_[i] = time_spans_[i - 1];
-                continue;
+    // Memory for text: grows to the largest batch seen.
+    struct text_buffer {
+        std::unique_ptr<char[]> bytes;
+        std::size_t capacity = 0;
+        char* reserve(std::size_t n, bool zeroed = false) {
+            if (n > capacity) {
+                capacity = std::max(n, capacity * 2);
+                bytes = zeroed ? std::make_unique<char[]>(capacity) : std::make_unique_for_overwrite<char[]>(capacity);
             }
-            char* end = put_double(out, points[i].time);
+            return bytes.get();
+        }
+    };
+
+    void format_times(std::span<const double> times) {
+        // Zeroed: put_time copies a fixed 32 bytes, past the end of the last text.
+        char* const base = times_.reserve(times.size() * max_number_chars + shortest_scratch_bytes, true);
+        time_spans_.resize(times.size());
+        char* out = base;
+        for (std::size_t i = 0; i < times.size(); ++i) {
+            char* end = put_double(out, times[i]);
             time_spans_[i] = {static_cast<std::uint32_t>(out - base), static_cast<std::uint32_t>(end - out)};
             out = end;
         }
     }
-    std::string_view time_text(std::size_t i) const {
-        return {times_.data() + time_spans_[i].offset, time_spans_[i].size};
+
+    // A time's text is at most max_number_chars: one fixed-size copy (its slot
+    // in the line has room for it) beats a call to memcpy per point.
+    char* put_time(char* out, std::uint32_t t) const noexcept {
+        static_assert(max_number_chars <= 32 && shortest_scratch_bytes >= 32);
+        const auto span = time_spans_[t];
+        std::memcpy(out, times_.bytes.get() + span.offset, 32);
+        return out + span.size;
     }
 
-    static char* put(char* out, std::string_view s) {
+    static char* put(char* out, std::string_view s) noexcept {
         std::memcpy(out, s.data(), s.size());
         return out + s.size();
     }
-    static char* put_int(char* out, step_t v) { return fmt::format_to(out, FMT_COMPILE("{}"), v); }
-    static char* put_double(char* out, double v) {
+    // Writes 8 bytes for a step under 10^8 (its slot in the line has room for them).
+    static char* put_step(char* out, step_t v) noexcept {
+        if constexpr (std::endian::native == std::endian::little) {
+            if (v >= 0 && v < 100000000) {
+                const int n = count_digits(static_cast<std::uint64_t>(v) | 1);
+                const std::uint64_t text = eight_digits(static_cast<std::uint32_t>(v)) >> (8 * (8 - n));
+                std::memcpy(out, &text, 8);
+                return out + n;
+            }
+        }
+        return fmt::format_to(out, FMT_COMPILE("{}"), v);
+    }
+    static char* put_double(char* out, double v) noexcept {
         if (!std::isfinite(v)) return put(out, "null");  // JSON has none; check_points keeps them out
         return write_shortest(out, v);
     }
-    static char* put_key(char* out, std::string_view key) {
+    static char* put_key_opening(char* out, std::string_view key) {
+        out = put(out, R"({"key":)");
         bool plain = true;
         for (unsigned char c : key) plain = plain && c >= 0x20 && c != '"' && c != '\\';
         if (!plain) {
@@ -175,10 +233,8 @@ private:
         return out;
     }
 
-    std::unique_ptr<char[]> buf_;
-    std::size_t capacity_ = 0;
-    std::vector<char> times_;
-    std::vector<text_span> time_spans_;
+    text_buffer lines_, times_;
+    std::vector<text_span> time_spans_;  // per distinct time: its text in times_
 };
 
 // One metrics.jsonl line, in either format, as its key and points in write
