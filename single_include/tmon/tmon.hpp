@@ -897,9 +897,14 @@ private:
 // ---- begin tmon/storage/detail/metric_groups.hpp
 // A batch of metric points regrouped by key, once, so whoever walks it (the
 // jsonl encoder, the in-memory index) looks each key up once per batch instead
-// of once per point. Within a key the points keep their write order, so a
-// repeated (key, step) still resolves to the last write.
+// of once per point, and reads each key's steps, times and values from arrays
+// of their own (a thread formatting values reads nothing else). Within a key
+// the points keep their write order, so a repeated (key, step) still resolves
+// to the last write.
+#include <bit>
+#include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string_view>
 #include <unordered_map>
@@ -914,39 +919,77 @@ public:
         points_ = points;
         keys_.clear();
         index_.clear();
+        distinct_times_.clear();
         group_of_.resize(points.size());
+        time_of_.resize(points.size());
+        valid_ = true;
         // Points come in runs of one key or round-robin over a step's keys:
         // try the previous point's key, then the one after it, then search.
+        // The validity check rides along: this is the one pass over the
+        // caller's points, which are cold in cache before it.
         std::uint32_t last = 0;
+        std::uint64_t last_time = 0;
         for (std::size_t i = 0; i < points.size(); ++i) {
-            std::string_view key = points[i].key;
-            if (keys_.empty() || keys_[last] != key) {
+            const auto& p = points[i];
+            std::string_view key = p.key;
+            valid_ = valid_ && !key.empty() && std::isfinite(p.value) && std::isfinite(p.time);
+            if (keys_.empty() || !same_key(keys_[last], key)) {
                 auto next = last + 1 == keys_.size() ? 0 : last + 1;
-                last = !keys_.empty() && keys_[next] == key ? next : group_for(key);
+                last = !keys_.empty() && same_key(keys_[next], key) ? next : group_for(key);
             }
             group_of_[i] = last;
+            // Points logged together share their time: one entry for a run of equal times.
+            const auto time = std::bit_cast<std::uint64_t>(p.time);
+            if (i == 0 || time != last_time) distinct_times_.push_back(p.time), last_time = time;
+            time_of_[i] = static_cast<std::uint32_t>(distinct_times_.size() - 1);
         }
-        sort_members_by_group();
+        sort_by_group();
     }
 
     std::span<const metric_point> points() const noexcept { return points_; }
     bool empty() const noexcept { return points_.empty(); }
+    // False when a point has an empty key or a non-finite time or value
+    // (check_points says which, in the words the API reports).
+    bool valid() const noexcept { return valid_; }
     std::size_t size() const noexcept { return keys_.size(); }
     std::string_view key(std::size_t g) const { return keys_[g]; }
-    // Indices into points(), in write order.
-    std::span<const std::uint32_t> members(std::size_t g) const {
-        return {members_.data() + starts_[g], starts_[g + 1] - starts_[g]};
-    }
+    std::size_t group_size(std::size_t g) const { return starts_[g + 1] - starts_[g]; }
+
+    // Group g's points in write order, column by column.
+    std::span<const step_t> steps(std::size_t g) const { return column(steps_, g); }
+    std::span<const double> times(std::size_t g) const { return column(times_, g); }
+    std::span<const double> values(std::size_t g) const { return column(values_, g); }
+    // Each point's time as an index into distinct_times().
+    std::span<const std::uint32_t> time_indices(std::size_t g) const { return column(time_indices_, g); }
+    // The batch's times in write order, a run of equal times once.
+    std::span<const double> distinct_times() const noexcept { return distinct_times_; }
 
 private:
     // Batches usually carry a handful of keys: a linear scan beats hashing
     // until there are more than a few.
     static constexpr std::size_t linear_keys = 8;
 
+    template <class T>
+    std::span<const T> column(const std::vector<T>& all, std::size_t g) const {
+        return {all.data() + starts_[g], starts_[g + 1] - starts_[g]};
+    }
+
+    // Keys are short: comparing them inline beats a call to memcmp per point.
+    static bool same_key(std::string_view a, std::string_view b) noexcept {
+        if (a.size() != b.size()) return false;
+        if (a.size() < 8 || a.size() > 16) return a == b;
+        std::uint64_t a0, a1, b0, b1;  // two overlapping words cover 8..16 bytes
+        std::memcpy(&a0, a.data(), 8);
+        std::memcpy(&b0, b.data(), 8);
+        std::memcpy(&a1, a.data() + a.size() - 8, 8);
+        std::memcpy(&b1, b.data() + b.size() - 8, 8);
+        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
+
     std::uint32_t group_for(std::string_view key) {
         if (keys_.size() <= linear_keys) {
             for (std::uint32_t g = 0; g < keys_.size(); ++g)
-                if (keys_[g] == key) return g;
+                if (same_key(keys_[g], key)) return g;
             if (keys_.size() == linear_keys)
                 for (std::uint32_t g = 0; g < keys_.size(); ++g) index_.emplace(keys_[g], g);
         } else if (auto it = index_.find(key); it != index_.end()) {
@@ -958,20 +1001,34 @@ private:
         return g;
     }
 
-    // A stable counting sort of point indices by group.
-    void sort_members_by_group() {
+    // A stable counting sort of the points by group.
+    void sort_by_group() {
         starts_.assign(keys_.size() + 1, 0);
         for (auto g : group_of_) ++starts_[g + 1];
         for (std::size_t g = 1; g < starts_.size(); ++g) starts_[g] += starts_[g - 1];
         next_.assign(starts_.begin(), starts_.end() - 1);
-        members_.resize(points_.size());
-        for (std::uint32_t i = 0; i < group_of_.size(); ++i) members_[next_[group_of_[i]]++] = i;
+        const auto n = points_.size();
+        steps_.resize(n);
+        times_.resize(n);
+        values_.resize(n);
+        time_indices_.resize(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto at = next_[group_of_[i]]++;
+            steps_[at] = points_[i].step;
+            times_[at] = points_[i].time;
+            values_[at] = points_[i].value;
+            time_indices_[at] = time_of_[i];
+        }
     }
 
     std::span<const metric_point> points_;
+    bool valid_ = true;
     std::vector<std::string_view> keys_;
     std::unordered_map<std::string_view, std::uint32_t> index_;
-    std::vector<std::uint32_t> group_of_, starts_, next_, members_;
+    std::vector<std::uint32_t> group_of_, time_of_, starts_, next_;
+    std::vector<step_t> steps_;
+    std::vector<double> times_, values_, distinct_times_;
+    std::vector<std::uint32_t> time_indices_;
 };
 
 }  // namespace tmon::detail
@@ -1833,14 +1890,15 @@ private:
     }
 
     void apply_metric_groups(run_record& rec, const metric_groups& groups, double now) {
-        const auto points = groups.points();
         step_t max_step = rec.info.last_step.value_or(std::numeric_limits<step_t>::min());
         for (std::size_t g = 0; g < groups.size(); ++g) {
             auto& s = series_for(rec, groups.key(g));
-            for (auto i : groups.members(g)) {
-                const auto& p = points[i];
-                s.append({p.step, p.time, p.value});
-                max_step = std::max(max_step, p.step);
+            const auto steps = groups.steps(g);
+            const auto times = groups.times(g);
+            const auto values = groups.values(g);
+            for (std::size_t i = 0; i < steps.size(); ++i) {
+                s.append({steps[i], times[i], values[i]});
+                max_step = std::max(max_step, steps[i]);
             }
         }
         rec.info.last_step = max_step;
@@ -5548,6 +5606,7 @@ private:
 #include <cstring>
 #include <memory>
 #include <string>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -5557,90 +5616,134 @@ private:
 
 namespace tmon::detail {
 
-inline const char* two_digits(std::uint64_t n) {
-    static constexpr char table[] =
-        "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-        "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-        "8081828384858687888990919293949596979899";
-    return table + n * 2;
+// The decimal digits of n < 10^8 as eight ASCII bytes, first digit in the
+// lowest byte (so a little-endian store writes them in order): a handful of
+// multiplies instead of four divisions and table look-ups.
+inline std::uint64_t eight_digits(std::uint32_t n) {
+    if constexpr (std::endian::native == std::endian::little) {
+        std::uint64_t merged = (n / 10000) | (std::uint64_t{n % 10000} << 32);  // two 4-digit halves
+        std::uint64_t hundreds_hi = ((merged * 10486) >> 20) & ((0x7FULL << 32) | 0x7F);
+        std::uint64_t hundreds = ((merged - 100 * hundreds_hi) << 16) + hundreds_hi;  // four 2-digit lanes
+        std::uint64_t tens = ((hundreds * 103) >> 10) & ((0xFULL << 48) | (0xFULL << 32) | (0xFULL << 16) | 0xF);
+        tens += (hundreds - 10 * tens) << 8;  // eight 1-digit lanes
+        return tens + 0x3030303030303030;
+    } else {
+        char text[8];
+        for (int i = 7; i >= 0; --i) text[i] = static_cast<char>('0' + n % 10), n /= 10;
+        return std::bit_cast<std::uint64_t>(text);
+    }
 }
+
+inline constexpr std::uint64_t powers_of_10[] = {1,
+                                                 10,
+                                                 100,
+                                                 1000,
+                                                 10000,
+                                                 100000,
+                                                 1000000,
+                                                 10000000,
+                                                 100000000,
+                                                 1000000000,
+                                                 10000000000,
+                                                 100000000000,
+                                                 1000000000000,
+                                                 10000000000000,
+                                                 100000000000000,
+                                                 1000000000000000,
+                                                 10000000000000000,
+                                                 100000000000000000,
+                                                 1000000000000000000,
+                                                 10000000000000000000ULL};
+
+inline int count_digits(std::uint64_t n) {
+    int guess = (std::bit_width(n | 1) * 1233) >> 12;  // log10(2) ~ 1233 / 4096
+    return guess + (n >= powers_of_10[guess]);
+}
+
+// Bytes write_shortest may touch past `out`: it stores digits 16 at a time
+// and lets whatever comes next overwrite the excess.
+inline constexpr std::size_t shortest_scratch_bytes = 48;
+
+#if defined(__SIZEOF_INT128__)
+__extension__ using uint128 = unsigned __int128;
+#endif
 
 // The same text as fmt's "{}" for a finite double (shortest round-trip, fixed
-// notation for exponents in [-4, 16)), about twice as fast: formatting numbers
+// notation for exponents in [-4, 16)), several times as fast: formatting numbers
 // is most of an append's cost, and fmt's general float writer handles specs,
 // locales and padding that a bare number never needs. Built on fmt's Dragonbox.
+// The digits never go through memory: the significand is scaled to exactly
+// 17 digits, so they sit left-aligned in two registers (a 16-byte load of
+// bytes just stored one by one would stall waiting for them).
+// Writes up to shortest_scratch_bytes at `out`; returns the end of the number.
 inline char* write_shortest(char* out, double v) {
-#if FMT_VERSION >= 90000 && FMT_VERSION < 120000
-    if (std::signbit(v)) *out++ = '-', v = -v;
-    auto dec = fmt::detail::dragonbox::to_decimal(v);
-    char digits[24];
-    char* end = digits + sizeof digits;
-    char* first = end;
-    auto sig = dec.significand;
-    for (; sig >= 100; sig /= 100) first -= 2, std::memcpy(first, two_digits(sig % 100), 2);
-    if (sig >= 10) first -= 2, std::memcpy(first, two_digits(sig), 2);
-    else *--first = static_cast<char>('0' + sig);
-    const int n = static_cast<int>(end - first);
-    const int output_exp = dec.exponent + n - 1;
-    auto copy = [&](const char* from, int count) {
-        std::memcpy(out, from, static_cast<std::size_t>(count));
-        out += count;
-    };
-    if (output_exp < -4 || output_exp >= 16) {  // 1.5e+20, 1e-05
-        *out++ = first[0];
-        if (n > 1) *out++ = '.', copy(first + 1, n - 1);
-        *out++ = 'e';
-        *out++ = output_exp < 0 ? '-' : '+';
-        int e = output_exp < 0 ? -output_exp : output_exp;
-        if (e >= 100) *out++ = static_cast<char>('0' + e / 100), e %= 100;
-        *out++ = static_cast<char>('0' + e / 10);
-        *out++ = static_cast<char>('0' + e % 10);
-    } else if (dec.exponent >= 0) {  // 1700000000
-        copy(first, n);
-        std::memset(out, '0', static_cast<std::size_t>(dec.exponent));
-        out += dec.exponent;
-    } else if (output_exp >= 0) {  // 12.34
-        copy(first, output_exp + 1);
-        *out++ = '.';
-        copy(first + output_exp + 1, n - output_exp - 1);
-    } else {  // 0.001234
-        *out++ = '0';
-        *out++ = '.';
-        std::memset(out, '0', static_cast<std::size_t>(-output_exp - 1));
-        out += -output_exp - 1;
-        copy(first, n);
+#if FMT_VERSION >= 90000 && FMT_VERSION < 120000 && defined(__SIZEOF_INT128__)
+    if constexpr (std::endian::native == std::endian::little) {
+        if (std::signbit(v)) *out++ = '-', v = -v;
+        const auto dec = fmt::detail::dragonbox::to_decimal(v);
+        const int n = count_digits(dec.significand | 1);  // | 1: zero has one digit, and no other count changes
+        const std::uint64_t sig = dec.significand * powers_of_10[17 - n];  // < 10^17, trailing zeros added
+        const std::uint64_t upper = sig / 100000000;
+        const char first = static_cast<char>('0' + upper / 100000000);
+        const uint128 rest = (uint128{eight_digits(static_cast<std::uint32_t>(sig % 100000000))} << 64) |
+                             eight_digits(static_cast<std::uint32_t>(upper % 100000000));  // digits 2 to 17
+        auto store16 = [](char* at, uint128 text) { std::memcpy(at, &text, 16); };
+        const int output_exp = dec.exponent + n - 1;
+        if (output_exp < -4 || output_exp >= 16) {  // 1.5e+20, 1e-05
+            *out++ = first;
+            if (n > 1) *out++ = '.', store16(out, rest), out += n - 1;
+            *out++ = 'e';
+            *out++ = output_exp < 0 ? '-' : '+';
+            int e = output_exp < 0 ? -output_exp : output_exp;
+            if (e >= 100) *out++ = static_cast<char>('0' + e / 100), e %= 100;
+            *out++ = static_cast<char>('0' + e / 10);
+            *out++ = static_cast<char>('0' + e % 10);
+        } else if (dec.exponent >= 0) {  // 1700000000: the added zeros are the integer's own
+            *out = first, store16(out + 1, rest);
+            out += output_exp + 1;
+        } else if (output_exp >= 0) {  // 12.34: all digits, then the fraction again one place on
+            const int integer_digits = output_exp + 1;
+            *out = first, store16(out + 1, rest);
+            out[integer_digits] = '.';
+            store16(out + integer_digits + 1, rest >> (8 * (integer_digits - 1)));
+            out += n + 1;
+        } else {  // 0.001234: at most 3 zeros after the point
+            std::memcpy(out, "0.000", 5);
+            out += 1 - output_exp;
+            *out = first, store16(out + 1, rest);
+            out += n;
+        }
+        return out;
     }
-    return out;
-#else
-    return fmt::format_to(out, FMT_COMPILE("{}"), v);
 #endif
+    return fmt::format_to(out, FMT_COMPILE("{}"), v);
 }
 
-// Writes straight into a buffer sized for the worst case up front: formatting
-// is most of an append's cost, so no per-number bounds checks or temporaries.
+// Formats a batch's lines straight into one buffer sized for the worst case
+// up front: formatting numbers is most of an append's cost, so no per-number
+// bounds checks, allocation or temporaries. Each distinct time of the batch is
+// formatted once (points logged together share their time) and its text
+// copied into every line that holds it.
 class metric_line_encoder {
 public:
     // The bytes stay valid until the next call.
     std::string_view encode(const metric_groups& groups) {
-        const auto points = groups.points();
-        reserve(worst_case_size(groups));
-        format_times(points);
-        char* out = buf_.get();
+        format_times(groups.distinct_times());
+        std::size_t bytes = 3 * groups.points().size() * (max_number_chars + 1) + shortest_scratch_bytes;
+        for (std::size_t g = 0; g < groups.size(); ++g) bytes += line_overhead + 6 * groups.key(g).size();
+        char* const base = lines_.reserve(bytes);
+        char* out = base;
         for (std::size_t g = 0; g < groups.size(); ++g) {
-            auto members = groups.members(g);
-            out = put(out, R"({"key":)");
-            out = put_key(out, groups.key(g));
+            out = put_key_opening(out, groups.key(g));
             out = put(out, R"(,"steps":[)");
-            for (auto i : members) out = put_int(out, points[i].step), *out++ = ',';
-            out[-1] = ']';
-            out = put(out, R"(,"times":[)");
-            for (auto i : members) out = put(out, time_text(i)), *out++ = ',';
-            out[-1] = ']';
-            out = put(out, R"(,"values":[)");
-            for (auto i : members) out = put_double(out, points[i].value), *out++ = ',';
+            for (auto s : groups.steps(g)) out = put_step(out, s), *out++ = ',';
+            out = put(out - 1, R"(],"times":[)");
+            for (auto t : groups.time_indices(g)) out = put_time(out, t), *out++ = ',';
+            out = put(out - 1, R"(],"values":[)");
+            for (auto v : groups.values(g)) out = put_double(out, v), *out++ = ',';
             out = put(out - 1, "]}\n");
         }
-        return {buf_.get(), static_cast<std::size_t>(out - buf_.get())};
+        return {base, static_cast<std::size_t>(out - base)};
     }
 
 private:
@@ -5652,49 +5755,62 @@ private:
         std::uint32_t size;
     };
 
-    static std::size_t worst_case_size(const metric_groups& groups) {
-        std::size_t n = groups.points().size() * 3 * (max_number_chars + 1);
-        for (std::size_t g = 0; g < groups.size(); ++g) n += line_overhead + 6 * groups.key(g).size();
-        return n;
-    }
-
-    void reserve(std::size_t bytes) {
-        if (bytes <= capacity_) return;
-        capacity_ = std::max(bytes, capacity_ * 2);
-        buf_ = std::make_unique_for_overwrite<char[]>(capacity_);
-    }
-
-    // Points logged together share their time, so consecutive equal times are
-    // formatted once: with a few keys per step that halves the formatting.
-    void format_times(std::span<const metric_point> points) {
-        times_.resize(points.size() * max_number_chars);
-        time_spans_.resize(points.size());
-        char* base = times_.data();
-        char* out = base;
-        for (std::size_t i = 0; i < points.size(); ++i) {
-            if (i > 0 && std::bit_cast<std::uint64_t>(points[i].time) == std::bit_cast<std::uint64_t>(points[i - 1].time)) {
-                time_spans_[i] = time_spans_[i - 1];
-                continue;
+    // Memory for text: grows to the largest batch seen.
+    struct text_buffer {
+        std::unique_ptr<char[]> bytes;
+        std::size_t capacity = 0;
+        char* reserve(std::size_t n, bool zeroed = false) {
+            if (n > capacity) {
+                capacity = std::max(n, capacity * 2);
+                bytes = zeroed ? std::make_unique<char[]>(capacity) : std::make_unique_for_overwrite<char[]>(capacity);
             }
-            char* end = put_double(out, points[i].time);
+            return bytes.get();
+        }
+    };
+
+    void format_times(std::span<const double> times) {
+        // Zeroed: put_time copies a fixed 32 bytes, past the end of the last text.
+        char* const base = times_.reserve(times.size() * max_number_chars + shortest_scratch_bytes, true);
+        time_spans_.resize(times.size());
+        char* out = base;
+        for (std::size_t i = 0; i < times.size(); ++i) {
+            char* end = put_double(out, times[i]);
             time_spans_[i] = {static_cast<std::uint32_t>(out - base), static_cast<std::uint32_t>(end - out)};
             out = end;
         }
     }
-    std::string_view time_text(std::size_t i) const {
-        return {times_.data() + time_spans_[i].offset, time_spans_[i].size};
+
+    // A time's text is at most max_number_chars: one fixed-size copy (its slot
+    // in the line has room for it) beats a call to memcpy per point.
+    char* put_time(char* out, std::uint32_t t) const noexcept {
+        static_assert(max_number_chars <= 32 && shortest_scratch_bytes >= 32);
+        const auto span = time_spans_[t];
+        std::memcpy(out, times_.bytes.get() + span.offset, 32);
+        return out + span.size;
     }
 
-    static char* put(char* out, std::string_view s) {
+    static char* put(char* out, std::string_view s) noexcept {
         std::memcpy(out, s.data(), s.size());
         return out + s.size();
     }
-    static char* put_int(char* out, step_t v) { return fmt::format_to(out, FMT_COMPILE("{}"), v); }
-    static char* put_double(char* out, double v) {
+    // Writes 8 bytes for a step under 10^8 (its slot in the line has room for them).
+    static char* put_step(char* out, step_t v) noexcept {
+        if constexpr (std::endian::native == std::endian::little) {
+            if (v >= 0 && v < 100000000) {
+                const int n = count_digits(static_cast<std::uint64_t>(v) | 1);
+                const std::uint64_t text = eight_digits(static_cast<std::uint32_t>(v)) >> (8 * (8 - n));
+                std::memcpy(out, &text, 8);
+                return out + n;
+            }
+        }
+        return fmt::format_to(out, FMT_COMPILE("{}"), v);
+    }
+    static char* put_double(char* out, double v) noexcept {
         if (!std::isfinite(v)) return put(out, "null");  // JSON has none; check_points keeps them out
         return write_shortest(out, v);
     }
-    static char* put_key(char* out, std::string_view key) {
+    static char* put_key_opening(char* out, std::string_view key) {
+        out = put(out, R"({"key":)");
         bool plain = true;
         for (unsigned char c : key) plain = plain && c >= 0x20 && c != '"' && c != '\\';
         if (!plain) {
@@ -5708,10 +5824,8 @@ private:
         return out;
     }
 
-    std::unique_ptr<char[]> buf_;
-    std::size_t capacity_ = 0;
-    std::vector<char> times_;
-    std::vector<text_span> time_spans_;
+    text_buffer lines_, times_;
+    std::vector<text_span> time_spans_;  // per distinct time: its text in times_
 };
 
 // One metrics.jsonl line, in either format, as its key and points in write
@@ -5763,9 +5877,9 @@ public:
     // Checked, grouped by key and formatted before taking the lock; under it
     // only the write(2) of the lines and the in-memory index update.
     void append_metrics(std::string_view run_id, std::span<const metric_point> points) {
-        detail::check_points(points);
         auto& scratch = metric_scratch::of_this_thread();
         scratch.groups.assign(points);
+        if (!scratch.groups.valid()) detail::check_points(points);  // throws, naming the point
         auto lines = scratch.encoder.encode(scratch.groups);
         write([&] { state_.append_encoded_metrics(run_id, scratch.groups, lines); });
         if (points.size() > metric_scratch::keep_for_points) scratch = {};
