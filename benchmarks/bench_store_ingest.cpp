@@ -6,9 +6,11 @@
 //                 the store's own encoder, and checked against its file after the run)
 //   memory_store  (target >= 10M points/s)
 // Usage: bench_store_ingest [--points N] [--keys K] [--threads T] [--page-size B] [--repeat R]
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -132,15 +134,24 @@ double raw_fwrite_rate(const std::string& path, const std::vector<std::string>& 
 }
 
 // Keeps the baseline honest: the store's metrics file must hold exactly the bytes fwrite wrote.
+// Compared as it is read, without a copy of either side: two 80 MB strings
+// allocated and freed between timed runs would disturb the run after them.
 bool same_bytes(const std::filesystem::path& file, const std::vector<std::string>& blobs) {
-    std::string expected, got;
-    for (const auto& b : blobs) expected += b;
     FILE* f = std::fopen(file.c_str(), "rb");
     if (!f) return false;
-    char buf[1 << 16];
-    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) got.append(buf, n);
+    std::string buf(1 << 16, '\0');
+    bool same = true;
+    for (std::size_t b = 0; same && b < blobs.size(); ++b) {
+        std::string_view expected = blobs[b];
+        while (same && !expected.empty()) {
+            std::size_t n = std::fread(buf.data(), 1, std::min(buf.size(), expected.size()), f);
+            same = n > 0 && expected.substr(0, n) == std::string_view{buf.data(), n};
+            expected.remove_prefix(n);
+        }
+    }
+    same = same && std::fgetc(f) == EOF;  // and nothing more
     std::fclose(f);
-    return got == expected;
+    return same;
 }
 
 void row(const char* name, double rate, const char* baseline, double base) {
