@@ -9905,9 +9905,9 @@ private:
 // ---- end tmon/server/static_assets.hpp
 // ---- begin tmon/server/ws_hub.hpp
 // The WebSocket side of docs/API.md: per-connection subscriptions and
-// coalescing. A push goes out at once when the peer's socket is idle (an
-// event is serialised once, and its bytes are shared by every idle peer); while it
-// is busy, pushes wait in a per-peer queue where metric points of one run merge
+// coalescing. A push goes straight to the peer's outbound queue while that
+// holds little (an event is serialised once, and its bytes are shared by every
+// such peer); once the peer falls behind, pushes wait in a per-peer queue where metric points of one run merge
 // into a single metric_update (capped: beyond the cap the oldest steps are cut
 // and counted in "dropped") and system updates keep only the latest. The queue
 // is flushed when the transport reports the socket drained, so a slow client
@@ -10009,6 +10009,10 @@ inline std::string ws_reply_json(std::string_view type, std::optional<std::strin
 struct ws_hub_limits {
     std::size_t points_per_run = 2000;      // steps kept per run while a peer lags
     std::size_t messages_per_peer = 4096;   // other pushes kept while a peer lags
+    // A peer counts as lagging once this much is queued but not yet written to
+    // its socket. Below it, pushes join the transport's queue: a busy but
+    // keeping-up peer gets them in its next gathered write, with no wait for a drain.
+    std::size_t lag_bytes = 64 * 1024;
 };
 
 class ws_hub {
@@ -10129,7 +10133,9 @@ private:
 
     static bool has_backlog(const peer_state& st) { return !st.backlog.empty() || st.system != nullptr; }
 
-    static bool can_send_now(const peer_state& st) { return !has_backlog(st) && st.peer->pending_bytes() == 0; }
+    bool can_send_now(const peer_state& st) const {
+        return !has_backlog(st) && st.peer->pending_bytes() < limits_.lag_bytes;
+    }
 
     // The metric_update an idle peer gets for one write: its points alone.
     std::string idle_update_json(const live_event& e) const {

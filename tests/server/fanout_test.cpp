@@ -59,3 +59,21 @@ TEST_CASE("one client's consecutive writes reach a subscriber in the order they 
         }
     }
 }
+
+TEST_CASE("a subscriber that keeps up gets every write as its own metric_update", "[server][ws]") {
+    // Writes land faster than the subscriber's socket drains, but what is queued
+    // for it stays small, so nothing waits to be merged: one message per write.
+    served<memory_store> s;
+    auto id = s.create_run("unmerged");
+    ws_client ws(s.srv.port());
+    ws.subscribe(id);
+    const int steps = 300;
+    for (int i = 0; i < steps; ++i)
+        REQUIRE(s.post_metrics(id, fmt::format(R"({{"step":{},"metrics":{{"loss":{}}}}})", i, i)).status == 200);
+    for (int i = 0; i < steps; ++i) {
+        auto m = ws.next_of("metric_update");
+        REQUIRE(m["points"].Size() == 1);
+        CHECK(m["step"].GetInt64() == i);
+        CHECK(m["dropped"].GetUint64() == 0);
+    }
+}

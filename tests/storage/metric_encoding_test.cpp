@@ -137,15 +137,7 @@ TEST_CASE("a batch with an empty key or a non-finite number is refused whole, na
     auto r = s->create_run(named_run("exp"));
     const double nan = std::numeric_limits<double>::quiet_NaN();
     const double inf = std::numeric_limits<double>::infinity();
-    struct refusal {
-        metric_point bad;
-        std::string message;
-    };
-    std::vector<refusal> refusals{{{"", 3, 1.0, 0.5}, "a metric key must not be empty"},
-                                  {{"acc", 3, 1.0, nan}, "metric 'acc' at step 3 is not a finite number"},
-                                  {{"acc", 3, 1.0, -inf}, "metric 'acc' at step 3 is not a finite number"},
-                                  {{"acc", 3, inf, 0.5}, "metric 'acc' at step 3 has a non-finite time"}};
-    for (const auto& [bad, message] : refusals) {
+    auto check_refused = [&](const metric_point& bad, std::string_view message) {
         std::vector<metric_point> points;
         for (step_t step = 0; step < 600; ++step) points.push_back({"loss", step, 1.0, 0.5});
         points.insert(points.begin() + 300, bad);
@@ -156,7 +148,11 @@ TEST_CASE("a batch with an empty key or a non-finite number is refused whole, na
             CHECK(e.code() == errc::invalid_argument);
             CHECK(std::string{e.what()}.find(message) != std::string::npos);
         }
-    }
+    };
+    check_refused({"", 3, 1.0, 0.5}, "a metric key must not be empty");
+    check_refused({"acc", 3, 1.0, nan}, "metric 'acc' at step 3 is not a finite number");
+    check_refused({"acc", 3, 1.0, -inf}, "metric 'acc' at step 3 is not a finite number");
+    check_refused({"acc", 3, inf, 0.5}, "metric 'acc' at step 3 has a non-finite time");
     CHECK(s->metric_keys(r.id).empty());
     s.reopen();
     CHECK(s->metric_keys(r.id).empty());
