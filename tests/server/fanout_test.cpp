@@ -9,6 +9,17 @@
 using namespace tmon;
 using namespace tmon::test;
 
+namespace {
+
+// Steps 0..steps-1 of "loss", one acknowledged POST each.
+template <class Store>
+void post_loss_steps(served<Store>& s, const std::string& id, int steps) {
+    for (int i = 0; i < steps; ++i)
+        REQUIRE(s.post_metrics(id, fmt::format(R"({{"step":{},"metrics":{{"loss":{}}}}})", i, i)).status == 200);
+}
+
+}  // namespace
+
 TEST_CASE("one write reaches many subscribers as the same bytes", "[server][ws]") {
     served<memory_store> s;
     auto id = s.create_run("fan-out");
@@ -48,8 +59,7 @@ TEST_CASE("one client's consecutive writes reach a subscriber in the order they 
     ws_client ws(s.srv.port());
     ws.subscribe(id);
     const int steps = 300;
-    for (int i = 0; i < steps; ++i)
-        REQUIRE(s.post_metrics(id, fmt::format(R"({{"step":{},"metrics":{{"loss":{}}}}})", i, i)).status == 200);
+    post_loss_steps(s, id, steps);
     std::int64_t last = -1;
     while (last < steps - 1) {
         auto m = ws.next_of("metric_update");
@@ -68,8 +78,7 @@ TEST_CASE("a subscriber that keeps up gets every write as its own metric_update"
     ws_client ws(s.srv.port());
     ws.subscribe(id);
     const int steps = 300;
-    for (int i = 0; i < steps; ++i)
-        REQUIRE(s.post_metrics(id, fmt::format(R"({{"step":{},"metrics":{{"loss":{}}}}})", i, i)).status == 200);
+    post_loss_steps(s, id, steps);
     for (int i = 0; i < steps; ++i) {
         auto m = ws.next_of("metric_update");
         REQUIRE(m["points"].Size() == 1);

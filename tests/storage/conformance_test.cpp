@@ -697,7 +697,7 @@ TEMPLATE_LIST_TEST_CASE("a refused write among concurrent writes does not sink t
     for (int w = 0; w < 4; ++w) {
         threads.emplace_back([&, w] {
             for (int b = 0; b < 50; ++b) {
-                std::vector<metric_point> pts{point("k" + std::to_string(w), b, 1.0)};
+                std::vector<metric_point> pts{point(fmt::format("k{}", w), b, 1.0)};
                 if (w == 3) pts.push_back(point("bad", b, std::nan("")));
                 try {
                     s->append_metrics(w == 2 ? std::string{"run_missing"} : r.id, pts);
