@@ -9907,7 +9907,8 @@ private:
 // The WebSocket side of docs/API.md: per-connection subscriptions and
 // coalescing. A push goes straight to the peer's outbound queue while that
 // holds little (an event is serialised once, and its bytes are shared by every
-// such peer); once the peer falls behind, pushes wait in a per-peer queue where metric points of one run merge
+// such peer); once the peer falls behind (lag_bytes), pushes wait in a per-peer
+// queue where metric points of one run merge
 // into a single metric_update (capped: beyond the cap the oldest steps are cut
 // and counted in "dropped") and system updates keep only the latest. The queue
 // is flushed when the transport reports the socket drained, so a slow client
