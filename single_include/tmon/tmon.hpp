@@ -3777,7 +3777,7 @@ private:
 
 }  // namespace tmon::detail
 // ---- end tmon/storage/detail/reader_gate.hpp
-// ---- begin tmon/storage/detail/record_codec.hpp
+// ---- begin tmon/detail/record_codec.hpp
 // JSON text for the records persistent stores keep (jsonl lines, SQLite
 // columns holding nested data): written with json_writer, read with RapidJSON.
 // Field names match the REST API where one exists, so a file is readable as is;
@@ -4136,7 +4136,7 @@ inline metric_point read_point(const json_value& o) {
 }
 
 }  // namespace tmon::detail
-// ---- end tmon/storage/detail/record_codec.hpp
+// ---- end tmon/detail/record_codec.hpp
 // ---- begin tmon/storage/detail/sqlite_db.hpp
 // A thin RAII layer over the SQLite C API: a connection owns its prepared
 // statements (cached by SQL text, prepared once, reset after each use), and
@@ -6462,7 +6462,7 @@ using detail::json_writer;
 using detail::write_strings;
 
 // How the API writes the objects it shares with the storage records
-// (storage/detail/record_codec.hpp): times as ISO 8601, null when unset (a
+// (detail/record_codec.hpp): times as ISO 8601, null when unset (a
 // sample's time stays Unix seconds); an event's or sample's time under
 // "timestamp"; embedded JSON as "{}" when empty.
 struct wire_style {

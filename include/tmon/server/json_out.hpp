@@ -8,7 +8,7 @@
 #include "tmon/core/clock.hpp"
 #include "tmon/core/types.hpp"
 #include "tmon/detail/json_write.hpp"
-#include "tmon/storage/detail/record_codec.hpp"
+#include "tmon/detail/record_codec.hpp"
 
 namespace tmon::json_out {
 
@@ -16,7 +16,7 @@ using detail::json_writer;
 using detail::write_strings;
 
 // How the API writes the objects it shares with the storage records
-// (storage/detail/record_codec.hpp): times as ISO 8601, null when unset (a
+// (detail/record_codec.hpp): times as ISO 8601, null when unset (a
 // sample's time stays Unix seconds); an event's or sample's time under
 // "timestamp"; embedded JSON as "{}" when empty.
 struct wire_style {

@@ -17,7 +17,7 @@
 #include "tmon/storage/detail/jsonl_journal.hpp"
 #include "tmon/storage/detail/metric_groups.hpp"
 #include "tmon/storage/detail/metric_lines.hpp"
-#include "tmon/storage/detail/record_codec.hpp"
+#include "tmon/detail/record_codec.hpp"
 #include "tmon/storage/detail/state_store.hpp"
 #include "tmon/storage/detail/write_checks.hpp"
 #include "tmon/storage/storage_concept.hpp"

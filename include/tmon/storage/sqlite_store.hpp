@@ -26,7 +26,7 @@
 #include "tmon/storage/detail/group_commit.hpp"
 #include "tmon/storage/detail/metric_blocks.hpp"
 #include "tmon/storage/detail/reader_gate.hpp"
-#include "tmon/storage/detail/record_codec.hpp"
+#include "tmon/detail/record_codec.hpp"
 #include "tmon/storage/detail/run_listing.hpp"
 #include "tmon/storage/detail/sqlite_db.hpp"
 #include "tmon/storage/detail/sqlite_reader_pool.hpp"

@@ -22,7 +22,7 @@
 #include "tmon/detail/ids.hpp"
 #include "tmon/detail/json_write.hpp"
 #include "tmon/storage/detail/append_file.hpp"
-#include "tmon/storage/detail/record_codec.hpp"
+#include "tmon/detail/record_codec.hpp"
 
 namespace tmon::detail {
 

@@ -21,7 +21,7 @@
 #include "tmon/core/types.hpp"
 #include "tmon/detail/json_write.hpp"
 #include "tmon/storage/detail/metric_groups.hpp"
-#include "tmon/storage/detail/record_codec.hpp"
+#include "tmon/detail/record_codec.hpp"
 
 namespace tmon::detail {
 
