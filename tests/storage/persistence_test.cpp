@@ -6,6 +6,7 @@
 #include <cmath>
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -142,18 +143,6 @@ TEMPLATE_TEST_CASE("a write that returned survives kill -9 of the writing proces
 }
 
 namespace {
-struct log_capture {
-    std::mutex m;
-    std::vector<std::string> warnings;
-    log_capture() {
-        set_log_sink([this](log_level l, std::string_view line) {
-            std::lock_guard lock(m);
-            if (l == log_level::warn) warnings.emplace_back(line);
-        });
-    }
-    ~log_capture() { set_log_sink(nullptr); }
-};
-
 // A jsonl_store folder with one run "exp" holding `points`, closed again, so a
 // test can add to its metrics file what a crash or another program leaves there.
 struct closed_jsonl_run {
@@ -240,6 +229,41 @@ TEST_CASE("jsonl_store writes one line per key per append, and reads it back aft
         REQUIRE(lr[i].value == pts[2 * i + 1].value);
     }
     CHECK(s->get_run(r.id)->last_step == 99);
+}
+
+TEST_CASE("jsonl_store reads back a metrics file many read blocks long, with lines longer than a block") {
+    fresh_store<jsonl_store> s;
+    auto r = s->create_run(named_run("exp"));
+    std::vector<metric_point> long_line;  // one key, one line of ~2.9 MB: over two 1 MiB read blocks
+    for (step_t i = 0; i < 80'000; ++i) long_line.push_back(point("loss", i, 1.0 / double(i + 7)));
+    s->append_metrics(r.id, long_line);
+    for (step_t b = 0; b < 40; ++b) {  // then many short lines, a block's end falling inside some
+        std::vector<metric_point> batch;
+        for (step_t i = 0; i < 250; ++i)
+            for (const char* key : {"loss", "acc", "lr", "grad_norm"})
+                batch.push_back(point(key, 80'000 + b * 250 + i, std::sqrt(double(b * 250 + i + 3))));
+        s->append_metrics(r.id, batch);
+    }
+    auto file = s.dir.path() / "runs" / "runs" / r.id / "metrics.jsonl";
+    REQUIRE(std::filesystem::file_size(file) > 3 * (std::size_t{1} << 20));
+    std::map<std::string, std::vector<series_point>> before;
+    for (const auto& key : s->metric_keys(r.id)) before[key] = s->query_metrics(series_of(r.id, key)).points;
+
+    log_capture logs;
+    s.reopen();
+    CHECK(logs.warnings.empty());
+    REQUIRE(before.at("loss").size() == 90'000);
+    for (const auto& [key, points] : before) {
+        INFO(key);
+        auto after = s->query_metrics(series_of(r.id, key)).points;
+        REQUIRE(after.size() == points.size());
+        for (std::size_t i = 0; i < after.size(); ++i) {
+            REQUIRE(after[i].step == points[i].step);
+            REQUIRE(after[i].time == points[i].time);
+            REQUIRE(after[i].value == points[i].value);
+        }
+    }
+    CHECK(s->get_run(r.id)->last_step == 89'999);
 }
 
 TEST_CASE("jsonl_store keeps the last write of a step repeated within one append, also after reopening") {

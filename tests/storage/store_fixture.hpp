@@ -4,9 +4,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
+#include "tmon/core/log.hpp"
 #include "tmon/storage/jsonl_store.hpp"
 #include "tmon/storage/memory_store.hpp"
 #include "tmon/storage/sqlite_store.hpp"
@@ -118,5 +120,18 @@ inline std::vector<std::string> event_types(const std::vector<event>& evs) {
     for (const auto& e : evs) out.push_back(e.type);
     return out;
 }
+
+// Collects the warnings logged while it lives.
+struct log_capture {
+    std::mutex m;
+    std::vector<std::string> warnings;
+    log_capture() {
+        set_log_sink([this](log_level l, std::string_view line) {
+            std::lock_guard lock(m);
+            if (l == log_level::warn) warnings.emplace_back(line);
+        });
+    }
+    ~log_capture() { set_log_sink(nullptr); }
+};
 
 }  // namespace tmon::test
