@@ -5349,11 +5349,11 @@ static_assert(assert_storage<sqlite_store>());
 // cache and survive kill -9 of the process (fdatasync too, when asked, for
 // power loss). Reading back tolerates a torn last line from a crash mid-write.
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -5411,37 +5411,49 @@ private:
     int fd_ = -1;
 };
 
-// Reads every complete line of a file. A last line without its newline is a
-// write cut short by a crash: it is dropped with one warning and cut off the
-// file, so the next append starts on a clean line.
-inline std::vector<std::string_view> read_lines(const std::filesystem::path& path, std::string& storage) {
-    std::vector<std::string_view> lines;
-    storage.clear();
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return lines;
-    char buf[1 << 16];
-    for (;;) {
-        ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        storage.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
-    std::size_t begin = 0;
-    while (begin < storage.size()) {
-        auto nl = storage.find('\n', begin);
-        if (nl == std::string::npos) {
-            log(log_level::warn, "jsonl", "dropping a torn last line ({} bytes) at the end of {}",
-                storage.size() - begin, path.string());
-            if (::truncate(path.c_str(), static_cast<off_t>(begin)) != 0)
-                log(log_level::warn, "jsonl", "cannot truncate {}: {}", path.string(), std::strerror(errno));
-            storage.resize(begin);
-            break;
+// Calls fn(std::string_view line) for every complete, non-empty line of a
+// file, reading a block at a time: reopening a store of many gigabytes needs
+// memory for one block and its longest line, not for the whole file.
+// A last line without its newline is a write cut short by a crash: it is
+// dropped with one warning and cut off the file, so the next append starts on
+// a clean line. A read error stops with a warning and cuts nothing.
+template <class F>
+void for_each_line(const std::filesystem::path& path, F&& fn, std::size_t block_bytes = std::size_t{1} << 20) {
+    struct fd_guard {
+        int fd;
+        ~fd_guard() {
+            if (fd >= 0) ::close(fd);
         }
-        if (nl > begin) lines.emplace_back(storage.data() + begin, nl - begin);
-        begin = nl + 1;
+    } file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+    if (file.fd < 0) return;
+    std::string buf;              // [0, filled): bytes not handed out yet, a line's start first
+    std::size_t filled = 0;
+    std::uint64_t buf_offset = 0;  // where buf[0] is in the file
+    for (;;) {
+        if (buf.size() < filled + block_bytes) buf.resize(filled + block_bytes);
+        ssize_t n = ::read(file.fd, buf.data() + filled, block_bytes);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            log(log_level::warn, "jsonl", "cannot read {} past byte {}: {}", path.string(), buf_offset + filled,
+                std::strerror(errno));
+            return;
+        }
+        if (n == 0) break;
+        std::size_t begin = 0, scan = filled;  // the bytes kept from before hold no newline
+        filled += static_cast<std::size_t>(n);
+        while (auto* nl = static_cast<const char*>(std::memchr(buf.data() + scan, '\n', filled - scan))) {
+            auto end = static_cast<std::size_t>(nl - buf.data());
+            if (end > begin) fn(std::string_view{buf.data() + begin, end - begin});
+            begin = scan = end + 1;
+        }
+        std::memmove(buf.data(), buf.data() + begin, filled - begin);
+        filled -= begin;
+        buf_offset += begin;
     }
-    return lines;
+    if (filled == 0) return;
+    log(log_level::warn, "jsonl", "dropping a torn last line ({} bytes) at the end of {}", filled, path.string());
+    if (::truncate(path.c_str(), static_cast<off_t>(buf_offset)) != 0)
+        log(log_level::warn, "jsonl", "cannot truncate {}: {}", path.string(), std::strerror(errno));
 }
 
 }  // namespace tmon::detail
@@ -5910,17 +5922,20 @@ private:
     // (disk corruption, a foreign edit) is skipped with a warning, never fatal.
     template <class F>
     static void for_each_record(const std::filesystem::path& path, F&& fn) {
-        std::string storage;
-        auto lines = detail::read_lines(path, storage);
-        rapidjson::Document doc;
-        for (auto line : lines) {
+        // Emptied before each line: a reused Document keeps every line it parsed
+        // in its pool (gigabytes for a long run); the buffer spares a malloc per line.
+        std::vector<char> first_chunk(64 << 10);
+        rapidjson::MemoryPoolAllocator<> pool{first_chunk.data(), first_chunk.size()};
+        rapidjson::Document doc{&pool};
+        detail::for_each_line(path, [&](std::string_view line) {
+            pool.Clear();
             doc.Parse<rapidjson::kParseFullPrecisionFlag>(line.data(), line.size());
             if (doc.HasParseError() || !doc.IsObject()) {
                 log(log_level::warn, "jsonl", "skipping a malformed line in {}", path.string());
-                continue;
+                return;
             }
             fn(static_cast<const rapidjson::Value&>(doc));
-        }
+        });
     }
 
     void apply_events(const rapidjson::Value& line) {
