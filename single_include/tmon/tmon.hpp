@@ -5872,6 +5872,71 @@ inline bool read_metric_line(const json_value& line, std::string& key, std::vect
 
 }  // namespace tmon::detail
 // ---- end tmon/storage/detail/metric_lines.hpp
+// ---- begin tmon/storage/detail/replay_progress.hpp
+// What a jsonl_store says while it reopens: a store of many millions of
+// points takes seconds to replay, and a silent start looks like a hang. A
+// long replay logs how far it is every few seconds; any replay that read
+// something ends with one line saying what it found and how long it took.
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+
+namespace tmon::detail {
+
+class replay_progress {
+public:
+    replay_progress(std::filesystem::path dir, std::chrono::duration<double> period = std::chrono::seconds{2})
+        : dir_(std::move(dir)), total_bytes_(bytes_under(dir_)), period_(period) {}
+
+    // After each line read (its bytes, newline included).
+    void line_read(std::size_t bytes) {
+        done_bytes_ += bytes;
+        if (++lines_ % check_every_lines == 0) report_if_due();
+    }
+    void points_applied(std::size_t n) noexcept { points_ += n; }
+
+    void finish(std::size_t runs) const {
+        if (lines_ == 0) return;
+        log(log_level::info, "jsonl", "opened {}: {} run{}, {} metric points, {:.1f} MB in {:.2f} s", dir_.string(), runs,
+            runs == 1 ? "" : "s", points_, static_cast<double>(done_bytes_) / 1e6, elapsed().count());
+    }
+
+private:
+    static constexpr std::uint64_t check_every_lines = 256;  // a clock read per line would show in the replay
+
+    static std::uint64_t bytes_under(const std::filesystem::path& dir) {
+        std::uint64_t total = 0;
+        std::error_code ec;
+        for (std::filesystem::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+            std::error_code size_ec;
+            if (it->is_regular_file(size_ec)) total += it->file_size(size_ec);
+        }
+        return total;
+    }
+
+    std::chrono::duration<double> elapsed() const { return std::chrono::steady_clock::now() - start_; }
+
+    void report_if_due() {
+        auto now = std::chrono::steady_clock::now();
+        if (now - last_report_ < period_) return;
+        last_report_ = now;
+        double percent = total_bytes_ ? 100.0 * static_cast<double>(done_bytes_) / static_cast<double>(total_bytes_) : 100.0;
+        log(log_level::info, "jsonl", "replaying {}: {:.0f} of {:.0f} MB ({:.0f} %), {} metric points so far", dir_.string(),
+            static_cast<double>(done_bytes_) / 1e6, static_cast<double>(total_bytes_) / 1e6, percent, points_);
+    }
+
+    std::filesystem::path dir_;
+    std::uint64_t total_bytes_;
+    std::chrono::duration<double> period_;
+    std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point last_report_ = start_;
+    std::uint64_t done_bytes_ = 0, lines_ = 0, points_ = 0;
+};
+
+}  // namespace tmon::detail
+// ---- end tmon/storage/detail/replay_progress.hpp
 
 namespace tmon {
 
@@ -5921,13 +5986,14 @@ private:
     // Calls fn(parsed line) for every complete line; a line that does not parse
     // (disk corruption, a foreign edit) is skipped with a warning, never fatal.
     template <class F>
-    static void for_each_record(const std::filesystem::path& path, F&& fn) {
+    static void for_each_record(const std::filesystem::path& path, detail::replay_progress& progress, F&& fn) {
         // Emptied before each line: a reused Document keeps every line it parsed
         // in its pool (gigabytes for a long run); the buffer spares a malloc per line.
         std::vector<char> first_chunk(64 << 10);
         rapidjson::MemoryPoolAllocator<> pool{first_chunk.data(), first_chunk.size()};
         rapidjson::Document doc{&pool};
         detail::for_each_line(path, [&](std::string_view line) {
+            progress.line_read(line.size() + 1);
             pool.Clear();
             doc.Parse<rapidjson::kParseFullPrecisionFlag>(line.data(), line.size());
             if (doc.HasParseError() || !doc.IsObject()) {
@@ -5946,14 +6012,18 @@ private:
     void replay() {
         const auto& journal = state_.journal();
         remove_tombstones(journal.runs_dir());
+        detail::replay_progress progress{journal.root()};
+        std::size_t runs = 0;
         std::error_code ec;
         for (const auto& entry : std::filesystem::directory_iterator(journal.runs_dir(), ec)) {
-            if (entry.is_directory() && entry.path().filename().string().front() != '.') replay_run(entry.path());
+            if (entry.is_directory() && entry.path().filename().string().front() != '.')
+                runs += replay_run(entry.path(), progress);
         }
-        for_each_record(journal.root() / "system.jsonl",
+        for_each_record(journal.root() / "system.jsonl", progress,
                         [&](const rapidjson::Value& v) { state_.apply_system(detail::read_system(v)); });
-        for_each_record(journal.root() / "events.jsonl",
+        for_each_record(journal.root() / "events.jsonl", progress,
                         [&](const rapidjson::Value& v) { state_.apply_event(detail::read_event(v)); });
+        progress.finish(runs);
     }
 
     static void remove_tombstones(const std::filesystem::path& runs_dir) {
@@ -5962,9 +6032,10 @@ private:
             if (entry.path().filename().string().rfind(".deleted-", 0) == 0) std::filesystem::remove_all(entry.path(), ec);
     }
 
-    void replay_run(const std::filesystem::path& dir) {
+    // Whether the folder held a run.
+    bool replay_run(const std::filesystem::path& dir, detail::replay_progress& progress) {
         std::string run_id;
-        for_each_record(dir / "run.jsonl", [&](const rapidjson::Value& v) {
+        for_each_record(dir / "run.jsonl", progress, [&](const rapidjson::Value& v) {
             auto* r = detail::member(v, "run");
             if (!r) return;
             run_info info = detail::read_run(*r);
@@ -5973,8 +6044,8 @@ private:
             state_.apply_run(info);
             apply_events(v);
         });
-        if (run_id.empty()) return;
-        for_each_record(dir / "checkpoints.jsonl", [&](const rapidjson::Value& v) {
+        if (run_id.empty()) return false;
+        for_each_record(dir / "checkpoints.jsonl", progress, [&](const rapidjson::Value& v) {
             auto* c = detail::member(v, "checkpoint");
             if (!c) return;
             auto info = detail::read_checkpoint(*c);
@@ -5984,21 +6055,22 @@ private:
             else if (op == "best") state_.apply_best(info.id);
             apply_events(v);
         });
-        replay_metrics(dir / "metrics.jsonl", run_id);
-        for_each_record(dir / "layers.jsonl", [&](const rapidjson::Value& v) {
+        replay_metrics(dir / "metrics.jsonl", run_id, progress);
+        for_each_record(dir / "layers.jsonl", progress, [&](const rapidjson::Value& v) {
             auto snap = detail::read_layer_snapshot(v);
             snap.run_id = run_id;
             state_.apply_layers(snap, 0);
         });
-        for_each_record(dir / "events.jsonl",
+        for_each_record(dir / "events.jsonl", progress,
                         [&](const rapidjson::Value& v) { state_.apply_event(detail::read_event(v)); });
+        return true;
     }
 
     // Applied line by line, in file order, so the last write of a (key, step) wins.
-    void replay_metrics(const std::filesystem::path& file, const std::string& run_id) {
+    void replay_metrics(const std::filesystem::path& file, const std::string& run_id, detail::replay_progress& progress) {
         std::string key;
         std::vector<series_point> points;
-        for_each_record(file, [&](const rapidjson::Value& v) {
+        for_each_record(file, progress, [&](const rapidjson::Value& v) {
             if (!detail::read_metric_line(v, key, points)) {
                 log(log_level::warn, "jsonl", "skipping a metrics line of no known shape in {}", file.string());
                 return;
@@ -6006,6 +6078,7 @@ private:
             double last_write = 0;
             for (const auto& p : points) last_write = std::max(last_write, p.time);
             state_.apply_series(run_id, key, points, last_write);
+            progress.points_applied(points.size());
         });
     }
 };

@@ -1,4 +1,4 @@
-// detail::for_each_line, the jsonl store's reader: a file is read a block at a
+// How a jsonl_store reads its files back. detail::for_each_line: a file is read a block at a
 // time, so lines cross blocks and can be longer than one; tiny blocks here
 // make every such case happen in a few bytes.
 #include <catch2/catch.hpp>
@@ -9,6 +9,7 @@
 
 #include "storage/store_fixture.hpp"
 #include "tmon/storage/detail/append_file.hpp"
+#include "tmon/storage/detail/replay_progress.hpp"
 
 using namespace tmon;
 using namespace tmon::test;
@@ -62,4 +63,37 @@ TEST_CASE("for_each_line reads nothing from a missing or empty file, and says no
     CHECK(lines_read(write_file(dir, ""), 8).empty());
     CHECK(logs.warnings.empty());
     CHECK(!std::filesystem::exists(dir.path() / "missing.jsonl"));
+}
+
+TEST_CASE("a long replay says how far it is, in bytes of the store's files") {
+    temp_dir dir;
+    write_file(dir, std::string(1000, 'x'));  // 1,000 bytes under the folder
+    log_capture logs;
+    detail::replay_progress progress{dir.path(), std::chrono::seconds{0}};  // due at every check
+    for (int i = 0; i < 255; ++i) progress.line_read(2);
+    CHECK(logs.infos.empty());  // the clock is read every 256 lines, not every line
+    progress.line_read(2);
+    REQUIRE(logs.infos.size() == 1);
+    CHECK(logs.infos[0].find("replaying " + dir.path().string() + ": 0 of 0 MB (51 %)") != std::string::npos);
+}
+
+TEST_CASE("reopening a jsonl_store ends with one line saying what it read") {
+    temp_dir dir;
+    jsonl_store::options o;
+    o.dir = dir.path().string();
+    std::string run_id;
+    {
+        log_capture logs;
+        jsonl_store s{o};
+        run_id = s.create_run(named_run("exp")).id;
+        std::vector<metric_point> pts;
+        for (step_t i = 0; i < 500; ++i) pts.push_back(point(i % 2 ? "loss" : "acc", i / 2, 0.5));
+        s.append_metrics(run_id, pts);
+        CHECK(logs.infos.empty());  // a new, empty store has nothing to say
+    }
+    log_capture logs;
+    jsonl_store s{o};
+    REQUIRE(logs.infos.size() == 1);
+    CHECK(logs.infos[0].find("opened " + o.dir + ": 1 run, 500 metric points") != std::string::npos);
+    CHECK(s.query_metrics(series_of(run_id, "loss")).points.size() == 250);
 }

@@ -121,14 +121,15 @@ inline std::vector<std::string> event_types(const std::vector<event>& evs) {
     return out;
 }
 
-// Collects the warnings logged while it lives.
+// Collects the warnings and info lines logged while it lives.
 struct log_capture {
     std::mutex m;
-    std::vector<std::string> warnings;
+    std::vector<std::string> warnings, infos;
     log_capture() {
         set_log_sink([this](log_level l, std::string_view line) {
             std::lock_guard lock(m);
             if (l == log_level::warn) warnings.emplace_back(line);
+            if (l == log_level::info) infos.emplace_back(line);
         });
     }
     ~log_capture() { set_log_sink(nullptr); }

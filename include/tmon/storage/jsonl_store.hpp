@@ -17,6 +17,7 @@
 #include "tmon/storage/detail/jsonl_journal.hpp"
 #include "tmon/storage/detail/metric_groups.hpp"
 #include "tmon/storage/detail/metric_lines.hpp"
+#include "tmon/storage/detail/replay_progress.hpp"
 #include "tmon/detail/record_codec.hpp"
 #include "tmon/storage/detail/state_store.hpp"
 #include "tmon/storage/detail/write_checks.hpp"
@@ -70,13 +71,14 @@ private:
     // Calls fn(parsed line) for every complete line; a line that does not parse
     // (disk corruption, a foreign edit) is skipped with a warning, never fatal.
     template <class F>
-    static void for_each_record(const std::filesystem::path& path, F&& fn) {
+    static void for_each_record(const std::filesystem::path& path, detail::replay_progress& progress, F&& fn) {
         // Emptied before each line: a reused Document keeps every line it parsed
         // in its pool (gigabytes for a long run); the buffer spares a malloc per line.
         std::vector<char> first_chunk(64 << 10);
         rapidjson::MemoryPoolAllocator<> pool{first_chunk.data(), first_chunk.size()};
         rapidjson::Document doc{&pool};
         detail::for_each_line(path, [&](std::string_view line) {
+            progress.line_read(line.size() + 1);
             pool.Clear();
             doc.Parse<rapidjson::kParseFullPrecisionFlag>(line.data(), line.size());
             if (doc.HasParseError() || !doc.IsObject()) {
@@ -95,14 +97,18 @@ private:
     void replay() {
         const auto& journal = state_.journal();
         remove_tombstones(journal.runs_dir());
+        detail::replay_progress progress{journal.root()};
+        std::size_t runs = 0;
         std::error_code ec;
         for (const auto& entry : std::filesystem::directory_iterator(journal.runs_dir(), ec)) {
-            if (entry.is_directory() && entry.path().filename().string().front() != '.') replay_run(entry.path());
+            if (entry.is_directory() && entry.path().filename().string().front() != '.')
+                runs += replay_run(entry.path(), progress);
         }
-        for_each_record(journal.root() / "system.jsonl",
+        for_each_record(journal.root() / "system.jsonl", progress,
                         [&](const rapidjson::Value& v) { state_.apply_system(detail::read_system(v)); });
-        for_each_record(journal.root() / "events.jsonl",
+        for_each_record(journal.root() / "events.jsonl", progress,
                         [&](const rapidjson::Value& v) { state_.apply_event(detail::read_event(v)); });
+        progress.finish(runs);
     }
 
     static void remove_tombstones(const std::filesystem::path& runs_dir) {
@@ -111,9 +117,10 @@ private:
             if (entry.path().filename().string().rfind(".deleted-", 0) == 0) std::filesystem::remove_all(entry.path(), ec);
     }
 
-    void replay_run(const std::filesystem::path& dir) {
+    // Whether the folder held a run.
+    bool replay_run(const std::filesystem::path& dir, detail::replay_progress& progress) {
         std::string run_id;
-        for_each_record(dir / "run.jsonl", [&](const rapidjson::Value& v) {
+        for_each_record(dir / "run.jsonl", progress, [&](const rapidjson::Value& v) {
             auto* r = detail::member(v, "run");
             if (!r) return;
             run_info info = detail::read_run(*r);
@@ -122,8 +129,8 @@ private:
             state_.apply_run(info);
             apply_events(v);
         });
-        if (run_id.empty()) return;
-        for_each_record(dir / "checkpoints.jsonl", [&](const rapidjson::Value& v) {
+        if (run_id.empty()) return false;
+        for_each_record(dir / "checkpoints.jsonl", progress, [&](const rapidjson::Value& v) {
             auto* c = detail::member(v, "checkpoint");
             if (!c) return;
             auto info = detail::read_checkpoint(*c);
@@ -133,21 +140,22 @@ private:
             else if (op == "best") state_.apply_best(info.id);
             apply_events(v);
         });
-        replay_metrics(dir / "metrics.jsonl", run_id);
-        for_each_record(dir / "layers.jsonl", [&](const rapidjson::Value& v) {
+        replay_metrics(dir / "metrics.jsonl", run_id, progress);
+        for_each_record(dir / "layers.jsonl", progress, [&](const rapidjson::Value& v) {
             auto snap = detail::read_layer_snapshot(v);
             snap.run_id = run_id;
             state_.apply_layers(snap, 0);
         });
-        for_each_record(dir / "events.jsonl",
+        for_each_record(dir / "events.jsonl", progress,
                         [&](const rapidjson::Value& v) { state_.apply_event(detail::read_event(v)); });
+        return true;
     }
 
     // Applied line by line, in file order, so the last write of a (key, step) wins.
-    void replay_metrics(const std::filesystem::path& file, const std::string& run_id) {
+    void replay_metrics(const std::filesystem::path& file, const std::string& run_id, detail::replay_progress& progress) {
         std::string key;
         std::vector<series_point> points;
-        for_each_record(file, [&](const rapidjson::Value& v) {
+        for_each_record(file, progress, [&](const rapidjson::Value& v) {
             if (!detail::read_metric_line(v, key, points)) {
                 log(log_level::warn, "jsonl", "skipping a metrics line of no known shape in {}", file.string());
                 return;
@@ -155,6 +163,7 @@ private:
             double last_write = 0;
             for (const auto& p : points) last_write = std::max(last_write, p.time);
             state_.apply_series(run_id, key, points, last_write);
+            progress.points_applied(points.size());
         });
     }
 };
