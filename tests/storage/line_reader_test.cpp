@@ -23,7 +23,13 @@ std::filesystem::path write_file(const temp_dir& dir, const std::string& text) {
 
 std::vector<std::string> lines_read(const std::filesystem::path& path, std::size_t block_bytes) {
     std::vector<std::string> out;
-    detail::for_each_line(path, [&](std::string_view line) { out.emplace_back(line); }, block_bytes);
+    detail::for_each_line(
+        path,
+        [&](std::string_view line) {
+            CHECK(line.data()[line.size()] == '\0');  // what the parser scans to
+            out.emplace_back(line);
+        },
+        block_bytes);
     return out;
 }
 }  // namespace

@@ -80,7 +80,7 @@ private:
         detail::for_each_line(path, [&](std::string_view line) {
             progress.line_read(line.size() + 1);
             pool.Clear();
-            doc.Parse<rapidjson::kParseFullPrecisionFlag>(line.data(), line.size());
+            doc.Parse<rapidjson::kParseFullPrecisionFlag>(line.data());  // to the NUL after the line
             if (doc.HasParseError() || !doc.IsObject()) {
                 log(log_level::warn, "jsonl", "skipping a malformed line in {}", path.string());
                 return;
