@@ -5335,10 +5335,13 @@ static_assert(assert_storage<sqlite_store>());
 // Everything queries need is kept in memory and rebuilt by replaying the
 // files on open; a torn last line from a crash is dropped with a warning.
 #include <algorithm>
+#include <deque>
 #include <filesystem>
+#include <future>
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <rapidjson/document.h>
@@ -5352,6 +5355,7 @@ static_assert(assert_storage<sqlite_store>());
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -5411,16 +5415,14 @@ private:
     int fd_ = -1;
 };
 
-// Calls fn(std::string_view line) for every complete, non-empty line of a
-// file, reading a block at a time: reopening a store of many gigabytes needs
-// memory for one block and its longest line, not for the whole file. A NUL
-// stands in for each line's newline, so a parser may scan to it (RapidJSON
-// parses a NUL-terminated line ~25 % faster than a sized one).
+// Calls fn(std::span<char> lines) with runs of whole lines of a file, each
+// newline included, reading a block at a time: reopening a store of many
+// gigabytes needs memory for one block and its longest line, not for the file.
 // A last line without its newline is a write cut short by a crash: it is
 // dropped with one warning and cut off the file, so the next append starts on
 // a clean line. A read error stops with a warning and cuts nothing.
 template <class F>
-void for_each_line(const std::filesystem::path& path, F&& fn, std::size_t block_bytes = std::size_t{1} << 20) {
+void for_each_chunk(const std::filesystem::path& path, F&& fn, std::size_t block_bytes = std::size_t{1} << 20) {
     struct fd_guard {
         int fd;
         ~fd_guard() {
@@ -5441,22 +5443,41 @@ void for_each_line(const std::filesystem::path& path, F&& fn, std::size_t block_
             return;
         }
         if (n == 0) break;
-        std::size_t begin = 0, scan = filled;  // the bytes kept from before hold no newline
+        const std::size_t kept = filled;  // the bytes kept from before hold no newline: search only the new ones
         filled += static_cast<std::size_t>(n);
-        while (auto* nl = static_cast<const char*>(std::memchr(buf.data() + scan, '\n', filled - scan))) {
-            auto end = static_cast<std::size_t>(nl - buf.data());
-            buf[end] = '\0';
-            if (end > begin) fn(std::string_view{buf.data() + begin, end - begin});
-            begin = scan = end + 1;
-        }
-        std::memmove(buf.data(), buf.data() + begin, filled - begin);
-        filled -= begin;
-        buf_offset += begin;
+        auto last_newline = std::string_view{buf.data() + kept, filled - kept}.rfind('\n');
+        if (last_newline == std::string_view::npos) continue;  // a line longer than a block: read on
+        const std::size_t end = kept + last_newline + 1;
+        fn(std::span<char>{buf.data(), end});
+        std::memmove(buf.data(), buf.data() + end, filled - end);
+        filled -= end;
+        buf_offset += end;
     }
     if (filled == 0) return;
     log(log_level::warn, "jsonl", "dropping a torn last line ({} bytes) at the end of {}", filled, path.string());
     if (::truncate(path.c_str(), static_cast<off_t>(buf_offset)) != 0)
         log(log_level::warn, "jsonl", "cannot truncate {}: {}", path.string(), std::strerror(errno));
+}
+
+// Calls fn(std::string_view line) for each non-empty line of whole `lines`
+// (for_each_chunk's). A NUL takes each newline's place, so a parser may scan
+// to it: RapidJSON parses a NUL-terminated line ~25 % faster than a sized one.
+template <class F>
+void split_lines(std::span<char> lines, F&& fn) {
+    std::size_t begin = 0;
+    while (auto* nl = static_cast<char*>(std::memchr(lines.data() + begin, '\n', lines.size() - begin))) {
+        auto end = static_cast<std::size_t>(nl - lines.data());
+        *nl = '\0';
+        if (end > begin) fn(std::string_view{lines.data() + begin, end - begin});
+        begin = end + 1;
+    }
+}
+
+// Calls fn(std::string_view line) for every whole, non-empty line of a file,
+// each followed by a NUL (see split_lines); the rest as for_each_chunk.
+template <class F>
+void for_each_line(const std::filesystem::path& path, F&& fn, std::size_t block_bytes = std::size_t{1} << 20) {
+    for_each_chunk(path, [&](std::span<char> lines) { split_lines(lines, fn); }, block_bytes);
 }
 
 }  // namespace tmon::detail
@@ -5608,6 +5629,18 @@ private:
 
 }  // namespace tmon::detail
 // ---- end tmon/storage/detail/jsonl_journal.hpp
+// ---- begin tmon/storage/detail/jsonl_lines.hpp
+// Reading a jsonl store's lines back: one parser reused line after line, and
+// metrics lines parsed a chunk at a time, so a reopen can parse chunks on
+// worker threads while it applies the ones before them in file order.
+#include <cstddef>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <rapidjson/document.h>
+
 // ---- begin tmon/storage/detail/metric_lines.hpp
 // metrics.jsonl lines. One line per key per append, in columns, so the key is
 // written once and numbers are all a line holds:
@@ -5875,6 +5908,58 @@ inline bool read_metric_line(const json_value& line, std::string& key, std::vect
 
 }  // namespace tmon::detail
 // ---- end tmon/storage/detail/metric_lines.hpp
+
+namespace tmon::detail {
+
+class json_line_parser {
+public:
+    json_line_parser() : first_chunk_(64 << 10), pool_(first_chunk_.data(), first_chunk_.size()), doc_(&pool_) {}
+    json_line_parser(const json_line_parser&) = delete;
+    json_line_parser& operator=(const json_line_parser&) = delete;
+
+    // `line` must be followed by a NUL (split_lines does that). The object the
+    // line holds, valid until the next call, or nullptr for a line that is not one.
+    const rapidjson::Value* parse(std::string_view line) {
+        pool_.Clear();  // else the pool keeps every line parsed (gigabytes for a long run)
+        doc_.Parse<rapidjson::kParseFullPrecisionFlag>(line.data());
+        if (doc_.HasParseError() || !doc_.IsObject()) return nullptr;
+        return &doc_;
+    }
+
+private:
+    std::vector<char> first_chunk_;  // the pool's first chunk, kept: no malloc per line
+    rapidjson::MemoryPoolAllocator<> pool_;
+    rapidjson::Document doc_;
+};
+
+struct metric_line {
+    std::string key;
+    std::vector<series_point> points;
+};
+
+struct parsed_metric_lines {
+    std::vector<metric_line> lines;  // in file order
+    std::size_t points = 0;
+    std::size_t malformed = 0;       // not JSON objects
+    std::size_t unknown_shape = 0;   // objects, but no metrics line of a known shape
+};
+
+inline parsed_metric_lines parse_metric_lines(std::span<char> text) {
+    parsed_metric_lines out;
+    json_line_parser parser;
+    split_lines(text, [&](std::string_view line) {
+        const rapidjson::Value* v = parser.parse(line);
+        if (!v) return void(++out.malformed);
+        metric_line m;
+        if (!read_metric_line(*v, m.key, m.points)) return void(++out.unknown_shape);
+        out.points += m.points.size();
+        out.lines.push_back(std::move(m));
+    });
+    return out;
+}
+
+}  // namespace tmon::detail
+// ---- end tmon/storage/detail/jsonl_lines.hpp
 // ---- begin tmon/storage/detail/replay_progress.hpp
 // What a jsonl_store says while it reopens: a store of many millions of
 // points takes seconds to replay, and a silent start looks like a hang. A
@@ -5896,12 +5981,18 @@ public:
     // After each line read (its bytes, newline included).
     void line_read(std::size_t bytes) {
         done_bytes_ += bytes;
-        if (++lines_ % check_every_lines == 0) report_if_due();
+        if (++reads_ % check_every_lines == 0) report_if_due();
+    }
+    // After each chunk of lines read (a block's worth): the clock is read each time.
+    void chunk_read(std::size_t bytes) {
+        done_bytes_ += bytes;
+        ++reads_;
+        report_if_due();
     }
     void points_applied(std::size_t n) noexcept { points_ += n; }
 
     void finish(std::size_t runs) const {
-        if (lines_ == 0) return;
+        if (reads_ == 0) return;
         log(log_level::info, "jsonl", "opened {}: {} run{}, {} metric points, {:.1f} MB in {:.2f} s", dir_.string(), runs,
             runs == 1 ? "" : "s", points_, static_cast<double>(done_bytes_) / 1e6, elapsed().count());
     }
@@ -5935,7 +6026,7 @@ private:
     std::chrono::duration<double> period_;
     std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
     std::chrono::steady_clock::time_point last_report_ = start_;
-    std::uint64_t done_bytes_ = 0, lines_ = 0, points_ = 0;
+    std::uint64_t done_bytes_ = 0, reads_ = 0, points_ = 0;
 };
 
 }  // namespace tmon::detail
@@ -5990,20 +6081,11 @@ private:
     // (disk corruption, a foreign edit) is skipped with a warning, never fatal.
     template <class F>
     static void for_each_record(const std::filesystem::path& path, detail::replay_progress& progress, F&& fn) {
-        // Emptied before each line: a reused Document keeps every line it parsed
-        // in its pool (gigabytes for a long run); the buffer spares a malloc per line.
-        std::vector<char> first_chunk(64 << 10);
-        rapidjson::MemoryPoolAllocator<> pool{first_chunk.data(), first_chunk.size()};
-        rapidjson::Document doc{&pool};
+        detail::json_line_parser parser;
         detail::for_each_line(path, [&](std::string_view line) {
             progress.line_read(line.size() + 1);
-            pool.Clear();
-            doc.Parse<rapidjson::kParseFullPrecisionFlag>(line.data());  // to the NUL after the line
-            if (doc.HasParseError() || !doc.IsObject()) {
-                log(log_level::warn, "jsonl", "skipping a malformed line in {}", path.string());
-                return;
-            }
-            fn(static_cast<const rapidjson::Value&>(doc));
+            if (const rapidjson::Value* v = parser.parse(line)) fn(*v);
+            else log(log_level::warn, "jsonl", "skipping a malformed line in {}", path.string());
         });
     }
 
@@ -6069,20 +6151,44 @@ private:
         return true;
     }
 
-    // Applied line by line, in file order, so the last write of a (key, step) wins.
+    // Metrics files are most of a store's bytes, and parsing their numbers most
+    // of a reopen: chunks are parsed on worker threads while this thread applies
+    // the chunks before them, in file order, so the last write of a (key, step)
+    // still wins. A small file is parsed right here.
     void replay_metrics(const std::filesystem::path& file, const std::string& run_id, detail::replay_progress& progress) {
-        std::string key;
-        std::vector<series_point> points;
-        for_each_record(file, progress, [&](const rapidjson::Value& v) {
-            if (!detail::read_metric_line(v, key, points)) {
-                log(log_level::warn, "jsonl", "skipping a metrics line of no known shape in {}", file.string());
-                return;
+        std::deque<std::future<detail::parsed_metric_lines>> parsing;
+        const std::size_t workers = std::max(2u, std::thread::hardware_concurrency());
+        auto apply = [&](const detail::parsed_metric_lines& chunk) {
+            warn_skipped(file, chunk);
+            for (const auto& line : chunk.lines) {
+                double last_write = 0;
+                for (const auto& p : line.points) last_write = std::max(last_write, p.time);
+                state_.apply_series(run_id, line.key, line.points, last_write);
             }
-            double last_write = 0;
-            for (const auto& p : points) last_write = std::max(last_write, p.time);
-            state_.apply_series(run_id, key, points, last_write);
-            progress.points_applied(points.size());
+            progress.points_applied(chunk.points);
+        };
+        detail::for_each_chunk(file, [&](std::span<char> text) {
+            progress.chunk_read(text.size());
+            if (parsing.empty() && text.size() < parse_here_below_bytes) return apply(detail::parse_metric_lines(text));
+            parsing.push_back(std::async(std::launch::async, [copy = std::string(text.data(), text.size())]() mutable {
+                return detail::parse_metric_lines(copy);
+            }));
+            if (parsing.size() > workers) apply(parsing.front().get()), parsing.pop_front();
         });
+        for (; !parsing.empty(); parsing.pop_front()) apply(parsing.front().get());
+    }
+
+    static constexpr std::size_t parse_here_below_bytes = 256 << 10;
+
+    static void warn_skipped(const std::filesystem::path& file, const detail::parsed_metric_lines& chunk) {
+        if (chunk.malformed == 1) log(log_level::warn, "jsonl", "skipping a malformed line in {}", file.string());
+        if (chunk.malformed > 1)
+            log(log_level::warn, "jsonl", "skipping {} malformed lines in {}", chunk.malformed, file.string());
+        if (chunk.unknown_shape == 1)
+            log(log_level::warn, "jsonl", "skipping a metrics line of no known shape in {}", file.string());
+        if (chunk.unknown_shape > 1)
+            log(log_level::warn, "jsonl", "skipping {} metrics lines of no known shape in {}", chunk.unknown_shape,
+                file.string());
     }
 };
 

@@ -4,10 +4,13 @@
 // Everything queries need is kept in memory and rebuilt by replaying the
 // files on open; a torn last line from a crash is dropped with a warning.
 #include <algorithm>
+#include <deque>
 #include <filesystem>
+#include <future>
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <rapidjson/document.h>
@@ -15,6 +18,7 @@
 #include "tmon/core/log.hpp"
 #include "tmon/storage/detail/append_file.hpp"
 #include "tmon/storage/detail/jsonl_journal.hpp"
+#include "tmon/storage/detail/jsonl_lines.hpp"
 #include "tmon/storage/detail/metric_groups.hpp"
 #include "tmon/storage/detail/metric_lines.hpp"
 #include "tmon/storage/detail/replay_progress.hpp"
@@ -72,20 +76,11 @@ private:
     // (disk corruption, a foreign edit) is skipped with a warning, never fatal.
     template <class F>
     static void for_each_record(const std::filesystem::path& path, detail::replay_progress& progress, F&& fn) {
-        // Emptied before each line: a reused Document keeps every line it parsed
-        // in its pool (gigabytes for a long run); the buffer spares a malloc per line.
-        std::vector<char> first_chunk(64 << 10);
-        rapidjson::MemoryPoolAllocator<> pool{first_chunk.data(), first_chunk.size()};
-        rapidjson::Document doc{&pool};
+        detail::json_line_parser parser;
         detail::for_each_line(path, [&](std::string_view line) {
             progress.line_read(line.size() + 1);
-            pool.Clear();
-            doc.Parse<rapidjson::kParseFullPrecisionFlag>(line.data());  // to the NUL after the line
-            if (doc.HasParseError() || !doc.IsObject()) {
-                log(log_level::warn, "jsonl", "skipping a malformed line in {}", path.string());
-                return;
-            }
-            fn(static_cast<const rapidjson::Value&>(doc));
+            if (const rapidjson::Value* v = parser.parse(line)) fn(*v);
+            else log(log_level::warn, "jsonl", "skipping a malformed line in {}", path.string());
         });
     }
 
@@ -151,20 +146,44 @@ private:
         return true;
     }
 
-    // Applied line by line, in file order, so the last write of a (key, step) wins.
+    // Metrics files are most of a store's bytes, and parsing their numbers most
+    // of a reopen: chunks are parsed on worker threads while this thread applies
+    // the chunks before them, in file order, so the last write of a (key, step)
+    // still wins. A small file is parsed right here.
     void replay_metrics(const std::filesystem::path& file, const std::string& run_id, detail::replay_progress& progress) {
-        std::string key;
-        std::vector<series_point> points;
-        for_each_record(file, progress, [&](const rapidjson::Value& v) {
-            if (!detail::read_metric_line(v, key, points)) {
-                log(log_level::warn, "jsonl", "skipping a metrics line of no known shape in {}", file.string());
-                return;
+        std::deque<std::future<detail::parsed_metric_lines>> parsing;
+        const std::size_t workers = std::max(2u, std::thread::hardware_concurrency());
+        auto apply = [&](const detail::parsed_metric_lines& chunk) {
+            warn_skipped(file, chunk);
+            for (const auto& line : chunk.lines) {
+                double last_write = 0;
+                for (const auto& p : line.points) last_write = std::max(last_write, p.time);
+                state_.apply_series(run_id, line.key, line.points, last_write);
             }
-            double last_write = 0;
-            for (const auto& p : points) last_write = std::max(last_write, p.time);
-            state_.apply_series(run_id, key, points, last_write);
-            progress.points_applied(points.size());
+            progress.points_applied(chunk.points);
+        };
+        detail::for_each_chunk(file, [&](std::span<char> text) {
+            progress.chunk_read(text.size());
+            if (parsing.empty() && text.size() < parse_here_below_bytes) return apply(detail::parse_metric_lines(text));
+            parsing.push_back(std::async(std::launch::async, [copy = std::string(text.data(), text.size())]() mutable {
+                return detail::parse_metric_lines(copy);
+            }));
+            if (parsing.size() > workers) apply(parsing.front().get()), parsing.pop_front();
         });
+        for (; !parsing.empty(); parsing.pop_front()) apply(parsing.front().get());
+    }
+
+    static constexpr std::size_t parse_here_below_bytes = 256 << 10;
+
+    static void warn_skipped(const std::filesystem::path& file, const detail::parsed_metric_lines& chunk) {
+        if (chunk.malformed == 1) log(log_level::warn, "jsonl", "skipping a malformed line in {}", file.string());
+        if (chunk.malformed > 1)
+            log(log_level::warn, "jsonl", "skipping {} malformed lines in {}", chunk.malformed, file.string());
+        if (chunk.unknown_shape == 1)
+            log(log_level::warn, "jsonl", "skipping a metrics line of no known shape in {}", file.string());
+        if (chunk.unknown_shape > 1)
+            log(log_level::warn, "jsonl", "skipping {} metrics lines of no known shape in {}", chunk.unknown_shape,
+                file.string());
     }
 };
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -68,16 +69,14 @@ private:
     int fd_ = -1;
 };
 
-// Calls fn(std::string_view line) for every complete, non-empty line of a
-// file, reading a block at a time: reopening a store of many gigabytes needs
-// memory for one block and its longest line, not for the whole file. A NUL
-// stands in for each line's newline, so a parser may scan to it (RapidJSON
-// parses a NUL-terminated line ~25 % faster than a sized one).
+// Calls fn(std::span<char> lines) with runs of whole lines of a file, each
+// newline included, reading a block at a time: reopening a store of many
+// gigabytes needs memory for one block and its longest line, not for the file.
 // A last line without its newline is a write cut short by a crash: it is
 // dropped with one warning and cut off the file, so the next append starts on
 // a clean line. A read error stops with a warning and cuts nothing.
 template <class F>
-void for_each_line(const std::filesystem::path& path, F&& fn, std::size_t block_bytes = std::size_t{1} << 20) {
+void for_each_chunk(const std::filesystem::path& path, F&& fn, std::size_t block_bytes = std::size_t{1} << 20) {
     struct fd_guard {
         int fd;
         ~fd_guard() {
@@ -98,22 +97,41 @@ void for_each_line(const std::filesystem::path& path, F&& fn, std::size_t block_
             return;
         }
         if (n == 0) break;
-        std::size_t begin = 0, scan = filled;  // the bytes kept from before hold no newline
+        const std::size_t kept = filled;  // the bytes kept from before hold no newline: search only the new ones
         filled += static_cast<std::size_t>(n);
-        while (auto* nl = static_cast<const char*>(std::memchr(buf.data() + scan, '\n', filled - scan))) {
-            auto end = static_cast<std::size_t>(nl - buf.data());
-            buf[end] = '\0';
-            if (end > begin) fn(std::string_view{buf.data() + begin, end - begin});
-            begin = scan = end + 1;
-        }
-        std::memmove(buf.data(), buf.data() + begin, filled - begin);
-        filled -= begin;
-        buf_offset += begin;
+        auto last_newline = std::string_view{buf.data() + kept, filled - kept}.rfind('\n');
+        if (last_newline == std::string_view::npos) continue;  // a line longer than a block: read on
+        const std::size_t end = kept + last_newline + 1;
+        fn(std::span<char>{buf.data(), end});
+        std::memmove(buf.data(), buf.data() + end, filled - end);
+        filled -= end;
+        buf_offset += end;
     }
     if (filled == 0) return;
     log(log_level::warn, "jsonl", "dropping a torn last line ({} bytes) at the end of {}", filled, path.string());
     if (::truncate(path.c_str(), static_cast<off_t>(buf_offset)) != 0)
         log(log_level::warn, "jsonl", "cannot truncate {}: {}", path.string(), std::strerror(errno));
+}
+
+// Calls fn(std::string_view line) for each non-empty line of whole `lines`
+// (for_each_chunk's). A NUL takes each newline's place, so a parser may scan
+// to it: RapidJSON parses a NUL-terminated line ~25 % faster than a sized one.
+template <class F>
+void split_lines(std::span<char> lines, F&& fn) {
+    std::size_t begin = 0;
+    while (auto* nl = static_cast<char*>(std::memchr(lines.data() + begin, '\n', lines.size() - begin))) {
+        auto end = static_cast<std::size_t>(nl - lines.data());
+        *nl = '\0';
+        if (end > begin) fn(std::string_view{lines.data() + begin, end - begin});
+        begin = end + 1;
+    }
+}
+
+// Calls fn(std::string_view line) for every whole, non-empty line of a file,
+// each followed by a NUL (see split_lines); the rest as for_each_chunk.
+template <class F>
+void for_each_line(const std::filesystem::path& path, F&& fn, std::size_t block_bytes = std::size_t{1} << 20) {
+    for_each_chunk(path, [&](std::span<char> lines) { split_lines(lines, fn); }, block_bytes);
 }
 
 }  // namespace tmon::detail

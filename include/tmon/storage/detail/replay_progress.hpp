@@ -20,12 +20,18 @@ public:
     // After each line read (its bytes, newline included).
     void line_read(std::size_t bytes) {
         done_bytes_ += bytes;
-        if (++lines_ % check_every_lines == 0) report_if_due();
+        if (++reads_ % check_every_lines == 0) report_if_due();
+    }
+    // After each chunk of lines read (a block's worth): the clock is read each time.
+    void chunk_read(std::size_t bytes) {
+        done_bytes_ += bytes;
+        ++reads_;
+        report_if_due();
     }
     void points_applied(std::size_t n) noexcept { points_ += n; }
 
     void finish(std::size_t runs) const {
-        if (lines_ == 0) return;
+        if (reads_ == 0) return;
         log(log_level::info, "jsonl", "opened {}: {} run{}, {} metric points, {:.1f} MB in {:.2f} s", dir_.string(), runs,
             runs == 1 ? "" : "s", points_, static_cast<double>(done_bytes_) / 1e6, elapsed().count());
     }
@@ -59,7 +65,7 @@ private:
     std::chrono::duration<double> period_;
     std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
     std::chrono::steady_clock::time_point last_report_ = start_;
-    std::uint64_t done_bytes_ = 0, lines_ = 0, points_ = 0;
+    std::uint64_t done_bytes_ = 0, reads_ = 0, points_ = 0;
 };
 
 }  // namespace tmon::detail
