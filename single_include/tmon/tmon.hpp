@@ -5023,8 +5023,12 @@ private:
             reset_wal_without_readers();
         } else if (wal_pages_ >= 2 * checkpoint_pages_) {
             // Commits back to back leave the checkpointer no gap to finish in:
-            // copy the rest here, so the next commit can restart the WAL.
-            if (auto exclusive = checkpointer_.try_hold()) checkpoint_wal(SQLITE_CHECKPOINT_PASSIVE, 0);
+            // copy the rest here, so the next commit can restart the WAL. A
+            // pass already running covers only the frames before it started,
+            // so wait for it and copy the rest: this is the backpressure that
+            // keeps a writer that never pauses from outgrowing the WAL.
+            auto exclusive = checkpointer_.hold();
+            checkpoint_wal(SQLITE_CHECKPOINT_PASSIVE, 0);
         } else if (wal_pages_ >= checkpoint_pages_) {
             checkpointer_.request();
         }
