@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -165,9 +166,14 @@ private:
         detail::for_each_chunk(file, [&](std::span<char> text) {
             progress.chunk_read(text.size());
             if (parsing.empty() && text.size() < parse_here_below_bytes) return apply(detail::parse_metric_lines(text));
-            parsing.push_back(std::async(std::launch::async, [copy = std::string(text.data(), text.size())]() mutable {
-                return detail::parse_metric_lines(copy);
-            }));
+            try {
+                parsing.push_back(std::async(std::launch::async, [copy = std::string(text.data(), text.size())]() mutable {
+                    return detail::parse_metric_lines(copy);
+                }));
+            } catch (const std::system_error&) {  // no thread to be had: parse here, after those in flight
+                for (; !parsing.empty(); parsing.pop_front()) apply(parsing.front().get());
+                return apply(detail::parse_metric_lines(text));
+            }
             if (parsing.size() > workers) apply(parsing.front().get()), parsing.pop_front();
         });
         for (; !parsing.empty(); parsing.pop_front()) apply(parsing.front().get());
