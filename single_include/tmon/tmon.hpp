@@ -4490,8 +4490,6 @@ public:
     // another connection: SQLite refuses a second checkpoint at once (BUSY)
     // instead of waiting for the first.
     std::unique_lock<std::mutex> hold() { return std::unique_lock{running_}; }
-    // Same, unless a pass is running right now (then it does the work).
-    std::unique_lock<std::mutex> try_hold() { return std::unique_lock{running_, std::try_to_lock}; }
 
     void stop() {
         {
@@ -5944,7 +5942,6 @@ struct metric_line {
 
 struct parsed_metric_lines {
     std::vector<metric_line> lines;  // in file order
-    std::size_t points = 0;
     std::size_t malformed = 0;       // not JSON objects
     std::size_t unknown_shape = 0;   // objects, but no metrics line of a known shape
 };
@@ -5957,7 +5954,6 @@ inline parsed_metric_lines parse_metric_lines(std::span<char> text) {
         if (!v) return void(++out.malformed);
         metric_line m;
         if (!read_metric_line(*v, m.key, m.points)) return void(++out.unknown_shape);
-        out.points += m.points.size();
         out.lines.push_back(std::move(m));
     });
     return out;
@@ -5973,6 +5969,7 @@ inline parsed_metric_lines parse_metric_lines(std::span<char> text) {
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 
@@ -5981,7 +5978,7 @@ namespace tmon::detail {
 class replay_progress {
 public:
     replay_progress(std::filesystem::path dir, std::chrono::duration<double> period = std::chrono::seconds{2})
-        : dir_(std::move(dir)), total_bytes_(bytes_under(dir_)), period_(period) {}
+        : dir_(std::move(dir)), period_(period) {}
 
     // After each line read (its bytes, newline included).
     void line_read(std::size_t bytes) {
@@ -6021,13 +6018,15 @@ private:
         auto now = std::chrono::steady_clock::now();
         if (now - last_report_ < period_) return;
         last_report_ = now;
-        double percent = total_bytes_ ? 100.0 * static_cast<double>(done_bytes_) / static_cast<double>(total_bytes_) : 100.0;
+        if (!total_bytes_) total_bytes_ = bytes_under(dir_);  // walked only by a replay long enough to report
+        const auto total = static_cast<double>(*total_bytes_);
+        double percent = total > 0 ? 100.0 * static_cast<double>(done_bytes_) / total : 100.0;
         log(log_level::info, "jsonl", "replaying {}: {:.0f} of {:.0f} MB ({:.0f} %), {} metric points so far", dir_.string(),
-            static_cast<double>(done_bytes_) / 1e6, static_cast<double>(total_bytes_) / 1e6, percent, points_);
+            static_cast<double>(done_bytes_) / 1e6, total / 1e6, percent, points_);
     }
 
     std::filesystem::path dir_;
-    std::uint64_t total_bytes_;
+    std::optional<std::uint64_t> total_bytes_;
     std::chrono::duration<double> period_;
     std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
     std::chrono::steady_clock::time_point last_report_ = start_;
@@ -6169,8 +6168,11 @@ private:
                 double last_write = 0;
                 for (const auto& p : line.points) last_write = std::max(last_write, p.time);
                 state_.apply_series(run_id, line.key, line.points, last_write);
+                progress.points_applied(line.points.size());
             }
-            progress.points_applied(chunk.points);
+        };
+        auto apply_all_parsing = [&] {
+            for (; !parsing.empty(); parsing.pop_front()) apply(parsing.front().get());
         };
         detail::for_each_chunk(file, [&](std::span<char> text) {
             progress.chunk_read(text.size());
@@ -6180,12 +6182,12 @@ private:
                     return detail::parse_metric_lines(copy);
                 }));
             } catch (const std::system_error&) {  // no thread to be had: parse here, after those in flight
-                for (; !parsing.empty(); parsing.pop_front()) apply(parsing.front().get());
+                apply_all_parsing();
                 return apply(detail::parse_metric_lines(text));
             }
             if (parsing.size() > workers) apply(parsing.front().get()), parsing.pop_front();
         });
-        for (; !parsing.empty(); parsing.pop_front()) apply(parsing.front().get());
+        apply_all_parsing();
     }
 
     static constexpr std::size_t parse_here_below_bytes = 256 << 10;

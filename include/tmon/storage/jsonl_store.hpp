@@ -160,8 +160,11 @@ private:
                 double last_write = 0;
                 for (const auto& p : line.points) last_write = std::max(last_write, p.time);
                 state_.apply_series(run_id, line.key, line.points, last_write);
+                progress.points_applied(line.points.size());
             }
-            progress.points_applied(chunk.points);
+        };
+        auto apply_all_parsing = [&] {
+            for (; !parsing.empty(); parsing.pop_front()) apply(parsing.front().get());
         };
         detail::for_each_chunk(file, [&](std::span<char> text) {
             progress.chunk_read(text.size());
@@ -171,12 +174,12 @@ private:
                     return detail::parse_metric_lines(copy);
                 }));
             } catch (const std::system_error&) {  // no thread to be had: parse here, after those in flight
-                for (; !parsing.empty(); parsing.pop_front()) apply(parsing.front().get());
+                apply_all_parsing();
                 return apply(detail::parse_metric_lines(text));
             }
             if (parsing.size() > workers) apply(parsing.front().get()), parsing.pop_front();
         });
-        for (; !parsing.empty(); parsing.pop_front()) apply(parsing.front().get());
+        apply_all_parsing();
     }
 
     static constexpr std::size_t parse_here_below_bytes = 256 << 10;

@@ -44,7 +44,6 @@ struct metric_line {
 
 struct parsed_metric_lines {
     std::vector<metric_line> lines;  // in file order
-    std::size_t points = 0;
     std::size_t malformed = 0;       // not JSON objects
     std::size_t unknown_shape = 0;   // objects, but no metrics line of a known shape
 };
@@ -57,7 +56,6 @@ inline parsed_metric_lines parse_metric_lines(std::span<char> text) {
         if (!v) return void(++out.malformed);
         metric_line m;
         if (!read_metric_line(*v, m.key, m.points)) return void(++out.unknown_shape);
-        out.points += m.points.size();
         out.lines.push_back(std::move(m));
     });
     return out;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "tmon/core/log.hpp"
@@ -15,7 +16,7 @@ namespace tmon::detail {
 class replay_progress {
 public:
     replay_progress(std::filesystem::path dir, std::chrono::duration<double> period = std::chrono::seconds{2})
-        : dir_(std::move(dir)), total_bytes_(bytes_under(dir_)), period_(period) {}
+        : dir_(std::move(dir)), period_(period) {}
 
     // After each line read (its bytes, newline included).
     void line_read(std::size_t bytes) {
@@ -55,13 +56,15 @@ private:
         auto now = std::chrono::steady_clock::now();
         if (now - last_report_ < period_) return;
         last_report_ = now;
-        double percent = total_bytes_ ? 100.0 * static_cast<double>(done_bytes_) / static_cast<double>(total_bytes_) : 100.0;
+        if (!total_bytes_) total_bytes_ = bytes_under(dir_);  // walked only by a replay long enough to report
+        const auto total = static_cast<double>(*total_bytes_);
+        double percent = total > 0 ? 100.0 * static_cast<double>(done_bytes_) / total : 100.0;
         log(log_level::info, "jsonl", "replaying {}: {:.0f} of {:.0f} MB ({:.0f} %), {} metric points so far", dir_.string(),
-            static_cast<double>(done_bytes_) / 1e6, static_cast<double>(total_bytes_) / 1e6, percent, points_);
+            static_cast<double>(done_bytes_) / 1e6, total / 1e6, percent, points_);
     }
 
     std::filesystem::path dir_;
-    std::uint64_t total_bytes_;
+    std::optional<std::uint64_t> total_bytes_;
     std::chrono::duration<double> period_;
     std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
     std::chrono::steady_clock::time_point last_report_ = start_;

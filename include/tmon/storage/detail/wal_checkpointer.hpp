@@ -42,8 +42,6 @@ public:
     // another connection: SQLite refuses a second checkpoint at once (BUSY)
     // instead of waiting for the first.
     std::unique_lock<std::mutex> hold() { return std::unique_lock{running_}; }
-    // Same, unless a pass is running right now (then it does the work).
-    std::unique_lock<std::mutex> try_hold() { return std::unique_lock{running_, std::try_to_lock}; }
 
     void stop() {
         {
