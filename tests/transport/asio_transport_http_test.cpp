@@ -100,8 +100,8 @@ TEST_CASE("an HTTP/1.0 request without keep-alive gets its answer and a closed c
 TEST_CASE("pipelined requests are answered in order") {
     http_server srv;
     blocking_client c(srv.transport.port());
-    REQUIRE(c.send("GET /runs/a HTTP/1.1\r\n\r\nPOST /echo HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"
-                   "GET /runs/b HTTP/1.1\r\n\r\n"));
+    REQUIRE(c.send("GET /runs/a HTTP/1.1\r\nHost: x\r\n\r\nPOST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+                   "GET /runs/b HTTP/1.1\r\nHost: x\r\n\r\n"));
     auto a = c.read_response();
     auto echo = c.read_response();
     auto b = c.read_response();
@@ -115,7 +115,7 @@ TEST_CASE("pipelined requests are answered in order") {
 TEST_CASE("a response answered later from another thread still goes out before the ones behind it") {
     http_server srv;
     blocking_client c(srv.transport.port());
-    REQUIRE(c.send("GET /later HTTP/1.1\r\n\r\nGET /hello HTTP/1.1\r\n\r\n"));
+    REQUIRE(c.send("GET /later HTTP/1.1\r\nHost: x\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n"));
     srv.wait_parked(1);
     std::thread answer([&] { srv.parked[0](json(R"({"late":true})")); });
     answer.join();
@@ -129,21 +129,21 @@ TEST_CASE("a response answered later from another thread still goes out before t
 TEST_CASE("a handler that never answers or throws yields a 500, and the connection goes on") {
     http_server srv;
     blocking_client c(srv.transport.port());
-    auto forgotten = reply_to(c, "GET /forgotten HTTP/1.1\r\n\r\n");
+    auto forgotten = reply_to(c, "GET /forgotten HTTP/1.1\r\nHost: x\r\n\r\n");
     CHECK(forgotten.status == 500);
-    auto threw = reply_to(c, "GET /throws HTTP/1.1\r\n\r\n");
+    auto threw = reply_to(c, "GET /throws HTTP/1.1\r\nHost: x\r\n\r\n");
     CHECK(threw.status == 500);
     CHECK(threw.body.find("\"error\":\"internal\"") != std::string::npos);
-    CHECK(reply_to(c, "GET /hello HTTP/1.1\r\n\r\n").status == 200);
+    CHECK(reply_to(c, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n").status == 200);
 }
 
 TEST_CASE("unknown paths are 404 and wrong methods 405 with Allow") {
     http_server srv;
     blocking_client c(srv.transport.port());
-    auto missing = reply_to(c, "GET /nope HTTP/1.1\r\n\r\n");
+    auto missing = reply_to(c, "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n");
     CHECK(missing.status == 404);
     CHECK(missing.body.find("\"error\":\"not_found\"") != std::string::npos);
-    auto wrong = reply_to(c, "DELETE /hello HTTP/1.1\r\n\r\n");
+    auto wrong = reply_to(c, "DELETE /hello HTTP/1.1\r\nHost: x\r\n\r\n");
     CHECK(wrong.status == 405);
     CHECK(wrong.header("Allow") == "GET, HEAD");
 }
@@ -151,13 +151,13 @@ TEST_CASE("unknown paths are 404 and wrong methods 405 with Allow") {
 TEST_CASE("HEAD answers like GET without the body") {
     http_server srv;
     blocking_client c(srv.transport.port());
-    REQUIRE(c.send("HEAD /hello HTTP/1.1\r\n\r\n"));
+    REQUIRE(c.send("HEAD /hello HTTP/1.1\r\nHost: x\r\n\r\n"));
     auto head = c.read_response(true);
     REQUIRE(head);
     CHECK(head->status == 200);
     CHECK(head->header("Content-Length") == "17");
     // Had a body been sent, it would be read here instead of the next response.
-    auto next = reply_to(c, "GET /runs/x HTTP/1.1\r\n\r\n");
+    auto next = reply_to(c, "GET /runs/x HTTP/1.1\r\nHost: x\r\n\r\n");
     CHECK(next.body.find("\"id\":\"x\"") != std::string::npos);
 }
 
@@ -173,10 +173,10 @@ TEST_CASE("malformed and oversized requests get a JSON error with the right stat
     };
     std::vector<bad_case> cases = {
         {"BROKEN\r\n\r\n", 400, "bad_request"},
-        {"POST /echo HTTP/1.1\r\nContent-Length: 5000\r\n\r\n" + std::string(5000, 'x'), 413, "too_large"},
-        {"GET /hello HTTP/1.1\r\nX-Big: " + std::string(4000, 'h') + "\r\n\r\n", 431, "header_too_large"},
-        {"POST /echo HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "not_implemented"},
-        {"POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n400\r\n" + std::string(1024, 'c') + "\r\n", 413,
+        {"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n" + std::string(5000, 'x'), 413, "too_large"},
+        {"GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(4000, 'h') + "\r\n\r\n", 431, "header_too_large"},
+        {"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "not_implemented"},
+        {"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n400\r\n" + std::string(1024, 'c') + "\r\n", 413,
          "too_large"},
     };
     for (const auto& bad : cases) {
@@ -195,10 +195,10 @@ TEST_CASE("malformed and oversized requests get a JSON error with the right stat
 TEST_CASE("a chunked upload and Expect: 100-continue are served") {
     http_server srv;
     blocking_client c(srv.transport.port());
-    auto chunked = reply_to(c, "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+    auto chunked = reply_to(c, "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
     CHECK(chunked.body == "abcde");
 
-    REQUIRE(c.send("POST /echo HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n"));
+    REQUIRE(c.send("POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n"));
     auto interim = c.read_response(true);
     REQUIRE(interim);
     CHECK(interim->status == 100);
@@ -213,13 +213,13 @@ TEST_CASE("CORS: preflight is answered and responses carry the origin") {
     config.cors_origin = "*";
     http_server srv(config);
     blocking_client c(srv.transport.port());
-    auto pre = reply_to(c, "OPTIONS /hello HTTP/1.1\r\nOrigin: http://a\r\nAccess-Control-Request-Method: POST\r\n"
+    auto pre = reply_to(c, "OPTIONS /hello HTTP/1.1\r\nHost: x\r\nOrigin: http://a\r\nAccess-Control-Request-Method: POST\r\n"
                            "Access-Control-Request-Headers: content-type\r\n\r\n");
     CHECK(pre.status == 204);
     CHECK(pre.header("Access-Control-Allow-Origin") == "*");
     CHECK(pre.header("Access-Control-Allow-Headers") == "content-type");
     CHECK(pre.header("Access-Control-Allow-Methods").find("POST") != std::string_view::npos);
-    auto r = reply_to(c, "GET /hello HTTP/1.1\r\n\r\n");
+    auto r = reply_to(c, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
     CHECK(r.header("Access-Control-Allow-Origin") == "*");
 }
 
@@ -228,7 +228,7 @@ TEST_CASE("a slowloris sending its headers a byte at a time is cut off while sti
     config.limits.header_timeout = 300ms;
     http_server srv(config);
     blocking_client c(srv.transport.port());
-    std::string trickle = "GET /hello HTTP/1.1\r\nX-Slow: " + std::string(400, 's');
+    std::string trickle = "GET /hello HTTP/1.1\r\nHost: x\r\nX-Slow: " + std::string(400, 's');
     bool cut_off = false;
     for (char byte : trickle) {
         if (!c.send(std::string_view{&byte, 1})) {
@@ -245,7 +245,7 @@ TEST_CASE("an idle keep-alive connection is closed after the idle timeout") {
     config.limits.idle_timeout = 200ms;
     http_server srv(config);
     blocking_client c(srv.transport.port());
-    REQUIRE(c.request("GET /hello HTTP/1.1\r\n\r\n"));
+    REQUIRE(c.request("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"));
     CHECK(c.wait_closed());
 }
 
@@ -255,17 +255,17 @@ TEST_CASE("over the connection cap a new client gets 503 while existing ones kee
     http_server srv(config);
     blocking_client a(srv.transport.port());
     blocking_client b(srv.transport.port());
-    REQUIRE(reply_to(a, "GET /hello HTTP/1.1\r\n\r\n").status == 200);
-    REQUIRE(reply_to(b, "GET /hello HTTP/1.1\r\n\r\n").status == 200);
+    REQUIRE(reply_to(a, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n").status == 200);
+    REQUIRE(reply_to(b, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n").status == 200);
 
     blocking_client over(srv.transport.port());
-    auto refused = reply_to(over, "GET /hello HTTP/1.1\r\n\r\n");
+    auto refused = reply_to(over, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
     CHECK(refused.status == 503);
     CHECK(refused.body.find("\"error\":\"unavailable\"") != std::string::npos);
     CHECK(over.wait_closed());
 
-    CHECK(reply_to(a, "GET /hello HTTP/1.1\r\n\r\n").status == 200);
-    CHECK(reply_to(b, "GET /hello HTTP/1.1\r\n\r\n").status == 200);
+    CHECK(reply_to(a, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n").status == 200);
+    CHECK(reply_to(b, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n").status == 200);
 }
 
 TEST_CASE("a port already in use is reported as unavailable with the address") {
@@ -287,7 +287,7 @@ TEST_CASE("a port already in use is reported as unavailable with the address") {
 TEST_CASE("stop closes open connections and a stopped transport can be destroyed") {
     auto srv = std::make_unique<http_server>();
     blocking_client c(srv->transport.port());
-    REQUIRE(c.request("GET /hello HTTP/1.1\r\n\r\n"));
+    REQUIRE(c.request("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"));
     srv->transport.stop();
     CHECK(srv->transport.port() == 0);
     CHECK(c.wait_closed());

@@ -130,7 +130,7 @@ TEST_CASE("an upgrade is refused with 426 for a wrong version and by the applica
     ws_server srv;
     {
         auto c = connect_ws(srv);
-        auto r = c.request("GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        auto r = c.request("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n");
         REQUIRE(r);
         CHECK(r->status == 426);

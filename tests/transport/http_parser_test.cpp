@@ -74,8 +74,8 @@ TEST_CASE("a request fed one byte at a time parses") {
 
 TEST_CASE("pipelined requests in one buffer come out in order") {
     std::string bytes = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
-                        "POST /b HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"
-                        "GET /c HTTP/1.1\r\n\r\n";
+                        "POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+                        "GET /c HTTP/1.1\r\nHost: x\r\n\r\n";
     request_parser p;
     p.feed(bytes);
     auto reqs = parse_all(p);
@@ -87,18 +87,21 @@ TEST_CASE("pipelined requests in one buffer come out in order") {
     CHECK(p.between_requests());
 }
 
-TEST_CASE("a chunked body is reassembled and its trailers kept") {
-    std::string bytes = "POST /up HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+TEST_CASE("a chunked body is reassembled and its trailers kept apart from the headers") {
+    std::string bytes = "POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
                         "5;ext=1\r\nhello\r\n"
                         "7\r\n, world\r\n"
                         "0\r\nX-Checksum: abc\r\n\r\n"
-                        "GET /next HTTP/1.1\r\n\r\n";
+                        "GET /next HTTP/1.1\r\nHost: x\r\n\r\n";
     for (std::size_t split = 0; split <= bytes.size(); ++split) {
         auto reqs = feed_in_pieces(bytes, split);
         INFO("split at " << split);
         REQUIRE(reqs.size() == 2);
         CHECK(reqs[0].body == "hello, world");
-        CHECK(reqs[0].header_value("X-Checksum") == "abc");
+        CHECK(reqs[0].header_value("X-Checksum").empty());
+        REQUIRE(reqs[0].trailers.size() == 1);
+        CHECK(reqs[0].trailers[0].name == "X-Checksum");
+        CHECK(reqs[0].trailers[0].value == "abc");
         CHECK(reqs[1].path == "/next");
     }
 }
@@ -110,58 +113,58 @@ TEST_CASE("keep-alive follows HTTP/1.0 and 1.1 defaults and the Connection heade
         REQUIRE(p.parse() == parse_status::complete);
         return p.take();
     };
-    CHECK(wants_keep_alive(first("GET / HTTP/1.1\r\n\r\n")));
-    CHECK_FALSE(wants_keep_alive(first("GET / HTTP/1.1\r\nConnection: close\r\n\r\n")));
+    CHECK(wants_keep_alive(first("GET / HTTP/1.1\r\nHost: x\r\n\r\n")));
+    CHECK_FALSE(wants_keep_alive(first("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
     CHECK_FALSE(wants_keep_alive(first("GET / HTTP/1.0\r\n\r\n")));
     CHECK(wants_keep_alive(first("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n")));
-    CHECK_FALSE(wants_keep_alive(first("GET / HTTP/1.1\r\nConnection: foo, close\r\n\r\n")));
+    CHECK_FALSE(wants_keep_alive(first("GET / HTTP/1.1\r\nHost: x\r\nConnection: foo, close\r\n\r\n")));
 }
 
 TEST_CASE("malformed requests are answered with 400") {
     CHECK(error_for("GARBAGE\r\n\r\n").status == 400);
     CHECK(error_for("GET /\r\n\r\n").status == 400);
     CHECK(error_for("GET / HTTP/1.1 extra\r\n\r\n").status == 400);
-    CHECK(error_for("G(T / HTTP/1.1\r\n\r\n").status == 400);
-    CHECK(error_for("GET nope HTTP/1.1\r\n\r\n").status == 400);
+    CHECK(error_for("G(T / HTTP/1.1\r\nHost: x\r\n\r\n").status == 400);
+    CHECK(error_for("GET nope HTTP/1.1\r\nHost: x\r\n\r\n").status == 400);
     CHECK(error_for("GET / HTTQ/1.1\r\n\r\n").status == 400);
-    CHECK(error_for("GET / HTTP/1.1\r\nNo colon here\r\n\r\n").status == 400);
-    CHECK(error_for("GET / HTTP/1.1\r\nBad Name: x\r\n\r\n").status == 400);
-    CHECK(error_for("GET / HTTP/1.1\r\nA: b\r\n folded\r\n\r\n").status == 400);
-    CHECK(error_for("GET /a%zz HTTP/1.1\r\n\r\n").status == 400);
-    CHECK(error_for("POST / HTTP/1.1\r\nContent-Length: 12x\r\n\r\n").status == 400);
-    CHECK(error_for("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n").status == 400);
-    CHECK(error_for("POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n").status == 400);
-    CHECK(error_for("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n").status == 400);
-    CHECK(error_for("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n").status == 400);
+    CHECK(error_for("GET / HTTP/1.1\r\nHost: x\r\nNo colon here\r\n\r\n").status == 400);
+    CHECK(error_for("GET / HTTP/1.1\r\nHost: x\r\nBad Name: x\r\n\r\n").status == 400);
+    CHECK(error_for("GET / HTTP/1.1\r\nHost: x\r\nA: b\r\n folded\r\n\r\n").status == 400);
+    CHECK(error_for("GET /a%zz HTTP/1.1\r\nHost: x\r\n\r\n").status == 400);
+    CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 12x\r\n\r\n").status == 400);
+    CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n").status == 400);
+    CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n").status == 400);
+    CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n").status == 400);
+    CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n").status == 400);
     CHECK(error_for("GET / HTTP/2.0\r\n\r\n").status == 505);
 }
 
 TEST_CASE("a header block over the limit is 431, whether or not it has ended") {
     parser_limits limits{.max_header_bytes = 256, .max_body_bytes = 1024};
-    std::string big = "GET / HTTP/1.1\r\nX-Big: " + std::string(300, 'a') + "\r\n\r\n";
+    std::string big = "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(300, 'a') + "\r\n\r\n";
     CHECK(error_for(big, limits).status == 431);
     CHECK(error_for(big.substr(0, 290), limits).status == 431);  // still arriving
-    CHECK(error_for("GET / HTTP/1.1\r\nX-Small: a\r\n\r\n", limits).status == 0);
+    CHECK(error_for("GET / HTTP/1.1\r\nHost: x\r\nX-Small: a\r\n\r\n", limits).status == 0);
 }
 
 TEST_CASE("a body over the limit is 413 before it is read, chunked or not") {
     parser_limits limits{.max_header_bytes = 1024, .max_body_bytes = 10};
-    CHECK(error_for("POST / HTTP/1.1\r\nContent-Length: 11\r\n\r\n", limits).status == 413);
-    CHECK(error_for("POST / HTTP/1.1\r\nContent-Length: 99999999999999999\r\n\r\n", limits).status == 413);
-    CHECK(error_for("POST / HTTP/1.1\r\nContent-Length: 999999999999999999999\r\n\r\n", limits).status == 400);
-    CHECK(error_for("POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123456789", limits).status == 0);
-    CHECK(error_for("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nabcdef\r\n6\r\n", limits).status == 413);
-    CHECK(error_for("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffff\r\n", limits).status == 413);
+    CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n", limits).status == 413);
+    CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999\r\n\r\n", limits).status == 413);
+    CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999999999999999\r\n\r\n", limits).status == 400);
+    CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789", limits).status == 0);
+    CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nabcdef\r\n6\r\n", limits).status == 413);
+    CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffff\r\n", limits).status == 413);
 }
 
 TEST_CASE("a transfer coding other than chunked is 501") {
-    CHECK(error_for("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n").status == 501);
-    CHECK(error_for("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n").status == 501);
+    CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n").status == 501);
+    CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n").status == 501);
 }
 
 TEST_CASE("Expect: 100-continue is signalled once, before the body arrives") {
     request_parser p;
-    p.feed("POST /x HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
+    p.feed("POST /x HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
     CHECK(p.parse() == parse_status::need_more);
     CHECK(p.take_expect_continue());
     CHECK_FALSE(p.take_expect_continue());
@@ -172,7 +175,7 @@ TEST_CASE("Expect: 100-continue is signalled once, before the body arrives") {
 
 TEST_CASE("bytes after an upgrade request are handed back untouched") {
     request_parser p;
-    p.feed("GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\x81\x85garbage");
+    p.feed("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\x81\x85garbage");
     REQUIRE(p.parse() == parse_status::complete);
     auto req = p.take();
     CHECK(is_upgrade_to_websocket(req));
@@ -181,10 +184,68 @@ TEST_CASE("bytes after an upgrade request are handed back untouched") {
 
 TEST_CASE("absolute-form targets and OPTIONS * are understood") {
     request_parser p;
-    p.feed("GET http://example.com:8000/api/runs?x=1 HTTP/1.1\r\n\r\nOPTIONS * HTTP/1.1\r\n\r\n");
+    p.feed("GET http://example.com:8000/api/runs?x=1 HTTP/1.1\r\nHost: x\r\n\r\nOPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n");
     auto reqs = parse_all(p);
     REQUIRE(reqs.size() == 2);
     CHECK(reqs[0].path == "/api/runs");
     CHECK(reqs[0].query == "x=1");
     CHECK(reqs[1].path == "*");
+}
+
+TEST_CASE("a trailer cannot add or override a header the application checked") {
+    request_parser p;
+    p.feed("POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+           "0\r\nAuthorization: Bearer forged\r\nContent-Type: text/evil\r\n\r\n");
+    REQUIRE(p.parse() == parse_status::complete);
+    auto req = p.take();
+    CHECK(req.header_value("Authorization").empty());
+    CHECK(req.header_value("Content-Type").empty());
+    CHECK(req.trailers.size() == 2);
+}
+
+TEST_CASE("line endings must be CRLF: a bare LF anywhere in the framing is 400") {
+    CHECK(error_for("GET / HTTP/1.1\nHost: x\r\n\r\n").status == 400);
+    CHECK(error_for("GET / HTTP/1.1\r\nHost: x\n\r\n").status == 400);
+    CHECK(error_for("GET / HTTP/1.1\r\nHost: x\r\n\n").status == 400);
+    CHECK(error_for("\nGET / HTTP/1.1\r\nHost: x\r\n\r\n").status == 400);
+    CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n").status == 400);
+    CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\n").status == 400);
+    CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nA: b\n\r\n").status == 400);
+    // A blank CRLF line before the request line is still tolerated (RFC 9112 2.2).
+    CHECK(error_for("\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n").status == 0);
+}
+
+TEST_CASE("an HTTP/1.1 request needs exactly one Host; HTTP/1.0 may omit it") {
+    CHECK(error_for("GET / HTTP/1.1\r\n\r\n").status == 400);
+    CHECK(error_for("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n").status == 400);
+    CHECK(error_for("GET / HTTP/1.0\r\n\r\n").status == 0);
+    CHECK(error_for("GET / HTTP/1.1\r\nhost: a\r\n\r\n").status == 0);
+}
+
+TEST_CASE("an HTTP/1.0 request with Transfer-Encoding is 400") {
+    CHECK(error_for("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n").status == 400);
+    CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n").status == 0);
+}
+
+TEST_CASE("a request line over its limit is 414, whether or not it has ended; a big header block stays 431") {
+    parser_limits limits{.max_header_bytes = 1024, .max_body_bytes = 1024, .max_request_line_bytes = 100};
+    std::string long_line = "GET /" + std::string(200, 'p') + " HTTP/1.1\r\nHost: x\r\n\r\n";
+    CHECK(error_for(long_line, limits).status == 414);
+    CHECK(error_for(long_line.substr(0, 150), limits).status == 414);
+    for (std::size_t split = 0; split <= long_line.size(); ++split) {
+        request_parser p(limits);
+        p.feed(std::string_view{long_line}.substr(0, split));
+        auto first = p.parse();
+        if (first == parse_status::failed) {
+            CHECK(p.error().status == 414);
+            continue;
+        }
+        p.feed(std::string_view{long_line}.substr(split));
+        REQUIRE(p.parse() == parse_status::failed);
+        CHECK(p.error().status == 414);
+    }
+    CHECK(error_for("GET /short HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(2000, 'h') + "\r\n\r\n", limits).status == 431);
+    CHECK(error_for("GET /" + std::string(80, 'p') + " HTTP/1.1\r\nHost: x\r\n\r\n", limits).status == 0);
+    // With the default limits a 10 KB target is 414 too.
+    CHECK(error_for("GET /" + std::string(10'000, 'p') + " HTTP/1.1\r\nHost: x\r\n\r\n").status == 414);
 }

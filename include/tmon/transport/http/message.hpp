@@ -30,6 +30,7 @@ struct request {
     int version_minor = 1;
     std::vector<header> headers;
     std::string body;
+    std::vector<header> trailers;  // after a chunked body; never merged into headers
     std::string remote;   // peer address, for logs
 
     std::string_view header_value(std::string_view name) const noexcept {

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "tmon/transport/detail/read_buffer.hpp"
 #include "tmon/transport/http/message.hpp"
@@ -19,10 +20,11 @@ namespace tmon::http {
 struct parser_limits {
     std::size_t max_header_bytes = 16 * 1024;
     std::size_t max_body_bytes = 64 * 1024 * 1024;
+    std::size_t max_request_line_bytes = 8 * 1024;  // -> 414; never more than max_header_bytes
 };
 
 struct parse_error {
-    int status = 0;       // 400, 413, 431, 501, 505
+    int status = 0;       // 400, 413, 414, 431, 501, 505
     std::string detail;   // a sentence for the JSON error body
 };
 
@@ -170,23 +172,34 @@ private:
     std::string_view pending() const noexcept { return buf_.data(); }
     void consume(std::size_t n) noexcept { buf_.consume(n); }
 
+    // The request line's limit, capped by the header block's so that a long
+    // request line is 414 however its bytes were split across reads.
+    std::size_t request_line_limit() const noexcept {
+        return std::min(limits_.max_request_line_bytes, limits_.max_header_bytes);
+    }
+
     // Finds the blank line ending the header block. line_start_ and search_
     // remember how far earlier calls got, so a byte-at-a-time sender costs
-    // O(n), not O(n^2).
+    // O(n), not O(n^2). Lines end with CRLF only: a bare LF is where
+    // front-ends and back-ends disagree on framing (request smuggling).
     bool parse_header_block() {
         while (true) {
             std::string_view buf = pending();
             auto nl = buf.find('\n', search_);
             if (nl == std::string_view::npos) {
+                if (line_start_ == 0 && buf.size() > request_line_limit())
+                    return fail(414, "the request line is longer than the server accepts");
                 if (buf.size() > limits_.max_header_bytes)
                     return fail(431, "the request header block is larger than the server accepts");
                 search_ = buf.size();
                 return false;
             }
+            if (line_start_ == 0 && nl > request_line_limit())
+                return fail(414, "the request line is longer than the server accepts");
             if (nl + 1 > limits_.max_header_bytes)
                 return fail(431, "the request header block is larger than the server accepts");
-            std::string_view line = buf.substr(line_start_, nl - line_start_);
-            if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+            if (nl == 0 || buf[nl - 1] != '\r') return fail(400, "header lines must end with CRLF");
+            std::string_view line = buf.substr(line_start_, nl - 1 - line_start_);
             if (line.empty()) {
                 if (line_start_ == 0) {  // blank lines before a request line are tolerated (RFC 9112 2.2)
                     consume(nl + 1);
@@ -214,8 +227,12 @@ private:
             line = block.substr(0, nl);
             block.remove_prefix(nl == std::string_view::npos ? block.size() : nl + 1);
             if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-            if (!parse_header_line(line, current_)) return false;
+            if (!parse_header_line(line, current_.headers)) return false;
         }
+        std::size_t hosts = 0;
+        for (const auto& h : current_.headers) hosts += iequals(h.name, "Host") ? 1 : 0;
+        if (hosts > 1) return fail(400, "a request may carry only one Host header");
+        if (hosts == 0 && current_.version_minor == 1) return fail(400, "an HTTP/1.1 request must carry a Host header");
         return choose_body_framing();
     }
 
@@ -270,7 +287,7 @@ private:
         return true;
     }
 
-    bool parse_header_line(std::string_view line, request& into) {
+    bool parse_header_line(std::string_view line, std::vector<header>& into) {
         if (line.empty() || line.front() == ' ' || line.front() == '\t')
             return fail(400, "folded header lines are not accepted");
         auto colon = line.find(':');
@@ -281,7 +298,7 @@ private:
         for (char c : value)
             if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f)
                 return fail(400, "a header value contains a control character");
-        into.headers.push_back(header{std::string{name}, std::string{value}});
+        into.push_back(header{std::string{name}, std::string{value}});
         return true;
     }
 
@@ -300,6 +317,10 @@ private:
             }
         }
         if (has_te) {
+            // RFC 9112 6.1: HTTP/1.0 has no chunked coding; a 1.0 request using it is
+            // either broken or built to desynchronise a proxy.
+            if (current_.version_minor == 0)
+                return fail(400, "an HTTP/1.0 request may not use Transfer-Encoding");
             if (!iequals(te, "chunked")) return fail(501, "only 'Transfer-Encoding: chunked' is supported");
             if (has_cl) return fail(400, "a request may not carry both Content-Length and Transfer-Encoding");
             chunked_total_ = 0;
@@ -355,8 +376,8 @@ private:
             return false;
         }
         if (nl > max_len) return fail(400, "a chunk-size or trailer line is too long");
-        line_.assign(buf.data(), nl);
-        if (!line_.empty() && line_.back() == '\r') line_.pop_back();
+        if (nl == 0 || buf[nl - 1] != '\r') return fail(400, "chunk-size and trailer lines must end with CRLF");
+        line_.assign(buf.data(), nl - 1);
         consume(nl + 1);
         line = line_;
         return true;
@@ -400,6 +421,8 @@ private:
         return true;
     }
 
+    // Trailers are kept apart from the headers: they arrive after the
+    // application's checks on the headers (auth, content type) would have run.
     bool read_trailers() {
         while (true) {
             std::string_view line;
@@ -411,7 +434,7 @@ private:
             trailer_bytes_ += line.size();
             if (trailer_bytes_ > limits_.max_header_bytes)
                 return fail(431, "the request trailers are larger than the server accepts");
-            if (!parse_header_line(line, current_)) return false;
+            if (!parse_header_line(line, current_.trailers)) return false;
         }
     }
 
