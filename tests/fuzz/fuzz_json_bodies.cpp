@@ -1,0 +1,163 @@
+// The request-body parsers of server/json_body.hpp, and the JSON reader every
+// body, message and store line goes through (detail/json_read.hpp).
+//
+// The first byte picks the parser ('0'..'6', or any byte modulo 7):
+//   0 parse_new_run       POST /api/runs
+//   1 parse_run_update    PUT /api/runs/{id}
+//   2 parse_metrics       POST /api/runs/{id}/metrics
+//   3 parse_new_checkpoint POST /api/runs/{id}/checkpoints
+//   4 parse_layerwise     POST /api/v1/metrics/layerwise
+//   5 parse_ws_message    a WebSocket text message
+//   6 detail::parse_document, against plain RapidJSON
+// the rest is the body. Refusing a body with tmon::http_error or tmon::error is
+// the contract; any other exception escapes and libFuzzer reports it. What a
+// parser accepts must hold what its route relies on (finite numbers, steps >= 0,
+// ids that are safe file names, embedded JSON that parses back as an object).
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <rapidjson/document.h>
+
+#include "fuzz_util.hpp"
+#include "tmon/core/error.hpp"
+#include "tmon/detail/json_read.hpp"
+#include "tmon/server/http_error.hpp"
+#include "tmon/server/json_body.hpp"
+
+namespace {
+
+using namespace tmon;
+
+constexpr double now = 1730000000.5;
+
+bool is_object_text(const std::string& text) {
+    rapidjson::Document d;
+    d.Parse(text.data(), text.size());
+    return !d.HasParseError() && d.IsObject();
+}
+
+bool is_safe_id(std::string_view s) {
+    if (s.empty() || s.size() > 128 || s == "." || s == "..") return false;
+    for (char c : s)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+              c == '.'))
+            return false;
+    return true;
+}
+
+bool is_blank(std::string_view s) { return s.find_first_not_of(" \t\r\n") == std::string_view::npos; }
+
+void check_stats(const std::optional<tensor_stats>& t) {
+    if (!t) return;
+    TMON_FUZZ_CHECK(std::isfinite(t->mean) && std::isfinite(t->std) && std::isfinite(t->min) && std::isfinite(t->max));
+    for (double c : t->histogram) TMON_FUZZ_CHECK(std::isfinite(c));
+    if (t->hist_min) TMON_FUZZ_CHECK(std::isfinite(*t->hist_min));
+    if (t->hist_max) TMON_FUZZ_CHECK(std::isfinite(*t->hist_max));
+}
+
+unsigned depth_of(const rapidjson::Value& v) {
+    unsigned d = 0;
+    if (v.IsArray())
+        for (const auto& x : v.GetArray()) d = std::max(d, depth_of(x));
+    else if (v.IsObject())
+        for (const auto& m : v.GetObject()) d = std::max(d, depth_of(m.value));
+    else return 0;
+    return d + 1;
+}
+
+// detail::parse_document against plain RapidJSON: the same document when it
+// accepts, never deeper than its cap, and only refusing what RapidJSON refuses
+// or what breaks the depth or encoding rules.
+void check_json_read(std::string_view body) {
+    rapidjson::Document ours;
+    auto result = detail::parse_document(ours, body);
+    rapidjson::Document plain;
+    plain.Parse<rapidjson::kParseFullPrecisionFlag>(body.data(), body.size());
+    if (result) {
+        TMON_FUZZ_CHECK(!plain.HasParseError());
+        TMON_FUZZ_CHECK(ours == plain);
+        TMON_FUZZ_CHECK(depth_of(ours) <= detail::max_json_depth);
+    } else {
+        TMON_FUZZ_CHECK(ours.IsNull());
+        TMON_FUZZ_CHECK(!result.message().empty());
+        if (result.fault == detail::json_fault::syntax) TMON_FUZZ_CHECK(plain.HasParseError());
+    }
+}
+
+void parse_body(int which, std::string_view body) {
+    switch (which) {
+        case 0: {
+            auto r = json_body::parse_new_run(body);
+            TMON_FUZZ_CHECK(!is_blank(r.name));
+            TMON_FUZZ_CHECK(is_object_text(r.config_json));
+            if (r.total_steps) TMON_FUZZ_CHECK(*r.total_steps >= 0);
+            if (r.id) TMON_FUZZ_CHECK(is_safe_id(*r.id));
+            break;
+        }
+        case 1: {
+            auto u = json_body::parse_run_update(body);
+            if (u.name) TMON_FUZZ_CHECK(!is_blank(*u.name));
+            if (u.config_json) TMON_FUZZ_CHECK(is_object_text(*u.config_json));
+            if (u.total_steps) TMON_FUZZ_CHECK(*u.total_steps >= 0);
+            break;
+        }
+        case 2: {
+            for (const auto& p : json_body::parse_metrics(body, now)) {
+                TMON_FUZZ_CHECK(!p.key.empty());
+                TMON_FUZZ_CHECK(p.step >= 0);
+                TMON_FUZZ_CHECK(std::isfinite(p.value));
+                TMON_FUZZ_CHECK(std::isfinite(p.time) && p.time >= 0);
+            }
+            break;
+        }
+        case 3: {
+            auto c = json_body::parse_new_checkpoint(body, "run_fuzz");
+            TMON_FUZZ_CHECK(c.run_id == "run_fuzz");
+            TMON_FUZZ_CHECK(!is_blank(c.filepath));
+            if (c.step) TMON_FUZZ_CHECK(*c.step >= 0);
+            TMON_FUZZ_CHECK(is_object_text(c.metrics_json));
+            TMON_FUZZ_CHECK(is_object_text(c.metadata_json));
+            if (c.id) TMON_FUZZ_CHECK(is_safe_id(*c.id));
+            break;
+        }
+        case 4: {
+            auto s = json_body::parse_layerwise(body, now);
+            TMON_FUZZ_CHECK(is_safe_id(s.run_id));
+            TMON_FUZZ_CHECK(s.step >= 0);
+            TMON_FUZZ_CHECK(std::isfinite(s.time));
+            for (const auto& l : s.layers) {
+                TMON_FUZZ_CHECK(!is_blank(l.name));
+                check_stats(l.activations);
+                check_stats(l.gradients);
+                check_stats(l.parameters);
+            }
+            break;
+        }
+        case 5: {
+            auto m = json_body::parse_ws_message(body);
+            TMON_FUZZ_CHECK(m.type == "subscribe" || m.type == "unsubscribe" || m.type == "ping");
+            if (m.type != "ping") TMON_FUZZ_CHECK(!m.run_id.empty());
+            break;
+        }
+        default: check_json_read(body); break;
+    }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    if (size == 0) return 0;
+    int which = data[0] >= '0' && data[0] <= '9' ? data[0] - '0' : data[0];
+    which %= 7;
+    std::string_view body(reinterpret_cast<const char*>(data) + 1, size - 1);
+    try {
+        parse_body(which, body);
+    } catch (const http_error& e) {
+        TMON_FUZZ_CHECK(e.status() >= 400 && e.status() < 600);
+    } catch (const error&) {
+    }
+    return 0;
+}
