@@ -7,6 +7,7 @@
 #include <deque>
 #include <filesystem>
 #include <future>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -73,21 +74,49 @@ private:
     }
 
     // ---- replay ------------------------------------------------------------------
-    // Calls fn(parsed line) for every complete line; a line that does not parse
-    // (disk corruption, a foreign edit) is skipped with a warning, never fatal.
+    // The files are read back as warily as a request body: every line parses
+    // under json_read.hpp's limits, every field is type-checked, and a run is
+    // the folder its files are in, whatever a record says. What cannot be read
+    // is skipped and told once per file (detail::replay_faults); opening never
+    // fails for a file's contents.
+
+    // Calls fn(object, faults) for every complete line that holds a JSON object.
     template <class F>
     static void for_each_record(const std::filesystem::path& path, detail::replay_progress& progress, F&& fn) {
         detail::json_line_parser parser;
+        detail::replay_faults faults;
         detail::for_each_line(path, [&](std::string_view line) {
             progress.line_read(line.size() + 1);
-            if (const rapidjson::Value* v = parser.parse(line)) fn(*v);
-            else log(log_level::warn, "jsonl", "skipping a malformed line in {}", path.string());
+            if (const rapidjson::Value* v = parser.parse(line, faults)) fn(*v, faults);
         });
+        faults.report(path);
     }
 
-    void apply_events(const rapidjson::Value& line) {
-        if (auto* evs = detail::member(line, "events"); evs && evs->IsArray())
-            for (const auto& e : evs->GetArray()) state_.apply_event(detail::read_event(e));
+    // A record in a run's folder belongs to that run: one naming another is read
+    // as the folder's (a copied or renamed folder), and counted.
+    static void claim(std::string& record_run_id, const std::string& run_id, detail::replay_faults& faults) {
+        if (!record_run_id.empty() && record_run_id != run_id) faults.names_another_run(record_run_id);
+        record_run_id = run_id;
+    }
+
+    // Events are ordered and told apart by their ids: one without is skipped.
+    // `run_id` is the folder's, or empty for the store's own events.jsonl.
+    void apply_event_record(const rapidjson::Value& v, const std::string& run_id, detail::replay_faults& faults) {
+        auto* id = detail::member(v, "id");
+        if (!id || !detail::as_int64(*id)) return faults.record_skipped("an event without an integer id");
+        event e = detail::read_event(v, &faults.fields);
+        if (!run_id.empty()) claim(e.run_id, run_id, faults);
+        state_.apply_event(e);
+    }
+
+    void apply_events(const rapidjson::Value& line, const std::string& run_id, detail::replay_faults& faults) {
+        auto* evs = detail::member(line, "events");
+        if (!evs) return;
+        if (!evs->IsArray()) return faults.fields.note("events");
+        for (const auto& e : evs->GetArray()) {
+            if (e.IsObject()) apply_event_record(e, run_id, faults);
+            else faults.record_skipped("an event that is not a JSON object");
+        }
     }
 
     void replay() {
@@ -97,13 +126,29 @@ private:
         std::size_t runs = 0;
         std::error_code ec;
         for (const auto& entry : std::filesystem::directory_iterator(journal.runs_dir(), ec)) {
-            if (entry.is_directory() && entry.path().filename().string().front() != '.')
-                runs += replay_run(entry.path(), progress);
+            std::error_code type_ec;
+            if (!entry.is_directory(type_ec)) continue;
+            std::string name = entry.path().filename().string();
+            if (!detail::is_safe_name(name)) {
+                log(log_level::warn, "jsonl",
+                    "skipping folder {:?} in {}: a run id is 1 to 128 letters, digits, '_', '-' or '.', not "
+                    "beginning with '.'",
+                    name, journal.runs_dir().string());
+                continue;
+            }
+            runs += replay_run(entry.path(), name, progress);
         }
         for_each_record(journal.root() / "system.jsonl", progress,
-                        [&](const rapidjson::Value& v) { state_.apply_system(detail::read_system(v)); });
+                        [&](const rapidjson::Value& v, detail::replay_faults& faults) {
+                            auto* time = detail::member(v, "time");
+                            if (!time || !time->IsNumber())
+                                return faults.record_skipped("a system sample without a numeric time");
+                            state_.apply_system(detail::read_system(v, &faults.fields));
+                        });
         for_each_record(journal.root() / "events.jsonl", progress,
-                        [&](const rapidjson::Value& v) { state_.apply_event(detail::read_event(v)); });
+                        [&](const rapidjson::Value& v, detail::replay_faults& faults) {
+                            apply_event_record(v, {}, faults);
+                        });
         progress.finish(runs);
     }
 
@@ -113,38 +158,82 @@ private:
             if (entry.path().filename().string().rfind(".deleted-", 0) == 0) std::filesystem::remove_all(entry.path(), ec);
     }
 
-    // Whether the folder held a run.
-    bool replay_run(const std::filesystem::path& dir, detail::replay_progress& progress) {
-        std::string run_id;
-        for_each_record(dir / "run.jsonl", progress, [&](const rapidjson::Value& v) {
+    // Whether the folder held a run. `run_id` is the folder's name.
+    bool replay_run(const std::filesystem::path& dir, const std::string& run_id, detail::replay_progress& progress) {
+        std::optional<run_info> run;
+        for_each_record(dir / "run.jsonl", progress, [&](const rapidjson::Value& v, detail::replay_faults& faults) {
             auto* r = detail::member(v, "run");
-            if (!r) return;
-            run_info info = detail::read_run(*r);
+            if (!r || !r->IsObject()) return faults.record_skipped("a line without a \"run\" object");
+            // Each line is the whole run: a field this one lacks or mistypes keeps the previous line's value.
+            run_info info = detail::read_run(*r, run ? *run : unnamed_run(run_id), &faults.fields);
+            claim(info.id, run_id, faults);
+            if (info.name.empty()) {  // a run always has a name
+                faults.fields.note("name");
+                info.name = run ? run->name : run_id;
+            }
             info.last_step.reset();  // rebuilt from the metrics below
-            run_id = info.id;
             state_.apply_run(info);
-            apply_events(v);
+            run = info;
+            apply_events(v, run_id, faults);
         });
-        if (run_id.empty()) return false;
-        for_each_record(dir / "checkpoints.jsonl", progress, [&](const rapidjson::Value& v) {
-            auto* c = detail::member(v, "checkpoint");
-            if (!c) return;
-            auto info = detail::read_checkpoint(*c);
-            auto op = detail::get_string(v, "op");
-            if (op == "saved") state_.apply_checkpoint_saved(info);
-            else if (op == "deleted") state_.apply_checkpoint_deleted(info.id);
-            else if (op == "best") state_.apply_best(info.id);
-            apply_events(v);
-        });
+        if (!run) {
+            if (!holds_records(dir)) return false;  // a crash between making the folder and its first line
+            // The run's data is kept under its folder's name, not lost with its record.
+            run = unnamed_run(run_id);
+            run->status = run_status::interrupted;
+            log(log_level::warn, "jsonl", "no readable run record in {}: its data is kept as run '{}', interrupted",
+                (dir / "run.jsonl").string(), run_id);
+            state_.apply_run(*run);
+        }
+        for_each_record(dir / "checkpoints.jsonl", progress,
+                        [&](const rapidjson::Value& v, detail::replay_faults& faults) {
+                            apply_checkpoint_record(v, run_id, faults);
+                        });
         replay_metrics(dir / "metrics.jsonl", run_id, progress);
-        for_each_record(dir / "layers.jsonl", progress, [&](const rapidjson::Value& v) {
-            auto snap = detail::read_layer_snapshot(v);
-            snap.run_id = run_id;
+        for_each_record(dir / "layers.jsonl", progress, [&](const rapidjson::Value& v, detail::replay_faults& faults) {
+            auto* step = detail::member(v, "step");
+            if (!step || !detail::as_int64(*step)) return faults.record_skipped("a layers line without an integer step");
+            auto snap = detail::read_layer_snapshot(v, &faults.fields);
+            claim(snap.run_id, run_id, faults);
             state_.apply_layers(snap, 0);
         });
-        for_each_record(dir / "events.jsonl", progress,
-                        [&](const rapidjson::Value& v) { state_.apply_event(detail::read_event(v)); });
+        for_each_record(dir / "events.jsonl", progress, [&](const rapidjson::Value& v, detail::replay_faults& faults) {
+            apply_event_record(v, run_id, faults);
+        });
         return true;
+    }
+
+    static run_info unnamed_run(const std::string& run_id) {
+        run_info r;
+        r.id = run_id;
+        r.name = run_id;
+        return r;
+    }
+
+    static bool holds_records(const std::filesystem::path& dir) {
+        for (const char* file : {"metrics.jsonl", "checkpoints.jsonl", "layers.jsonl", "events.jsonl"}) {
+            std::error_code ec;
+            auto size = std::filesystem::file_size(dir / file, ec);
+            if (!ec && size > 0) return true;
+        }
+        return false;
+    }
+
+    void apply_checkpoint_record(const rapidjson::Value& v, const std::string& run_id, detail::replay_faults& faults) {
+        auto* c = detail::member(v, "checkpoint");
+        if (!c || !c->IsObject()) return faults.record_skipped("a line without a \"checkpoint\" object");
+        auto* id = detail::member(*c, "id");
+        if (!id || !id->IsString() || id->GetStringLength() == 0)
+            return faults.record_skipped("a checkpoint without an id");
+        auto op = detail::get_string(v, "op");
+        if (op != "saved" && op != "deleted" && op != "best")
+            return faults.record_skipped("a checkpoint line whose \"op\" is not saved, deleted or best");
+        auto info = detail::read_checkpoint(*c, &faults.fields);
+        claim(info.run_id, run_id, faults);
+        if (op == "saved") state_.apply_checkpoint_saved(info);
+        else if (op == "deleted") state_.apply_checkpoint_deleted(info.id);
+        else state_.apply_best(info.id);
+        apply_events(v, run_id, faults);
     }
 
     // Metrics files are most of a store's bytes, and parsing their numbers most
@@ -154,8 +243,9 @@ private:
     void replay_metrics(const std::filesystem::path& file, const std::string& run_id, detail::replay_progress& progress) {
         std::deque<std::future<detail::parsed_metric_lines>> parsing;
         const std::size_t workers = std::max(2u, std::thread::hardware_concurrency());
+        detail::replay_faults faults;
         auto apply = [&](const detail::parsed_metric_lines& chunk) {
-            warn_skipped(file, chunk);
+            faults.merge(chunk.faults);
             for (const auto& line : chunk.lines) {
                 double last_write = 0;
                 for (const auto& p : line.points) last_write = std::max(last_write, p.time);
@@ -180,20 +270,10 @@ private:
             if (parsing.size() > workers) apply(parsing.front().get()), parsing.pop_front();
         });
         apply_all_parsing();
+        faults.report(file);
     }
 
     static constexpr std::size_t parse_here_below_bytes = 256 << 10;
-
-    static void warn_skipped(const std::filesystem::path& file, const detail::parsed_metric_lines& chunk) {
-        if (chunk.malformed == 1) log(log_level::warn, "jsonl", "skipping a malformed line in {}", file.string());
-        if (chunk.malformed > 1)
-            log(log_level::warn, "jsonl", "skipping {} malformed lines in {}", chunk.malformed, file.string());
-        if (chunk.unknown_shape == 1)
-            log(log_level::warn, "jsonl", "skipping a metrics line of no known shape in {}", file.string());
-        if (chunk.unknown_shape > 1)
-            log(log_level::warn, "jsonl", "skipping {} metrics lines of no known shape in {}", chunk.unknown_shape,
-                file.string());
-    }
 };
 
 static_assert(assert_storage<jsonl_store>());

@@ -3,6 +3,13 @@
 // lines on an O_APPEND descriptor: once it returns, the bytes are in the page
 // cache and survive kill -9 of the process (fdatasync too, when asked, for
 // power loss). Reading back tolerates a torn last line from a crash mid-write.
+//
+// An append is all or nothing. A write that fails part way (disk full, file
+// size limit) would leave a fragment that the next acknowledged lines get glued
+// to, and a reopen would then skip both as one malformed line: so the file is
+// cut back to where the append started. If even that fails, the file refuses
+// every append until a later one manages the cut: nothing is ever written
+// after a fragment.
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -10,6 +17,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -27,33 +35,40 @@ public:
     append_file() = default;
     explicit append_file(std::filesystem::path path) : path_(std::move(path)) {}
     ~append_file() { close(); }
-    append_file(append_file&& o) noexcept : path_(std::move(o.path_)), fd_(std::exchange(o.fd_, -1)) {}
+    append_file(append_file&& o) noexcept
+        : path_(std::move(o.path_)), fd_(std::exchange(o.fd_, -1)), cut_to_(std::exchange(o.cut_to_, -1)) {}
     append_file& operator=(append_file&& o) noexcept {
         if (this != &o) {
             close();
             path_ = std::move(o.path_);
             fd_ = std::exchange(o.fd_, -1);
+            cut_to_ = std::exchange(o.cut_to_, -1);
         }
         return *this;
     }
 
+    // Throws error(errc::unavailable) with the OS's reason when the bytes could
+    // not all be written (and synced, with `sync`); the file is then as before.
     void append(std::string_view bytes, bool sync) {
         open();
-        while (!bytes.empty()) {
-            ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+        if (cut_to_ >= 0) cut_fragment(sync);
+        const off_t start = size();
+        std::size_t written = 0;
+        while (written < bytes.size()) {
+            ssize_t n = ::write(fd_, bytes.data() + written, bytes.size() - written);
             if (n < 0) {
                 if (errno == EINTR) continue;
-                throw error(errno == ENOSPC ? errc::unavailable : errc::internal,
-                            fmt::format("cannot append to '{}': {}", path_.string(), std::strerror(errno)));
+                fail("cannot append to", start, written, sync);
             }
-            bytes.remove_prefix(static_cast<std::size_t>(n));
+            written += static_cast<std::size_t>(n);
         }
-        if (sync && ::fdatasync(fd_) != 0)
-            throw error(errc::unavailable, fmt::format("cannot sync '{}': {}", path_.string(), std::strerror(errno)));
+        if (sync && ::fdatasync(fd_) != 0) fail("cannot sync", start, written, sync);
     }
 
     void close() {
-        if (fd_ >= 0) ::close(fd_);
+        if (fd_ < 0) return;
+        if (cut_to_ >= 0) try_cut(false);  // a last try, so a reopen does not read the fragment
+        ::close(fd_);
         fd_ = -1;
     }
 
@@ -65,8 +80,58 @@ private:
             throw error(errc::unavailable, fmt::format("cannot open '{}': {}", path_.string(), std::strerror(errno)));
     }
 
+    // Where this append starts: fstat rather than a size kept here, so a file
+    // something else appended to is never cut below its own end.
+    off_t size() {
+        struct stat st {};
+        if (::fstat(fd_, &st) != 0)
+            throw error(errc::unavailable, fmt::format("cannot append to '{}': {}", path_.string(), std::strerror(errno)));
+        return st.st_size;
+    }
+
+    // A failed write(2) wrote nothing, so only the bytes before it (`written`)
+    // need cutting; a failed sync cuts them all.
+    [[noreturn]] void fail(std::string_view what, off_t start, std::size_t written, bool sync) {
+        const std::string reason = std::strerror(errno);
+        if (written == 0)
+            throw error(errc::unavailable, fmt::format("{} '{}': {}", what, path_.string(), reason));
+        cut_to_ = start;
+        const int cut_errno = try_cut(sync);
+        if (cut_errno == 0)
+            throw error(errc::unavailable,
+                        fmt::format("{} '{}': {} (nothing of this write was kept)", what, path_.string(), reason));
+        auto message = fmt::format("{} '{}': {}; its {} bytes written could not be cut off ({}), so it refuses "
+                                   "writes until they are",
+                                   what, path_.string(), reason, written, std::strerror(cut_errno));
+        log(log_level::error, "jsonl", "{}", message);
+        throw error(errc::unavailable, std::move(message));
+    }
+
+    // Before a write: the fragment of a failed one must go first.
+    void cut_fragment(bool sync) {
+        const auto at = static_cast<long long>(cut_to_);
+        if (const int cut_errno = try_cut(sync); cut_errno != 0)
+            throw error(errc::unavailable,
+                        fmt::format("'{}' ends in part of a failed write that cannot be cut off at byte {} ({}): "
+                                    "refusing to write after it",
+                                    path_.string(), at, std::strerror(cut_errno)));
+        log(log_level::warn, "jsonl", "cut the rest of a failed write off '{}' at byte {}", path_.string(), at);
+    }
+
+    // 0, or the errno of the cut (the sync of it, with `sync`); on success the file ends at cut_to_.
+    int try_cut(bool sync) {
+        for (;;) {
+            if (::ftruncate(fd_, cut_to_) == 0) break;
+            if (errno != EINTR) return errno;
+        }
+        if (sync && ::fdatasync(fd_) != 0) return errno;
+        cut_to_ = -1;
+        return 0;
+    }
+
     std::filesystem::path path_;
     int fd_ = -1;
+    off_t cut_to_ = -1;  // >= 0: a failed write's bytes past here are still to be cut off
 };
 
 // Calls fn(std::span<char> lines) with runs of whole lines of a file, each

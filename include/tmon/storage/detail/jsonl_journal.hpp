@@ -26,15 +26,21 @@
 
 namespace tmon::detail {
 
-// A run id becomes a folder name: refuse anything that could leave runs/.
-inline void check_id_is_a_safe_name(std::string_view id) {
-    bool ok = !id.empty() && id.size() <= 128 && id != "." && id != ".." && id.front() != '.';
+// A run id becomes a folder name, and a folder name a run id on reopen: 1 to
+// 128 letters, digits, '_', '-' and '.', never leading with '.' (so never '.',
+// '..' or a hidden folder). Nothing else can leave runs/ or confuse a shell.
+inline bool is_safe_name(std::string_view id) {
+    bool ok = !id.empty() && id.size() <= 128 && id.front() != '.';
     for (char c : id)
         ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
                     c == '-' || c == '.');
-    if (!ok)
+    return ok;
+}
+
+inline void check_id_is_a_safe_name(std::string_view id) {
+    if (!is_safe_name(id))
         throw error(errc::invalid_argument,
-                    fmt::format("run id '{}' may use only letters, digits, '_', '-' and '.'", id));
+                    fmt::format("run id '{}' must be 1 to 128 letters, digits, '_', '-' or '.', not beginning with '.'", id));
 }
 
 class jsonl_journal {

@@ -238,8 +238,11 @@ private:
 };
 
 // One metrics.jsonl line, in either format, as its key and points in write
-// order. False for a line that is neither (the caller warns and skips it).
-inline bool read_metric_line(const json_value& line, std::string& key, std::vector<series_point>& points) {
+// order. A point whose step is not an integer, or whose time or value is not a
+// number, is left out and counted in `bad_points`; the rest of its line is kept.
+// False for a line of neither format (the caller warns and skips it).
+inline bool read_metric_line(const json_value& line, std::string& key, std::vector<series_point>& points,
+                             std::size_t& bad_points) {
     points.clear();
     auto* k = member(line, "key");
     if (!k || !k->IsString()) return false;
@@ -247,7 +250,8 @@ inline bool read_metric_line(const json_value& line, std::string& key, std::vect
     auto* steps = member(line, "steps");
     if (!steps) {
         auto p = read_point(line);
-        points.push_back({p.step, p.time, p.value});
+        if (!p) return false;
+        points.push_back({p->step, p->time, p->value});
         return true;
     }
     auto* times = member(line, "times");
@@ -260,9 +264,17 @@ inline bool read_metric_line(const json_value& line, std::string& key, std::vect
         const auto& s = (*steps)[i];
         const auto& t = (*times)[i];
         const auto& v = (*values)[i];
-        if (!s.IsNumber() || !t.IsNumber() || !v.IsNumber()) return false;
-        step_t step = s.IsInt64() ? s.GetInt64() : static_cast<step_t>(s.GetDouble());
-        points.push_back({step, t.GetDouble(), v.GetDouble()});
+        if (!t.IsNumber() || !v.IsNumber()) {
+            ++bad_points;
+            continue;
+        }
+        if (s.IsInt64()) [[likely]] {
+            points.push_back({s.GetInt64(), t.GetDouble(), v.GetDouble()});
+        } else if (auto step = as_int64(s)) {
+            points.push_back({*step, t.GetDouble(), v.GetDouble()});
+        } else {
+            ++bad_points;
+        }
     }
     return true;
 }
