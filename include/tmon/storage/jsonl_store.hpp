@@ -4,6 +4,7 @@
 // Everything queries need is kept in memory and rebuilt by replaying the
 // files on open; a torn last line from a crash is dropped with a warning.
 #include <algorithm>
+#include <cstdint>
 #include <deque>
 #include <filesystem>
 #include <future>
@@ -99,14 +100,21 @@ private:
         record_run_id = run_id;
     }
 
-    // Events are ordered and told apart by their ids: one without is skipped.
-    // `run_id` is the folder's, or empty for the store's own events.jsonl.
-    void apply_event_record(const rapidjson::Value& v, const std::string& run_id, detail::replay_faults& faults) {
-        auto* id = detail::member(v, "id");
-        if (!id || !detail::as_int64(*id)) return faults.record_skipped("an event without an integer id");
+    // Events are ordered and told apart by their ids: one without is skipped,
+    // as is one past 2^53 (the next id must not overflow, and a browser reads
+    // ids as doubles). `run_id` is the folder's, or empty for the store's own
+    // events.jsonl. Whether it was applied.
+    bool apply_event_record(const rapidjson::Value& v, const std::string& run_id, detail::replay_faults& faults) {
+        auto* v_id = detail::member(v, "id");
+        auto id = v_id ? detail::as_int64(*v_id) : std::nullopt;
+        if (!id || *id < 1 || *id > max_event_id) {
+            faults.record_skipped("an event without an integer id from 1 to 2^53");
+            return false;
+        }
         event e = detail::read_event(v, &faults.fields);
         if (!run_id.empty()) claim(e.run_id, run_id, faults);
         state_.apply_event(e);
+        return true;
     }
 
     void apply_events(const rapidjson::Value& line, const std::string& run_id, detail::replay_faults& faults) {
@@ -176,30 +184,40 @@ private:
             run = info;
             apply_events(v, run_id, faults);
         });
-        if (!run) {
-            if (!holds_records(dir)) return false;  // a crash between making the folder and its first line
-            // The run's data is kept under its folder's name, not lost with its record.
+        // No run record read (a damaged run.jsonl): the run's other records are
+        // kept under its folder's name, rather than lost with it; a folder with
+        // none (a crash before its first line) holds no run.
+        const bool unrecorded = !run;
+        if (unrecorded) {
             run = unnamed_run(run_id);
             run->status = run_status::interrupted;
-            log(log_level::warn, "jsonl", "no readable run record in {}: its data is kept as run '{}', interrupted",
-                (dir / "run.jsonl").string(), run_id);
             state_.apply_run(*run);
         }
+        std::size_t records = 0;
         for_each_record(dir / "checkpoints.jsonl", progress,
                         [&](const rapidjson::Value& v, detail::replay_faults& faults) {
-                            apply_checkpoint_record(v, run_id, faults);
+                            records += apply_checkpoint_record(v, run_id, faults);
                         });
-        replay_metrics(dir / "metrics.jsonl", run_id, progress);
+        records += replay_metrics(dir / "metrics.jsonl", run_id, progress);
         for_each_record(dir / "layers.jsonl", progress, [&](const rapidjson::Value& v, detail::replay_faults& faults) {
             auto* step = detail::member(v, "step");
             if (!step || !detail::as_int64(*step)) return faults.record_skipped("a layers line without an integer step");
             auto snap = detail::read_layer_snapshot(v, &faults.fields);
             claim(snap.run_id, run_id, faults);
             state_.apply_layers(snap, 0);
+            ++records;
         });
         for_each_record(dir / "events.jsonl", progress, [&](const rapidjson::Value& v, detail::replay_faults& faults) {
-            apply_event_record(v, run_id, faults);
+            records += apply_event_record(v, run_id, faults);
         });
+        if (unrecorded) {
+            if (records == 0) {
+                state_.apply_run_deleted(run_id);
+                return false;
+            }
+            log(log_level::warn, "jsonl", "no readable run record in {}: its other records are kept as run '{}', {}",
+                (dir / "run.jsonl").string(), run_id, to_string(run->status));
+        }
         return true;
     }
 
@@ -210,42 +228,44 @@ private:
         return r;
     }
 
-    static bool holds_records(const std::filesystem::path& dir) {
-        for (const char* file : {"metrics.jsonl", "checkpoints.jsonl", "layers.jsonl", "events.jsonl"}) {
-            std::error_code ec;
-            auto size = std::filesystem::file_size(dir / file, ec);
-            if (!ec && size > 0) return true;
-        }
-        return false;
-    }
-
-    void apply_checkpoint_record(const rapidjson::Value& v, const std::string& run_id, detail::replay_faults& faults) {
+    // Whether it was applied.
+    bool apply_checkpoint_record(const rapidjson::Value& v, const std::string& run_id, detail::replay_faults& faults) {
         auto* c = detail::member(v, "checkpoint");
-        if (!c || !c->IsObject()) return faults.record_skipped("a line without a \"checkpoint\" object");
+        if (!c || !c->IsObject()) {
+            faults.record_skipped("a line without a \"checkpoint\" object");
+            return false;
+        }
         auto* id = detail::member(*c, "id");
-        if (!id || !id->IsString() || id->GetStringLength() == 0)
-            return faults.record_skipped("a checkpoint without an id");
+        if (!id || !id->IsString() || id->GetStringLength() == 0) {
+            faults.record_skipped("a checkpoint without an id");
+            return false;
+        }
         auto op = detail::get_string(v, "op");
-        if (op != "saved" && op != "deleted" && op != "best")
-            return faults.record_skipped("a checkpoint line whose \"op\" is not saved, deleted or best");
+        if (op != "saved" && op != "deleted" && op != "best") {
+            faults.record_skipped("a checkpoint line whose \"op\" is not saved, deleted or best");
+            return false;
+        }
         auto info = detail::read_checkpoint(*c, &faults.fields);
         claim(info.run_id, run_id, faults);
         if (op == "saved") state_.apply_checkpoint_saved(info);
         else if (op == "deleted") state_.apply_checkpoint_deleted(info.id);
         else state_.apply_best(info.id);
         apply_events(v, run_id, faults);
+        return true;
     }
 
     // Metrics files are most of a store's bytes, and parsing their numbers most
     // of a reopen: chunks are parsed on worker threads while this thread applies
     // the chunks before them, in file order, so the last write of a (key, step)
-    // still wins. A small file is parsed right here.
-    void replay_metrics(const std::filesystem::path& file, const std::string& run_id, detail::replay_progress& progress) {
+    // still wins. A small file is parsed right here. Returns the lines applied.
+    std::size_t replay_metrics(const std::filesystem::path& file, const std::string& run_id, detail::replay_progress& progress) {
         std::deque<std::future<detail::parsed_metric_lines>> parsing;
         const std::size_t workers = std::max(2u, std::thread::hardware_concurrency());
         detail::replay_faults faults;
+        std::size_t lines = 0;
         auto apply = [&](const detail::parsed_metric_lines& chunk) {
             faults.merge(chunk.faults);
+            lines += chunk.lines.size();
             for (const auto& line : chunk.lines) {
                 double last_write = 0;
                 for (const auto& p : line.points) last_write = std::max(last_write, p.time);
@@ -271,9 +291,11 @@ private:
         });
         apply_all_parsing();
         faults.report(file);
+        return lines;
     }
 
     static constexpr std::size_t parse_here_below_bytes = 256 << 10;
+    static constexpr std::int64_t max_event_id = std::int64_t{1} << 53;
 };
 
 static_assert(assert_storage<jsonl_store>());
