@@ -8,6 +8,10 @@ level=${1:-test}
 pkgs=(g++ cmake make pkg-config libasio-dev libsqlite3-dev libfmt-dev rapidjson-dev catch2 zlib1g-dev python3)
 if [[ $level == test || $level == bench ]]; then
   pkgs+=(python3-websockets curl chromium meson ninja-build)
+  # clang's libFuzzer and ThreadSanitizer runtimes are only Recommended by
+  # clang (installs skip those), hence libclang-rt-14-dev by name; llvm brings
+  # llvm-symbolizer, for sanitizer stacks with file:line.
+  pkgs+=(clang libclang-rt-14-dev llvm)
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs npm)
 fi
 if [[ $level == bench ]]; then

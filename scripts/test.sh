@@ -35,6 +35,10 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 stage ctest ctest --test-dir "$build" --output-on-failure -j "$jobs"
 stage packaging tests/packaging/run.sh "$build/packaging"
+# libFuzzer (clang, ASan+UBSan): every parser 10 s from its seed corpus.
+stage fuzz env TMON_FUZZ_BUILD="$build/fuzz" TMON_JOBS="$jobs" scripts/fuzz.sh 10
+# ThreadSanitizer: the monitor, storage, transport and server tests.
+stage tsan tests/tsan/run.sh "$build/tsan" "$jobs"
 if [[ -f dashboard/package.json ]]; then
   stage npm-ci npm --prefix dashboard ci --no-audit --no-fund
   stage dashboard-embed-fresh npm --prefix dashboard run --silent check-embed

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# ThreadSanitizer build and run of the test executables where threads meet:
+# the monitor's queue and flusher (test_monitor), every store under concurrent
+# writers and readers (test_storage), the Asio transport with many connections
+# (test_transport), the server's REST + WebSocket fan-out (test_server).
+# Whole executables, not a tag filter: they run in about a minute under TSan;
+# the build is most of this stage's time.
+#
+#   tests/tsan/run.sh [BUILD_DIR] [JOBS]      (default build-tsan, 2)
+#
+# Any TSan report fails the run (halt_on_error). tests/tsan/suppressions.txt
+# may name known-benign races inside third-party libraries only, each with its
+# reason; never tmon's own code.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+build=${1:-$root/build-tsan}
+jobs=${2:-2}
+areas=(monitor storage transport server)
+
+# clang's TSan (libclang-rt-14-dev) by default; GCC's works too (CXX=g++, libtsan2).
+cxx=${CXX:-$(command -v clang++ || echo g++)}
+generator=()
+[[ -f $build/CMakeCache.txt ]] || ! command -v ninja >/dev/null || generator=(-G Ninja)
+
+start=$SECONDS
+cmake -S . -B "$build" "${generator[@]}" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=Debug \
+    -DTMON_SANITIZE=thread -DTMON_BUILD_EXAMPLES=OFF -DTMON_BUILD_BENCHMARKS=OFF -DTMON_FUZZ=OFF
+cmake --build "$build" -j "$jobs" --target "${areas[@]/#/test_}"
+echo "tsan: configured and built in $((SECONDS - start)) s"
+
+export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 history_size=4 suppressions=$root/tests/tsan/suppressions.txt ${TSAN_OPTIONS:-}"
+start=$SECONDS
+# One at a time: the tests carry timing expectations that TSan's 5-15x
+# slowdown already stretches; two at once on two cores would stretch them more.
+regex="^($(IFS='|'; echo "${areas[*]}"))\$"
+ctest --test-dir "$build" -R "$regex" --output-on-failure -j 1
+echo "tsan: ran in $((SECONDS - start)) s"
