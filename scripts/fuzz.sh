@@ -5,13 +5,15 @@
 #   scripts/fuzz.sh                 10 s per target (about a minute in all)
 #   scripts/fuzz.sh 60              60 s per target
 #   scripts/fuzz.sh --long          10 minutes per target
+#   scripts/fuzz.sh --keep-going    go on past crashes (libFuzzer -fork), collecting them all
 #   scripts/fuzz.sh 30 fuzz_ws_frames fuzz_http_parser    only these
 #
 # One line per target; exits non-zero if any target crashed, hung, leaked or
-# broke an invariant, printing the input that did it (also kept in
-# $build/crashes/). Inputs that grew coverage accumulate in $build/corpus/,
-# so later runs start further on. A crash that is not yet fixed belongs in
-# tests/fuzz/corpus/<target>/crash-<what> (it then fails every run until fixed).
+# broke an invariant, printing the input that did it (kept in $build/crashes/).
+# Inputs that grew coverage accumulate in $build/corpus/, so later runs start
+# further on. A crash that is not fixed yet is kept as
+# tests/fuzz/corpus/<target>/crash-<what>: each is replayed first, and the
+# target fails while it still crashes (fuzzing then goes on from the seeds).
 #
 # Environment: TMON_FUZZ_BUILD (build folder, default build-fuzz),
 # TMON_JOBS (compile jobs, default 2), CXX (a clang++, default clang++).
@@ -20,13 +22,15 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 seconds=10
+keep_going=0
 targets=()
 for arg in "$@"; do
     case $arg in
         --long) seconds=600 ;;
+        --keep-going) keep_going=1 ;;
         ''|*[!0-9]*)
             if [[ $arg == fuzz_* ]]; then targets+=("$arg")
-            else sed -n '2,20s/^# \{0,1\}//p' "$0"; exit 2; fi ;;
+            else sed -n '2,21s/^# \{0,1\}//p' "$0"; exit 2; fi ;;
         *) seconds=$arg ;;
     esac
 done
@@ -81,29 +85,48 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 failed=0
 for t in "${targets[@]}"; do
+    bin=$build/tests/fuzz/$t
     work=$build/corpus/$t
-    seeds=tests/fuzz/corpus/$t
-    mkdir -p "$work" "$build/crashes/$t"
+    seeds=$build/seeds/$t
     log=$build/logs/$t.log
+    mkdir -p "$work" "$build/crashes/$t"
+    rm -rf "$seeds" && mkdir -p "$seeds"
+    start=$SECONDS
+    problems=()
+
+    # Known crashes first: each one still crashing fails the target.
+    for known in tests/fuzz/corpus/$t/crash-*; do
+        [[ -f $known ]] || continue
+        # (in a subshell, so that bash's "Aborted" notice goes to /dev/null, not the output)
+        if ! ("$bin" -artifact_prefix="$build/logs/" "$known" >"$build/logs/$t.$(basename "$known").log" 2>&1) 2>/dev/null; then
+            problems+=("still crashes: $known (log: $build/logs/$t.$(basename "$known").log)")
+        fi
+    done
+
+    # Then fuzz, from the seeds (not the known crashes) and what earlier runs found.
+    find "tests/fuzz/corpus/$t" -maxdepth 1 -type f ! -name 'crash-*' -exec cp {} "$seeds/" \;
     dict=$(dict_of "$t")
     args=(-max_total_time="$seconds" -max_len="$(max_len_of "$t")" -timeout=10 -rss_limit_mb=2048
           -print_final_stats=1 -artifact_prefix="$build/crashes/$t/")
     [[ -n $dict && -f $dict ]] && args+=(-dict="$dict")
-    start=$SECONDS
-    # New inputs go to the first folder; the checked-in seeds are only read.
-    "$build/tests/fuzz/$t" "${args[@]}" "$work" "$seeds" >"$log" 2>&1
+    ((keep_going)) && args+=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
+    ("$bin" "${args[@]}" "$work" "$seeds" >"$log" 2>&1) 2>/dev/null
     rc=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
     corpus=$(find "$work" -type f | wc -l)
-    if ((rc == 0)); then
+    while IFS= read -r crash; do
+        problems+=("new crash: $crash (log: $log)")
+    done < <(find "$build/crashes/$t" -type f -newer "$seeds" | sort)
+    if ((rc != 0)) && ((${#problems[@]} == 0)); then problems+=("exit $rc (log: $log)"); fi
+
+    if ((${#problems[@]} == 0)); then
         printf 'ok    %-20s %4ds  %9s runs  %6s exec/s  corpus %s\n' "$t" $((SECONDS - start)) "${runs:-?}" "${rate:-?}" "$corpus"
     else
         failed=$((failed + 1))
-        crash=$(sed -n "s/.*Test unit written to \(.*\)$/\1/p" "$log" | tail -n 1)
-        [[ -z $crash ]] && crash=$(sed -n 's/^Running: \(.*\)$/\1/p' "$log" | tail -n 1)
-        printf 'FAIL  %-20s %4ds  exit %d  input: %s  (log: %s)\n' "$t" $((SECONDS - start)) "$rc" "${crash:-?}" "$log"
-        grep -E 'ERROR:|runtime error|invariant broken|what\(\)|SUMMARY|^    #[0-9]+ .* in tmon' "$log" | head -n 25 | sed 's/^/      /'
+        printf 'FAIL  %-20s %4ds  %9s runs  %6s exec/s  corpus %s\n' "$t" $((SECONDS - start)) "${runs:-?}" "${rate:-?}" "$corpus"
+        for p in "${problems[@]}"; do printf '      %s\n' "$p"; done
+        grep -hE 'ERROR:|runtime error|invariant broken|what\(\)|^    #[0-9]+ .* in tmon' "$log" | head -n 12 | cut -c1-240 | sed 's/^/        /'
     fi
 done
 ((failed == 0))
