@@ -217,10 +217,23 @@ TEST_CASE("CORS: preflight is answered and responses carry the origin") {
                            "Access-Control-Request-Headers: content-type\r\n\r\n");
     CHECK(pre.status == 204);
     CHECK(pre.header("Access-Control-Allow-Origin") == "*");
-    CHECK(pre.header("Access-Control-Allow-Headers") == "content-type");
+    CHECK(pre.header("Access-Control-Allow-Headers") == "Content-Type, Authorization");
     CHECK(pre.header("Access-Control-Allow-Methods").find("POST") != std::string_view::npos);
     auto r = reply_to(c, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
     CHECK(r.header("Access-Control-Allow-Origin") == "*");
+}
+
+TEST_CASE("the CORS preflight answers a fixed header allow-list, whatever the client asks for") {
+    auto config = loopback_config();
+    config.cors_origin = "http://dashboard";
+    http_server srv(config);
+    blocking_client c(srv.transport.port());
+    auto pre = reply_to(c, "OPTIONS /api/runs HTTP/1.1\r\nHost: x\r\nOrigin: http://evil\r\n"
+                           "Access-Control-Request-Method: DELETE\r\n"
+                           "Access-Control-Request-Headers: x-admin-override, cookie\r\n\r\n");
+    CHECK(pre.status == 204);
+    CHECK(pre.header("Access-Control-Allow-Headers") == "Content-Type, Authorization");
+    CHECK(pre.header("Access-Control-Allow-Origin") == "http://dashboard");
 }
 
 TEST_CASE("a slowloris sending its headers a byte at a time is cut off while still sending") {

@@ -12,6 +12,7 @@
 #include "tmon/transport/asio_transport.hpp"
 #include "tmon/transport/http/errors.hpp"
 #include "transport/blocking_client.hpp"
+#include "transport/log_capture.hpp"
 #include "transport/transport_fixture.hpp"
 
 using namespace std::chrono_literals;
@@ -45,6 +46,8 @@ struct ws_server {
         };
         h.on_ws_message = [](const tmon::ws_peer_ptr& p, std::string_view text) {
             if (text == "close-me") p->close(4000, "asked to");
+            else if (text == "flood")  // many sends from the io thread, before any write can run
+                for (int i = 0; i < 1000; ++i) p->send_text(std::string(16 * 1024, 'f'));
             else p->send_text("echo:" + std::string{text});
         };
         h.on_ws_drain = [this](const tmon::ws_peer_ptr&) { ++drains; };
@@ -345,4 +348,20 @@ TEST_CASE("a shared message counts toward the slow-reader limit like an owned on
     CHECK(f->close_code() == 1008);
     CHECK_FALSE(peer->send_text(chunk));
     CHECK_FALSE(peer->send_text(std::shared_ptr<const std::string>{}));
+}
+
+TEST_CASE("a slow reader's overflow is logged once, however many sends overflow") {
+    auto config = loopback_config();
+    config.limits.ws_max_outbound_bytes = 256 * 1024;
+    tmon::test::log_capture logs;
+    ws_server srv(config);
+    auto c = open_ws(srv);
+    auto peer = srv.peer(0);
+    REQUIRE(c.send_frame(opcode::text, "flood"));
+    auto f = frame_after_backlog(c);
+    REQUIRE(f);
+    CHECK(f->op == opcode::close);
+    REQUIRE(c.send_frame(opcode::close, f->payload.substr(0, 2)));
+    CHECK(srv.closes_of(peer->id()) == 1);
+    CHECK(logs.count("reads slower than it is sent to") == 1);
 }

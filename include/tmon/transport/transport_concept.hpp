@@ -47,13 +47,23 @@ struct app_handlers {
     std::function<void(const ws_peer_ptr&)> on_ws_close;
 };
 
+// Every limit on what a peer can make the server hold or do; SECURITY.md
+// lists them with the tmon-server flags that set them.
 struct transport_limits {
     std::size_t max_header_bytes = 16 * 1024;          // -> 431
+    std::size_t max_request_line_bytes = 8 * 1024;     // -> 414
     std::size_t max_body_bytes = 64 * 1024 * 1024;      // -> 413
-    std::size_t max_connections = 1024;                 // beyond: accepted and closed at once
-    std::chrono::milliseconds header_timeout{10'000};   // whole header block must arrive (slowloris)
+    // Beyond: 503 and close. The cap in force is also at most the open-file
+    // limit (raised to its hard value at start) less fd_reserve; 0: only that.
+    std::size_t max_connections = 1024;
+    std::size_t max_connections_per_client = 256;       // per peer address -> 503; 0: no cap
+    std::size_t fd_reserve = 64;                        // descriptors kept for the store's files
+    std::chrono::milliseconds header_timeout{10'000};   // whole header block must arrive (slowloris) -> 408
     std::chrono::milliseconds idle_timeout{60'000};     // keep-alive idle
-    std::chrono::milliseconds body_timeout{60'000};
+    // Keep-alive idle while over 3/4 of the connection cap is in use, so idle
+    // connections cannot starve new clients.
+    std::chrono::milliseconds busy_idle_timeout{5'000};
+    std::chrono::milliseconds body_timeout{60'000};     // -> 408
     std::size_t ws_max_message_bytes = 1024 * 1024;     // -> close 1009
     std::size_t ws_max_outbound_bytes = 8 * 1024 * 1024;  // slow reader beyond this is closed (1008)
     std::chrono::milliseconds ws_ping_interval{30'000};

@@ -14,16 +14,37 @@
 #include <vector>
 
 #include "tmon/core/log.hpp"
+#include "tmon/transport/detail/connection_registry.hpp"
 #include "tmon/transport/detail/io_worker.hpp"
 #include "tmon/transport/detail/send_now.hpp"
 #include "tmon/transport/detail/ws_session.hpp"
 #include "tmon/transport/http/errors.hpp"
+#include "tmon/transport/http/loggable.hpp"
 #include "tmon/transport/http/parser.hpp"
 #include "tmon/transport/http/response_writer.hpp"
 #include "tmon/transport/transport_concept.hpp"
 #include "tmon/transport/ws/handshake.hpp"
 
 namespace tmon::detail {
+
+// Answers a connection the transport will not serve with `r` as far as the
+// socket takes it at once, then closes it. For when even a connection object
+// is too much (the process is out of descriptors).
+inline void refuse_now(asio::ip::tcp::socket& socket, const http::response& r) {
+    std::error_code ec;
+    socket.non_blocking(true, ec);
+    // Read what the client already sent: closing with unread bytes sends a
+    // reset that can destroy the answer before the client reads it.
+    char sink[4096];
+    for (int i = 0; i < 4 && !ec; ++i) socket.read_some(asio::buffer(sink), ec);
+    std::string out;
+    http::append_response_head(out, r, {false, false, {}});
+    out += r.body;
+    std::vector<asio::const_buffer> buffers{asio::buffer(out)};
+    send_now(socket, buffers, ec);
+    socket.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    socket.close(ec);
+}
 
 class http_connection final : public closable, public std::enable_shared_from_this<http_connection> {
 public:
@@ -38,14 +59,16 @@ public:
     // final response is not destroyed by a TCP reset.
     static constexpr std::chrono::seconds linger_time{2};
 
+    // slot: the connection's place in the registry; empty for one refused with 503.
     http_connection(asio::ip::tcp::socket socket, std::shared_ptr<io_worker> worker,
-                    std::shared_ptr<server_state> state, bool counted)
+                    std::shared_ptr<server_state> state, connection_slot slot)
         : socket_(std::move(socket)),
           worker_(std::move(worker)),
           state_(std::move(state)),
-          parser_({state_->config.limits.max_header_bytes, state_->config.limits.max_body_bytes}),
+          parser_({state_->config.limits.max_header_bytes, state_->config.limits.max_body_bytes,
+                   state_->config.limits.max_request_line_bytes}),
           timer_(worker_->ctx, [this] { on_deadline(); }),
-          counted_(counted) {
+          slot_(std::move(slot)) {
         std::error_code ec;
         auto ep = socket_.remote_endpoint(ec);
         if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
@@ -62,18 +85,23 @@ public:
         read_more();
     }
 
-    // Over max_connections: answer 503 to whatever arrives, then close.
-    void start_rejected() {
+    // Over a connection cap: answer 503 with `why`, then close.
+    void start_rejected(std::string_view why) {
         if (worker_->stopping) return close_now();
         worker_->add(shared_from_this());
         std::error_code ignored;
         socket_.non_blocking(true, ignored);
-        push_ready(http::error_response(503, "the server is at its connection limit; try again later"), false);
+        push_ready(http::error_response(503, why), false);
         stop_parsing_ = true;
         flush();
     }
 
     void abort() override { close_now(); }
+
+    void under_load() override {
+        if (closed_ || lingering_ || phase_ != phase::idle) return;
+        arm(std::min(phase_deadline_, phase_since_ + state_->config.limits.busy_idle_timeout));
+    }
 
     // Called from any thread by a request's responder.
     void deliver(std::uint64_t seq, http::response r) {
@@ -193,7 +221,7 @@ private:
             return;
         }
         if (req.method == "OPTIONS" && !cfg.cors_origin.empty()) {
-            push_ready(preflight_response(req), keep_alive);
+            push_ready(preflight_response(), keep_alive);
             return;
         }
         std::uint64_t seq = first_seq_ + slots_.size();
@@ -203,10 +231,12 @@ private:
             return;
         }
         auto r = std::make_shared<responder>(shared_from_this(), seq);
+        std::string method = req.method, path = req.path;  // for the log, should the handler throw
         try {
             state_->handlers.on_request(std::move(req), [r](http::response resp) { r->respond(std::move(resp)); });
         } catch (const std::exception& e) {
-            log(log_level::error, "http", "request handler threw: {}", e.what());
+            log(log_level::error, "http", "request handler for {} {} threw: {}", http::loggable(method),
+                http::loggable(path), http::loggable(e.what()));
             r->respond(http::error_response(500, "the request handler failed"));
         }
     }
@@ -236,14 +266,14 @@ private:
         stop_parsing_ = true;  // what follows belongs to the WebSocket
     }
 
-    http::response preflight_response(const http::request& req) const {
+    // A fixed allow-list: echoing Access-Control-Request-Headers would let any
+    // page send any header the API might one day trust.
+    static http::response preflight_response() {
         http::response r;
         r.status = 204;
         r.content_type.clear();
         r.headers.push_back({"Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"});
-        auto asked = req.header_value("Access-Control-Request-Headers");
-        r.headers.push_back({"Access-Control-Allow-Headers",
-                             asked.empty() ? std::string{"Content-Type, Authorization"} : std::string{asked}});
+        r.headers.push_back({"Access-Control-Allow-Headers", "Content-Type, Authorization"});
         r.headers.push_back({"Access-Control-Max-Age", "600"});
         return r;
     }
@@ -351,8 +381,7 @@ private:
         closed_.store(true, std::memory_order_release);
         timer_.cancel();
         worker_->remove(this);
-        auto session = std::make_shared<ws_session>(std::move(socket_), worker_, state_, remote_);
-        counted_ = false;  // the session now holds this connection's place in the count
+        auto session = std::make_shared<ws_session>(std::move(socket_), worker_, state_, remote_, std::move(slot_));
         session->start(parser_.take_buffered());
     }
 
@@ -381,8 +410,7 @@ private:
         socket_.close(ignored);
         timer_.cancel();
         worker_->remove(this);
-        if (counted_) state_->connections.fetch_sub(1, std::memory_order_relaxed);
-        counted_ = false;
+        slot_.release();
     }
 
     // One deadline at a time, set on phase changes only: idle keep-alive,
@@ -401,21 +429,38 @@ private:
 
     void enter_phase(phase p) {
         phase_ = p;
+        phase_since_ = clock::now();
         const auto& limits = state_->config.limits;
-        auto now = clock::now();
         switch (p) {
-            case phase::idle: arm(now + limits.idle_timeout); break;
-            case phase::headers: arm(now + limits.header_timeout); break;
-            case phase::body: arm(now + limits.body_timeout); break;
+            case phase::idle: {
+                auto idle = limits.idle_timeout;
+                if (state_->connections.under_load()) idle = std::min(idle, limits.busy_idle_timeout);
+                arm(phase_since_ + idle);
+                break;
+            }
+            case phase::headers: arm(phase_since_ + limits.header_timeout); break;
+            case phase::body: arm(phase_since_ + limits.body_timeout); break;
             case phase::busy: timer_.clear(); break;
         }
     }
 
-    void arm(clock::time_point deadline) { timer_.set(deadline, shared_from_this()); }
+    void arm(clock::time_point deadline) {
+        phase_deadline_ = deadline;
+        timer_.set(deadline, shared_from_this());
+    }
 
     void on_deadline() {
-        if (!lingering_ && phase_ == phase::headers)
-            log(log_level::info, "http", "closing {}: header block not complete in time", remote_);
+        if (lingering_ || closed_) return close_now();
+        if (phase_ == phase::headers || phase_ == phase::body) {
+            // Part of a request arrived: say why before closing (408, JSON, Connection: close).
+            log(log_level::info, "http", "closing {}: request {} not complete in time", remote_,
+                phase_ == phase::headers ? "headers" : "body");
+            stop_parsing_ = true;
+            phase_ = phase::busy;
+            push_ready(http::error_response(408, "the request did not arrive in time"), false);
+            process();
+            return;
+        }
         close_now();
     }
 
@@ -425,7 +470,7 @@ private:
     http::request_parser parser_;
     deadline_timer timer_;
     std::string remote_;
-    bool counted_;
+    connection_slot slot_;
 
     std::deque<slot> slots_;
     std::uint64_t first_seq_ = 0;  // sequence number of slots_.front()
@@ -437,6 +482,8 @@ private:
 
     std::atomic<bool> closed_{false};
     phase phase_ = phase::busy;
+    clock::time_point phase_since_{};
+    clock::time_point phase_deadline_ = clock::time_point::max();
     bool reading_ = false;
     bool writing_ = false;
     bool in_dispatch_ = false;

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tmon/transport/detail/connection_registry.hpp"
 #include "tmon/transport/transport_concept.hpp"
 
 namespace tmon::detail {
@@ -21,6 +22,9 @@ class closable {
 public:
     virtual ~closable() = default;
     virtual void abort() = 0;  // close now; called on the connection's own thread
+    // Most connection places are taken: an idle keep-alive shortens its
+    // timeout (see transport_limits::busy_idle_timeout). Own thread.
+    virtual void under_load() {}
 };
 
 // A connection with output queued by another thread (see io_worker::request_write).
@@ -53,6 +57,13 @@ struct io_worker {
             writes_posted_ = true;
         }
         asio::post(ctx, [this] { run_writes(); });
+    }
+
+    void under_load() {
+        std::vector<std::shared_ptr<closable>> alive;
+        for (auto& [ptr, weak] : open)
+            if (auto c = weak.lock()) alive.push_back(std::move(c));
+        for (auto& c : alive) c->under_load();
     }
 
     void abort_all() {
@@ -88,7 +99,7 @@ public:
 struct server_state {
     transport_config config;
     app_handlers handlers;
-    std::atomic<std::size_t> connections{0};
+    connection_registry connections;
 };
 
 // A single timer per connection holding one deadline. Moving the deadline

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "tmon/core/log.hpp"
+#include "tmon/transport/detail/connection_registry.hpp"
 #include "tmon/transport/detail/io_worker.hpp"
 #include "tmon/transport/detail/send_now.hpp"
 #include "tmon/transport/transport_concept.hpp"
@@ -33,7 +34,7 @@ public:
     static constexpr std::chrono::seconds close_grace{5};
 
     ws_session(asio::ip::tcp::socket socket, std::shared_ptr<io_worker> worker, std::shared_ptr<server_state> state,
-               std::string remote)
+               std::string remote, connection_slot slot)
         : socket_(std::move(socket)),
           worker_(std::move(worker)),
           state_(std::move(state)),
@@ -41,6 +42,7 @@ public:
           ping_timer_(worker_->ctx),
           close_timer_(worker_->ctx),
           remote_(std::move(remote)),
+          slot_(std::move(slot)),
           id_(next_id()) {}
 
     // On the io thread, right after the 101 response went out. already_read:
@@ -106,6 +108,9 @@ private:
         }
         auto self = shared_from_this();
         if (overflow) {
+            // Once per session: until the posted close runs, every further
+            // send overflows too, and each must not cost a post and a log line.
+            if (overflowed_.exchange(true)) return false;
             asio::post(worker_->ctx, [self] {
                 log(log_level::warn, "ws", "closing {}: it reads slower than it is sent to", self->remote_);
                 self->begin_close(ws::close_code::policy_violation, "outbound queue overflow", true);
@@ -327,7 +332,7 @@ private:
         ping_timer_.cancel();
         close_timer_.cancel();
         worker_->remove(this);
-        state_->connections.fetch_sub(1, std::memory_order_relaxed);
+        slot_.release();
         if (state_->handlers.on_ws_close) state_->handlers.on_ws_close(shared_from_this());
     }
 
@@ -338,6 +343,7 @@ private:
     asio::steady_timer ping_timer_;
     asio::steady_timer close_timer_;
     std::string remote_;
+    connection_slot slot_;
     std::uint64_t id_;
 
     // Shared with sending threads.
@@ -345,6 +351,7 @@ private:
     std::deque<outbound> queue_;
     std::atomic<std::size_t> pending_{0};
     std::atomic<bool> closing_{false};
+    std::atomic<bool> overflowed_{false};
     bool write_scheduled_ = false;
 
     // io thread only.
