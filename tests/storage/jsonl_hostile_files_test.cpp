@@ -159,7 +159,7 @@ TEST_CASE("jsonl_store opens past a 90,000-deep line and a line of invalid UTF-8
             auto about = warnings_about(logs, st.file(f));
             REQUIRE(about.size() == 1);  // one warning per file, however many lines it skips
             CHECK(about[0].find("skipping 2 malformed lines") != std::string::npos);
-            CHECK(about[0].find("nested deeper than 64 levels") != std::string::npos);  // the first one's reason
+            CHECK(about[0].find("nested deeper than 128 levels") != std::string::npos);  // the first one's reason
         }
         CHECK(logs.warnings.size() == every_file.size());
         return s;
@@ -344,6 +344,83 @@ TEST_CASE("a run whose run record is unreadable keeps its other records under it
     CHECK(run->status == run_status::interrupted);  // not live, and may be resumed
     CHECK(contents_of(s) == written_up_to(1));
     CHECK(warnings_about(logs, st.file("runs/exp/run.jsonl")).size() == 2);  // the bad line; the run kept without it
+}
+
+namespace {
+// An object `depth` levels deep: {"a":{"a":{}}} is 3.
+std::string nested_object(int depth) {
+    std::string text;
+    for (int i = 0; i < depth - 1; ++i) text += R"({"a":)";
+    text += "{}";
+    for (int i = 0; i < depth - 1; ++i) text += "}";
+    return text;
+}
+}  // namespace
+
+TEST_CASE("jsonl_store reads back a config and checkpoint metadata nested as deeply as a request may") {
+    closed_store st;
+    const auto deep = nested_object(static_cast<int>(detail::max_json_depth) - 1);  // in a body one level deep
+    {
+        jsonl_store s{st.options};
+        run_update u;
+        u.config_json = deep;
+        s.update_run("exp", u);
+        auto c = checkpoint_for("exp", "/c/deep.pt", 2);
+        c.metadata_json = deep;
+        c.id = "c_deep";
+        s.add_checkpoint(c);
+    }
+    log_capture logs;
+    jsonl_store s{st.options};
+    CHECK(s.get_run("exp")->config_json == deep);
+    CHECK(s.get_checkpoint("c_deep")->metadata_json == deep);
+    CHECK(logs.warnings.empty());
+}
+
+TEST_CASE("jsonl_store refuses a write it could not read back, and writes nothing of it") {
+    closed_store st;
+    std::vector<std::uintmax_t> sizes;
+    auto file_sizes = [&] {
+        std::vector<std::uintmax_t> out;
+        for (const auto& f : every_file) out.push_back(std::filesystem::file_size(st.file(f)));
+        return out;
+    };
+    {
+        jsonl_store s{st.options};
+        const auto before = file_sizes();
+        auto refused = [&](auto&& write, std::string_view why) {
+            INFO(why);
+            try {
+                write();
+                FAIL("acknowledged");
+            } catch (const tmon::error& e) {
+                CHECK(e.code() == errc::invalid_argument);
+                CHECK(std::string{e.what()}.find(why) != std::string::npos);
+            }
+        };
+        run_update bad_config;
+        bad_config.config_json = R"({"lr":)";
+        refused([&] { s.update_run("exp", bad_config); }, "would not read back");
+        run_update latin1;
+        latin1.name = "caf\xe9";  // Latin-1
+        refused([&] { s.update_run("exp", latin1); }, "invalid UTF-8");
+        refused([&] { s.append_metrics("exp", std::vector{point("lo\xffss", 5, 1.0)}); }, R"(metric key "lo\xffss")");
+        auto too_deep = checkpoint_for("exp", "/c/deep.pt", 2);
+        too_deep.metadata_json = nested_object(200);
+        refused([&] { s.add_checkpoint(too_deep); }, "nested deeper than 128 levels");
+        event bad_event;
+        bad_event.run_id = "exp";
+        bad_event.type = "note";
+        bad_event.data_json = "not json";
+        refused([&] { s.append_event(bad_event); }, "would not read back");
+        CHECK(file_sizes() == before);
+        CHECK(contents_of(s) == written_up_to(1));
+        CHECK(s.get_run("exp")->name == "exp");
+    }
+    log_capture logs;
+    jsonl_store s{st.options};
+    CHECK(contents_of(s) == written_up_to(1));
+    CHECK(logs.warnings.empty());
 }
 
 TEST_CASE("record_codec's parse_json refuses text nested too deeply or not UTF-8") {

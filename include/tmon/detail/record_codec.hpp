@@ -66,10 +66,11 @@ inline std::string get_string(const json_value& o, const char* name, std::string
     if (v) note_fault(faults, name);
     return fallback;
 }
+// null is what json_writer writes for a NaN or an infinity: it reads as the fallback, and is no fault.
 inline double get_double(const json_value& o, const char* name, double fallback = 0, field_faults* faults = nullptr) {
     auto* v = member(o, name);
     if (v && v->IsNumber()) return v->GetDouble();
-    if (v) note_fault(faults, name);
+    if (v && !v->IsNull()) note_fault(faults, name);
     return fallback;
 }
 // null is a value here (unset); only another type is a fault.
@@ -365,7 +366,7 @@ inline std::optional<tensor_stats> read_tensor_stats(const json_value& o, const 
         auto* counts = member(*h, "counts");
         if (counts && counts->IsArray()) {
             for (const auto& c : counts->GetArray()) {
-                if (!c.IsNumber()) note_fault(faults, "counts");
+                if (!c.IsNumber() && !c.IsNull()) note_fault(faults, "counts");
                 t.histogram.push_back(c.IsNumber() ? c.GetDouble() : 0.0);  // 0 keeps the bins where they are
             }
         } else {

@@ -49,6 +49,7 @@ public:
         auto& scratch = metric_scratch::of_this_thread();
         scratch.groups.assign(points);
         if (!scratch.groups.valid()) detail::check_points(points);  // throws, naming the point
+        for (std::size_t g = 0; g < scratch.groups.size(); ++g) detail::check_key_reads_back(scratch.groups.key(g));
         auto lines = scratch.encoder.encode(scratch.groups);
         write([&] { state_.append_encoded_metrics(run_id, scratch.groups, lines); });
         if (points.size() > metric_scratch::keep_for_points) scratch = {};

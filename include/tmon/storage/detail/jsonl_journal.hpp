@@ -2,6 +2,8 @@
 // The jsonl store's journal: turns each planned write of memory_state into
 // lines in the run's folder, before the state changes. A change and the
 // events it causes share one line, so a crash cannot keep one without the other.
+// A line is written only if the replay would read it back (check_line_reads_back),
+// and only whole or not at all (append_file).
 //
 //   <dir>/runs/<run id>/run.jsonl          {"run":{...},"events":[...]}   one full record per change
 //   <dir>/runs/<run id>/metrics.jsonl      {"key":..,"steps":[..],"times":[..],"values":[..]}  (detail/metric_lines.hpp)
@@ -21,8 +23,9 @@
 #include "tmon/core/types.hpp"
 #include "tmon/detail/ids.hpp"
 #include "tmon/detail/json_write.hpp"
-#include "tmon/storage/detail/append_file.hpp"
 #include "tmon/detail/record_codec.hpp"
+#include "tmon/storage/detail/append_file.hpp"
+#include "tmon/storage/detail/jsonl_lines.hpp"
 
 namespace tmon::detail {
 
@@ -61,6 +64,7 @@ public:
         write_events(w, evs);
         w.end_object();
         line.push_back('\n');
+        check_line_reads_back(line, fmt::format("run '{}'", r.id));
         files(r.id).run.append(line, sync_);
     }
 
@@ -93,6 +97,7 @@ public:
         json_writer w{line};
         write_system(w, s);
         line.push_back('\n');
+        check_line_reads_back(line, "the system sample");
         system_.append(line, sync_);
     }
 
@@ -101,6 +106,7 @@ public:
         json_writer w{line};
         write_layer_snapshot(w, l);
         line.push_back('\n');
+        check_line_reads_back(line, fmt::format("the layers of run '{}' at step {}", l.run_id, l.step));
         files(l.run_id).layers.append(line, sync_);
     }
 
@@ -109,6 +115,7 @@ public:
         json_writer w{line};
         write_event(w, e);
         line.push_back('\n');
+        check_line_reads_back(line, fmt::format("event {:?}", e.type));
         if (e.run_id.empty()) events_.append(line, sync_);
         else files(e.run_id).events.append(line, sync_);
     }
@@ -145,6 +152,7 @@ private:
         write_events(w, evs);
         w.end_object();
         line.push_back('\n');
+        check_line_reads_back(line, fmt::format("checkpoint {:?}", c.id));
         files(c.run_id).checkpoints.append(line, sync_);
     }
 

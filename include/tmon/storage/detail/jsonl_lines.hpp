@@ -13,14 +13,44 @@
 
 #include <rapidjson/document.h>
 
+#include <fmt/format.h>
+
+#include "tmon/core/error.hpp"
 #include "tmon/core/log.hpp"
 #include "tmon/core/types.hpp"
 #include "tmon/detail/json_read.hpp"
+#include "tmon/detail/json_write.hpp"
 #include "tmon/detail/record_codec.hpp"
 #include "tmon/storage/detail/append_file.hpp"
 #include "tmon/storage/detail/metric_lines.hpp"
 
 namespace tmon::detail {
+
+// A line nests the user's JSON (a config, a checkpoint's metadata: up to a
+// request's max_json_depth levels) a few levels into its record: lines may
+// nest twice that, still far from what would overflow the parser's stack.
+inline constexpr unsigned max_line_depth = 2 * max_json_depth;
+
+// Throws invalid_argument unless `line` reads back under the replay's rules.
+// Records written through the C++ API skip the server's checks (a config that
+// is not JSON, a name that is not UTF-8), and a line the replay skips would be
+// an acknowledged write lost.
+inline void check_line_reads_back(std::string_view line, std::string_view what) {
+    rapidjson::BaseReaderHandler<> ignore;
+    if (auto r = read_json(line, ignore, max_line_depth); !r)
+        throw error(errc::invalid_argument,
+                    fmt::format("cannot store {}: it would not read back ({})", what, r.message(max_line_depth)));
+}
+
+// A metrics line holds numbers and its key: the key is all there is to check.
+inline void check_key_reads_back(std::string_view key) {
+    for (unsigned char c : key) {
+        if (c < 0x80) continue;
+        std::string quoted;
+        append_json_string(quoted, key);
+        return check_line_reads_back(quoted, fmt::format("metric key {:?}", key));
+    }
+}
 
 // What replaying one file skipped or read as defaults, told once per kind when
 // the file is done (a damaged file of a million lines logs three lines, not a
@@ -86,8 +116,8 @@ public:
     // one (counted in `faults`, with why).
     const rapidjson::Value* parse(std::string_view line, replay_faults& faults) {
         pool_.Clear();  // else the pool keeps every line parsed (gigabytes for a long run)
-        if (auto r = parse_document_nul_terminated(doc_, line.data()); !r) {
-            faults.line_malformed(r.message());
+        if (auto r = parse_document_nul_terminated(doc_, line.data(), max_line_depth); !r) {
+            faults.line_malformed(r.message(max_line_depth));
             return nullptr;
         }
         if (!doc_.IsObject()) {
