@@ -114,6 +114,10 @@ for t in "${targets[@]}"; do
     rc=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
+    if [[ -z $runs ]]; then  # -fork prints progress lines only: "#N: cov: .. exec/s R .."
+        runs=$(sed -n 's/^#\([0-9]*\): cov:.*/\1/p' "$log" | tail -n 1)
+        rate=$(sed -n 's/^#[0-9]*: cov:.* exec\/s \([0-9]*\).*/\1/p' "$log" | tail -n 1)
+    fi
     corpus=$(find "$work" -type f | wc -l)
     while IFS= read -r crash; do
         problems+=("new crash: $crash (log: $log)")
