@@ -41,7 +41,8 @@ public:
 
     api_reply call(std::string_view method, std::string_view path, std::string_view body,
                    std::string_view extra_headers = "") {
-        std::string req = fmt::format("{} {} HTTP/1.1\r\nHost: 127.0.0.1\r\n", method, path);
+        std::string req = fmt::format("{} {} HTTP/1.1\r\n", method, path);
+        if (extra_headers.find("Host:") == std::string_view::npos) req += "Host: 127.0.0.1\r\n";
         if (!token_.empty()) req += fmt::format("Authorization: Bearer {}\r\n", token_);
         if (!body.empty() && extra_headers.find("Content-Type") == std::string_view::npos)
             req += "Content-Type: application/json\r\n";

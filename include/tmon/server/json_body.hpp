@@ -1,8 +1,10 @@
 #pragma once
-// Request bodies -> core types, with RapidJSON. Malformed JSON is a 400;
-// well-formed JSON with a wrong type or value is a 422 naming the field.
-// Everything is validated before anything is written, so a rejected batch
-// writes nothing.
+// Request bodies -> core types, with RapidJSON. Malformed or too deeply nested
+// JSON is a 400; invalid UTF-8, a wrong type, a value or a length out of
+// bounds is a 422 naming the field. Everything is validated before anything is
+// written, so a rejected batch writes nothing. Metrics batches, the one bulk
+// body, are read as a stream (detail/metrics_reader.hpp); the rest, small by
+// their routes' body limits, through a DOM.
 #include <cmath>
 #include <cstdint>
 #include <optional>
@@ -12,23 +14,27 @@
 
 #include <fmt/format.h>
 #include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
 
 #include "tmon/core/clock.hpp"
 #include "tmon/core/types.hpp"
+#include "tmon/detail/json_read.hpp"
 #include "tmon/detail/json_write.hpp"
+#include "tmon/server/detail/metrics_reader.hpp"
 #include "tmon/server/http_error.hpp"
+#include "tmon/server/request_limits.hpp"
 
 namespace tmon::json_body {
 
 using value = rapidjson::Value;
 
-inline rapidjson::Document parse(std::string_view body) {
+[[noreturn]] inline void throw_read_error(const detail::json_read_result& r, unsigned depth) {
+    if (r.fault == detail::json_fault::encoding) throw invalid(fmt::format("request body: {}", r.message(depth)));
+    throw malformed(fmt::format("request body is not valid JSON: {}", r.message(depth)));
+}
+
+inline rapidjson::Document parse(std::string_view body, const request_limits& limits = {}) {
     rapidjson::Document doc;
-    doc.Parse(body.data(), body.size());
-    if (doc.HasParseError())
-        throw malformed(fmt::format("request body is not valid JSON: {} (at offset {})",
-                                    rapidjson::GetParseError_En(doc.GetParseError()), doc.GetErrorOffset()));
+    if (auto r = detail::parse_document(doc, body, limits.json_depth); !r) throw_read_error(r, limits.json_depth);
     return doc;
 }
 
@@ -95,6 +101,18 @@ inline std::string get_nonempty_string(const value& v, std::string_view field) {
     return s;
 }
 
+inline std::string get_bounded_string(const value& v, std::string_view field, std::size_t max_bytes) {
+    std::string s = get_string(v, field);
+    if (s.size() > max_bytes) throw invalid(fmt::format("'{}' is longer than {} bytes", field, max_bytes));
+    return s;
+}
+
+inline std::string get_bounded_name(const value& v, std::string_view field, std::size_t max_bytes) {
+    std::string s = get_nonempty_string(v, field);
+    if (s.size() > max_bytes) throw invalid(fmt::format("'{}' is longer than {} bytes", field, max_bytes));
+    return s;
+}
+
 inline double get_finite(const value& v, std::string_view field) {
     if (!v.IsNumber()) throw invalid(fmt::format("'{}' must be a number", field));
     double d = v.GetDouble();
@@ -122,12 +140,15 @@ inline std::string get_object_text(const value& v, std::string_view field) {
     return to_text(v);
 }
 
-inline std::vector<std::string> get_string_array(const value& v, std::string_view field) {
-    if (!v.IsArray()) throw invalid(fmt::format("'{}' must be an array of strings", field));
+inline std::vector<std::string> get_tags(const value& v, const request_limits& limits) {
+    if (!v.IsArray()) throw invalid("'tags' must be an array of strings");
+    if (v.Size() > limits.tags) throw invalid(fmt::format("'tags' may hold at most {} tags", limits.tags));
     std::vector<std::string> out;
     out.reserve(v.Size());
     for (const auto& x : v.GetArray()) {
-        if (!x.IsString()) throw invalid(fmt::format("'{}' must be an array of strings", field));
+        if (!x.IsString()) throw invalid("'tags' must be an array of strings");
+        if (x.GetStringLength() > limits.tag_bytes)
+            throw invalid(fmt::format("a tag is longer than {} bytes", limits.tag_bytes));
         out.emplace_back(as_view(x));
     }
     return out;
@@ -153,97 +174,55 @@ inline run_status get_status(const value& v) {
 }
 
 // ---- runs -----------------------------------------------------------------
-inline new_run parse_new_run(std::string_view body) {
-    auto doc = parse(body);
+inline new_run parse_new_run(std::string_view body, const request_limits& limits = {}) {
+    auto doc = parse(body, limits);
     require_object(doc, "the run");
     new_run r;
     const value* name = member(doc, "name");
     if (!name) throw invalid("'name' is required");
-    r.name = get_nonempty_string(*name, "name");
+    r.name = get_bounded_name(*name, "name", limits.name_bytes);
     if (auto* v = non_null_member(doc, "config")) r.config_json = get_object_text(*v, "config");
-    if (auto* v = non_null_member(doc, "tags")) r.tags = get_string_array(*v, "tags");
-    if (auto* v = non_null_member(doc, "notes")) r.notes = get_string(*v, "notes");
+    if (auto* v = non_null_member(doc, "tags")) r.tags = get_tags(*v, limits);
+    if (auto* v = non_null_member(doc, "notes")) r.notes = get_bounded_string(*v, "notes", limits.text_bytes);
     if (auto* v = non_null_member(doc, "total_steps")) r.total_steps = get_step(*v, "total_steps");
     if (auto* v = non_null_member(doc, "id")) r.id = get_id(*v, "id");
     if (auto* v = non_null_member(doc, "status")) r.status = get_status(*v);
     return r;
 }
 
-inline run_update parse_run_update(std::string_view body) {
-    auto doc = parse(body);
+inline run_update parse_run_update(std::string_view body, const request_limits& limits = {}) {
+    auto doc = parse(body, limits);
     require_object(doc, "the update");
     run_update u;
-    if (auto* v = member(doc, "name")) u.name = get_nonempty_string(*v, "name");
+    if (auto* v = member(doc, "name")) u.name = get_bounded_name(*v, "name", limits.name_bytes);
     if (auto* v = member(doc, "status")) u.status = get_status(*v);
     if (auto* v = non_null_member(doc, "config")) u.config_json = get_object_text(*v, "config");
-    if (auto* v = non_null_member(doc, "tags")) u.tags = get_string_array(*v, "tags");
-    if (auto* v = non_null_member(doc, "notes")) u.notes = get_string(*v, "notes");
+    if (auto* v = non_null_member(doc, "tags")) u.tags = get_tags(*v, limits);
+    if (auto* v = non_null_member(doc, "notes")) u.notes = get_bounded_string(*v, "notes", limits.text_bytes);
     if (auto* v = non_null_member(doc, "total_steps")) u.total_steps = get_step(*v, "total_steps");
     return u;
 }
 
 // ---- metrics ----------------------------------------------------------------
-struct metric_batch {
-    std::vector<metric_point> points;
-};
-
-inline void append_point(const value& p, std::size_t index, double now, std::vector<metric_point>& out) {
-    if (!p.IsObject()) throw invalid(fmt::format("point {} must be an object with 'step' and 'metrics'", index));
-    const value* step_v = member(p, "step");
-    if (!step_v) throw invalid(fmt::format("point {}: 'step' is required", index));
-    step_t step = get_step(*step_v, "step");
-    double t = now;
-    if (auto* ts = non_null_member(p, "timestamp")) {
-        t = get_finite(*ts, "timestamp");
-        if (t < 0) throw invalid(fmt::format("point {}: 'timestamp' must be Unix seconds >= 0", index));
-    }
-    const value* metrics = member(p, "metrics");
-    if (!metrics || !metrics->IsObject())
-        throw invalid(fmt::format("point {}: 'metrics' must be an object of name -> number", index));
-    for (const auto& m : metrics->GetObject()) {
-        std::string_view key = as_view(m.name);
-        if (key.empty()) throw invalid(fmt::format("point {}: a metric name is empty", index));
-        if (!m.value.IsNumber())
-            throw invalid(fmt::format("point {}: metric '{}' must be a finite number", index, key));
-        double v = m.value.GetDouble();
-        if (!std::isfinite(v)) throw invalid(fmt::format("point {}: metric '{}' must be a finite number", index, key));
-        out.push_back(metric_point{std::string(key), step, t, v});
-    }
-}
-
 // One point, {"points":[...]}, or a bare array of points.
-inline std::vector<metric_point> parse_metrics(std::string_view body, double now = now_seconds()) {
-    auto doc = parse(body);
-    std::vector<metric_point> out;
-    auto parse_array = [&](const value& arr) {
-        out.reserve(arr.Size() * 2);
-        std::size_t i = 0;
-        for (const auto& p : arr.GetArray()) append_point(p, i++, now, out);
-    };
-    if (doc.IsArray()) {
-        parse_array(doc);
-    } else if (doc.IsObject()) {
-        if (const value* pts = member(doc, "points")) {
-            if (!pts->IsArray()) throw invalid("'points' must be an array");
-            parse_array(*pts);
-        } else {
-            append_point(doc, 0, now, out);
-        }
-    } else {
-        throw invalid("metrics must be a point object, {\"points\": [...]}, or an array of points");
-    }
-    return out;
+inline std::vector<metric_point> parse_metrics(std::string_view body, double now = now_seconds(),
+                                               const request_limits& limits = {}) {
+    detail::metrics_reader reader(now, limits);
+    if (auto r = detail::read_json(body, reader, limits.json_depth); !r) throw_read_error(r, limits.json_depth);
+    if (auto problem = reader.problem()) throw invalid(std::move(*problem));
+    return reader.take_points();
 }
 
 // ---- checkpoints -------------------------------------------------------------
-inline new_checkpoint parse_new_checkpoint(std::string_view body, std::string run_id) {
-    auto doc = parse(body);
+inline new_checkpoint parse_new_checkpoint(std::string_view body, std::string run_id,
+                                          const request_limits& limits = {}) {
+    auto doc = parse(body, limits);
     require_object(doc, "the checkpoint");
     new_checkpoint c;
     c.run_id = std::move(run_id);
     const value* fp = member(doc, "filepath");
     if (!fp) throw invalid("'filepath' is required");
-    c.filepath = get_nonempty_string(*fp, "filepath");
+    c.filepath = get_bounded_name(*fp, "filepath", limits.path_bytes);
     if (auto* v = non_null_member(doc, "step")) c.step = get_step(*v, "step");
     if (auto* v = non_null_member(doc, "metrics")) c.metrics_json = get_object_text(*v, "metrics");
     if (auto* v = non_null_member(doc, "metadata")) c.metadata_json = get_object_text(*v, "metadata");
@@ -281,8 +260,9 @@ inline tensor_stats parse_tensor_stats(const value& v, std::string_view where) {
     return t;
 }
 
-inline layer_snapshot parse_layerwise(std::string_view body, double now = now_seconds()) {
-    auto doc = parse(body);
+inline layer_snapshot parse_layerwise(std::string_view body, double now = now_seconds(),
+                                      const request_limits& limits = {}) {
+    auto doc = parse(body, limits);
     require_object(doc, "the layerwise report");
     layer_snapshot s;
     const value* id = member(doc, "run_id");
@@ -302,7 +282,7 @@ inline layer_snapshot parse_layerwise(std::string_view body, double now = now_se
         layer_stat st;
         const value* name = member(l, "name");
         if (!name) throw invalid(fmt::format("layers[{}].name is required", i));
-        st.name = get_nonempty_string(*name, "name");
+        st.name = get_bounded_name(*name, "name", limits.key_bytes);
         std::string where = fmt::format("layers[{}]", i);
         if (auto* v = non_null_member(l, "activations")) st.activations = parse_tensor_stats(*v, where + ".activations");
         if (auto* v = non_null_member(l, "gradients")) st.gradients = parse_tensor_stats(*v, where + ".gradients");
@@ -319,8 +299,8 @@ struct ws_message {
     std::string run_id;   // for (un)subscribe; "*" for every run
 };
 
-inline ws_message parse_ws_message(std::string_view text) {
-    auto doc = parse(text);
+inline ws_message parse_ws_message(std::string_view text, const request_limits& limits = {}) {
+    auto doc = parse(text, limits);
     if (!doc.IsObject()) throw invalid("a message must be a JSON object with a 'type'");
     const value* type = member(doc, "type");
     if (!type || !type->IsString()) throw invalid("a message needs a string 'type'");
@@ -329,7 +309,7 @@ inline ws_message parse_ws_message(std::string_view text) {
         const value* id = member(doc, "run_id");
         if (!id || !id->IsString() || id->GetStringLength() == 0)
             throw invalid(fmt::format("'{}' needs a 'run_id' (a run id or \"*\")", m.type));
-        m.run_id = std::string(as_view(*id));
+        m.run_id = as_view(*id) == "*" ? std::string("*") : get_id(*id, "run_id");
     } else if (m.type != "ping") {
         throw invalid(fmt::format("unknown message type '{}' (expected subscribe, unsubscribe or ping)", m.type));
     }

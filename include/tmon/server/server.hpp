@@ -38,6 +38,7 @@
 #include "tmon/server/api/runs.hpp"
 #include "tmon/server/api/system.hpp"
 #include "tmon/server/auth.hpp"
+#include "tmon/server/request_guard.hpp"
 #include "tmon/server/detail/work_pool.hpp"
 #include "tmon/server/server_config.hpp"
 #include "tmon/server/server_recorder.hpp"
@@ -140,6 +141,11 @@ private:
                 sampler_worker_.start("sampler", config_.sample_period, [this] { sample_system(); });
         }
         log(log_level::info, "server", "serving {} ({} storage)", url(), state_.storage_name());
+        if (!guard_.loopback_only() && !auth_.enabled())
+            log(log_level::warn, "server",
+                "listening on {} with no token: anyone who can reach this address can read and write every run "
+                "(set --token / TMON_TOKEN)",
+                config_.host);
     }
 
     void add_routes() {
@@ -168,6 +174,10 @@ private:
         app_handlers h;
         h.on_request = [this](http::request&& req, respond_fn respond) { on_request(std::move(req), std::move(respond)); };
         h.on_ws_upgrade = [this](const http::request& req) -> std::optional<http::response> {
+            if (auto refusal = guard_.check_upgrade(req)) {
+                log(log_level::warn, "server", "ws handshake from {} refused: {}", req.remote, refusal->body);
+                return refusal;
+            }
             if (auth_.allows(req)) return std::nullopt;
             log(log_level::warn, "server", "ws handshake from {} refused: missing or wrong token", req.remote);
             return http::error_response(401, "a valid token is required (Authorization: Bearer <token> or ?token=)");
@@ -181,6 +191,10 @@ private:
 
     void on_request(http::request&& req, respond_fn respond) {
         respond = logged(req, std::move(respond));
+        if (auto refusal = guard_.check(req)) {
+            respond(std::move(*refusal));
+            return;
+        }
         bool api = detail::is_api_path(req.path);
         if (api && !auth_.allows(req)) {
             respond(http::error_response(401, "a valid token is required (Authorization: Bearer <token> or ?token=)"));
@@ -226,13 +240,17 @@ private:
     server_config config_;
     std::unique_ptr<Store> owned_store_;
     Store& store_;
-    server_state<Store> state_{store_};
+    server_state<Store> state_{store_, config_.requests};
     recorder_type recorder_{state_};
-    ws_hub hub_{ws_hub::limits{config_.ws_points_per_run, config_.ws_messages_per_peer}};
+    ws_hub hub_{ws_hub::limits{.points_per_run = config_.ws_points_per_run,
+                               .messages_per_peer = config_.ws_messages_per_peer,
+                               .subscriptions = config_.requests.ws_subscriptions},
+                [this](std::string_view id) { return store_.get_run(id).has_value(); }, config_.requests};
     detail::work_pool pool_{config_.workers, config_.max_queued_requests};
     http::router router_;
     static_site static_{config_.static_dir};
     token_auth auth_{config_.token};
+    request_guard guard_{config_.host, config_.allowed_hosts, config_.cors_origin};
     Transport transport_;
     Sampler sampler_;
     detail::periodic_worker sampler_worker_;

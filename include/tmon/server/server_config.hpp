@@ -3,6 +3,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "tmon/server/request_limits.hpp"
 
 #include "tmon/transport/transport_concept.hpp"
 
@@ -19,8 +22,12 @@ struct server_config {
     std::string token{};                  // empty: no auth
     unsigned threads = 1;                 // io threads
     unsigned workers = 4;                 // store work pool: io threads never touch disk
-    std::string cors_origin{};            // empty: no CORS headers
+    std::string cors_origin{};            // empty: no CORS headers; also the one other origin allowed to write
     transport_limits limits{};
+    request_limits requests{};            // what one request may hold or store (SECURITY.md)
+    // Names besides the bound address and localhost that requests may be sent to
+    // (Host header): a reverse proxy's or an SSH alias's name. See request_guard.hpp.
+    std::vector<std::string> allowed_hosts{};
     std::chrono::milliseconds sample_period{1000};  // system sampler; 0 disables it
     std::string static_dir{};             // serve the dashboard from disk instead of the embedded build
     std::size_t ws_points_per_run = 2000; // coalescing backlog per run per slow client before dropping

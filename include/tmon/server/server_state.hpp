@@ -18,6 +18,7 @@
 #include "tmon/server/http_error.hpp"
 #include "tmon/server/json_out.hpp"
 #include "tmon/server/latest_cache.hpp"
+#include "tmon/server/request_limits.hpp"
 #include "tmon/storage/storage_concept.hpp"
 
 namespace tmon {
@@ -29,7 +30,8 @@ inline constexpr std::string_view storage_name_v = "custom";
 template <storage Store>
 class server_state {
 public:
-    explicit server_state(Store& store) : store_(store), started_at_(now_seconds()) {
+    explicit server_state(Store& store, request_limits limits = {})
+        : store_(store), limits_(limits), started_at_(now_seconds()) {
         auto newest = store_.list_events(event_query{.run_id = {}, .after_id = 0, .limit = 1});
         if (!newest.empty()) last_event_id_ = newest.back().id;
     }
@@ -38,6 +40,7 @@ public:
     event_bus& bus() noexcept { return bus_; }
     command_queue& commands() noexcept { return commands_; }
     double started_at() const noexcept { return started_at_; }
+    const request_limits& limits() const noexcept { return limits_; }
     static constexpr std::string_view storage_name() noexcept { return storage_name_v<Store>; }
 
     run_info require_run(std::string_view id) {
@@ -222,6 +225,7 @@ private:
     }
 
     Store& store_;
+    request_limits limits_;
     detail::latest_cache latest_;
     event_bus bus_;
     command_queue commands_;

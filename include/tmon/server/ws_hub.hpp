@@ -11,11 +11,13 @@
 #include <algorithm>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -27,6 +29,7 @@
 #include "tmon/detail/json_write.hpp"
 #include "tmon/server/event_bus.hpp"
 #include "tmon/server/json_body.hpp"
+#include "tmon/server/request_limits.hpp"
 #include "tmon/transport/transport_concept.hpp"
 
 namespace tmon {
@@ -114,13 +117,19 @@ struct ws_hub_limits {
     // its socket. Below it, pushes join the transport's queue: a busy but
     // keeping-up peer gets them in its next gathered write, with no wait for a drain.
     std::size_t lag_bytes = 64 * 1024;
+    // Runs one peer may subscribe to by id ("*" does not count): each costs memory for its life.
+    std::size_t subscriptions = 256;
 };
 
 class ws_hub {
 public:
     using limits = ws_hub_limits;
 
-    explicit ws_hub(limits l = {}) : limits_(l) {}
+    // run_exists answers whether a run id is known, so a subscription to a typo is
+    // an error the client sees; without it every id is accepted.
+    explicit ws_hub(limits l = {}, std::function<bool(std::string_view)> run_exists = {},
+                    request_limits parse_limits = {})
+        : limits_(l), run_exists_(std::move(run_exists)), parse_limits_(parse_limits) {}
 
     void on_open(const ws_peer_ptr& peer) {
         auto st = std::make_shared<peer_state>();
@@ -139,12 +148,12 @@ public:
         if (!st) return;
         std::lock_guard lock(st->mutex);
         try {
-            auto m = json_body::parse_ws_message(text);
+            auto m = json_body::parse_ws_message(text, parse_limits_);
             if (m.type == "ping") {
                 reply_locked(*st, detail::ws_reply_json("pong"));
             } else if (m.type == "subscribe") {
                 if (m.run_id == "*") st->all = true;
-                else st->runs.insert(m.run_id);
+                else subscribe_locked(*st, m.run_id);
                 reply_locked(*st, detail::ws_reply_json("subscribed", m.run_id));
             } else {
                 if (m.run_id == "*") st->all = false;
@@ -222,6 +231,17 @@ private:
         shared_text system;                    // latest system_update only
     };
 
+    // Throws (answered as an error message) for an unknown run or one too many.
+    void subscribe_locked(peer_state& st, const std::string& run_id) {
+        if (st.runs.contains(run_id)) return;
+        if (st.runs.size() >= limits_.subscriptions)
+            throw std::length_error(fmt::format("a connection may subscribe to at most {} runs (or to \"*\")",
+                                                limits_.subscriptions));
+        if (run_exists_ && !run_exists_(run_id))
+            throw std::invalid_argument(fmt::format("run '{}' does not exist", run_id));
+        st.runs.insert(run_id);
+    }
+
     std::shared_ptr<peer_state> find(std::uint64_t id) const {
         std::shared_lock lock(peers_mutex_);
         auto it = peers_.find(id);
@@ -293,6 +313,8 @@ private:
     }
 
     limits limits_;
+    std::function<bool(std::string_view)> run_exists_;
+    request_limits parse_limits_;
     mutable std::shared_mutex peers_mutex_;
     std::unordered_map<std::uint64_t, std::shared_ptr<peer_state>> peers_;
 };

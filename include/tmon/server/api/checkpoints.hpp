@@ -34,7 +34,7 @@ http::response get_checkpoint(server_state<Store>& s, const api_request& r) {
 template <class Store>
 http::response add_checkpoint(server_state<Store>& s, const api_request& r) {
     require_json_body(r);
-    new_checkpoint nc = json_body::parse_new_checkpoint(r.body(), std::string(r.param("run_id")));
+    new_checkpoint nc = json_body::parse_new_checkpoint(r.body(), std::string(r.param("run_id")), r.limits());
     checkpoint_info c = s.store().add_checkpoint(nc);
     s.checkpoint_saved(c);
     return json_response(json_out::checkpoint_json(c));

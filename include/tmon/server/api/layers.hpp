@@ -16,7 +16,7 @@ namespace tmon::api {
 template <class Store>
 http::response post_layerwise(server_state<Store>& s, const api_request& r) {
     require_json_body(r);
-    layer_snapshot snap = json_body::parse_layerwise(r.body());
+    layer_snapshot snap = json_body::parse_layerwise(r.body(), now_seconds(), r.limits());
     if (!s.store().get_run(snap.run_id)) {
         new_run nr;
         nr.name = snap.run_id;

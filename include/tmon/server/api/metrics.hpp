@@ -17,7 +17,7 @@ namespace tmon::api {
 template <class Store>
 http::response post_metrics(server_state<Store>& s, const api_request& r) {
     require_json_body(r);
-    std::vector<metric_point> points = json_body::parse_metrics(r.body());
+    std::vector<metric_point> points = json_body::parse_metrics(r.body(), now_seconds(), r.limits());
     std::size_t accepted = points.size();
     s.append_metrics(r.param("run_id"), std::move(points));
     std::string out;

@@ -25,6 +25,7 @@
 #include "tmon/core/log.hpp"
 #include "tmon/server/detail/work_pool.hpp"
 #include "tmon/server/http_error.hpp"
+#include "tmon/server/request_limits.hpp"
 #include "tmon/server/server_state.hpp"
 #include "tmon/transport/http/query.hpp"
 #include "tmon/transport/http/router.hpp"
@@ -35,6 +36,12 @@ struct api_request {
     http::request http;
     std::vector<std::pair<std::string, std::string>> params;
     http::query_params query;
+    const request_limits* limits_in_force = nullptr;
+
+    const request_limits& limits() const noexcept {
+        static const request_limits defaults{};
+        return limits_in_force ? *limits_in_force : defaults;
+    }
 
     std::string_view param(std::string_view name) const noexcept {
         for (const auto& [k, v] : params)
@@ -67,11 +74,18 @@ struct api_request {
     }
 };
 
-// 415 for a body that says it is not JSON; no Content-Type is taken as JSON.
+// 415 unless the body is declared as exactly application/json (parameters such
+// as charset allowed). Browsers cannot send that type cross-site without a CORS
+// preflight, which a web page never gets past, so this also keeps forms and
+// no-cors fetches from other sites out of every write route.
 inline void require_json_body(const api_request& r) {
     std::string_view ct = r.http.header_value("Content-Type");
-    if (!ct.empty() && ct.find("json") == std::string_view::npos)
-        throw http_error(415, fmt::format("expected a JSON body (Content-Type: application/json), got '{}'", ct));
+    std::string_view type = ct.substr(0, ct.find(';'));
+    while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+    if (!http::iequals(type, "application/json"))
+        throw http_error(415, ct.empty() ? std::string("a JSON body needs 'Content-Type: application/json'")
+                                         : fmt::format("expected 'Content-Type: application/json', got '{}'",
+                                                       ct.substr(0, 100)));
 }
 
 inline http::response json_response(std::string body, int status = 200) {
@@ -135,6 +149,7 @@ private:
         for (const auto& n : names) r.params.emplace_back(n, p.get(n));
         r.query = http::parse_query(req.query);
         r.http = std::move(req);
+        r.limits_in_force = &state.limits();
         if (hs.on_io_thread) {
             respond(run(state, hs.handler, r));
             return;

@@ -59,7 +59,7 @@ http::response get_run(server_state<Store>& s, const api_request& r) {
 template <class Store>
 http::response create_run(server_state<Store>& s, const api_request& r) {
     require_json_body(r);
-    new_run nr = json_body::parse_new_run(r.body());
+    new_run nr = json_body::parse_new_run(r.body(), r.limits());
     // A replay of a known id returns the run as it is and announces nothing.
     bool replay = nr.id && s.store().get_run(*nr.id).has_value();
     run_info run = s.store().create_run(nr);
@@ -70,7 +70,7 @@ http::response create_run(server_state<Store>& s, const api_request& r) {
 template <class Store>
 http::response update_run(server_state<Store>& s, const api_request& r) {
     require_json_body(r);
-    run_update u = json_body::parse_run_update(r.body());
+    run_update u = json_body::parse_run_update(r.body(), r.limits());
     run_info before = s.require_run(r.param("run_id"));
     run_info after = s.store().update_run(before.id, u);
     s.run_updated(before, after);

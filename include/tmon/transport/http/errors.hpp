@@ -19,6 +19,7 @@ constexpr std::string_view error_kind(int status) noexcept {
         case 409: return "conflict";
         case 413: return "too_large";
         case 415: return "unsupported_media_type";
+        case 421: return "misdirected_request";
         case 422: return "invalid_argument";
         case 426: return "upgrade_required";
         case 431: return "header_too_large";

@@ -33,6 +33,7 @@ constexpr std::string_view reason_phrase(int status) noexcept {
         case 413: return "Content Too Large";
         case 415: return "Unsupported Media Type";
         case 417: return "Expectation Failed";
+        case 421: return "Misdirected Request";
         case 422: return "Unprocessable Content";
         case 426: return "Upgrade Required";
         case 429: return "Too Many Requests";
