@@ -65,6 +65,31 @@ tmon::test::reply reply_to(blocking_client& c, std::string_view request) {
 
 constexpr std::string_view get_hello = "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
 
+// /big answers 1 MiB at once, counting the requests it was handed.
+struct big_server {
+    static constexpr std::size_t big = 1024 * 1024;
+    std::atomic<int> dispatched{0};
+    std::unique_ptr<limits_server> srv;
+
+    explicit big_server(tmon::transport_config config) {
+        srv = std::make_unique<limits_server>(config, [this](tmon::app_handlers& h) {
+            auto inner = std::move(h.on_request);
+            h.on_request = [this, inner](tmon::http::request&& req, tmon::respond_fn respond) {
+                if (req.path != "/big") return inner(std::move(req), std::move(respond));
+                ++dispatched;
+                respond(json(std::string(big, 'b')));
+            };
+        });
+    }
+    std::uint16_t port() const { return srv->transport.port(); }
+};
+
+std::string pipelined(std::string_view request, int n) {
+    std::string out;
+    for (int i = 0; i < n; ++i) out += request;
+    return out;
+}
+
 }  // namespace
 
 TEST_CASE("a request whose headers stop arriving gets 408 with a JSON body, then a close") {
@@ -287,4 +312,60 @@ TEST_CASE("out of file descriptors, the server backs off, logs once per burst, s
     CHECK(shed > 0);               // some clients were told 503 rather than left waiting
     CHECK(derived == 48);
     CHECK(explicit_cap == 20);
+}
+
+TEST_CASE("a client that pipelines heavy requests and never reads gets only a bounded amount answered") {
+    auto config = loopback_config();
+    config.limits.max_queued_response_bytes = 2 * 1024 * 1024;
+    big_server srv(config);
+    blocking_client c(srv.port());
+    REQUIRE(c.send(pipelined("GET /big HTTP/1.1\r\nHost: x\r\n\r\n", 200)));
+    // Without the bound every request is handled and its answer held: 200 MiB.
+    // With it, what is dispatched is what the kernel's socket buffers took
+    // (a few MiB on loopback) plus the bound.
+    int most = 0;
+    for (int i = 0; i < 100; ++i) {
+        most = std::max(most, srv.dispatched.load());
+        std::this_thread::sleep_for(10ms);
+    }
+    INFO("dispatched while the client did not read: " << most);
+    CHECK(most >= 2);
+    CHECK(most < 64);
+    // Once the client reads, the rest is served, in order and whole.
+    for (int i = 0; i < 200; ++i) {
+        auto r = c.read_response();
+        REQUIRE(r);
+        CHECK(r->status == 200);
+        CHECK(r->body.size() == big_server::big);
+    }
+    CHECK(srv.dispatched.load() == 200);
+}
+
+TEST_CASE("an HTTP client that stops reading is closed after the send timeout") {
+    tmon::test::log_capture logs;
+    auto config = loopback_config();
+    config.limits.send_timeout = 300ms;
+    big_server srv(config);
+    blocking_client c(srv.port());
+    REQUIRE(c.send(pipelined("GET /big HTTP/1.1\r\nHost: x\r\n\r\n", 40)));
+    wait_until([&] { return srv.dispatched.load() > 0; });
+    REQUIRE(srv.dispatched.load() > 0);
+    wait_until([&] { return srv.srv->transport.open_connections() == 0; });
+    CHECK(srv.srv->transport.open_connections() == 0);
+    CHECK(logs.count("has not read its responses") == 1);
+}
+
+TEST_CASE("a slow but steady HTTP reader is not cut off by the send timeout") {
+    auto config = loopback_config();
+    config.limits.send_timeout = 500ms;
+    big_server srv(config);
+    blocking_client c(srv.port());
+    REQUIRE(c.send(pipelined("GET /big HTTP/1.1\r\nHost: x\r\n\r\n", 8)));
+    // Reads 8 MiB in 64 KiB steps with pauses: every write makes progress in time.
+    for (int i = 0; i < 8; ++i) {
+        auto r = c.read_response();
+        REQUIRE(r);
+        CHECK(r->body.size() == big_server::big);
+        std::this_thread::sleep_for(100ms);
+    }
 }

@@ -365,3 +365,54 @@ TEST_CASE("a slow reader's overflow is logged once, however many sends overflow"
     CHECK(srv.closes_of(peer->id()) == 1);
     CHECK(logs.count("reads slower than it is sent to") == 1);
 }
+
+TEST_CASE("a ping flood from a client that never reads holds bounded memory and ends in a close") {
+    auto config = loopback_config();
+    config.limits.ws_max_outbound_bytes = 64 * 1024;
+    config.limits.send_timeout = 500ms;
+    config.limits.ws_ping_interval = 0ms;
+    ws_server srv(config);
+    auto flooder = open_ws(srv);
+    auto other = open_ws(srv);
+    auto peer = srv.peer(0);
+
+    std::string batch;
+    for (int i = 0; i < 100; ++i)
+        batch += tmon::ws::encode_frame(opcode::ping, std::string(125, 'p'), true, tmon::ws::mask_key{9, 8, 7, 6});
+    // Queued pongs may pass the cap by what one read's worth of pings asks for.
+    const std::size_t bound = config.limits.ws_max_outbound_bytes + 32 * 1024;
+    std::size_t most_pending = 0;
+    auto outcome = blocking_client::send_result::sent;
+    int batches = 0;
+    // 4000 batches are 52 MB: far beyond what the socket buffers hold, so a
+    // server that kept reading would answer them all.
+    for (; batches < 4000 && outcome == blocking_client::send_result::sent; ++batches) {
+        outcome = flooder.send_within(batch, 2000);
+        most_pending = std::max(most_pending, peer->pending_bytes());
+    }
+    INFO("batches sent: " << batches << ", most queued: " << most_pending);
+    CHECK(outcome != blocking_client::send_result::sent);  // paused (blocked) or closed
+    CHECK(most_pending <= bound);
+
+    // The other client is served all along.
+    REQUIRE(other.send_frame(opcode::text, "still here?"));
+    CHECK(other.read_data_frame()->payload == "echo:still here?");
+    // The flooder's writes make no progress, so it is closed and forgotten.
+    CHECK(srv.closes_of(peer->id()) == 1);
+    CHECK(peer->pending_bytes() == 0);
+}
+
+TEST_CASE("a WebSocket reader that stops reading is closed after the send timeout") {
+    auto config = loopback_config();
+    config.limits.ws_max_outbound_bytes = 64 * 1024 * 1024;
+    config.limits.send_timeout = 300ms;
+    config.limits.ws_ping_interval = 0ms;
+    ws_server srv(config);
+    auto c = open_ws(srv);
+    auto peer = srv.peer(0);
+    // 32 MiB: more than loopback socket buffers take, less than the cap.
+    auto chunk = std::make_shared<const std::string>(64 * 1024, 's');
+    for (int i = 0; i < 512; ++i) REQUIRE(peer->send_text(chunk));
+    CHECK(srv.closes_of(peer->id()) == 1);
+    CHECK_FALSE(peer->send_text(chunk));
+}

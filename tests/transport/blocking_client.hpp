@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -77,6 +78,23 @@ public:
             bytes.remove_prefix(static_cast<std::size_t>(n));
         }
         return true;
+    }
+
+    enum class send_result { sent, blocked, closed };
+    // Sends all of `bytes` unless the server stops taking them for `patience`
+    // (blocked: it no longer reads) or the connection breaks (closed).
+    send_result send_within(std::string_view bytes, int patience_ms) {
+        while (!bytes.empty()) {
+            pollfd p{fd_, POLLOUT, 0};
+            int ready = ::poll(&p, 1, patience_ms);
+            if (ready == 0) return send_result::blocked;
+            if (ready < 0 || (p.revents & (POLLERR | POLLHUP))) return send_result::closed;
+            ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+            if (n <= 0) return send_result::closed;
+            bytes.remove_prefix(static_cast<std::size_t>(n));
+        }
+        return send_result::sent;
     }
 
     // True when the server closed the connection (EOF or reset); false on timeout.

@@ -64,8 +64,16 @@ struct transport_limits {
     // connections cannot starve new clients.
     std::chrono::milliseconds busy_idle_timeout{5'000};
     std::chrono::milliseconds body_timeout{60'000};     // -> 408
+    // A write that makes no progress this long closes the connection (HTTP
+    // and WebSocket): a client that stops reading cannot hold memory forever.
+    std::chrono::milliseconds send_timeout{30'000};
+    // Answered-but-unsent response bytes per HTTP connection; past this the
+    // connection reads and dispatches nothing more until the client catches up.
+    std::size_t max_queued_response_bytes = 8 * 1024 * 1024;
     std::size_t ws_max_message_bytes = 1024 * 1024;     // -> close 1009
-    std::size_t ws_max_outbound_bytes = 8 * 1024 * 1024;  // slow reader beyond this is closed (1008)
+    // Queued for one peer, control frames included: messages beyond it close a
+    // slow reader (1008); pongs beyond it pause reading from the peer.
+    std::size_t ws_max_outbound_bytes = 8 * 1024 * 1024;
     std::chrono::milliseconds ws_ping_interval{30'000};
 };
 

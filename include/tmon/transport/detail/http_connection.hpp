@@ -2,6 +2,11 @@
 // One HTTP/1.1 connection: keep-alive, pipelining with responses in request
 // order (handlers may answer later and from any thread), timeouts, and the
 // hand-over to a WebSocket session after a successful upgrade.
+//
+// What one client can make it hold is bounded: requests awaiting an answer
+// (max_pipelined), answered-but-unsent bytes (max_queued_response_bytes; past
+// it nothing more is read or dispatched until the client reads), and time (a
+// write that makes no progress for send_timeout closes the connection).
 #include <asio.hpp>
 
 #include <atomic>
@@ -116,7 +121,7 @@ public:
     }
 
 private:
-    enum class phase { idle, headers, body, busy };
+    enum class phase { idle, headers, body, busy, sending };
 
     // One entry per request (or interim 100 Continue) in arrival order.
     struct slot {
@@ -125,8 +130,12 @@ private:
         bool keep_alive = true;
         bool head_only = false;
         bool upgrade = false;
+        std::size_t bytes = 0;  // counted in answered_bytes_ once ready
         bool ready() const noexcept { return response.has_value() || !raw.empty(); }
     };
+
+    // What an answered response will put on the wire, roughly: its body and a head.
+    static std::size_t wire_bytes(const http::response& r) noexcept { return r.body.size() + 256; }
 
     // Completes one slot exactly once; a handler that drops its respond_fn
     // without calling it gets a 500 sent in its place rather than a hung client.
@@ -145,8 +154,14 @@ private:
         }
     };
 
+    // Too much is waiting for the client: read and dispatch nothing more until it drains.
+    bool backlogged() const noexcept {
+        return slots_.size() >= max_pipelined ||
+               answered_bytes_ + write_left_ >= state_->config.limits.max_queued_response_bytes;
+    }
+
     void read_more() {
-        if (reading_ || closed_ || stop_parsing_ || peer_eof_ || slots_.size() >= max_pipelined) return;
+        if (reading_ || closed_ || stop_parsing_ || peer_eof_ || backlogged()) return;
         reading_ = true;
         auto room = parser_.prepare(16 * 1024);
         socket_.async_read_some(asio::buffer(room.data(), room.size()),
@@ -194,7 +209,7 @@ private:
 
     void dispatch_parsed() {
         in_dispatch_ = true;
-        while (!stop_parsing_ && slots_.size() < max_pipelined) {
+        while (!stop_parsing_ && !closed_ && !backlogged()) {
             auto status = parser_.parse();
             if (status == http::parse_status::need_more) {
                 if (parser_.take_expect_continue()) push_raw("HTTP/1.1 100 Continue\r\n\r\n", false);
@@ -224,12 +239,12 @@ private:
             push_ready(preflight_response(), keep_alive);
             return;
         }
-        std::uint64_t seq = first_seq_ + slots_.size();
-        slots_.push_back(slot{std::nullopt, {}, keep_alive, req.method == "HEAD", false});
         if (!state_->handlers.on_request) {
-            slots_.back().response = http::error_response(404, "no route for " + req.path);
+            push_ready(http::error_response(404, "no route for " + req.path), keep_alive);
             return;
         }
+        std::uint64_t seq = first_seq_ + slots_.size();
+        slots_.push_back(slot{std::nullopt, {}, keep_alive, req.method == "HEAD", false, 0});
         auto r = std::make_shared<responder>(shared_from_this(), seq);
         std::string method = req.method, path = req.path;  // for the log, should the handler throw
         try {
@@ -279,12 +294,16 @@ private:
     }
 
     void push_ready(http::response r, bool keep_alive) {
-        slots_.push_back(slot{std::move(r), {}, keep_alive, false, false});
+        std::size_t bytes = wire_bytes(r);
+        slots_.push_back(slot{std::move(r), {}, keep_alive, false, false, bytes});
+        answered_bytes_ += bytes;
     }
     void push_raw(std::string head, bool upgrade) {
         slot s;
         s.raw = std::move(head);
         s.upgrade = upgrade;
+        s.bytes = s.raw.size();
+        answered_bytes_ += s.bytes;
         slots_.push_back(std::move(s));
     }
 
@@ -292,6 +311,8 @@ private:
         if (closed_ || seq < first_seq_ || seq - first_seq_ >= slots_.size()) return;
         auto& s = slots_[seq - first_seq_];
         if (s.ready()) return;
+        s.bytes = wire_bytes(r);
+        answered_bytes_ += s.bytes;
         s.response = std::move(r);
         if (!in_dispatch_) {
             flush();
@@ -310,6 +331,7 @@ private:
             slot s = std::move(slots_.front());
             slots_.pop_front();
             ++first_seq_;
+            answered_bytes_ -= s.bytes;
             if (!s.raw.empty()) {
                 out_ += s.raw;
                 if (s.upgrade) {
@@ -324,6 +346,13 @@ private:
                 break;
             }
         }
+        start_write();
+    }
+
+    // Writes out_ with bodies_ spliced in at body_marks_: at once where the
+    // socket takes it all, else piece by piece as the socket drains, each
+    // piece moving the send deadline.
+    void start_write() {
         buffers_.clear();
         std::size_t from = 0;
         for (std::size_t i = 0; i < bodies_.size(); ++i) {
@@ -335,13 +364,29 @@ private:
         writing_ = true;
         std::error_code ec;
         send_now(socket_, buffers_, ec);
-        if (ec || buffers_.empty()) {
-            on_written(ec);
-            return;
-        }
-        asio::async_write(socket_, buffers_, [self = shared_from_this()](std::error_code ec, std::size_t) {
-            self->on_written(ec);
+        write_left_ = asio::buffer_size(buffers_);
+        if (ec) return close_now();
+        if (buffers_.empty()) return on_written();
+        write_some();
+    }
+
+    void write_some() {
+        write_waiting_ = true;
+        update_deadline();
+        socket_.async_write_some(buffers_, [self = shared_from_this()](std::error_code ec, std::size_t n) {
+            self->on_wrote_some(ec, n);
         });
+    }
+
+    void on_wrote_some(std::error_code ec, std::size_t n) {
+        write_waiting_ = false;
+        if (closed_) return release_buffers();
+        if (ec) return close_now();
+        consume_front(buffers_, n);
+        write_left_ -= n;
+        if (buffers_.empty()) return on_written();
+        arm(clock::now() + state_->config.limits.send_timeout);  // progress: the deadline moves
+        write_some();
     }
 
     void serialise(slot& s) {
@@ -357,13 +402,10 @@ private:
         }
     }
 
-    void on_written(std::error_code ec) {
+    void on_written() {
         writing_ = false;
+        write_left_ = 0;
         if (closed_) return;
-        if (ec) {
-            close_now();
-            return;
-        }
         if (handoff_) {
             hand_over_to_websocket();
             return;
@@ -411,15 +453,30 @@ private:
         timer_.cancel();
         worker_->remove(this);
         slot_.release();
+        // Answers still queued go now, not when the last responder lets go of
+        // this object. A write in flight keeps its buffers until it returns.
+        slots_.clear();
+        answered_bytes_ = 0;
+        if (!write_waiting_) release_buffers();
+    }
+
+    void release_buffers() {
+        buffers_ = {};
+        bodies_ = {};
+        out_ = {};
+        write_left_ = 0;
     }
 
     // One deadline at a time, set on phase changes only: idle keep-alive,
     // header block (from its first byte, so a byte-a-second sender still
-    // times out), body, or none while a handler or a write is under way.
+    // times out), body, a write waiting on the client (moved on each bit of
+    // progress), or none while a handler is at work.
     void update_deadline() {
         if (closed_ || lingering_) return;
         phase p = phase::busy;
-        if (slots_.empty() && !writing_) {
+        if (write_waiting_) {
+            p = phase::sending;
+        } else if (slots_.empty() && !writing_) {
             if (parser_.between_requests()) p = phase::idle;
             else if (parser_.reading_body()) p = phase::body;
             else p = phase::headers;
@@ -440,6 +497,7 @@ private:
             }
             case phase::headers: arm(phase_since_ + limits.header_timeout); break;
             case phase::body: arm(phase_since_ + limits.body_timeout); break;
+            case phase::sending: arm(phase_since_ + limits.send_timeout); break;
             case phase::busy: timer_.clear(); break;
         }
     }
@@ -461,6 +519,9 @@ private:
             process();
             return;
         }
+        if (phase_ == phase::sending)
+            log(log_level::info, "http", "closing {}: it has not read its responses for {} ms", remote_,
+                state_->config.limits.send_timeout.count());
         close_now();
     }
 
@@ -479,13 +540,16 @@ private:
     std::vector<std::string> bodies_;      // large bodies of the write in flight
     std::vector<std::size_t> body_marks_;  // where in out_ each large body goes
     std::vector<asio::const_buffer> buffers_;
+    std::size_t write_left_ = 0;      // bytes of the write in flight the socket has not taken
+    std::size_t answered_bytes_ = 0;  // answered slots not yet in a write
 
     std::atomic<bool> closed_{false};
     phase phase_ = phase::busy;
     clock::time_point phase_since_{};
     clock::time_point phase_deadline_ = clock::time_point::max();
     bool reading_ = false;
-    bool writing_ = false;
+    bool writing_ = false;        // a write is under way
+    bool write_waiting_ = false;  // ...and waits for the socket to drain
     bool in_dispatch_ = false;
     bool in_process_ = false;
     bool process_again_ = false;

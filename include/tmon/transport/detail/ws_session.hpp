@@ -4,6 +4,10 @@
 // no write is under way, posts one; the io thread writes the whole queue as
 // one gathered write. A reader too slow to keep the queue under
 // ws_max_outbound_bytes is closed (1008) so it can never stall anyone else.
+// Control frames count against the same cap: a peer whose pongs (say) pile
+// up past it is not read from until they drain, so a ping flood from a
+// client that never reads holds bounded memory; a write that makes no
+// progress for send_timeout ends the connection.
 #include <asio.hpp>
 
 #include <atomic>
@@ -41,6 +45,7 @@ public:
           reader_({state_->config.limits.ws_max_message_bytes, true}),
           ping_timer_(worker_->ctx),
           close_timer_(worker_->ctx),
+          send_deadline_(worker_->ctx, [this] { on_send_timeout(); }),
           remote_(std::move(remote)),
           slot_(std::move(slot)),
           id_(next_id()) {}
@@ -133,6 +138,10 @@ private:
     // the final close frame is not destroyed by a TCP reset.
     void read_more() {
         if (terminated_) return;
+        if (pending_.load(std::memory_order_relaxed) >= state_->config.limits.ws_max_outbound_bytes) {
+            read_paused_ = true;  // back-pressure: resumes once the queue has drained to half
+            return;
+        }
         auto room = reader_.prepare(16 * 1024);
         socket_.async_read_some(asio::buffer(room.data(), room.size()),
                                 [self = shared_from_this()](std::error_code ec, std::size_t n) {
@@ -179,8 +188,10 @@ private:
         }
     }
 
-    void queue_control(std::string frame) {
-        control_.push_back(std::move(frame));
+    void queue_control(std::string_view frame) {
+        if (terminated_ || close_sent_) return;
+        control_ += frame;
+        pending_.fetch_add(frame.size(), std::memory_order_relaxed);
         write_next();
     }
 
@@ -199,6 +210,7 @@ private:
         }
         close_queued_ = true;
         close_frame_ = ws::encode_frame(ws::opcode::close, code ? ws::close_payload(code, reason) : std::string{});
+        pending_.fetch_add(close_frame_.size(), std::memory_order_relaxed);
         close_timer_.expires_after(close_grace);
         close_timer_.async_wait([self = shared_from_this()](std::error_code ec) {
             if (!ec) self->terminate();
@@ -217,11 +229,8 @@ private:
             send_now(socket_, buffers_, ec);
             if (!ec && !buffers_.empty()) {  // the socket is full: the rest when it drains
                 writing_ = true;
-                asio::async_write(socket_, buffers_, [self = shared_from_this()](std::error_code ec, std::size_t) {
-                    self->writing_ = false;
-                    bool had_data = !self->batch_.empty();
-                    if (self->batch_written(ec)) self->write_next(had_data);
-                });
+                send_deadline_.set(deadline_timer::clock::now() + state_->config.limits.send_timeout, shared_from_this());
+                write_rest();
                 return;
             }
             wrote_data = wrote_data || !batch_.empty();
@@ -229,6 +238,32 @@ private:
         }
         if (wrote_data && !writing_ && !closing_ && state_->handlers.on_ws_drain)
             state_->handlers.on_ws_drain(shared_from_this());
+    }
+
+    // The socket drains piece by piece; each piece moves the send deadline.
+    void write_rest() {
+        socket_.async_write_some(buffers_, [self = shared_from_this()](std::error_code ec, std::size_t n) {
+            if (!ec && !self->terminated_) {
+                consume_front(self->buffers_, n);
+                if (!self->buffers_.empty()) {
+                    self->send_deadline_.set(deadline_timer::clock::now() + self->state_->config.limits.send_timeout,
+                                             self);
+                    self->write_rest();
+                    return;
+                }
+            }
+            self->writing_ = false;
+            self->send_deadline_.clear();
+            bool had_data = !self->batch_.empty();
+            if (self->batch_written(ec)) self->write_next(had_data);
+        });
+    }
+
+    void on_send_timeout() {
+        if (terminated_ || !writing_) return;
+        log(log_level::info, "ws", "closing {}: it has not read for {} ms", remote_,
+            state_->config.limits.send_timeout.count());
+        terminate();
     }
 
     // Moves the queue into one gathered write; false when there is nothing to send.
@@ -241,7 +276,7 @@ private:
         // into the vector the write's buffers point at.
         control_writing_.clear();
         control_writing_.swap(control_);
-        for (auto& c : control_writing_) buffers_.push_back(asio::buffer(c));
+        if (!control_writing_.empty()) buffers_.push_back(asio::buffer(control_writing_));
         {
             std::lock_guard lock(mutex_);
             while (!queue_.empty()) {
@@ -275,14 +310,19 @@ private:
 
     // Settles a finished write; false when nothing more may be written.
     bool batch_written(std::error_code ec) {
-        std::size_t data_bytes = 0;
-        for (auto& m : batch_) data_bytes += m.bytes().size();
-        pending_.fetch_sub(data_bytes, std::memory_order_relaxed);
+        if (terminated_) return false;
+        std::size_t written = control_writing_.size() + (batch_has_close_ ? close_frame_.size() : 0);
+        for (auto& m : batch_) written += m.bytes().size();
+        pending_.fetch_sub(written, std::memory_order_relaxed);
         batch_.clear();
         control_writing_.clear();
         if (ec) {
             terminate();
             return false;
+        }
+        if (read_paused_ && pending_.load(std::memory_order_relaxed) <= state_->config.limits.ws_max_outbound_bytes / 2) {
+            read_paused_ = false;
+            read_more();
         }
         if (batch_has_close_) {
             close_sent_ = true;
@@ -331,6 +371,7 @@ private:
         socket_.close(ignored);
         ping_timer_.cancel();
         close_timer_.cancel();
+        send_deadline_.cancel();
         worker_->remove(this);
         slot_.release();
         if (state_->handlers.on_ws_close) state_->handlers.on_ws_close(shared_from_this());
@@ -342,6 +383,7 @@ private:
     ws::message_reader reader_;
     asio::steady_timer ping_timer_;
     asio::steady_timer close_timer_;
+    deadline_timer send_deadline_;
     std::string remote_;
     connection_slot slot_;
     std::uint64_t id_;
@@ -356,8 +398,8 @@ private:
 
     // io thread only.
     std::vector<outbound> batch_;
-    std::vector<std::string> control_;
-    std::vector<std::string> control_writing_;
+    std::string control_;          // control frames (pongs, pings) waiting for the next write
+    std::string control_writing_;  // ...and those in the write under way
     std::string heads_;
     std::vector<asio::const_buffer> buffers_;
     std::string close_frame_;
@@ -368,6 +410,7 @@ private:
     bool close_received_ = false;
     bool terminated_ = false;
     bool discard_input_ = false;  // the conversation is over: read only to see EOF
+    bool read_paused_ = false;    // over the outbound cap: not reading until it drains
     bool heard_from_peer_ = false;
     bool ping_outstanding_ = false;
 };
