@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include <tmon/server.hpp>
 
@@ -27,6 +28,7 @@ constexpr const char* usage =
     "usage: tmon-server [--host ADDR] [--port N] [--storage sqlite|memory|jsonl] [--db PATH]\n"
     "                   [--token T] [--log-level debug|info|warn|error] [--static-dir DIR]\n"
     "                   [--threads N] [--workers N] [--cors-origin ORIGIN] [--sample-ms N]\n"
+    "                   [--allowed-host NAME]... [--limit NAME=VALUE]...\n"
     "\n"
     "  --host        address to listen on (TMON_HOST, default 127.0.0.1)\n"
     "  --port        port, 0 picks a free one (TMON_PORT, default 8000)\n"
@@ -34,7 +36,13 @@ constexpr const char* usage =
     "  --db          sqlite file or jsonl folder (TMON_DB_PATH, default tmon.db)\n"
     "  --token       require Authorization: Bearer T or ?token=T (TMON_TOKEN)\n"
     "  --static-dir  serve the dashboard from this folder instead of the embedded build\n"
-    "  --sample-ms   system sampling period in ms, 0 disables (default 1000)\n";
+    "  --sample-ms   system sampling period in ms, 0 disables (default 1000)\n"
+    "  --cors-origin the one other web origin allowed to call the API (default: none)\n"
+    "  --allowed-host  a name besides the bound address and localhost that requests may\n"
+    "                use in Host (a reverse proxy's name); repeat or comma-separate\n"
+    "                (TMON_ALLOWED_HOSTS)\n"
+    "  --limit       change a request limit, e.g. --limit small_body_bytes=4194304; names:\n"
+    "                see SECURITY.md\n";
 
 struct bad_flag {
     std::string message;
@@ -65,7 +73,27 @@ void apply(options& o, std::string_view flag, std::string_view value) {
         if (value != "sqlite" && value != "memory" && value != "jsonl")
             throw bad_flag{fmt::format("--storage must be sqlite, memory or jsonl, got '{}'", value)};
         o.storage = value;
-    } else if (flag == "--db") o.server.db_path = value;
+    } else if (flag == "--db") {
+        if (value.empty()) throw bad_flag{"--db must name a file (sqlite) or a folder (jsonl), got an empty path"};
+        o.server.db_path = value;
+    } else if (flag == "--allowed-host") {
+        for (std::string_view rest = value; !rest.empty();) {
+            auto comma = rest.find(',');
+            if (auto name = rest.substr(0, comma); !name.empty()) o.server.allowed_hosts.emplace_back(name);
+            rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+        }
+    } else if (flag == "--limit") {
+        auto eq = value.find('=');
+        auto name = value.substr(0, eq);
+        bool known = eq != std::string_view::npos && tmon::visit_limit(o.server.requests, name, [&](auto& member) {
+            member = static_cast<std::remove_reference_t<decltype(member)>>(
+                parse_number(fmt::format("--limit {}", name), value.substr(eq + 1),
+                             name == "json_depth" ? 1000ul : 1ul << 40));  // deeper would risk the parser's stack
+        });
+        if (!known)
+            throw bad_flag{fmt::format("--limit expects NAME=VALUE with NAME one of {}, got '{}'",
+                                       tmon::request_limit_names, value)};
+    }
     else if (flag == "--token") o.server.token = value;
     else if (flag == "--static-dir") o.server.static_dir = value;
     else if (flag == "--cors-origin") o.server.cors_origin = value;
@@ -84,7 +112,7 @@ void apply(options& o, std::string_view flag, std::string_view value) {
 void apply_environment(options& o) {
     const std::pair<const char*, const char*> env[] = {{"TMON_HOST", "--host"},       {"TMON_PORT", "--port"},
                                                        {"TMON_STORAGE", "--storage"}, {"TMON_DB_PATH", "--db"},
-                                                       {"TMON_TOKEN", "--token"}};
+                                                       {"TMON_TOKEN", "--token"},     {"TMON_ALLOWED_HOSTS", "--allowed-host"}};
     for (auto [name, flag] : env)
         if (const char* v = std::getenv(name); v && *v) {
             try {
@@ -161,7 +189,8 @@ int main(int argc, char** argv) {
         if (o.storage == "jsonl") return serve<tmon::jsonl_store>(o, signals);
         return serve<tmon::sqlite_store>(o, signals);
     } catch (const tmon::error& e) {
-        std::fprintf(stderr, "tmon-server: cannot start on %s:%u: %s\n", o.server.host.c_str(), o.server.port, e.what());
+        std::fprintf(stderr, "tmon-server: cannot start (%s storage at '%s', %s:%u): %s\n", o.storage.c_str(),
+                     o.server.db_path.c_str(), o.server.host.c_str(), o.server.port, e.what());
         return 2;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "tmon-server: cannot start: %s\n", e.what());
