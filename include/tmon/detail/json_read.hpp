@@ -5,6 +5,8 @@
 // plant bytes that strict clients cannot decode. What is accepted on a write is
 // read back on reopen under the same rules, so an accepted write can never make
 // a store unopenable.
+#include <charconv>
+#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -23,10 +25,13 @@ namespace tmon::detail {
 // user sends is the deepest thing we keep.
 inline constexpr unsigned max_json_depth = 64;
 
+// Numbers arrive as their text and are converted with std::from_chars
+// (correctly rounded, like kParseFullPrecisionFlag, whose code path in
+// RapidJSON 1.1.0 passes zero to clz for inputs such as 0.000...0e-40: UB).
 inline constexpr unsigned json_read_flags =
-    rapidjson::kParseFullPrecisionFlag | rapidjson::kParseValidateEncodingFlag;
+    rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseValidateEncodingFlag;
 
-enum class json_fault { none, syntax, encoding, too_deep };
+enum class json_fault { none, syntax, encoding, too_deep, number };
 
 struct json_read_result {
     json_fault fault = json_fault::none;
@@ -41,13 +46,15 @@ struct json_read_result {
             case json_fault::too_deep:
                 return fmt::format("JSON nested deeper than {} levels (at offset {})", max_depth, offset);
             case json_fault::encoding: return fmt::format("invalid UTF-8 in a JSON string (at offset {})", offset);
+            case json_fault::number: return fmt::format("a number too large for a double (at offset {})", offset);
             case json_fault::syntax: break;
         }
         return fmt::format("{} (at offset {})", rapidjson::GetParseError_En(code), offset);
     }
 };
 
-// Forwards SAX events to Next, refusing to open a container past max_depth.
+// Forwards SAX events to Next, refusing to open a container past max_depth,
+// and turns each number's text into the event RapidJSON would have sent.
 template <class Next>
 class depth_limited_handler {
 public:
@@ -60,7 +67,7 @@ public:
     bool Int64(std::int64_t i) { return next_.Int64(i); }
     bool Uint64(std::uint64_t u) { return next_.Uint64(u); }
     bool Double(double d) { return next_.Double(d); }
-    bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) { return next_.RawNumber(s, n, copy); }
+    bool RawNumber(const char* s, rapidjson::SizeType n, bool) { return number(std::string_view(s, n)); }
     bool String(const char* s, rapidjson::SizeType n, bool copy) { return next_.String(s, n, copy); }
     bool Key(const char* s, rapidjson::SizeType n, bool copy) { return next_.Key(s, n, copy); }
     bool StartObject() { return enter() && next_.StartObject(); }
@@ -69,8 +76,41 @@ public:
     bool EndArray(rapidjson::SizeType n) { return leave() && next_.EndArray(n); }
 
     bool too_deep() const noexcept { return too_deep_; }
+    bool bad_number() const noexcept { return bad_number_; }
 
 private:
+    // The reader has already checked the JSON number grammar.
+    bool number(std::string_view text) {
+        const char* first = text.data();
+        const char* last = first + text.size();
+        if (text.find_first_of(".eE") == std::string_view::npos) {
+            if (text.front() == '-') {
+                std::int64_t i = 0;
+                if (auto [p, ec] = std::from_chars(first, last, i); ec == std::errc{} && p == last)
+                    return i >= INT32_MIN ? next_.Int(static_cast<int>(i)) : next_.Int64(i);
+            } else {
+                std::uint64_t u = 0;
+                if (auto [p, ec] = std::from_chars(first, last, u); ec == std::errc{} && p == last)
+                    return u <= UINT32_MAX ? next_.Uint(static_cast<unsigned>(u)) : next_.Uint64(u);
+            }
+        }
+        double d = 0;
+        auto [p, ec] = std::from_chars(first, last, d);
+        if (ec == std::errc::result_out_of_range) {
+            // Underflow reads as zero, as in RapidJSON; overflow is refused.
+            bool tiny = text.find("e-") != std::string_view::npos || text.find("E-") != std::string_view::npos;
+            if (!tiny) {
+                bad_number_ = true;
+                return false;
+            }
+            d = text.front() == '-' ? -0.0 : 0.0;
+        } else if (ec != std::errc{} || p != last) {
+            bad_number_ = true;
+            return false;
+        }
+        return next_.Double(d);
+    }
+
     bool enter() {
         if (++depth_ <= max_depth_) return true;
         too_deep_ = true;
@@ -85,6 +125,7 @@ private:
     unsigned max_depth_;
     unsigned depth_ = 0;
     bool too_deep_ = false;
+    bool bad_number_ = false;
 };
 
 // SAX-parses what `in` holds into `handler` with the limits above. Flags may
@@ -99,6 +140,7 @@ json_read_result read_json_stream(Stream& in, Handler& handler, unsigned max_dep
         out.offset = r.Offset();
         out.code = r.Code();
         if (limited.too_deep()) out.fault = json_fault::too_deep;
+        else if (limited.bad_number()) out.fault = json_fault::number;
         else if (r.Code() == rapidjson::kParseErrorStringInvalidEncoding) out.fault = json_fault::encoding;
         else out.fault = json_fault::syntax;
     }
