@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -368,4 +369,158 @@ TEST_CASE("a slow but steady HTTP reader is not cut off by the send timeout") {
         CHECK(r->body.size() == big_server::big);
         std::this_thread::sleep_for(100ms);
     }
+}
+
+namespace {
+
+// POST /echo answers at once; POST /park waits for the test to answer.
+struct body_server {
+    std::mutex mutex;
+    std::vector<tmon::respond_fn> parked;
+    std::vector<std::string> heads_seen;  // "METHOD path?query" the body_limit hook saw
+    std::unique_ptr<limits_server> srv;
+
+    explicit body_server(tmon::transport_config config, bool with_hook = false) {
+        srv = std::make_unique<limits_server>(config, [this, with_hook](tmon::app_handlers& h) {
+            auto inner = std::move(h.on_request);
+            h.on_request = [this, inner](tmon::http::request&& req, tmon::respond_fn respond) {
+                if (req.path != "/park") return inner(std::move(req), std::move(respond));
+                std::lock_guard lock(mutex);
+                parked.push_back(std::move(respond));
+            };
+            if (with_hook)
+                h.body_limit = [this](const tmon::http::request& head) -> std::size_t {
+                    std::lock_guard lock(mutex);
+                    heads_seen.push_back(head.method + " " + head.path + "?" + head.query + " " +
+                                         std::string{head.header_value("X-Tag")} + " body=" +
+                                         std::to_string(head.body.size()));
+                    return head.path == "/echo/small" ? 16 : 0;
+                };
+        });
+        srv->routes.post("/echo/small", [](tmon::http::request& req, const tmon::http::route_params&,
+                                           tmon::respond_fn respond) { respond(json(req.body)); });
+    }
+    tmon::asio_transport& transport() { return srv->transport; }
+    std::size_t parked_count() {
+        std::lock_guard lock(mutex);
+        return parked.size();
+    }
+};
+
+std::string post_head(std::string_view path, std::size_t length) {
+    return "POST " + std::string{path} + " HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(length) + "\r\n\r\n";
+}
+
+}  // namespace
+
+TEST_CASE("request bodies in flight share one budget: past it a new body is 503 and the budget is never exceeded") {
+    constexpr std::size_t mib = 1024 * 1024;
+    auto config = loopback_config();
+    config.limits.max_inflight_body_bytes = 4 * mib;
+    config.limits.max_connections_per_client = 0;
+    body_server srv(config);
+    std::string most_of_a_body(mib - 100 * 1024, 'b');
+    std::vector<std::unique_ptr<blocking_client>> clients;
+    int refused = 0;
+    for (std::size_t i = 0; i < 30; ++i) {
+        clients.push_back(std::make_unique<blocking_client>(srv.transport().port()));
+        auto& c = *clients.back();
+        REQUIRE(c.send(post_head("/echo", mib) + most_of_a_body));
+        if (i < 4) {  // held until the body is complete and answered
+            wait_until([&] { return srv.transport().inflight_body_bytes() == (i + 1) * mib; });
+            REQUIRE(srv.transport().inflight_body_bytes() == (i + 1) * mib);
+            continue;
+        }
+        auto r = c.read_response();
+        REQUIRE(r);
+        CHECK(r->status == 503);
+        CHECK(r->header("Connection") == "close");
+        CHECK(r->body.find("too many request bodies") != std::string::npos);
+        refused += r->status == 503;
+        CHECK(srv.transport().inflight_body_bytes() <= config.limits.max_inflight_body_bytes);
+    }
+    CHECK(refused == 26);
+    // The four admitted bodies complete and are answered; their bytes go back.
+    for (std::size_t i = 0; i < 4; ++i) {
+        REQUIRE(clients[i]->send(std::string(100 * 1024, 'b')));
+        auto r = clients[i]->read_response();
+        REQUIRE(r);
+        CHECK(r->status == 200);
+        CHECK(r->body.size() == mib);
+    }
+    wait_until([&] { return srv.transport().inflight_body_bytes() == 0; });
+    CHECK(srv.transport().inflight_body_bytes() == 0);
+}
+
+TEST_CASE("a body's share of the budget is held until the application answers") {
+    auto config = loopback_config();
+    config.limits.max_inflight_body_bytes = 1500;
+    body_server srv(config);
+    blocking_client a(srv.transport().port());
+    REQUIRE(a.send(post_head("/park", 1000) + std::string(1000, 'p')));
+    wait_until([&] { return srv.parked_count() == 1; });
+    REQUIRE(srv.parked_count() == 1);
+    CHECK(srv.transport().inflight_body_bytes() == 1000);  // read, handed over, not yet answered
+
+    blocking_client b(srv.transport().port());
+    auto refused = b.request(post_head("/echo", 1000) + std::string(1000, 'e'));
+    REQUIRE(refused);
+    CHECK(refused->status == 503);
+
+    srv.parked[0](json("{}"));
+    REQUIRE(a.read_response());
+    CHECK(srv.transport().inflight_body_bytes() == 0);
+    blocking_client c(srv.transport().port());
+    auto ok = c.request(post_head("/echo", 1000) + std::string(1000, 'e'));
+    REQUIRE(ok);
+    CHECK(ok->status == 200);
+}
+
+TEST_CASE("a chunked body takes its share of the budget as its chunks are announced") {
+    auto config = loopback_config();
+    config.limits.max_inflight_body_bytes = 1000;
+    body_server srv(config);
+    blocking_client c(srv.transport().port());
+    auto r = c.request("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                       "200\r\n" + std::string(0x200, 'a') + "\r\n200\r\n");
+    REQUIRE(r);
+    CHECK(r->status == 503);
+    CHECK(c.wait_closed());
+    CHECK(srv.transport().inflight_body_bytes() == 0);
+}
+
+TEST_CASE("the body_limit hook sees the head and sets each request's body limit before the body is read") {
+    body_server srv(loopback_config(), true);
+    {
+        blocking_client c(srv.transport().port());
+        // Only the head is sent: the 413 cannot wait for a body.
+        auto r = c.request("POST /echo/small?x=1 HTTP/1.1\r\nHost: x\r\nX-Tag: t1\r\nContent-Length: 17\r\n\r\n");
+        REQUIRE(r);
+        CHECK(r->status == 413);
+        CHECK(r->body.find("\"error\":\"too_large\"") != std::string::npos);
+        CHECK(c.wait_closed());
+    }
+    {
+        blocking_client c(srv.transport().port());
+        auto r = c.request(post_head("/echo/small", 16) + "0123456789abcdef");
+        REQUIRE(r);
+        CHECK(r->status == 200);
+        CHECK(r->body == "0123456789abcdef");
+        // 0 from the hook: max_body_bytes applies.
+        auto big = c.request(post_head("/echo", 5000) + std::string(5000, 'x'));
+        REQUIRE(big);
+        CHECK(big->status == 200);
+    }
+    {
+        blocking_client c(srv.transport().port());
+        auto r = c.request("POST /echo/small HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                           "10\r\n0123456789abcdef\r\n1\r\n");
+        REQUIRE(r);
+        CHECK(r->status == 413);
+    }
+    std::lock_guard lock(srv.mutex);
+    REQUIRE_FALSE(srv.heads_seen.empty());
+    CHECK(srv.heads_seen[0] == "POST /echo/small?x=1 t1 body=0");
+    // GETs have no body: the hook is not asked.
+    for (const auto& h : srv.heads_seen) CHECK(h.starts_with("POST "));
 }

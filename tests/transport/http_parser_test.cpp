@@ -249,3 +249,62 @@ TEST_CASE("a request line over its limit is 414, whether or not it has ended; a 
     // With the default limits a 10 KB target is 414 too.
     CHECK(error_for("GET /" + std::string(10'000, 'p') + " HTTP/1.1\r\nHost: x\r\n\r\n").status == 414);
 }
+
+TEST_CASE("with stop_after_head, a request with a body pauses after its head for the caller's body limit") {
+    parser_limits limits{.max_header_bytes = 1024, .max_body_bytes = 10, .stop_after_head = true};
+    SECTION("a Content-Length over the chosen limit is 413 before any body byte is read") {
+        request_parser p(limits);
+        p.feed("POST /small?q=1 HTTP/1.1\r\nHost: x\r\nX-Kind: a\r\nContent-Length: 8\r\n\r\n");
+        REQUIRE(p.parse() == parse_status::head_complete);
+        CHECK(p.head().path == "/small");
+        CHECK(p.head().query == "q=1");
+        CHECK(p.head().header_value("X-Kind") == "a");
+        CHECK(p.head().body.empty());
+        REQUIRE(p.content_length());
+        CHECK(*p.content_length() == 8);
+        CHECK(p.body_announced() == 8);
+        p.limit_body(4);
+        REQUIRE(p.parse() == parse_status::failed);
+        CHECK(p.error().status == 413);
+    }
+    SECTION("the caller may allow more than max_body_bytes") {
+        request_parser p(limits);
+        p.feed("POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 20\r\n\r\n01234567890123456789");
+        REQUIRE(p.parse() == parse_status::head_complete);
+        p.limit_body(100);
+        REQUIRE(p.parse() == parse_status::complete);
+        CHECK(p.take().body == "01234567890123456789");
+    }
+    SECTION("without a new limit, max_body_bytes applies") {
+        request_parser p(limits);
+        p.feed("POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 20\r\n\r\n");
+        REQUIRE(p.parse() == parse_status::head_complete);
+        REQUIRE(p.parse() == parse_status::failed);
+        CHECK(p.error().status == 413);
+    }
+    SECTION("a chunked body is held to the chosen limit and announces its chunks") {
+        request_parser p(limits);
+        p.feed("POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n");
+        REQUIRE(p.parse() == parse_status::head_complete);
+        CHECK_FALSE(p.content_length());
+        p.limit_body(5);
+        CHECK(p.parse() == parse_status::need_more);
+        CHECK(p.body_announced() == 3);
+        p.feed("3\r\ndef\r\n");
+        REQUIRE(p.parse() == parse_status::failed);
+        CHECK(p.error().status == 413);
+    }
+    SECTION("a request without a body does not stop") {
+        request_parser p(limits);
+        p.feed("GET /x HTTP/1.1\r\nHost: x\r\n\r\n");
+        CHECK(p.parse() == parse_status::complete);
+    }
+    SECTION("100 Continue is signalled only once the body is accepted") {
+        request_parser p(limits);
+        p.feed("POST /x HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
+        REQUIRE(p.parse() == parse_status::head_complete);
+        CHECK_FALSE(p.take_expect_continue());
+        CHECK(p.parse() == parse_status::need_more);
+        CHECK(p.take_expect_continue());
+    }
+}

@@ -78,6 +78,10 @@ public:
     std::size_t open_connections() const noexcept { return state_ ? state_->connections.open() : 0; }
     // The connection cap in force: max_connections, lowered to fit the open-file limit.
     std::size_t connection_cap() const noexcept { return state_ ? state_->connections.cap() : 0; }
+    // Request body bytes held now against max_inflight_body_bytes.
+    std::size_t inflight_body_bytes() const noexcept {
+        return state_ ? state_->inflight_body_bytes.load(std::memory_order_relaxed) : 0;
+    }
     // Accepts that failed since start (out of descriptors, mostly).
     std::size_t accept_failures() const noexcept { return accept_failures_.load(std::memory_order_relaxed); }
 

@@ -37,6 +37,11 @@ using respond_fn = std::function<void(http::response)>;
 
 struct app_handlers {
     std::function<void(http::request&&, respond_fn)> on_request;
+    // Called once a request's header block is parsed (method, path, query and
+    // headers known; body empty), before its body is read: the most body bytes
+    // this request may carry; 0 (or no hook) means max_body_bytes. A body over
+    // it is answered 413 without being read. Runs on an io thread: be quick.
+    std::function<std::size_t(const http::request& head)> body_limit;
     // Called for an upgrade request on the WS path; return a response to refuse
     // it (401 without the token, say) or nullopt to accept.
     std::function<std::optional<http::response>(const http::request&)> on_ws_upgrade;
@@ -52,7 +57,10 @@ struct app_handlers {
 struct transport_limits {
     std::size_t max_header_bytes = 16 * 1024;          // -> 431
     std::size_t max_request_line_bytes = 8 * 1024;     // -> 414
-    std::size_t max_body_bytes = 64 * 1024 * 1024;      // -> 413
+    std::size_t max_body_bytes = 64 * 1024 * 1024;      // -> 413 (per request; see app_handlers::body_limit)
+    // Request bodies buffered at once across the transport, from their
+    // announced size until the application answers: a body that would pass it -> 503.
+    std::size_t max_inflight_body_bytes = 256 * 1024 * 1024;
     // Beyond: 503 and close. The cap in force is also at most the open-file
     // limit (raised to its hard value at start) less fd_reserve; 0: only that.
     std::size_t max_connections = 1024;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "tmon/core/log.hpp"
+#include "tmon/transport/detail/body_budget.hpp"
 #include "tmon/transport/detail/connection_registry.hpp"
 #include "tmon/transport/detail/io_worker.hpp"
 #include "tmon/transport/detail/send_now.hpp"
@@ -71,7 +72,7 @@ public:
           worker_(std::move(worker)),
           state_(std::move(state)),
           parser_({state_->config.limits.max_header_bytes, state_->config.limits.max_body_bytes,
-                   state_->config.limits.max_request_line_bytes}),
+                   state_->config.limits.max_request_line_bytes, true}),
           timer_(worker_->ctx, [this] { on_deadline(); }),
           slot_(std::move(slot)) {
         std::error_code ec;
@@ -139,14 +140,18 @@ private:
 
     // Completes one slot exactly once; a handler that drops its respond_fn
     // without calling it gets a 500 sent in its place rather than a hung client.
+    // Holds the request body's share of the budget until the answer comes.
     struct responder {
         std::shared_ptr<http_connection> conn;
         std::uint64_t seq;
+        body_reservation body;
         std::atomic<bool> done{false};
 
-        responder(std::shared_ptr<http_connection> c, std::uint64_t s) : conn(std::move(c)), seq(s) {}
+        responder(std::shared_ptr<http_connection> c, std::uint64_t s, body_reservation b)
+            : conn(std::move(c)), seq(s), body(std::move(b)) {}
         void respond(http::response r) {
             if (done.exchange(true)) return;
+            body.release();
             conn->deliver(seq, std::move(r));
         }
         ~responder() {
@@ -211,7 +216,12 @@ private:
         in_dispatch_ = true;
         while (!stop_parsing_ && !closed_ && !backlogged()) {
             auto status = parser_.parse();
+            if (status == http::parse_status::head_complete) {
+                if (!admit_body()) break;
+                continue;
+            }
             if (status == http::parse_status::need_more) {
+                if (!hold_body()) break;
                 if (parser_.take_expect_continue()) push_raw("HTTP/1.1 100 Continue\r\n\r\n", false);
                 break;
             }
@@ -221,12 +231,44 @@ private:
                 stop_parsing_ = true;
                 break;
             }
+            if (!hold_body()) break;
             handle_request(parser_.take());
         }
         in_dispatch_ = false;
     }
 
+    // A request's head is in: its body limit comes from the application's
+    // hook, and its Content-Length from the transport-wide body budget.
+    bool admit_body() {
+        std::size_t limit = state_->config.limits.max_body_bytes;
+        if (const auto& hook = state_->handlers.body_limit) {
+            try {
+                if (std::size_t n = hook(parser_.head())) limit = n;
+            } catch (const std::exception& e) {
+                log(log_level::error, "http", "body_limit hook threw: {}", http::loggable(e.what()));
+            }
+        }
+        parser_.limit_body(limit);
+        if (auto length = parser_.content_length(); length && *length > limit) return true;  // parse() answers 413
+        return hold_body();
+    }
+
+    // Takes the share of the body budget that what the body announced needs;
+    // past the budget the request is answered 503 and the connection closes
+    // (the rest of the body is not read).
+    bool hold_body() {
+        std::size_t wanted = parser_.body_announced();
+        const auto& limits = state_->config.limits;
+        if (body_hold_.grow_to(state_->inflight_body_bytes, wanted, limits.max_inflight_body_bytes)) return true;
+        body_hold_.release();
+        push_ready(http::error_response(503, "the server is receiving too many request bodies at once; retry shortly"),
+                   false);
+        stop_parsing_ = true;
+        return false;
+    }
+
     void handle_request(http::request req) {
+        body_reservation body = std::move(body_hold_);  // released here unless the handler gets it
         req.remote = remote_;
         bool keep_alive = http::wants_keep_alive(req);
         if (!keep_alive) stop_parsing_ = true;
@@ -245,7 +287,7 @@ private:
         }
         std::uint64_t seq = first_seq_ + slots_.size();
         slots_.push_back(slot{std::nullopt, {}, keep_alive, req.method == "HEAD", false, 0});
-        auto r = std::make_shared<responder>(shared_from_this(), seq);
+        auto r = std::make_shared<responder>(shared_from_this(), seq, std::move(body));
         std::string method = req.method, path = req.path;  // for the log, should the handler throw
         try {
             state_->handlers.on_request(std::move(req), [r](http::response resp) { r->respond(std::move(resp)); });
@@ -453,6 +495,7 @@ private:
         timer_.cancel();
         worker_->remove(this);
         slot_.release();
+        body_hold_.release();
         // Answers still queued go now, not when the last responder lets go of
         // this object. A write in flight keeps its buffers until it returns.
         slots_.clear();
@@ -515,6 +558,7 @@ private:
                 phase_ == phase::headers ? "headers" : "body");
             stop_parsing_ = true;
             phase_ = phase::busy;
+            body_hold_.release();
             push_ready(http::error_response(408, "the request did not arrive in time"), false);
             process();
             return;
@@ -542,6 +586,7 @@ private:
     std::vector<asio::const_buffer> buffers_;
     std::size_t write_left_ = 0;      // bytes of the write in flight the socket has not taken
     std::size_t answered_bytes_ = 0;  // answered slots not yet in a write
+    body_reservation body_hold_;      // the body being read now
 
     std::atomic<bool> closed_{false};
     phase phase_ = phase::busy;

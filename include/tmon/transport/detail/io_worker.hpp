@@ -100,6 +100,7 @@ struct server_state {
     transport_config config;
     app_handlers handlers;
     connection_registry connections;
+    std::atomic<std::size_t> inflight_body_bytes{0};  // see body_budget.hpp
 };
 
 // A single timer per connection holding one deadline. Moving the deadline

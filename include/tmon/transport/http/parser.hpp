@@ -5,6 +5,7 @@
 // to a WebSocket after an upgrade). Errors carry the status to answer with.
 #include <algorithm>
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -21,6 +22,9 @@ struct parser_limits {
     std::size_t max_header_bytes = 16 * 1024;
     std::size_t max_body_bytes = 64 * 1024 * 1024;
     std::size_t max_request_line_bytes = 8 * 1024;  // -> 414; never more than max_header_bytes
+    // parse() stops with head_complete before reading a body, so the caller
+    // can choose that request's body limit (limit_body) or refuse it.
+    bool stop_after_head = false;
 };
 
 struct parse_error {
@@ -28,7 +32,9 @@ struct parse_error {
     std::string detail;   // a sentence for the JSON error body
 };
 
-enum class parse_status { need_more, complete, failed };
+// head_complete only with parser_limits::stop_after_head: the header block of
+// a request with a body is parsed (see head()); call parse() again to go on.
+enum class parse_status { need_more, head_complete, complete, failed };
 
 namespace detail {
 
@@ -100,6 +106,25 @@ public:
             switch (state_) {
                 case state::headers:
                     if (!parse_header_block()) return settle();
+                    if (state_ == state::fixed_body || state_ == state::chunk_size) {
+                        if (limits_.stop_after_head) {
+                            after_head_ = state_;
+                            state_ = state::head_ready;
+                            return parse_status::head_complete;
+                        }
+                        note_expect_continue();
+                    }
+                    break;
+                case state::head_ready:
+                    state_ = after_head_;
+                    if (state_ == state::fixed_body) {
+                        if (body_remaining_ > body_limit_) {
+                            fail(413, "the request body is larger than the server accepts");
+                            return parse_status::failed;
+                        }
+                        current_.body.reserve(std::min<std::size_t>(body_remaining_, 1 << 20));
+                    }
+                    note_expect_continue();
                     break;
                 case state::fixed_body:
                     if (!read_fixed_body()) return settle();
@@ -128,10 +153,25 @@ public:
         current_ = request{};
         state_ = state::headers;
         line_start_ = search_ = 0;
-        body_remaining_ = chunked_total_ = trailer_bytes_ = 0;
+        body_remaining_ = chunked_total_ = trailer_bytes_ = announced_ = 0;
+        body_limit_ = limits_.max_body_bytes;
         continue_pending_ = false;
         return out;
     }
+
+    // After head_complete: the request so far (no body yet).
+    const request& head() const noexcept { return current_; }
+    // After head_complete: this request's body limit instead of max_body_bytes.
+    void limit_body(std::size_t max_bytes) noexcept { body_limit_ = max_bytes; }
+    // The declared Content-Length, or nullopt for a chunked body or none.
+    std::optional<std::size_t> content_length() const noexcept {
+        if (state_ == state::head_ready && after_head_ == state::fixed_body) return announced_;
+        if (state_ == state::fixed_body) return announced_;
+        return std::nullopt;
+    }
+    // Body bytes the current request has announced so far: its Content-Length,
+    // or the sum of the chunk sizes read. What a caller must be ready to hold.
+    std::size_t body_announced() const noexcept { return reading_body() || state_ == state::done ? announced_ : 0; }
 
     const parse_error& error() const noexcept { return error_; }
 
@@ -150,12 +190,12 @@ public:
     // No byte of a next request has arrived (the connection is idle).
     bool between_requests() const noexcept { return state_ == state::headers && buffered() == 0; }
     bool reading_body() const noexcept {
-        return state_ == state::fixed_body || state_ == state::chunk_size || state_ == state::chunk_data ||
-               state_ == state::chunk_data_end || state_ == state::trailers;
+        return state_ == state::head_ready || state_ == state::fixed_body || state_ == state::chunk_size ||
+               state_ == state::chunk_data || state_ == state::chunk_data_end || state_ == state::trailers;
     }
 
 private:
-    enum class state { headers, fixed_body, chunk_size, chunk_data, chunk_data_end, trailers, done, failed };
+    enum class state { headers, head_ready, fixed_body, chunk_size, chunk_data, chunk_data_end, trailers, done, failed };
 
     parse_status settle() const noexcept {
         if (state_ == state::failed) return parse_status::failed;
@@ -209,7 +249,6 @@ private:
                 if (!interpret_headers(buf.substr(0, line_start_))) return false;
                 consume(nl + 1);
                 line_start_ = search_ = 0;
-                if (reading_body()) note_expect_continue();
                 return true;
             }
             line_start_ = search_ = nl + 1;
@@ -329,14 +368,16 @@ private:
         }
         std::size_t length = 0;
         if (has_cl && !parse_decimal(cl, length)) return fail(400, "Content-Length is not a decimal number");
-        if (length > limits_.max_body_bytes)
+        // With stop_after_head the caller may still change the limit: checked on resuming.
+        if (!limits_.stop_after_head && length > body_limit_)
             return fail(413, "the request body is larger than the server accepts");
         body_remaining_ = length;
+        announced_ = length;
         if (length == 0) {
             state_ = state::done;
             return true;
         }
-        current_.body.reserve(std::min<std::size_t>(length, 1 << 20));
+        if (!limits_.stop_after_head) current_.body.reserve(std::min<std::size_t>(length, 1 << 20));
         state_ = state::fixed_body;
         return true;
     }
@@ -394,9 +435,10 @@ private:
             if (v < 0) return fail(400, "a chunk size is not a hexadecimal number");
             size = size * 16 + static_cast<std::size_t>(v);
         }
-        if (size > limits_.max_body_bytes - chunked_total_)
+        if (size > body_limit_ - std::min(body_limit_, chunked_total_))
             return fail(413, "the request body is larger than the server accepts");
         chunked_total_ += size;
+        announced_ = chunked_total_;
         body_remaining_ = size;
         state_ = size == 0 ? state::trailers : state::chunk_data;
         return true;
@@ -441,6 +483,7 @@ private:
     static int hex_value(char c) noexcept { return http::detail::hex_value(c); }
 
     parser_limits limits_;
+    std::size_t body_limit_ = limits_.max_body_bytes;
     tmon::detail::read_buffer buf_;
     std::size_t line_start_ = 0;  // offset of the header line being looked at
     std::size_t search_ = 0;      // offset to look for its end from
@@ -450,6 +493,8 @@ private:
     std::size_t body_remaining_ = 0;
     std::size_t chunked_total_ = 0;
     std::size_t trailer_bytes_ = 0;
+    std::size_t announced_ = 0;     // see body_announced()
+    state after_head_ = state::done;  // where head_ready resumes
     bool continue_pending_ = false;
     std::string line_;
 };
