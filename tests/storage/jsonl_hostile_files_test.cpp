@@ -330,6 +330,35 @@ TEST_CASE("a copied run folder is a run of its own, whatever its records say") {
     CHECK(about[0].find(R"(run "exp", not the folder's)") != std::string::npos);
 }
 
+TEST_CASE("a checkpoint line cannot take or change another run's checkpoint") {
+    closed_store st;
+    std::string other_id;
+    {
+        jsonl_store s{st.options};
+        auto in = named_run("other");
+        in.id = "other";
+        s.create_run(in);
+        other_id = s.add_checkpoint(checkpoint_for("other", "/c/other.pt", 1)).id;
+    }
+    const auto theirs = fmt::format(R"("checkpoint":{{"id":"{}","filepath":"/c/stolen.pt"}},"events":[])", other_id);
+    st.append("runs/exp/checkpoints.jsonl", "{\"op\":\"saved\"," + theirs + "}\n{\"op\":\"deleted\"," + theirs +
+                                                "}\n{\"op\":\"best\"," + theirs + "}\n");
+    st.append("runs/other/checkpoints.jsonl", "{\"op\":\"saved\"," + theirs + "}\n");  // saved twice
+    log_capture logs;
+    jsonl_store s{st.options};
+    CHECK(contents_of(s) == written_up_to(1));
+    auto mine = s.list_checkpoints("other");
+    REQUIRE(mine.size() == 1);
+    CHECK(mine[0].filepath == "/c/other.pt");
+    CHECK_FALSE(mine[0].is_best);
+    CHECK(s.get_checkpoint(other_id)->run_id == "other");
+    auto about = warnings_about(logs, st.file("runs/exp/checkpoints.jsonl"));
+    REQUIRE(about.size() == 1);
+    CHECK(about[0].find("skipping 3 unreadable records") != std::string::npos);
+    CHECK(about[0].find("another run's") != std::string::npos);
+    CHECK(warnings_about(logs, st.file("runs/other/checkpoints.jsonl")).size() == 1);
+}
+
 TEST_CASE("a run whose run record is unreadable keeps its other records under its folder's name") {
     closed_store st;
     st.replace("runs/exp/run.jsonl", "damaged beyond reading\n");

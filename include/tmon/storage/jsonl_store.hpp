@@ -202,7 +202,8 @@ private:
         records += replay_metrics(dir / "metrics.jsonl", run_id, progress);
         for_each_record(dir / "layers.jsonl", progress, [&](const rapidjson::Value& v, detail::replay_faults& faults) {
             auto* step = detail::member(v, "step");
-            if (!step || !detail::as_int64(*step)) return faults.record_skipped("a layers line without an integer step");
+            if (!step || !detail::as_int64(*step))
+                return faults.record_skipped("a layers line without an integer step");
             auto snap = detail::read_layer_snapshot(v, &faults.fields);
             claim(snap.run_id, run_id, faults);
             state_.apply_layers(snap, 0);
@@ -248,6 +249,17 @@ private:
         }
         auto info = detail::read_checkpoint(*c, &faults.fields);
         claim(info.run_id, run_id, faults);
+        // Checkpoint ids are unique in a store (add_checkpoint refuses a taken
+        // one): a line reusing one, or changing another run's, is not this run's.
+        auto existing = state_.get_checkpoint(info.id);
+        if (existing && existing->run_id != run_id) {
+            faults.record_skipped("a checkpoint whose id is another run's");
+            return false;
+        }
+        if ((op == "saved") == existing.has_value()) {
+            faults.record_skipped(op == "saved" ? "a checkpoint saved twice" : "a change to a checkpoint not saved");
+            return false;
+        }
         if (op == "saved") state_.apply_checkpoint_saved(info);
         else if (op == "deleted") state_.apply_checkpoint_deleted(info.id);
         else state_.apply_best(info.id);
@@ -259,7 +271,8 @@ private:
     // of a reopen: chunks are parsed on worker threads while this thread applies
     // the chunks before them, in file order, so the last write of a (key, step)
     // still wins. A small file is parsed right here. Returns the lines applied.
-    std::size_t replay_metrics(const std::filesystem::path& file, const std::string& run_id, detail::replay_progress& progress) {
+    std::size_t replay_metrics(const std::filesystem::path& file, const std::string& run_id,
+                               detail::replay_progress& progress) {
         std::deque<std::future<detail::parsed_metric_lines>> parsing;
         const std::size_t workers = std::max(2u, std::thread::hardware_concurrency());
         detail::replay_faults faults;

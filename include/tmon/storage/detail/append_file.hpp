@@ -85,7 +85,8 @@ private:
     off_t size() {
         struct stat st {};
         if (::fstat(fd_, &st) != 0)
-            throw error(errc::unavailable, fmt::format("cannot append to '{}': {}", path_.string(), std::strerror(errno)));
+            throw error(errc::unavailable,
+                        fmt::format("cannot append to '{}': {}", path_.string(), std::strerror(errno)));
         return st.st_size;
     }
 

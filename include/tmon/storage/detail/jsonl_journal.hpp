@@ -43,7 +43,9 @@ inline bool is_safe_name(std::string_view id) {
 inline void check_id_is_a_safe_name(std::string_view id) {
     if (!is_safe_name(id))
         throw error(errc::invalid_argument,
-                    fmt::format("run id '{}' must be 1 to 128 letters, digits, '_', '-' or '.', not beginning with '.'", id));
+                    fmt::format("run id '{}' must be 1 to 128 letters, digits, '_', '-' or '.', not beginning "
+                                "with '.'",
+                                id));
 }
 
 class jsonl_journal {

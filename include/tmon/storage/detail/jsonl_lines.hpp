@@ -100,8 +100,9 @@ struct replay_faults {
                 fields.count, fields.count == 1 ? "" : "s", file.string(), fields.count == 1 ? "its" : "their",
                 fields.count == 1 ? "" : "s", fields.first);
         if (foreign > 0)
-            log(log_level::warn, "jsonl", "{} record{} in {} name{} run {:?}, not the folder's: read as the folder's run",
-                foreign, foreign == 1 ? "" : "s", file.string(), foreign == 1 ? "s" : "", first_foreign);
+            log(log_level::warn, "jsonl",
+                "{} record{} in {} name{} run {:?}, not the folder's: read as the folder's run", foreign,
+                foreign == 1 ? "" : "s", file.string(), foreign == 1 ? "s" : "", first_foreign);
     }
 };
 
