@@ -9,6 +9,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -48,9 +49,12 @@ struct ws_frame {
 
 class blocking_client {
 public:
-    explicit blocking_client(std::uint16_t port) {
+    // receive_buffer: SO_RCVBUF before connecting (0: the kernel's, which grows
+    // as the client reads), to bound what a test's non-reading client can absorb.
+    explicit blocking_client(std::uint16_t port, int receive_buffer = 0) {
         fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
         if (fd_ < 0) throw std::runtime_error("socket() failed");
+        if (receive_buffer > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
         // A broken server makes a test fail after this long instead of hanging the suite.
         timeval tv{15, 0};
         ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -135,6 +139,44 @@ public:
         r.body = buffer_.substr(0, length);
         buffer_.erase(0, length);
         return r;
+    }
+
+    // Decodes a chunked body after read_response(), handing each piece of
+    // data to on_data as it arrives; true once the last chunk (size 0) and
+    // the end of the trailers are read, false if the connection ends first.
+    template <class OnData>
+    bool read_chunked_body(OnData on_data) {
+        while (true) {
+            std::size_t eol;
+            while ((eol = buffer_.find("\r\n")) == std::string::npos)
+                if (!fill()) return false;
+            std::size_t size = std::stoul(buffer_.substr(0, eol), nullptr, 16);
+            buffer_.erase(0, eol + 2);
+            if (size == 0) {
+                while (buffer_.find("\r\n") != 0)  // no trailers are sent
+                    if (!fill()) return false;
+                buffer_.erase(0, 2);
+                return true;
+            }
+            while (size > 0) {
+                if (buffer_.empty() && !fill()) return false;
+                std::size_t n = std::min(size, buffer_.size());
+                on_data(std::string_view{buffer_.data(), n});
+                buffer_.erase(0, n);
+                size -= n;
+            }
+            while (buffer_.size() < 2)
+                if (!fill()) return false;
+            if (buffer_.compare(0, 2, "\r\n") != 0) return false;
+            buffer_.erase(0, 2);
+        }
+    }
+
+    // The rest of the stream until the server closes (an HTTP/1.0 body without length).
+    std::string read_until_closed() {
+        while (fill()) {
+        }
+        return std::exchange(buffer_, {});
     }
 
     std::optional<reply> request(std::string_view raw) {

@@ -7,6 +7,8 @@
 // (max_pipelined), answered-but-unsent bytes (max_queued_response_bytes; past
 // it nothing more is read or dispatched until the client reads), and time (a
 // write that makes no progress for send_timeout closes the connection).
+// A streamed body (http::body_stream) is pulled one piece at a time, the next
+// only once the last is written, so it too is bounded by one piece.
 #include <asio.hpp>
 
 #include <atomic>
@@ -17,6 +19,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "tmon/core/log.hpp"
 #include "tmon/transport/detail/body_budget.hpp"
@@ -109,6 +113,15 @@ public:
         arm(std::min(phase_deadline_, phase_since_ + state_->config.limits.busy_idle_timeout));
     }
 
+    // Called from any thread with the next piece of the streamed body `stream`
+    // (always posted, so a stream that answers inside pull() cannot recurse).
+    void deliver_chunk(std::uint64_t stream, std::optional<std::string> chunk, bool failed) {
+        if (closed_.load(std::memory_order_acquire)) return;
+        asio::post(worker_->ctx, [self = shared_from_this(), stream, chunk = std::move(chunk), failed]() mutable {
+            self->on_chunk(stream, std::move(chunk), failed);
+        });
+    }
+
     // Called from any thread by a request's responder.
     void deliver(std::uint64_t seq, http::response r) {
         if (closed_.load(std::memory_order_acquire)) return;
@@ -132,6 +145,7 @@ private:
         bool head_only = false;
         bool upgrade = false;
         std::size_t bytes = 0;  // counted in answered_bytes_ once ready
+        bool http10 = false;    // no chunked coding: a streamed body ends with the connection
         bool ready() const noexcept { return response.has_value() || !raw.empty(); }
     };
 
@@ -156,6 +170,23 @@ private:
         }
         ~responder() {
             if (!done.load()) conn->deliver(seq, http::error_response(500, "the request handler did not answer"));
+        }
+    };
+
+    // Hands one piece of a streamed body back exactly once; a deliver_fn
+    // dropped without a call aborts the body.
+    struct chunk_deliverer {
+        std::shared_ptr<http_connection> conn;
+        std::uint64_t stream;
+        std::atomic<bool> done{false};
+
+        chunk_deliverer(std::shared_ptr<http_connection> c, std::uint64_t s) : conn(std::move(c)), stream(s) {}
+        void deliver(std::optional<std::string> chunk) {
+            if (done.exchange(true)) return;
+            conn->deliver_chunk(stream, std::move(chunk), false);
+        }
+        ~chunk_deliverer() {
+            if (!done.load()) conn->deliver_chunk(stream, std::nullopt, true);
         }
     };
 
@@ -286,7 +317,7 @@ private:
             return;
         }
         std::uint64_t seq = first_seq_ + slots_.size();
-        slots_.push_back(slot{std::nullopt, {}, keep_alive, req.method == "HEAD", false, 0});
+        slots_.push_back(slot{std::nullopt, {}, keep_alive, req.method == "HEAD", false, 0, req.version_minor == 0});
         auto r = std::make_shared<responder>(shared_from_this(), seq, std::move(body));
         std::string method = req.method, path = req.path;  // for the log, should the handler throw
         try {
@@ -364,7 +395,7 @@ private:
 
     // Writes every answered response at the front of the queue in one gathered write.
     void flush() {
-        if (writing_ || closed_ || slots_.empty() || !slots_.front().ready()) return;
+        if (writing_ || closed_ || stream_ || slots_.empty() || !slots_.front().ready()) return;
         out_.clear();
         bodies_.clear();
         body_marks_.clear();
@@ -382,11 +413,7 @@ private:
                 }
                 continue;
             }
-            serialise(s);
-            if (!s.keep_alive) {
-                close_after_write_ = true;
-                break;
-            }
+            if (serialise(s)) break;
         }
         start_write();
     }
@@ -431,17 +458,84 @@ private:
         write_some();
     }
 
-    void serialise(slot& s) {
+    // Appends one response to the write being gathered; true when nothing
+    // may follow it in this write (the connection closes after it, or its
+    // body is streamed once the head is out).
+    bool serialise(slot& s) {
         auto& r = *s.response;
-        http::write_options opt{s.keep_alive, s.head_only, state_->config.cors_origin};
+        bool streamed = r.stream && !s.head_only && http::status_allows_body(r.status);
+        if (streamed && s.http10) s.keep_alive = false;
+        http::write_options opt{s.keep_alive, s.head_only, state_->config.cors_origin, r.stream && !s.http10};
         http::append_response_head(out_, r, opt);
-        if (!http::response_sends_body(r, opt)) return;
-        if (r.body.size() <= inline_body_bytes) {
-            out_ += r.body;
-        } else {
-            body_marks_.push_back(out_.size());
-            bodies_.push_back(std::move(r.body));
+        if (!s.keep_alive && !streamed) close_after_write_ = true;  // after a stream: once it has ended
+        if (streamed) {
+            stream_ = std::move(r.stream);
+            stream_id_ = ++streams_started_;
+            stream_chunked_ = !s.http10;
+            stream_keep_alive_ = s.keep_alive;
+            return true;
         }
+        if (http::response_sends_body(r, opt)) {
+            if (r.body.size() <= inline_body_bytes) {
+                out_ += r.body;
+            } else {
+                body_marks_.push_back(out_.size());
+                bodies_.push_back(std::move(r.body));
+            }
+        }
+        return !s.keep_alive;
+    }
+
+    // The head (or the last piece) of a streamed body is written: ask for the next.
+    void pull_next() {
+        stream_waiting_ = true;
+        auto d = std::make_shared<chunk_deliverer>(shared_from_this(), stream_id_);
+        auto source = stream_;  // a close inside pull() must not destroy the object running it
+        try {
+            source->pull([d](std::optional<std::string> chunk) { d->deliver(std::move(chunk)); });
+        } catch (const std::exception& e) {
+            d->done = true;
+            log(log_level::warn, "http", "closing {}: its response body stream failed: {}", remote_,
+                http::loggable(e.what()));
+            close_now();
+        }
+    }
+
+    void on_chunk(std::uint64_t id, std::optional<std::string> chunk, bool failed) {
+        if (closed_ || !stream_ || id != stream_id_ || !stream_waiting_) return;
+        stream_waiting_ = false;
+        if (failed) {
+            // No final chunk: the client sees the transfer cut short.
+            log(log_level::warn, "http", "closing {}: its response body stream was abandoned", remote_);
+            return close_now();
+        }
+        if (chunk && chunk->empty()) return pull_next();
+        out_.clear();
+        bodies_.clear();
+        body_marks_.clear();
+        handoff_ = false;
+        if (!chunk) {
+            stream_ending_ = true;
+            if (!stream_chunked_) return on_written();  // HTTP/1.0: closing ends the body
+            out_ = "0\r\n\r\n";
+        } else {
+            if (stream_chunked_) {
+                out_ = fmt::format("{:x}\r\n", chunk->size());
+                body_marks_.push_back(out_.size());
+                out_ += "\r\n";
+            } else {
+                body_marks_.push_back(0);
+            }
+            bodies_.push_back(std::move(*chunk));
+        }
+        start_write();
+        update_deadline();
+    }
+
+    void end_stream() {
+        stream_.reset();
+        stream_ending_ = false;
+        if (!stream_keep_alive_) close_after_write_ = true;
     }
 
     void on_written() {
@@ -451,6 +545,14 @@ private:
         if (handoff_) {
             hand_over_to_websocket();
             return;
+        }
+        if (stream_) {
+            if (!stream_ending_) {
+                pull_next();
+                if (!closed_) process();  // requests behind the stream may still be read
+                return;
+            }
+            end_stream();
         }
         flush();
         if (writing_) return;
@@ -500,6 +602,7 @@ private:
         // this object. A write in flight keeps its buffers until it returns.
         slots_.clear();
         answered_bytes_ = 0;
+        stream_.reset();
         if (!write_waiting_) release_buffers();
     }
 
@@ -519,7 +622,7 @@ private:
         phase p = phase::busy;
         if (write_waiting_) {
             p = phase::sending;
-        } else if (slots_.empty() && !writing_) {
+        } else if (slots_.empty() && !writing_ && !stream_) {
             if (parser_.between_requests()) p = phase::idle;
             else if (parser_.reading_body()) p = phase::body;
             else p = phase::headers;
@@ -587,6 +690,15 @@ private:
     std::size_t write_left_ = 0;      // bytes of the write in flight the socket has not taken
     std::size_t answered_bytes_ = 0;  // answered slots not yet in a write
     body_reservation body_hold_;      // the body being read now
+
+    // The streamed body being written, if any: later responses wait behind it.
+    std::shared_ptr<http::body_stream> stream_;
+    std::uint64_t stream_id_ = 0;        // matches deliveries to the stream they belong to
+    std::uint64_t streams_started_ = 0;
+    bool stream_chunked_ = true;         // HTTP/1.1 framing; HTTP/1.0 ends the body by closing
+    bool stream_keep_alive_ = true;
+    bool stream_waiting_ = false;        // a pull() is out
+    bool stream_ending_ = false;         // the final chunk is in the write under way
 
     std::atomic<bool> closed_{false};
     phase phase_ = phase::busy;

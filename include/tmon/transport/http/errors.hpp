@@ -18,6 +18,7 @@ constexpr std::string_view error_kind(int status) noexcept {
         case 408: return "request_timeout";
         case 409: return "conflict";
         case 413: return "too_large";
+        case 414: return "uri_too_long";
         case 415: return "unsupported_media_type";
         case 421: return "misdirected_request";
         case 422: return "invalid_argument";

@@ -1,5 +1,8 @@
 #pragma once
 // HTTP request/response as the application sees them: already parsed, no Asio.
+#include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,11 +43,29 @@ struct request {
     }
 };
 
+// A response body produced piece by piece, for bodies too large to build
+// whole (exports of long runs). The transport sends the head with
+// "Transfer-Encoding: chunked", then asks for one piece at a time, and only
+// once the previous piece is written: a slow client slows the producer down
+// instead of making the server hold the body.
+struct body_stream {
+    using deliver_fn = std::function<void(std::optional<std::string> chunk)>;
+    virtual ~body_stream() = default;
+    // Produce the next piece, on any thread, then call deliver once: with
+    // bytes (an empty string is skipped), or with nullopt when the body is
+    // complete. To abort (a read failed), throw from pull or let deliver go
+    // without calling it: the connection is closed without the final chunk,
+    // so the client sees a truncated transfer, never a short body that looks
+    // whole. Not called for HEAD, 204 or 304.
+    virtual void pull(deliver_fn deliver) = 0;
+};
+
 struct response {
     int status = 200;
     std::string content_type = "application/json";
     std::vector<header> headers;   // extra headers (ETag, Content-Encoding, Allow...)
     std::string body;
+    std::shared_ptr<body_stream> stream;  // set: the body comes from it, and `body` is ignored
 };
 
 }  // namespace tmon::http

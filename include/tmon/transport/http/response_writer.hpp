@@ -31,6 +31,7 @@ constexpr std::string_view reason_phrase(int status) noexcept {
         case 409: return "Conflict";
         case 411: return "Length Required";
         case 413: return "Content Too Large";
+        case 414: return "URI Too Long";
         case 415: return "Unsupported Media Type";
         case 417: return "Expectation Failed";
         case 421: return "Misdirected Request";
@@ -61,6 +62,7 @@ struct write_options {
     bool keep_alive = true;
     bool head_only = false;          // HEAD: the same head as GET, no body
     std::string_view cors_origin;    // empty: no CORS headers
+    bool chunked = false;            // a streamed body in HTTP/1.1: Transfer-Encoding: chunked
 };
 
 namespace detail {
@@ -110,14 +112,18 @@ inline void append_response_head(std::string& out, const response& r, const writ
     out += detail::http_date_now();
     out += "\r\n";
     if (status_allows_body(r.status)) {
-        if (!r.content_type.empty() && (!r.body.empty() || opt.head_only)) {
+        if (!r.content_type.empty() && (!r.body.empty() || r.stream || opt.head_only)) {
             out += "Content-Type: ";
             out += r.content_type;
             out += "\r\n";
         }
-        out += "Content-Length: ";
-        detail::append_number(out, r.body.size());
-        out += "\r\n";
+        if (!r.stream) {
+            out += "Content-Length: ";
+            detail::append_number(out, r.body.size());
+            out += "\r\n";
+        } else if (opt.chunked) {
+            out += "Transfer-Encoding: chunked\r\n";
+        }  // else HTTP/1.0: the close ends the body
     }
     out += opt.keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
     append_cors_headers(out, opt.cors_origin);
@@ -130,9 +136,9 @@ inline void append_response_head(std::string& out, const response& r, const writ
     out += "\r\n";
 }
 
-// Whether the body bytes follow the head on the wire.
+// Whether `body` bytes follow the head on the wire (a stream's are written as they come).
 inline bool response_sends_body(const response& r, const write_options& opt) noexcept {
-    return !opt.head_only && status_allows_body(r.status) && !r.body.empty();
+    return !opt.head_only && status_allows_body(r.status) && !r.stream && !r.body.empty();
 }
 
 }  // namespace tmon::http
