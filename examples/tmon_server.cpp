@@ -42,7 +42,16 @@ constexpr const char* usage =
     "                use in Host (a reverse proxy's name); repeat or comma-separate\n"
     "                (TMON_ALLOWED_HOSTS)\n"
     "  --limit       change a request limit, e.g. --limit small_body_bytes=4194304; names:\n"
-    "                see SECURITY.md\n";
+    "                see SECURITY.md\n"
+    "  --max-connections N            connection cap, also kept under the open-file limit\n"
+    "                                 less --fd-reserve; 0: that limit only (default 1024)\n"
+    "  --max-connections-per-client N connections one address may hold, 0: no cap (default 256)\n"
+    "  --send-timeout-ms N            close a client whose writes make no progress (default 30000)\n"
+    "  --busy-idle-timeout-ms N       keep-alive idle timeout when over 3/4 of the connection cap\n"
+    "                                 is in use (default 5000)\n"
+    "  --max-inflight-body-mb N       request bodies buffered at once, all clients (default 256)\n"
+    "  --max-queued-response-mb N     answered-but-unread bytes per connection (default 8)\n"
+    "  --fd-reserve N                 descriptors kept for the store's files (default 64)\n";
 
 struct bad_flag {
     std::string message;
@@ -101,6 +110,13 @@ void apply(options& o, std::string_view flag, std::string_view value) {
     else if (flag == "--workers") o.server.workers = static_cast<unsigned>(parse_number(flag, value, 256));
     else if (flag == "--sample-ms")
         o.server.sample_period = std::chrono::milliseconds(parse_number(flag, value, 86'400'000));
+    else if (flag == "--max-connections") o.server.limits.max_connections = parse_number(flag, value, 1ul << 24);
+    else if (flag == "--max-connections-per-client") o.server.limits.max_connections_per_client = parse_number(flag, value, 1ul << 24);
+    else if (flag == "--send-timeout-ms") o.server.limits.send_timeout = std::chrono::milliseconds(parse_number(flag, value, 86'400'000));
+    else if (flag == "--busy-idle-timeout-ms") o.server.limits.busy_idle_timeout = std::chrono::milliseconds(parse_number(flag, value, 86'400'000));
+    else if (flag == "--max-inflight-body-mb") o.server.limits.max_inflight_body_bytes = parse_number(flag, value, 1ul << 20) << 20;
+    else if (flag == "--max-queued-response-mb") o.server.limits.max_queued_response_bytes = parse_number(flag, value, 1ul << 20) << 20;
+    else if (flag == "--fd-reserve") o.server.limits.fd_reserve = parse_number(flag, value, 1ul << 20);
     else if (flag == "--log-level") {
         auto l = parse_level(value);
         if (!l) throw bad_flag{fmt::format("--log-level must be debug, info, warn or error, got '{}'", value)};

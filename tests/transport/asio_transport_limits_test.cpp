@@ -524,3 +524,20 @@ TEST_CASE("the body_limit hook sees the head and sets each request's body limit 
     // GETs have no body: the hook is not asked.
     for (const auto& h : srv.heads_seen) CHECK(h.starts_with("POST "));
 }
+
+TEST_CASE("a limit set to 0 means none, not 'refuse everything'") {
+    auto config = loopback_config();
+    config.limits.send_timeout = 0ms;
+    config.limits.busy_idle_timeout = 0ms;
+    config.limits.max_queued_response_bytes = 0;
+    config.limits.max_inflight_body_bytes = 0;
+    config.limits.max_connections_per_client = 0;
+    config.limits.max_connections = 0;
+    limits_server srv(config);
+    CHECK(srv.transport.connection_cap() > 0);
+    blocking_client c(srv.transport.port());
+    CHECK(reply_to(c, get_hello).status == 200);
+    auto echo = reply_to(c, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
+    CHECK(echo.status == 200);
+    CHECK(echo.body == "abc");
+}

@@ -35,6 +35,7 @@ public:
         if (acceptor_) throw error(errc::conflict, "the transport is already started");
         state_ = std::make_shared<detail::server_state>();
         state_->config = config;
+        state_->config.limits = without_zeros(config.limits);
         state_->handlers = std::move(handlers);
         std::size_t cap = connection_cap(config.limits);
         state_->connections.set_caps(cap, config.limits.max_connections_per_client);
@@ -105,6 +106,18 @@ private:
             throw error(errc::unavailable,
                         fmt::format("cannot bind {}:{}: {}", config.host, config.port, e.code().message()));
         }
+    }
+
+    // A 0 in a limit documented "0: none" becomes a value that is never reached,
+    // so that the code enforcing it has no special case.
+    static transport_limits without_zeros(transport_limits l) {
+        constexpr auto never = std::chrono::hours(24 * 365 * 10);
+        constexpr auto unbounded = std::numeric_limits<std::size_t>::max();
+        if (l.send_timeout.count() <= 0) l.send_timeout = never;
+        if (l.busy_idle_timeout.count() <= 0) l.busy_idle_timeout = l.idle_timeout;
+        if (l.max_queued_response_bytes == 0) l.max_queued_response_bytes = unbounded;
+        if (l.max_inflight_body_bytes == 0) l.max_inflight_body_bytes = unbounded;
+        return l;
     }
 
     // max_connections (0: none), lowered so that connections cannot use the

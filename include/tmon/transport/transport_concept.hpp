@@ -59,7 +59,8 @@ struct transport_limits {
     std::size_t max_request_line_bytes = 8 * 1024;     // -> 414
     std::size_t max_body_bytes = 64 * 1024 * 1024;      // -> 413 (per request; see app_handlers::body_limit)
     // Request bodies buffered at once across the transport, from their
-    // announced size until the application answers: a body that would pass it -> 503.
+    // announced size until the application answers: a body that would pass it
+    // -> 503. 0: no budget.
     std::size_t max_inflight_body_bytes = 256 * 1024 * 1024;
     // Beyond: 503 and close. The cap in force is also at most the open-file
     // limit (raised to its hard value at start) less fd_reserve; 0: only that.
@@ -69,14 +70,16 @@ struct transport_limits {
     std::chrono::milliseconds header_timeout{10'000};   // whole header block must arrive (slowloris) -> 408
     std::chrono::milliseconds idle_timeout{60'000};     // keep-alive idle
     // Keep-alive idle while over 3/4 of the connection cap is in use, so idle
-    // connections cannot starve new clients.
+    // connections cannot starve new clients. 0: idle_timeout throughout.
     std::chrono::milliseconds busy_idle_timeout{5'000};
     std::chrono::milliseconds body_timeout{60'000};     // -> 408
     // A write that makes no progress this long closes the connection (HTTP
     // and WebSocket): a client that stops reading cannot hold memory forever.
+    // 0: no limit.
     std::chrono::milliseconds send_timeout{30'000};
     // Answered-but-unsent response bytes per HTTP connection; past this the
     // connection reads and dispatches nothing more until the client catches up.
+    // 0: no bound (max_pipelined requests only).
     std::size_t max_queued_response_bytes = 8 * 1024 * 1024;
     std::size_t ws_max_message_bytes = 1024 * 1024;     // -> close 1009
     // Queued for one peer, control frames included: messages beyond it close a
