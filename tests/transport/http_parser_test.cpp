@@ -308,3 +308,14 @@ TEST_CASE("with stop_after_head, a request with a body pauses after its head for
         CHECK(p.take_expect_continue());
     }
 }
+
+TEST_CASE("a fragment ends the target, even before a '?'") {
+    request_parser p;
+    p.feed("GET /a#b?c HTTP/1.1\r\nHost: x\r\n\r\nGET /d?e=1#f HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto reqs = parse_all(p);
+    REQUIRE(reqs.size() == 2);
+    CHECK(reqs[0].path == "/a");
+    CHECK(reqs[0].query.empty());
+    CHECK(reqs[1].path == "/d");
+    CHECK(reqs[1].query == "e=1");
+}

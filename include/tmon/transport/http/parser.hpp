@@ -311,9 +311,9 @@ private:
             return true;
         }
         if (origin.front() != '/') return fail(400, "the request target must start with '/'");
+        // A fragment ends the target, even before a '?': "/a#b?c" has no query.
+        if (auto fragment = origin.find('#'); fragment != std::string_view::npos) origin = origin.substr(0, fragment);
         auto q = origin.find('?');
-        auto fragment = origin.find('#');
-        if (fragment != std::string_view::npos) origin = origin.substr(0, fragment);
         std::string_view raw_path = origin.substr(0, q);
         if (q != std::string_view::npos) current_.query.assign(origin.substr(q + 1));
         if (raw_path.find('%') == std::string_view::npos) {
