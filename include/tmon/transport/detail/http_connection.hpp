@@ -221,7 +221,14 @@ private:
             return;
         }
         parser_.commit(n);
-        process();
+        try {
+            process();
+        } catch (const std::exception& e) {
+            // A bug or an allocation failure on this client's bytes costs this
+            // connection, not the io thread's other connections.
+            log(log_level::error, "http", "closing {}: {}", remote_, http::loggable(e.what()));
+            close_now();
+        }
     }
 
     // Parses and dispatches what has arrived, then writes what is answered.
