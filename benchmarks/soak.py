@@ -519,6 +519,9 @@ def ws_frame(opcode, payload):
     return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
 
 
+ABUSERS = ["ping-flood", "pipeline-no-read", "slowloris", "nested-json", "huge-body"]
+
+
 def abuser(kind, port, run_id, seconds, out):
     """One abusive client of `kind`, looping until `seconds` pass; puts what it saw."""
     deadline = time.time() + seconds
@@ -647,7 +650,7 @@ def run_honest(server, run_id, args):
 
 
 def phase_abuse(server, args, summary):
-    kinds = ["ping-flood", "pipeline-no-read", "slowloris", "nested-json", "huge-body"]
+    kinds = args.abusers.split(",")
     print(f"(c) {args.honest} honest clients (GET latest / POST a point, {args.pace_ms} ms apart), "
           f"{args.abuse_seconds} s quiet, then {args.abuse_seconds} s beside: {', '.join(kinds)}", flush=True)
     run_id = make_run(server.port, "soak-abuse")
@@ -713,8 +716,13 @@ def main():
     ap.add_argument("--abuse-seconds", type=float, default=30, help="(c) quiet and abusive measurement, each")
     ap.add_argument("--honest", type=int, default=8, help="(c) honest clients")
     ap.add_argument("--pace-ms", type=float, default=5, help="(c) pause between an honest client's requests")
+    ap.add_argument("--abusers", default=",".join(ABUSERS),
+                    help=f"(c) which abusive clients, comma-separated (default all: {','.join(ABUSERS)})")
     args = ap.parse_args()
     phases = set(args.phases.split(","))
+    unknown = set(args.abusers.split(",")) - set(ABUSERS)
+    if unknown:
+        ap.error(f"unknown abusers: {', '.join(sorted(unknown))}")
 
     raise_fd_limit()
     exe = args.server or build_server(args.build, args.jobs)
