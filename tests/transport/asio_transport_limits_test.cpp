@@ -541,3 +541,34 @@ TEST_CASE("a limit set to 0 means none, not 'refuse everything'") {
     CHECK(echo.status == 200);
     CHECK(echo.body == "abc");
 }
+
+TEST_CASE("a connection hands the application at most max_pipelined_requests at once") {
+    auto config = loopback_config();
+    config.limits.max_pipelined_requests = 3;
+    std::mutex mutex;
+    std::vector<tmon::respond_fn> parked;
+    limits_server srv(config, [&](tmon::app_handlers& h) {
+        h.on_request = [&](tmon::http::request&&, tmon::respond_fn respond) {
+            std::lock_guard lock(mutex);
+            parked.push_back(std::move(respond));
+        };
+    });
+    auto count = [&] {
+        std::lock_guard lock(mutex);
+        return parked.size();
+    };
+    blocking_client c(srv.transport.port());
+    REQUIRE(c.send(pipelined("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n", 10)));
+    wait_until([&] { return count() >= 3; });
+    std::this_thread::sleep_for(200ms);  // room for a wrong fourth to show up
+    REQUIRE(count() == 3);
+    {
+        std::lock_guard lock(mutex);
+        parked[0](json("{}"));
+    }
+    REQUIRE(c.read_response());
+    wait_until([&] { return count() >= 4; });
+    CHECK(count() == 4);
+    std::lock_guard lock(mutex);
+    for (std::size_t i = 1; i < parked.size(); ++i) parked[i](json("{}"));
+}

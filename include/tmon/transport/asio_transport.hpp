@@ -117,6 +117,7 @@ private:
         if (l.busy_idle_timeout.count() <= 0) l.busy_idle_timeout = l.idle_timeout;
         if (l.max_queued_response_bytes == 0) l.max_queued_response_bytes = unbounded;
         if (l.max_inflight_body_bytes == 0) l.max_inflight_body_bytes = unbounded;
+        if (l.max_pipelined_requests == 0) l.max_pipelined_requests = 1;
         return l;
     }
 

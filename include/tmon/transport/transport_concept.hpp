@@ -79,8 +79,13 @@ struct transport_limits {
     std::chrono::milliseconds send_timeout{30'000};
     // Answered-but-unsent response bytes per HTTP connection; past this the
     // connection reads and dispatches nothing more until the client catches up.
-    // 0: no bound (max_pipelined requests only).
+    // 0: no bound (max_pipelined_requests only).
     std::size_t max_queued_response_bytes = 8 * 1024 * 1024;
+    // Requests one HTTP connection may have in the server at once (handed to
+    // the application or answered, not yet sent); past it the connection
+    // reads nothing more. Their answers' sizes are unknown when they are
+    // handed over, so this is what bounds a pipelined burst. At least 1.
+    std::size_t max_pipelined_requests = 16;
     std::size_t ws_max_message_bytes = 1024 * 1024;     // -> close 1009
     // Queued for one peer, control frames included: messages beyond it close a
     // slow reader (1008); pongs beyond it pause reading from the peer.

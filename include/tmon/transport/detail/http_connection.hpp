@@ -4,7 +4,7 @@
 // hand-over to a WebSocket session after a successful upgrade.
 //
 // What one client can make it hold is bounded: requests awaiting an answer
-// (max_pipelined), answered-but-unsent bytes (max_queued_response_bytes; past
+// (max_pipelined_requests), answered-but-unsent bytes (max_queued_response_bytes; past
 // it nothing more is read or dispatched until the client reads), and time (a
 // write that makes no progress for send_timeout closes the connection).
 // A streamed body (http::body_stream) is pulled one piece at a time, the next
@@ -60,9 +60,6 @@ class http_connection final : public closable, public std::enable_shared_from_th
 public:
     using clock = std::chrono::steady_clock;
 
-    // A client may have this many requests awaiting answers before the
-    // connection stops reading from it (back-pressure on pipelining).
-    static constexpr std::size_t max_pipelined = 64;
     // Bodies up to this size are copied behind the head: one iovec instead of two.
     static constexpr std::size_t inline_body_bytes = 4096;
     // How long to keep draining a client's unread bytes before closing, so the
@@ -192,7 +189,7 @@ private:
 
     // Too much is waiting for the client: read and dispatch nothing more until it drains.
     bool backlogged() const noexcept {
-        return slots_.size() >= max_pipelined ||
+        return slots_.size() >= state_->config.limits.max_pipelined_requests ||
                answered_bytes_ + write_left_ >= state_->config.limits.max_queued_response_bytes;
     }
 
