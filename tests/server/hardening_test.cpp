@@ -252,3 +252,44 @@ TEST_CASE("WebSocket subscriptions: ids are checked, missing runs are errors, an
     ws.next_of("pong");
     check_still_serving(s);
 }
+
+TEST_CASE("each route has its own body limit: megabytes only for metric batches", "[server][hardening]") {
+    served<memory_store> s;
+    std::string id = s.create_run("r");
+    auto big_run = s.api.post("/api/runs", R"({"name":"x","notes":")" + std::string(2u << 20, 'n') + R"("})");
+    CHECK(big_run.status == 413);
+    CHECK(big_run.error_kind() == "too_large");
+    auto big_layers = s.api.post("/api/v1/metrics/layerwise", std::string(9u << 20, ' '));
+    CHECK(big_layers.status == 413);
+
+    std::string batch = "[";
+    for (int i = 0; i < 60'000; ++i)
+        batch += fmt::format(R"({}{{"step":{},"metrics":{{"loss":0.5,"acc":0.25}}}})", i ? "," : "", i);
+    batch += "]";
+    REQUIRE(batch.size() > (1u << 20));
+    auto ok = s.post_metrics(id, batch);
+    REQUIRE(ok.status == 200);
+    CHECK(ok["accepted"].GetUint64() == 120'000);
+    CHECK(s.api.get("/api/runs")["total"].GetUint64() == 1);
+
+    server_config c;
+    c.requests.metrics_body_bytes = 1u << 20;
+    served<memory_store> tight(c);
+    std::string tight_id = tight.create_run("r");
+    CHECK(tight.post_metrics(tight_id, batch).status == 413);
+}
+
+TEST_CASE("full-run exports past concurrent_exports are refused with 503 and Retry-After", "[server][hardening]") {
+    server_config c;
+    c.requests.concurrent_exports = 0;
+    served<memory_store> none(c);
+    std::string id = none.create_run("r");
+    auto busy = none.api.get("/api/runs/" + id + "/export?format=json");
+    CHECK(busy.status == 503);
+    CHECK(busy.header("Retry-After") == "2");
+
+    served<memory_store> one;  // the default: slots are given back after each export
+    std::string id1 = one.create_run("r");
+    REQUIRE(one.post_metrics(id1, R"({"step":1,"metrics":{"loss":1}})").status == 200);
+    for (int i = 0; i < 4; ++i) CHECK(one.api.get("/api/runs/" + id1 + "/export?format=csv").status == 200);
+}

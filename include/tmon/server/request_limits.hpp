@@ -20,6 +20,7 @@ struct request_limits {
     std::size_t text_bytes = 64u << 10;            // notes -> 422
     std::size_t path_bytes = 4096;                 // checkpoint file paths -> 422
     std::size_t ws_subscriptions = 256;            // runs one WebSocket may subscribe to -> error message
+    std::size_t concurrent_exports = 2;            // full-run exports being built at once -> 503
 };
 
 // Calls visit(member) for "json_depth" etc. (--limit NAME=VALUE); false for an unknown name.
@@ -36,11 +37,12 @@ constexpr bool visit_limit(Limits& l, std::string_view name, Visit&& visit) {
     if (name == "text_bytes") return visit(l.text_bytes), true;
     if (name == "path_bytes") return visit(l.path_bytes), true;
     if (name == "ws_subscriptions") return visit(l.ws_subscriptions), true;
+    if (name == "concurrent_exports") return visit(l.concurrent_exports), true;
     return false;
 }
 
 inline constexpr std::string_view request_limit_names =
     "json_depth, metrics_body_bytes, layers_body_bytes, small_body_bytes, name_bytes, key_bytes, tag_bytes, tags, "
-    "text_bytes, path_bytes, ws_subscriptions";
+    "text_bytes, path_bytes, ws_subscriptions, concurrent_exports";
 
 }  // namespace tmon

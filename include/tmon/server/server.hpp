@@ -15,6 +15,7 @@
 // their own threads. Writes made to the store directly, bypassing the server
 // (srv.store().append_metrics), are neither pushed live nor seen by the
 // latest-values cache: write through the server, its recorder or a monitor.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -72,6 +73,15 @@ std::unique_ptr<Store> make_store(const server_config& c) {
 
 inline bool is_api_path(std::string_view path) {
     return path.starts_with("/api/") || path == "/api" || path == "/health";
+}
+
+// The most body a request may bring, known from its head before the body is
+// read: only metric batches need megabytes.
+inline std::size_t body_limit_for(const request_limits& l, const http::request& head) {
+    if (head.method == "POST" && head.path.starts_with("/api/runs/") && head.path.ends_with("/metrics"))
+        return l.metrics_body_bytes;
+    if (head.path == "/api/v1/metrics/layerwise") return l.layers_body_bytes;
+    return l.small_body_bytes;
 }
 
 }  // namespace detail
@@ -173,6 +183,10 @@ private:
     app_handlers handlers() {
         app_handlers h;
         h.on_request = [this](http::request&& req, respond_fn respond) { on_request(std::move(req), std::move(respond)); };
+        // The route's limit, never above the transport's max_body_bytes: that one caps every route.
+        h.body_limit = [this](const http::request& head) {
+            return std::min(detail::body_limit_for(config_.requests, head), config_.limits.max_body_bytes);
+        };
         h.on_ws_upgrade = [this](const http::request& req) -> std::optional<http::response> {
             if (auto refusal = guard_.check_upgrade(req)) {
                 log(log_level::warn, "server", "ws handshake from {} refused: {}", req.remote, refusal->body);

@@ -3,6 +3,7 @@
 // event bus, the command queue, and the helpers that turn a completed write
 // into the live events of docs/API.md. Every publish happens after the store
 // call returned, so a pushed update is never ahead of what a REST read sees.
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -41,6 +42,16 @@ public:
     command_queue& commands() noexcept { return commands_; }
     double started_at() const noexcept { return started_at_; }
     const request_limits& limits() const noexcept { return limits_; }
+
+    // A slot for building one full export (the whole run in memory), or false
+    // when concurrent_exports are already being built.
+    bool try_begin_export() {
+        std::size_t n = exports_in_flight_.fetch_add(1);
+        if (n < limits_.concurrent_exports) return true;
+        exports_in_flight_.fetch_sub(1);
+        return false;
+    }
+    void end_export() { exports_in_flight_.fetch_sub(1); }
     static constexpr std::string_view storage_name() noexcept { return storage_name_v<Store>; }
 
     run_info require_run(std::string_view id) {
@@ -226,6 +237,7 @@ private:
 
     Store& store_;
     request_limits limits_;
+    std::atomic<std::size_t> exports_in_flight_{0};
     detail::latest_cache latest_;
     event_bus bus_;
     command_queue commands_;

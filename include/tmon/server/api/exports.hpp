@@ -55,12 +55,24 @@ inline void write_row(json_out::json_writer& w, const export_row& r) {
 
 }  // namespace detail
 
+// An export holds the whole run in memory while it is built (a 2.3 M-point run
+// is about 400 MB as JSON), so only request_limits::concurrent_exports run at once.
 template <class Store>
 http::response export_run(server_state<Store>& s, const api_request& r) {
     run_info run = s.require_run(r.param("run_id"));
     std::string_view format = r.query.get_or("format", "csv");
     if (format != "csv" && format != "json" && format != "jsonl")
         throw malformed(fmt::format("query parameter 'format' must be csv, json or jsonl, got '{}'", format));
+    if (!s.try_begin_export()) {
+        auto busy = http::error_response(503, fmt::format("{} exports are being built; retry shortly",
+                                                          s.limits().concurrent_exports));
+        busy.headers.push_back({"Retry-After", "2"});
+        return busy;
+    }
+    struct slot_release {
+        server_state<Store>& s;
+        ~slot_release() { s.end_export(); }
+    } release{s};
 
     std::vector<metric_series> all;
     for (auto& key : s.store().metric_keys(run.id)) {
