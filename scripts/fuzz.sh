@@ -97,8 +97,8 @@ for t in "${targets[@]}"; do
     # Known crashes first: each one still crashing fails the target.
     for known in tests/fuzz/corpus/$t/crash-*; do
         [[ -f $known ]] || continue
-        # (in a subshell, so that bash's "Aborted" notice goes to /dev/null, not the output)
-        if ! ("$bin" -artifact_prefix="$build/logs/" "$known" >"$build/logs/$t.$(basename "$known").log" 2>&1) 2>/dev/null; then
+        # (in a subshell that outlives the target, so bash's "Aborted" notice goes to /dev/null)
+        if ! ("$bin" -artifact_prefix="$build/logs/" "$known" >"$build/logs/$t.$(basename "$known").log" 2>&1; exit $?) 2>/dev/null; then
             problems+=("still crashes: $known (log: $build/logs/$t.$(basename "$known").log)")
         fi
     done
@@ -110,7 +110,7 @@ for t in "${targets[@]}"; do
           -print_final_stats=1 -artifact_prefix="$build/crashes/$t/")
     [[ -n $dict && -f $dict ]] && args+=(-dict="$dict")
     ((keep_going)) && args+=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
-    ("$bin" "${args[@]}" "$work" "$seeds" >"$log" 2>&1) 2>/dev/null
+    ("$bin" "${args[@]}" "$work" "$seeds" >"$log" 2>&1; exit $?) 2>/dev/null
     rc=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
