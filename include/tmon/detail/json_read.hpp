@@ -8,6 +8,7 @@
 #include <charconv>
 #include <climits>
 #include <cstddef>
+#include <cstring>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -25,11 +26,27 @@ namespace tmon::detail {
 // user sends is the deepest thing we keep.
 inline constexpr unsigned max_json_depth = 64;
 
-// Numbers arrive as their text and are converted with std::from_chars
-// (correctly rounded, like kParseFullPrecisionFlag, whose code path in
-// RapidJSON 1.1.0 passes zero to clz for inputs such as 0.000...0e-40: UB).
+// Numbers are read correctly rounded. RapidJSON 1.1.0's full-precision path
+// passes zero to clz (UB) for a zero written with an exponent or more than 22
+// fraction digits ("0.000...0e-40"); text that may hold one has its numbers
+// read as text and converted by std::from_chars instead (same values, slower).
 inline constexpr unsigned json_read_flags =
+    rapidjson::kParseFullPrecisionFlag | rapidjson::kParseValidateEncodingFlag;
+inline constexpr unsigned json_read_flags_exact_text =
     rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseValidateEncodingFlag;
+
+// Every such literal holds "0e", "0E" or a run of 20 zeros; files tmon writes never do.
+inline bool may_hold_risky_zero(std::string_view text) noexcept {
+    const char* p = text.data();
+    const char* end = p + text.size();
+    while (p < end && (p = static_cast<const char*>(std::memchr(p, '0', static_cast<std::size_t>(end - p))))) {
+        const char* q = p;
+        while (q < end && *q == '0') ++q;
+        if (q - p >= 20 || (q < end && (*q == 'e' || *q == 'E'))) return true;
+        p = q;
+    }
+    return false;
+}
 
 enum class json_fault { none, syntax, encoding, too_deep, number };
 
@@ -128,13 +145,17 @@ private:
     bool bad_number_ = false;
 };
 
-// SAX-parses what `in` holds into `handler` with the limits above. Flags may
-// add to json_read_flags (kParseStopWhenDoneFlag, say); they never remove the checks.
+// SAX-parses what `in` holds (whose text is `text`) into `handler` with the
+// limits above. Flags may add to json_read_flags (kParseStopWhenDoneFlag,
+// say); they never remove the checks.
 template <unsigned ExtraFlags = 0, class Stream, class Handler>
-json_read_result read_json_stream(Stream& in, Handler& handler, unsigned max_depth = max_json_depth) {
+json_read_result read_json_stream(Stream& in, std::string_view text, Handler& handler,
+                                  unsigned max_depth = max_json_depth) {
     depth_limited_handler<Handler> limited(handler, max_depth);
     rapidjson::Reader reader;
-    rapidjson::ParseResult r = reader.Parse<json_read_flags | ExtraFlags>(in, limited);
+    rapidjson::ParseResult r = may_hold_risky_zero(text)
+                                   ? reader.Parse<json_read_flags_exact_text | ExtraFlags>(in, limited)
+                                   : reader.Parse<json_read_flags | ExtraFlags>(in, limited);
     json_read_result out;
     if (!r) {
         out.offset = r.Offset();
@@ -152,14 +173,14 @@ template <unsigned ExtraFlags = 0, class Handler>
 json_read_result read_json(std::string_view text, Handler& handler, unsigned max_depth = max_json_depth) {
     rapidjson::MemoryStream ms(text.data(), text.size());
     rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(ms);
-    return read_json_stream<ExtraFlags>(in, handler, max_depth);
+    return read_json_stream<ExtraFlags>(in, text, handler, max_depth);
 }
 
 // Faster, for text the caller has ended with a NUL (a store's lines): reading stops at the first NUL.
 template <unsigned ExtraFlags = 0, class Handler>
 json_read_result read_json_nul_terminated(const char* text, Handler& handler, unsigned max_depth = max_json_depth) {
     rapidjson::StringStream in(text);
-    return read_json_stream<ExtraFlags>(in, handler, max_depth);
+    return read_json_stream<ExtraFlags>(in, std::string_view(text), handler, max_depth);
 }
 
 // Parses into `doc` (any GenericDocument), replacing what it held; on failure
