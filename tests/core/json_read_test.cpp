@@ -53,6 +53,9 @@ TEST_CASE("json_read reads zeros that RapidJSON's full-precision path mishandles
     CHECK(parse_document(d, "[1e400, 0e1]").fault != json_fault::none);
     REQUIRE(parse_document(d, "[0.00000000000000000000001e-5, 0e1]"));
     CHECK(d[0].GetDouble() == 1e-28);
+    std::string tiny = "[0." + std::string(400, '0') + "1, 0e1]";  // 1e-401: underflows to zero
+    REQUIRE(parse_document(d, tiny));
+    CHECK(d[0].GetDouble() == 0.0);
 }
 
 TEST_CASE("json_read gives every number the value and type RapidJSON's full-precision parser gives", "[json_read]") {

@@ -6,8 +6,10 @@
 // read back on reopen under the same rules, so an accepted write can never make
 // a store unopenable.
 #include <charconv>
+#include <cmath>
 #include <climits>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
 #include <cstdint>
 #include <string>
@@ -114,13 +116,12 @@ private:
         double d = 0;
         auto [p, ec] = std::from_chars(first, last, d);
         if (ec == std::errc::result_out_of_range) {
-            // Underflow reads as zero, as in RapidJSON; overflow is refused.
-            bool tiny = text.find("e-") != std::string_view::npos || text.find("E-") != std::string_view::npos;
-            if (!tiny) {
+            // Underflow reads as zero (or the nearest subnormal), as in RapidJSON; overflow is refused.
+            d = std::strtod(std::string(text).c_str(), nullptr);
+            if (!(std::fabs(d) < 1)) {
                 bad_number_ = true;
                 return false;
             }
-            d = text.front() == '-' ? -0.0 : 0.0;
         } else if (ec != std::errc{} || p != last) {
             bad_number_ = true;
             return false;
