@@ -163,7 +163,7 @@ inline std::string get_id(const value& v, std::string_view field) {
                   c == '-' || c == '.';
         if (!ok) throw invalid(fmt::format("'{}' may contain only letters, digits, '_', '-' and '.'", field));
     }
-    if (s == "." || s == "..") throw invalid(fmt::format("'{}' may not be '.' or '..'", field));
+    if (s.front() == '.') throw invalid(fmt::format("'{}' may not start with '.'", field));
     return s;
 }
 

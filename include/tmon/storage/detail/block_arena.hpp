@@ -34,7 +34,7 @@ public:
         if (block_bytes_ == 0 && bytes >= sizeof(free_block) && bytes <= max_block_bytes) block_bytes_ = round_up(bytes);
         if (!is_block(bytes)) return ::operator new(bytes);
         if (free_) return std::exchange(free_, free_->next);
-        if (cursor_ + block_bytes_ > end_) new_slab();
+        if (static_cast<std::size_t>(end_ - cursor_) < block_bytes_) new_slab();  // no arithmetic on a null cursor_
         return std::exchange(cursor_, cursor_ + block_bytes_);
     }
 
