@@ -814,7 +814,7 @@ public:
         if (block_bytes_ == 0 && bytes >= sizeof(free_block) && bytes <= max_block_bytes) block_bytes_ = round_up(bytes);
         if (!is_block(bytes)) return ::operator new(bytes);
         if (free_) return std::exchange(free_, free_->next);
-        if (cursor_ + block_bytes_ > end_) new_slab();
+        if (static_cast<std::size_t>(end_ - cursor_) < block_bytes_) new_slab();  // no arithmetic on a null cursor_
         return std::exchange(cursor_, cursor_ + block_bytes_);
     }
 
@@ -2429,6 +2429,9 @@ static_assert(assert_sampler<system_sampler>());
 
 // ---- begin tmon/transport/http/message.hpp
 // HTTP request/response as the application sees them: already parsed, no Asio.
+#include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -2459,6 +2462,7 @@ struct request {
     int version_minor = 1;
     std::vector<header> headers;
     std::string body;
+    std::vector<header> trailers;  // after a chunked body; never merged into headers
     std::string remote;   // peer address, for logs
 
     std::string_view header_value(std::string_view name) const noexcept {
@@ -2468,11 +2472,29 @@ struct request {
     }
 };
 
+// A response body produced piece by piece, for bodies too large to build
+// whole (exports of long runs). The transport sends the head with
+// "Transfer-Encoding: chunked", then asks for one piece at a time, and only
+// once the previous piece is written: a slow client slows the producer down
+// instead of making the server hold the body.
+struct body_stream {
+    using deliver_fn = std::function<void(std::optional<std::string> chunk)>;
+    virtual ~body_stream() = default;
+    // Produce the next piece, on any thread, then call deliver once: with
+    // bytes (an empty string is skipped), or with nullopt when the body is
+    // complete. To abort (a read failed), throw from pull or let deliver go
+    // without calling it: the connection is closed without the final chunk,
+    // so the client sees a truncated transfer, never a short body that looks
+    // whole. Not called for HEAD, 204 or 304.
+    virtual void pull(deliver_fn deliver) = 0;
+};
+
 struct response {
     int status = 200;
     std::string content_type = "application/json";
     std::vector<header> headers;   // extra headers (ETag, Content-Encoding, Allow...)
     std::string body;
+    std::shared_ptr<body_stream> stream;  // set: the body comes from it, and `body` is ignored
 };
 
 }  // namespace tmon::http
@@ -2503,6 +2525,11 @@ using respond_fn = std::function<void(http::response)>;
 
 struct app_handlers {
     std::function<void(http::request&&, respond_fn)> on_request;
+    // Called once a request's header block is parsed (method, path, query and
+    // headers known; body empty), before its body is read: the most body bytes
+    // this request may carry; 0 (or no hook) means max_body_bytes. A body over
+    // it is answered 413 without being read. Runs on an io thread: be quick.
+    std::function<std::size_t(const http::request& head)> body_limit;
     // Called for an upgrade request on the WS path; return a response to refuse
     // it (401 without the token, say) or nullopt to accept.
     std::function<std::optional<http::response>(const http::request&)> on_ws_upgrade;
@@ -2513,15 +2540,44 @@ struct app_handlers {
     std::function<void(const ws_peer_ptr&)> on_ws_close;
 };
 
+// Every limit on what a peer can make the server hold or do; SECURITY.md
+// lists them with the tmon-server flags that set them.
 struct transport_limits {
     std::size_t max_header_bytes = 16 * 1024;          // -> 431
-    std::size_t max_body_bytes = 64 * 1024 * 1024;      // -> 413
-    std::size_t max_connections = 1024;                 // beyond: accepted and closed at once
-    std::chrono::milliseconds header_timeout{10'000};   // whole header block must arrive (slowloris)
+    std::size_t max_request_line_bytes = 8 * 1024;     // -> 414
+    std::size_t max_body_bytes = 64 * 1024 * 1024;      // -> 413 (per request; see app_handlers::body_limit)
+    // Request bodies buffered at once across the transport, from their
+    // announced size until the application answers: a body that would pass it
+    // -> 503. 0: no budget.
+    std::size_t max_inflight_body_bytes = 256 * 1024 * 1024;
+    // Beyond: 503 and close. The cap in force is also at most the open-file
+    // limit (raised to its hard value at start) less fd_reserve; 0: only that.
+    std::size_t max_connections = 1024;
+    std::size_t max_connections_per_client = 256;       // per peer address -> 503; 0: no cap
+    std::size_t fd_reserve = 64;                        // descriptors kept for the store's files
+    std::chrono::milliseconds header_timeout{10'000};   // whole header block must arrive (slowloris) -> 408
     std::chrono::milliseconds idle_timeout{60'000};     // keep-alive idle
-    std::chrono::milliseconds body_timeout{60'000};
+    // Keep-alive idle while over 3/4 of the connection cap is in use, so idle
+    // connections cannot starve new clients. 0: idle_timeout throughout.
+    std::chrono::milliseconds busy_idle_timeout{5'000};
+    std::chrono::milliseconds body_timeout{60'000};     // -> 408
+    // A write that makes no progress this long closes the connection (HTTP
+    // and WebSocket): a client that stops reading cannot hold memory forever.
+    // 0: no limit.
+    std::chrono::milliseconds send_timeout{30'000};
+    // Answered-but-unsent response bytes per HTTP connection; past this the
+    // connection reads and dispatches nothing more until the client catches up.
+    // 0: no bound (max_pipelined_requests only).
+    std::size_t max_queued_response_bytes = 8 * 1024 * 1024;
+    // Requests one HTTP connection may have in the server at once (handed to
+    // the application or answered, not yet sent); past it the connection
+    // reads nothing more. Their answers' sizes are unknown when they are
+    // handed over, so this is what bounds a pipelined burst. At least 1.
+    std::size_t max_pipelined_requests = 16;
     std::size_t ws_max_message_bytes = 1024 * 1024;     // -> close 1009
-    std::size_t ws_max_outbound_bytes = 8 * 1024 * 1024;  // slow reader beyond this is closed (1008)
+    // Queued for one peer, control frames included: messages beyond it close a
+    // slow reader (1008); pongs beyond it pause reading from the peer.
+    std::size_t ws_max_outbound_bytes = 8 * 1024 * 1024;
     std::chrono::milliseconds ws_ping_interval{30'000};
 };
 
@@ -3782,6 +3838,7 @@ private:
 // columns holding nested data): written with json_writer, read with RapidJSON.
 // Field names match the REST API where one exists, so a file is readable as is;
 // the API writes the objects both hold with the same writers (see record_style).
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -3789,51 +3846,316 @@ private:
 #include <string_view>
 #include <vector>
 
+#include <fmt/format.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+// ---- begin tmon/detail/json_read.hpp
+// Every JSON text tmon reads (request bodies, WebSocket messages, store files)
+// goes through here: RapidJSON with a nesting limit and UTF-8 validation, so a
+// hostile document can neither overflow the stack (the reader recurses) nor
+// plant bytes that strict clients cannot decode. What is accepted on a write is
+// read back on reopen under the same rules, so an accepted write can never make
+// a store unopenable.
+#include <charconv>
+#include <cmath>
+#include <climits>
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+#include <rapidjson/document.h>
+#include <rapidjson/encodedstream.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/reader.h>
+
+namespace tmon::detail {
+
+// No tmon document nests deeper than a handful of levels; a config object the
+// user sends is the deepest thing we keep.
+inline constexpr unsigned max_json_depth = 64;
+
+// Numbers are read correctly rounded. RapidJSON 1.1.0's full-precision path
+// passes zero to clz (UB) for a zero written with an exponent or more than 22
+// fraction digits ("0.000...0e-40"); text that may hold one has its numbers
+// read as text and converted by std::from_chars instead (same values, slower).
+inline constexpr unsigned json_read_flags =
+    rapidjson::kParseFullPrecisionFlag | rapidjson::kParseValidateEncodingFlag;
+inline constexpr unsigned json_read_flags_exact_text =
+    rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseValidateEncodingFlag;
+
+// Every such literal holds "0e", "0E" or a run of 20 zeros; files tmon writes never do.
+inline bool may_hold_risky_zero(std::string_view text) noexcept {
+    const char* p = text.data();
+    const char* end = p + text.size();
+    while (p < end && (p = static_cast<const char*>(std::memchr(p, '0', static_cast<std::size_t>(end - p))))) {
+        const char* q = p;
+        while (q < end && *q == '0') ++q;
+        if (q - p >= 20 || (q < end && (*q == 'e' || *q == 'E'))) return true;
+        p = q;
+    }
+    return false;
+}
+
+enum class json_fault { none, syntax, encoding, too_deep, number };
+
+struct json_read_result {
+    json_fault fault = json_fault::none;
+    std::size_t offset = 0;
+    rapidjson::ParseErrorCode code = rapidjson::kParseErrorNone;
+
+    explicit operator bool() const noexcept { return fault == json_fault::none; }
+
+    std::string message(unsigned max_depth = max_json_depth) const {
+        switch (fault) {
+            case json_fault::none: return "ok";
+            case json_fault::too_deep:
+                return fmt::format("JSON nested deeper than {} levels (at offset {})", max_depth, offset);
+            case json_fault::encoding: return fmt::format("invalid UTF-8 in a JSON string (at offset {})", offset);
+            case json_fault::number: return fmt::format("a number too large for a double (at offset {})", offset);
+            case json_fault::syntax: break;
+        }
+        return fmt::format("{} (at offset {})", rapidjson::GetParseError_En(code), offset);
+    }
+};
+
+// Forwards SAX events to Next, refusing to open a container past max_depth,
+// and turns each number's text into the event RapidJSON would have sent.
+template <class Next>
+class depth_limited_handler {
+public:
+    depth_limited_handler(Next& next, unsigned max_depth) : next_(next), max_depth_(max_depth) {}
+
+    bool Null() { return next_.Null(); }
+    bool Bool(bool b) { return next_.Bool(b); }
+    bool Int(int i) { return next_.Int(i); }
+    bool Uint(unsigned u) { return next_.Uint(u); }
+    bool Int64(std::int64_t i) { return next_.Int64(i); }
+    bool Uint64(std::uint64_t u) { return next_.Uint64(u); }
+    bool Double(double d) { return next_.Double(d); }
+    bool RawNumber(const char* s, rapidjson::SizeType n, bool) { return number(std::string_view(s, n)); }
+    bool String(const char* s, rapidjson::SizeType n, bool copy) { return next_.String(s, n, copy); }
+    bool Key(const char* s, rapidjson::SizeType n, bool copy) { return next_.Key(s, n, copy); }
+    bool StartObject() { return enter() && next_.StartObject(); }
+    bool EndObject(rapidjson::SizeType n) { return leave() && next_.EndObject(n); }
+    bool StartArray() { return enter() && next_.StartArray(); }
+    bool EndArray(rapidjson::SizeType n) { return leave() && next_.EndArray(n); }
+
+    bool too_deep() const noexcept { return too_deep_; }
+    bool bad_number() const noexcept { return bad_number_; }
+
+private:
+    // The reader has already checked the JSON number grammar.
+    bool number(std::string_view text) {
+        const char* first = text.data();
+        const char* last = first + text.size();
+        if (text.find_first_of(".eE") == std::string_view::npos) {
+            if (text.front() == '-') {
+                std::int64_t i = 0;
+                if (auto [p, ec] = std::from_chars(first, last, i); ec == std::errc{} && p == last)
+                    return i >= INT32_MIN ? next_.Int(static_cast<int>(i)) : next_.Int64(i);
+            } else {
+                std::uint64_t u = 0;
+                if (auto [p, ec] = std::from_chars(first, last, u); ec == std::errc{} && p == last)
+                    return u <= UINT32_MAX ? next_.Uint(static_cast<unsigned>(u)) : next_.Uint64(u);
+            }
+        }
+        double d = 0;
+        auto [p, ec] = std::from_chars(first, last, d);
+        if (ec == std::errc::result_out_of_range) {
+            // Underflow reads as zero (or the nearest subnormal), as in RapidJSON; overflow is refused.
+            d = std::strtod(std::string(text).c_str(), nullptr);
+            if (!(std::fabs(d) < 1)) {
+                bad_number_ = true;
+                return false;
+            }
+        } else if (ec != std::errc{} || p != last) {
+            bad_number_ = true;
+            return false;
+        }
+        return next_.Double(d);
+    }
+
+    bool enter() {
+        if (++depth_ <= max_depth_) return true;
+        too_deep_ = true;
+        return false;
+    }
+    bool leave() {
+        --depth_;
+        return true;
+    }
+
+    Next& next_;
+    unsigned max_depth_;
+    unsigned depth_ = 0;
+    bool too_deep_ = false;
+    bool bad_number_ = false;
+};
+
+// SAX-parses what `in` holds (whose text is `text`) into `handler` with the
+// limits above. Flags may add to json_read_flags (kParseStopWhenDoneFlag,
+// say); they never remove the checks.
+template <unsigned ExtraFlags = 0, class Stream, class Handler>
+json_read_result read_json_stream(Stream& in, std::string_view text, Handler& handler,
+                                  unsigned max_depth = max_json_depth) {
+    depth_limited_handler<Handler> limited(handler, max_depth);
+    rapidjson::Reader reader;
+    rapidjson::ParseResult r = may_hold_risky_zero(text)
+                                   ? reader.Parse<json_read_flags_exact_text | ExtraFlags>(in, limited)
+                                   : reader.Parse<json_read_flags | ExtraFlags>(in, limited);
+    json_read_result out;
+    if (!r) {
+        out.offset = r.Offset();
+        out.code = r.Code();
+        if (limited.too_deep()) out.fault = json_fault::too_deep;
+        else if (limited.bad_number()) out.fault = json_fault::number;
+        else if (r.Code() == rapidjson::kParseErrorStringInvalidEncoding) out.fault = json_fault::encoding;
+        else out.fault = json_fault::syntax;
+    }
+    return out;
+}
+
+// `text` may hold any bytes, NULs included (a request body, a WebSocket message).
+template <unsigned ExtraFlags = 0, class Handler>
+json_read_result read_json(std::string_view text, Handler& handler, unsigned max_depth = max_json_depth) {
+    rapidjson::MemoryStream ms(text.data(), text.size());
+    rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(ms);
+    return read_json_stream<ExtraFlags>(in, text, handler, max_depth);
+}
+
+// Faster, for text the caller has ended with a NUL (a store's lines): reading stops at the first NUL.
+template <unsigned ExtraFlags = 0, class Handler>
+json_read_result read_json_nul_terminated(const char* text, Handler& handler, unsigned max_depth = max_json_depth) {
+    rapidjson::StringStream in(text);
+    return read_json_stream<ExtraFlags>(in, std::string_view(text), handler, max_depth);
+}
+
+// Parses into `doc` (any GenericDocument), replacing what it held; on failure
+// `doc` is left null.
+template <class Document, class Read>
+json_read_result populate(Document& doc, Read read) {
+    json_read_result result;
+    auto generate = [&](Document& handler) {
+        result = read(handler);
+        return static_cast<bool>(result);
+    };
+    doc.SetNull();
+    doc.Populate(generate);
+    return result;
+}
+
+template <class Document>
+json_read_result parse_document(Document& doc, std::string_view text, unsigned max_depth = max_json_depth) {
+    return populate(doc, [&](Document& h) { return read_json(text, h, max_depth); });
+}
+
+template <class Document>
+json_read_result parse_document_nul_terminated(Document& doc, const char* text, unsigned max_depth = max_json_depth) {
+    return populate(doc, [&](Document& h) { return read_json_nul_terminated(text, h, max_depth); });
+}
+
+}  // namespace tmon::detail
+// ---- end tmon/detail/json_read.hpp
 
 namespace tmon::detail {
 
 using json_value = rapidjson::Value;
 
-// ---- reading helpers: a missing or mistyped field reads as its default -----
+// ---- reading helpers ---------------------------------------------------------
+// A missing field reads as its fallback. So does one of the wrong type (a
+// foreign edit, disk damage), and it is noted in `faults` when the caller
+// passes one: a replay warns once per file rather than trusting or dropping it.
+struct field_faults {
+    std::size_t count = 0;
+    std::string first;  // the first such field's name
+
+    void note(std::string_view field) {
+        if (count++ == 0) first.assign(field);
+    }
+};
+
+inline void note_fault(field_faults* faults, std::string_view field) {
+    if (faults) faults->note(field);
+}
+
 inline const json_value* member(const json_value& o, const char* name) {
     if (!o.IsObject()) return nullptr;
     auto it = o.FindMember(name);
     return it == o.MemberEnd() ? nullptr : &it->value;
 }
-inline std::string get_string(const json_value& o, const char* name, std::string fallback = {}) {
-    auto* v = member(o, name);
-    return v && v->IsString() ? std::string{v->GetString(), v->GetStringLength()} : fallback;
+
+// An integer, or a double holding one within range (another writer's 3.0):
+// never a cast of an out-of-range double, which is undefined behaviour.
+inline std::optional<std::int64_t> as_int64(const json_value& v) {
+    if (v.IsInt64()) return v.GetInt64();
+    if (v.IsDouble()) {
+        double d = v.GetDouble();
+        if (d >= -9.2e18 && d <= 9.2e18 && std::floor(d) == d) return static_cast<std::int64_t>(d);
+    }
+    return std::nullopt;
 }
-inline double get_double(const json_value& o, const char* name, double fallback = 0) {
+
+inline std::string get_string(const json_value& o, const char* name, std::string fallback = {},
+                              field_faults* faults = nullptr) {
     auto* v = member(o, name);
-    return v && v->IsNumber() ? v->GetDouble() : fallback;
+    if (v && v->IsString()) return {v->GetString(), v->GetStringLength()};
+    if (v) note_fault(faults, name);
+    return fallback;
 }
-inline std::optional<double> get_opt_double(const json_value& o, const char* name) {
+// null is what json_writer writes for a NaN or an infinity: it reads as the fallback, and is no fault.
+inline double get_double(const json_value& o, const char* name, double fallback = 0, field_faults* faults = nullptr) {
     auto* v = member(o, name);
     if (v && v->IsNumber()) return v->GetDouble();
-    return std::nullopt;
+    if (v && !v->IsNull()) note_fault(faults, name);
+    return fallback;
 }
-inline std::optional<std::int64_t> get_opt_int(const json_value& o, const char* name) {
+// null is a value here (unset); only another type is a fault.
+inline std::optional<double> get_opt_double(const json_value& o, const char* name,
+                                            std::optional<double> fallback = std::nullopt,
+                                            field_faults* faults = nullptr) {
     auto* v = member(o, name);
-    if (v && v->IsInt64()) return v->GetInt64();
-    if (v && v->IsNumber()) return static_cast<std::int64_t>(v->GetDouble());
-    return std::nullopt;
+    if (!v) return fallback;
+    if (v->IsNumber()) return v->GetDouble();
+    if (v->IsNull()) return std::nullopt;
+    note_fault(faults, name);
+    return fallback;
 }
-inline std::uint64_t get_uint(const json_value& o, const char* name) {
+inline std::optional<std::int64_t> get_opt_int(const json_value& o, const char* name,
+                                               std::optional<std::int64_t> fallback = std::nullopt,
+                                               field_faults* faults = nullptr) {
     auto* v = member(o, name);
-    if (v && v->IsUint64()) return v->GetUint64();
-    if (v && v->IsNumber() && v->GetDouble() > 0) return static_cast<std::uint64_t>(v->GetDouble());
+    if (!v) return fallback;
+    if (auto i = as_int64(*v)) return i;
+    if (v->IsNull()) return std::nullopt;
+    note_fault(faults, name);
+    return fallback;
+}
+inline std::uint64_t get_uint(const json_value& o, const char* name, field_faults* faults = nullptr) {
+    auto* v = member(o, name);
+    if (!v) return 0;
+    if (v->IsUint64()) return v->GetUint64();
+    if (v->IsDouble()) {
+        double d = v->GetDouble();
+        if (d >= 0 && d <= 1.8e19 && std::floor(d) == d) return static_cast<std::uint64_t>(d);
+    }
+    note_fault(faults, name);
     return 0;
 }
-inline bool get_bool(const json_value& o, const char* name) {
+inline bool get_bool(const json_value& o, const char* name, field_faults* faults = nullptr) {
     auto* v = member(o, name);
-    return v && v->IsBool() && v->GetBool();
+    if (v && v->IsBool()) return v->GetBool();
+    if (v) note_fault(faults, name);
+    return false;
 }
-// Nested JSON kept verbatim as text (config, checkpoint metrics...).
+// Nested JSON kept verbatim as text (config, checkpoint metrics...): any value
+// is well typed, null reads as the fallback.
 inline std::string get_raw(const json_value& o, const char* name, std::string fallback = "{}") {
     auto* v = member(o, name);
     if (!v || v->IsNull()) return fallback;
@@ -3843,11 +4165,12 @@ inline std::string get_raw(const json_value& o, const char* name, std::string fa
     return {buf.GetString(), buf.GetSize()};
 }
 
-// Throws invalid_argument on malformed text; stores decide whether that is fatal.
+// Throws invalid_argument on malformed, too deeply nested or non-UTF-8 text;
+// stores decide whether that is fatal.
 inline rapidjson::Document parse_json(std::string_view text) {
     rapidjson::Document d;
-    d.Parse<rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
-    if (d.HasParseError()) throw error(errc::invalid_argument, "malformed JSON record");
+    if (auto r = parse_document(d, text); !r)
+        throw error(errc::invalid_argument, fmt::format("malformed JSON record: {}", r.message()));
     return d;
 }
 
@@ -3874,12 +4197,20 @@ std::string json_text(Write&& write) {
     return out;
 }
 
-// Each element of an array as `read_one` reads it; anything but an array reads as empty.
+// Each object of an array as `read_one(object, faults)` reads it; anything but
+// an array reads as empty, and anything but an object in it is left out, both
+// noted as a fault of `field`.
 template <class Read>
-auto read_array(const json_value& v, Read read_one) {
-    std::vector<decltype(read_one(v))> out;
-    if (v.IsArray())
-        for (const auto& x : v.GetArray()) out.push_back(read_one(x));
+auto read_array(const json_value& v, Read read_one, field_faults* faults, std::string_view field) {
+    std::vector<decltype(read_one(v, faults))> out;
+    if (!v.IsArray()) {
+        if (!v.IsNull()) note_fault(faults, field);
+        return out;
+    }
+    for (const auto& x : v.GetArray()) {
+        if (x.IsObject()) out.push_back(read_one(x, faults));
+        else note_fault(faults, field);
+    }
     return out;
 }
 
@@ -3897,11 +4228,16 @@ struct record_style {
 inline std::string tags_json(const std::vector<std::string>& tags) {
     return json_text([&](json_writer& w) { write_strings(w, tags); });
 }
-inline std::vector<std::string> read_tags(const json_value& v) {
+inline std::vector<std::string> read_tags(const json_value& v, field_faults* faults = nullptr) {
     std::vector<std::string> out;
-    if (v.IsArray())
-        for (const auto& t : v.GetArray())
-            if (t.IsString()) out.emplace_back(t.GetString(), t.GetStringLength());
+    if (!v.IsArray()) {
+        note_fault(faults, "tags");
+        return out;
+    }
+    for (const auto& t : v.GetArray()) {
+        if (t.IsString()) out.emplace_back(t.GetString(), t.GetStringLength());
+        else note_fault(faults, "tags");
+    }
     return out;
 }
 
@@ -3927,20 +4263,26 @@ inline void write_run(json_writer& w, const run_info& r) {
     w.end_object();
 }
 
-inline run_info read_run(const json_value& o) {
-    run_info r;
-    r.id = get_string(o, "id");
-    r.name = get_string(o, "name");
-    r.status = parse_run_status(get_string(o, "status")).value_or(run_status::running);
-    r.config_json = get_raw(o, "config");
-    if (auto* t = member(o, "tags")) r.tags = read_tags(*t);
-    r.notes = get_string(o, "notes");
-    r.start_time = get_double(o, "start_time");
-    r.end_time = get_opt_double(o, "end_time");
-    r.created_at = get_double(o, "created_at");
-    r.updated_at = get_double(o, "updated_at");
-    r.total_steps = get_opt_int(o, "total_steps");
-    r.last_step = get_opt_int(o, "last_step");
+// Fields missing or mistyped in `o` keep their values from `r`: a replay
+// passes the run's previous record, the nearest thing to the truth it has.
+inline run_info read_run(const json_value& o, run_info r = {}, field_faults* faults = nullptr) {
+    r.id = get_string(o, "id", std::move(r.id), faults);
+    r.name = get_string(o, "name", std::move(r.name), faults);
+    if (auto* v = member(o, "status")) {
+        auto status = v->IsString() ? parse_run_status({v->GetString(), v->GetStringLength()}) : std::nullopt;
+        if (status) r.status = *status;
+        else note_fault(faults, "status");
+    }
+    r.config_json = get_raw(o, "config", std::move(r.config_json));
+    if (auto* t = member(o, "tags"); t && t->IsArray()) r.tags = read_tags(*t, faults);
+    else if (t) note_fault(faults, "tags");
+    r.notes = get_string(o, "notes", std::move(r.notes), faults);
+    r.start_time = get_double(o, "start_time", r.start_time, faults);
+    r.end_time = get_opt_double(o, "end_time", r.end_time, faults);
+    r.created_at = get_double(o, "created_at", r.created_at, faults);
+    r.updated_at = get_double(o, "updated_at", r.updated_at, faults);
+    r.total_steps = get_opt_int(o, "total_steps", r.total_steps, faults);
+    r.last_step = get_opt_int(o, "last_step", r.last_step, faults);
     return r;
 }
 
@@ -3956,16 +4298,16 @@ void write_checkpoint(json_writer& w, const checkpoint_info& c) {
     w.end_object();
 }
 
-inline checkpoint_info read_checkpoint(const json_value& o) {
+inline checkpoint_info read_checkpoint(const json_value& o, field_faults* faults = nullptr) {
     checkpoint_info c;
-    c.id = get_string(o, "id");
-    c.run_id = get_string(o, "run_id");
-    c.filepath = get_string(o, "filepath");
-    c.step = get_opt_int(o, "step");
+    c.id = get_string(o, "id", {}, faults);
+    c.run_id = get_string(o, "run_id", {}, faults);
+    c.filepath = get_string(o, "filepath", {}, faults);
+    c.step = get_opt_int(o, "step", std::nullopt, faults);
     c.metrics_json = get_raw(o, "metrics");
     c.metadata_json = get_raw(o, "metadata");
-    c.is_best = get_bool(o, "is_best");
-    c.created_at = get_double(o, "created_at");
+    c.is_best = get_bool(o, "is_best", faults);
+    c.created_at = get_double(o, "created_at", 0, faults);
     return c;
 }
 
@@ -3987,18 +4329,22 @@ inline void write_gpus(json_writer& w, const std::vector<gpu_sample>& gpus) {
 inline std::string gpus_json(const std::vector<gpu_sample>& gpus) {
     return json_text([&](json_writer& w) { write_gpus(w, gpus); });
 }
-inline gpu_sample read_gpu(const json_value& o) {
+inline gpu_sample read_gpu(const json_value& o, field_faults* faults = nullptr) {
     gpu_sample g;
-    g.index = static_cast<int>(get_opt_int(o, "index").value_or(0));
-    g.name = get_string(o, "name");
-    g.utilization = get_double(o, "utilization");
-    g.memory_used = get_uint(o, "memory_used");
-    g.memory_total = get_uint(o, "memory_total");
-    g.temperature = get_double(o, "temperature");
-    g.power = get_double(o, "power");
+    auto index = get_opt_int(o, "index", std::nullopt, faults).value_or(0);
+    if (index < 0 || index > 1 << 20) note_fault(faults, "index"), index = 0;
+    g.index = static_cast<int>(index);
+    g.name = get_string(o, "name", {}, faults);
+    g.utilization = get_double(o, "utilization", 0, faults);
+    g.memory_used = get_uint(o, "memory_used", faults);
+    g.memory_total = get_uint(o, "memory_total", faults);
+    g.temperature = get_double(o, "temperature", 0, faults);
+    g.power = get_double(o, "power", 0, faults);
     return g;
 }
-inline std::vector<gpu_sample> read_gpus(const json_value& v) { return read_array(v, read_gpu); }
+inline std::vector<gpu_sample> read_gpus(const json_value& v, field_faults* faults = nullptr) {
+    return read_array(v, read_gpu, faults, "gpus");
+}
 
 // Fields only, so a live update can put them beside its "type". A sample's time
 // is Unix seconds in both styles: charts plot it as it is.
@@ -4019,15 +4365,15 @@ inline void write_system(json_writer& w, const system_sample& s) {
     w.end_object();
 }
 
-inline system_sample read_system(const json_value& o) {
+inline system_sample read_system(const json_value& o, field_faults* faults = nullptr) {
     system_sample s;
-    s.time = get_double(o, "time");
-    s.cpu_percent = get_double(o, "cpu_percent");
-    s.memory_percent = get_double(o, "memory_percent");
-    s.memory_used = get_uint(o, "memory_used");
-    s.memory_total = get_uint(o, "memory_total");
-    s.process_rss = get_uint(o, "process_rss");
-    if (auto* g = member(o, "gpus")) s.gpus = read_gpus(*g);
+    s.time = get_double(o, "time", 0, faults);
+    s.cpu_percent = get_double(o, "cpu_percent", 0, faults);
+    s.memory_percent = get_double(o, "memory_percent", 0, faults);
+    s.memory_used = get_uint(o, "memory_used", faults);
+    s.memory_total = get_uint(o, "memory_total", faults);
+    s.process_rss = get_uint(o, "process_rss", faults);
+    if (auto* g = member(o, "gpus")) s.gpus = read_gpus(*g, faults);
     return s;
 }
 
@@ -4046,19 +4392,31 @@ inline void write_tensor_stats(json_writer& w, std::string_view key, const std::
     w.end_object();
 }
 
-inline std::optional<tensor_stats> read_tensor_stats(const json_value& o, const char* name) {
+inline std::optional<tensor_stats> read_tensor_stats(const json_value& o, const char* name,
+                                                     field_faults* faults = nullptr) {
     auto* v = member(o, name);
-    if (!v || !v->IsObject()) return std::nullopt;
+    if (!v || v->IsNull()) return std::nullopt;
+    if (!v->IsObject()) {
+        note_fault(faults, name);
+        return std::nullopt;
+    }
     tensor_stats t;
-    t.mean = get_double(*v, "mean");
-    t.std = get_double(*v, "std");
-    t.min = get_double(*v, "min");
-    t.max = get_double(*v, "max");
+    t.mean = get_double(*v, "mean", 0, faults);
+    t.std = get_double(*v, "std", 0, faults);
+    t.min = get_double(*v, "min", 0, faults);
+    t.max = get_double(*v, "max", 0, faults);
     if (auto* h = member(*v, "histogram")) {
-        if (auto* counts = member(*h, "counts"); counts && counts->IsArray())
-            for (const auto& c : counts->GetArray()) t.histogram.push_back(c.IsNumber() ? c.GetDouble() : 0.0);
-        t.hist_min = get_opt_double(*h, "min");
-        t.hist_max = get_opt_double(*h, "max");
+        auto* counts = member(*h, "counts");
+        if (counts && counts->IsArray()) {
+            for (const auto& c : counts->GetArray()) {
+                if (!c.IsNumber() && !c.IsNull()) note_fault(faults, "counts");
+                t.histogram.push_back(c.IsNumber() ? c.GetDouble() : 0.0);  // 0 keeps the bins where they are
+            }
+        } else {
+            note_fault(faults, "histogram");
+        }
+        t.hist_min = get_opt_double(*h, "min", std::nullopt, faults);
+        t.hist_max = get_opt_double(*h, "max", std::nullopt, faults);
     }
     return t;
 }
@@ -4077,15 +4435,17 @@ inline void write_layer_list(json_writer& w, const std::vector<layer_stat>& laye
 inline std::string layers_json(const std::vector<layer_stat>& layers) {
     return json_text([&](json_writer& w) { write_layer_list(w, layers); });
 }
-inline layer_stat read_layer(const json_value& o) {
+inline layer_stat read_layer(const json_value& o, field_faults* faults = nullptr) {
     layer_stat l;
-    l.name = get_string(o, "name");
-    l.activations = read_tensor_stats(o, "activations");
-    l.gradients = read_tensor_stats(o, "gradients");
-    l.parameters = read_tensor_stats(o, "parameters");
+    l.name = get_string(o, "name", {}, faults);
+    l.activations = read_tensor_stats(o, "activations", faults);
+    l.gradients = read_tensor_stats(o, "gradients", faults);
+    l.parameters = read_tensor_stats(o, "parameters", faults);
     return l;
 }
-inline std::vector<layer_stat> read_layer_list(const json_value& v) { return read_array(v, read_layer); }
+inline std::vector<layer_stat> read_layer_list(const json_value& v, field_faults* faults = nullptr) {
+    return read_array(v, read_layer, faults, "layers");
+}
 
 template <class Style = record_style>
 void write_layer_snapshot(json_writer& w, const layer_snapshot& s) {
@@ -4093,12 +4453,12 @@ void write_layer_snapshot(json_writer& w, const layer_snapshot& s) {
     write_layer_list(w, s.layers);
     w.end_object();
 }
-inline layer_snapshot read_layer_snapshot(const json_value& o) {
+inline layer_snapshot read_layer_snapshot(const json_value& o, field_faults* faults = nullptr) {
     layer_snapshot s;
-    s.run_id = get_string(o, "run_id");
-    s.step = get_opt_int(o, "step").value_or(0);
-    s.time = get_double(o, "time");
-    if (auto* l = member(o, "layers")) s.layers = read_layer_list(*l);
+    s.run_id = get_string(o, "run_id", {}, faults);
+    s.step = get_opt_int(o, "step", std::nullopt, faults).value_or(0);
+    s.time = get_double(o, "time", 0, faults);
+    if (auto* l = member(o, "layers")) s.layers = read_layer_list(*l, faults);
     return s;
 }
 
@@ -4111,13 +4471,13 @@ void write_event(json_writer& w, const event& e) {
     Style::json(w, "data", e.data_json);
     w.end_object();
 }
-inline event read_event(const json_value& o) {
+inline event read_event(const json_value& o, field_faults* faults = nullptr) {
     event e;
-    e.id = get_opt_int(o, "id").value_or(0);
-    e.run_id = get_string(o, "run_id");
-    e.time = get_double(o, "time");
-    e.type = get_string(o, "type");
-    e.message = get_string(o, "message");
+    e.id = get_opt_int(o, "id", std::nullopt, faults).value_or(0);
+    e.run_id = get_string(o, "run_id", {}, faults);
+    e.time = get_double(o, "time", 0, faults);
+    e.type = get_string(o, "type", {}, faults);
+    e.message = get_string(o, "message", {}, faults);
     e.data_json = get_raw(o, "data");
     return e;
 }
@@ -4126,13 +4486,17 @@ inline event read_event(const json_value& o) {
 inline void write_point(json_writer& w, const metric_point& p) {
     w.begin_object().field("key", p.key).field("step", p.step).field("time", p.time).field("value", p.value).end_object();
 }
-inline metric_point read_point(const json_value& o) {
-    metric_point p;
-    p.key = get_string(o, "key");
-    p.step = get_opt_int(o, "step").value_or(0);
-    p.time = get_double(o, "time");
-    p.value = get_double(o, "value");
-    return p;
+// A point is its key, step, time and value, each of its type: no default stands in for one.
+inline std::optional<metric_point> read_point(const json_value& o) {
+    auto* key = member(o, "key");
+    auto* step = member(o, "step");
+    auto* time = member(o, "time");
+    auto* value = member(o, "value");
+    if (!key || !key->IsString() || !step || !time || !time->IsNumber() || !value || !value->IsNumber())
+        return std::nullopt;
+    auto s = as_int64(*step);
+    if (!s) return std::nullopt;
+    return metric_point{{key->GetString(), key->GetStringLength()}, *s, time->GetDouble(), value->GetDouble()};
 }
 
 }  // namespace tmon::detail
@@ -5337,9 +5701,11 @@ static_assert(assert_storage<sqlite_store>());
 // Everything queries need is kept in memory and rebuilt by replaying the
 // files on open; a torn last line from a crash is dropped with a warning.
 #include <algorithm>
+#include <cstdint>
 #include <deque>
 #include <filesystem>
 #include <future>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -5354,6 +5720,13 @@ static_assert(assert_storage<sqlite_store>());
 // lines on an O_APPEND descriptor: once it returns, the bytes are in the page
 // cache and survive kill -9 of the process (fdatasync too, when asked, for
 // power loss). Reading back tolerates a torn last line from a crash mid-write.
+//
+// An append is all or nothing. A write that fails part way (disk full, file
+// size limit) would leave a fragment that the next acknowledged lines get glued
+// to, and a reopen would then skip both as one malformed line: so the file is
+// cut back to where the append started. If even that fails, the file refuses
+// every append until a later one manages the cut: nothing is ever written
+// after a fragment.
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -5361,6 +5734,7 @@ static_assert(assert_storage<sqlite_store>());
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -5376,33 +5750,40 @@ public:
     append_file() = default;
     explicit append_file(std::filesystem::path path) : path_(std::move(path)) {}
     ~append_file() { close(); }
-    append_file(append_file&& o) noexcept : path_(std::move(o.path_)), fd_(std::exchange(o.fd_, -1)) {}
+    append_file(append_file&& o) noexcept
+        : path_(std::move(o.path_)), fd_(std::exchange(o.fd_, -1)), cut_to_(std::exchange(o.cut_to_, -1)) {}
     append_file& operator=(append_file&& o) noexcept {
         if (this != &o) {
             close();
             path_ = std::move(o.path_);
             fd_ = std::exchange(o.fd_, -1);
+            cut_to_ = std::exchange(o.cut_to_, -1);
         }
         return *this;
     }
 
+    // Throws error(errc::unavailable) with the OS's reason when the bytes could
+    // not all be written (and synced, with `sync`); the file is then as before.
     void append(std::string_view bytes, bool sync) {
         open();
-        while (!bytes.empty()) {
-            ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+        if (cut_to_ >= 0) cut_fragment(sync);
+        const off_t start = size();
+        std::size_t written = 0;
+        while (written < bytes.size()) {
+            ssize_t n = ::write(fd_, bytes.data() + written, bytes.size() - written);
             if (n < 0) {
                 if (errno == EINTR) continue;
-                throw error(errno == ENOSPC ? errc::unavailable : errc::internal,
-                            fmt::format("cannot append to '{}': {}", path_.string(), std::strerror(errno)));
+                fail("cannot append to", start, written, sync);
             }
-            bytes.remove_prefix(static_cast<std::size_t>(n));
+            written += static_cast<std::size_t>(n);
         }
-        if (sync && ::fdatasync(fd_) != 0)
-            throw error(errc::unavailable, fmt::format("cannot sync '{}': {}", path_.string(), std::strerror(errno)));
+        if (sync && ::fdatasync(fd_) != 0) fail("cannot sync", start, written, sync);
     }
 
     void close() {
-        if (fd_ >= 0) ::close(fd_);
+        if (fd_ < 0) return;
+        if (cut_to_ >= 0) try_cut(false);  // a last try, so a reopen does not read the fragment
+        ::close(fd_);
         fd_ = -1;
     }
 
@@ -5414,8 +5795,59 @@ private:
             throw error(errc::unavailable, fmt::format("cannot open '{}': {}", path_.string(), std::strerror(errno)));
     }
 
+    // Where this append starts: fstat rather than a size kept here, so a file
+    // something else appended to is never cut below its own end.
+    off_t size() {
+        struct stat st {};
+        if (::fstat(fd_, &st) != 0)
+            throw error(errc::unavailable,
+                        fmt::format("cannot append to '{}': {}", path_.string(), std::strerror(errno)));
+        return st.st_size;
+    }
+
+    // A failed write(2) wrote nothing, so only the bytes before it (`written`)
+    // need cutting; a failed sync cuts them all.
+    [[noreturn]] void fail(std::string_view what, off_t start, std::size_t written, bool sync) {
+        const std::string reason = std::strerror(errno);
+        if (written == 0)
+            throw error(errc::unavailable, fmt::format("{} '{}': {}", what, path_.string(), reason));
+        cut_to_ = start;
+        const int cut_errno = try_cut(sync);
+        if (cut_errno == 0)
+            throw error(errc::unavailable,
+                        fmt::format("{} '{}': {} (nothing of this write was kept)", what, path_.string(), reason));
+        auto message = fmt::format("{} '{}': {}; its {} bytes written could not be cut off ({}), so it refuses "
+                                   "writes until they are",
+                                   what, path_.string(), reason, written, std::strerror(cut_errno));
+        log(log_level::error, "jsonl", "{}", message);
+        throw error(errc::unavailable, std::move(message));
+    }
+
+    // Before a write: the fragment of a failed one must go first.
+    void cut_fragment(bool sync) {
+        const auto at = static_cast<long long>(cut_to_);
+        if (const int cut_errno = try_cut(sync); cut_errno != 0)
+            throw error(errc::unavailable,
+                        fmt::format("'{}' ends in part of a failed write that cannot be cut off at byte {} ({}): "
+                                    "refusing to write after it",
+                                    path_.string(), at, std::strerror(cut_errno)));
+        log(log_level::warn, "jsonl", "cut the rest of a failed write off '{}' at byte {}", path_.string(), at);
+    }
+
+    // 0, or the errno of the cut (the sync of it, with `sync`); on success the file ends at cut_to_.
+    int try_cut(bool sync) {
+        for (;;) {
+            if (::ftruncate(fd_, cut_to_) == 0) break;
+            if (errno != EINTR) return errno;
+        }
+        if (sync && ::fdatasync(fd_) != 0) return errno;
+        cut_to_ = -1;
+        return 0;
+    }
+
     std::filesystem::path path_;
     int fd_ = -1;
+    off_t cut_to_ = -1;  // >= 0: a failed write's bytes past here are still to be cut off
 };
 
 // Calls fn(std::span<char> lines) with runs of whole lines of a file, each
@@ -5489,6 +5921,8 @@ void for_each_line(const std::filesystem::path& path, F&& fn, std::size_t block_
 // The jsonl store's journal: turns each planned write of memory_state into
 // lines in the run's folder, before the state changes. A change and the
 // events it causes share one line, so a crash cannot keep one without the other.
+// A line is written only if the replay would read it back (check_line_reads_back),
+// and only whole or not at all (append_file).
 //
 //   <dir>/runs/<run id>/run.jsonl          {"run":{...},"events":[...]}   one full record per change
 //   <dir>/runs/<run id>/metrics.jsonl      {"key":..,"steps":[..],"times":[..],"values":[..]}  (detail/metric_lines.hpp)
@@ -5504,145 +5938,22 @@ void for_each_line(const std::filesystem::path& path, F&& fn, std::size_t block_
 
 #include <fmt/format.h>
 
-
-namespace tmon::detail {
-
-// A run id becomes a folder name: refuse anything that could leave runs/.
-inline void check_id_is_a_safe_name(std::string_view id) {
-    bool ok = !id.empty() && id.size() <= 128 && id != "." && id != ".." && id.front() != '.';
-    for (char c : id)
-        ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                    c == '-' || c == '.');
-    if (!ok)
-        throw error(errc::invalid_argument,
-                    fmt::format("run id '{}' may use only letters, digits, '_', '-' and '.'", id));
-}
-
-class jsonl_journal {
-public:
-    jsonl_journal() = default;
-    jsonl_journal(std::filesystem::path root, bool sync) : root_(std::move(root)), sync_(sync) {}
-
-    const std::filesystem::path& root() const noexcept { return root_; }
-    std::filesystem::path runs_dir() const { return root_ / "runs"; }
-    std::filesystem::path run_dir(std::string_view id) const { return runs_dir() / std::string{id}; }
-
-    void on_run(const run_info& r, std::span<const event> evs) {
-        check_id_is_a_safe_name(r.id);
-        std::string line;
-        json_writer w{line};
-        w.begin_object().key("run");
-        write_run(w, r);
-        write_events(w, evs);
-        w.end_object();
-        line.push_back('\n');
-        files(r.id).run.append(line, sync_);
-    }
-
-    // Renamed first, so a crash mid-delete leaves a tombstone that the next
-    // open finishes removing, never half a run.
-    void on_run_deleted(const std::string& id) {
-        files_.erase(id);
-        std::error_code ec;
-        auto dir = run_dir(id);
-        if (!std::filesystem::exists(dir, ec)) return;
-        auto tomb = runs_dir() / (".deleted-" + id + "-" + make_id("t"));
-        std::filesystem::rename(dir, tomb, ec);
-        if (ec) throw error(errc::unavailable, fmt::format("cannot delete run folder '{}': {}", dir.string(), ec.message()));
-        std::filesystem::remove_all(tomb, ec);
-    }
-
-    // `lines` come from metric_line_encoder, formatted before the store's lock.
-    void on_encoded_metrics(const std::string& run_id, std::string_view lines) {
-        files(run_id).metrics.append(lines, sync_);
-    }
-
-    void on_checkpoint_saved(const checkpoint_info& c, std::span<const event> evs) { checkpoint_line("saved", c, evs); }
-    void on_checkpoint_deleted(const checkpoint_info& c, std::span<const event> evs) {
-        checkpoint_line("deleted", c, evs);
-    }
-    void on_best(const checkpoint_info& c, std::span<const event> evs) { checkpoint_line("best", c, evs); }
-
-    void on_system(const system_sample& s) {
-        std::string line;
-        json_writer w{line};
-        write_system(w, s);
-        line.push_back('\n');
-        system_.append(line, sync_);
-    }
-
-    void on_layers(const layer_snapshot& l) {
-        std::string line;
-        json_writer w{line};
-        write_layer_snapshot(w, l);
-        line.push_back('\n');
-        files(l.run_id).layers.append(line, sync_);
-    }
-
-    void on_event(const event& e) {
-        std::string line;
-        json_writer w{line};
-        write_event(w, e);
-        line.push_back('\n');
-        if (e.run_id.empty()) events_.append(line, sync_);
-        else files(e.run_id).events.append(line, sync_);
-    }
-
-private:
-    struct run_files {
-        append_file run, metrics, checkpoints, layers, events;
-    };
-
-    run_files& files(const std::string& run_id) {
-        auto it = files_.find(run_id);
-        if (it != files_.end()) return *it->second;
-        auto dir = run_dir(run_id);
-        std::error_code ec;
-        std::filesystem::create_directories(dir, ec);
-        if (ec) throw error(errc::unavailable, fmt::format("cannot create '{}': {}", dir.string(), ec.message()));
-        auto f = std::make_unique<run_files>(run_files{append_file{dir / "run.jsonl"}, append_file{dir / "metrics.jsonl"},
-                                                       append_file{dir / "checkpoints.jsonl"},
-                                                       append_file{dir / "layers.jsonl"}, append_file{dir / "events.jsonl"}});
-        return *files_.emplace(run_id, std::move(f)).first->second;
-    }
-
-    static void write_events(json_writer& w, std::span<const event> evs) {
-        w.key("events").begin_array();
-        for (const auto& e : evs) write_event(w, e);
-        w.end_array();
-    }
-
-    void checkpoint_line(std::string_view op, const checkpoint_info& c, std::span<const event> evs) {
-        std::string line;
-        json_writer w{line};
-        w.begin_object().field("op", op).key("checkpoint");
-        write_checkpoint(w, c);
-        write_events(w, evs);
-        w.end_object();
-        line.push_back('\n');
-        files(c.run_id).checkpoints.append(line, sync_);
-    }
-
-    std::filesystem::path root_;
-    bool sync_ = false;
-    std::unordered_map<std::string, std::unique_ptr<run_files>> files_;
-    append_file system_{root_ / "system.jsonl"};
-    append_file events_{root_ / "events.jsonl"};
-};
-
-}  // namespace tmon::detail
-// ---- end tmon/storage/detail/jsonl_journal.hpp
 // ---- begin tmon/storage/detail/jsonl_lines.hpp
 // Reading a jsonl store's lines back: one parser reused line after line, and
 // metrics lines parsed a chunk at a time, so a reopen can parse chunks on
 // worker threads while it applies the ones before them in file order.
+// Every line goes through detail/json_read.hpp (nesting cap, UTF-8 check):
+// a file is as hostile as a request body, and one bad line costs that line only.
 #include <cstddef>
+#include <filesystem>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <rapidjson/document.h>
+
+#include <fmt/format.h>
 
 // ---- begin tmon/storage/detail/metric_lines.hpp
 // metrics.jsonl lines. One line per key per append, in columns, so the key is
@@ -5880,8 +6191,11 @@ private:
 };
 
 // One metrics.jsonl line, in either format, as its key and points in write
-// order. False for a line that is neither (the caller warns and skips it).
-inline bool read_metric_line(const json_value& line, std::string& key, std::vector<series_point>& points) {
+// order. A point whose step is not an integer, or whose time or value is not a
+// number, is left out and counted in `bad_points`; the rest of its line is kept.
+// False for a line of neither format (the caller warns and skips it).
+inline bool read_metric_line(const json_value& line, std::string& key, std::vector<series_point>& points,
+                             std::size_t& bad_points) {
     points.clear();
     auto* k = member(line, "key");
     if (!k || !k->IsString()) return false;
@@ -5889,7 +6203,8 @@ inline bool read_metric_line(const json_value& line, std::string& key, std::vect
     auto* steps = member(line, "steps");
     if (!steps) {
         auto p = read_point(line);
-        points.push_back({p.step, p.time, p.value});
+        if (!p) return false;
+        points.push_back({p->step, p->time, p->value});
         return true;
     }
     auto* times = member(line, "times");
@@ -5902,9 +6217,17 @@ inline bool read_metric_line(const json_value& line, std::string& key, std::vect
         const auto& s = (*steps)[i];
         const auto& t = (*times)[i];
         const auto& v = (*values)[i];
-        if (!s.IsNumber() || !t.IsNumber() || !v.IsNumber()) return false;
-        step_t step = s.IsInt64() ? s.GetInt64() : static_cast<step_t>(s.GetDouble());
-        points.push_back({step, t.GetDouble(), v.GetDouble()});
+        if (!t.IsNumber() || !v.IsNumber()) {
+            ++bad_points;
+            continue;
+        }
+        if (s.IsInt64()) [[likely]] {
+            points.push_back({s.GetInt64(), t.GetDouble(), v.GetDouble()});
+        } else if (auto step = as_int64(s)) {
+            points.push_back({*step, t.GetDouble(), v.GetDouble()});
+        } else {
+            ++bad_points;
+        }
     }
     return true;
 }
@@ -5914,6 +6237,86 @@ inline bool read_metric_line(const json_value& line, std::string& key, std::vect
 
 namespace tmon::detail {
 
+// A line nests the user's JSON (a config, a checkpoint's metadata: up to a
+// request's max_json_depth levels) a few levels into its record: lines may
+// nest twice that, still far from what would overflow the parser's stack.
+inline constexpr unsigned max_line_depth = 2 * max_json_depth;
+
+// Throws invalid_argument unless `line` reads back under the replay's rules.
+// Records written through the C++ API skip the server's checks (a config that
+// is not JSON, a name that is not UTF-8), and a line the replay skips would be
+// an acknowledged write lost.
+inline void check_line_reads_back(std::string_view line, std::string_view what) {
+    rapidjson::BaseReaderHandler<> ignore;
+    if (auto r = read_json(line, ignore, max_line_depth); !r)
+        throw error(errc::invalid_argument,
+                    fmt::format("cannot store {}: it would not read back ({})", what, r.message(max_line_depth)));
+}
+
+// A metrics line holds numbers and its key: the key is all there is to check.
+inline void check_key_reads_back(std::string_view key) {
+    for (unsigned char c : key) {
+        if (c < 0x80) continue;
+        std::string quoted;
+        append_json_string(quoted, key);
+        return check_line_reads_back(quoted, fmt::format("metric key {:?}", key));
+    }
+}
+
+// What replaying one file skipped or read as defaults, told once per kind when
+// the file is done (a damaged file of a million lines logs three lines, not a
+// million), with the first instance so the user can find it.
+struct replay_faults {
+    std::size_t malformed = 0;  // lines that are not JSON objects
+    std::string first_malformed;
+    std::size_t skipped = 0;    // lines or points of no record this file holds
+    std::string first_skipped;
+    field_faults fields;        // fields of the wrong type, read as defaults
+    std::size_t foreign = 0;    // records naming another run than their folder's, read as the folder's
+    std::string first_foreign;
+
+    void line_malformed(std::string why) {
+        if (malformed++ == 0) first_malformed = std::move(why);
+    }
+    void record_skipped(std::string_view why, std::size_t n = 1) {
+        if (n == 0) return;
+        if (skipped == 0) first_skipped.assign(why);
+        skipped += n;
+    }
+    void names_another_run(std::string_view run_id) {
+        if (foreign++ == 0) first_foreign.assign(run_id);
+    }
+    void merge(const replay_faults& o) {
+        if (malformed == 0) first_malformed = o.first_malformed;
+        malformed += o.malformed;
+        record_skipped(o.first_skipped, o.skipped);
+        if (fields.count == 0) fields.first = o.fields.first;
+        fields.count += o.fields.count;
+        if (foreign == 0) first_foreign = o.first_foreign;
+        foreign += o.foreign;
+    }
+
+    void report(const std::filesystem::path& file) const {
+        if (malformed == 1)
+            log(log_level::warn, "jsonl", "skipping a malformed line in {}: {}", file.string(), first_malformed);
+        if (malformed > 1)
+            log(log_level::warn, "jsonl", "skipping {} malformed lines in {} (the first: {})", malformed, file.string(),
+                first_malformed);
+        if (skipped == 1) log(log_level::warn, "jsonl", "skipping {} in {}", first_skipped, file.string());
+        if (skipped > 1)
+            log(log_level::warn, "jsonl", "skipping {} unreadable records in {} (the first: {})", skipped,
+                file.string(), first_skipped);
+        if (fields.count > 0)
+            log(log_level::warn, "jsonl", "{} field{} of the wrong type in {} read as {} default{} (the first: '{}')",
+                fields.count, fields.count == 1 ? "" : "s", file.string(), fields.count == 1 ? "its" : "their",
+                fields.count == 1 ? "" : "s", fields.first);
+        if (foreign > 0)
+            log(log_level::warn, "jsonl",
+                "{} record{} in {} name{} run {:?}, not the folder's: read as the folder's run", foreign,
+                foreign == 1 ? "" : "s", file.string(), foreign == 1 ? "s" : "", first_foreign);
+    }
+};
+
 class json_line_parser {
 public:
     json_line_parser() : first_chunk_(64 << 10), pool_(first_chunk_.data(), first_chunk_.size()), doc_(&pool_) {}
@@ -5921,11 +6324,18 @@ public:
     json_line_parser& operator=(const json_line_parser&) = delete;
 
     // `line` must be followed by a NUL (split_lines does that). The object the
-    // line holds, valid until the next call, or nullptr for a line that is not one.
-    const rapidjson::Value* parse(std::string_view line) {
+    // line holds, valid until the next call, or nullptr for a line that is not
+    // one (counted in `faults`, with why).
+    const rapidjson::Value* parse(std::string_view line, replay_faults& faults) {
         pool_.Clear();  // else the pool keeps every line parsed (gigabytes for a long run)
-        doc_.Parse<rapidjson::kParseFullPrecisionFlag>(line.data());
-        if (doc_.HasParseError() || !doc_.IsObject()) return nullptr;
+        if (auto r = parse_document_nul_terminated(doc_, line.data(), max_line_depth); !r) {
+            faults.line_malformed(r.message(max_line_depth));
+            return nullptr;
+        }
+        if (!doc_.IsObject()) {
+            faults.line_malformed("not a JSON object");
+            return nullptr;
+        }
         return &doc_;
     }
 
@@ -5942,25 +6352,169 @@ struct metric_line {
 
 struct parsed_metric_lines {
     std::vector<metric_line> lines;  // in file order
-    std::size_t malformed = 0;       // not JSON objects
-    std::size_t unknown_shape = 0;   // objects, but no metrics line of a known shape
+    replay_faults faults;
 };
 
 inline parsed_metric_lines parse_metric_lines(std::span<char> text) {
     parsed_metric_lines out;
     json_line_parser parser;
+    std::size_t bad_points = 0;
     split_lines(text, [&](std::string_view line) {
-        const rapidjson::Value* v = parser.parse(line);
-        if (!v) return void(++out.malformed);
+        const rapidjson::Value* v = parser.parse(line, out.faults);
+        if (!v) return;
         metric_line m;
-        if (!read_metric_line(*v, m.key, m.points)) return void(++out.unknown_shape);
+        if (!read_metric_line(*v, m.key, m.points, bad_points))
+            return out.faults.record_skipped("a metrics line of no known shape");
         out.lines.push_back(std::move(m));
     });
+    out.faults.record_skipped("a point whose step is not an integer or whose time or value is not a number",
+                              bad_points);
     return out;
 }
 
 }  // namespace tmon::detail
 // ---- end tmon/storage/detail/jsonl_lines.hpp
+
+namespace tmon::detail {
+
+// A run id becomes a folder name, and a folder name a run id on reopen: 1 to
+// 128 letters, digits, '_', '-' and '.', never leading with '.' (so never '.',
+// '..' or a hidden folder). Nothing else can leave runs/ or confuse a shell.
+inline bool is_safe_name(std::string_view id) {
+    bool ok = !id.empty() && id.size() <= 128 && id.front() != '.';
+    for (char c : id)
+        ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                    c == '-' || c == '.');
+    return ok;
+}
+
+inline void check_id_is_a_safe_name(std::string_view id) {
+    if (!is_safe_name(id))
+        throw error(errc::invalid_argument,
+                    fmt::format("run id '{}' must be 1 to 128 letters, digits, '_', '-' or '.', not beginning "
+                                "with '.'",
+                                id));
+}
+
+class jsonl_journal {
+public:
+    jsonl_journal() = default;
+    jsonl_journal(std::filesystem::path root, bool sync) : root_(std::move(root)), sync_(sync) {}
+
+    const std::filesystem::path& root() const noexcept { return root_; }
+    std::filesystem::path runs_dir() const { return root_ / "runs"; }
+    std::filesystem::path run_dir(std::string_view id) const { return runs_dir() / std::string{id}; }
+
+    void on_run(const run_info& r, std::span<const event> evs) {
+        check_id_is_a_safe_name(r.id);
+        std::string line;
+        json_writer w{line};
+        w.begin_object().key("run");
+        write_run(w, r);
+        write_events(w, evs);
+        w.end_object();
+        line.push_back('\n');
+        check_line_reads_back(line, fmt::format("run '{}'", r.id));
+        files(r.id).run.append(line, sync_);
+    }
+
+    // Renamed first, so a crash mid-delete leaves a tombstone that the next
+    // open finishes removing, never half a run.
+    void on_run_deleted(const std::string& id) {
+        files_.erase(id);
+        std::error_code ec;
+        auto dir = run_dir(id);
+        if (!std::filesystem::exists(dir, ec)) return;
+        auto tomb = runs_dir() / (".deleted-" + id + "-" + make_id("t"));
+        std::filesystem::rename(dir, tomb, ec);
+        if (ec) throw error(errc::unavailable, fmt::format("cannot delete run folder '{}': {}", dir.string(), ec.message()));
+        std::filesystem::remove_all(tomb, ec);
+    }
+
+    // `lines` come from metric_line_encoder, formatted before the store's lock.
+    void on_encoded_metrics(const std::string& run_id, std::string_view lines) {
+        files(run_id).metrics.append(lines, sync_);
+    }
+
+    void on_checkpoint_saved(const checkpoint_info& c, std::span<const event> evs) { checkpoint_line("saved", c, evs); }
+    void on_checkpoint_deleted(const checkpoint_info& c, std::span<const event> evs) {
+        checkpoint_line("deleted", c, evs);
+    }
+    void on_best(const checkpoint_info& c, std::span<const event> evs) { checkpoint_line("best", c, evs); }
+
+    void on_system(const system_sample& s) {
+        std::string line;
+        json_writer w{line};
+        write_system(w, s);
+        line.push_back('\n');
+        check_line_reads_back(line, "the system sample");
+        system_.append(line, sync_);
+    }
+
+    void on_layers(const layer_snapshot& l) {
+        std::string line;
+        json_writer w{line};
+        write_layer_snapshot(w, l);
+        line.push_back('\n');
+        check_line_reads_back(line, fmt::format("the layers of run '{}' at step {}", l.run_id, l.step));
+        files(l.run_id).layers.append(line, sync_);
+    }
+
+    void on_event(const event& e) {
+        std::string line;
+        json_writer w{line};
+        write_event(w, e);
+        line.push_back('\n');
+        check_line_reads_back(line, fmt::format("event {:?}", e.type));
+        if (e.run_id.empty()) events_.append(line, sync_);
+        else files(e.run_id).events.append(line, sync_);
+    }
+
+private:
+    struct run_files {
+        append_file run, metrics, checkpoints, layers, events;
+    };
+
+    run_files& files(const std::string& run_id) {
+        auto it = files_.find(run_id);
+        if (it != files_.end()) return *it->second;
+        auto dir = run_dir(run_id);
+        std::error_code ec;
+        std::filesystem::create_directories(dir, ec);
+        if (ec) throw error(errc::unavailable, fmt::format("cannot create '{}': {}", dir.string(), ec.message()));
+        auto f = std::make_unique<run_files>(run_files{append_file{dir / "run.jsonl"}, append_file{dir / "metrics.jsonl"},
+                                                       append_file{dir / "checkpoints.jsonl"},
+                                                       append_file{dir / "layers.jsonl"}, append_file{dir / "events.jsonl"}});
+        return *files_.emplace(run_id, std::move(f)).first->second;
+    }
+
+    static void write_events(json_writer& w, std::span<const event> evs) {
+        w.key("events").begin_array();
+        for (const auto& e : evs) write_event(w, e);
+        w.end_array();
+    }
+
+    void checkpoint_line(std::string_view op, const checkpoint_info& c, std::span<const event> evs) {
+        std::string line;
+        json_writer w{line};
+        w.begin_object().field("op", op).key("checkpoint");
+        write_checkpoint(w, c);
+        write_events(w, evs);
+        w.end_object();
+        line.push_back('\n');
+        check_line_reads_back(line, fmt::format("checkpoint {:?}", c.id));
+        files(c.run_id).checkpoints.append(line, sync_);
+    }
+
+    std::filesystem::path root_;
+    bool sync_ = false;
+    std::unordered_map<std::string, std::unique_ptr<run_files>> files_;
+    append_file system_{root_ / "system.jsonl"};
+    append_file events_{root_ / "events.jsonl"};
+};
+
+}  // namespace tmon::detail
+// ---- end tmon/storage/detail/jsonl_journal.hpp
 // ---- begin tmon/storage/detail/replay_progress.hpp
 // What a jsonl_store says while it reopens: a store of many millions of
 // points takes seconds to replay, and a silent start looks like a hang. A
@@ -6055,6 +6609,7 @@ public:
         auto& scratch = metric_scratch::of_this_thread();
         scratch.groups.assign(points);
         if (!scratch.groups.valid()) detail::check_points(points);  // throws, naming the point
+        for (std::size_t g = 0; g < scratch.groups.size(); ++g) detail::check_key_reads_back(scratch.groups.key(g));
         auto lines = scratch.encoder.encode(scratch.groups);
         write([&] { state_.append_encoded_metrics(run_id, scratch.groups, lines); });
         if (points.size() > metric_scratch::keep_for_points) scratch = {};
@@ -6081,21 +6636,56 @@ private:
     }
 
     // ---- replay ------------------------------------------------------------------
-    // Calls fn(parsed line) for every complete line; a line that does not parse
-    // (disk corruption, a foreign edit) is skipped with a warning, never fatal.
+    // The files are read back as warily as a request body: every line parses
+    // under json_read.hpp's limits, every field is type-checked, and a run is
+    // the folder its files are in, whatever a record says. What cannot be read
+    // is skipped and told once per file (detail::replay_faults); opening never
+    // fails for a file's contents.
+
+    // Calls fn(object, faults) for every complete line that holds a JSON object.
     template <class F>
     static void for_each_record(const std::filesystem::path& path, detail::replay_progress& progress, F&& fn) {
         detail::json_line_parser parser;
+        detail::replay_faults faults;
         detail::for_each_line(path, [&](std::string_view line) {
             progress.line_read(line.size() + 1);
-            if (const rapidjson::Value* v = parser.parse(line)) fn(*v);
-            else log(log_level::warn, "jsonl", "skipping a malformed line in {}", path.string());
+            if (const rapidjson::Value* v = parser.parse(line, faults)) fn(*v, faults);
         });
+        faults.report(path);
     }
 
-    void apply_events(const rapidjson::Value& line) {
-        if (auto* evs = detail::member(line, "events"); evs && evs->IsArray())
-            for (const auto& e : evs->GetArray()) state_.apply_event(detail::read_event(e));
+    // A record in a run's folder belongs to that run: one naming another is read
+    // as the folder's (a copied or renamed folder), and counted.
+    static void claim(std::string& record_run_id, const std::string& run_id, detail::replay_faults& faults) {
+        if (!record_run_id.empty() && record_run_id != run_id) faults.names_another_run(record_run_id);
+        record_run_id = run_id;
+    }
+
+    // Events are ordered and told apart by their ids: one without is skipped,
+    // as is one past 2^53 (the next id must not overflow, and a browser reads
+    // ids as doubles). `run_id` is the folder's, or empty for the store's own
+    // events.jsonl. Whether it was applied.
+    bool apply_event_record(const rapidjson::Value& v, const std::string& run_id, detail::replay_faults& faults) {
+        auto* v_id = detail::member(v, "id");
+        auto id = v_id ? detail::as_int64(*v_id) : std::nullopt;
+        if (!id || *id < 1 || *id > max_event_id) {
+            faults.record_skipped("an event without an integer id from 1 to 2^53");
+            return false;
+        }
+        event e = detail::read_event(v, &faults.fields);
+        if (!run_id.empty()) claim(e.run_id, run_id, faults);
+        state_.apply_event(e);
+        return true;
+    }
+
+    void apply_events(const rapidjson::Value& line, const std::string& run_id, detail::replay_faults& faults) {
+        auto* evs = detail::member(line, "events");
+        if (!evs) return;
+        if (!evs->IsArray()) return faults.fields.note("events");
+        for (const auto& e : evs->GetArray()) {
+            if (e.IsObject()) apply_event_record(e, run_id, faults);
+            else faults.record_skipped("an event that is not a JSON object");
+        }
     }
 
     void replay() {
@@ -6105,13 +6695,29 @@ private:
         std::size_t runs = 0;
         std::error_code ec;
         for (const auto& entry : std::filesystem::directory_iterator(journal.runs_dir(), ec)) {
-            if (entry.is_directory() && entry.path().filename().string().front() != '.')
-                runs += replay_run(entry.path(), progress);
+            std::error_code type_ec;
+            if (!entry.is_directory(type_ec)) continue;
+            std::string name = entry.path().filename().string();
+            if (!detail::is_safe_name(name)) {
+                log(log_level::warn, "jsonl",
+                    "skipping folder {:?} in {}: a run id is 1 to 128 letters, digits, '_', '-' or '.', not "
+                    "beginning with '.'",
+                    name, journal.runs_dir().string());
+                continue;
+            }
+            runs += replay_run(entry.path(), name, progress);
         }
         for_each_record(journal.root() / "system.jsonl", progress,
-                        [&](const rapidjson::Value& v) { state_.apply_system(detail::read_system(v)); });
+                        [&](const rapidjson::Value& v, detail::replay_faults& faults) {
+                            auto* time = detail::member(v, "time");
+                            if (!time || !time->IsNumber())
+                                return faults.record_skipped("a system sample without a numeric time");
+                            state_.apply_system(detail::read_system(v, &faults.fields));
+                        });
         for_each_record(journal.root() / "events.jsonl", progress,
-                        [&](const rapidjson::Value& v) { state_.apply_event(detail::read_event(v)); });
+                        [&](const rapidjson::Value& v, detail::replay_faults& faults) {
+                            apply_event_record(v, {}, faults);
+                        });
         progress.finish(runs);
     }
 
@@ -6121,49 +6727,119 @@ private:
             if (entry.path().filename().string().rfind(".deleted-", 0) == 0) std::filesystem::remove_all(entry.path(), ec);
     }
 
-    // Whether the folder held a run.
-    bool replay_run(const std::filesystem::path& dir, detail::replay_progress& progress) {
-        std::string run_id;
-        for_each_record(dir / "run.jsonl", progress, [&](const rapidjson::Value& v) {
+    // Whether the folder held a run. `run_id` is the folder's name.
+    bool replay_run(const std::filesystem::path& dir, const std::string& run_id, detail::replay_progress& progress) {
+        std::optional<run_info> run;
+        for_each_record(dir / "run.jsonl", progress, [&](const rapidjson::Value& v, detail::replay_faults& faults) {
             auto* r = detail::member(v, "run");
-            if (!r) return;
-            run_info info = detail::read_run(*r);
+            if (!r || !r->IsObject()) return faults.record_skipped("a line without a \"run\" object");
+            // Each line is the whole run: a field this one lacks or mistypes keeps the previous line's value.
+            run_info info = detail::read_run(*r, run ? *run : unnamed_run(run_id), &faults.fields);
+            claim(info.id, run_id, faults);
+            if (info.name.empty()) {  // a run always has a name
+                faults.fields.note("name");
+                info.name = run ? run->name : run_id;
+            }
             info.last_step.reset();  // rebuilt from the metrics below
-            run_id = info.id;
             state_.apply_run(info);
-            apply_events(v);
+            run = info;
+            apply_events(v, run_id, faults);
         });
-        if (run_id.empty()) return false;
-        for_each_record(dir / "checkpoints.jsonl", progress, [&](const rapidjson::Value& v) {
-            auto* c = detail::member(v, "checkpoint");
-            if (!c) return;
-            auto info = detail::read_checkpoint(*c);
-            auto op = detail::get_string(v, "op");
-            if (op == "saved") state_.apply_checkpoint_saved(info);
-            else if (op == "deleted") state_.apply_checkpoint_deleted(info.id);
-            else if (op == "best") state_.apply_best(info.id);
-            apply_events(v);
-        });
-        replay_metrics(dir / "metrics.jsonl", run_id, progress);
-        for_each_record(dir / "layers.jsonl", progress, [&](const rapidjson::Value& v) {
-            auto snap = detail::read_layer_snapshot(v);
-            snap.run_id = run_id;
+        // No run record read (a damaged run.jsonl): the run's other records are
+        // kept under its folder's name, rather than lost with it; a folder with
+        // none (a crash before its first line) holds no run.
+        const bool unrecorded = !run;
+        if (unrecorded) {
+            run = unnamed_run(run_id);
+            run->status = run_status::interrupted;
+            state_.apply_run(*run);
+        }
+        std::size_t records = 0;
+        for_each_record(dir / "checkpoints.jsonl", progress,
+                        [&](const rapidjson::Value& v, detail::replay_faults& faults) {
+                            records += apply_checkpoint_record(v, run_id, faults);
+                        });
+        records += replay_metrics(dir / "metrics.jsonl", run_id, progress);
+        for_each_record(dir / "layers.jsonl", progress, [&](const rapidjson::Value& v, detail::replay_faults& faults) {
+            auto* step = detail::member(v, "step");
+            if (!step || !detail::as_int64(*step))
+                return faults.record_skipped("a layers line without an integer step");
+            auto snap = detail::read_layer_snapshot(v, &faults.fields);
+            claim(snap.run_id, run_id, faults);
             state_.apply_layers(snap, 0);
+            ++records;
         });
-        for_each_record(dir / "events.jsonl", progress,
-                        [&](const rapidjson::Value& v) { state_.apply_event(detail::read_event(v)); });
+        for_each_record(dir / "events.jsonl", progress, [&](const rapidjson::Value& v, detail::replay_faults& faults) {
+            records += apply_event_record(v, run_id, faults);
+        });
+        if (unrecorded) {
+            if (records == 0) {
+                state_.apply_run_deleted(run_id);
+                return false;
+            }
+            log(log_level::warn, "jsonl", "no readable run record in {}: its other records are kept as run '{}', {}",
+                (dir / "run.jsonl").string(), run_id, to_string(run->status));
+        }
+        return true;
+    }
+
+    static run_info unnamed_run(const std::string& run_id) {
+        run_info r;
+        r.id = run_id;
+        r.name = run_id;
+        return r;
+    }
+
+    // Whether it was applied.
+    bool apply_checkpoint_record(const rapidjson::Value& v, const std::string& run_id, detail::replay_faults& faults) {
+        auto* c = detail::member(v, "checkpoint");
+        if (!c || !c->IsObject()) {
+            faults.record_skipped("a line without a \"checkpoint\" object");
+            return false;
+        }
+        auto* id = detail::member(*c, "id");
+        if (!id || !id->IsString() || id->GetStringLength() == 0) {
+            faults.record_skipped("a checkpoint without an id");
+            return false;
+        }
+        auto op = detail::get_string(v, "op");
+        if (op != "saved" && op != "deleted" && op != "best") {
+            faults.record_skipped("a checkpoint line whose \"op\" is not saved, deleted or best");
+            return false;
+        }
+        auto info = detail::read_checkpoint(*c, &faults.fields);
+        claim(info.run_id, run_id, faults);
+        // Checkpoint ids are unique in a store (add_checkpoint refuses a taken
+        // one): a line reusing one, or changing another run's, is not this run's.
+        auto existing = state_.get_checkpoint(info.id);
+        if (existing && existing->run_id != run_id) {
+            faults.record_skipped("a checkpoint whose id is another run's");
+            return false;
+        }
+        if ((op == "saved") == existing.has_value()) {
+            faults.record_skipped(op == "saved" ? "a checkpoint saved twice" : "a change to a checkpoint not saved");
+            return false;
+        }
+        if (op == "saved") state_.apply_checkpoint_saved(info);
+        else if (op == "deleted") state_.apply_checkpoint_deleted(info.id);
+        else state_.apply_best(info.id);
+        apply_events(v, run_id, faults);
         return true;
     }
 
     // Metrics files are most of a store's bytes, and parsing their numbers most
     // of a reopen: chunks are parsed on worker threads while this thread applies
     // the chunks before them, in file order, so the last write of a (key, step)
-    // still wins. A small file is parsed right here.
-    void replay_metrics(const std::filesystem::path& file, const std::string& run_id, detail::replay_progress& progress) {
+    // still wins. A small file is parsed right here. Returns the lines applied.
+    std::size_t replay_metrics(const std::filesystem::path& file, const std::string& run_id,
+                               detail::replay_progress& progress) {
         std::deque<std::future<detail::parsed_metric_lines>> parsing;
         const std::size_t workers = std::max(2u, std::thread::hardware_concurrency());
+        detail::replay_faults faults;
+        std::size_t lines = 0;
         auto apply = [&](const detail::parsed_metric_lines& chunk) {
-            warn_skipped(file, chunk);
+            faults.merge(chunk.faults);
+            lines += chunk.lines.size();
             for (const auto& line : chunk.lines) {
                 double last_write = 0;
                 for (const auto& p : line.points) last_write = std::max(last_write, p.time);
@@ -6188,20 +6864,12 @@ private:
             if (parsing.size() > workers) apply(parsing.front().get()), parsing.pop_front();
         });
         apply_all_parsing();
+        faults.report(file);
+        return lines;
     }
 
     static constexpr std::size_t parse_here_below_bytes = 256 << 10;
-
-    static void warn_skipped(const std::filesystem::path& file, const detail::parsed_metric_lines& chunk) {
-        if (chunk.malformed == 1) log(log_level::warn, "jsonl", "skipping a malformed line in {}", file.string());
-        if (chunk.malformed > 1)
-            log(log_level::warn, "jsonl", "skipping {} malformed lines in {}", chunk.malformed, file.string());
-        if (chunk.unknown_shape == 1)
-            log(log_level::warn, "jsonl", "skipping a metrics line of no known shape in {}", file.string());
-        if (chunk.unknown_shape > 1)
-            log(log_level::warn, "jsonl", "skipping {} metrics lines of no known shape in {}", chunk.unknown_shape,
-                file.string());
-    }
+    static constexpr std::int64_t max_event_id = std::int64_t{1} << 53;
 };
 
 static_assert(assert_storage<jsonl_store>());
@@ -6233,6 +6901,7 @@ static_assert(assert_storage<jsonl_store>());
 // their own threads. Writes made to the store directly, bypassing the server
 // (srv.store().append_metrics), are neither pushed live nor seen by the
 // latest-values cache: write through the server, its recorder or a monitor.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -6378,7 +7047,9 @@ constexpr std::string_view error_kind(int status) noexcept {
         case 408: return "request_timeout";
         case 409: return "conflict";
         case 413: return "too_large";
+        case 414: return "uri_too_long";
         case 415: return "unsupported_media_type";
+        case 421: return "misdirected_request";
         case 422: return "invalid_argument";
         case 426: return "upgrade_required";
         case 431: return "header_too_large";
@@ -6435,11 +7106,61 @@ inline http::response to_response(const error& e) { return http::error_response(
 
 }  // namespace tmon
 // ---- end tmon/server/http_error.hpp
+// ---- begin tmon/server/request_limits.hpp
+// What one request may ask the server to hold or store. Each limit has a flag
+// in tmon-server (`--limit NAME=VALUE`) and a line in SECURITY.md; a request
+// over a limit is refused whole (413 for sizes, 422 for fields), so nothing
+// of it is stored.
+#include <cstddef>
+#include <string_view>
+
+namespace tmon {
+
+struct request_limits {
+    unsigned json_depth = 64;                      // nesting of any JSON body or WS message -> 400
+    std::size_t metrics_body_bytes = 64u << 20;    // POST .../metrics, the one bulk route -> 413
+    std::size_t layers_body_bytes = 8u << 20;      // POST /api/v1/metrics/layerwise -> 413
+    std::size_t small_body_bytes = 1u << 20;       // every other write (runs, checkpoints, commands) -> 413
+    std::size_t name_bytes = 512;                  // run names -> 422
+    std::size_t key_bytes = 256;                   // metric keys and layer names -> 422
+    std::size_t tag_bytes = 128;                   // each tag -> 422
+    std::size_t tags = 64;                         // tags per run -> 422
+    std::size_t text_bytes = 64u << 10;            // notes -> 422
+    std::size_t path_bytes = 4096;                 // checkpoint file paths -> 422
+    std::size_t ws_subscriptions = 256;            // runs one WebSocket may subscribe to -> error message
+    std::size_t concurrent_exports = 2;            // full-run exports being built at once -> 503
+};
+
+// Calls visit(member) for "json_depth" etc. (--limit NAME=VALUE); false for an unknown name.
+template <class Limits, class Visit>
+constexpr bool visit_limit(Limits& l, std::string_view name, Visit&& visit) {
+    if (name == "json_depth") return visit(l.json_depth), true;
+    if (name == "metrics_body_bytes") return visit(l.metrics_body_bytes), true;
+    if (name == "layers_body_bytes") return visit(l.layers_body_bytes), true;
+    if (name == "small_body_bytes") return visit(l.small_body_bytes), true;
+    if (name == "name_bytes") return visit(l.name_bytes), true;
+    if (name == "key_bytes") return visit(l.key_bytes), true;
+    if (name == "tag_bytes") return visit(l.tag_bytes), true;
+    if (name == "tags") return visit(l.tags), true;
+    if (name == "text_bytes") return visit(l.text_bytes), true;
+    if (name == "path_bytes") return visit(l.path_bytes), true;
+    if (name == "ws_subscriptions") return visit(l.ws_subscriptions), true;
+    if (name == "concurrent_exports") return visit(l.concurrent_exports), true;
+    return false;
+}
+
+inline constexpr std::string_view request_limit_names =
+    "json_depth, metrics_body_bytes, layers_body_bytes, small_body_bytes, name_bytes, key_bytes, tag_bytes, tags, "
+    "text_bytes, path_bytes, ws_subscriptions, concurrent_exports";
+
+}  // namespace tmon
+// ---- end tmon/server/request_limits.hpp
 // ---- begin tmon/server/server_state.hpp
 // What the route handlers and the in-process recorder share: the store, the
 // event bus, the command queue, and the helpers that turn a completed write
 // into the live events of docs/API.md. Every publish happens after the store
 // call returned, so a pushed update is never ahead of what a REST read sees.
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -6925,7 +7646,8 @@ inline constexpr std::string_view storage_name_v = "custom";
 template <storage Store>
 class server_state {
 public:
-    explicit server_state(Store& store) : store_(store), started_at_(now_seconds()) {
+    explicit server_state(Store& store, request_limits limits = {})
+        : store_(store), limits_(limits), started_at_(now_seconds()) {
         auto newest = store_.list_events(event_query{.run_id = {}, .after_id = 0, .limit = 1});
         if (!newest.empty()) last_event_id_ = newest.back().id;
     }
@@ -6934,6 +7656,17 @@ public:
     event_bus& bus() noexcept { return bus_; }
     command_queue& commands() noexcept { return commands_; }
     double started_at() const noexcept { return started_at_; }
+    const request_limits& limits() const noexcept { return limits_; }
+
+    // A slot for building one full export (the whole run in memory), or false
+    // when concurrent_exports are already being built.
+    bool try_begin_export() {
+        std::size_t n = exports_in_flight_.fetch_add(1);
+        if (n < limits_.concurrent_exports) return true;
+        exports_in_flight_.fetch_sub(1);
+        return false;
+    }
+    void end_export() { exports_in_flight_.fetch_sub(1); }
     static constexpr std::string_view storage_name() noexcept { return storage_name_v<Store>; }
 
     run_info require_run(std::string_view id) {
@@ -7118,6 +7851,8 @@ private:
     }
 
     Store& store_;
+    request_limits limits_;
+    std::atomic<std::size_t> exports_in_flight_{0};
     detail::latest_cache latest_;
     event_bus bus_;
     command_queue commands_;
@@ -7438,6 +8173,12 @@ struct api_request {
     http::request http;
     std::vector<std::pair<std::string, std::string>> params;
     http::query_params query;
+    const request_limits* limits_in_force = nullptr;
+
+    const request_limits& limits() const noexcept {
+        static const request_limits defaults{};
+        return limits_in_force ? *limits_in_force : defaults;
+    }
 
     std::string_view param(std::string_view name) const noexcept {
         for (const auto& [k, v] : params)
@@ -7470,11 +8211,18 @@ struct api_request {
     }
 };
 
-// 415 for a body that says it is not JSON; no Content-Type is taken as JSON.
+// 415 unless the body is declared as exactly application/json (parameters such
+// as charset allowed). Browsers cannot send that type cross-site without a CORS
+// preflight, which a web page never gets past, so this also keeps forms and
+// no-cors fetches from other sites out of every write route.
 inline void require_json_body(const api_request& r) {
     std::string_view ct = r.http.header_value("Content-Type");
-    if (!ct.empty() && ct.find("json") == std::string_view::npos)
-        throw http_error(415, fmt::format("expected a JSON body (Content-Type: application/json), got '{}'", ct));
+    std::string_view type = ct.substr(0, ct.find(';'));
+    while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+    if (!http::iequals(type, "application/json"))
+        throw http_error(415, ct.empty() ? std::string("a JSON body needs 'Content-Type: application/json'")
+                                         : fmt::format("expected 'Content-Type: application/json', got '{}'",
+                                                       ct.substr(0, 100)));
 }
 
 inline http::response json_response(std::string body, int status = 200) {
@@ -7538,6 +8286,7 @@ private:
         for (const auto& n : names) r.params.emplace_back(n, p.get(n));
         r.query = http::parse_query(req.query);
         r.http = std::move(req);
+        r.limits_in_force = &state.limits();
         if (hs.on_io_thread) {
             respond(run(state, hs.handler, r));
             return;
@@ -7612,10 +8361,12 @@ private:
 }  // namespace tmon
 // ---- end tmon/server/api/route_table.hpp
 // ---- begin tmon/server/json_body.hpp
-// Request bodies -> core types, with RapidJSON. Malformed JSON is a 400;
-// well-formed JSON with a wrong type or value is a 422 naming the field.
-// Everything is validated before anything is written, so a rejected batch
-// writes nothing.
+// Request bodies -> core types, with RapidJSON. Malformed or too deeply nested
+// JSON is a 400; invalid UTF-8, a wrong type, a value or a length out of
+// bounds is a 422 naming the field. Everything is validated before anything is
+// written, so a rejected batch writes nothing. Metrics batches, the one bulk
+// body, are read as a stream (detail/metrics_reader.hpp); the rest, small by
+// their routes' body limits, through a DOM.
 #include <cmath>
 #include <cstdint>
 #include <optional>
@@ -7625,19 +8376,305 @@ private:
 
 #include <fmt/format.h>
 #include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
 
+// ---- begin tmon/server/detail/metrics_reader.hpp
+// POST .../metrics bodies read as a stream of SAX events: points are checked
+// and collected as the parser walks the text, so a 60 MB body costs about its
+// points (~2x the text), not a DOM (~15x). Three shapes, as in docs/API.md:
+//   {"step": 1, "timestamp": 1.7e9, "metrics": {"loss": 0.5}}    one point
+//   {"points": [point, ...]}                                     a batch
+//   [point, ...]                                                 a batch
+// The first wrong type or value is kept and reading goes on without
+// collecting, so a body that is also malformed further on answers 400 (bad
+// JSON), as a DOM parse would, and a well-formed one 422 naming the field.
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+#include <rapidjson/rapidjson.h>
+
+
+namespace tmon::detail {
+
+// A JSON number as the reader saw it, so 3, 3.0 and 2^64-1 stay apart.
+struct json_number {
+    enum class kind { integer, big_unsigned, real } type = kind::integer;
+    std::int64_t i = 0;
+    double d = 0;
+
+    double as_double() const noexcept { return type == kind::integer ? static_cast<double>(i) : d; }
+};
+
+// Steps are integers >= 0; 3.0 is accepted as 3, 2.5 and -1 are not.
+inline std::optional<std::string> step_error(const json_number& n, std::string_view field, step_t& out) {
+    switch (n.type) {
+        case json_number::kind::integer:
+            if (n.i < 0) return fmt::format("'{}' must be >= 0, got {}", field, n.i);
+            out = n.i;
+            return std::nullopt;
+        case json_number::kind::real:
+            if (std::isfinite(n.d) && n.d >= 0 && n.d < 9.2e18 && std::floor(n.d) == n.d) {
+                out = static_cast<step_t>(n.d);
+                return std::nullopt;
+            }
+            return fmt::format("'{}' must be a non-negative integer, got {}", field, n.d);
+        case json_number::kind::big_unsigned: break;
+    }
+    return fmt::format("'{}' must be a non-negative integer", field);
+}
+
+class metrics_reader {
+public:
+    metrics_reader(double now, const request_limits& limits) : now_(now), limits_(limits) {}
+
+    // After a successful parse: the first problem found, if any.
+    std::optional<std::string> problem() {
+        if (error_) return error_;
+        if (!batch_form_ && candidate_problem_) return candidate_problem_;
+        return std::nullopt;
+    }
+    std::vector<metric_point> take_points() { return std::move(batch_form_ ? batch_ : single_); }
+
+    // ---- RapidJSON handler ---------------------------------------------------
+    bool Null() { return on_scalar(kind::null); }
+    bool Bool(bool) { return on_scalar(kind::other); }
+    bool String(const char*, rapidjson::SizeType, bool) { return on_scalar(kind::other); }
+    bool RawNumber(const char*, rapidjson::SizeType, bool) { return on_scalar(kind::other); }  // not enabled
+    bool Int(int i) { return on_number({json_number::kind::integer, i, 0}); }
+    bool Uint(unsigned u) { return on_number({json_number::kind::integer, static_cast<std::int64_t>(u), 0}); }
+    bool Int64(std::int64_t i) { return on_number({json_number::kind::integer, i, 0}); }
+    bool Uint64(std::uint64_t u) {
+        if (u <= static_cast<std::uint64_t>(INT64_MAX))
+            return on_number({json_number::kind::integer, static_cast<std::int64_t>(u), 0});
+        return on_number({json_number::kind::big_unsigned, 0, static_cast<double>(u)});
+    }
+    bool Double(double d) { return on_number({json_number::kind::real, 0, d}); }
+    bool Key(const char* s, rapidjson::SizeType n, bool) {
+        if (!frames_.empty() && frames_.back().what != frame::skip) key_.assign(s, n);
+        return true;
+    }
+    bool StartObject() { return on_container(true); }
+    bool StartArray() { return on_container(false); }
+    bool EndObject(rapidjson::SizeType) { return on_end(); }
+    bool EndArray(rapidjson::SizeType) { return on_end(); }
+
+private:
+    enum class kind { null, number, other, object, array };
+
+    struct point_state {
+        std::size_t index = 0;
+        std::size_t first = 0;  // where this point's values start in its sink
+        std::optional<json_number> step;
+        bool step_wrong = false;
+        std::optional<json_number> timestamp;
+        bool timestamp_wrong = false;
+        bool metrics_seen = false;
+        bool metrics_wrong = false;
+        std::optional<std::string> value_error;  // the first bad metric name or value
+    };
+
+    struct frame {
+        enum what_t { batch, candidate, element, metrics, skip } what;
+    };
+
+    // ---- where a value lands -------------------------------------------------
+    bool on_scalar(kind k) {
+        if (frames_.empty()) return top_level(k);
+        switch (frames_.back().what) {
+            case frame::batch: return batch_element(k);
+            case frame::candidate: return member(candidate_, true, k);
+            case frame::element: return member(element_, false, k);
+            case frame::metrics: return metric_value(k, {});
+            case frame::skip: return true;
+        }
+        return true;
+    }
+
+    bool on_number(json_number n) {
+        if (frames_.empty()) return top_level(kind::number);
+        switch (frames_.back().what) {
+            case frame::candidate: return point_number(candidate_, n);
+            case frame::element: return point_number(element_, n);
+            case frame::metrics: return metric_value(kind::number, n);
+            default: return on_scalar(kind::number);
+        }
+    }
+
+    bool on_container(bool object) {
+        kind k = object ? kind::object : kind::array;
+        if (frames_.empty()) {
+            if (!object) {
+                batch_form_ = true;
+                return push(frame::batch);
+            }
+            begin_point(candidate_, 0, single_);
+            return push(frame::candidate);
+        }
+        switch (frames_.back().what) {
+            case frame::batch:
+                if (!object) {
+                    batch_element(k);
+                    return push(frame::skip);
+                }
+                begin_point(element_, next_index_++, batch_);
+                return push(frame::element);
+            case frame::candidate:
+                if (!object && key_ == "points") {
+                    batch_form_ = true;
+                    return push(frame::batch);
+                }
+                [[fallthrough]];
+            case frame::element: {
+                point_state& p = frames_.back().what == frame::candidate ? candidate_ : element_;
+                if (object && key_ == "metrics" && !p.metrics_seen) {
+                    p.metrics_seen = true;
+                    return push(frame::metrics);
+                }
+                member(p, frames_.back().what == frame::candidate, k);
+                return push(frame::skip);
+            }
+            case frame::metrics: metric_value(k, {}); return push(frame::skip);
+            case frame::skip: return push(frame::skip);
+        }
+        return push(frame::skip);
+    }
+
+    bool on_end() {
+        frame::what_t closed = frames_.back().what;
+        frames_.pop_back();
+        if (closed == frame::element) finish_element();
+        if (closed == frame::candidate) candidate_problem_ = stamp(candidate_, single_);
+        return true;
+    }
+
+    bool push(frame::what_t w) {
+        frames_.push_back(frame{w});
+        return true;
+    }
+
+    bool top_level(kind) {
+        fail("metrics must be a point object, {\"points\": [...]}, or an array of points");
+        return true;
+    }
+
+    bool batch_element(kind) {
+        fail(fmt::format("point {} must be an object with 'step' and 'metrics'", next_index_++));
+        return true;
+    }
+
+    // A member of a point that is not a number (or a number where none belongs).
+    bool member(point_state& p, bool candidate, kind k) {
+        if (key_ == "step") p.step_wrong = true;
+        else if (key_ == "timestamp" && k != kind::null) p.timestamp_wrong = true;
+        else if (key_ == "metrics" && !p.metrics_seen) p.metrics_seen = p.metrics_wrong = true;
+        else if (key_ == "points" && candidate) fail("'points' must be an array");
+        return true;
+    }
+
+    bool point_number(point_state& p, const json_number& n) {
+        if (key_ == "step") p.step = n;
+        else if (key_ == "timestamp") p.timestamp = n;
+        else if (key_ == "metrics" && !p.metrics_seen) p.metrics_seen = p.metrics_wrong = true;
+        else if (key_ == "points" && &p == &candidate_) fail("'points' must be an array");
+        return true;
+    }
+
+    bool metric_value(kind k, const json_number& n) {
+        bool candidate = frames_.size() >= 2 && frames_[frames_.size() - 2].what == frame::candidate;
+        point_state& p = candidate ? candidate_ : element_;
+        if (p.value_error) return true;
+        if (key_.empty()) p.value_error = fmt::format("point {}: a metric name is empty", p.index);
+        else if (key_.size() > limits_.key_bytes)
+            p.value_error = fmt::format("point {}: a metric name is longer than {} bytes ('{}...')", p.index,
+                                        limits_.key_bytes, std::string_view(key_).substr(0, 32));
+        else if (k != kind::number || !std::isfinite(n.as_double()))
+            p.value_error = fmt::format("point {}: metric '{}' must be a finite number", p.index, key_);
+        else if (!error_)
+            (candidate ? single_ : batch_).push_back(metric_point{key_, 0, 0, n.as_double()});
+        return true;
+    }
+
+    // ---- points ----------------------------------------------------------------
+    static void begin_point(point_state& p, std::size_t index, const std::vector<metric_point>& sink) {
+        p = point_state{};
+        p.index = index;
+        p.first = sink.size();
+    }
+
+    void finish_element() {
+        if (auto problem = stamp(element_, batch_)) fail(std::move(*problem));
+    }
+
+    // Checks a finished point in the order the docs list its fields, then gives
+    // its values their step and time. A point with a problem keeps no values.
+    std::optional<std::string> stamp(const point_state& p, std::vector<metric_point>& sink) {
+        auto problem = point_problem(p);
+        if (problem) {
+            if (sink.size() > p.first) sink.resize(p.first);
+            return problem;
+        }
+        step_t step = 0;
+        step_error(*p.step, "step", step);
+        double t = p.timestamp ? p.timestamp->as_double() : now_;
+        for (std::size_t i = p.first; i < sink.size(); ++i) {
+            sink[i].step = step;
+            sink[i].time = t;
+        }
+        return std::nullopt;
+    }
+
+    std::optional<std::string> point_problem(const point_state& p) const {
+        auto at = [&](std::string_view m) { return fmt::format("point {}: {}", p.index, m); };
+        if (p.step_wrong) return std::string("'step' must be a non-negative integer");
+        if (!p.step) return at("'step' is required");
+        step_t ignored = 0;
+        if (auto e = step_error(*p.step, "step", ignored)) return e;
+        if (p.timestamp_wrong) return std::string("'timestamp' must be a number");
+        if (p.timestamp && p.timestamp->as_double() < 0) return at("'timestamp' must be Unix seconds >= 0");
+        if (!p.metrics_seen || p.metrics_wrong) return at("'metrics' must be an object of name -> number");
+        return p.value_error;
+    }
+
+    void fail(std::string message) {
+        if (error_) return;
+        error_ = std::move(message);
+        std::vector<metric_point>().swap(batch_);  // nothing more is kept: the body is refused
+        std::vector<metric_point>().swap(single_);
+    }
+
+    double now_;
+    const request_limits& limits_;
+    std::string key_;
+    std::vector<frame> frames_;  // one per open container; depth is capped by the reader
+    bool batch_form_ = false;
+    std::size_t next_index_ = 0;
+    point_state candidate_;  // the top-level object, read as one point unless it has "points"
+    point_state element_;    // the batch element being read
+    std::vector<metric_point> single_;
+    std::vector<metric_point> batch_;
+    std::optional<std::string> candidate_problem_;
+    std::optional<std::string> error_;
+};
+
+}  // namespace tmon::detail
+// ---- end tmon/server/detail/metrics_reader.hpp
 
 namespace tmon::json_body {
 
 using value = rapidjson::Value;
 
-inline rapidjson::Document parse(std::string_view body) {
+[[noreturn]] inline void throw_read_error(const detail::json_read_result& r, unsigned depth) {
+    if (r.fault == detail::json_fault::encoding) throw invalid(fmt::format("request body: {}", r.message(depth)));
+    throw malformed(fmt::format("request body is not valid JSON: {}", r.message(depth)));
+}
+
+inline rapidjson::Document parse(std::string_view body, const request_limits& limits = {}) {
     rapidjson::Document doc;
-    doc.Parse(body.data(), body.size());
-    if (doc.HasParseError())
-        throw malformed(fmt::format("request body is not valid JSON: {} (at offset {})",
-                                    rapidjson::GetParseError_En(doc.GetParseError()), doc.GetErrorOffset()));
+    if (auto r = detail::parse_document(doc, body, limits.json_depth); !r) throw_read_error(r, limits.json_depth);
     return doc;
 }
 
@@ -7704,6 +8741,18 @@ inline std::string get_nonempty_string(const value& v, std::string_view field) {
     return s;
 }
 
+inline std::string get_bounded_string(const value& v, std::string_view field, std::size_t max_bytes) {
+    std::string s = get_string(v, field);
+    if (s.size() > max_bytes) throw invalid(fmt::format("'{}' is longer than {} bytes", field, max_bytes));
+    return s;
+}
+
+inline std::string get_bounded_name(const value& v, std::string_view field, std::size_t max_bytes) {
+    std::string s = get_nonempty_string(v, field);
+    if (s.size() > max_bytes) throw invalid(fmt::format("'{}' is longer than {} bytes", field, max_bytes));
+    return s;
+}
+
 inline double get_finite(const value& v, std::string_view field) {
     if (!v.IsNumber()) throw invalid(fmt::format("'{}' must be a number", field));
     double d = v.GetDouble();
@@ -7731,12 +8780,15 @@ inline std::string get_object_text(const value& v, std::string_view field) {
     return to_text(v);
 }
 
-inline std::vector<std::string> get_string_array(const value& v, std::string_view field) {
-    if (!v.IsArray()) throw invalid(fmt::format("'{}' must be an array of strings", field));
+inline std::vector<std::string> get_tags(const value& v, const request_limits& limits) {
+    if (!v.IsArray()) throw invalid("'tags' must be an array of strings");
+    if (v.Size() > limits.tags) throw invalid(fmt::format("'tags' may hold at most {} tags", limits.tags));
     std::vector<std::string> out;
     out.reserve(v.Size());
     for (const auto& x : v.GetArray()) {
-        if (!x.IsString()) throw invalid(fmt::format("'{}' must be an array of strings", field));
+        if (!x.IsString()) throw invalid("'tags' must be an array of strings");
+        if (x.GetStringLength() > limits.tag_bytes)
+            throw invalid(fmt::format("a tag is longer than {} bytes", limits.tag_bytes));
         out.emplace_back(as_view(x));
     }
     return out;
@@ -7751,7 +8803,7 @@ inline std::string get_id(const value& v, std::string_view field) {
                   c == '-' || c == '.';
         if (!ok) throw invalid(fmt::format("'{}' may contain only letters, digits, '_', '-' and '.'", field));
     }
-    if (s == "." || s == "..") throw invalid(fmt::format("'{}' may not be '.' or '..'", field));
+    if (s.front() == '.') throw invalid(fmt::format("'{}' may not start with '.'", field));
     return s;
 }
 
@@ -7762,97 +8814,55 @@ inline run_status get_status(const value& v) {
 }
 
 // ---- runs -----------------------------------------------------------------
-inline new_run parse_new_run(std::string_view body) {
-    auto doc = parse(body);
+inline new_run parse_new_run(std::string_view body, const request_limits& limits = {}) {
+    auto doc = parse(body, limits);
     require_object(doc, "the run");
     new_run r;
     const value* name = member(doc, "name");
     if (!name) throw invalid("'name' is required");
-    r.name = get_nonempty_string(*name, "name");
+    r.name = get_bounded_name(*name, "name", limits.name_bytes);
     if (auto* v = non_null_member(doc, "config")) r.config_json = get_object_text(*v, "config");
-    if (auto* v = non_null_member(doc, "tags")) r.tags = get_string_array(*v, "tags");
-    if (auto* v = non_null_member(doc, "notes")) r.notes = get_string(*v, "notes");
+    if (auto* v = non_null_member(doc, "tags")) r.tags = get_tags(*v, limits);
+    if (auto* v = non_null_member(doc, "notes")) r.notes = get_bounded_string(*v, "notes", limits.text_bytes);
     if (auto* v = non_null_member(doc, "total_steps")) r.total_steps = get_step(*v, "total_steps");
     if (auto* v = non_null_member(doc, "id")) r.id = get_id(*v, "id");
     if (auto* v = non_null_member(doc, "status")) r.status = get_status(*v);
     return r;
 }
 
-inline run_update parse_run_update(std::string_view body) {
-    auto doc = parse(body);
+inline run_update parse_run_update(std::string_view body, const request_limits& limits = {}) {
+    auto doc = parse(body, limits);
     require_object(doc, "the update");
     run_update u;
-    if (auto* v = member(doc, "name")) u.name = get_nonempty_string(*v, "name");
+    if (auto* v = member(doc, "name")) u.name = get_bounded_name(*v, "name", limits.name_bytes);
     if (auto* v = member(doc, "status")) u.status = get_status(*v);
     if (auto* v = non_null_member(doc, "config")) u.config_json = get_object_text(*v, "config");
-    if (auto* v = non_null_member(doc, "tags")) u.tags = get_string_array(*v, "tags");
-    if (auto* v = non_null_member(doc, "notes")) u.notes = get_string(*v, "notes");
+    if (auto* v = non_null_member(doc, "tags")) u.tags = get_tags(*v, limits);
+    if (auto* v = non_null_member(doc, "notes")) u.notes = get_bounded_string(*v, "notes", limits.text_bytes);
     if (auto* v = non_null_member(doc, "total_steps")) u.total_steps = get_step(*v, "total_steps");
     return u;
 }
 
 // ---- metrics ----------------------------------------------------------------
-struct metric_batch {
-    std::vector<metric_point> points;
-};
-
-inline void append_point(const value& p, std::size_t index, double now, std::vector<metric_point>& out) {
-    if (!p.IsObject()) throw invalid(fmt::format("point {} must be an object with 'step' and 'metrics'", index));
-    const value* step_v = member(p, "step");
-    if (!step_v) throw invalid(fmt::format("point {}: 'step' is required", index));
-    step_t step = get_step(*step_v, "step");
-    double t = now;
-    if (auto* ts = non_null_member(p, "timestamp")) {
-        t = get_finite(*ts, "timestamp");
-        if (t < 0) throw invalid(fmt::format("point {}: 'timestamp' must be Unix seconds >= 0", index));
-    }
-    const value* metrics = member(p, "metrics");
-    if (!metrics || !metrics->IsObject())
-        throw invalid(fmt::format("point {}: 'metrics' must be an object of name -> number", index));
-    for (const auto& m : metrics->GetObject()) {
-        std::string_view key = as_view(m.name);
-        if (key.empty()) throw invalid(fmt::format("point {}: a metric name is empty", index));
-        if (!m.value.IsNumber())
-            throw invalid(fmt::format("point {}: metric '{}' must be a finite number", index, key));
-        double v = m.value.GetDouble();
-        if (!std::isfinite(v)) throw invalid(fmt::format("point {}: metric '{}' must be a finite number", index, key));
-        out.push_back(metric_point{std::string(key), step, t, v});
-    }
-}
-
 // One point, {"points":[...]}, or a bare array of points.
-inline std::vector<metric_point> parse_metrics(std::string_view body, double now = now_seconds()) {
-    auto doc = parse(body);
-    std::vector<metric_point> out;
-    auto parse_array = [&](const value& arr) {
-        out.reserve(arr.Size() * 2);
-        std::size_t i = 0;
-        for (const auto& p : arr.GetArray()) append_point(p, i++, now, out);
-    };
-    if (doc.IsArray()) {
-        parse_array(doc);
-    } else if (doc.IsObject()) {
-        if (const value* pts = member(doc, "points")) {
-            if (!pts->IsArray()) throw invalid("'points' must be an array");
-            parse_array(*pts);
-        } else {
-            append_point(doc, 0, now, out);
-        }
-    } else {
-        throw invalid("metrics must be a point object, {\"points\": [...]}, or an array of points");
-    }
-    return out;
+inline std::vector<metric_point> parse_metrics(std::string_view body, double now = now_seconds(),
+                                               const request_limits& limits = {}) {
+    detail::metrics_reader reader(now, limits);
+    if (auto r = detail::read_json(body, reader, limits.json_depth); !r) throw_read_error(r, limits.json_depth);
+    if (auto problem = reader.problem()) throw invalid(std::move(*problem));
+    return reader.take_points();
 }
 
 // ---- checkpoints -------------------------------------------------------------
-inline new_checkpoint parse_new_checkpoint(std::string_view body, std::string run_id) {
-    auto doc = parse(body);
+inline new_checkpoint parse_new_checkpoint(std::string_view body, std::string run_id,
+                                          const request_limits& limits = {}) {
+    auto doc = parse(body, limits);
     require_object(doc, "the checkpoint");
     new_checkpoint c;
     c.run_id = std::move(run_id);
     const value* fp = member(doc, "filepath");
     if (!fp) throw invalid("'filepath' is required");
-    c.filepath = get_nonempty_string(*fp, "filepath");
+    c.filepath = get_bounded_name(*fp, "filepath", limits.path_bytes);
     if (auto* v = non_null_member(doc, "step")) c.step = get_step(*v, "step");
     if (auto* v = non_null_member(doc, "metrics")) c.metrics_json = get_object_text(*v, "metrics");
     if (auto* v = non_null_member(doc, "metadata")) c.metadata_json = get_object_text(*v, "metadata");
@@ -7890,8 +8900,9 @@ inline tensor_stats parse_tensor_stats(const value& v, std::string_view where) {
     return t;
 }
 
-inline layer_snapshot parse_layerwise(std::string_view body, double now = now_seconds()) {
-    auto doc = parse(body);
+inline layer_snapshot parse_layerwise(std::string_view body, double now = now_seconds(),
+                                      const request_limits& limits = {}) {
+    auto doc = parse(body, limits);
     require_object(doc, "the layerwise report");
     layer_snapshot s;
     const value* id = member(doc, "run_id");
@@ -7911,7 +8922,7 @@ inline layer_snapshot parse_layerwise(std::string_view body, double now = now_se
         layer_stat st;
         const value* name = member(l, "name");
         if (!name) throw invalid(fmt::format("layers[{}].name is required", i));
-        st.name = get_nonempty_string(*name, "name");
+        st.name = get_bounded_name(*name, "name", limits.key_bytes);
         std::string where = fmt::format("layers[{}]", i);
         if (auto* v = non_null_member(l, "activations")) st.activations = parse_tensor_stats(*v, where + ".activations");
         if (auto* v = non_null_member(l, "gradients")) st.gradients = parse_tensor_stats(*v, where + ".gradients");
@@ -7928,8 +8939,8 @@ struct ws_message {
     std::string run_id;   // for (un)subscribe; "*" for every run
 };
 
-inline ws_message parse_ws_message(std::string_view text) {
-    auto doc = parse(text);
+inline ws_message parse_ws_message(std::string_view text, const request_limits& limits = {}) {
+    auto doc = parse(text, limits);
     if (!doc.IsObject()) throw invalid("a message must be a JSON object with a 'type'");
     const value* type = member(doc, "type");
     if (!type || !type->IsString()) throw invalid("a message needs a string 'type'");
@@ -7938,7 +8949,7 @@ inline ws_message parse_ws_message(std::string_view text) {
         const value* id = member(doc, "run_id");
         if (!id || !id->IsString() || id->GetStringLength() == 0)
             throw invalid(fmt::format("'{}' needs a 'run_id' (a run id or \"*\")", m.type));
-        m.run_id = std::string(as_view(*id));
+        m.run_id = as_view(*id) == "*" ? std::string("*") : get_id(*id, "run_id");
     } else if (m.type != "ping") {
         throw invalid(fmt::format("unknown message type '{}' (expected subscribe, unsubscribe or ping)", m.type));
     }
@@ -7974,7 +8985,7 @@ http::response get_checkpoint(server_state<Store>& s, const api_request& r) {
 template <class Store>
 http::response add_checkpoint(server_state<Store>& s, const api_request& r) {
     require_json_body(r);
-    new_checkpoint nc = json_body::parse_new_checkpoint(r.body(), std::string(r.param("run_id")));
+    new_checkpoint nc = json_body::parse_new_checkpoint(r.body(), std::string(r.param("run_id")), r.limits());
     checkpoint_info c = s.store().add_checkpoint(nc);
     s.checkpoint_saved(c);
     return json_response(json_out::checkpoint_json(c));
@@ -8161,12 +9172,24 @@ inline void write_row(json_out::json_writer& w, const export_row& r) {
 
 }  // namespace detail
 
+// An export holds the whole run in memory while it is built (a 2.3 M-point run
+// is about 400 MB as JSON), so only request_limits::concurrent_exports run at once.
 template <class Store>
 http::response export_run(server_state<Store>& s, const api_request& r) {
     run_info run = s.require_run(r.param("run_id"));
     std::string_view format = r.query.get_or("format", "csv");
     if (format != "csv" && format != "json" && format != "jsonl")
         throw malformed(fmt::format("query parameter 'format' must be csv, json or jsonl, got '{}'", format));
+    if (!s.try_begin_export()) {
+        auto busy = http::error_response(503, fmt::format("{} exports are being built; retry shortly",
+                                                          s.limits().concurrent_exports));
+        busy.headers.push_back({"Retry-After", "2"});
+        return busy;
+    }
+    struct slot_release {
+        server_state<Store>& s;
+        ~slot_release() { s.end_export(); }
+    } release{s};
 
     std::vector<metric_series> all;
     for (auto& key : s.store().metric_keys(run.id)) {
@@ -8227,7 +9250,7 @@ namespace tmon::api {
 template <class Store>
 http::response post_layerwise(server_state<Store>& s, const api_request& r) {
     require_json_body(r);
-    layer_snapshot snap = json_body::parse_layerwise(r.body());
+    layer_snapshot snap = json_body::parse_layerwise(r.body(), now_seconds(), r.limits());
     if (!s.store().get_run(snap.run_id)) {
         new_run nr;
         nr.name = snap.run_id;
@@ -8389,7 +9412,7 @@ namespace tmon::api {
 template <class Store>
 http::response post_metrics(server_state<Store>& s, const api_request& r) {
     require_json_body(r);
-    std::vector<metric_point> points = json_body::parse_metrics(r.body());
+    std::vector<metric_point> points = json_body::parse_metrics(r.body(), now_seconds(), r.limits());
     std::size_t accepted = points.size();
     s.append_metrics(r.param("run_id"), std::move(points));
     std::string out;
@@ -8605,7 +9628,7 @@ http::response get_run(server_state<Store>& s, const api_request& r) {
 template <class Store>
 http::response create_run(server_state<Store>& s, const api_request& r) {
     require_json_body(r);
-    new_run nr = json_body::parse_new_run(r.body());
+    new_run nr = json_body::parse_new_run(r.body(), r.limits());
     // A replay of a known id returns the run as it is and announces nothing.
     bool replay = nr.id && s.store().get_run(*nr.id).has_value();
     run_info run = s.store().create_run(nr);
@@ -8616,7 +9639,7 @@ http::response create_run(server_state<Store>& s, const api_request& r) {
 template <class Store>
 http::response update_run(server_state<Store>& s, const api_request& r) {
     require_json_body(r);
-    run_update u = json_body::parse_run_update(r.body());
+    run_update u = json_body::parse_run_update(r.body(), r.limits());
     run_info before = s.require_run(r.param("run_id"));
     run_info after = s.store().update_run(before.id, u);
     s.run_updated(before, after);
@@ -8751,11 +9774,127 @@ private:
 
 }  // namespace tmon
 // ---- end tmon/server/auth.hpp
+// ---- begin tmon/server/request_guard.hpp
+// Keeps web pages out when no token is set (the default on a laptop or a
+// shared GPU box). Two checks, before auth and routing:
+//  - Host (DNS rebinding): while the server listens on a loopback address, a
+//    request must name that address, localhost, or a name given with
+//    --allowed-host; an attacker's domain re-pointed at 127.0.0.1 is answered
+//    421. On other addresses remote trainers and proxies use real names, so
+//    only --allowed-host applies there (when given) and the token protects.
+//  - Origin (cross-site writes and WebSocket reads): a browser names the page
+//    that sent a request. A state-changing request or a WebSocket handshake
+//    that carries an Origin must come from the server's own origin (the Host it
+//    was sent to) or the --cors-origin; anything else is answered 403.
+//    Trainers, curl and proxies send no Origin and are not affected.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+
+namespace tmon {
+
+namespace detail {
+
+// "127.0.0.1:8000" -> "127.0.0.1", "[::1]:8000" -> "[::1]", "Example.com" -> "Example.com".
+inline std::string_view host_without_port(std::string_view host) {
+    if (host.starts_with('[')) {
+        auto close = host.find(']');
+        return close == std::string_view::npos ? host : host.substr(0, close + 1);
+    }
+    auto colon = host.rfind(':');
+    return colon == std::string_view::npos ? host : host.substr(0, colon);
+}
+
+inline bool is_loopback_name(std::string_view host) {
+    return host.starts_with("127.") || host == "::1" || host == "[::1]" || http::iequals(host, "localhost");
+}
+
+inline bool is_state_changing(std::string_view method) {
+    return method != "GET" && method != "HEAD" && method != "OPTIONS";
+}
+
+}  // namespace detail
+
+class request_guard {
+public:
+    request_guard(std::string bind_host, std::vector<std::string> allowed_hosts, std::string cors_origin)
+        : bind_host_(std::move(bind_host)),
+          allowed_hosts_(std::move(allowed_hosts)),
+          cors_origin_(std::move(cors_origin)),
+          loopback_(detail::is_loopback_name(bind_host_)) {}
+
+    bool loopback_only() const noexcept { return loopback_; }
+
+    // A refusal for a plain request, or nullopt to go on.
+    std::optional<http::response> check(const http::request& req) const {
+        if (auto r = check_host(req)) return r;
+        if (detail::is_state_changing(req.method)) return check_origin(req);
+        return std::nullopt;
+    }
+
+    // A WebSocket handshake is a read of everything live: Origin always applies.
+    std::optional<http::response> check_upgrade(const http::request& req) const {
+        if (auto r = check_host(req)) return r;
+        return check_origin(req);
+    }
+
+    bool host_allowed(std::string_view host_header) const {
+        std::string_view host = detail::host_without_port(host_header);
+        for (const auto& h : allowed_hosts_)
+            if (http::iequals(host, h) || http::iequals(host_header, h)) return true;
+        if (!loopback_) return allowed_hosts_.empty();
+        return detail::is_loopback_name(host) || http::iequals(host, bind_host_);
+    }
+
+    bool origin_allowed(std::string_view origin, std::string_view host_header) const {
+        if (!cors_origin_.empty() && (cors_origin_ == "*" || origin == cors_origin_)) return true;
+        // Same origin: the page was served by this server under the name it used to reach it.
+        if (host_header.empty()) return false;
+        for (std::string_view scheme : {"http://", "https://"})
+            if (origin.size() == scheme.size() + host_header.size() && origin.starts_with(scheme) &&
+                http::iequals(origin.substr(scheme.size()), host_header))
+                return true;
+        return false;
+    }
+
+private:
+    std::optional<http::response> check_host(const http::request& req) const {
+        std::string_view host = req.header_value("Host");
+        if (host.empty() || host_allowed(host)) return std::nullopt;
+        return http::error_response(
+            421, fmt::format("this server does not answer to the name '{}' (start it with --allowed-host {} to allow it)",
+                             host.substr(0, 255), detail::host_without_port(host.substr(0, 255))));
+    }
+
+    std::optional<http::response> check_origin(const http::request& req) const {
+        std::string_view origin = req.header_value("Origin");
+        if (origin.empty()) return std::nullopt;
+        if (origin_allowed(origin, req.header_value("Host"))) return std::nullopt;
+        return http::error_response(
+            403, fmt::format("requests from the web page at '{}' are not allowed (start the server with "
+                             "--cors-origin {} to allow that page)",
+                             origin.substr(0, 255), origin.substr(0, 255)));
+    }
+
+    std::string bind_host_;
+    std::vector<std::string> allowed_hosts_;
+    std::string cors_origin_;
+    bool loopback_;
+};
+
+}  // namespace tmon
+// ---- end tmon/server/request_guard.hpp
 // ---- begin tmon/server/server_config.hpp
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
+
 
 
 namespace tmon {
@@ -8771,8 +9910,12 @@ struct server_config {
     std::string token{};                  // empty: no auth
     unsigned threads = 1;                 // io threads
     unsigned workers = 4;                 // store work pool: io threads never touch disk
-    std::string cors_origin{};            // empty: no CORS headers
+    std::string cors_origin{};            // empty: no CORS headers; also the one other origin allowed to write
     transport_limits limits{};
+    request_limits requests{};            // what one request may hold or store (SECURITY.md)
+    // Names besides the bound address and localhost that requests may be sent to
+    // (Host header): a reverse proxy's or an SSH alias's name. See request_guard.hpp.
+    std::vector<std::string> allowed_hosts{};
     std::chrono::milliseconds sample_period{1000};  // system sampler; 0 disables it
     std::string static_dir{};             // serve the dashboard from disk instead of the embedded build
     std::size_t ws_points_per_run = 2000; // coalescing backlog per run per slow client before dropping
@@ -10125,11 +11268,13 @@ private:
 #include <algorithm>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -10223,13 +11368,19 @@ struct ws_hub_limits {
     // its socket. Below it, pushes join the transport's queue: a busy but
     // keeping-up peer gets them in its next gathered write, with no wait for a drain.
     std::size_t lag_bytes = 64 * 1024;
+    // Runs one peer may subscribe to by id ("*" does not count): each costs memory for its life.
+    std::size_t subscriptions = 256;
 };
 
 class ws_hub {
 public:
     using limits = ws_hub_limits;
 
-    explicit ws_hub(limits l = {}) : limits_(l) {}
+    // run_exists answers whether a run id is known, so a subscription to a typo is
+    // an error the client sees; without it every id is accepted.
+    explicit ws_hub(limits l = {}, std::function<bool(std::string_view)> run_exists = {},
+                    request_limits parse_limits = {})
+        : limits_(l), run_exists_(std::move(run_exists)), parse_limits_(parse_limits) {}
 
     void on_open(const ws_peer_ptr& peer) {
         auto st = std::make_shared<peer_state>();
@@ -10248,12 +11399,12 @@ public:
         if (!st) return;
         std::lock_guard lock(st->mutex);
         try {
-            auto m = json_body::parse_ws_message(text);
+            auto m = json_body::parse_ws_message(text, parse_limits_);
             if (m.type == "ping") {
                 reply_locked(*st, detail::ws_reply_json("pong"));
             } else if (m.type == "subscribe") {
                 if (m.run_id == "*") st->all = true;
-                else st->runs.insert(m.run_id);
+                else subscribe_locked(*st, m.run_id);
                 reply_locked(*st, detail::ws_reply_json("subscribed", m.run_id));
             } else {
                 if (m.run_id == "*") st->all = false;
@@ -10331,6 +11482,17 @@ private:
         shared_text system;                    // latest system_update only
     };
 
+    // Throws (answered as an error message) for an unknown run or one too many.
+    void subscribe_locked(peer_state& st, const std::string& run_id) {
+        if (st.runs.contains(run_id)) return;
+        if (st.runs.size() >= limits_.subscriptions)
+            throw std::length_error(fmt::format("a connection may subscribe to at most {} runs (or to \"*\")",
+                                                limits_.subscriptions));
+        if (run_exists_ && !run_exists_(run_id))
+            throw std::invalid_argument(fmt::format("run '{}' does not exist", run_id));
+        st.runs.insert(run_id);
+    }
+
     std::shared_ptr<peer_state> find(std::uint64_t id) const {
         std::shared_lock lock(peers_mutex_);
         auto it = peers_.find(id);
@@ -10402,6 +11564,8 @@ private:
     }
 
     limits limits_;
+    std::function<bool(std::string_view)> run_exists_;
+    request_limits parse_limits_;
     mutable std::shared_mutex peers_mutex_;
     std::unordered_map<std::uint64_t, std::shared_ptr<peer_state>> peers_;
 };
@@ -10413,7 +11577,10 @@ private:
 // with its own io_context; the acceptor hands connections round-robin to them.
 #include <asio.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <limits>
 #include <memory>
 #include <string>
 #include <thread>
@@ -10421,10 +11588,92 @@ private:
 
 #include <fmt/format.h>
 
+// ---- begin tmon/transport/detail/descriptors.hpp
+// File descriptors as a resource the acceptor must not run out of blindly:
+// the soft RLIMIT_NOFILE is raised to the hard one (as servers do) and the
+// connection cap derived from it, and one descriptor is kept in reserve so
+// that when the process is out of them a waiting client can still be
+// accepted, told 503 and closed instead of hanging in the backlog.
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <asio/error.hpp>
+
+#include <cerrno>
+#include <cstddef>
+#include <optional>
+#include <system_error>
+
+namespace tmon::detail {
+
+// Raises the soft open-file limit to the hard one; returns the soft limit
+// now in force, or nullopt when it is unlimited or unknown.
+inline std::optional<std::size_t> raise_open_file_limit() noexcept {
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return std::nullopt;
+    if (rl.rlim_cur != rl.rlim_max) {
+        rlimit wanted = rl;
+        // Linux refuses RLIM_INFINITY (it caps at fs.nr_open); 2^20 is that cap's default.
+        wanted.rlim_cur = rl.rlim_max == RLIM_INFINITY ? rlim_t{1} << 20 : rl.rlim_max;
+        if (wanted.rlim_cur > rl.rlim_cur && ::setrlimit(RLIMIT_NOFILE, &wanted) == 0) rl.rlim_cur = wanted.rlim_cur;
+    }
+    if (rl.rlim_cur == RLIM_INFINITY) return std::nullopt;
+    return static_cast<std::size_t>(rl.rlim_cur);
+}
+
+// How many connections an open-file limit leaves room for once `reserve`
+// descriptors are kept for the store's files, logs and the io machinery.
+constexpr std::size_t connections_for_descriptors(std::size_t limit, std::size_t reserve) noexcept {
+    if (limit > 2 * reserve) return limit - reserve;
+    return limit / 2 > 0 ? limit / 2 : 1;
+}
+
+// Errors that mean "no descriptor or buffer left now": retrying at once
+// would spin, so the acceptor backs off instead. Asio reports errno values
+// in its own category, which does not compare equal to std::errc.
+inline bool is_resource_exhaustion(const std::error_code& ec) noexcept {
+    if (ec.category() != asio::error::get_system_category() && ec.category() != std::system_category()) return false;
+    int e = ec.value();
+    return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
+}
+
+// One descriptor held on /dev/null, given up for a moment when the process
+// has none left (see asio_transport's accept loop).
+class spare_descriptor {
+public:
+    spare_descriptor() = default;
+    spare_descriptor(const spare_descriptor&) = delete;
+    spare_descriptor& operator=(const spare_descriptor&) = delete;
+    ~spare_descriptor() { release(); }
+
+    void release() noexcept {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = -1;
+    }
+    bool reserve() noexcept {
+        if (fd_ < 0) fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+        return fd_ >= 0;
+    }
+    bool held() const noexcept { return fd_ >= 0; }
+
+private:
+    int fd_ = -1;
+};
+
+}  // namespace tmon::detail
+// ---- end tmon/transport/detail/descriptors.hpp
 // ---- begin tmon/transport/detail/http_connection.hpp
 // One HTTP/1.1 connection: keep-alive, pipelining with responses in request
 // order (handlers may answer later and from any thread), timeouts, and the
 // hand-over to a WebSocket session after a successful upgrade.
+//
+// What one client can make it hold is bounded: requests awaiting an answer
+// (max_pipelined_requests), answered-but-unsent bytes (max_queued_response_bytes; past
+// it nothing more is read or dispatched until the client reads), and time (a
+// write that makes no progress for send_timeout closes the connection).
+// A streamed body (http::body_stream) is pulled one piece at a time, the next
+// only once the last is written, so it too is bounded by one piece.
 #include <asio.hpp>
 
 #include <atomic>
@@ -10436,6 +11685,159 @@ private:
 #include <utility>
 #include <vector>
 
+#include <fmt/format.h>
+
+// ---- begin tmon/transport/detail/body_budget.hpp
+// Request bodies buffered across the whole transport share one budget
+// (transport_limits::max_inflight_body_bytes): a body's bytes are counted from
+// the moment its size is announced (Content-Length, or each chunk size) until
+// the application has answered the request, so thirty clients each sending
+// most of a 64 MiB body cannot make the server hold 2 GB.
+#include <atomic>
+#include <cstddef>
+#include <utility>
+
+namespace tmon::detail {
+
+// One request's share of the budget; given back when released or destroyed.
+class body_reservation {
+public:
+    body_reservation() = default;
+    body_reservation(body_reservation&& other) noexcept
+        : pool_(std::exchange(other.pool_, nullptr)), bytes_(std::exchange(other.bytes_, 0)) {}
+    body_reservation& operator=(body_reservation&& other) noexcept {
+        if (this != &other) {
+            release();
+            pool_ = std::exchange(other.pool_, nullptr);
+            bytes_ = std::exchange(other.bytes_, 0);
+        }
+        return *this;
+    }
+    body_reservation(const body_reservation&) = delete;
+    body_reservation& operator=(const body_reservation&) = delete;
+    ~body_reservation() { release(); }
+
+    // Holds `total` bytes of `pool` in all; false (holding what it held) when
+    // that would take the pool past `budget`.
+    bool grow_to(std::atomic<std::size_t>& pool, std::size_t total, std::size_t budget) noexcept {
+        if (total <= bytes_) return true;
+        if (pool_ && pool_ != &pool) release();
+        std::size_t extra = total - bytes_;
+        std::size_t used = pool.load(std::memory_order_relaxed);
+        do {
+            if (used > budget || extra > budget - used) return false;
+        } while (!pool.compare_exchange_weak(used, used + extra, std::memory_order_relaxed));
+        pool_ = &pool;
+        bytes_ = total;
+        return true;
+    }
+
+    void release() noexcept {
+        if (pool_ && bytes_) pool_->fetch_sub(bytes_, std::memory_order_relaxed);
+        pool_ = nullptr;
+        bytes_ = 0;
+    }
+
+    std::size_t bytes() const noexcept { return bytes_; }
+
+private:
+    std::atomic<std::size_t>* pool_ = nullptr;
+    std::size_t bytes_ = 0;
+};
+
+}  // namespace tmon::detail
+// ---- end tmon/transport/detail/body_budget.hpp
+// ---- begin tmon/transport/detail/connection_registry.hpp
+// Who holds the transport's connection places: a total cap and a cap per
+// client address, so one client (or one script gone wrong) cannot take every
+// place. Behind an SSH tunnel or a reverse proxy every client is 127.0.0.1,
+// which is why the per-client default is generous rather than tight.
+#include <atomic>
+#include <cstddef>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+namespace tmon::detail {
+
+enum class admission { admitted, over_cap, over_client_cap };
+
+class connection_registry {
+public:
+    void set_caps(std::size_t total, std::size_t per_client) noexcept {
+        cap_.store(total, std::memory_order_relaxed);
+        per_client_cap_ = per_client;
+    }
+
+    admission admit(const std::string& client) {
+        std::lock_guard lock(mutex_);
+        if (open_.load(std::memory_order_relaxed) >= cap_.load(std::memory_order_relaxed)) return admission::over_cap;
+        auto& n = per_client_[client];
+        if (per_client_cap_ != 0 && n >= per_client_cap_) {
+            if (n == 0) per_client_.erase(client);
+            return admission::over_client_cap;
+        }
+        ++n;
+        open_.fetch_add(1, std::memory_order_relaxed);
+        return admission::admitted;
+    }
+
+    void release(const std::string& client) noexcept {
+        std::lock_guard lock(mutex_);
+        auto it = per_client_.find(client);
+        if (it == per_client_.end()) return;
+        if (--it->second == 0) per_client_.erase(it);
+        open_.fetch_sub(1, std::memory_order_relaxed);
+    }
+
+    std::size_t open() const noexcept { return open_.load(std::memory_order_relaxed); }
+    std::size_t cap() const noexcept { return cap_.load(std::memory_order_relaxed); }
+    // Over 3/4 of the places taken: idle keep-alives get a short timeout.
+    bool under_load() const noexcept { return open() * 4 > cap() * 3; }
+
+private:
+    std::mutex mutex_;
+    std::unordered_map<std::string, std::size_t> per_client_;
+    std::atomic<std::size_t> open_{0};
+    std::atomic<std::size_t> cap_{0};
+    std::size_t per_client_cap_ = 0;
+};
+
+// One connection's place, given back exactly once: when the connection
+// closes, or when the object holding it is destroyed. Moves from the HTTP
+// connection to the WebSocket session on an upgrade.
+class connection_slot {
+public:
+    connection_slot() = default;
+    connection_slot(connection_registry& registry, std::string client)
+        : registry_(&registry), client_(std::move(client)) {}
+    connection_slot(connection_slot&& other) noexcept
+        : registry_(std::exchange(other.registry_, nullptr)), client_(std::move(other.client_)) {}
+    connection_slot& operator=(connection_slot&& other) noexcept {
+        if (this != &other) {
+            release();
+            registry_ = std::exchange(other.registry_, nullptr);
+            client_ = std::move(other.client_);
+        }
+        return *this;
+    }
+    connection_slot(const connection_slot&) = delete;
+    connection_slot& operator=(const connection_slot&) = delete;
+    ~connection_slot() { release(); }
+
+    void release() noexcept {
+        if (auto* r = std::exchange(registry_, nullptr)) r->release(client_);
+    }
+    explicit operator bool() const noexcept { return registry_ != nullptr; }
+
+private:
+    connection_registry* registry_ = nullptr;
+    std::string client_;
+};
+
+}  // namespace tmon::detail
+// ---- end tmon/transport/detail/connection_registry.hpp
 // ---- begin tmon/transport/detail/io_worker.hpp
 // One io_context per io thread: every connection lives on exactly one of them,
 // so its handlers never run concurrently and it needs no strand or lock.
@@ -10458,6 +11860,9 @@ class closable {
 public:
     virtual ~closable() = default;
     virtual void abort() = 0;  // close now; called on the connection's own thread
+    // Most connection places are taken: an idle keep-alive shortens its
+    // timeout (see transport_limits::busy_idle_timeout). Own thread.
+    virtual void under_load() {}
 };
 
 // A connection with output queued by another thread (see io_worker::request_write).
@@ -10490,6 +11895,13 @@ struct io_worker {
             writes_posted_ = true;
         }
         asio::post(ctx, [this] { run_writes(); });
+    }
+
+    void under_load() {
+        std::vector<std::shared_ptr<closable>> alive;
+        for (auto& [ptr, weak] : open)
+            if (auto c = weak.lock()) alive.push_back(std::move(c));
+        for (auto& c : alive) c->under_load();
     }
 
     void abort_all() {
@@ -10525,7 +11937,8 @@ public:
 struct server_state {
     transport_config config;
     app_handlers handlers;
-    std::atomic<std::size_t> connections{0};
+    connection_registry connections;
+    std::atomic<std::size_t> inflight_body_bytes{0};  // see body_budget.hpp
 };
 
 // A single timer per connection holding one deadline. Moving the deadline
@@ -10620,6 +12033,10 @@ inline void send_now(asio::ip::tcp::socket& socket, std::vector<asio::const_buff
 // no write is under way, posts one; the io thread writes the whole queue as
 // one gathered write. A reader too slow to keep the queue under
 // ws_max_outbound_bytes is closed (1008) so it can never stall anyone else.
+// Control frames count against the same cap: a peer whose pongs (say) pile
+// up past it is not read from until they drain, so a ping flood from a
+// client that never reads holds bounded memory; a write that makes no
+// progress for send_timeout ends the connection.
 #include <asio.hpp>
 
 #include <atomic>
@@ -11002,14 +12419,16 @@ public:
     static constexpr std::chrono::seconds close_grace{5};
 
     ws_session(asio::ip::tcp::socket socket, std::shared_ptr<io_worker> worker, std::shared_ptr<server_state> state,
-               std::string remote)
+               std::string remote, connection_slot slot)
         : socket_(std::move(socket)),
           worker_(std::move(worker)),
           state_(std::move(state)),
           reader_({state_->config.limits.ws_max_message_bytes, true}),
           ping_timer_(worker_->ctx),
           close_timer_(worker_->ctx),
+          send_deadline_(worker_->ctx, [this] { on_send_timeout(); }),
           remote_(std::move(remote)),
+          slot_(std::move(slot)),
           id_(next_id()) {}
 
     // On the io thread, right after the 101 response went out. already_read:
@@ -11075,6 +12494,9 @@ private:
         }
         auto self = shared_from_this();
         if (overflow) {
+            // Once per session: until the posted close runs, every further
+            // send overflows too, and each must not cost a post and a log line.
+            if (overflowed_.exchange(true)) return false;
             asio::post(worker_->ctx, [self] {
                 log(log_level::warn, "ws", "closing {}: it reads slower than it is sent to", self->remote_);
                 self->begin_close(ws::close_code::policy_violation, "outbound queue overflow", true);
@@ -11097,6 +12519,10 @@ private:
     // the final close frame is not destroyed by a TCP reset.
     void read_more() {
         if (terminated_) return;
+        if (pending_.load(std::memory_order_relaxed) >= state_->config.limits.ws_max_outbound_bytes) {
+            read_paused_ = true;  // back-pressure: resumes once the queue has drained to half
+            return;
+        }
         auto room = reader_.prepare(16 * 1024);
         socket_.async_read_some(asio::buffer(room.data(), room.size()),
                                 [self = shared_from_this()](std::error_code ec, std::size_t n) {
@@ -11143,8 +12569,10 @@ private:
         }
     }
 
-    void queue_control(std::string frame) {
-        control_.push_back(std::move(frame));
+    void queue_control(std::string_view frame) {
+        if (terminated_ || close_sent_) return;
+        control_ += frame;
+        pending_.fetch_add(frame.size(), std::memory_order_relaxed);
         write_next();
     }
 
@@ -11163,6 +12591,7 @@ private:
         }
         close_queued_ = true;
         close_frame_ = ws::encode_frame(ws::opcode::close, code ? ws::close_payload(code, reason) : std::string{});
+        pending_.fetch_add(close_frame_.size(), std::memory_order_relaxed);
         close_timer_.expires_after(close_grace);
         close_timer_.async_wait([self = shared_from_this()](std::error_code ec) {
             if (!ec) self->terminate();
@@ -11181,11 +12610,8 @@ private:
             send_now(socket_, buffers_, ec);
             if (!ec && !buffers_.empty()) {  // the socket is full: the rest when it drains
                 writing_ = true;
-                asio::async_write(socket_, buffers_, [self = shared_from_this()](std::error_code ec, std::size_t) {
-                    self->writing_ = false;
-                    bool had_data = !self->batch_.empty();
-                    if (self->batch_written(ec)) self->write_next(had_data);
-                });
+                send_deadline_.set(deadline_timer::clock::now() + state_->config.limits.send_timeout, shared_from_this());
+                write_rest();
                 return;
             }
             wrote_data = wrote_data || !batch_.empty();
@@ -11193,6 +12619,32 @@ private:
         }
         if (wrote_data && !writing_ && !closing_ && state_->handlers.on_ws_drain)
             state_->handlers.on_ws_drain(shared_from_this());
+    }
+
+    // The socket drains piece by piece; each piece moves the send deadline.
+    void write_rest() {
+        socket_.async_write_some(buffers_, [self = shared_from_this()](std::error_code ec, std::size_t n) {
+            if (!ec && !self->terminated_) {
+                consume_front(self->buffers_, n);
+                if (!self->buffers_.empty()) {
+                    self->send_deadline_.set(deadline_timer::clock::now() + self->state_->config.limits.send_timeout,
+                                             self);
+                    self->write_rest();
+                    return;
+                }
+            }
+            self->writing_ = false;
+            self->send_deadline_.clear();
+            bool had_data = !self->batch_.empty();
+            if (self->batch_written(ec)) self->write_next(had_data);
+        });
+    }
+
+    void on_send_timeout() {
+        if (terminated_ || !writing_) return;
+        log(log_level::info, "ws", "closing {}: it has not read for {} ms", remote_,
+            state_->config.limits.send_timeout.count());
+        terminate();
     }
 
     // Moves the queue into one gathered write; false when there is nothing to send.
@@ -11205,7 +12657,7 @@ private:
         // into the vector the write's buffers point at.
         control_writing_.clear();
         control_writing_.swap(control_);
-        for (auto& c : control_writing_) buffers_.push_back(asio::buffer(c));
+        if (!control_writing_.empty()) buffers_.push_back(asio::buffer(control_writing_));
         {
             std::lock_guard lock(mutex_);
             while (!queue_.empty()) {
@@ -11239,14 +12691,19 @@ private:
 
     // Settles a finished write; false when nothing more may be written.
     bool batch_written(std::error_code ec) {
-        std::size_t data_bytes = 0;
-        for (auto& m : batch_) data_bytes += m.bytes().size();
-        pending_.fetch_sub(data_bytes, std::memory_order_relaxed);
+        if (terminated_) return false;
+        std::size_t written = control_writing_.size() + (batch_has_close_ ? close_frame_.size() : 0);
+        for (auto& m : batch_) written += m.bytes().size();
+        pending_.fetch_sub(written, std::memory_order_relaxed);
         batch_.clear();
         control_writing_.clear();
         if (ec) {
             terminate();
             return false;
+        }
+        if (read_paused_ && pending_.load(std::memory_order_relaxed) <= state_->config.limits.ws_max_outbound_bytes / 2) {
+            read_paused_ = false;
+            read_more();
         }
         if (batch_has_close_) {
             close_sent_ = true;
@@ -11295,8 +12752,9 @@ private:
         socket_.close(ignored);
         ping_timer_.cancel();
         close_timer_.cancel();
+        send_deadline_.cancel();
         worker_->remove(this);
-        state_->connections.fetch_sub(1, std::memory_order_relaxed);
+        slot_.release();
         if (state_->handlers.on_ws_close) state_->handlers.on_ws_close(shared_from_this());
     }
 
@@ -11306,7 +12764,9 @@ private:
     ws::message_reader reader_;
     asio::steady_timer ping_timer_;
     asio::steady_timer close_timer_;
+    deadline_timer send_deadline_;
     std::string remote_;
+    connection_slot slot_;
     std::uint64_t id_;
 
     // Shared with sending threads.
@@ -11314,12 +12774,13 @@ private:
     std::deque<outbound> queue_;
     std::atomic<std::size_t> pending_{0};
     std::atomic<bool> closing_{false};
+    std::atomic<bool> overflowed_{false};
     bool write_scheduled_ = false;
 
     // io thread only.
     std::vector<outbound> batch_;
-    std::vector<std::string> control_;
-    std::vector<std::string> control_writing_;
+    std::string control_;          // control frames (pongs, pings) waiting for the next write
+    std::string control_writing_;  // ...and those in the write under way
     std::string heads_;
     std::vector<asio::const_buffer> buffers_;
     std::string close_frame_;
@@ -11330,12 +12791,100 @@ private:
     bool close_received_ = false;
     bool terminated_ = false;
     bool discard_input_ = false;  // the conversation is over: read only to see EOF
+    bool read_paused_ = false;    // over the outbound cap: not reading until it drains
     bool heard_from_peer_ = false;
     bool ping_outstanding_ = false;
 };
 
 }  // namespace tmon::detail
 // ---- end tmon/transport/detail/ws_session.hpp
+// ---- begin tmon/transport/http/loggable.hpp
+// Peer-supplied text (a method, a percent-decoded path, a close reason) made
+// safe to put in a log line. A path may decode "%0a" to a newline: written
+// as-is it would end the line and let the client forge the next one. Here
+// control characters, DEL, a backslash (so escapes stay unambiguous), bytes
+// that are not valid UTF-8, C1 controls, line separators and bidi overrides
+// become \xHH or \u{XXXX}; readable UTF-8 is kept. Long text is cut.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace tmon::http {
+
+namespace detail {
+
+// Length of the valid UTF-8 sequence at s[i] and its code point; 0 if invalid.
+constexpr std::size_t utf8_sequence(std::string_view s, std::size_t i, std::uint32_t& cp) noexcept {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t extra;
+    std::uint32_t min;
+    if ((c & 0xE0) == 0xC0) extra = 1, cp = c & 0x1Fu, min = 0x80;
+    else if ((c & 0xF0) == 0xE0) extra = 2, cp = c & 0x0Fu, min = 0x800;
+    else if ((c & 0xF8) == 0xF0) extra = 3, cp = c & 0x07u, min = 0x10000;
+    else return 0;
+    if (i + extra >= s.size()) return 0;
+    for (std::size_t k = 1; k <= extra; ++k) {
+        auto cc = static_cast<unsigned char>(s[i + k]);
+        if ((cc & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (cc & 0x3Fu);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return extra + 1;
+}
+
+// Code points that move or hide text in a terminal or a log viewer.
+constexpr bool is_disruptive(std::uint32_t cp) noexcept {
+    return (cp >= 0x80 && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 || (cp >= 0x202A && cp <= 0x202E) ||
+           (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E || cp == 0x200F || cp == 0xFEFF;
+}
+
+inline void append_hex(std::string& out, std::uint32_t v, int digits) {
+    constexpr char hex[] = "0123456789abcdef";
+    for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) out.push_back(hex[(v >> shift) & 0xF]);
+}
+
+}  // namespace detail
+
+inline std::string loggable(std::string_view text, std::size_t max_bytes = 512) {
+    std::string out;
+    std::size_t shown = text.size() > max_bytes ? max_bytes : text.size();
+    out.reserve(shown + 16);
+    std::size_t i = 0;
+    while (i < shown) {
+        auto c = static_cast<unsigned char>(text[i]);
+        if (c >= 0x20 && c < 0x7f) {
+            if (c == '\\') out += "\\\\";
+            else out.push_back(static_cast<char>(c));
+            ++i;
+            continue;
+        }
+        std::uint32_t cp = 0;
+        std::size_t n = c >= 0x80 ? detail::utf8_sequence(text, i, cp) : 0;
+        if (n != 0 && i + n <= shown && !detail::is_disruptive(cp)) {
+            out.append(text.substr(i, n));
+            i += n;
+        } else if (n != 0 && i + n <= shown) {
+            out += "\\u{";
+            detail::append_hex(out, cp, 4);
+            out += '}';
+            i += n;
+        } else {
+            out += "\\x";
+            detail::append_hex(out, c, 2);
+            ++i;
+        }
+    }
+    if (shown < text.size()) {
+        out += "...(";
+        out += std::to_string(text.size() - shown);
+        out += " more bytes)";
+    }
+    return out;
+}
+
+}  // namespace tmon::http
+// ---- end tmon/transport/http/loggable.hpp
 // ---- begin tmon/transport/http/parser.hpp
 // Incremental HTTP/1.x request parser. Bytes arrive in any split; each call to
 // parse() completes at most one request, so a connection can stop between
@@ -11343,10 +12892,12 @@ private:
 // to a WebSocket after an upgrade). Errors carry the status to answer with.
 #include <algorithm>
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 
 namespace tmon::http {
@@ -11354,14 +12905,20 @@ namespace tmon::http {
 struct parser_limits {
     std::size_t max_header_bytes = 16 * 1024;
     std::size_t max_body_bytes = 64 * 1024 * 1024;
+    std::size_t max_request_line_bytes = 8 * 1024;  // -> 414; never more than max_header_bytes
+    // parse() stops with head_complete before reading a body, so the caller
+    // can choose that request's body limit (limit_body) or refuse it.
+    bool stop_after_head = false;
 };
 
 struct parse_error {
-    int status = 0;       // 400, 413, 431, 501, 505
+    int status = 0;       // 400, 413, 414, 431, 501, 505
     std::string detail;   // a sentence for the JSON error body
 };
 
-enum class parse_status { need_more, complete, failed };
+// head_complete only with parser_limits::stop_after_head: the header block of
+// a request with a body is parsed (see head()); call parse() again to go on.
+enum class parse_status { need_more, head_complete, complete, failed };
 
 namespace detail {
 
@@ -11433,6 +12990,25 @@ public:
             switch (state_) {
                 case state::headers:
                     if (!parse_header_block()) return settle();
+                    if (state_ == state::fixed_body || state_ == state::chunk_size) {
+                        if (limits_.stop_after_head) {
+                            after_head_ = state_;
+                            state_ = state::head_ready;
+                            return parse_status::head_complete;
+                        }
+                        note_expect_continue();
+                    }
+                    break;
+                case state::head_ready:
+                    state_ = after_head_;
+                    if (state_ == state::fixed_body) {
+                        if (body_remaining_ > body_limit_) {
+                            fail(413, "the request body is larger than the server accepts");
+                            return parse_status::failed;
+                        }
+                        current_.body.reserve(std::min<std::size_t>(body_remaining_, 1 << 20));
+                    }
+                    note_expect_continue();
                     break;
                 case state::fixed_body:
                     if (!read_fixed_body()) return settle();
@@ -11461,10 +13037,25 @@ public:
         current_ = request{};
         state_ = state::headers;
         line_start_ = search_ = 0;
-        body_remaining_ = chunked_total_ = trailer_bytes_ = 0;
+        body_remaining_ = chunked_total_ = trailer_bytes_ = announced_ = 0;
+        body_limit_ = limits_.max_body_bytes;
         continue_pending_ = false;
         return out;
     }
+
+    // After head_complete: the request so far (no body yet).
+    const request& head() const noexcept { return current_; }
+    // After head_complete: this request's body limit instead of max_body_bytes.
+    void limit_body(std::size_t max_bytes) noexcept { body_limit_ = max_bytes; }
+    // The declared Content-Length, or nullopt for a chunked body or none.
+    std::optional<std::size_t> content_length() const noexcept {
+        if (state_ == state::head_ready && after_head_ == state::fixed_body) return announced_;
+        if (state_ == state::fixed_body) return announced_;
+        return std::nullopt;
+    }
+    // Body bytes the current request has announced so far: its Content-Length,
+    // or the sum of the chunk sizes read. What a caller must be ready to hold.
+    std::size_t body_announced() const noexcept { return reading_body() || state_ == state::done ? announced_ : 0; }
 
     const parse_error& error() const noexcept { return error_; }
 
@@ -11483,12 +13074,12 @@ public:
     // No byte of a next request has arrived (the connection is idle).
     bool between_requests() const noexcept { return state_ == state::headers && buffered() == 0; }
     bool reading_body() const noexcept {
-        return state_ == state::fixed_body || state_ == state::chunk_size || state_ == state::chunk_data ||
-               state_ == state::chunk_data_end || state_ == state::trailers;
+        return state_ == state::head_ready || state_ == state::fixed_body || state_ == state::chunk_size ||
+               state_ == state::chunk_data || state_ == state::chunk_data_end || state_ == state::trailers;
     }
 
 private:
-    enum class state { headers, fixed_body, chunk_size, chunk_data, chunk_data_end, trailers, done, failed };
+    enum class state { headers, head_ready, fixed_body, chunk_size, chunk_data, chunk_data_end, trailers, done, failed };
 
     parse_status settle() const noexcept {
         if (state_ == state::failed) return parse_status::failed;
@@ -11505,23 +13096,34 @@ private:
     std::string_view pending() const noexcept { return buf_.data(); }
     void consume(std::size_t n) noexcept { buf_.consume(n); }
 
+    // The request line's limit, capped by the header block's so that a long
+    // request line is 414 however its bytes were split across reads.
+    std::size_t request_line_limit() const noexcept {
+        return std::min(limits_.max_request_line_bytes, limits_.max_header_bytes);
+    }
+
     // Finds the blank line ending the header block. line_start_ and search_
     // remember how far earlier calls got, so a byte-at-a-time sender costs
-    // O(n), not O(n^2).
+    // O(n), not O(n^2). Lines end with CRLF only: a bare LF is where
+    // front-ends and back-ends disagree on framing (request smuggling).
     bool parse_header_block() {
         while (true) {
             std::string_view buf = pending();
             auto nl = buf.find('\n', search_);
             if (nl == std::string_view::npos) {
+                if (line_start_ == 0 && buf.size() > request_line_limit())
+                    return fail(414, "the request line is longer than the server accepts");
                 if (buf.size() > limits_.max_header_bytes)
                     return fail(431, "the request header block is larger than the server accepts");
                 search_ = buf.size();
                 return false;
             }
+            if (line_start_ == 0 && nl > request_line_limit())
+                return fail(414, "the request line is longer than the server accepts");
             if (nl + 1 > limits_.max_header_bytes)
                 return fail(431, "the request header block is larger than the server accepts");
-            std::string_view line = buf.substr(line_start_, nl - line_start_);
-            if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+            if (nl == 0 || buf[nl - 1] != '\r') return fail(400, "header lines must end with CRLF");
+            std::string_view line = buf.substr(line_start_, nl - 1 - line_start_);
             if (line.empty()) {
                 if (line_start_ == 0) {  // blank lines before a request line are tolerated (RFC 9112 2.2)
                     consume(nl + 1);
@@ -11531,7 +13133,6 @@ private:
                 if (!interpret_headers(buf.substr(0, line_start_))) return false;
                 consume(nl + 1);
                 line_start_ = search_ = 0;
-                if (reading_body()) note_expect_continue();
                 return true;
             }
             line_start_ = search_ = nl + 1;
@@ -11549,8 +13150,12 @@ private:
             line = block.substr(0, nl);
             block.remove_prefix(nl == std::string_view::npos ? block.size() : nl + 1);
             if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-            if (!parse_header_line(line, current_)) return false;
+            if (!parse_header_line(line, current_.headers)) return false;
         }
+        std::size_t hosts = 0;
+        for (const auto& h : current_.headers) hosts += iequals(h.name, "Host") ? 1 : 0;
+        if (hosts > 1) return fail(400, "a request may carry only one Host header");
+        if (hosts == 0 && current_.version_minor == 1) return fail(400, "an HTTP/1.1 request must carry a Host header");
         return choose_body_framing();
     }
 
@@ -11590,9 +13195,9 @@ private:
             return true;
         }
         if (origin.front() != '/') return fail(400, "the request target must start with '/'");
+        // A fragment ends the target, even before a '?': "/a#b?c" has no query.
+        if (auto fragment = origin.find('#'); fragment != std::string_view::npos) origin = origin.substr(0, fragment);
         auto q = origin.find('?');
-        auto fragment = origin.find('#');
-        if (fragment != std::string_view::npos) origin = origin.substr(0, fragment);
         std::string_view raw_path = origin.substr(0, q);
         if (q != std::string_view::npos) current_.query.assign(origin.substr(q + 1));
         if (raw_path.find('%') == std::string_view::npos) {
@@ -11605,7 +13210,7 @@ private:
         return true;
     }
 
-    bool parse_header_line(std::string_view line, request& into) {
+    bool parse_header_line(std::string_view line, std::vector<header>& into) {
         if (line.empty() || line.front() == ' ' || line.front() == '\t')
             return fail(400, "folded header lines are not accepted");
         auto colon = line.find(':');
@@ -11616,7 +13221,7 @@ private:
         for (char c : value)
             if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f)
                 return fail(400, "a header value contains a control character");
-        into.headers.push_back(header{std::string{name}, std::string{value}});
+        into.push_back(header{std::string{name}, std::string{value}});
         return true;
     }
 
@@ -11635,6 +13240,10 @@ private:
             }
         }
         if (has_te) {
+            // RFC 9112 6.1: HTTP/1.0 has no chunked coding; a 1.0 request using it is
+            // either broken or built to desynchronise a proxy.
+            if (current_.version_minor == 0)
+                return fail(400, "an HTTP/1.0 request may not use Transfer-Encoding");
             if (!iequals(te, "chunked")) return fail(501, "only 'Transfer-Encoding: chunked' is supported");
             if (has_cl) return fail(400, "a request may not carry both Content-Length and Transfer-Encoding");
             chunked_total_ = 0;
@@ -11643,14 +13252,16 @@ private:
         }
         std::size_t length = 0;
         if (has_cl && !parse_decimal(cl, length)) return fail(400, "Content-Length is not a decimal number");
-        if (length > limits_.max_body_bytes)
+        // With stop_after_head the caller may still change the limit: checked on resuming.
+        if (!limits_.stop_after_head && length > body_limit_)
             return fail(413, "the request body is larger than the server accepts");
         body_remaining_ = length;
+        announced_ = length;
         if (length == 0) {
             state_ = state::done;
             return true;
         }
-        current_.body.reserve(std::min<std::size_t>(length, 1 << 20));
+        if (!limits_.stop_after_head) current_.body.reserve(std::min<std::size_t>(length, 1 << 20));
         state_ = state::fixed_body;
         return true;
     }
@@ -11690,8 +13301,8 @@ private:
             return false;
         }
         if (nl > max_len) return fail(400, "a chunk-size or trailer line is too long");
-        line_.assign(buf.data(), nl);
-        if (!line_.empty() && line_.back() == '\r') line_.pop_back();
+        if (nl == 0 || buf[nl - 1] != '\r') return fail(400, "chunk-size and trailer lines must end with CRLF");
+        line_.assign(buf.data(), nl - 1);
         consume(nl + 1);
         line = line_;
         return true;
@@ -11708,9 +13319,10 @@ private:
             if (v < 0) return fail(400, "a chunk size is not a hexadecimal number");
             size = size * 16 + static_cast<std::size_t>(v);
         }
-        if (size > limits_.max_body_bytes - chunked_total_)
+        if (size > body_limit_ - std::min(body_limit_, chunked_total_))
             return fail(413, "the request body is larger than the server accepts");
         chunked_total_ += size;
+        announced_ = chunked_total_;
         body_remaining_ = size;
         state_ = size == 0 ? state::trailers : state::chunk_data;
         return true;
@@ -11735,6 +13347,8 @@ private:
         return true;
     }
 
+    // Trailers are kept apart from the headers: they arrive after the
+    // application's checks on the headers (auth, content type) would have run.
     bool read_trailers() {
         while (true) {
             std::string_view line;
@@ -11746,13 +13360,14 @@ private:
             trailer_bytes_ += line.size();
             if (trailer_bytes_ > limits_.max_header_bytes)
                 return fail(431, "the request trailers are larger than the server accepts");
-            if (!parse_header_line(line, current_)) return false;
+            if (!parse_header_line(line, current_.trailers)) return false;
         }
     }
 
     static int hex_value(char c) noexcept { return http::detail::hex_value(c); }
 
     parser_limits limits_;
+    std::size_t body_limit_ = limits_.max_body_bytes;
     tmon::detail::read_buffer buf_;
     std::size_t line_start_ = 0;  // offset of the header line being looked at
     std::size_t search_ = 0;      // offset to look for its end from
@@ -11762,6 +13377,8 @@ private:
     std::size_t body_remaining_ = 0;
     std::size_t chunked_total_ = 0;
     std::size_t trailer_bytes_ = 0;
+    std::size_t announced_ = 0;     // see body_announced()
+    state after_head_ = state::done;  // where head_ready resumes
     bool continue_pending_ = false;
     std::string line_;
 };
@@ -11800,8 +13417,10 @@ constexpr std::string_view reason_phrase(int status) noexcept {
         case 409: return "Conflict";
         case 411: return "Length Required";
         case 413: return "Content Too Large";
+        case 414: return "URI Too Long";
         case 415: return "Unsupported Media Type";
         case 417: return "Expectation Failed";
+        case 421: return "Misdirected Request";
         case 422: return "Unprocessable Content";
         case 426: return "Upgrade Required";
         case 429: return "Too Many Requests";
@@ -11829,6 +13448,7 @@ struct write_options {
     bool keep_alive = true;
     bool head_only = false;          // HEAD: the same head as GET, no body
     std::string_view cors_origin;    // empty: no CORS headers
+    bool chunked = false;            // a streamed body in HTTP/1.1: Transfer-Encoding: chunked
 };
 
 namespace detail {
@@ -11878,14 +13498,18 @@ inline void append_response_head(std::string& out, const response& r, const writ
     out += detail::http_date_now();
     out += "\r\n";
     if (status_allows_body(r.status)) {
-        if (!r.content_type.empty() && (!r.body.empty() || opt.head_only)) {
+        if (!r.content_type.empty() && (!r.body.empty() || r.stream || opt.head_only)) {
             out += "Content-Type: ";
             out += r.content_type;
             out += "\r\n";
         }
-        out += "Content-Length: ";
-        detail::append_number(out, r.body.size());
-        out += "\r\n";
+        if (!r.stream) {
+            out += "Content-Length: ";
+            detail::append_number(out, r.body.size());
+            out += "\r\n";
+        } else if (opt.chunked) {
+            out += "Transfer-Encoding: chunked\r\n";
+        }  // else HTTP/1.0: the close ends the body
     }
     out += opt.keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
     append_cors_headers(out, opt.cors_origin);
@@ -11898,9 +13522,9 @@ inline void append_response_head(std::string& out, const response& r, const writ
     out += "\r\n";
 }
 
-// Whether the body bytes follow the head on the wire.
+// Whether `body` bytes follow the head on the wire (a stream's are written as they come).
 inline bool response_sends_body(const response& r, const write_options& opt) noexcept {
-    return !opt.head_only && status_allows_body(r.status) && !r.body.empty();
+    return !opt.head_only && status_allows_body(r.status) && !r.stream && !r.body.empty();
 }
 
 }  // namespace tmon::http
@@ -12021,27 +13645,45 @@ inline std::string switching_protocols_head(const http::request& req) {
 
 namespace tmon::detail {
 
+// Answers a connection the transport will not serve with `r` as far as the
+// socket takes it at once, then closes it. For when even a connection object
+// is too much (the process is out of descriptors).
+inline void refuse_now(asio::ip::tcp::socket& socket, const http::response& r) {
+    std::error_code ec;
+    socket.non_blocking(true, ec);
+    // Read what the client already sent: closing with unread bytes sends a
+    // reset that can destroy the answer before the client reads it.
+    char sink[4096];
+    for (int i = 0; i < 4 && !ec; ++i) socket.read_some(asio::buffer(sink), ec);
+    std::string out;
+    http::append_response_head(out, r, {false, false, {}});
+    out += r.body;
+    std::vector<asio::const_buffer> buffers{asio::buffer(out)};
+    send_now(socket, buffers, ec);
+    socket.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    socket.close(ec);
+}
+
 class http_connection final : public closable, public std::enable_shared_from_this<http_connection> {
 public:
     using clock = std::chrono::steady_clock;
 
-    // A client may have this many requests awaiting answers before the
-    // connection stops reading from it (back-pressure on pipelining).
-    static constexpr std::size_t max_pipelined = 64;
     // Bodies up to this size are copied behind the head: one iovec instead of two.
     static constexpr std::size_t inline_body_bytes = 4096;
     // How long to keep draining a client's unread bytes before closing, so the
     // final response is not destroyed by a TCP reset.
     static constexpr std::chrono::seconds linger_time{2};
 
+    // slot: the connection's place in the registry; empty for one refused with 503.
     http_connection(asio::ip::tcp::socket socket, std::shared_ptr<io_worker> worker,
-                    std::shared_ptr<server_state> state, bool counted)
+                    std::shared_ptr<server_state> state, connection_slot slot)
         : socket_(std::move(socket)),
           worker_(std::move(worker)),
           state_(std::move(state)),
-          parser_({state_->config.limits.max_header_bytes, state_->config.limits.max_body_bytes}),
+          parser_({state_->config.limits.max_header_bytes, state_->config.limits.max_body_bytes,
+                   state_->config.limits.max_request_line_bytes, true}),
           timer_(worker_->ctx, [this] { on_deadline(); }),
-          counted_(counted) {
+          slot_(std::move(slot)) {
         std::error_code ec;
         auto ep = socket_.remote_endpoint(ec);
         if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
@@ -12058,18 +13700,32 @@ public:
         read_more();
     }
 
-    // Over max_connections: answer 503 to whatever arrives, then close.
-    void start_rejected() {
+    // Over a connection cap: answer 503 with `why`, then close.
+    void start_rejected(std::string_view why) {
         if (worker_->stopping) return close_now();
         worker_->add(shared_from_this());
         std::error_code ignored;
         socket_.non_blocking(true, ignored);
-        push_ready(http::error_response(503, "the server is at its connection limit; try again later"), false);
+        push_ready(http::error_response(503, why), false);
         stop_parsing_ = true;
         flush();
     }
 
     void abort() override { close_now(); }
+
+    void under_load() override {
+        if (closed_ || lingering_ || phase_ != phase::idle) return;
+        arm(std::min(phase_deadline_, phase_since_ + state_->config.limits.busy_idle_timeout));
+    }
+
+    // Called from any thread with the next piece of the streamed body `stream`
+    // (always posted, so a stream that answers inside pull() cannot recurse).
+    void deliver_chunk(std::uint64_t stream, std::optional<std::string> chunk, bool failed) {
+        if (closed_.load(std::memory_order_acquire)) return;
+        asio::post(worker_->ctx, [self = shared_from_this(), stream, chunk = std::move(chunk), failed]() mutable {
+            self->on_chunk(stream, std::move(chunk), failed);
+        });
+    }
 
     // Called from any thread by a request's responder.
     void deliver(std::uint64_t seq, http::response r) {
@@ -12084,7 +13740,7 @@ public:
     }
 
 private:
-    enum class phase { idle, headers, body, busy };
+    enum class phase { idle, headers, body, busy, sending };
 
     // One entry per request (or interim 100 Continue) in arrival order.
     struct slot {
@@ -12093,19 +13749,28 @@ private:
         bool keep_alive = true;
         bool head_only = false;
         bool upgrade = false;
+        std::size_t bytes = 0;  // counted in answered_bytes_ once ready
+        bool http10 = false;    // no chunked coding: a streamed body ends with the connection
         bool ready() const noexcept { return response.has_value() || !raw.empty(); }
     };
 
+    // What an answered response will put on the wire, roughly: its body and a head.
+    static std::size_t wire_bytes(const http::response& r) noexcept { return r.body.size() + 256; }
+
     // Completes one slot exactly once; a handler that drops its respond_fn
     // without calling it gets a 500 sent in its place rather than a hung client.
+    // Holds the request body's share of the budget until the answer comes.
     struct responder {
         std::shared_ptr<http_connection> conn;
         std::uint64_t seq;
+        body_reservation body;
         std::atomic<bool> done{false};
 
-        responder(std::shared_ptr<http_connection> c, std::uint64_t s) : conn(std::move(c)), seq(s) {}
+        responder(std::shared_ptr<http_connection> c, std::uint64_t s, body_reservation b)
+            : conn(std::move(c)), seq(s), body(std::move(b)) {}
         void respond(http::response r) {
             if (done.exchange(true)) return;
+            body.release();
             conn->deliver(seq, std::move(r));
         }
         ~responder() {
@@ -12113,8 +13778,31 @@ private:
         }
     };
 
+    // Hands one piece of a streamed body back exactly once; a deliver_fn
+    // dropped without a call aborts the body.
+    struct chunk_deliverer {
+        std::shared_ptr<http_connection> conn;
+        std::uint64_t stream;
+        std::atomic<bool> done{false};
+
+        chunk_deliverer(std::shared_ptr<http_connection> c, std::uint64_t s) : conn(std::move(c)), stream(s) {}
+        void deliver(std::optional<std::string> chunk) {
+            if (done.exchange(true)) return;
+            conn->deliver_chunk(stream, std::move(chunk), false);
+        }
+        ~chunk_deliverer() {
+            if (!done.load()) conn->deliver_chunk(stream, std::nullopt, true);
+        }
+    };
+
+    // Too much is waiting for the client: read and dispatch nothing more until it drains.
+    bool backlogged() const noexcept {
+        return slots_.size() >= state_->config.limits.max_pipelined_requests ||
+               answered_bytes_ + write_left_ >= state_->config.limits.max_queued_response_bytes;
+    }
+
     void read_more() {
-        if (reading_ || closed_ || stop_parsing_ || peer_eof_ || slots_.size() >= max_pipelined) return;
+        if (reading_ || closed_ || stop_parsing_ || peer_eof_ || backlogged()) return;
         reading_ = true;
         auto room = parser_.prepare(16 * 1024);
         socket_.async_read_some(asio::buffer(room.data(), room.size()),
@@ -12138,7 +13826,14 @@ private:
             return;
         }
         parser_.commit(n);
-        process();
+        try {
+            process();
+        } catch (const std::exception& e) {
+            // A bug or an allocation failure on this client's bytes costs this
+            // connection, not the io thread's other connections.
+            log(log_level::error, "http", "closing {}: {}", remote_, http::loggable(e.what()));
+            close_now();
+        }
     }
 
     // Parses and dispatches what has arrived, then writes what is answered.
@@ -12162,9 +13857,14 @@ private:
 
     void dispatch_parsed() {
         in_dispatch_ = true;
-        while (!stop_parsing_ && slots_.size() < max_pipelined) {
+        while (!stop_parsing_ && !closed_ && !backlogged()) {
             auto status = parser_.parse();
+            if (status == http::parse_status::head_complete) {
+                if (!admit_body()) break;
+                continue;
+            }
             if (status == http::parse_status::need_more) {
+                if (!hold_body()) break;
                 if (parser_.take_expect_continue()) push_raw("HTTP/1.1 100 Continue\r\n\r\n", false);
                 break;
             }
@@ -12174,12 +13874,44 @@ private:
                 stop_parsing_ = true;
                 break;
             }
+            if (!hold_body()) break;
             handle_request(parser_.take());
         }
         in_dispatch_ = false;
     }
 
+    // A request's head is in: its body limit comes from the application's
+    // hook, and its Content-Length from the transport-wide body budget.
+    bool admit_body() {
+        std::size_t limit = state_->config.limits.max_body_bytes;
+        if (const auto& hook = state_->handlers.body_limit) {
+            try {
+                if (std::size_t n = hook(parser_.head())) limit = n;
+            } catch (const std::exception& e) {
+                log(log_level::error, "http", "body_limit hook threw: {}", http::loggable(e.what()));
+            }
+        }
+        parser_.limit_body(limit);
+        if (auto length = parser_.content_length(); length && *length > limit) return true;  // parse() answers 413
+        return hold_body();
+    }
+
+    // Takes the share of the body budget that what the body announced needs;
+    // past the budget the request is answered 503 and the connection closes
+    // (the rest of the body is not read).
+    bool hold_body() {
+        std::size_t wanted = parser_.body_announced();
+        const auto& limits = state_->config.limits;
+        if (body_hold_.grow_to(state_->inflight_body_bytes, wanted, limits.max_inflight_body_bytes)) return true;
+        body_hold_.release();
+        push_ready(http::error_response(503, "the server is receiving too many request bodies at once; retry shortly"),
+                   false);
+        stop_parsing_ = true;
+        return false;
+    }
+
     void handle_request(http::request req) {
+        body_reservation body = std::move(body_hold_);  // released here unless the handler gets it
         req.remote = remote_;
         bool keep_alive = http::wants_keep_alive(req);
         if (!keep_alive) stop_parsing_ = true;
@@ -12189,20 +13921,22 @@ private:
             return;
         }
         if (req.method == "OPTIONS" && !cfg.cors_origin.empty()) {
-            push_ready(preflight_response(req), keep_alive);
+            push_ready(preflight_response(), keep_alive);
+            return;
+        }
+        if (!state_->handlers.on_request) {
+            push_ready(http::error_response(404, "no route for " + req.path), keep_alive);
             return;
         }
         std::uint64_t seq = first_seq_ + slots_.size();
-        slots_.push_back(slot{std::nullopt, {}, keep_alive, req.method == "HEAD", false});
-        if (!state_->handlers.on_request) {
-            slots_.back().response = http::error_response(404, "no route for " + req.path);
-            return;
-        }
-        auto r = std::make_shared<responder>(shared_from_this(), seq);
+        slots_.push_back(slot{std::nullopt, {}, keep_alive, req.method == "HEAD", false, 0, req.version_minor == 0});
+        auto r = std::make_shared<responder>(shared_from_this(), seq, std::move(body));
+        std::string method = req.method, path = req.path;  // for the log, should the handler throw
         try {
             state_->handlers.on_request(std::move(req), [r](http::response resp) { r->respond(std::move(resp)); });
         } catch (const std::exception& e) {
-            log(log_level::error, "http", "request handler threw: {}", e.what());
+            log(log_level::error, "http", "request handler for {} {} threw: {}", http::loggable(method),
+                http::loggable(path), http::loggable(e.what()));
             r->respond(http::error_response(500, "the request handler failed"));
         }
     }
@@ -12232,25 +13966,29 @@ private:
         stop_parsing_ = true;  // what follows belongs to the WebSocket
     }
 
-    http::response preflight_response(const http::request& req) const {
+    // A fixed allow-list: echoing Access-Control-Request-Headers would let any
+    // page send any header the API might one day trust.
+    static http::response preflight_response() {
         http::response r;
         r.status = 204;
         r.content_type.clear();
         r.headers.push_back({"Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"});
-        auto asked = req.header_value("Access-Control-Request-Headers");
-        r.headers.push_back({"Access-Control-Allow-Headers",
-                             asked.empty() ? std::string{"Content-Type, Authorization"} : std::string{asked}});
+        r.headers.push_back({"Access-Control-Allow-Headers", "Content-Type, Authorization"});
         r.headers.push_back({"Access-Control-Max-Age", "600"});
         return r;
     }
 
     void push_ready(http::response r, bool keep_alive) {
-        slots_.push_back(slot{std::move(r), {}, keep_alive, false, false});
+        std::size_t bytes = wire_bytes(r);
+        slots_.push_back(slot{std::move(r), {}, keep_alive, false, false, bytes});
+        answered_bytes_ += bytes;
     }
     void push_raw(std::string head, bool upgrade) {
         slot s;
         s.raw = std::move(head);
         s.upgrade = upgrade;
+        s.bytes = s.raw.size();
+        answered_bytes_ += s.bytes;
         slots_.push_back(std::move(s));
     }
 
@@ -12258,6 +13996,8 @@ private:
         if (closed_ || seq < first_seq_ || seq - first_seq_ >= slots_.size()) return;
         auto& s = slots_[seq - first_seq_];
         if (s.ready()) return;
+        s.bytes = wire_bytes(r);
+        answered_bytes_ += s.bytes;
         s.response = std::move(r);
         if (!in_dispatch_) {
             flush();
@@ -12267,7 +14007,7 @@ private:
 
     // Writes every answered response at the front of the queue in one gathered write.
     void flush() {
-        if (writing_ || closed_ || slots_.empty() || !slots_.front().ready()) return;
+        if (writing_ || closed_ || stream_ || slots_.empty() || !slots_.front().ready()) return;
         out_.clear();
         bodies_.clear();
         body_marks_.clear();
@@ -12276,6 +14016,7 @@ private:
             slot s = std::move(slots_.front());
             slots_.pop_front();
             ++first_seq_;
+            answered_bytes_ -= s.bytes;
             if (!s.raw.empty()) {
                 out_ += s.raw;
                 if (s.upgrade) {
@@ -12284,12 +14025,15 @@ private:
                 }
                 continue;
             }
-            serialise(s);
-            if (!s.keep_alive) {
-                close_after_write_ = true;
-                break;
-            }
+            if (serialise(s)) break;
         }
+        start_write();
+    }
+
+    // Writes out_ with bodies_ spliced in at body_marks_: at once where the
+    // socket takes it all, else piece by piece as the socket drains, each
+    // piece moving the send deadline.
+    void start_write() {
         buffers_.clear();
         std::size_t from = 0;
         for (std::size_t i = 0; i < bodies_.size(); ++i) {
@@ -12301,38 +14045,126 @@ private:
         writing_ = true;
         std::error_code ec;
         send_now(socket_, buffers_, ec);
-        if (ec || buffers_.empty()) {
-            on_written(ec);
-            return;
-        }
-        asio::async_write(socket_, buffers_, [self = shared_from_this()](std::error_code ec, std::size_t) {
-            self->on_written(ec);
+        write_left_ = asio::buffer_size(buffers_);
+        if (ec) return close_now();
+        if (buffers_.empty()) return on_written();
+        write_some();
+    }
+
+    void write_some() {
+        write_waiting_ = true;
+        update_deadline();
+        socket_.async_write_some(buffers_, [self = shared_from_this()](std::error_code ec, std::size_t n) {
+            self->on_wrote_some(ec, n);
         });
     }
 
-    void serialise(slot& s) {
+    void on_wrote_some(std::error_code ec, std::size_t n) {
+        write_waiting_ = false;
+        if (closed_) return release_buffers();
+        if (ec) return close_now();
+        consume_front(buffers_, n);
+        write_left_ -= n;
+        if (buffers_.empty()) return on_written();
+        arm(clock::now() + state_->config.limits.send_timeout);  // progress: the deadline moves
+        write_some();
+    }
+
+    // Appends one response to the write being gathered; true when nothing
+    // may follow it in this write (the connection closes after it, or its
+    // body is streamed once the head is out).
+    bool serialise(slot& s) {
         auto& r = *s.response;
-        http::write_options opt{s.keep_alive, s.head_only, state_->config.cors_origin};
+        bool streamed = r.stream && !s.head_only && http::status_allows_body(r.status);
+        if (streamed && s.http10) s.keep_alive = false;
+        http::write_options opt{s.keep_alive, s.head_only, state_->config.cors_origin, r.stream && !s.http10};
         http::append_response_head(out_, r, opt);
-        if (!http::response_sends_body(r, opt)) return;
-        if (r.body.size() <= inline_body_bytes) {
-            out_ += r.body;
-        } else {
-            body_marks_.push_back(out_.size());
-            bodies_.push_back(std::move(r.body));
+        if (!s.keep_alive && !streamed) close_after_write_ = true;  // after a stream: once it has ended
+        if (streamed) {
+            stream_ = std::move(r.stream);
+            stream_id_ = ++streams_started_;
+            stream_chunked_ = !s.http10;
+            stream_keep_alive_ = s.keep_alive;
+            return true;
+        }
+        if (http::response_sends_body(r, opt)) {
+            if (r.body.size() <= inline_body_bytes) {
+                out_ += r.body;
+            } else {
+                body_marks_.push_back(out_.size());
+                bodies_.push_back(std::move(r.body));
+            }
+        }
+        return !s.keep_alive;
+    }
+
+    // The head (or the last piece) of a streamed body is written: ask for the next.
+    void pull_next() {
+        stream_waiting_ = true;
+        auto d = std::make_shared<chunk_deliverer>(shared_from_this(), stream_id_);
+        auto source = stream_;  // a close inside pull() must not destroy the object running it
+        try {
+            source->pull([d](std::optional<std::string> chunk) { d->deliver(std::move(chunk)); });
+        } catch (const std::exception& e) {
+            d->done = true;
+            log(log_level::warn, "http", "closing {}: its response body stream failed: {}", remote_,
+                http::loggable(e.what()));
+            close_now();
         }
     }
 
-    void on_written(std::error_code ec) {
-        writing_ = false;
-        if (closed_) return;
-        if (ec) {
-            close_now();
-            return;
+    void on_chunk(std::uint64_t id, std::optional<std::string> chunk, bool failed) {
+        if (closed_ || !stream_ || id != stream_id_ || !stream_waiting_) return;
+        stream_waiting_ = false;
+        if (failed) {
+            // No final chunk: the client sees the transfer cut short.
+            log(log_level::warn, "http", "closing {}: its response body stream was abandoned", remote_);
+            return close_now();
         }
+        if (chunk && chunk->empty()) return pull_next();
+        out_.clear();
+        bodies_.clear();
+        body_marks_.clear();
+        handoff_ = false;
+        if (!chunk) {
+            stream_ending_ = true;
+            if (!stream_chunked_) return on_written();  // HTTP/1.0: closing ends the body
+            out_ = "0\r\n\r\n";
+        } else {
+            if (stream_chunked_) {
+                out_ = fmt::format("{:x}\r\n", chunk->size());
+                body_marks_.push_back(out_.size());
+                out_ += "\r\n";
+            } else {
+                body_marks_.push_back(0);
+            }
+            bodies_.push_back(std::move(*chunk));
+        }
+        start_write();
+        update_deadline();
+    }
+
+    void end_stream() {
+        stream_.reset();
+        stream_ending_ = false;
+        if (!stream_keep_alive_) close_after_write_ = true;
+    }
+
+    void on_written() {
+        writing_ = false;
+        write_left_ = 0;
+        if (closed_) return;
         if (handoff_) {
             hand_over_to_websocket();
             return;
+        }
+        if (stream_) {
+            if (!stream_ending_) {
+                pull_next();
+                if (!closed_) process();  // requests behind the stream may still be read
+                return;
+            }
+            end_stream();
         }
         flush();
         if (writing_) return;
@@ -12347,8 +14179,7 @@ private:
         closed_.store(true, std::memory_order_release);
         timer_.cancel();
         worker_->remove(this);
-        auto session = std::make_shared<ws_session>(std::move(socket_), worker_, state_, remote_);
-        counted_ = false;  // the session now holds this connection's place in the count
+        auto session = std::make_shared<ws_session>(std::move(socket_), worker_, state_, remote_, std::move(slot_));
         session->start(parser_.take_buffered());
     }
 
@@ -12377,17 +14208,33 @@ private:
         socket_.close(ignored);
         timer_.cancel();
         worker_->remove(this);
-        if (counted_) state_->connections.fetch_sub(1, std::memory_order_relaxed);
-        counted_ = false;
+        slot_.release();
+        body_hold_.release();
+        // Answers still queued go now, not when the last responder lets go of
+        // this object. A write in flight keeps its buffers until it returns.
+        slots_.clear();
+        answered_bytes_ = 0;
+        stream_.reset();
+        if (!write_waiting_) release_buffers();
+    }
+
+    void release_buffers() {
+        buffers_ = {};
+        bodies_ = {};
+        out_ = {};
+        write_left_ = 0;
     }
 
     // One deadline at a time, set on phase changes only: idle keep-alive,
     // header block (from its first byte, so a byte-a-second sender still
-    // times out), body, or none while a handler or a write is under way.
+    // times out), body, a write waiting on the client (moved on each bit of
+    // progress), or none while a handler is at work.
     void update_deadline() {
         if (closed_ || lingering_) return;
         phase p = phase::busy;
-        if (slots_.empty() && !writing_) {
+        if (write_waiting_) {
+            p = phase::sending;
+        } else if (slots_.empty() && !writing_ && !stream_) {
             if (parser_.between_requests()) p = phase::idle;
             else if (parser_.reading_body()) p = phase::body;
             else p = phase::headers;
@@ -12397,21 +14244,43 @@ private:
 
     void enter_phase(phase p) {
         phase_ = p;
+        phase_since_ = clock::now();
         const auto& limits = state_->config.limits;
-        auto now = clock::now();
         switch (p) {
-            case phase::idle: arm(now + limits.idle_timeout); break;
-            case phase::headers: arm(now + limits.header_timeout); break;
-            case phase::body: arm(now + limits.body_timeout); break;
+            case phase::idle: {
+                auto idle = limits.idle_timeout;
+                if (state_->connections.under_load()) idle = std::min(idle, limits.busy_idle_timeout);
+                arm(phase_since_ + idle);
+                break;
+            }
+            case phase::headers: arm(phase_since_ + limits.header_timeout); break;
+            case phase::body: arm(phase_since_ + limits.body_timeout); break;
+            case phase::sending: arm(phase_since_ + limits.send_timeout); break;
             case phase::busy: timer_.clear(); break;
         }
     }
 
-    void arm(clock::time_point deadline) { timer_.set(deadline, shared_from_this()); }
+    void arm(clock::time_point deadline) {
+        phase_deadline_ = deadline;
+        timer_.set(deadline, shared_from_this());
+    }
 
     void on_deadline() {
-        if (!lingering_ && phase_ == phase::headers)
-            log(log_level::info, "http", "closing {}: header block not complete in time", remote_);
+        if (lingering_ || closed_) return close_now();
+        if (phase_ == phase::headers || phase_ == phase::body) {
+            // Part of a request arrived: say why before closing (408, JSON, Connection: close).
+            log(log_level::info, "http", "closing {}: request {} not complete in time", remote_,
+                phase_ == phase::headers ? "headers" : "body");
+            stop_parsing_ = true;
+            phase_ = phase::busy;
+            body_hold_.release();
+            push_ready(http::error_response(408, "the request did not arrive in time"), false);
+            process();
+            return;
+        }
+        if (phase_ == phase::sending)
+            log(log_level::info, "http", "closing {}: it has not read its responses for {} ms", remote_,
+                state_->config.limits.send_timeout.count());
         close_now();
     }
 
@@ -12421,7 +14290,7 @@ private:
     http::request_parser parser_;
     deadline_timer timer_;
     std::string remote_;
-    bool counted_;
+    connection_slot slot_;
 
     std::deque<slot> slots_;
     std::uint64_t first_seq_ = 0;  // sequence number of slots_.front()
@@ -12430,11 +14299,26 @@ private:
     std::vector<std::string> bodies_;      // large bodies of the write in flight
     std::vector<std::size_t> body_marks_;  // where in out_ each large body goes
     std::vector<asio::const_buffer> buffers_;
+    std::size_t write_left_ = 0;      // bytes of the write in flight the socket has not taken
+    std::size_t answered_bytes_ = 0;  // answered slots not yet in a write
+    body_reservation body_hold_;      // the body being read now
+
+    // The streamed body being written, if any: later responses wait behind it.
+    std::shared_ptr<http::body_stream> stream_;
+    std::uint64_t stream_id_ = 0;        // matches deliveries to the stream they belong to
+    std::uint64_t streams_started_ = 0;
+    bool stream_chunked_ = true;         // HTTP/1.1 framing; HTTP/1.0 ends the body by closing
+    bool stream_keep_alive_ = true;
+    bool stream_waiting_ = false;        // a pull() is out
+    bool stream_ending_ = false;         // the final chunk is in the write under way
 
     std::atomic<bool> closed_{false};
     phase phase_ = phase::busy;
+    clock::time_point phase_since_{};
+    clock::time_point phase_deadline_ = clock::time_point::max();
     bool reading_ = false;
-    bool writing_ = false;
+    bool writing_ = false;        // a write is under way
+    bool write_waiting_ = false;  // ...and waits for the socket to drain
     bool in_dispatch_ = false;
     bool in_process_ = false;
     bool process_again_ = false;
@@ -12462,16 +14346,22 @@ public:
         if (acceptor_) throw error(errc::conflict, "the transport is already started");
         state_ = std::make_shared<detail::server_state>();
         state_->config = config;
+        state_->config.limits = without_zeros(config.limits);
         state_->handlers = std::move(handlers);
+        std::size_t cap = connection_cap(config.limits);
+        state_->connections.set_caps(cap, config.limits.max_connections_per_client);
         unsigned threads = config.threads == 0 ? 1 : config.threads;
         for (unsigned i = 0; i < threads; ++i) workers_.push_back(std::make_shared<detail::io_worker>());
         bind(config);
+        backoff_.emplace(workers_.front()->ctx);
+        spare_.reserve();
         accept_next();
         for (auto& w : workers_) {
             guards_.push_back(asio::make_work_guard(w->ctx));
             w->thread = std::thread([w] { run_worker(*w); });
         }
-        log(log_level::info, "http", "listening on {}:{} with {} io thread(s)", config.host, port_.load(), threads);
+        log(log_level::info, "http", "listening on {}:{} with {} io thread(s), up to {} connections ({} per client)",
+            config.host, port_.load(), threads, cap, config.limits.max_connections_per_client);
     }
 
     // Closes the listener and every connection, then joins the io threads.
@@ -12480,18 +14370,32 @@ public:
         asio::post(workers_.front()->ctx, [this] {
             std::error_code ignored;
             acceptor_->close(ignored);
+            backoff_->cancel();
         });
         for (auto& w : workers_) asio::post(w->ctx, [w] { w->abort_all(); });
         guards_.clear();
         for (auto& w : workers_)
             if (w->thread.joinable()) w->thread.join();
+        backoff_.reset();
         acceptor_.reset();
         workers_.clear();
         state_.reset();
+        spare_.release();
         port_.store(0);
     }
 
     std::uint16_t port() const noexcept { return port_.load(); }
+
+    // Connections holding a place now (HTTP and WebSocket): for tests and metrics.
+    std::size_t open_connections() const noexcept { return state_ ? state_->connections.open() : 0; }
+    // The connection cap in force: max_connections, lowered to fit the open-file limit.
+    std::size_t connection_cap() const noexcept { return state_ ? state_->connections.cap() : 0; }
+    // Request body bytes held now against max_inflight_body_bytes.
+    std::size_t inflight_body_bytes() const noexcept {
+        return state_ ? state_->inflight_body_bytes.load(std::memory_order_relaxed) : 0;
+    }
+    // Accepts that failed since start (out of descriptors, mostly).
+    std::size_t accept_failures() const noexcept { return accept_failures_.load(std::memory_order_relaxed); }
 
 private:
     void bind(const transport_config& config) {
@@ -12515,27 +14419,111 @@ private:
         }
     }
 
+    // A 0 in a limit documented "0: none" becomes a value that is never reached,
+    // so that the code enforcing it has no special case.
+    static transport_limits without_zeros(transport_limits l) {
+        constexpr auto never = std::chrono::hours(24 * 365 * 10);
+        constexpr auto unbounded = std::numeric_limits<std::size_t>::max();
+        if (l.send_timeout.count() <= 0) l.send_timeout = never;
+        if (l.busy_idle_timeout.count() <= 0) l.busy_idle_timeout = l.idle_timeout;
+        if (l.max_queued_response_bytes == 0) l.max_queued_response_bytes = unbounded;
+        if (l.max_inflight_body_bytes == 0) l.max_inflight_body_bytes = unbounded;
+        if (l.max_pipelined_requests == 0) l.max_pipelined_requests = 1;
+        return l;
+    }
+
+    // max_connections (0: none), lowered so that connections cannot use the
+    // descriptors the store and the process need.
+    static std::size_t connection_cap(const transport_limits& limits) {
+        std::size_t cap = limits.max_connections == 0 ? std::numeric_limits<std::size_t>::max() : limits.max_connections;
+        if (auto fds = detail::raise_open_file_limit()) {
+            std::size_t by_fds = detail::connections_for_descriptors(*fds, limits.fd_reserve);
+            if (by_fds < cap)
+                log(log_level::info, "http", "open-file limit {}: accepting at most {} connections", *fds, by_fds);
+            cap = std::min(cap, by_fds);
+        }
+        return cap;
+    }
+
+    // Runs on the first worker's thread, like every accept handler.
     void accept_next() {
         auto& worker = workers_[next_worker_++ % workers_.size()];
         acceptor_->async_accept(worker->ctx, [this, worker](std::error_code ec, asio::ip::tcp::socket socket) {
             if (ec == asio::error::operation_aborted || !acceptor_->is_open()) return;
             if (ec) {
-                log(log_level::warn, "http", "accept failed: {}", ec.message());
-            } else {
-                admit(worker, std::move(socket));
+                on_accept_error(ec);
+                return;
             }
+            if (failed_accepts_ > 0 && std::chrono::steady_clock::now() - last_failed_accept_ >= burst_quiet) {
+                log(log_level::info, "http", "accepting normally again; {} accepts had failed", failed_accepts_);
+                failed_accepts_ = 0;
+            }
+            backoff_delay_ = min_backoff;
+            admit(worker, std::move(socket));
             accept_next();
         });
     }
 
-    void admit(const std::shared_ptr<detail::io_worker>& worker, asio::ip::tcp::socket socket) {
-        bool over_cap = state_->connections.fetch_add(1, std::memory_order_relaxed) >= state_->config.limits.max_connections;
-        if (over_cap) state_->connections.fetch_sub(1, std::memory_order_relaxed);
-        auto conn = std::make_shared<detail::http_connection>(std::move(socket), worker, state_, !over_cap);
-        asio::post(worker->ctx, [conn, over_cap] {
-            if (over_cap) conn->start_rejected();
-            else conn->start();
+    // Out of descriptors, retrying at once spins and logs without end. One
+    // line when a burst of failures starts, one with their count once accepts
+    // have gone burst_quiet without failing; meanwhile the waiting client is
+    // shed with a 503 through the spare descriptor, and accepting resumes
+    // after a delay that doubles up to 1 s.
+    void on_accept_error(std::error_code ec) {
+        accept_failures_.fetch_add(1, std::memory_order_relaxed);
+        last_failed_accept_ = std::chrono::steady_clock::now();
+        if (failed_accepts_++ == 0)
+            log(log_level::warn, "http", "accept failed: {}; {}", ec.message(),
+                detail::is_resource_exhaustion(ec) ? "shedding new connections with 503 and backing off" : "retrying");
+        if (!detail::is_resource_exhaustion(ec)) {
+            accept_next();
+            return;
+        }
+        shed_one();
+        backoff_->expires_after(backoff_delay_);
+        backoff_delay_ = std::min(backoff_delay_ * 2, max_backoff);
+        backoff_->async_wait([this](std::error_code wait_ec) {
+            if (wait_ec || !acceptor_->is_open()) return;
+            accept_next();
         });
+    }
+
+    void shed_one() {
+        spare_.release();
+        std::error_code ec;
+        asio::ip::tcp::socket s(workers_.front()->ctx);
+        acceptor_->non_blocking(true, ec);
+        if (!ec) acceptor_->accept(s, ec);
+        if (!ec) detail::refuse_now(s, http::error_response(503, "the server is out of file descriptors; try again later"));
+        spare_.reserve();
+    }
+
+    void admit(const std::shared_ptr<detail::io_worker>& worker, asio::ip::tcp::socket socket) {
+        std::error_code ec;
+        auto peer = socket.remote_endpoint(ec);
+        if (ec) return;  // already gone
+        std::string client = peer.address().to_string();
+        auto verdict = state_->connections.admit(client);
+        if (verdict != detail::admission::admitted) {
+            const char* why = verdict == detail::admission::over_cap
+                                  ? "the server is at its connection limit; try again later"
+                                  : "too many connections from your address; close some and try again";
+            auto conn = std::make_shared<detail::http_connection>(std::move(socket), worker, state_, detail::connection_slot{});
+            asio::post(worker->ctx, [conn, why] { conn->start_rejected(why); });
+            return;
+        }
+        detail::connection_slot slot(state_->connections, std::move(client));
+        auto conn = std::make_shared<detail::http_connection>(std::move(socket), worker, state_, std::move(slot));
+        asio::post(worker->ctx, [conn] { conn->start(); });
+        if (state_->connections.under_load()) shorten_idle_timeouts();
+    }
+
+    // At most once a second: every idle keep-alive moves to busy_idle_timeout.
+    void shorten_idle_timeouts() {
+        auto now = std::chrono::steady_clock::now();
+        if (now - last_load_sweep_ < std::chrono::seconds(1)) return;
+        last_load_sweep_ = now;
+        for (auto& w : workers_) asio::post(w->ctx, [w] { w->under_load(); });
     }
 
     static void run_worker(detail::io_worker& w) {
@@ -12554,7 +14542,19 @@ private:
     std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
     std::optional<asio::ip::tcp::acceptor> acceptor_;
     std::size_t next_worker_ = 0;
+
+    // The accept loop's state: the first worker's thread only.
+    static constexpr std::chrono::milliseconds min_backoff{50};
+    static constexpr std::chrono::milliseconds max_backoff{1000};
+    std::optional<asio::steady_timer> backoff_;
+    std::chrono::milliseconds backoff_delay_ = min_backoff;
+    static constexpr std::chrono::seconds burst_quiet{5};
+    std::size_t failed_accepts_ = 0;  // in the current burst
+    std::chrono::steady_clock::time_point last_failed_accept_{};
+    std::chrono::steady_clock::time_point last_load_sweep_{};
+    detail::spare_descriptor spare_;
     std::atomic<std::uint16_t> port_{0};
+    std::atomic<std::size_t> accept_failures_{0};
 };
 
 static_assert(tmon::assert_transport<asio_transport>());
@@ -12584,6 +14584,15 @@ std::unique_ptr<Store> make_store(const server_config& c) {
 
 inline bool is_api_path(std::string_view path) {
     return path.starts_with("/api/") || path == "/api" || path == "/health";
+}
+
+// The most body a request may bring, known from its head before the body is
+// read: only metric batches need megabytes.
+inline std::size_t body_limit_for(const request_limits& l, const http::request& head) {
+    if (head.method == "POST" && head.path.starts_with("/api/runs/") && head.path.ends_with("/metrics"))
+        return l.metrics_body_bytes;
+    if (head.path == "/api/v1/metrics/layerwise") return l.layers_body_bytes;
+    return l.small_body_bytes;
 }
 
 }  // namespace detail
@@ -12653,6 +14662,11 @@ private:
                 sampler_worker_.start("sampler", config_.sample_period, [this] { sample_system(); });
         }
         log(log_level::info, "server", "serving {} ({} storage)", url(), state_.storage_name());
+        if (!guard_.loopback_only() && !auth_.enabled())
+            log(log_level::warn, "server",
+                "listening on {} with no token: anyone who can reach this address can read and write every run "
+                "(set --token / TMON_TOKEN)",
+                config_.host);
     }
 
     void add_routes() {
@@ -12680,7 +14694,15 @@ private:
     app_handlers handlers() {
         app_handlers h;
         h.on_request = [this](http::request&& req, respond_fn respond) { on_request(std::move(req), std::move(respond)); };
+        // The route's limit, never above the transport's max_body_bytes: that one caps every route.
+        h.body_limit = [this](const http::request& head) {
+            return std::min(detail::body_limit_for(config_.requests, head), config_.limits.max_body_bytes);
+        };
         h.on_ws_upgrade = [this](const http::request& req) -> std::optional<http::response> {
+            if (auto refusal = guard_.check_upgrade(req)) {
+                log(log_level::warn, "server", "ws handshake from {} refused: {}", req.remote, refusal->body);
+                return refusal;
+            }
             if (auth_.allows(req)) return std::nullopt;
             log(log_level::warn, "server", "ws handshake from {} refused: missing or wrong token", req.remote);
             return http::error_response(401, "a valid token is required (Authorization: Bearer <token> or ?token=)");
@@ -12694,6 +14716,10 @@ private:
 
     void on_request(http::request&& req, respond_fn respond) {
         respond = logged(req, std::move(respond));
+        if (auto refusal = guard_.check(req)) {
+            respond(std::move(*refusal));
+            return;
+        }
         bool api = detail::is_api_path(req.path);
         if (api && !auth_.allows(req)) {
             respond(http::error_response(401, "a valid token is required (Authorization: Bearer <token> or ?token=)"));
@@ -12739,13 +14765,17 @@ private:
     server_config config_;
     std::unique_ptr<Store> owned_store_;
     Store& store_;
-    server_state<Store> state_{store_};
+    server_state<Store> state_{store_, config_.requests};
     recorder_type recorder_{state_};
-    ws_hub hub_{ws_hub::limits{config_.ws_points_per_run, config_.ws_messages_per_peer}};
+    ws_hub hub_{ws_hub::limits{.points_per_run = config_.ws_points_per_run,
+                               .messages_per_peer = config_.ws_messages_per_peer,
+                               .subscriptions = config_.requests.ws_subscriptions},
+                [this](std::string_view id) { return store_.get_run(id).has_value(); }, config_.requests};
     detail::work_pool pool_{config_.workers, config_.max_queued_requests};
     http::router router_;
     static_site static_{config_.static_dir};
     token_auth auth_{config_.token};
+    request_guard guard_{config_.host, config_.allowed_hosts, config_.cors_origin};
     Transport transport_;
     Sampler sampler_;
     detail::periodic_worker sampler_worker_;
