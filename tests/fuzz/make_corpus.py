@@ -274,6 +274,14 @@ def jsonl_seeds():
     write(t, "no-run-line", store("", METRIC_LINES, CHECKPOINT_LINES))
     write(t, "deep-config", store('{"run":{"id":"run_d","name":"d","config":' + '{"a":' * 70 + "1" + "}" * 70 + "}}\n"))
     write(t, "crlf", store(RUN_LINES.replace("\n", "\r\n"), METRIC_LINES.replace("\n", "\r\n")))
+    # Direct mode (first byte 0x02): the same parts, straight to the parsers and readers.
+    write(t, "direct-full", b"\x02" + store(*full))
+    write(t, "direct-malformed", b"\x02" + store(RUN_LINES, "not json\n[1,2]\n{}\n" + METRIC_LINES + OLD_METRIC_LINES,
+                                                "{\"op\":\"saved\"}\n", "{\"layers\":5}\n", "{\"id\":\"x\"}\n"))
+    write(t, "direct-number-edges",
+          b"\x02" + store(RUN_LINES, '{"key":"e","steps":[-1,1e300,9223372036854775808],"times":[1e400,-0.0,5e-324],'
+                                     '"values":[0e-40,1,2]}\n', "", "", '{"id":1e300,"time":"x"}\n',
+                          '{"time":1,"memory_used":-5,"process_rss":1e30,"gpus":[{"index":1e20}]}\n'))
 
 
 def main():
