@@ -10,7 +10,6 @@
 #include <climits>
 #include <cstddef>
 #include <cstdlib>
-#include <cstring>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -29,23 +28,29 @@ namespace tmon::detail {
 inline constexpr unsigned max_json_depth = 64;
 
 // Numbers are read correctly rounded. RapidJSON 1.1.0's full-precision path
-// passes zero to clz (UB) for a zero written with an exponent or more than 22
-// fraction digits ("0.000...0e-40"); text that may hold one has its numbers
-// read as text and converted by std::from_chars instead (same values, slower).
+// has undefined behaviour (clz of zero, a garbage value stored) where its
+// significand is zero: a zero written with an exponent or more than 22
+// fraction digits ("0.000...0e-40"), or 20+ significant digits whose rounding
+// wraps ("1.84467440737095516155"). Text that may hold such a literal has its
+// numbers read as text and converted by std::from_chars instead (same values,
+// slower); numbers tmon writes (17 significant digits at most) never take it.
 inline constexpr unsigned json_read_flags =
     rapidjson::kParseFullPrecisionFlag | rapidjson::kParseValidateEncodingFlag;
 inline constexpr unsigned json_read_flags_exact_text =
     rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseValidateEncodingFlag;
 
-// Every such literal holds "0e", "0E" or a run of 20 zeros; files tmon writes never do.
-inline bool may_hold_risky_zero(std::string_view text) noexcept {
-    const char* p = text.data();
-    const char* end = p + text.size();
-    while (p < end && (p = static_cast<const char*>(std::memchr(p, '0', static_cast<std::size_t>(end - p))))) {
-        const char* q = p;
-        while (q < end && *q == '0') ++q;
-        if (q - p >= 20 || (q < end && (*q == 'e' || *q == 'E'))) return true;
-        p = q;
+// True for text holding "0e"/"0E" or 20 digits and dots in a row (and some text without such a number).
+inline bool may_hold_risky_number(std::string_view text) noexcept {
+    std::size_t run = 0;
+    char previous = 0;
+    for (char c : text) {
+        if ((c >= '0' && c <= '9') || c == '.') {
+            if (++run >= 20) return true;
+        } else {
+            if ((c == 'e' || c == 'E') && previous == '0') return true;
+            run = 0;
+        }
+        previous = c;
     }
     return false;
 }
@@ -154,7 +159,7 @@ json_read_result read_json_stream(Stream& in, std::string_view text, Handler& ha
                                   unsigned max_depth = max_json_depth) {
     depth_limited_handler<Handler> limited(handler, max_depth);
     rapidjson::Reader reader;
-    rapidjson::ParseResult r = may_hold_risky_zero(text)
+    rapidjson::ParseResult r = may_hold_risky_number(text)
                                    ? reader.Parse<json_read_flags_exact_text | ExtraFlags>(in, limited)
                                    : reader.Parse<json_read_flags | ExtraFlags>(in, limited);
     json_read_result out;
