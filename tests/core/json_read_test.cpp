@@ -1,7 +1,7 @@
 // detail/json_read.hpp: the one gate every JSON text passes (requests, WS
 // messages, store files). Depth and encoding are refused with a reason; numbers
-// read exactly as RapidJSON's full-precision parser reads them, without the
-// undefined behaviour its 1.1.0 release has for long zeros.
+// read exactly as RapidJSON's full-precision parser reads them where that one
+// is right, and right where its 1.1.0 release is not.
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -35,11 +35,10 @@ TEST_CASE("json_read refuses invalid UTF-8 in strings and keys", "[json_read]") 
     CHECK(parse_document(d, "{\"\xce\xbb\":\"\xe2\x82\xac\"}"));
 }
 
-TEST_CASE("json_read reads zeros that RapidJSON's full-precision path mishandles", "[json_read]") {
+TEST_CASE("json_read reads numbers that RapidJSON's full-precision path mishandles", "[json_read]") {
     for (const char* zero : {"0e-30", "0.0000000000000000000000000", "-0.0E+99", "0.000000000000000000000000e-40",
                              "0E-400"}) {
         INFO(zero);
-        CHECK(may_hold_risky_number(zero));
         rapidjson::Document d;
         std::string text = fmt::format("[{}]", zero);
         REQUIRE(parse_document(d, text));
@@ -47,9 +46,9 @@ TEST_CASE("json_read reads zeros that RapidJSON's full-precision path mishandles
         REQUIRE(parse_document_nul_terminated(d, text.c_str()));
         CHECK(d[0].GetDouble() == 0.0);
     }
-    CHECK_FALSE(may_hold_risky_number(R"({"key":"loss","steps":[1000,2000],"values":[0.5,1e-05,100]})"));
     rapidjson::Document d;
-    CHECK(parse_document(d, "[1e400]").fault != json_fault::none);
+    CHECK(parse_document(d, "[1e400]").fault == json_fault::number);
+    CHECK(parse_document(d, "7201e308").fault == json_fault::number);
     CHECK(parse_document(d, "[1e400, 0e1]").fault != json_fault::none);
     REQUIRE(parse_document(d, "[0.00000000000000000000001e-5, 0e1]"));
     CHECK(d[0].GetDouble() == 1e-28);
@@ -72,8 +71,8 @@ TEST_CASE("json_read gives every number the value and type RapidJSON's full-prec
         if (std::isfinite(x)) numbers.push_back(i % 2 ? fmt::format("{}", x) : fmt::format("{:.6g}", x));
     }
     for (const auto& n : numbers) {
-        // Each number twice: alone, and beside a risky zero (the from_chars path).
-        for (std::string text : {fmt::format("[{}]", n), fmt::format("[{},0e1]", n)}) {
+        {
+            std::string text = fmt::format("[{}]", n);
             rapidjson::Document ours, theirs;
             REQUIRE(parse_document(ours, text));
             theirs.Parse<rapidjson::kParseFullPrecisionFlag>(fmt::format("[{}]", n).c_str());

@@ -27,33 +27,13 @@ namespace tmon::detail {
 // user sends is the deepest thing we keep.
 inline constexpr unsigned max_json_depth = 64;
 
-// Numbers are read correctly rounded. RapidJSON 1.1.0's full-precision path
-// has undefined behaviour (clz of zero, a garbage value stored) where its
-// significand is zero: a zero written with an exponent or more than 22
-// fraction digits ("0.000...0e-40"), or 20+ significant digits whose rounding
-// wraps ("1.84467440737095516155"). Text that may hold such a literal has its
-// numbers read as text and converted by std::from_chars instead (same values,
-// slower); numbers tmon writes (17 significant digits at most) never take it.
+// Numbers arrive as their text and are converted with std::from_chars
+// (correctly rounded). RapidJSON 1.1.0's own full-precision conversion is not
+// safe on hostile text: clz of zero (UB) for "0.000...0e-40" and
+// "1.84467440737095516155", and a silently wrong value for "7201e308"
+// (-2.2e-305), all found by fuzz_json_bodies.
 inline constexpr unsigned json_read_flags =
-    rapidjson::kParseFullPrecisionFlag | rapidjson::kParseValidateEncodingFlag;
-inline constexpr unsigned json_read_flags_exact_text =
     rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseValidateEncodingFlag;
-
-// True for text holding "0e"/"0E" or 20 digits and dots in a row (and some text without such a number).
-inline bool may_hold_risky_number(std::string_view text) noexcept {
-    std::size_t run = 0;
-    char previous = 0;
-    for (char c : text) {
-        if ((c >= '0' && c <= '9') || c == '.') {
-            if (++run >= 20) return true;
-        } else {
-            if ((c == 'e' || c == 'E') && previous == '0') return true;
-            run = 0;
-        }
-        previous = c;
-    }
-    return false;
-}
 
 enum class json_fault { none, syntax, encoding, too_deep, number };
 
@@ -90,7 +70,11 @@ public:
     bool Uint(unsigned u) { return next_.Uint(u); }
     bool Int64(std::int64_t i) { return next_.Int64(i); }
     bool Uint64(std::uint64_t u) { return next_.Uint64(u); }
-    bool Double(double d) { return next_.Double(d); }
+    bool Double(double d) {  // RapidJSON's fast path lets 7201e308 through as inf
+        if (std::isfinite(d)) return next_.Double(d);
+        bad_number_ = true;
+        return false;
+    }
     bool RawNumber(const char* s, rapidjson::SizeType n, bool) { return number(std::string_view(s, n)); }
     bool String(const char* s, rapidjson::SizeType n, bool copy) { return next_.String(s, n, copy); }
     bool Key(const char* s, rapidjson::SizeType n, bool copy) { return next_.Key(s, n, copy); }
@@ -107,16 +91,14 @@ private:
     bool number(std::string_view text) {
         const char* first = text.data();
         const char* last = first + text.size();
-        if (text.find_first_of(".eE") == std::string_view::npos) {
-            if (text.front() == '-') {
-                std::int64_t i = 0;
-                if (auto [p, ec] = std::from_chars(first, last, i); ec == std::errc{} && p == last)
-                    return i >= INT32_MIN ? next_.Int(static_cast<int>(i)) : next_.Int64(i);
-            } else {
-                std::uint64_t u = 0;
-                if (auto [p, ec] = std::from_chars(first, last, u); ec == std::errc{} && p == last)
-                    return u <= UINT32_MAX ? next_.Uint(static_cast<unsigned>(u)) : next_.Uint64(u);
-            }
+        if (text.front() == '-') {
+            std::int64_t i = 0;
+            if (auto [p, ec] = std::from_chars(first, last, i); ec == std::errc{} && p == last)
+                return i >= INT32_MIN ? next_.Int(static_cast<int>(i)) : next_.Int64(i);
+        } else {
+            std::uint64_t u = 0;
+            if (auto [p, ec] = std::from_chars(first, last, u); ec == std::errc{} && p == last)
+                return u <= UINT32_MAX ? next_.Uint(static_cast<unsigned>(u)) : next_.Uint64(u);
         }
         double d = 0;
         auto [p, ec] = std::from_chars(first, last, d);
@@ -151,23 +133,19 @@ private:
     bool bad_number_ = false;
 };
 
-// SAX-parses what `in` holds (whose text is `text`) into `handler` with the
-// limits above. Flags may add to json_read_flags (kParseStopWhenDoneFlag,
+// SAX-parses what `in` holds into `handler` with the limits above. Flags may add to json_read_flags (kParseStopWhenDoneFlag,
 // say); they never remove the checks.
 template <unsigned ExtraFlags = 0, class Stream, class Handler>
-json_read_result read_json_stream(Stream& in, std::string_view text, Handler& handler,
-                                  unsigned max_depth = max_json_depth) {
+json_read_result read_json_stream(Stream& in, Handler& handler, unsigned max_depth = max_json_depth) {
     depth_limited_handler<Handler> limited(handler, max_depth);
     rapidjson::Reader reader;
-    rapidjson::ParseResult r = may_hold_risky_number(text)
-                                   ? reader.Parse<json_read_flags_exact_text | ExtraFlags>(in, limited)
-                                   : reader.Parse<json_read_flags | ExtraFlags>(in, limited);
+    rapidjson::ParseResult r = reader.Parse<json_read_flags | ExtraFlags>(in, limited);
     json_read_result out;
     if (!r) {
         out.offset = r.Offset();
         out.code = r.Code();
         if (limited.too_deep()) out.fault = json_fault::too_deep;
-        else if (limited.bad_number()) out.fault = json_fault::number;
+        else if (limited.bad_number() || r.Code() == rapidjson::kParseErrorNumberTooBig) out.fault = json_fault::number;
         else if (r.Code() == rapidjson::kParseErrorStringInvalidEncoding) out.fault = json_fault::encoding;
         else out.fault = json_fault::syntax;
     }
@@ -179,14 +157,14 @@ template <unsigned ExtraFlags = 0, class Handler>
 json_read_result read_json(std::string_view text, Handler& handler, unsigned max_depth = max_json_depth) {
     rapidjson::MemoryStream ms(text.data(), text.size());
     rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(ms);
-    return read_json_stream<ExtraFlags>(in, text, handler, max_depth);
+    return read_json_stream<ExtraFlags>(in, handler, max_depth);
 }
 
 // Faster, for text the caller has ended with a NUL (a store's lines): reading stops at the first NUL.
 template <unsigned ExtraFlags = 0, class Handler>
 json_read_result read_json_nul_terminated(const char* text, Handler& handler, unsigned max_depth = max_json_depth) {
     rapidjson::StringStream in(text);
-    return read_json_stream<ExtraFlags>(in, std::string_view(text), handler, max_depth);
+    return read_json_stream<ExtraFlags>(in, handler, max_depth);
 }
 
 // Parses into `doc` (any GenericDocument), replacing what it held; on failure
