@@ -4,6 +4,7 @@
 #include <string>
 
 #include "server/server_fixture.hpp"
+#include "transport/log_capture.hpp"
 
 using namespace tmon;
 using namespace tmon::test;
@@ -292,4 +293,18 @@ TEST_CASE("full-run exports past concurrent_exports are refused with 503 and Ret
     std::string id1 = one.create_run("r");
     REQUIRE(one.post_metrics(id1, R"({"step":1,"metrics":{"loss":1}})").status == 200);
     for (int i = 0; i < 4; ++i) CHECK(one.api.get("/api/runs/" + id1 + "/export?format=csv").status == 200);
+}
+
+TEST_CASE("a percent-encoded newline in a path cannot forge a log line", "[server][hardening]") {
+    served<memory_store> s;
+    log_capture logs;
+    auto r = s.api.get("/api/runs/x%0a2026-01-01T00:00:00Z%20error%20[server]%20forged/metrics");
+    CHECK(r.status == 404);
+    bool forged = false, escaped = false;
+    for (const auto& line : logs.lines()) {
+        if (line.find('\n') != std::string::npos && line.find('\n') + 1 < line.size()) forged = true;
+        if (line.find("x\\x0a2026") != std::string::npos) escaped = true;
+    }
+    CHECK_FALSE(forged);
+    CHECK(escaped);
 }

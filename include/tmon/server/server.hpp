@@ -48,6 +48,7 @@
 #include "tmon/server/ws_hub.hpp"
 #include "tmon/storage/storage_concept.hpp"
 #include "tmon/transport/asio_transport.hpp"
+#include "tmon/transport/http/loggable.hpp"
 #include "tmon/transport/http/router.hpp"
 #include "tmon/transport/transport_concept.hpp"
 
@@ -231,7 +232,8 @@ private:
 
     // One line per request at debug level, one per error always.
     respond_fn logged(const http::request& req, respond_fn respond) {
-        return [respond = std::move(respond), method = req.method, path = req.path,
+        // The path is percent-decoded: escaped so "%0a" cannot forge a log line.
+        return [respond = std::move(respond), method = http::loggable(req.method), path = http::loggable(req.path),
                 start = std::chrono::steady_clock::now()](http::response res) {
             auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
             if (res.status >= 500)

@@ -27,6 +27,7 @@
 #include "tmon/server/http_error.hpp"
 #include "tmon/server/request_limits.hpp"
 #include "tmon/server/server_state.hpp"
+#include "tmon/transport/http/loggable.hpp"
 #include "tmon/transport/http/query.hpp"
 #include "tmon/transport/http/router.hpp"
 
@@ -211,7 +212,8 @@ private:
         } catch (const std::bad_alloc&) {
             return http::error_response(503, "out of memory while handling the request");
         } catch (const std::exception& e) {
-            log(log_level::error, "server", "{} {} failed: {}", r.http.method, r.http.path, e.what());
+            log(log_level::error, "server", "{} {} failed: {}", http::loggable(r.http.method), http::loggable(r.http.path),
+                http::loggable(e.what()));
             return http::error_response(500, fmt::format("internal error: {}", e.what()));
         }
     }
