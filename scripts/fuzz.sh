@@ -107,7 +107,7 @@ for t in "${targets[@]}"; do
     find "tests/fuzz/corpus/$t" -maxdepth 1 -type f ! -name 'crash-*' -exec cp {} "$seeds/" \;
     dict=$(dict_of "$t")
     args=(-max_total_time="$seconds" -max_len="$(max_len_of "$t")" -timeout=10 -rss_limit_mb=2048
-          -print_final_stats=1 -artifact_prefix="$build/crashes/$t/")
+          -print_final_stats=1 -artifact_prefix="$build/crashes/$t/" -seed="${TMON_FUZZ_SEED:-1}")  # same mutations each run: a red CI is a real finding
     [[ -n $dict && -f $dict ]] && args+=(-dict="$dict")
     ((keep_going)) && args+=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
     ("$bin" "${args[@]}" "$work" "$seeds" >"$log" 2>&1; exit $?) 2>/dev/null
