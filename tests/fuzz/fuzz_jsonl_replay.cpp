@@ -22,7 +22,10 @@
 // replay uses (detail::parse_metric_lines, detail::parse_document and
 // read_run/read_checkpoint/read_layer_snapshot/read_event/read_system),
 // thousands of inputs/s, so the fuzzer can spend its time where it finds more.
+#include <signal.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <cstddef>
 #include <cstdint>
@@ -211,6 +214,15 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     set_log_sink([](log_level, std::string_view) {});
     const char* shm = "/dev/shm";
     fs::path base = fs::is_directory(shm) && ::access(shm, W_OK) == 0 ? fs::path(shm) : fs::temp_directory_path();
+    // A crashed run never reaches atexit: clear folders of runs no longer alive
+    // (in /dev/shm they hold memory).
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(base, ec)) {
+        auto name = e.path().filename().string();
+        if (!name.starts_with("tmon-fuzz-jsonl-")) continue;
+        long pid = std::strtol(name.c_str() + 16, nullptr, 10);
+        if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) fs::remove_all(e.path(), ec);
+    }
     work_dir = base / fmt::format("tmon-fuzz-jsonl-{}", ::getpid());
     fs::create_directories(work_dir);
     std::atexit([] {
