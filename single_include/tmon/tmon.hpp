@@ -3863,7 +3863,6 @@ private:
 #include <climits>
 #include <cstddef>
 #include <cstdlib>
-#include <cstring>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -3881,27 +3880,13 @@ namespace tmon::detail {
 // user sends is the deepest thing we keep.
 inline constexpr unsigned max_json_depth = 64;
 
-// Numbers are read correctly rounded. RapidJSON 1.1.0's full-precision path
-// passes zero to clz (UB) for a zero written with an exponent or more than 22
-// fraction digits ("0.000...0e-40"); text that may hold one has its numbers
-// read as text and converted by std::from_chars instead (same values, slower).
+// Numbers arrive as their text and are converted with std::from_chars
+// (correctly rounded). RapidJSON 1.1.0's own full-precision conversion is not
+// safe on hostile text: clz of zero (UB) for "0.000...0e-40" and
+// "1.84467440737095516155", and a silently wrong value for "7201e308"
+// (-2.2e-305), all found by fuzz_json_bodies.
 inline constexpr unsigned json_read_flags =
-    rapidjson::kParseFullPrecisionFlag | rapidjson::kParseValidateEncodingFlag;
-inline constexpr unsigned json_read_flags_exact_text =
     rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseValidateEncodingFlag;
-
-// Every such literal holds "0e", "0E" or a run of 20 zeros; files tmon writes never do.
-inline bool may_hold_risky_zero(std::string_view text) noexcept {
-    const char* p = text.data();
-    const char* end = p + text.size();
-    while (p < end && (p = static_cast<const char*>(std::memchr(p, '0', static_cast<std::size_t>(end - p))))) {
-        const char* q = p;
-        while (q < end && *q == '0') ++q;
-        if (q - p >= 20 || (q < end && (*q == 'e' || *q == 'E'))) return true;
-        p = q;
-    }
-    return false;
-}
 
 enum class json_fault { none, syntax, encoding, too_deep, number };
 
@@ -3938,7 +3923,11 @@ public:
     bool Uint(unsigned u) { return next_.Uint(u); }
     bool Int64(std::int64_t i) { return next_.Int64(i); }
     bool Uint64(std::uint64_t u) { return next_.Uint64(u); }
-    bool Double(double d) { return next_.Double(d); }
+    bool Double(double d) {  // RapidJSON's fast path lets 7201e308 through as inf
+        if (std::isfinite(d)) return next_.Double(d);
+        bad_number_ = true;
+        return false;
+    }
     bool RawNumber(const char* s, rapidjson::SizeType n, bool) { return number(std::string_view(s, n)); }
     bool String(const char* s, rapidjson::SizeType n, bool copy) { return next_.String(s, n, copy); }
     bool Key(const char* s, rapidjson::SizeType n, bool copy) { return next_.Key(s, n, copy); }
@@ -3955,16 +3944,14 @@ private:
     bool number(std::string_view text) {
         const char* first = text.data();
         const char* last = first + text.size();
-        if (text.find_first_of(".eE") == std::string_view::npos) {
-            if (text.front() == '-') {
-                std::int64_t i = 0;
-                if (auto [p, ec] = std::from_chars(first, last, i); ec == std::errc{} && p == last)
-                    return i >= INT32_MIN ? next_.Int(static_cast<int>(i)) : next_.Int64(i);
-            } else {
-                std::uint64_t u = 0;
-                if (auto [p, ec] = std::from_chars(first, last, u); ec == std::errc{} && p == last)
-                    return u <= UINT32_MAX ? next_.Uint(static_cast<unsigned>(u)) : next_.Uint64(u);
-            }
+        if (text.front() == '-') {
+            std::int64_t i = 0;
+            if (auto [p, ec] = std::from_chars(first, last, i); ec == std::errc{} && p == last)
+                return i >= INT32_MIN ? next_.Int(static_cast<int>(i)) : next_.Int64(i);
+        } else {
+            std::uint64_t u = 0;
+            if (auto [p, ec] = std::from_chars(first, last, u); ec == std::errc{} && p == last)
+                return u <= UINT32_MAX ? next_.Uint(static_cast<unsigned>(u)) : next_.Uint64(u);
         }
         double d = 0;
         auto [p, ec] = std::from_chars(first, last, d);
@@ -3999,23 +3986,19 @@ private:
     bool bad_number_ = false;
 };
 
-// SAX-parses what `in` holds (whose text is `text`) into `handler` with the
-// limits above. Flags may add to json_read_flags (kParseStopWhenDoneFlag,
+// SAX-parses what `in` holds into `handler` with the limits above. Flags may add to json_read_flags (kParseStopWhenDoneFlag,
 // say); they never remove the checks.
 template <unsigned ExtraFlags = 0, class Stream, class Handler>
-json_read_result read_json_stream(Stream& in, std::string_view text, Handler& handler,
-                                  unsigned max_depth = max_json_depth) {
+json_read_result read_json_stream(Stream& in, Handler& handler, unsigned max_depth = max_json_depth) {
     depth_limited_handler<Handler> limited(handler, max_depth);
     rapidjson::Reader reader;
-    rapidjson::ParseResult r = may_hold_risky_zero(text)
-                                   ? reader.Parse<json_read_flags_exact_text | ExtraFlags>(in, limited)
-                                   : reader.Parse<json_read_flags | ExtraFlags>(in, limited);
+    rapidjson::ParseResult r = reader.Parse<json_read_flags | ExtraFlags>(in, limited);
     json_read_result out;
     if (!r) {
         out.offset = r.Offset();
         out.code = r.Code();
         if (limited.too_deep()) out.fault = json_fault::too_deep;
-        else if (limited.bad_number()) out.fault = json_fault::number;
+        else if (limited.bad_number() || r.Code() == rapidjson::kParseErrorNumberTooBig) out.fault = json_fault::number;
         else if (r.Code() == rapidjson::kParseErrorStringInvalidEncoding) out.fault = json_fault::encoding;
         else out.fault = json_fault::syntax;
     }
@@ -4027,14 +4010,14 @@ template <unsigned ExtraFlags = 0, class Handler>
 json_read_result read_json(std::string_view text, Handler& handler, unsigned max_depth = max_json_depth) {
     rapidjson::MemoryStream ms(text.data(), text.size());
     rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(ms);
-    return read_json_stream<ExtraFlags>(in, text, handler, max_depth);
+    return read_json_stream<ExtraFlags>(in, handler, max_depth);
 }
 
 // Faster, for text the caller has ended with a NUL (a store's lines): reading stops at the first NUL.
 template <unsigned ExtraFlags = 0, class Handler>
 json_read_result read_json_nul_terminated(const char* text, Handler& handler, unsigned max_depth = max_json_depth) {
     rapidjson::StringStream in(text);
-    return read_json_stream<ExtraFlags>(in, std::string_view(text), handler, max_depth);
+    return read_json_stream<ExtraFlags>(in, handler, max_depth);
 }
 
 // Parses into `doc` (any GenericDocument), replacing what it held; on failure
@@ -7863,6 +7846,93 @@ private:
 
 }  // namespace tmon
 // ---- end tmon/server/server_state.hpp
+// ---- begin tmon/transport/http/loggable.hpp
+// Peer-supplied text (a method, a percent-decoded path, a close reason) made
+// safe to put in a log line. A path may decode "%0a" to a newline: written
+// as-is it would end the line and let the client forge the next one. Here
+// control characters, DEL, a backslash (so escapes stay unambiguous), bytes
+// that are not valid UTF-8, C1 controls, line separators and bidi overrides
+// become \xHH or \u{XXXX}; readable UTF-8 is kept. Long text is cut.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace tmon::http {
+
+namespace detail {
+
+// Length of the valid UTF-8 sequence at s[i] and its code point; 0 if invalid.
+constexpr std::size_t utf8_sequence(std::string_view s, std::size_t i, std::uint32_t& cp) noexcept {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t extra;
+    std::uint32_t min;
+    if ((c & 0xE0) == 0xC0) extra = 1, cp = c & 0x1Fu, min = 0x80;
+    else if ((c & 0xF0) == 0xE0) extra = 2, cp = c & 0x0Fu, min = 0x800;
+    else if ((c & 0xF8) == 0xF0) extra = 3, cp = c & 0x07u, min = 0x10000;
+    else return 0;
+    if (i + extra >= s.size()) return 0;
+    for (std::size_t k = 1; k <= extra; ++k) {
+        auto cc = static_cast<unsigned char>(s[i + k]);
+        if ((cc & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (cc & 0x3Fu);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return extra + 1;
+}
+
+// Code points that move or hide text in a terminal or a log viewer.
+constexpr bool is_disruptive(std::uint32_t cp) noexcept {
+    return (cp >= 0x80 && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 || (cp >= 0x202A && cp <= 0x202E) ||
+           (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E || cp == 0x200F || cp == 0xFEFF;
+}
+
+inline void append_hex(std::string& out, std::uint32_t v, int digits) {
+    constexpr char hex[] = "0123456789abcdef";
+    for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) out.push_back(hex[(v >> shift) & 0xF]);
+}
+
+}  // namespace detail
+
+inline std::string loggable(std::string_view text, std::size_t max_bytes = 512) {
+    std::string out;
+    std::size_t shown = text.size() > max_bytes ? max_bytes : text.size();
+    out.reserve(shown + 16);
+    std::size_t i = 0;
+    while (i < shown) {
+        auto c = static_cast<unsigned char>(text[i]);
+        if (c >= 0x20 && c < 0x7f) {
+            if (c == '\\') out += "\\\\";
+            else out.push_back(static_cast<char>(c));
+            ++i;
+            continue;
+        }
+        std::uint32_t cp = 0;
+        std::size_t n = c >= 0x80 ? detail::utf8_sequence(text, i, cp) : 0;
+        if (n != 0 && i + n <= shown && !detail::is_disruptive(cp)) {
+            out.append(text.substr(i, n));
+            i += n;
+        } else if (n != 0 && i + n <= shown) {
+            out += "\\u{";
+            detail::append_hex(out, cp, 4);
+            out += '}';
+            i += n;
+        } else {
+            out += "\\x";
+            detail::append_hex(out, c, 2);
+            ++i;
+        }
+    }
+    if (shown < text.size()) {
+        out += "...(";
+        out += std::to_string(text.size() - shown);
+        out += " more bytes)";
+    }
+    return out;
+}
+
+}  // namespace tmon::http
+// ---- end tmon/transport/http/loggable.hpp
 // ---- begin tmon/transport/http/query.hpp
 // Query strings as decoded key/value pairs: "?status=running&q=res%20net&limit=5".
 #include <optional>
@@ -8348,7 +8418,8 @@ private:
         } catch (const std::bad_alloc&) {
             return http::error_response(503, "out of memory while handling the request");
         } catch (const std::exception& e) {
-            log(log_level::error, "server", "{} {} failed: {}", r.http.method, r.http.path, e.what());
+            log(log_level::error, "server", "{} {} failed: {}", http::loggable(r.http.method), http::loggable(r.http.path),
+                http::loggable(e.what()));
             return http::error_response(500, fmt::format("internal error: {}", e.what()));
         }
     }
@@ -12798,93 +12869,6 @@ private:
 
 }  // namespace tmon::detail
 // ---- end tmon/transport/detail/ws_session.hpp
-// ---- begin tmon/transport/http/loggable.hpp
-// Peer-supplied text (a method, a percent-decoded path, a close reason) made
-// safe to put in a log line. A path may decode "%0a" to a newline: written
-// as-is it would end the line and let the client forge the next one. Here
-// control characters, DEL, a backslash (so escapes stay unambiguous), bytes
-// that are not valid UTF-8, C1 controls, line separators and bidi overrides
-// become \xHH or \u{XXXX}; readable UTF-8 is kept. Long text is cut.
-#include <cstddef>
-#include <cstdint>
-#include <string>
-#include <string_view>
-
-namespace tmon::http {
-
-namespace detail {
-
-// Length of the valid UTF-8 sequence at s[i] and its code point; 0 if invalid.
-constexpr std::size_t utf8_sequence(std::string_view s, std::size_t i, std::uint32_t& cp) noexcept {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::size_t extra;
-    std::uint32_t min;
-    if ((c & 0xE0) == 0xC0) extra = 1, cp = c & 0x1Fu, min = 0x80;
-    else if ((c & 0xF0) == 0xE0) extra = 2, cp = c & 0x0Fu, min = 0x800;
-    else if ((c & 0xF8) == 0xF0) extra = 3, cp = c & 0x07u, min = 0x10000;
-    else return 0;
-    if (i + extra >= s.size()) return 0;
-    for (std::size_t k = 1; k <= extra; ++k) {
-        auto cc = static_cast<unsigned char>(s[i + k]);
-        if ((cc & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (cc & 0x3Fu);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-    return extra + 1;
-}
-
-// Code points that move or hide text in a terminal or a log viewer.
-constexpr bool is_disruptive(std::uint32_t cp) noexcept {
-    return (cp >= 0x80 && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 || (cp >= 0x202A && cp <= 0x202E) ||
-           (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E || cp == 0x200F || cp == 0xFEFF;
-}
-
-inline void append_hex(std::string& out, std::uint32_t v, int digits) {
-    constexpr char hex[] = "0123456789abcdef";
-    for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) out.push_back(hex[(v >> shift) & 0xF]);
-}
-
-}  // namespace detail
-
-inline std::string loggable(std::string_view text, std::size_t max_bytes = 512) {
-    std::string out;
-    std::size_t shown = text.size() > max_bytes ? max_bytes : text.size();
-    out.reserve(shown + 16);
-    std::size_t i = 0;
-    while (i < shown) {
-        auto c = static_cast<unsigned char>(text[i]);
-        if (c >= 0x20 && c < 0x7f) {
-            if (c == '\\') out += "\\\\";
-            else out.push_back(static_cast<char>(c));
-            ++i;
-            continue;
-        }
-        std::uint32_t cp = 0;
-        std::size_t n = c >= 0x80 ? detail::utf8_sequence(text, i, cp) : 0;
-        if (n != 0 && i + n <= shown && !detail::is_disruptive(cp)) {
-            out.append(text.substr(i, n));
-            i += n;
-        } else if (n != 0 && i + n <= shown) {
-            out += "\\u{";
-            detail::append_hex(out, cp, 4);
-            out += '}';
-            i += n;
-        } else {
-            out += "\\x";
-            detail::append_hex(out, c, 2);
-            ++i;
-        }
-    }
-    if (shown < text.size()) {
-        out += "...(";
-        out += std::to_string(text.size() - shown);
-        out += " more bytes)";
-    }
-    return out;
-}
-
-}  // namespace tmon::http
-// ---- end tmon/transport/http/loggable.hpp
 // ---- begin tmon/transport/http/parser.hpp
 // Incremental HTTP/1.x request parser. Bytes arrive in any split; each call to
 // parse() completes at most one request, so a connection can stop between
@@ -14742,7 +14726,8 @@ private:
 
     // One line per request at debug level, one per error always.
     respond_fn logged(const http::request& req, respond_fn respond) {
-        return [respond = std::move(respond), method = req.method, path = req.path,
+        // The path is percent-decoded: escaped so "%0a" cannot forge a log line.
+        return [respond = std::move(respond), method = http::loggable(req.method), path = http::loggable(req.path),
                 start = std::chrono::steady_clock::now()](http::response res) {
             auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
             if (res.status >= 500)
