@@ -122,17 +122,14 @@ inline double get_finite(const value& v, std::string_view field) {
 
 // Steps are integers >= 0; 3.0 is accepted as 3, 2.5 and -1 are not.
 inline step_t get_step(const value& v, std::string_view field) {
-    if (v.IsInt64()) {
-        auto s = v.GetInt64();
-        if (s < 0) throw invalid(fmt::format("'{}' must be >= 0, got {}", field, s));
-        return s;
-    }
-    if (v.IsNumber() && !v.IsUint64()) {
-        double d = v.GetDouble();
-        if (std::isfinite(d) && d >= 0 && d < 9.2e18 && std::floor(d) == d) return static_cast<step_t>(d);
-        throw invalid(fmt::format("'{}' must be a non-negative integer, got {}", field, d));
-    }
-    throw invalid(fmt::format("'{}' must be a non-negative integer", field));
+    using kind = detail::json_number::kind;
+    if (!v.IsNumber()) throw invalid(fmt::format("'{}' must be a non-negative integer", field));
+    detail::json_number n = v.IsInt64()    ? detail::json_number{kind::integer, v.GetInt64(), 0}
+                            : v.IsUint64() ? detail::json_number{kind::big_unsigned, 0, v.GetDouble()}
+                                           : detail::json_number{kind::real, 0, v.GetDouble()};
+    step_t step = 0;
+    if (auto problem = detail::step_error(n, field, step)) throw invalid(std::move(*problem));
+    return step;
 }
 
 inline std::string get_object_text(const value& v, std::string_view field) {
