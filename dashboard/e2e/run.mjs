@@ -5,7 +5,8 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { client, feedRun, freePort, launchBrowser, repoDir, startServer, tempDir, waitFor } from "./lib.mjs";
 
-const shots = join(repoDir, "docs/screenshots");
+// E2E_SHOTS_DIR keeps a trial run from rewriting the committed screenshots
+const shots = process.env.E2E_SHOTS_DIR || join(repoDir, "docs/screenshots");
 const results = [];
 async function step(name, fn) {
   const t0 = Date.now();

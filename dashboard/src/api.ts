@@ -1,4 +1,4 @@
-import type { Checkpoint, Heatmap, LayerSnapshot, MetricsReply, Run, SystemSample, TmonEvent } from "./types";
+import type { Checkpoint, Heatmap, HostSample, LayerSnapshot, MetricsReply, Run, SystemSample, TmonEvent } from "./types";
 
 export class ApiError extends Error {
   constructor(public status: number, public kind: string, detail: string) {
@@ -46,8 +46,13 @@ export class Api {
     return json as T;
   }
 
-  runs(): Promise<{ runs: Run[]; total: number }> {
-    return this.request("GET", "/api/runs?limit=1000&sort=created_desc");
+  /** One page of the run list; `query` from runfilter.runsQuery. */
+  runs(query: string): Promise<{ runs: Run[]; total: number; limit?: number; offset?: number }> {
+    return this.request("GET", `/api/runs?${query}`);
+  }
+  /** Samples remote trainers posted for the run (GET /api/runs/{id}/system), tagged with host and rank. */
+  runSystem(id: string, query: string): Promise<{ samples: HostSample[] }> {
+    return this.request("GET", `/api/runs/${enc(id)}/system?${query}`);
   }
   run(id: string): Promise<Run> {
     return this.request("GET", `/api/runs/${enc(id)}`);

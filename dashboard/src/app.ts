@@ -2,11 +2,16 @@ import { Api, ApiError, wsUrl } from "./api";
 import { COMMAND_HELP, parseCommand, type Command } from "./command";
 import { MetricChart, Sparkline, cssVar, esc, themeColors, type ChartView } from "./chart";
 import { cursorFraction, drawHeatmap, nearestIndex, ramp } from "./heatmap";
-import { formatBytes, formatClock, formatCost, formatDuration, formatEta, formatPercent, formatStep, formatTime, formatValue, runHours } from "./format";
+import { formatBytes, formatClock, formatCost, formatDuration, formatEta, formatStep, formatTime, formatValue } from "./format";
+import { HostSamples, hostBoxes, hostLabel, serverBoxes, systemQueries, type SysBox } from "./hosts";
+import { applyRunStale, isStale, runElapsedHours, silentFor } from "./liveness";
+import { progressView, stepLine } from "./progress";
+import { RunList } from "./runlist";
+import { RUN_STATUSES, filterText, pageLabel, pageOffset, runsQuery, sameFilter, clampOffset, type RunFilter } from "./runfilter";
 import { buildMetricsQuery, pointsForWidth, type XMode } from "./query";
 import { LiveStore, fromSeries, mergeRange, type GapRequest } from "./series";
 import { metricColumns, nextSort, sortCheckpoints, type SortSpec } from "./sort";
-import type { Checkpoint, Heatmap, LayerSnapshot, Run, ServerMessage, SystemSample, TmonEvent } from "./types";
+import type { Checkpoint, Heatmap, HostSample, LayerSnapshot, Run, ServerMessage, SystemSample, TmonEvent } from "./types";
 import { LiveSocket, type ConnState } from "./ws";
 
 const MAX_EVENTS = 300;
@@ -42,7 +47,9 @@ type Dirty = "runs" | "charts" | "events" | "system" | "config" | "ckpt" | "acti
 export class App {
   api = new Api();
   live = new LiveStore();
+  /** Every run the page knows (the listed page, the selected run, overlays); the list itself is `list`. */
   runs = new Map<string, Run>();
+  list = new RunList();
   runsLoaded = false;
   runsError = "";
   selected: string | null = null;
@@ -56,6 +63,8 @@ export class App {
   pendingEvents: TmonEvent[] = [];
   samples: SystemSample[] = [];
   systemError = "";
+  /** The selected run's own hosts (samples remote trainers posted); null until loaded or when it has none. */
+  hostSys: HostSamples | null = null;
   view: ChartView = { smoothing: Number(store.get("smoothing") ?? 0.6), logY: store.get("logY") === "1", xMode: (store.get("xMode") as XMode) || "step" };
   rate = Number(store.get("rate") ?? 2.5);
   theme: "dark" | "light" = store.get("theme") === "light" ? "light" : "dark";
@@ -74,6 +83,9 @@ export class App {
   private dirty = new Set<Dirty>();
   private frame = 0;
   private loadSeq = 0;
+  private runsSeq = 0;
+  private hostSysSeq = 0;
+  private filterTimer: ReturnType<typeof setTimeout> | null = null;
   private heatTimer: ReturnType<typeof setTimeout> | null = null;
   private layerReq = 0;
   private heatDrawn: Heatmap | null = null;
@@ -162,20 +174,107 @@ export class App {
 
   // ---- data loading -----------------------------------------------------------------------------
 
+  /** Loads the current page of the (filtered) run list from the server. */
   async loadRuns(selectFirst: boolean): Promise<void> {
+    const seq = ++this.runsSeq;
+    const filter = { ...this.list.filter };
     try {
-      const { runs } = await this.api.runs();
-      this.runs = new Map(runs.map((r) => [r.id, r]));
+      let offset = this.list.offset;
+      let reply = await this.api.runs(runsQuery(filter, offset, this.list.limit));
+      if (!reply.runs.length && offset > 0 && reply.total > 0) {
+        // runs vanished since this page was loaded: show the last page that still has any
+        offset = clampOffset(offset, reply.total, this.list.limit);
+        reply = await this.api.runs(runsQuery(filter, offset, this.list.limit));
+      }
+      if (seq !== this.runsSeq) return;
+      const keep = new Set([this.selected, ...this.overlays]);
+      for (const id of [...this.runs.keys()]) if (!keep.has(id)) this.runs.delete(id);
+      for (const r of reply.runs) {
+        this.runs.set(r.id, r);
+        if (r.last_step != null) this.live.newestStep.set(r.id, Math.max(r.last_step, this.live.newestStep.get(r.id) ?? -1));
+      }
+      this.list.setPage(reply.runs, reply.total, offset);
       this.runsLoaded = true;
       this.runsError = "";
-      for (const r of runs) if (r.last_step != null) this.live.newestStep.set(r.id, Math.max(r.last_step, this.live.newestStep.get(r.id) ?? -1));
-      if (this.selected && !this.runs.has(this.selected)) this.selected = null;
-      this.overlays = this.overlays.filter((id) => this.runs.has(id));
-      if (!this.selected && selectFirst && runs.length) await this.select(this.sortedRuns()[0].id);
+      // runs kept off this page (selected, overlays) may have changed or gone: ask for them by id
+      for (const id of keep) if (id && !this.list.has(id)) void this.refreshRun(id);
+      if (!this.selected && selectFirst && this.list.ids.length) await this.select(this.list.ids[0]);
     } catch (e) {
+      if (seq !== this.runsSeq) return;
       this.runsError = errText(e);
     }
     this.mark("runs", "config", "actions");
+  }
+
+  /** Re-reads one run; one that is gone leaves the selection and the overlays. */
+  private async refreshRun(id: string): Promise<void> {
+    try {
+      this.upsertRun(await this.api.run(id));
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 404)) return;
+      this.runs.delete(id);
+      this.overlays = this.overlays.filter((x) => x !== id);
+      if (this.selected === id) await this.select(this.list.ids[0] ?? null);
+      this.mark("runs", "toolbar", "charts");
+    }
+  }
+
+  /** New filter or page: back to the server. */
+  setFilter(filter: RunFilter): void {
+    if (sameFilter(filter, this.list.filter)) return;
+    this.list.filter = { ...filter };
+    this.list.offset = 0;
+    this.syncFilterRow();
+    void this.loadRuns(false);
+  }
+
+  turnPage(dir: -1 | 1): boolean {
+    const next = pageOffset(this.list.offset, this.list.total, dir, this.list.limit);
+    if (next == null) return false;
+    this.list.offset = next;
+    void this.loadRuns(false);
+    return true;
+  }
+
+  private syncFilterRow(): void {
+    const f = this.list.filter;
+    const set = (sel: string, v: string) => {
+      const el = this.root.querySelector<HTMLInputElement | HTMLSelectElement>(sel);
+      if (el && el.value !== v) el.value = v;
+    };
+    set("#f-status", f.status);
+    set("#f-tag", f.tag);
+    set("#f-q", f.q);
+  }
+
+  private filterFromRow(): RunFilter {
+    const v = (sel: string) => this.root.querySelector<HTMLInputElement | HTMLSelectElement>(sel)?.value.trim() ?? "";
+    return { status: v("#f-status") as RunFilter["status"], tag: v("#f-tag"), q: v("#f-q") };
+  }
+
+  /** The selected run's per-host system samples; none (or an older server) falls back to the server's own host. */
+  async loadHostSystem(): Promise<void> {
+    const id = this.selected;
+    const seq = ++this.hostSysSeq;
+    if (!id) {
+      this.hostSys = null;
+      this.mark("system");
+      return;
+    }
+    const queries = systemQueries(this.runs.get(id)?.hosts);
+    try {
+      const replies = await Promise.all(queries.map((q) => this.api.runSystem(id, q)));
+      if (seq !== this.hostSysSeq || id !== this.selected) return;
+      const hs = new HostSamples(id);
+      for (const r of replies) hs.addAll(r.samples ?? []);
+      // a live sample may have arrived while loading: keep it
+      if (this.hostSys?.runId === id) for (const g of this.hostSys.sorted()) for (const smp of g.samples) hs.add({ ...smp, host: g.host, rank: g.rank });
+      this.hostSys = hs.size ? hs : null;
+    } catch {
+      if (seq !== this.hostSysSeq) return;
+      this.hostSys = null;
+    }
+    this.mark("system");
   }
 
   async loadEvents(): Promise<void> {
@@ -200,8 +299,14 @@ export class App {
     this.mark("system");
   }
 
+  /** The listed runs, in the server's order (newest first). */
   sortedRuns(): Run[] {
-    return [...this.runs.values()].sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : a.id.localeCompare(b.id)));
+    const out: Run[] = [];
+    for (const id of this.list.ids) {
+      const r = this.runs.get(id);
+      if (r) out.push(r);
+    }
+    return out;
   }
 
   async select(runId: string | null): Promise<void> {
@@ -217,7 +322,9 @@ export class App {
     this.layerSnap = null;
     this.layerStep = null;
     for (const c of this.charts) c.zoom = null;
-    this.mark("runs", "config", "ckpt", "actions", "charts", "events", "layers");
+    if (this.hostSys?.runId !== runId) this.hostSys = null;
+    this.mark("runs", "config", "ckpt", "actions", "charts", "events", "layers", "system");
+    void this.loadHostSystem();
     if (runId) await this.loadSelected();
   }
 
@@ -378,6 +485,7 @@ export class App {
     await this.loadRuns(!sel);
     void this.loadEvents();
     void this.loadSystem();
+    void this.loadHostSystem();
     if (this.selected && this.selected === sel) {
       for (const c of this.charts) c.zoom = null;
       this.zoomed.clear();
@@ -409,8 +517,12 @@ export class App {
       }
       case "run_created":
       case "run_updated":
-        if (m.run) this.upsertRun(m.run);
-        if (m.type === "run_created" && !this.selected) void this.select(m.run_id);
+        if (m.run) {
+          this.upsertRun(m.run);
+          if (m.type === "run_created") this.list.onCreated(m.run);
+          else this.list.onUpdated(m.run);
+        }
+        if (m.type === "run_created" && !this.selected && this.list.has(m.run_id)) void this.select(m.run_id);
         break;
       case "status_change": {
         const run = this.runs.get(m.run_id);
@@ -418,11 +530,25 @@ export class App {
           run.status = m.new_status;
           if (m.new_status !== "running" && !run.end_time) run.end_time = new Date().toISOString();
           if (m.new_status === "running") run.end_time = null;
+          this.list.onUpdated(run);
           this.mark("runs", "config", "actions");
         }
         break;
       }
+      case "run_stale":
+        if (applyRunStale(this.runs.get(m.run_id), m)) this.mark("runs", "config");
+        break;
+      case "system":
+        if (m.run_id === this.selected && m.sample) {
+          const hs = this.hostSys?.runId === m.run_id ? this.hostSys : new HostSamples(m.run_id);
+          if (hs.add(m.sample as HostSample)) {
+            this.hostSys = hs;
+            this.mark("system");
+          }
+        }
+        break;
       case "run_deleted":
+        this.list.onDeleted(m.run_id);
         this.runs.delete(m.run_id);
         this.live.drop(m.run_id);
         this.overlays = this.overlays.filter((id) => id !== m.run_id);
@@ -563,6 +689,13 @@ export class App {
           break;
         case "reset":
           this.resetZoom();
+          break;
+        case "filter":
+          this.setFilter(c.filter);
+          this.say(filterText(c.filter) ? `filter: ${filterText(c.filter)}` : "filter cleared");
+          break;
+        case "page":
+          if (!this.turnPage(c.dir)) this.say(c.dir > 0 ? "this is the last page" : "this is the first page");
           break;
         case "overlay":
           this.toggleOverlay(c.runId);
@@ -722,25 +855,44 @@ export class App {
     const now = Date.now();
     let totalCost = 0;
     const rows = runs.map((r) => {
-      const hours = runHours(r.start_time ?? r.created_at, r.status === "running" ? null : r.end_time ?? r.updated_at, now);
+      // a stale run's clock stops at last_seen: its ETA and cost stop growing
+      const hours = runElapsedHours(r, now);
       const cost = hours * this.rate;
       totalCost += cost;
-      const progress = r.progress ?? (r.total_steps && r.last_step != null ? r.last_step / r.total_steps : null);
+      const progress = progressView(r.last_step, r.total_steps, r.progress);
       const elapsed = hours * 3600;
       const overlayIdx = this.overlays.indexOf(r.id);
       const sw = r.id === this.selected ? 0 : overlayIdx >= 0 ? overlayIdx + 1 : -1;
-      return `<tr class="row${r.id === this.selected ? " selected" : ""}" data-run-id="${esc(r.id)}">
-        <td><span class="badge ${r.status}">[${STATUS_BADGE[r.status] ?? r.status.toUpperCase()}]</span></td>
+      return `<tr class="row${r.id === this.selected ? " selected" : ""}${isStale(r) ? " stale" : ""}" data-run-id="${esc(r.id)}">
+        <td>${this.badges(r, now)}</td>
         <td class="runname" title="${esc(r.id)}">${sw >= 0 ? `<i class="swatch" style="background:var(--series-${sw})"></i> ` : ""}${esc(r.name)}</td>
         <td class="num">${formatStep(r.last_step)}${r.total_steps ? "/" + formatStep(r.total_steps) : ""}</td>
-        <td>${progress != null ? `<span class="bar"><i style="width:${(Math.min(1, progress) * 100).toFixed(1)}%"></i></span> ${(progress * 100).toFixed(0)}%` : ""}</td>
+        <td class="progress${progress?.over ? " over" : ""}">${progress ? `<span class="bar"><i style="width:${(progress.fraction * 100).toFixed(1)}%"></i></span> ${esc(progress.label)}` : ""}</td>
         <td class="num">${r.status === "running" ? formatEta(r.last_step, r.total_steps, elapsed) : formatDuration(elapsed)}</td>
         <td class="num">${formatCost(cost)}</td></tr>`;
     });
-    count.textContent = `${runs.length} · ${formatCost(totalCost)} total`;
+    const l = this.list;
+    count.textContent = `${pageLabel(l.offset, runs.length, l.total)} · ${formatCost(totalCost)} shown`;
+    const pager = this.$("#p-runs .pager");
+    const prev = pageOffset(l.offset, l.total, -1, l.limit);
+    const next = pageOffset(l.offset, l.total, 1, l.limit);
+    pager.hidden = prev == null && next == null;
+    pager.querySelector<HTMLButtonElement>('[data-act="page-prev"]')!.disabled = prev == null;
+    pager.querySelector<HTMLButtonElement>('[data-act="page-next"]')!.disabled = next == null;
+    const filtered = filterText(l.filter);
     body.innerHTML = runs.length
       ? `<table><thead><tr><th>STATUS</th><th>NAME</th><th class="num">STEP</th><th>PROGRESS</th><th class="num">ETA/DUR</th><th class="num">COST</th></tr></thead><tbody>${rows.join("")}</tbody></table>`
-      : `<div class="state">no runs yet — start one with tmon::server, tmon::monitor or POST /api/runs</div>`;
+      : filtered
+        ? `<div class="state" data-no-match>no run matches <b>${esc(filtered)}</b> — <button data-act="clear-filter">CLEAR FILTER</button></div>`
+        : `<div class="state">no runs yet — start one with tmon::server, tmon::monitor or POST /api/runs</div>`;
+  }
+
+  /** Status badge, plus STALE while a running run's trainer is silent. */
+  private badges(r: Run, now: number): string {
+    const status = `<span class="badge ${r.status}">[${STATUS_BADGE[r.status] ?? r.status.toUpperCase()}]</span>`;
+    if (!isStale(r)) return status;
+    const quiet = silentFor(r.last_seen, now);
+    return `${status} <span class="badge stale" data-stale title="no report from the trainer${quiet ? " for " + quiet : ""} (last seen ${esc(formatTime(r.last_seen))}); ETA and cost are frozen">◌ STALE</span>`;
   }
 
   private renderEvents(): void {
@@ -768,66 +920,58 @@ export class App {
 
   private renderSystem(): void {
     const body = this.$("#p-system .body");
-    const last = this.samples[this.samples.length - 1];
-    if (!last) {
+    const src = this.$("#p-system .sys-src");
+    const hs = this.hostSys && this.hostSys.runId === this.selected && this.hostSys.size ? this.hostSys : null;
+    const boxes: SysBox[] = hs ? hostBoxes(hs.sorted()) : serverBoxes(this.samples);
+    const runName = hs ? this.runs.get(hs.runId)?.name ?? hs.runId : "";
+    src.textContent = hs ? `${runName} · ${hs.size} host${hs.size === 1 ? "" : "s"}` : "server host";
+    src.dataset.src = hs ? "run" : "server";
+    if (!boxes.length) {
       body.innerHTML = `<div class="state${this.systemError ? " error" : ""}">${this.systemError ? esc(this.systemError) : "no system samples yet"}</div>`;
       for (const s of this.sparks.values()) s.destroy();
       this.sparks.clear();
       return;
     }
-    const gpus = last.gpus ?? [];
-    const boxes: { id: string; label: string; value: string; cols: ((s: SystemSample) => number | null)[]; colors: string[] }[] = [
-      {
-        id: "cpu",
-        label: "CPU",
-        value: formatPercent(last.cpu_percent),
-        cols: [(s) => s.cpu_percent],
-        colors: [cssVar("--series-0")],
-      },
-      {
-        id: "mem",
-        label: "MEM",
-        value: `${formatPercent(last.memory_percent)} ${last.memory_used != null ? formatBytes(last.memory_used) + "/" + formatBytes(last.memory_total) : ""}`,
-        cols: [(s) => s.memory_percent],
-        colors: [cssVar("--series-1")],
-      },
-      ...gpus.map((g) => ({
-        id: `gpu${g.index}`,
-        label: `GPU${g.index} ${g.name ?? ""}`.slice(0, 22),
-        value: `${formatPercent(g.utilization)} · ${formatBytes(g.memory_used)}${g.temperature != null ? ` · ${g.temperature}°C` : ""}`,
-        cols: [
-          (s: SystemSample) => s.gpus?.find((x) => x.index === g.index)?.utilization ?? null,
-          (s: SystemSample) => {
-            const x = s.gpus?.find((y) => y.index === g.index);
-            return x && x.memory_total ? (100 * x.memory_used) / x.memory_total : null;
-          },
-        ],
-        colors: [cssVar("--series-2"), cssVar("--series-3")],
-      })),
-    ];
-    const ids = boxes.map((b) => b.id).join(",");
-    let grid = body.querySelector<HTMLElement>(".sys");
-    if (!grid || grid.dataset.ids !== ids) {
+    const ids = (hs ? "run:" : "srv:") + boxes.map((b) => `${b.group ?? ""}/${b.id}`).join(",");
+    let wrap = body.querySelector<HTMLElement>(".syswrap");
+    if (!wrap || wrap.dataset.ids !== ids) {
       for (const s of this.sparks.values()) s.destroy();
       this.sparks.clear();
-      body.innerHTML =
-        `<div class="sys" data-ids="${ids}">` +
-        boxes.map((b) => `<div class="sysbox" data-sys="${b.id}"><div class="label"><span>${esc(b.label)}</span><b></b></div><div class="spark"></div></div>`).join("") +
-        `</div>` +
-        (gpus.length ? "" : `<div class="nogpu" data-nogpu>NO GPU detected (NVML not available) — CPU only</div>`) +
-        `<div class="muted sysfoot"></div>`;
-      grid = body.querySelector<HTMLElement>(".sys")!;
+      const box = (b: SysBox) => `<div class="sysbox" data-sys="${esc(b.id)}"><div class="label"><span>${esc(b.label)}</span><b></b></div><div class="spark"></div></div>`;
+      let html = "";
+      if (hs) {
+        // one row per host: its CPU+MEM box, then its GPUs
+        const groups: [string, SysBox[]][] = [];
+        for (const b of boxes) {
+          if (groups.length && groups[groups.length - 1][0] === b.group) groups[groups.length - 1][1].push(b);
+          else groups.push([b.group ?? "", [b]]);
+        }
+        html = groups
+          .map(([label, bs]) => `<div class="hostrow" data-host-row="${esc(label)}"><div class="hostname">${esc(label)}${bs.length === 1 ? ' <span class="muted">no GPU</span>' : ""}</div><div class="sys">${bs.map(box).join("")}</div></div>`)
+          .join("");
+      } else {
+        const gpus = boxes.length > 2;
+        html = `<div class="sys">${boxes.map(box).join("")}</div>` + (gpus ? "" : `<div class="nogpu" data-nogpu>NO GPU detected (NVML not available) — CPU only</div>`);
+      }
+      body.innerHTML = `<div class="syswrap" data-ids="${esc(ids)}">${html}</div><div class="muted sysfoot"></div>`;
+      wrap = body.querySelector<HTMLElement>(".syswrap")!;
     }
-    const xs = this.samples.map((s) => s.timestamp);
     const theme = themeColors();
     for (const b of boxes) {
-      const box = grid.querySelector<HTMLElement>(`[data-sys="${b.id}"]`)!;
-      box.querySelector("b")!.textContent = b.value;
+      const el = wrap.querySelector<HTMLElement>(`[data-sys="${CSS.escape(b.id)}"]`)!;
+      el.querySelector("b")!.textContent = b.value;
       let spark = this.sparks.get(b.id);
-      if (!spark) this.sparks.set(b.id, (spark = new Sparkline(box.querySelector(".spark")!, b.cols.map((_, i) => `${b.id}${i}`), b.colors)));
-      spark.render([xs, ...b.cols.map((f) => this.samples.map(f))] as any, theme);
+      if (!spark) this.sparks.set(b.id, (spark = new Sparkline(el.querySelector(".spark")!, b.cols.map((_, i) => `${b.id}${i}`), b.colors.map((c) => cssVar(`--series-${c}`)))));
+      spark.render([b.xs, ...b.cols] as any, theme);
     }
-    body.querySelector(".sysfoot")!.textContent = last.process_rss != null ? `server RSS ${formatBytes(last.process_rss)} · sampled ${formatClock(last.timestamp)}` : `sampled ${formatClock(last.timestamp)}`;
+    const foot = body.querySelector(".sysfoot")!;
+    if (hs) {
+      const t = hs.newest();
+      foot.textContent = `reported by the run's trainers${t != null ? ` · newest ${formatClock(t)}` : ""}`;
+    } else {
+      const last = this.samples[this.samples.length - 1];
+      foot.textContent = last.process_rss != null ? `server RSS ${formatBytes(last.process_rss)} · sampled ${formatClock(last.timestamp)}` : `sampled ${formatClock(last.timestamp)}`;
+    }
   }
 
   private renderCharts(): void {
@@ -862,16 +1006,28 @@ export class App {
       body.innerHTML = `<div class="state">${this.runsLoaded ? "no run selected (j/k or type a name)" : "loading…"}</div>`;
       return;
     }
-    const hours = runHours(r.start_time ?? r.created_at, r.status === "running" ? null : r.end_time ?? r.updated_at, Date.now());
+    const now = Date.now();
+    const hours = runElapsedHours(r, now);
+    const stale = isStale(r);
+    const hosts = r.hosts ?? [];
     const meta: [string, string][] = [
       ["id", esc(r.id)],
-      ["status", `<span class="badge ${r.status}">[${STATUS_BADGE[r.status] ?? r.status}]</span>`],
+      ["status", this.badges(r, now)],
       ["started", formatTime(r.start_time ?? r.created_at)],
       ["ended", formatTime(r.end_time)],
-      ["duration", formatDuration(hours * 3600)],
-      ["step", `${r.last_step ?? "--"}${r.total_steps ? " / " + r.total_steps : ""}`],
-      ["eta", r.status === "running" ? formatEta(r.last_step, r.total_steps, hours * 3600) : "--"],
+      ["last seen", r.last_seen ? `${formatTime(r.last_seen)}${r.status === "running" ? ` <span class="muted">(${silentFor(r.last_seen, now)} ago)</span>` : ""}` : "--"],
+      ["duration", formatDuration(hours * 3600) + (stale ? ' <span class="muted">(frozen at last seen)</span>' : "")],
+      ["step", esc(stepLine(r.last_step, r.total_steps))],
+      ["eta", r.status === "running" ? formatEta(r.last_step, r.total_steps, hours * 3600) + (stale ? ' <span class="muted">(stale)</span>' : "") : "--"],
       ["cost", `${formatCost(hours * this.rate)} <span class="muted">(${hours.toFixed(2)} h × $${this.rate}/h)</span>`],
+      [
+        "hosts",
+        hosts.length
+          ? `<span data-hosts="${hosts.length}">${hosts.length}</span> <span class="muted">·</span> ${hosts
+              .map((h) => `<span class="host" title="last seen ${esc(formatTime(h.last_seen))}">${esc(hostLabel(h.host, h.rank))}</span>`)
+              .join(", ")}`
+          : "--",
+      ],
       ["tags", esc((r.tags ?? []).join(", ") || "--")],
     ];
     if (r.notes) meta.push(["notes", esc(r.notes)]);
@@ -1037,10 +1193,24 @@ export class App {
       }
     });
     document.addEventListener("keydown", (e) => this.onKey(e));
+    for (const sel of ["#f-tag", "#f-q"])
+      this.$(sel).addEventListener("keydown", (e) => {
+        if (e.key !== "Enter") return;
+        if (this.filterTimer) clearTimeout(this.filterTimer);
+        this.filterTimer = null;
+        this.setFilter(this.filterFromRow());
+      });
     this.root.addEventListener("click", (e) => this.onClick(e));
     this.root.addEventListener("input", (e) => {
       const t = e.target as HTMLInputElement;
-      if (t.id === "smooth") this.setView({ smoothing: Number(t.value) });
+      if (t.id === "f-tag" || t.id === "f-q") {
+        // typing: ask the server once the user pauses
+        if (this.filterTimer) clearTimeout(this.filterTimer);
+        this.filterTimer = setTimeout(() => {
+          this.filterTimer = null;
+          this.setFilter(this.filterFromRow());
+        }, 250);
+      } else if (t.id === "smooth") this.setView({ smoothing: Number(t.value) });
       else if (t.id === "scrub" && this.heat) {
         const step = this.heat.steps[Number(t.value)];
         if (step != null) void this.loadLayerStep(step);
@@ -1049,6 +1219,7 @@ export class App {
     this.root.addEventListener("change", (e) => {
       const t = e.target as HTMLInputElement | HTMLSelectElement;
       if (t.id === "rate") void this.runCommand({ kind: "rate", rate: Math.max(0, Number(t.value) || 0) });
+      else if (t.id === "f-status") this.setFilter(this.filterFromRow());
       else if (t.dataset.chart != null) void this.setChartKey(Number(t.dataset.chart), t.value);
       else if (t.id === "heat-stat") {
         this.heatStat = t.value;
@@ -1094,6 +1265,12 @@ export class App {
     switch (btn.dataset.act) {
       case "reset":
         return this.resetZoom();
+      case "page-prev":
+        return void this.turnPage(-1);
+      case "page-next":
+        return void this.turnPage(1);
+      case "clear-filter":
+        return this.setFilter({ status: "", tag: "", q: "" });
       case "theme":
         return void this.runCommand({ kind: "theme" });
       case "help":
@@ -1198,8 +1375,10 @@ const LAYOUT = `
 <div id="banner" hidden></div>
 <nav id="toolbar"></nav>
 <main id="grid">
-  <section class="panel" id="p-runs"><h2>RUNS <span class="spacer"></span><span class="count muted"></span></h2><div class="body"></div></section>
-  <section class="panel" id="p-system"><h2>SYSTEM</h2><div class="body"></div></section>
+  <section class="panel" id="p-runs"><h2>RUNS <span class="spacer"></span><span class="count muted"></span><span class="pager" hidden><button data-act="page-prev" title="previous page (prev)">◀</button><button data-act="page-next" title="next page (next)">▶</button></span></h2>
+    <div class="runfilter"><select id="f-status" title="status"><option value="">all statuses</option>${RUN_STATUSES.map((st) => `<option value="${st}">${st}</option>`).join("")}</select><input id="f-tag" placeholder="tag" autocomplete="off" spellcheck="false" title="exact tag"><input id="f-q" placeholder="name contains" autocomplete="off" spellcheck="false" title="name substring (case-insensitive)"><button data-act="clear-filter" title="show every run">✕</button></div>
+    <div class="body"></div></section>
+  <section class="panel" id="p-system"><h2>SYSTEM <span class="spacer"></span><span class="sys-src muted"></span></h2><div class="body"></div></section>
   <section class="panel" id="p-events"><h2>EVENT LOG</h2><div class="body" id="events"></div></section>
   ${[0, 1].map((i) => `<section class="panel" id="p-chart-${i ? "b" : "a"}"><h2>${i ? "CHART B" : "CHART A"} <select data-chart="${i}" title="metric key"></select><span class="zoomflag muted"></span><span class="spacer"></span><button data-reset-chart="${i}" title="reset zoom">⟲</button></h2><div class="legend"></div><div class="chart-body"><div class="chart"></div></div></section>`).join("")}
   <section class="panel" id="p-config"><h2>RUN CONFIG</h2><div class="body"></div></section>

@@ -1,4 +1,5 @@
 // The Bloomberg-style command line: a run name, a metric key or an action, then Enter.
+import { parseFilter, type RunFilter } from "./runfilter";
 
 export type Command =
   | { kind: "help" }
@@ -16,6 +17,8 @@ export type Command =
   | { kind: "reset" }
   | { kind: "overlay"; runId: string }
   | { kind: "clear" }
+  | { kind: "filter"; filter: RunFilter }
+  | { kind: "page"; dir: -1 | 1 }
   | { kind: "select"; runId: string }
   | { kind: "metric"; key: string }
   | { kind: "error"; message: string };
@@ -34,6 +37,8 @@ export const COMMAND_HELP: [string, string][] = [
   ["delete", "delete the selected run (asks to confirm)"],
   ["export csv|json|jsonl", "download every point of the run"],
   ["overlay <run> | clear", "overlay another run on the charts / remove overlays"],
+  ["filter status:running tag:x name", "list only matching runs (server-side); filter clear"],
+  ["next | prev", "next / previous page of runs"],
   ["smooth 0..0.99", "EMA smoothing weight"],
   ["log", "toggle log-scale y"],
   ["x step|time|rel", "x axis: step, wall clock, time since start"],
@@ -98,6 +103,14 @@ export function parseCommand(input: string, ctx: CommandContext): Command {
     }
     case "reset":
       return { kind: "reset" };
+    case "filter": {
+      const f = parseFilter(arg);
+      return "error" in f ? { kind: "error", message: f.error } : { kind: "filter", filter: f.filter };
+    }
+    case "next":
+      return { kind: "page", dir: 1 };
+    case "prev":
+      return { kind: "page", dir: -1 };
     case "clear":
       return { kind: "clear" };
     case "overlay":

@@ -15,6 +15,18 @@ export interface Run {
   total_steps: number | null;
   last_step: number | null;
   progress: number | null;
+  /** Running, but no trainer write for --stale-after seconds (absent on older servers). */
+  stale?: boolean;
+  /** Last trainer write (ISO-8601). */
+  last_seen?: string | null;
+  /** Every host/rank that reported to the run, sorted by rank, host. */
+  hosts?: RunHost[];
+}
+
+export interface RunHost {
+  host: string;
+  rank: number;
+  last_seen?: string | null;
 }
 
 export interface Series {
@@ -59,6 +71,12 @@ export interface SystemSample {
   memory_total?: number;
   process_rss?: number;
   gpus?: GpuSample[];
+}
+
+/** A sample a remote trainer posted for its run, tagged with where it was measured. */
+export interface HostSample extends SystemSample {
+  host: string;
+  rank: number;
 }
 
 export interface TmonEvent {
@@ -129,6 +147,8 @@ export type ServerMessage =
   | { type: "command"; run_id: string; command: unknown }
   | { type: "event"; event: TmonEvent }
   | ({ type: "system_update" } & SystemSample)
+  | { type: "system"; run_id: string; sample: HostSample }
+  | { type: "run_stale"; run_id: string; stale: boolean; last_seen: string | null }
   | { type: "subscribed" | "unsubscribed"; run_id: string }
   | { type: "pong" }
   | { type: "error"; message: string };

@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { RunList } from "../src/runlist";
+import type { Run } from "../src/types";
+
+function run(id: string, patch: Partial<Run> = {}): Run {
+  return {
+    id, name: id, status: "running", config: {}, tags: [], notes: "", start_time: null, end_time: null,
+    created_at: "2026-01-01T00:00:00Z", updated_at: "2026-01-01T00:00:00Z", total_steps: null, last_step: null, progress: null,
+    ...patch,
+  };
+}
+
+describe("run list (WS messages on a filtered page)", () => {
+  it("a created run goes on top of the first page when it matches the filter", () => {
+    const l = new RunList(2);
+    l.filter = { status: "running", tag: "", q: "" };
+    l.setPage([run("b"), run("a")], 5, 0);
+    expect(l.onCreated(run("c"))).toBe(true);
+    expect(l.ids).toEqual(["c", "b", "a"]);
+    expect(l.total).toBe(6);
+    expect(l.onCreated(run("c"))).toBe(false); // replayed message
+    expect(l.onCreated(run("d", { status: "completed" }))).toBe(false);
+    expect(l.ids).toEqual(["c", "b", "a"]);
+    expect(l.total).toBe(6);
+  });
+
+  it("on a later page a created run only counts", () => {
+    const l = new RunList(2);
+    l.setPage([run("b"), run("a")], 4, 2);
+    expect(l.onCreated(run("z"))).toBe(true);
+    expect(l.ids).toEqual(["b", "a"]);
+    expect(l.total).toBe(5);
+  });
+
+  it("a listed run that stops matching leaves; deleted runs leave", () => {
+    const l = new RunList();
+    l.filter = { status: "running", tag: "", q: "" };
+    l.setPage([run("b"), run("a")], 2, 0);
+    expect(l.onUpdated(run("a"))).toBe(false);
+    expect(l.onUpdated(run("a", { status: "completed" }))).toBe(true);
+    expect(l.ids).toEqual(["b"]);
+    expect(l.total).toBe(1);
+    expect(l.onUpdated(run("q", { status: "completed" }))).toBe(false); // not listed
+    expect(l.onDeleted("b")).toBe(true);
+    expect(l.ids).toEqual([]);
+    expect(l.total).toBe(0);
+    expect(l.onDeleted("b")).toBe(false);
+  });
+
+  it("the total never reads below what is shown", () => {
+    const l = new RunList();
+    l.setPage([run("a"), run("b")], 0, 100);
+    expect(l.total).toBe(102);
+    expect(l.loaded).toBe(true);
+  });
+});
