@@ -345,6 +345,12 @@ class TrainingMonitor:
         it all arrived."""
         return self._sender.flush(self.close_timeout if timeout is None else timeout)
 
+    def sync(self, timeout=10.0, fsync=False):
+        """Waits until everything logged so far is in the on-disk journal
+        (not necessarily sent): from then on it survives a crash of this
+        process (and of the machine, with fsync=True). True unless timeout."""
+        return self._sender.journal_sync(timeout, fsync)
+
     # ---- the end --------------------------------------------------------------------
     def close(self, status=None, timeout=None):
         """Marks the run completed (or the given status) unless a terminal

@@ -464,6 +464,20 @@ class Sender:
         finally:
             self._flush_requested = False
 
+    def journal_sync(self, timeout, fsync=False):
+        """Waits until everything queued is in the journal file (on disk with
+        fsync); True unless timeout passed first."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._drain_lock:
+                if not self.queue:
+                    if fsync:
+                        self.journal.sync()
+                    return True
+            if time.monotonic() >= deadline or not self._writer.is_alive():
+                return False
+            time.sleep(0.005)
+
     def stop(self, timeout):
         self._stop_writer.set()
         self._writer.join()
