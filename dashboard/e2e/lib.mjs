@@ -72,12 +72,13 @@ export async function startServer({ port, db, extraArgs = [] }) {
   return { proc, url, port, stop, output: () => output };
 }
 
-export function client(base, token) {
+/** A REST client; `headers` go on every request (a remote trainer's X-Tmon-Host / X-Tmon-Rank). */
+export function client(base, token, headers = {}) {
   const withToken = (p) => (token ? p + (p.includes("?") ? "&" : "?") + "token=" + token : p);
   async function call(method, path, body) {
     const res = await fetch(base + withToken(path), {
       method,
-      headers: body === undefined ? {} : { "Content-Type": "application/json" },
+      headers: body === undefined ? { ...headers } : { ...headers, "Content-Type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { client, feedRun, freePort, launchBrowser, repoDir, startServer, tempDir, waitFor } from "./lib.mjs";
+import { filterSteps, hostSteps, staleSteps } from "./runs_remote.mjs";
 
 // E2E_SHOTS_DIR keeps a trial run from rewriting the committed screenshots
 const shots = process.env.E2E_SHOTS_DIR || join(repoDir, "docs/screenshots");
@@ -236,6 +237,13 @@ try {
     await again.post(`/api/runs/${runId}/metrics`, { step: 901, metrics: { loss: 0.0105, lr: 5e-5 } });
     await waitFor(async () => Number(await attr("#p-chart-a .chart-body", "data-last-step")) === 901, { what: "live after restart", timeout: 5000 });
   });
+
+  await filterSteps({ step, page, api: client(server.url), shots });
+  if (process.env.E2E_SKIP_REMOTE !== "1") {
+    await hostSteps({ step, page, api: client(server.url), server });
+    const staleServer = await staleSteps({ step, page, tmpDir: tmp.dir, shots });
+    await staleServer.stop();
+  }
 
   await step("no JavaScript errors on the page", async () => {
     const real = pageErrors.filter((e) => !/Failed to load resource|ERR_CONNECTION_REFUSED|WebSocket connection/.test(e));

@@ -32,6 +32,8 @@ export class RunList {
     this.total++;
     if (this.offset !== 0) return true;
     this.ids.unshift(run.id);
+    // the page keeps its size: the oldest row moves on to the next page, as the server would page it
+    if (this.ids.length > this.limit) this.ids.pop();
     return true;
   }
 

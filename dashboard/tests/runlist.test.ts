@@ -16,12 +16,16 @@ describe("run list (WS messages on a filtered page)", () => {
     l.filter = { status: "running", tag: "", q: "" };
     l.setPage([run("b"), run("a")], 5, 0);
     expect(l.onCreated(run("c"))).toBe(true);
-    expect(l.ids).toEqual(["c", "b", "a"]);
+    expect(l.ids).toEqual(["c", "b"]); // a full page: "a" moves on to page 2
     expect(l.total).toBe(6);
     expect(l.onCreated(run("c"))).toBe(false); // replayed message
     expect(l.onCreated(run("d", { status: "completed" }))).toBe(false);
-    expect(l.ids).toEqual(["c", "b", "a"]);
+    expect(l.ids).toEqual(["c", "b"]);
     expect(l.total).toBe(6);
+    const roomy = new RunList(10);
+    roomy.setPage([run("a")], 1, 0);
+    roomy.onCreated(run("b"));
+    expect(roomy.ids).toEqual(["b", "a"]);
   });
 
   it("on a later page a created run only counts", () => {
