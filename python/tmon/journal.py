@@ -38,6 +38,10 @@ class Journal:
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
         self._acked = 0  # bytes before this offset are acknowledged
         self._size = 0
+        # Bytes cut from the file's head since it was opened: offsets handed
+        # to the sender are logical (file offset + _base), so an ack taken
+        # after a truncation or compaction still means the same record.
+        self._base = 0
         self.recovered_records = 0
         self.recovered_bytes = 0
         self.torn_bytes = 0
@@ -96,18 +100,20 @@ class Journal:
                 length, _crc = _HEADER.unpack(os.pread(self._fd, _HEADER.size, off))
                 payload = os.pread(self._fd, length, off + _HEADER.size)
                 off += _HEADER.size + length
-                out.append((off, json.loads(payload)))
+                out.append((off + self._base, json.loads(payload)))
             return out
 
     def ack(self, offset):
         """Everything before offset reached the server: truncate when all of
         it did, compact when the acknowledged head grew large."""
         with self._lock:
+            offset -= self._base
             if offset <= self._acked:
                 return
             self._acked = min(offset, self._size)
             if self._acked == self._size:
                 os.ftruncate(self._fd, 0)
+                self._base += self._size
                 self._acked = self._size = 0
             elif self._acked >= (8 << 20) and self._acked * 2 >= self._size:
                 self._compact()
@@ -128,6 +134,7 @@ class Journal:
         os.close(self._fd)
         self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND)
         self._size -= self._acked
+        self._base += self._acked
         self._acked = 0
 
     # ---- state ------------------------------------------------------------------

@@ -379,7 +379,7 @@ class Sender:
         if not 200 <= r.status < 300:
             self.dropped_records += 1
             self.last_error = r.error_text()
-            self._warn_once((kind, r.status), "tmon: the server refused a %s record (%s); dropped and counted",
+            self._warn_once((kind, r.status), "tmon: the server refused a record (%s: %s); dropped and counted",
                             {"s": "status", "c": "checkpoint", "e": "event", "l": "layer statistics"}.get(kind, kind),
                             r.error_text())
 
