@@ -8,6 +8,8 @@ level=${1:-test}
 pkgs=(g++ cmake make pkg-config libasio-dev libsqlite3-dev libfmt-dev rapidjson-dev catch2 zlib1g-dev python3)
 if [[ $level == test || $level == bench ]]; then
   pkgs+=(python3-websockets curl chromium meson ninja-build)
+  # the Python client's tests: pip (installs python/ into a folder) and the PyTorch example on CPU
+  pkgs+=(python3-pip python3-setuptools python3-torch)
   # clang's libFuzzer and ThreadSanitizer runtimes are only Recommended by
   # clang (installs skip those), hence libclang-rt-14-dev by name; llvm brings
   # llvm-symbolizer, for sanitizer stacks with file:line.
