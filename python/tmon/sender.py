@@ -24,7 +24,9 @@ from .transport import NETWORK_ERRORS
 log = logging.getLogger("tmon")
 
 _SMALL_RECORD = 64 << 10  # control records this small may pass the journal cap
-_RETRY_STATUSES = (408, 429)
+# 401/403 are not bad records but a wrong or missing token: keep them and retry.
+_RETRY_STATUSES = (401, 403, 408, 429)
+_KEY_BYTES = 256  # the server's default key_bytes limit
 
 
 class _Retry(Exception):
@@ -167,11 +169,13 @@ class Sender:
                         f = float(v)
                     except (TypeError, ValueError):
                         f = math.nan
-                    if not isinstance(k, str) or not k or math.isnan(f) or math.isinf(f):
+                    if (not isinstance(k, str) or not k or len(k) > 64 and len(k.encode("utf-8")) > _KEY_BYTES
+                            or math.isnan(f) or math.isinf(f)):
                         self.dropped_invalid += 1
-                        self._warn_once(("invalid", k), "tmon: metric %r at step %d is not a finite number (%r); "
-                                        "dropped and counted (further ones for this key are counted silently)",
-                                        k, step, v)
+                        self._warn_once(("invalid", k), "tmon: metric %r at step %d: not a finite number (%r) or "
+                                        "not a key of 1-%d bytes; dropped and counted (further ones for this key "
+                                        "are counted silently)",
+                                        k, step, v, _KEY_BYTES)
                         continue
                     clean[k] = f
                 if clean:
@@ -241,6 +245,9 @@ class Sender:
         self.requests += 1
         if r.status >= 500 or r.status in _RETRY_STATUSES:
             self.connected = r.status < 500 or r.status == 503
+            if r.status in (401, 403):
+                self._warn_once("auth", "tmon: %s refused the token (%s); set TMON_TOKEN or token=; records stay "
+                                "in the journal", self.transport.url, r.error_text())
             raise _Retry(r.error_text(), _retry_after(r.headers))
         self.connected = True
         return r
@@ -333,15 +340,13 @@ class Sender:
                     end = records[j][0]
                     j += 1
                 if self.send_metrics:
-                    body = {"points": [{"step": p[0], "timestamp": p[1], "metrics": p[2]} for p in points]}
-                    r = self._call("POST", f"/api/runs/{self.run_id}/metrics", body)
-                    if 200 <= r.status < 300:
-                        self.sent += values
-                    else:
-                        self.dropped_rejected += values
-                        self.last_error = r.error_text()
-                        self._warn_once(("metrics", r.status), "tmon: the server refused a batch of %d metric "
-                                        "values (%s); dropped and counted", values, r.error_text())
+                    if not self._post_points(points, values) and j - i > 1:
+                        # One bad record refused the merged batch: send them one by one,
+                        # so only the bad one is dropped.
+                        self.dropped_rejected -= values
+                        for one_end, one in records[i:j]:
+                            self._post_points(one["p"], sum(len(p[2]) for p in one["p"]))
+                            self.journal.ack(one_end)  # a retry goes on after the ones done
                 self.journal.ack(end)
                 i = j
             else:
@@ -350,6 +355,18 @@ class Sender:
                 i += 1
             sent_any = True
         return sent_any
+
+    def _post_points(self, points, values):
+        body = {"points": [{"step": p[0], "timestamp": p[1], "metrics": p[2]} for p in points]}
+        r = self._call("POST", f"/api/runs/{self.run_id}/metrics", body)
+        if 200 <= r.status < 300:
+            self.sent += values
+            return True
+        self.dropped_rejected += values
+        self.last_error = r.error_text()
+        self._warn_once(("metrics", r.status), "tmon: the server refused %d metric values (%s); dropped and "
+                        "counted", values, r.error_text())
+        return False
 
     def _send_record(self, rec):
         kind = rec["k"]
