@@ -518,7 +518,12 @@ private:
     monitor(R& rec, monitor_options opts, resume_mode mode) {
         if (opts.run_name.empty()) throw error(errc::invalid_argument, "monitor_options.run_name must not be empty");
         if (mode == resume_mode::if_unfinished) {
-            auto previous = detail::newest_run_named(rec, opts.run_name);
+            // A remote recorder knows better (a given run id, its journal).
+            std::optional<run_info> previous;
+            if constexpr (requires { rec.resume_target(opts.run_name); })
+                previous = rec.resume_target(opts.run_name);
+            else
+                previous = detail::newest_run_named(rec, opts.run_name);
             if (previous && (previous->status == run_status::running || previous->status == run_status::failed ||
                              previous->status == run_status::interrupted)) {
                 run_update u;

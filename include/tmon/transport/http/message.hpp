@@ -43,6 +43,22 @@ struct request {
     }
 };
 
+// A response as a client reads it off the wire (the remote client's side).
+struct received_response {
+    int status = 0;
+    std::string reason;
+    int version_minor = 1;
+    std::vector<header> headers;
+    std::string body;
+    std::vector<header> trailers;
+
+    std::string_view header_value(std::string_view name) const noexcept {
+        for (const auto& h : headers)
+            if (iequals(h.name, name)) return h.value;
+        return {};
+    }
+};
+
 // A response body produced piece by piece, for bodies too large to build
 // whole (exports of long runs). The transport sends the head with
 // "Transfer-Encoding: chunked", then asks for one piece at a time, and only

@@ -1,14 +1,17 @@
 #pragma once
-// Incremental HTTP/1.x request parser. Bytes arrive in any split; each call to
-// parse() completes at most one request, so a connection can stop between
+// Incremental HTTP/1.x parser. Bytes arrive in any split; each call to
+// parse() completes at most one message, so a connection can stop between
 // pipelined requests (to apply back-pressure, or to hand the rest of the buffer
 // to a WebSocket after an upgrade). Errors carry the status to answer with.
+// The server reads requests with it (request_parser); the remote client reads
+// its responses with the same code (response_parser): one HTTP implementation.
 #include <algorithm>
 #include <cstddef>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -69,7 +72,8 @@ void for_each_list_token(std::string_view value, F&& f) {
     }
 }
 
-inline bool header_has_token(const request& r, std::string_view name, std::string_view token) {
+template <class Message>
+bool header_has_token(const Message& r, std::string_view name, std::string_view token) {
     bool found = false;
     for (const auto& h : r.headers)
         if (iequals(h.name, name))
@@ -80,7 +84,8 @@ inline bool header_has_token(const request& r, std::string_view name, std::strin
 }  // namespace detail
 
 // HTTP/1.1 stays open unless "Connection: close"; HTTP/1.0 closes unless "Connection: keep-alive".
-inline bool wants_keep_alive(const request& r) {
+template <class Message>
+bool wants_keep_alive(const Message& r) {
     if (detail::header_has_token(r, "Connection", "close")) return false;
     if (r.version_minor == 0) return detail::header_has_token(r, "Connection", "keep-alive");
     return true;
@@ -90,9 +95,12 @@ inline bool is_upgrade_to_websocket(const request& r) {
     return detail::header_has_token(r, "Connection", "upgrade") && iequals(r.header_value("Upgrade"), "websocket");
 }
 
-class request_parser {
+template <class Message>
+class basic_parser {
+    static constexpr bool is_response = std::is_same_v<Message, received_response>;
+
 public:
-    explicit request_parser(parser_limits limits = {}) : limits_(limits) {}
+    explicit basic_parser(parser_limits limits = {}) : limits_(limits) {}
 
     // Reading straight into the parser's buffer saves a copy per read:
     // socket.read_some(buffer(p.prepare(n))) then p.commit(got).
@@ -141,16 +149,24 @@ public:
                 case state::trailers:
                     if (!read_trailers()) return settle();
                     break;
+                case state::until_eof:
+                    if (pending().size() > body_limit_ - std::min(body_limit_, current_.body.size())) {
+                        fail(413, "the response body is larger than the client accepts");
+                        return parse_status::failed;
+                    }
+                    current_.body.append(pending());
+                    consume(pending().size());
+                    return parse_status::need_more;
                 case state::done: return parse_status::complete;
                 case state::failed: return parse_status::failed;
             }
         }
     }
 
-    // The completed request; the parser then starts on the next one.
-    request take() {
-        request out = std::move(current_);
-        current_ = request{};
+    // The completed message; the parser then starts on the next one.
+    Message take() {
+        Message out = std::move(current_);
+        current_ = Message{};
         state_ = state::headers;
         line_start_ = search_ = 0;
         body_remaining_ = chunked_total_ = trailer_bytes_ = announced_ = 0;
@@ -160,7 +176,17 @@ public:
     }
 
     // After head_complete: the request so far (no body yet).
-    const request& head() const noexcept { return current_; }
+    const Message& head() const noexcept { return current_; }
+
+    // A response framed by the end of the connection (no Content-Length, not
+    // chunked) is complete when the peer closes: call this on EOF.
+    bool finish_at_eof() noexcept {
+        if (state_ != state::until_eof) return false;
+        current_.body.append(pending());
+        consume(pending().size());
+        state_ = state::done;
+        return true;
+    }
     // After head_complete: this request's body limit instead of max_body_bytes.
     void limit_body(std::size_t max_bytes) noexcept { body_limit_ = max_bytes; }
     // The declared Content-Length, or nullopt for a chunked body or none.
@@ -195,7 +221,7 @@ public:
     }
 
 private:
-    enum class state { headers, head_ready, fixed_body, chunk_size, chunk_data, chunk_data_end, trailers, done, failed };
+    enum class state { headers, head_ready, fixed_body, chunk_size, chunk_data, chunk_data_end, trailers, until_eof, done, failed };
 
     parse_status settle() const noexcept {
         if (state_ == state::failed) return parse_status::failed;
@@ -259,7 +285,11 @@ private:
         auto nl = block.find('\n');
         std::string_view line = block.substr(0, nl);
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        if (!parse_request_line(line)) return false;
+        if constexpr (is_response) {
+            if (!parse_status_line(line)) return false;
+        } else {
+            if (!parse_request_line(line)) return false;
+        }
         block.remove_prefix(nl == std::string_view::npos ? block.size() : nl + 1);
         while (!block.empty()) {
             nl = block.find('\n');
@@ -268,11 +298,36 @@ private:
             if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
             if (!parse_header_line(line, current_.headers)) return false;
         }
-        std::size_t hosts = 0;
-        for (const auto& h : current_.headers) hosts += iequals(h.name, "Host") ? 1 : 0;
-        if (hosts > 1) return fail(400, "a request may carry only one Host header");
-        if (hosts == 0 && current_.version_minor == 1) return fail(400, "an HTTP/1.1 request must carry a Host header");
+        if constexpr (!is_response) {
+            std::size_t hosts = 0;
+            for (const auto& h : current_.headers) hosts += iequals(h.name, "Host") ? 1 : 0;
+            if (hosts > 1) return fail(400, "a request may carry only one Host header");
+            if (hosts == 0 && current_.version_minor == 1) return fail(400, "an HTTP/1.1 request must carry a Host header");
+        } else {
+            // RFC 9112 6.3: these never have a body, whatever the headers say.
+            if (current_.status < 200 || current_.status == 204 || current_.status == 304) {
+                state_ = state::done;
+                return true;
+            }
+        }
         return choose_body_framing();
+    }
+
+    // "HTTP/1.1 200 OK" (the reason phrase may be empty).
+    bool parse_status_line(std::string_view line) {
+        if (line.size() < 12 || line.substr(0, 5) != "HTTP/" || line[6] != '.' || line[8] != ' ' || line[5] != '1' ||
+            (line[7] != '0' && line[7] != '1'))
+            return fail(502, "the response does not start with an HTTP/1.x status line");
+        int status = 0;
+        for (std::size_t i = 9; i < 12; ++i) {
+            if (line[i] < '0' || line[i] > '9') return fail(502, "the response status is not a 3-digit number");
+            status = status * 10 + (line[i] - '0');
+        }
+        if (line.size() > 12 && line[12] != ' ') return fail(502, "the response status is not a 3-digit number");
+        current_.version_minor = line[7] - '0';
+        current_.status = status;
+        current_.reason.assign(line.size() > 13 ? line.substr(13) : std::string_view{});
+        return true;
     }
 
     bool parse_request_line(std::string_view line) {
@@ -365,6 +420,12 @@ private:
             chunked_total_ = 0;
             state_ = state::chunk_size;
             return true;
+        }
+        if constexpr (is_response) {
+            if (!has_cl) {
+                state_ = state::until_eof;
+                return true;
+            }
         }
         std::size_t length = 0;
         if (has_cl && !parse_decimal(cl, length)) return fail(400, "Content-Length is not a decimal number");
@@ -488,7 +549,7 @@ private:
     std::size_t line_start_ = 0;  // offset of the header line being looked at
     std::size_t search_ = 0;      // offset to look for its end from
     state state_ = state::headers;
-    request current_;
+    Message current_;
     parse_error error_;
     std::size_t body_remaining_ = 0;
     std::size_t chunked_total_ = 0;
@@ -498,5 +559,8 @@ private:
     bool continue_pending_ = false;
     std::string line_;
 };
+
+using request_parser = basic_parser<request>;
+using response_parser = basic_parser<received_response>;
 
 }  // namespace tmon::http

@@ -1,5 +1,6 @@
 #pragma once
-// Percent-decoding shared by the request parser (paths) and the query parser.
+// Percent-decoding shared by the request parser (paths) and the query parser;
+// percent-encoding for the remote client's query strings.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,6 +37,27 @@ inline std::optional<std::string> percent_decode(std::string_view in, bool plus_
             out.push_back(' ');
         } else {
             out.push_back(c);
+        }
+    }
+    return out;
+}
+
+// Everything but RFC 3986's unreserved characters escaped: safe in a path
+// segment and in a query value.
+inline std::string percent_encode(std::string_view in) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(in.size());
+    for (char c : in) {
+        bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                          c == '.' || c == '_' || c == '~';
+        if (unreserved) {
+            out.push_back(c);
+        } else {
+            auto b = static_cast<unsigned char>(c);
+            out.push_back('%');
+            out.push_back(hex[b >> 4]);
+            out.push_back(hex[b & 0xF]);
         }
     }
     return out;
