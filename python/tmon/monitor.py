@@ -239,7 +239,10 @@ class TrainingMonitor:
     def log_metrics(self, metrics, step=None):
         """Queues {key: number} at step (default: the previous step + 1).
         Never blocks: no lock, no I/O. Numbers are converted with float() in
-        the background; NaN/inf and non-numbers are dropped and counted."""
+        the background; NaN/inf and non-numbers are dropped and counted.
+        Ranks other than 0 do not log metrics: a no-op there."""
+        if self.rank:
+            return
         if step is None:
             step = self._next_step
         elif type(step) is not int:

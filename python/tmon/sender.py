@@ -5,7 +5,8 @@
 - the sender posts what the journal holds, batched (every 1 s or 4096 values),
   over one keep-alive connection, and cuts it from the journal once the
   server answered 2xx. Connection errors, timeouts, 5xx, 408 and 429 back off
-  (1 s doubling to 30 s, with jitter, or the server's Retry-After) and retry
+  (1 s doubling to 30 s, +-25 % jitter, never sooner than the server's
+  Retry-After) and retry
   the same records: every write is idempotent, so a record sent twice is
   stored once. It also sends heartbeats, system samples and command acks,
   and polls the run's commands.
@@ -227,10 +228,12 @@ class Sender:
         n = self._overflow_pending
         self._overflow_pending = 0
         self._overflow_warned = False
-        ev = {"k": "e", "b": {"id": "evt_" + os.urandom(8).hex(), "type": "journal_overflow",
-                               "message": f"{n} metric values dropped: the trainer's journal reached its cap of "
-                                          f"{self.journal.max_bytes} bytes while the server was unreachable",
-                               "data": {"dropped": n, "cap_bytes": self.journal.max_bytes}}}
+        # Same event as the C++ client's, so the dashboard shows both alike.
+        ev = {"k": "e", "b": {"id": "evt_" + os.urandom(8).hex(), "type": "points_dropped",
+                               "message": f"{n} points were dropped: the local journal reached its cap of "
+                                          f"{self.journal.max_bytes / (1 << 20):g} MiB while the server was "
+                                          f"unreachable",
+                               "data": {"dropped_points": n, "journal_max_bytes": self.journal.max_bytes}}}
         self.journal.append(encode(ev), force=True)
         log.warning("tmon: %d metric values were dropped while the journal was full", n)
 
@@ -303,8 +306,8 @@ class Sender:
                     delay = min(opt.backoff_max, opt.backoff_initial * (2 ** failures))
                     delay *= random.uniform(0.75, 1.25)
                     delay = min(delay, opt.backoff_max)
-                    if e.retry_after is not None:
-                        delay = e.retry_after
+                    if e.retry_after is not None:  # the server's word is a floor
+                        delay = max(delay, e.retry_after)
                     failures += 1
                     backoff_until = time.monotonic() + delay
                     if failures == 1 or failures % 10 == 0:

@@ -47,10 +47,10 @@ def main():
         assert stored + c.dropped == logged, f"stored {stored} + dropped {c.dropped} != logged {logged}"
         assert steps == list(range(len(steps))) and acc_steps == steps, "the kept points are not the first ones"
         assert c.sent == stored, (c.sent, stored)
-        evs = srv.events(mon.run_id, "journal_overflow")
+        evs = srv.events(mon.run_id, "points_dropped")
         if srv.has_route("POST", f"/api/runs/{mon.run_id}/events", {"type": "probe", "message": "x"}):
             assert len(evs) == 1, evs
-            assert evs[0]["data"]["dropped"] == c.dropped, evs[0]
+            assert evs[0]["data"]["dropped_points"] == c.dropped, evs[0]
         else:
             print("journal_cap_test: note: this server has no POST /api/runs/{id}/events; overflow event not checked")
         srv.terminate()
