@@ -2,6 +2,7 @@
 // memory_store, sqlite_store and jsonl_store with a fresh store per test.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <limits>
@@ -742,4 +743,217 @@ TEMPLATE_LIST_TEST_CASE("a late batch spanning many steps overrides values insid
     REQUIRE(early.size() == 21);
     CHECK(early[10].value == -50.0);
     CHECK(s->query_metrics(series_of(r.id, "loss")).points.size() == 1000);
+}
+
+// ---- what remote trainers bring: their samples, client ids --------------------
+
+namespace {
+system_sample trainer_sample(std::string run_id, std::string host, int rank, double time, double cpu) {
+    system_sample x;
+    x.run_id = std::move(run_id);
+    x.host = std::move(host);
+    x.rank = rank;
+    x.time = time;
+    x.cpu_percent = cpu;
+    x.memory_percent = 40;
+    x.memory_total = 8u << 30;
+    gpu_sample g;
+    g.index = 1;
+    g.name = "NVIDIA A100";
+    g.utilization = 88;
+    x.gpus.push_back(g);
+    return x;
+}
+}  // namespace
+
+TEMPLATE_LIST_TEST_CASE("a run's samples are kept per host and rank, apart from the server's own", "[storage][remote]",
+                        all_stores) {
+    fresh_store<TestType> s;
+    auto r = s->create_run(named_run("ddp"));
+    auto other = s->create_run(named_run("other"));
+    for (int i = 0; i < 10; ++i) {
+        s->append_system(trainer_sample(r.id, "node-1", 0, 100.0 + i, i));
+        s->append_system(trainer_sample(r.id, "node-2", 1, 100.5 + i, 50 + i));
+    }
+    s->append_system(trainer_sample(other.id, "node-9", 0, 105, 1));
+    system_sample own;
+    own.time = 105;
+    s->append_system(own);
+    // A replay of the same (host, rank, time) replaces; it never adds a sample.
+    s->append_system(trainer_sample(r.id, "node-1", 0, 104, 99));
+
+    auto check_all = [&] {
+        system_query q;
+        q.run_id = r.id;
+        auto all = s->system_history(q);
+        REQUIRE(all.size() == 20);
+        CHECK(std::is_sorted(all.begin(), all.end(), [](auto& a, auto& b) { return a.time < b.time; }));
+        CHECK(all.front().host == "node-1");
+        CHECK(all.front().run_id == r.id);
+        CHECK(all[1].host == "node-2");
+        CHECK(all[1].rank == 1);
+        REQUIRE(all[1].gpus.size() == 1);
+        CHECK(all[1].gpus[0].name == "NVIDIA A100");
+        CHECK(all[8].time == 104);
+        CHECK(all[8].cpu_percent == 99);
+
+        q.host = "node-2";
+        auto node2 = s->system_history(q);
+        REQUIRE(node2.size() == 10);
+        CHECK(node2.front().time == 100.5);
+        q.host.clear();
+        q.rank = 0;
+        q.time_min = 102;
+        q.time_max = 106;
+        auto rank0 = s->system_history(q);
+        REQUIRE(rank0.size() == 5);
+        CHECK(rank0.front().time == 102);
+        CHECK(rank0.back().time == 106);
+        q = {};
+        q.run_id = r.id;
+        q.limit = 3;
+        auto newest = s->system_history(q);
+        REQUIRE(newest.size() == 3);
+        CHECK(newest.back().time == 109.5);
+        CHECK(newest.front().time == 108.5);
+
+        auto server_own = s->system_history({});
+        REQUIRE(server_own.size() == 1);
+        CHECK(server_own[0].host.empty());
+        CHECK(server_own[0].run_id.empty());
+        q = {};
+        q.run_id = other.id;
+        CHECK(s->system_history(q).size() == 1);
+    };
+    check_all();
+    if constexpr (store_traits<TestType>::persistent) {
+        s.reopen();
+        check_all();
+        s->append_system(trainer_sample(r.id, "node-2", 1, 100.5, 7));  // a replay after the reopen
+        system_query q;
+        q.run_id = r.id;
+        q.host = "node-2";
+        auto node2 = s->system_history(q);
+        REQUIRE(node2.size() == 10);
+        CHECK(node2.front().cpu_percent == 7);
+    }
+
+    CHECK(s->delete_run(r.id));
+    system_query q;
+    q.run_id = r.id;
+    CHECK(s->system_history(q).empty());
+    try {
+        s->append_system(trainer_sample("run_nope", "node-1", 0, 1, 1));
+        FAIL("a sample for an unknown run was accepted");
+    } catch (const tmon::error& e) {
+        CHECK(e.code() == errc::not_found);
+    }
+}
+
+TEMPLATE_LIST_TEST_CASE("an event with a client id is stored once per run, also across a reopen", "[storage][remote]",
+                        all_stores) {
+    fresh_store<TestType> s;
+    auto r = s->create_run(named_run("remote"));
+    auto other = s->create_run(named_run("other"));
+    event e;
+    e.run_id = r.id;
+    e.type = "warning";
+    e.message = "loss spiked";
+    e.data_json = R"({"step":7})";
+    e.client_id = "ev-1";
+    auto first = s->append_event(e);
+    CHECK(first.id > 0);
+    CHECK(first.client_id == "ev-1");
+    e.message = "a replay may differ: the stored one wins";
+    auto again = s->append_event(e);
+    CHECK(again.id == first.id);
+    CHECK(again.message == "loss spiked");
+    e.run_id = other.id;  // the same client id on another run is another event
+    auto elsewhere = s->append_event(e);
+    CHECK(elsewhere.id != first.id);
+
+    auto count = [&](const std::string& run_id, const std::string& type) {
+        event_query q;
+        q.run_id = run_id;
+        auto evs = s->list_events(q);
+        return std::count_if(evs.begin(), evs.end(), [&](const event& x) { return x.type == type; });
+    };
+    CHECK(count(r.id, "warning") == 1);
+    if constexpr (store_traits<TestType>::persistent) {
+        s.reopen();
+        event_query q;
+        q.run_id = r.id;
+        auto evs = s->list_events(q);
+        REQUIRE(evs.size() == 2);
+        CHECK(evs[1].client_id == "ev-1");
+        e.run_id = r.id;
+        auto replayed = s->append_event(e);
+        CHECK(replayed.id == first.id);
+        CHECK(count(r.id, "warning") == 1);
+        event plain;
+        plain.run_id = r.id;
+        plain.type = "note";
+        CHECK(s->append_event(plain).id > elsewhere.id);
+        CHECK(s->append_event(plain).client_id.empty());
+    }
+}
+
+TEMPLATE_LIST_TEST_CASE("a checkpoint saved again under its id is stored once; the id on another run conflicts",
+                        "[storage][remote]", all_stores) {
+    fresh_store<TestType> s;
+    auto r = s->create_run(named_run("remote"));
+    auto other = s->create_run(named_run("other"));
+    auto in = checkpoint_for(r.id, "/ckpt/10.pt", 10);
+    in.id = "ckpt_client_1";
+    in.is_best = true;
+    auto first = s->add_checkpoint(in);
+    auto check_once = [&] {
+        auto again = s->add_checkpoint(in);
+        CHECK(again.id == first.id);
+        CHECK(again.created_at == first.created_at);
+        CHECK(s->list_checkpoints(r.id).size() == 1);
+        event_query q;
+        q.run_id = r.id;
+        CHECK(event_types(s->list_events(q)) ==
+              std::vector<std::string>{"run_created", "checkpoint_saved", "best_changed"});
+    };
+    check_once();
+    if constexpr (store_traits<TestType>::persistent) {
+        s.reopen();
+        check_once();
+    }
+    in.run_id = other.id;
+    try {
+        s->add_checkpoint(in);
+        FAIL("a checkpoint id of another run was accepted");
+    } catch (const tmon::error& e) {
+        CHECK(e.code() == errc::conflict);
+    }
+    CHECK(s->list_checkpoints(other.id).empty());
+}
+
+TEMPLATE_LIST_TEST_CASE("system_hosts gives each host and rank of a run with its newest sample time", "[storage][remote]",
+                        all_stores) {
+    fresh_store<TestType> s;
+    auto r = s->create_run(named_run("ddp"));
+    s->append_system(trainer_sample(r.id, "node-b", 1, 10, 1));
+    s->append_system(trainer_sample(r.id, "node-b", 1, 30, 1));
+    s->append_system(trainer_sample(r.id, "node-a", 1, 20, 1));
+    s->append_system(trainer_sample(r.id, "node-z", 0, 5, 1));
+    auto check = [&] {
+        auto hosts = s->system_hosts(r.id);
+        REQUIRE(hosts.size() == 3);
+        CHECK(hosts[0].host == "node-z");
+        CHECK(hosts[1].host == "node-a");
+        CHECK(hosts[1].time == 20);
+        CHECK(hosts[2].host == "node-b");
+        CHECK(hosts[2].rank == 1);
+        CHECK(hosts[2].time == 30);
+    };
+    check();
+    if constexpr (store_traits<TestType>::persistent) {
+        s.reopen();
+        check();
+    }
+    CHECK(s->system_hosts("run_nope").empty());
 }

@@ -142,8 +142,14 @@ struct gpu_sample {
     double power = 0;             // watts
 };
 
+// The server samples its own machine (run_id empty); a remote trainer posts
+// its own host's samples for its run, tagged with host and rank. Per run,
+// (host, rank, time) is unique: a replayed sample replaces, never duplicates.
 struct system_sample {
     double time = 0;
+    std::string run_id{};          // empty: the server's own machine
+    std::string host{};
+    int rank = 0;
     double cpu_percent = 0;
     double memory_percent = 0;
     std::uint64_t memory_used = 0;    // bytes
@@ -153,6 +159,9 @@ struct system_sample {
 };
 
 struct system_query {
+    std::string run_id{};          // empty: the server's own samples only
+    std::string host{};            // empty: every host (per-run queries)
+    std::optional<int> rank{};     // unset: every rank
     double time_min = -std::numeric_limits<double>::infinity();
     double time_max = std::numeric_limits<double>::infinity();
     std::size_t limit = 1000;     // newest `limit` samples in range, returned ascending
@@ -189,6 +198,7 @@ struct event {
     std::string type{};
     std::string message{};
     std::string data_json = "{}";
+    std::string client_id{};       // given by a remote client: stored once per run (replays return the stored event)
 };
 
 struct event_query {

@@ -315,6 +315,8 @@ void write_system_fields(json_writer& w, const system_sample& s) {
         .field("process_rss", s.process_rss)
         .key("gpus");
     write_gpus(w, s.gpus);
+    // A trainer's sample says where it was taken; the server's own says nothing new.
+    if (!s.run_id.empty() || !s.host.empty()) w.field("run_id", s.run_id).field("host", s.host).field("rank", s.rank);
 }
 inline void write_system(json_writer& w, const system_sample& s) {
     w.begin_object();
@@ -331,6 +333,11 @@ inline system_sample read_system(const json_value& o, field_faults* faults = nul
     s.memory_total = get_uint(o, "memory_total", faults);
     s.process_rss = get_uint(o, "process_rss", faults);
     if (auto* g = member(o, "gpus")) s.gpus = read_gpus(*g, faults);
+    s.run_id = get_string(o, "run_id", {}, faults);
+    s.host = get_string(o, "host", {}, faults);
+    auto rank = get_opt_int(o, "rank", std::nullopt, faults).value_or(0);
+    if (rank < 0 || rank > 65535) note_fault(faults, "rank"), rank = 0;
+    s.rank = static_cast<int>(rank);
     return s;
 }
 
@@ -426,6 +433,7 @@ void write_event(json_writer& w, const event& e) {
     Style::time(w, Style::time_key, e.time);
     w.field("type", e.type).field("message", e.message);
     Style::json(w, "data", e.data_json);
+    if (!e.client_id.empty()) w.field("client_id", e.client_id);
     w.end_object();
 }
 inline event read_event(const json_value& o, field_faults* faults = nullptr) {
@@ -436,6 +444,7 @@ inline event read_event(const json_value& o, field_faults* faults = nullptr) {
     e.type = get_string(o, "type", {}, faults);
     e.message = get_string(o, "message", {}, faults);
     e.data_json = get_raw(o, "data");
+    e.client_id = get_string(o, "client_id", {}, faults);
     return e;
 }
 

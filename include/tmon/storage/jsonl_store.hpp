@@ -4,6 +4,7 @@
 // Everything queries need is kept in memory and rebuilt by replaying the
 // files on open; a torn last line from a crash is dropped with a warning.
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <deque>
 #include <filesystem>
@@ -152,7 +153,9 @@ private:
                             auto* time = detail::member(v, "time");
                             if (!time || !time->IsNumber())
                                 return faults.record_skipped("a system sample without a numeric time");
-                            state_.apply_system(detail::read_system(v, &faults.fields));
+                            auto sample = detail::read_system(v, &faults.fields);
+                            sample.run_id.clear();  // the store's own file holds the server's samples
+                            state_.apply_system(sample);
                         });
         for_each_record(journal.root() / "events.jsonl", progress,
                         [&](const rapidjson::Value& v, detail::replay_faults& faults) {
@@ -211,6 +214,15 @@ private:
         });
         for_each_record(dir / "events.jsonl", progress, [&](const rapidjson::Value& v, detail::replay_faults& faults) {
             records += apply_event_record(v, run_id, faults);
+        });
+        for_each_record(dir / "system.jsonl", progress, [&](const rapidjson::Value& v, detail::replay_faults& faults) {
+            auto* time = detail::member(v, "time");
+            if (!time || !time->IsNumber() || !std::isfinite(time->GetDouble()))
+                return faults.record_skipped("a system sample without a numeric time");
+            auto sample = detail::read_system(v, &faults.fields);
+            claim(sample.run_id, run_id, faults);
+            state_.apply_system(sample);
+            ++records;
         });
         if (unrecorded) {
             if (records == 0) {

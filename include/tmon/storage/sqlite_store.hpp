@@ -41,6 +41,7 @@
 #define TMON_SQLITE_RUN_COLUMNS \
     "id, name, status, config_json, tags_json, notes, start_time, end_time, created_at, updated_at, total_steps, last_step"
 #define TMON_SQLITE_CHECKPOINT_COLUMNS "id, run_id, filepath, step, metrics_json, metadata_json, is_best, created_at"
+#define TMON_SQLITE_EVENT_COLUMNS "id, run_id, time, type, message, data_json, client_id"
 
 namespace tmon {
 
@@ -134,6 +135,7 @@ public:
                 .run();
             for (const char* sql : {"DELETE FROM series WHERE run_id = ?", "DELETE FROM checkpoints WHERE run_id = ?",
                                     "DELETE FROM layers WHERE run_id = ?", "DELETE FROM events WHERE run_id = ?",
+                                    "DELETE FROM run_system_samples WHERE run_id = ?",
                                     "DELETE FROM runs WHERE id = ?"})
                 db.prepare(sql).bind(1, id).run();
             forget_write_caches();
@@ -276,6 +278,7 @@ public:
     void append_system(const system_sample& x) {
         detail::check_system_sample(x);
         std::string gpus = detail::gpus_json(x.gpus);
+        if (!x.run_id.empty()) return append_run_system(x, gpus);
         write([&](conn& db) {
             db.prepare(
                   "INSERT INTO system_samples (time, cpu_percent, memory_percent, memory_used, memory_total, "
@@ -292,6 +295,7 @@ public:
     }
 
     std::vector<system_sample> system_history(const system_query& q) {
+        if (!q.run_id.empty()) return run_system_history(q);
         return read([&](conn& db) {
             std::vector<system_sample> out;
             auto s = db.prepare(
@@ -314,8 +318,84 @@ public:
         });
     }
 
+    // A trainer's sample of its own machine: (run, host, rank, time) is the key, a replay replaces.
+    void append_run_system(const system_sample& x, const std::string& gpus) {
+        write([&](conn& db) {
+            require_run_exists(db, x.run_id);
+            db.prepare(
+                  "INSERT OR REPLACE INTO run_system_samples (run_id, host, rank, time, cpu_percent, memory_percent, "
+                  "memory_used, memory_total, process_rss, gpus_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                .bind(1, x.run_id)
+                .bind(2, x.host)
+                .bind(3, x.rank)
+                .bind(4, x.time)
+                .bind(5, x.cpu_percent)
+                .bind(6, x.memory_percent)
+                .bind(7, x.memory_used)
+                .bind(8, x.memory_total)
+                .bind(9, x.process_rss)
+                .bind(10, gpus)
+                .run();
+            touch_run(db, x.run_id, now_seconds());
+        });
+    }
+
+    // Optional member (not in the concept): the newest sample time of each
+    // (host, rank) that posted to the run; the server seeds a run's hosts from it.
+    std::vector<system_sample> system_hosts(std::string_view run_id) {
+        return read([&](conn& db) {
+            std::vector<system_sample> out;
+            auto s = db.prepare(
+                "SELECT host, rank, max(time) FROM run_system_samples WHERE run_id = ? GROUP BY host, rank ORDER BY "
+                "rank, host");
+            s.bind(1, run_id);
+            while (s.step()) {
+                system_sample x;
+                x.run_id = std::string(run_id);
+                x.host = s.text(0);
+                x.rank = static_cast<int>(s.int64(1));
+                x.time = s.real(2);
+                out.push_back(std::move(x));
+            }
+            return out;
+        });
+    }
+
+    std::vector<system_sample> run_system_history(const system_query& q) {
+        return read([&](conn& db) {
+            std::vector<system_sample> out;
+            auto s = db.prepare(
+                "SELECT host, rank, time, cpu_percent, memory_percent, memory_used, memory_total, process_rss, "
+                "gpus_json FROM run_system_samples WHERE run_id = ?1 AND time >= ?2 AND time <= ?3 AND (?4 = '' OR "
+                "host = ?4) AND (?5 IS NULL OR rank = ?5) ORDER BY time DESC, rank DESC, host DESC LIMIT ?6");
+            s.bind(1, q.run_id)
+                .bind(2, q.time_min)
+                .bind(3, q.time_max)
+                .bind(4, q.host)
+                .bind(5, q.rank)
+                .bind(6, static_cast<std::int64_t>(q.limit));
+            while (s.step()) {
+                system_sample x;
+                x.run_id = q.run_id;
+                x.host = s.text(0);
+                x.rank = static_cast<int>(s.int64(1));
+                x.time = s.real(2);
+                x.cpu_percent = s.real(3);
+                x.memory_percent = s.real(4);
+                x.memory_used = static_cast<std::uint64_t>(s.int64(5));
+                x.memory_total = static_cast<std::uint64_t>(s.int64(6));
+                x.process_rss = static_cast<std::uint64_t>(s.int64(7));
+                x.gpus = detail::read_gpus(detail::parse_json(s.text(8)));
+                out.push_back(std::move(x));
+            }
+            std::reverse(out.begin(), out.end());
+            return out;
+        });
+    }
+
     // ---- layers ------------------------------------------------------------
     void append_layers(const layer_snapshot& l) {
+        detail::check_layers(l);
         std::string json = detail::layers_json(l.layers);
         write([&](conn& db) {
             require_run_exists(db, l.run_id);
@@ -356,9 +436,11 @@ public:
 
     // ---- events ------------------------------------------------------------
     event append_event(const event& e) {
-        if (e.type.empty()) throw error(errc::invalid_argument, "an event needs a type");
+        detail::check_event(e);
         return write([&](conn& db) {
             if (!e.run_id.empty()) require_run_exists(db, e.run_id);
+            if (!e.client_id.empty())
+                if (auto stored = load_client_event(db, e.run_id, e.client_id)) return *stored;  // a replay
             event ev = e;
             if (ev.time == 0) ev.time = now_seconds();
             if (ev.data_json.empty()) ev.data_json = "{}";
@@ -371,22 +453,13 @@ public:
         return read([&](conn& db) {
             std::vector<event> out;
             auto s = q.run_id.empty()
-                         ? db.prepare("SELECT id, run_id, time, type, message, data_json FROM events WHERE id > ?2 "
+                         ? db.prepare("SELECT " TMON_SQLITE_EVENT_COLUMNS " FROM events WHERE id > ?2 "
                                       "ORDER BY id DESC LIMIT ?3")
-                         : db.prepare("SELECT id, run_id, time, type, message, data_json FROM events WHERE run_id = "
+                         : db.prepare("SELECT " TMON_SQLITE_EVENT_COLUMNS " FROM events WHERE run_id = "
                                       "?1 AND id > ?2 ORDER BY id DESC LIMIT ?3");
             if (!q.run_id.empty()) s.bind(1, q.run_id);
             s.bind(2, q.after_id).bind(3, static_cast<std::int64_t>(q.limit));
-            while (s.step()) {
-                event e;
-                e.id = s.int64(0);
-                e.run_id = s.text(1);
-                e.time = s.real(2);
-                e.type = s.text(3);
-                e.message = s.text(4);
-                e.data_json = s.text(5);
-                out.push_back(std::move(e));
-            }
+            while (s.step()) out.push_back(event_from_row(s));
             std::reverse(out.begin(), out.end());
             return out;
         });
@@ -612,15 +685,37 @@ private:
     }
 
     static event insert_event(conn& db, event e) {
-        db.prepare("INSERT INTO events (run_id, time, type, message, data_json) VALUES (?, ?, ?, ?, ?)")
+        std::optional<std::string_view> client_id;
+        if (!e.client_id.empty()) client_id = e.client_id;
+        db.prepare("INSERT INTO events (run_id, time, type, message, data_json, client_id) VALUES (?, ?, ?, ?, ?, ?)")
             .bind(1, e.run_id)
             .bind(2, e.time)
             .bind(3, e.type)
             .bind(4, e.message)
             .bind(5, e.data_json)
+            .bind(6, client_id)
             .run();
         e.id = db.last_insert_id();
         return e;
+    }
+
+    static event event_from_row(const detail::sqlite_stmt& s) {
+        event e;
+        e.id = s.int64(0);
+        e.run_id = s.text(1);
+        e.time = s.real(2);
+        e.type = s.text(3);
+        e.message = s.text(4);
+        e.data_json = s.text(5);
+        if (!s.is_null(6)) e.client_id = s.text(6);
+        return e;
+    }
+
+    static std::optional<event> load_client_event(conn& db, std::string_view run_id, std::string_view client_id) {
+        auto s = db.prepare("SELECT " TMON_SQLITE_EVENT_COLUMNS " FROM events WHERE run_id = ? AND client_id = ?");
+        s.bind(1, run_id).bind(2, client_id);
+        if (!s.step()) return std::nullopt;
+        return event_from_row(s);
     }
 
     static checkpoint_info checkpoint_from_row(const detail::sqlite_stmt& s) {
@@ -830,3 +925,4 @@ static_assert(assert_storage<sqlite_store>());
 
 #undef TMON_SQLITE_RUN_COLUMNS
 #undef TMON_SQLITE_CHECKPOINT_COLUMNS
+#undef TMON_SQLITE_EVENT_COLUMNS

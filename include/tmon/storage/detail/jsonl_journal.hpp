@@ -10,6 +10,7 @@
 //   <dir>/runs/<run id>/checkpoints.jsonl  {"op":"saved"|"deleted"|"best","checkpoint":{...},"events":[...]}
 //   <dir>/runs/<run id>/layers.jsonl       {"run_id":..,"step":..,"time":..,"layers":[...]}
 //   <dir>/runs/<run id>/events.jsonl       one event per line (events appended by callers)
+//   <dir>/runs/<run id>/system.jsonl       samples a remote trainer posted for the run, tagged host and rank
 //   <dir>/system.jsonl, <dir>/events.jsonl  samples, and events of no run
 #include <filesystem>
 #include <memory>
@@ -100,7 +101,8 @@ public:
         write_system(w, s);
         line.push_back('\n');
         check_line_reads_back(line, "the system sample");
-        system_.append(line, sync_);
+        if (s.run_id.empty()) system_.append(line, sync_);
+        else files(s.run_id).system.append(line, sync_);
     }
 
     void on_layers(const layer_snapshot& l) {
@@ -124,7 +126,7 @@ public:
 
 private:
     struct run_files {
-        append_file run, metrics, checkpoints, layers, events;
+        append_file run, metrics, checkpoints, layers, events, system;
     };
 
     run_files& files(const std::string& run_id) {
@@ -136,7 +138,8 @@ private:
         if (ec) throw error(errc::unavailable, fmt::format("cannot create '{}': {}", dir.string(), ec.message()));
         auto f = std::make_unique<run_files>(run_files{append_file{dir / "run.jsonl"}, append_file{dir / "metrics.jsonl"},
                                                        append_file{dir / "checkpoints.jsonl"},
-                                                       append_file{dir / "layers.jsonl"}, append_file{dir / "events.jsonl"}});
+                                                       append_file{dir / "layers.jsonl"}, append_file{dir / "events.jsonl"},
+                                                       append_file{dir / "system.jsonl"}});
         return *files_.emplace(run_id, std::move(f)).first->second;
     }
 

@@ -5,6 +5,7 @@
 // leaving the state untouched), and only then applied. Replaying a journal
 // calls the same apply_* functions, so a reopened store equals the live one.
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <deque>
 #include <limits>
@@ -14,6 +15,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -229,11 +231,35 @@ public:
     // ---- system ------------------------------------------------------------
     void append_system(const system_sample& s) {
         check_system_sample(s);
+        if (!s.run_id.empty()) {
+            auto& rec = require(s.run_id);
+            journal_.on_system(s);
+            apply_system(s);
+            touch(rec, now_seconds());
+            return;
+        }
         journal_.on_system(s);
         apply_system(s);
     }
 
+    // The newest sample time of each (host, rank) that posted to the run, as
+    // samples with only run_id, host, rank and time set (sorted by rank, host).
+    std::vector<system_sample> system_hosts(std::string_view run_id) const {
+        std::vector<system_sample> out;
+        if (auto* rec = find(run_id))
+            for (const auto& [key, time] : rec->system_hosts) {
+                system_sample x;
+                x.run_id = rec->info.id;
+                x.rank = key.first;
+                x.host = key.second;
+                x.time = time;
+                out.push_back(std::move(x));
+            }
+        return out;
+    }
+
     std::vector<system_sample> system_history(const system_query& q) const {
+        if (!q.run_id.empty()) return run_system_history(q);
         auto lo = std::lower_bound(system_.begin(), system_.end(), q.time_min,
                                    [](const system_sample& s, double t) { return s.time < t; });
         auto hi = std::upper_bound(system_.begin(), system_.end(), q.time_max,
@@ -246,6 +272,7 @@ public:
     // ---- layers ------------------------------------------------------------
     void append_layers(const layer_snapshot& l) {
         auto& rec = require(l.run_id);
+        check_layers(l);
         journal_.on_layers(l);
         apply_layers(rec, l, now_seconds());
     }
@@ -268,7 +295,9 @@ public:
     // ---- events ------------------------------------------------------------
     event append_event(const event& e) {
         if (!e.run_id.empty()) require(e.run_id);
-        if (e.type.empty()) throw error(errc::invalid_argument, "an event needs a type");
+        check_event(e);
+        if (!e.client_id.empty())
+            if (auto* stored = find_client_event(e.run_id, e.client_id)) return *stored;  // a replay
         event ev = e;
         double now = now_seconds();
         if (ev.time == 0) ev.time = now;
@@ -361,6 +390,17 @@ public:
     }
 
     void apply_system(const system_sample& s) {
+        if (!s.run_id.empty()) {
+            auto* rec = find(s.run_id);
+            if (!rec) return;
+            rec->system[{s.time, s.rank, s.host}] = s;  // (host, rank, time) unique: the last write wins
+            double& newest = rec->system_hosts[{s.rank, s.host}];
+            newest = std::max(newest, s.time);
+            if (limits_.max_system_samples != 0 && rec->system.size() > limits_.max_system_samples)
+                rec->system.erase(rec->system.begin());
+            touch(*rec, s.time);
+            return;
+        }
         if (system_.empty() || s.time >= system_.back().time) {
             push_bounded(system_, s, limits_.max_system_samples);
             return;
@@ -381,12 +421,16 @@ public:
     void apply_event(const event& e) {
         next_event_id_ = std::max(next_event_id_, e.id + 1);
         std::deque<event>* target = &global_events_;
+        auto* by_client_id = &global_client_events_;
         if (!e.run_id.empty()) {
             auto* rec = find(e.run_id);
             if (!rec) return;
             target = &rec->events;
+            by_client_id = &rec->client_events;
             touch(*rec, e.time);
         }
+        // Kept apart from the bounded log, so a replay is recognised after its event was evicted.
+        if (!e.client_id.empty() && !by_client_id->try_emplace(e.client_id, e).second) return;
         if (target->empty() || e.id > target->back().id) {
             push_bounded(*target, e, limits_.max_events_per_run);
         } else {
@@ -408,7 +452,42 @@ private:
         std::vector<checkpoint_info> checkpoints;   // oldest first
         std::map<step_t, layer_snapshot> layers;
         std::deque<event> events;
+        std::unordered_map<std::string, event> client_events;  // events given a client id, by that id
+        // Trainers' samples by (time, rank, host): ordered by time, one per (host, rank, time).
+        std::map<std::tuple<double, int, std::string>, system_sample> system;
+        std::map<std::pair<int, std::string>, double> system_hosts;  // (rank, host) -> newest sample time
     };
+
+    const event* find_client_event(std::string_view run_id, const std::string& client_id) const {
+        const auto* by_client_id = &global_client_events_;
+        if (!run_id.empty()) {
+            auto* rec = find(run_id);
+            if (!rec) return nullptr;
+            by_client_id = &rec->client_events;
+        }
+        auto it = by_client_id->find(client_id);
+        return it == by_client_id->end() ? nullptr : &it->second;
+    }
+
+    // Newest `limit` samples in range of the matching hosts and ranks, ascending.
+    std::vector<system_sample> run_system_history(const system_query& q) const {
+        std::vector<system_sample> out;
+        auto* rec = find(q.run_id);
+        if (!rec || q.limit == 0) return out;
+        auto lo = rec->system.lower_bound({q.time_min, std::numeric_limits<int>::min(), std::string{}});
+        auto hi = rec->system.lower_bound(
+            {std::nextafter(q.time_max, std::numeric_limits<double>::infinity()), std::numeric_limits<int>::min(), {}});
+        if (q.time_max < q.time_min) return out;
+        for (auto it = hi; it != lo && out.size() < q.limit;) {
+            --it;
+            const auto& x = it->second;
+            if (!q.host.empty() && x.host != q.host) continue;
+            if (q.rank && x.rank != *q.rank) continue;
+            out.push_back(x);
+        }
+        std::reverse(out.begin(), out.end());
+        return out;
+    }
 
     run_record* find(std::string_view id) {
         auto it = runs_.find(std::string{id});
@@ -529,6 +608,7 @@ private:
     std::unordered_map<std::string, std::string> checkpoint_owner_;
     std::deque<system_sample> system_;
     std::deque<event> global_events_;
+    std::unordered_map<std::string, event> global_client_events_;
     std::int64_t next_event_id_ = 1;
 };
 

@@ -12,7 +12,7 @@
 
 namespace tmon::detail {
 
-inline constexpr int sqlite_schema_version = 1;
+inline constexpr int sqlite_schema_version = 2;
 
 // Metrics live in blocks: one row per (series, append call) holding packed
 // steps/times/values, with first/last step so a range query decodes only the
@@ -50,7 +50,20 @@ CREATE TABLE events (
 CREATE INDEX events_by_run ON events (run_id, id);
 )sql";
 
-inline constexpr std::array<const char*, sqlite_schema_version> sqlite_migrations{sqlite_migration_v1};
+// Remote trainers: their machines' samples per run, (run, host, rank, time)
+// unique so a replay replaces; events may carry a client id, unique per run.
+inline constexpr const char* sqlite_migration_v2 = R"sql(
+CREATE TABLE run_system_samples (
+  run_id TEXT NOT NULL, host TEXT NOT NULL, rank INTEGER NOT NULL, time REAL NOT NULL,
+  cpu_percent REAL, memory_percent REAL, memory_used INTEGER, memory_total INTEGER, process_rss INTEGER,
+  gpus_json TEXT NOT NULL, PRIMARY KEY (run_id, host, rank, time)) WITHOUT ROWID;
+CREATE INDEX run_system_samples_by_time ON run_system_samples (run_id, time);
+ALTER TABLE events ADD COLUMN client_id TEXT;
+CREATE UNIQUE INDEX events_by_client_id ON events (run_id, client_id) WHERE client_id IS NOT NULL;
+)sql";
+
+inline constexpr std::array<const char*, sqlite_schema_version> sqlite_migrations{sqlite_migration_v1,
+                                                                                  sqlite_migration_v2};
 
 inline int read_schema_version(sqlite_connection& db) {
     db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");

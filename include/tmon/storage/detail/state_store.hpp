@@ -50,6 +50,10 @@ public:
     std::vector<system_sample> system_history(const system_query& q) {
         return read([&] { return state_.system_history(q); });
     }
+    // Optional member (not in the concept): the server seeds a run's hosts from it.
+    std::vector<system_sample> system_hosts(std::string_view run_id) {
+        return read([&] { return state_.system_hosts(run_id); });
+    }
 
     void append_layers(const layer_snapshot& l) { write([&] { state_.append_layers(l); }); }
     std::optional<layer_snapshot> get_layers(std::string_view run_id, step_t step) {
