@@ -29,6 +29,7 @@ constexpr const char* usage =
     "                   [--token T] [--log-level debug|info|warn|error] [--static-dir DIR]\n"
     "                   [--threads N] [--workers N] [--cors-origin ORIGIN] [--sample-ms N]\n"
     "                   [--allowed-host NAME]... [--limit NAME=VALUE]...\n"
+    "                   [--stale-after SECONDS] [--mark-stale-interrupted]\n"
     "\n"
     "  --host        address to listen on (TMON_HOST, default 127.0.0.1)\n"
     "  --port        port, 0 picks a free one (TMON_PORT, default 8000)\n"
@@ -43,6 +44,9 @@ constexpr const char* usage =
     "                (TMON_ALLOWED_HOSTS)\n"
     "  --limit       change a request limit, e.g. --limit small_body_bytes=4194304; names:\n"
     "                see SECURITY.md\n"
+    "  --stale-after a running run whose trainer sent nothing for this many seconds is shown\n"
+    "                as stale (a run_stale event and WS message); 0 disables (default 120)\n"
+    "  --mark-stale-interrupted  turn such a run's status to interrupted instead\n"
     "  --max-connections N            connection cap, also kept under the open-file limit\n"
     "                                 less --fd-reserve; 0: that limit only (default 1024)\n"
     "  --max-connections-per-client N connections one address may hold, 0: no cap (default 256)\n"
@@ -103,6 +107,8 @@ void apply(options& o, std::string_view flag, std::string_view value) {
             throw bad_flag{fmt::format("--limit expects NAME=VALUE with NAME one of {}, got '{}'",
                                        tmon::request_limit_names, value)};
     }
+    else if (flag == "--stale-after")
+        o.server.liveness.stale_after_s = static_cast<double>(parse_number(flag, value, 10'000'000));
     else if (flag == "--token") o.server.token = value;
     else if (flag == "--static-dir") o.server.static_dir = value;
     else if (flag == "--cors-origin") o.server.cors_origin = value;
@@ -145,6 +151,10 @@ bool parse_args(options& o, int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         std::string_view arg = argv[i];
         if (arg == "--help" || arg == "-h") return false;
+        if (arg == "--mark-stale-interrupted") {  // the one flag without a value
+            o.server.liveness.mark_stale_interrupted = true;
+            continue;
+        }
         std::string_view value;
         if (auto eq = arg.find('='); arg.starts_with("--") && eq != std::string_view::npos) {
             value = arg.substr(eq + 1);

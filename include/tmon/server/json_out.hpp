@@ -9,6 +9,7 @@
 #include "tmon/core/types.hpp"
 #include "tmon/detail/json_write.hpp"
 #include "tmon/detail/record_codec.hpp"
+#include "tmon/server/liveness.hpp"
 
 namespace tmon::json_out {
 
@@ -31,7 +32,9 @@ struct wire_style {
     }
 };
 
-inline void write_run(json_writer& w, const run_info& r) {
+// `live`: what the liveness registry knows of the run (server_state::liveness_of).
+// Stale only while running: a run that ended is not waiting for its trainer.
+inline void write_run(json_writer& w, const run_info& r, const run_liveness& live = {}) {
     w.begin_object();
     detail::write_run_fields<wire_style>(w, r);
     w.key("progress");
@@ -39,6 +42,15 @@ inline void write_run(json_writer& w, const run_info& r) {
         w.value(static_cast<double>(r.last_step.value_or(0)) / static_cast<double>(*r.total_steps));
     else
         w.null();
+    w.field("stale", live.stale && r.status == run_status::running);
+    wire_style::time(w, "last_seen", live.last_seen);
+    w.key("hosts").begin_array();
+    for (const auto& h : live.hosts) {
+        w.begin_object().field("host", h.host).field("rank", h.rank);
+        wire_style::time(w, "last_seen", h.last_seen);
+        w.end_object();
+    }
+    w.end_array();
     w.end_object();
 }
 
@@ -93,8 +105,8 @@ inline void write_series(json_writer& w, const metric_series& s) {
         .end_object();
 }
 
-inline std::string run_json(const run_info& r) {
-    return detail::json_text([&](json_writer& w) { json_out::write_run(w, r); });
+inline std::string run_json(const run_info& r, const run_liveness& live = {}) {
+    return detail::json_text([&](json_writer& w) { json_out::write_run(w, r, live); });
 }
 inline std::string checkpoint_json(const checkpoint_info& c) {
     return detail::json_text([&](json_writer& w) { json_out::write_checkpoint(w, c); });

@@ -21,6 +21,10 @@ struct request_limits {
     std::size_t path_bytes = 4096;                 // checkpoint file paths -> 422
     std::size_t ws_subscriptions = 256;            // runs one WebSocket may subscribe to -> error message
     std::size_t concurrent_exports = 2;            // full-run exports being built at once -> 503
+    std::size_t host_bytes = 255;                  // a trainer's host name (X-Tmon-Host, "host") -> 400/422
+    std::size_t type_bytes = 64;                   // event and command types -> 422
+    std::size_t samples_per_post = 1000;           // system samples in one POST .../system -> 422
+    std::size_t gpus_per_sample = 64;              // GPUs in one system sample -> 422
 };
 
 // Calls visit(member) for "json_depth" etc. (--limit NAME=VALUE); false for an unknown name.
@@ -38,11 +42,16 @@ constexpr bool visit_limit(Limits& l, std::string_view name, Visit&& visit) {
     if (name == "path_bytes") return visit(l.path_bytes), true;
     if (name == "ws_subscriptions") return visit(l.ws_subscriptions), true;
     if (name == "concurrent_exports") return visit(l.concurrent_exports), true;
+    if (name == "host_bytes") return visit(l.host_bytes), true;
+    if (name == "type_bytes") return visit(l.type_bytes), true;
+    if (name == "samples_per_post") return visit(l.samples_per_post), true;
+    if (name == "gpus_per_sample") return visit(l.gpus_per_sample), true;
     return false;
 }
 
 inline constexpr std::string_view request_limit_names =
     "json_depth, metrics_body_bytes, layers_body_bytes, small_body_bytes, name_bytes, key_bytes, tag_bytes, tags, "
-    "text_bytes, path_bytes, ws_subscriptions, concurrent_exports";
+    "text_bytes, path_bytes, ws_subscriptions, concurrent_exports, host_bytes, type_bytes, samples_per_post, "
+    "gpus_per_sample";
 
 }  // namespace tmon

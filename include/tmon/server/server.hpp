@@ -34,6 +34,7 @@
 #include "tmon/server/api/events.hpp"
 #include "tmon/server/api/exports.hpp"
 #include "tmon/server/api/layers.hpp"
+#include "tmon/server/api/liveness.hpp"
 #include "tmon/server/api/metrics.hpp"
 #include "tmon/server/api/route_table.hpp"
 #include "tmon/server/api/runs.hpp"
@@ -130,6 +131,7 @@ public:
     void stop() {
         if (stopped_.exchange(true)) return;
         sampler_worker_.stop();
+        liveness_worker_.stop();
         housekeeping_.stop();
         pool_.stop();
         transport_.stop();
@@ -147,6 +149,12 @@ private:
         bus_subscription_ = state_.bus().subscribe([this](const live_event& e) { hub_.deliver(e); });
         transport_.start(transport_settings(), handlers());
         housekeeping_.start("ws-flush", std::chrono::milliseconds(100), [this] { hub_.flush_idle(); }, false);
+        if (config_.liveness.stale_after_s > 0) {
+            // A quarter of stale_after between looks: a run turns stale at most 25% late.
+            auto period = std::chrono::duration<double>(std::clamp(config_.liveness.stale_after_s / 4, 0.1, 5.0));
+            liveness_worker_.start("liveness", std::chrono::duration_cast<std::chrono::milliseconds>(period),
+                                   [this] { state_.check_liveness(); });
+        }
         if constexpr (Sampler::enabled) {
             if (config_.sample_period.count() > 0)
                 sampler_worker_.start("sampler", config_.sample_period, [this] { sample_system(); });
@@ -169,6 +177,7 @@ private:
         api::add_layer_routes(t);
         api::add_export_routes(t);
         api::add_event_routes(t);
+        api::add_liveness_routes(t);
     }
 
     transport_config transport_settings() const {
@@ -256,7 +265,7 @@ private:
     server_config config_;
     std::unique_ptr<Store> owned_store_;
     Store& store_;
-    server_state<Store> state_{store_, config_.requests};
+    server_state<Store> state_{store_, config_.requests, config_.liveness};
     recorder_type recorder_{state_};
     ws_hub hub_{ws_hub::limits{.points_per_run = config_.ws_points_per_run,
                                .messages_per_peer = config_.ws_messages_per_peer,
@@ -270,6 +279,7 @@ private:
     Transport transport_;
     Sampler sampler_;
     detail::periodic_worker sampler_worker_;
+    detail::periodic_worker liveness_worker_;
     detail::periodic_worker housekeeping_;
     std::uint64_t bus_subscription_ = 0;
     std::atomic<bool> stopped_{false};

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "tmon/server/liveness.hpp"
 #include "tmon/server/request_limits.hpp"
 
 #include "tmon/transport/transport_concept.hpp"
@@ -33,6 +34,7 @@ struct server_config {
     std::size_t ws_points_per_run = 2000; // coalescing backlog per run per slow client before dropping
     std::size_t ws_messages_per_peer = 4096;  // other queued pushes per slow client
     std::size_t max_queued_requests = 16384;  // beyond: 503, so a flood cannot eat memory
+    liveness_config liveness{};           // when a silent trainer's run turns stale (--stale-after)
 };
 
 }  // namespace tmon

@@ -3,6 +3,7 @@
 // server (srv.start_run): every write goes to the store and, once it returned,
 // becomes the same live event a REST write would, so WS subscribers see the
 // training loop's points. It also hands the monitor its dashboard commands.
+// Its writes are the in-process trainer's sign of life (server/liveness.hpp).
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -22,6 +23,7 @@ public:
     run_info create_run(const new_run& r) {
         bool replay = r.id && store().get_run(*r.id).has_value();
         run_info run = store().create_run(r);
+        state_.trainer_seen(run.id);
         if (!replay) state_.run_created(run);
         return run;
     }
@@ -38,10 +40,12 @@ public:
 
     void append_metrics(std::string_view run_id, std::span<const metric_point> points) {
         state_.append_metrics(run_id, std::vector<metric_point>(points.begin(), points.end()));
+        state_.trainer_seen(std::string(run_id));
     }
 
     checkpoint_info add_checkpoint(const new_checkpoint& c) {
         checkpoint_info info = store().add_checkpoint(c);
+        state_.trainer_seen(info.run_id);
         state_.checkpoint_saved(info);
         return info;
     }
@@ -61,11 +65,13 @@ public:
 
     void append_layers(const layer_snapshot& l) {
         store().append_layers(l);
+        state_.trainer_seen(l.run_id);
         state_.layers_appended(l.run_id, l.step);
     }
 
     event append_event(const event& e) {
         event written = store().append_event(e);
+        if (!e.run_id.empty()) state_.trainer_seen(e.run_id);
         state_.publish_new_events();
         return written;
     }

@@ -3,6 +3,7 @@
 // event bus, the command queue, and the helpers that turn a completed write
 // into the live events of docs/API.md. Every publish happens after the store
 // call returned, so a pushed update is never ahead of what a REST read sees.
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <mutex>
@@ -19,7 +20,9 @@
 #include "tmon/server/http_error.hpp"
 #include "tmon/server/json_out.hpp"
 #include "tmon/server/latest_cache.hpp"
+#include "tmon/server/liveness.hpp"
 #include "tmon/server/request_limits.hpp"
+#include "tmon/server/trainer_identity.hpp"
 #include "tmon/storage/storage_concept.hpp"
 
 namespace tmon {
@@ -31,8 +34,8 @@ inline constexpr std::string_view storage_name_v = "custom";
 template <storage Store>
 class server_state {
 public:
-    explicit server_state(Store& store, request_limits limits = {})
-        : store_(store), limits_(limits), started_at_(now_seconds()) {
+    explicit server_state(Store& store, request_limits limits = {}, liveness_config live = {})
+        : store_(store), limits_(limits), live_config_(live), started_at_(now_seconds()) {
         auto newest = store_.list_events(event_query{.run_id = {}, .after_id = 0, .limit = 1});
         if (!newest.empty()) last_event_id_ = newest.back().id;
     }
@@ -42,6 +45,7 @@ public:
     command_queue& commands() noexcept { return commands_; }
     double started_at() const noexcept { return started_at_; }
     const request_limits& limits() const noexcept { return limits_; }
+    const liveness_config& liveness_settings() const noexcept { return live_config_; }
 
     // A slot for building one full export (the whole run in memory), or false
     // when concurrent_exports are already being built.
@@ -102,6 +106,111 @@ public:
         return std::move(*c);
     }
 
+    // ---- liveness: last_seen, hosts, stale (docs/API.md, "Remote trainers") ----
+    // What the registry knows of the run, seeded from the store on first sight:
+    // last_seen from updated_at, hosts from the run's stored system samples.
+    run_liveness liveness_of(const run_info& r) {
+        if (auto v = liveness_.view(r.id)) return std::move(*v);
+        seed_liveness(r);
+        return liveness_.view(r.id).value_or(run_liveness{});
+    }
+
+    void write_run(json_out::json_writer& w, const run_info& r) { json_out::write_run(w, r, liveness_of(r)); }
+    std::string run_json(const run_info& r) { return json_out::run_json(r, liveness_of(r)); }
+
+    // A write from the run's trainer. A stale run becomes alive again: a
+    // run_alive event and a run_stale message with stale false.
+    void trainer_seen(const std::string& run_id, const trainer_identity& who = {}) {
+        if (!liveness_.known(run_id)) {
+            auto r = store_.get_run(run_id);
+            if (!r) return;
+            seed_liveness(*r);
+        }
+        double now = now_seconds();
+        auto was = liveness_.seen(run_id, who.host, who.rank, now);
+        if (!was.was_stale) return;
+        std::string data;
+        json_out::json_writer(data)
+            .begin_object()
+            .field("last_seen", iso8601(was.silent_since))
+            .field("silent_s", now - was.silent_since)
+            .field("host", who.host)
+            .field("rank", who.rank)
+            .end_object();
+        append_server_event(run_id, "run_alive",
+                            fmt::format("the trainer reports again after {}", format_duration(now - was.silent_since)),
+                            std::move(data));
+        bus_.publish_message(run_id, stale_message(run_id, false, now));
+        publish_new_events();
+    }
+
+    // One pass of the stale checker (server.hpp runs it periodically).
+    void check_liveness() {
+        if (live_config_.stale_after_s <= 0) return;
+        if (!seeded_running_) seed_running_runs();
+        double now = now_seconds();
+        for (const auto& [id, last_seen] : liveness_.silent_since(now - live_config_.stale_after_s)) {
+            auto r = store_.get_run(id);
+            if (!r) {
+                liveness_.forget(id);
+                continue;
+            }
+            if (r->status != run_status::running) {
+                liveness_.unwatch(id);
+                continue;
+            }
+            if (!liveness_.mark_stale(id, last_seen)) continue;
+            if (live_config_.mark_stale_interrupted) {
+                liveness_.unwatch(id);
+                run_update u;
+                u.status = run_status::interrupted;
+                try {
+                    run_info after = store_.update_run(id, u);
+                    run_updated(*r, after);
+                } catch (const error& e) {  // its status changed meanwhile: nothing to mark
+                    log(log_level::info, "server", "run {} not marked interrupted: {}", id, e.what());
+                }
+                continue;
+            }
+            std::string data;
+            json_out::json_writer(data)
+                .begin_object()
+                .field("last_seen", iso8601(last_seen))
+                .field("silent_s", now - last_seen)
+                .field("stale_after_s", live_config_.stale_after_s)
+                .end_object();
+            append_server_event(id, "run_stale",
+                                fmt::format("no report from the trainer for {}", format_duration(now - last_seen)),
+                                std::move(data));
+            bus_.publish_message(id, stale_message(id, true, last_seen));
+            publish_new_events();
+        }
+    }
+
+    // A command for the run's trainer, with a command_queued event and its live messages.
+    command queue_command(command c) {
+        c = commands_.push(std::move(c));
+        std::string data;
+        json_out::json_writer(data)
+            .begin_object()
+            .field("command_id", c.id)
+            .field("command_type", c.type)
+            .end_object();
+        append_server_event(c.run_id, "command_queued", fmt::format("{} command queued", c.type), std::move(data));
+        command_queued(c);
+        return c;
+    }
+
+    // Per-run system samples go to that run's subscribers as {"type":"system"}.
+    void run_system_sampled(const system_sample& s) {
+        std::string m;
+        json_out::json_writer w(m);
+        w.begin_object().field("type", "system").field("run_id", s.run_id).key("sample");
+        json_out::write_system_sample(w, s);
+        w.end_object();
+        bus_.publish_message(s.run_id, std::move(m));
+    }
+
     // ---- live events after a completed write ------------------------------
     void run_created(const run_info& r) {
         latest_.forget_all();  // a bounded store may have evicted its oldest run to make room
@@ -127,6 +236,7 @@ public:
 
     void run_deleted(const std::string& id) {
         latest_.forget(id);
+        liveness_.forget(id);
         commands_.erase_run(id);
         bus_.publish_message(id, simple_message("run_deleted", id));
     }
@@ -209,13 +319,83 @@ public:
     }
 
 private:
-    static std::string run_message(std::string_view type, const run_info& r) {
+    std::string run_message(std::string_view type, const run_info& r) {
         std::string m;
         json_out::json_writer w(m);
         w.begin_object().field("type", type).field("run_id", r.id).key("run");
-        json_out::write_run(w, r);
+        write_run(w, r);
         w.end_object();
         return m;
+    }
+
+    static std::string stale_message(std::string_view run_id, bool stale, double last_seen) {
+        std::string m;
+        json_out::json_writer(m)
+            .begin_object()
+            .field("type", "run_stale")
+            .field("run_id", run_id)
+            .field("stale", stale)
+            .field("last_seen", iso8601(last_seen))
+            .end_object();
+        return m;
+    }
+
+    // "2m05s", "45s", "1h02m"
+    static std::string format_duration(double seconds) {
+        auto s = static_cast<long long>(seconds < 0 ? 0 : seconds);
+        if (s < 60) return fmt::format("{}s", s);
+        if (s < 3600) return fmt::format("{}m{:02}s", s / 60, s % 60);
+        return fmt::format("{}h{:02}m", s / 3600, (s % 3600) / 60);
+    }
+
+    // An event the server writes itself: it never counts as the trainer's liveness.
+    void append_server_event(const std::string& run_id, std::string type, std::string message, std::string data) {
+        event e;
+        e.run_id = run_id;
+        e.type = std::move(type);
+        e.message = std::move(message);
+        e.data_json = std::move(data);
+        store_.append_event(e);
+    }
+
+    void seed_liveness(const run_info& r) {
+        std::vector<host_seen> hosts;
+        for (const auto& x : stored_hosts(r.id)) hosts.push_back({x.host, x.rank, x.time});
+        liveness_.seed(r.id, r.updated_at, hosts);
+    }
+
+    // The newest sample of each (host, rank) that reported to the run.
+    std::vector<system_sample> stored_hosts(const std::string& run_id) {
+        if constexpr (requires { store_.system_hosts(std::string_view{}); }) {
+            return store_.system_hosts(run_id);
+        } else {
+            system_query q;
+            q.run_id = run_id;
+            q.limit = 10'000;
+            std::vector<system_sample> out;
+            for (auto& x : store_.system_history(q)) {
+                auto same = [&](const system_sample& y) { return y.host == x.host && y.rank == x.rank; };
+                auto it = std::find_if(out.begin(), out.end(), same);
+                if (it == out.end()) out.push_back(std::move(x));
+                else it->time = std::max(it->time, x.time);
+            }
+            return out;
+        }
+    }
+
+    // After a restart the checker must know the running runs nobody has looked at yet.
+    void seed_running_runs() {
+        run_query q;
+        q.status = run_status::running;
+        q.limit = 1000;
+        for (;;) {
+            auto page = store_.list_runs(q);
+            for (const auto& r : page.runs)
+                if (!liveness_.known(r.id)) seed_liveness(r);
+            q.offset += page.runs.size();
+            if (page.runs.empty() || q.offset >= page.total) break;
+        }
+        seeded_running_ = true;
     }
 
     static std::string simple_message(std::string_view type, std::string_view run_id) {
@@ -237,6 +417,9 @@ private:
 
     Store& store_;
     request_limits limits_;
+    liveness_config live_config_;
+    liveness_registry liveness_;
+    bool seeded_running_ = false;  // the checker's thread only
     std::atomic<std::size_t> exports_in_flight_{0};
     detail::latest_cache latest_;
     event_bus bus_;

@@ -35,8 +35,11 @@ template <class Store>
 http::response add_checkpoint(server_state<Store>& s, const api_request& r) {
     require_json_body(r);
     new_checkpoint nc = json_body::parse_new_checkpoint(r.body(), std::string(r.param("run_id")), r.limits());
+    // A replay of an id stored for this run returns it as it is and announces
+    // nothing; the store refuses the id on another run (409).
+    bool replay = nc.id && s.store().get_checkpoint(*nc.id).has_value();
     checkpoint_info c = s.store().add_checkpoint(nc);
-    s.checkpoint_saved(c);
+    if (!replay) s.checkpoint_saved(c);
     return json_response(json_out::checkpoint_json(c));
 }
 

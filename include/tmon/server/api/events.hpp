@@ -1,9 +1,11 @@
 #pragma once
-// The event log, per run or across runs, read incrementally with ?after=ID.
+// The event log, per run or across runs, read incrementally with ?after=ID;
+// a trainer adds its own events, stored once per client id.
 #include <string>
 
 #include "tmon/server/api/route_table.hpp"
 #include "tmon/server/json_out.hpp"
+#include "tmon/server/trainer_body.hpp"
 
 namespace tmon::api {
 
@@ -31,9 +33,25 @@ http::response all_events(server_state<Store>& s, const api_request& r) {
     return events_json(s, r, {});
 }
 
+// A replayed client id returns the stored event and announces nothing new.
+template <class Store>
+http::response post_run_event(server_state<Store>& s, const api_request& r) {
+    require_json_body(r);
+    event e = json_body::parse_trainer_event(r.body(), std::string(r.param("run_id")), r.limits());
+    s.require_run(e.run_id);
+    event stored = s.store().append_event(e);
+    s.publish_new_events();
+    std::string out;
+    json_out::json_writer w(out);
+    json_out::write_event(w, stored);
+    return json_response(std::move(out));
+}
+
 template <class Store>
 void add_event_routes(route_table<Store>& t) {
-    t.get("/api/runs/{run_id}/events", run_events<Store>).get("/api/events", all_events<Store>);
+    t.get("/api/runs/{run_id}/events", run_events<Store>)
+        .post("/api/runs/{run_id}/events", post_run_event<Store>)
+        .get("/api/events", all_events<Store>);
 }
 
 }  // namespace tmon::api

@@ -27,6 +27,7 @@
 #include "tmon/server/http_error.hpp"
 #include "tmon/server/request_limits.hpp"
 #include "tmon/server/server_state.hpp"
+#include "tmon/server/trainer_identity.hpp"
 #include "tmon/transport/http/loggable.hpp"
 #include "tmon/transport/http/query.hpp"
 #include "tmon/transport/http/router.hpp"
@@ -38,6 +39,11 @@ struct api_request {
     std::vector<std::pair<std::string, std::string>> params;
     http::query_params query;
     const request_limits* limits_in_force = nullptr;
+    trainer_identity who{};                  // X-Tmon-Host / X-Tmon-Rank
+    mutable bool liveness_recorded = false;  // the handler counted the write itself (heartbeat, system)
+    // The store-call threads, for a handler whose answer goes on being produced
+    // after it returns (a streamed export reads the store piece by piece there).
+    detail::work_pool* pool = nullptr;
 
     const request_limits& limits() const noexcept {
         static const request_limits defaults{};
@@ -151,6 +157,13 @@ private:
         r.query = http::parse_query(req.query);
         r.http = std::move(req);
         r.limits_in_force = &state.limits();
+        try {
+            r.who = identity_from_headers(r.http, state.limits().host_bytes);
+        } catch (const http_error& e) {
+            respond(to_response(e));
+            return;
+        }
+        r.pool = &pool;
         if (hs.on_io_thread) {
             respond(run(state, hs.handler, r));
             return;
@@ -202,9 +215,31 @@ private:
         }
     }
 
+    // A POST to /api/runs/{run_id}/... is the trainer's sign of life, except
+    // commands, which the dashboard and scripts send it. A PUT of the run is
+    // when it names its host (X-Tmon-Host): the dashboard's STOP is not.
+    static bool is_trainer_write(const api_request& r) {
+        const auto& m = r.http.method;
+        if (r.param("run_id").empty()) return false;
+        if (m == "PUT") return !r.who.host.empty();
+        return m == "POST" && !r.http.path.ends_with("/commands");
+    }
+
+    static void count_liveness(server_state<Store>& state, const api_request& r, const http::response& res) {
+        if (res.status < 200 || res.status >= 300 || r.liveness_recorded || !is_trainer_write(r)) return;
+        try {
+            state.trainer_seen(std::string(r.param("run_id")), r.who);
+        } catch (const std::exception& e) {  // the write itself succeeded: answer it as such
+            log(log_level::warn, "server", "recording liveness of run {} failed: {}",
+                http::loggable(r.param("run_id")), e.what());
+        }
+    }
+
     static http::response run(server_state<Store>& state, api_handler<Store> h, const api_request& r) {
         try {
-            return h(state, r);
+            http::response res = h(state, r);
+            count_liveness(state, r, res);
+            return res;
         } catch (const http_error& e) {
             return to_response(e);
         } catch (const error& e) {

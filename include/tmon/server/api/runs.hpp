@@ -1,6 +1,8 @@
 #pragma once
 // Runs: list (filters, sort, pagination), read, create (idempotent by id),
-// update (status transitions checked by the store), delete.
+// update (status transitions checked by the store; cancelling or interrupting
+// a run also sends its trainer a stop or interrupt command), delete. Every run
+// object carries its liveness: stale, last_seen, hosts.
 #include <string>
 
 #include "tmon/server/api/route_table.hpp"
@@ -42,7 +44,7 @@ http::response list_runs(server_state<Store>& s, const api_request& r) {
     std::string out;
     json_out::json_writer w(out);
     w.begin_object().key("runs").begin_array();
-    for (const auto& run : page.runs) json_out::write_run(w, run);
+    for (const auto& run : page.runs) s.write_run(w, run);
     w.end_array()
         .field("total", static_cast<std::uint64_t>(page.total))
         .field("limit", static_cast<std::uint64_t>(q.limit))
@@ -53,7 +55,7 @@ http::response list_runs(server_state<Store>& s, const api_request& r) {
 
 template <class Store>
 http::response get_run(server_state<Store>& s, const api_request& r) {
-    return json_response(json_out::run_json(s.require_run(r.param("run_id"))));
+    return json_response(s.run_json(s.require_run(r.param("run_id"))));
 }
 
 template <class Store>
@@ -63,8 +65,9 @@ http::response create_run(server_state<Store>& s, const api_request& r) {
     // A replay of a known id returns the run as it is and announces nothing.
     bool replay = nr.id && s.store().get_run(*nr.id).has_value();
     run_info run = s.store().create_run(nr);
+    s.trainer_seen(run.id, r.who);  // a trainer creates its run: alive, from this host
     if (!replay) s.run_created(run);
-    return json_response(json_out::run_json(run));
+    return json_response(s.run_json(run));
 }
 
 template <class Store>
@@ -74,7 +77,13 @@ http::response update_run(server_state<Store>& s, const api_request& r) {
     run_info before = s.require_run(r.param("run_id"));
     run_info after = s.store().update_run(before.id, u);
     s.run_updated(before, after);
-    return json_response(json_out::run_json(after));
+    if (before.status != after.status && (after.status == run_status::cancelled || after.status == run_status::interrupted)) {
+        command c;
+        c.run_id = after.id;
+        c.type = after.status == run_status::cancelled ? "stop" : "interrupt";
+        s.queue_command(std::move(c));
+    }
+    return json_response(s.run_json(after));
 }
 
 template <class Store>
