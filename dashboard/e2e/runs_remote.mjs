@@ -72,7 +72,7 @@ export async function filterSteps({ step, page, api, shots }) {
     await page.locator("#cmd").fill("filter tag:paging");
     await page.locator("#cmd").press("Enter");
     await waitFor(async () => (await listed(page)).length === 100, { what: "first page of 100" });
-    assert.match(await page.locator("#p-runs .count").innerText(), /^1–100 of 105 /);
+    await waitFor(async () => /^1–100 of 105 /.test(await page.locator("#p-runs .count").innerText()), { what: "1–100 of 105" });
     assert.equal(await page.locator('#p-runs [data-act="page-prev"]').isDisabled(), true);
     await page.locator('#p-runs [data-act="page-next"]').click();
     await waitFor(async () => (await listed(page)).length === 5, { what: "second page" });
@@ -83,6 +83,12 @@ export async function filterSteps({ step, page, api, shots }) {
     await waitFor(async () => (await listed(page)).length === 100, { what: "back to the first page" });
     const first = await listed(page);
     assert.equal(new Set([...first, ...second]).size, 105, "the two pages hold every run once");
+    // a run on the other page is still found by name from the command line (asked of the server)
+    const elsewhere = second[0];
+    const name = (await api.get(`/api/runs/${elsewhere}`)).name;
+    await page.locator("#cmd").fill(name);
+    await page.locator("#cmd").press("Enter");
+    await waitFor(async () => (await page.locator("#p-config").innerText()).includes(elsewhere), { what: `run from page 2 selected (${name}; says '${await page.locator("#cmd-msg").innerText()}')` });
     page.off("request", onReq);
     assert.ok(seen.length >= 3, "the list was asked page by page");
     for (const q of seen) assert.ok(Number(q.get("limit")) <= 100, `limit ${q.get("limit")}`);
@@ -121,8 +127,8 @@ export async function hostSteps({ step, page, api, server }) {
     const rows = page.locator("#p-system [data-host-row]");
     await waitFor(async () => (await rows.count()) === 2, { what: "two host rows" });
     assert.deepEqual(await rows.evaluateAll((els) => els.map((e) => e.dataset.hostRow)), ["node-a r0", "node-b r1"]);
-    assert.equal(await page.locator('#p-system [data-host-row="node-a r0"] .sysbox').count(), 3, "CPU·MEM + 2 GPUs");
-    assert.equal(await page.locator('#p-system [data-host-row="node-b r1"] .sysbox').count(), 2, "CPU·MEM + 1 GPU");
+    assert.equal(await page.locator('#p-system [data-host-row="node-a r0"] .sysbox').count(), 3, "CPU/MEM + 2 GPUs");
+    assert.equal(await page.locator('#p-system [data-host-row="node-b r1"] .sysbox').count(), 2, "CPU/MEM + 1 GPU");
     assert.equal(await page.locator("#p-system .sys-src").getAttribute("data-src"), "run");
     // a third host reports live (WS `system`): a third row without a reload
     const rank2 = client(server.url, null, { "X-Tmon-Host": "node-c", "X-Tmon-Rank": "2" });

@@ -84,6 +84,8 @@ export class App {
   private frame = 0;
   private loadSeq = 0;
   private runsSeq = 0;
+  /** Runs created while a page was being loaded: the reply may predate them. */
+  private createdInFlight: Run[] | null = null;
   private hostSysSeq = 0;
   private filterTimer: ReturnType<typeof setTimeout> | null = null;
   private heatTimer: ReturnType<typeof setTimeout> | null = null;
@@ -178,6 +180,7 @@ export class App {
   async loadRuns(selectFirst: boolean): Promise<void> {
     const seq = ++this.runsSeq;
     const filter = { ...this.list.filter };
+    this.createdInFlight = [];
     try {
       let offset = this.list.offset;
       let reply = await this.api.runs(runsQuery(filter, offset, this.list.limit));
@@ -187,17 +190,22 @@ export class App {
         reply = await this.api.runs(runsQuery(filter, offset, this.list.limit));
       }
       if (seq !== this.runsSeq) return;
-      const keep = new Set([this.selected, ...this.overlays]);
+      const keep = new Set([this.selected, ...this.overlays, ...(this.createdInFlight ?? []).map((r) => r.id)]);
       for (const id of [...this.runs.keys()]) if (!keep.has(id)) this.runs.delete(id);
       for (const r of reply.runs) {
         this.runs.set(r.id, r);
         if (r.last_step != null) this.live.newestStep.set(r.id, Math.max(r.last_step, this.live.newestStep.get(r.id) ?? -1));
       }
       this.list.setPage(reply.runs, reply.total, offset);
+      for (const c of this.createdInFlight ?? []) {
+        const r = this.runs.get(c.id); // the newest copy; gone when deleted meanwhile
+        if (r && !this.list.has(r.id)) this.list.onCreated(r);
+      }
+      this.createdInFlight = null;
       this.runsLoaded = true;
       this.runsError = "";
       // runs kept off this page (selected, overlays) may have changed or gone: ask for them by id
-      for (const id of keep) if (id && !this.list.has(id)) void this.refreshRun(id);
+      for (const id of [this.selected, ...this.overlays]) if (id && !this.list.has(id)) void this.refreshRun(id);
       if (!this.selected && selectFirst && this.list.ids.length) await this.select(this.list.ids[0]);
     } catch (e) {
       if (seq !== this.runsSeq) return;
@@ -217,6 +225,31 @@ export class App {
       if (this.selected === id) await this.select(this.list.ids[0] ?? null);
       this.mark("runs", "toolbar", "charts");
     }
+  }
+
+  /** A run by name on the server (exact name first, then the newest whose name contains the text), or null. */
+  private async lookupRun(text: string): Promise<Run | null> {
+    try {
+      const { runs } = await this.api.runs(runsQuery({ status: "", tag: "", q: text }, 0, 50));
+      const t = text.toLowerCase();
+      const r = runs.find((x) => x.id.toLowerCase() === t || x.name.toLowerCase() === t) ?? runs.find((x) => x.name.toLowerCase().startsWith(t)) ?? runs[0];
+      const hit = r ?? (await this.api.run(text).catch(() => null)); // an id of a run on another page
+      if (!hit) return null;
+      this.upsertRun(hit);
+      return hit;
+    } catch {
+      return null;
+    }
+  }
+
+  private reloadTimer: ReturnType<typeof setTimeout> | null = null;
+  /** One page reload after a burst of creations / deletions (the list is already updated in place). */
+  private reloadRunsSoon(): void {
+    if (this.reloadTimer) return;
+    this.reloadTimer = setTimeout(() => {
+      this.reloadTimer = null;
+      void this.loadRuns(false);
+    }, 1000);
   }
 
   /** New filter or page: back to the server. */
@@ -519,7 +552,11 @@ export class App {
       case "run_updated":
         if (m.run) {
           this.upsertRun(m.run);
-          if (m.type === "run_created") this.list.onCreated(m.run);
+          if (m.type === "run_created") {
+            // shown at once; the page is re-read shortly after for the server's order and total
+            if (this.list.onCreated(m.run)) this.reloadRunsSoon();
+            this.createdInFlight?.push(m.run);
+          }
           else this.list.onUpdated(m.run);
         }
         if (m.type === "run_created" && !this.selected && this.list.has(m.run_id)) void this.select(m.run_id);
@@ -548,7 +585,7 @@ export class App {
         }
         break;
       case "run_deleted":
-        this.list.onDeleted(m.run_id);
+        if (this.list.onDeleted(m.run_id)) this.reloadRunsSoon();
         this.runs.delete(m.run_id);
         this.live.drop(m.run_id);
         this.overlays = this.overlays.filter((id) => id !== m.run_id);
@@ -705,9 +742,17 @@ export class App {
           void this.reloadCharts();
           this.mark("toolbar", "runs");
           break;
-        case "error":
-          this.say(c.message, true);
+        case "error": {
+          const found = c.lookup ? await this.lookupRun(c.lookup.text) : null;
+          if (!found || !c.lookup) {
+            this.say(c.message, true);
+            break;
+          }
+          if (c.lookup.then === "overlay") this.toggleOverlay(found.id);
+          else await this.select(found.id);
+          this.say(`${c.lookup.then === "overlay" ? "overlaid" : "selected"} ${found.name} (not on this page of the list)`);
           break;
+        }
       }
     } catch (e) {
       this.say(errText(e), true);

@@ -21,7 +21,13 @@ export type Command =
   | { kind: "page"; dir: -1 | 1 }
   | { kind: "select"; runId: string }
   | { kind: "metric"; key: string }
-  | { kind: "error"; message: string };
+  | { kind: "error"; message: string; lookup?: RunLookup };
+
+/** No listed run matched: the runs panel shows one page, so the server may still know one by that name. */
+export interface RunLookup {
+  text: string;
+  then: "select" | "overlay";
+}
 
 export interface CommandContext {
   runs: readonly { id: string; name: string }[];
@@ -116,14 +122,14 @@ export function parseCommand(input: string, ctx: CommandContext): Command {
     case "overlay":
     case "compare": {
       const run = findRun(arg, ctx.runs);
-      return run ? { kind: "overlay", runId: run.id } : { kind: "error", message: `no run matches '${arg}'` };
+      return run ? { kind: "overlay", runId: run.id } : { kind: "error", message: `no run matches '${arg}'`, lookup: arg.trim() ? { text: arg.trim(), then: "overlay" } : undefined };
     }
   }
   const key = ctx.keys.find((k) => k === text) ?? ctx.keys.find((k) => k.toLowerCase() === text.toLowerCase());
   if (key) return { kind: "metric", key };
   const run = findRun(text, ctx.runs);
   if (run) return { kind: "select", runId: run.id };
-  return { kind: "error", message: `no run, metric or command matches '${text}' (help lists commands)` };
+  return { kind: "error", message: `no run, metric or command matches '${text}' (help lists commands)`, lookup: { text, then: "select" } };
 }
 
 /** Exact id or name first, then a name prefix, then a substring (case-insensitive). */

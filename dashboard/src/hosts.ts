@@ -130,9 +130,9 @@ export function hostBoxes(groups: readonly HostGroup[]): SysBox[] {
     const label = hostLabel(g.host, g.rank);
     out.push({
       id: `h${i}`,
-      label: "CPU · MEM",
+      label: "CPU/MEM",
       group: label,
-      value: `CPU ${formatPercent(last.cpu_percent)} · MEM ${formatPercent(last.memory_percent)}`,
+      value: `${formatPercent(last.cpu_percent)} / ${formatPercent(last.memory_percent)}`,
       xs: g.samples.map((s) => s.timestamp),
       cols: [g.samples.map((s) => num(s.cpu_percent)), g.samples.map((s) => num(s.memory_percent))],
       colors: [0, 1],

@@ -29,6 +29,13 @@ describe("run filter", () => {
     expect(parseCommand("filter status:nope", ctx).kind).toBe("error");
     expect(parseCommand("next", ctx)).toEqual({ kind: "page", dir: 1 });
     expect(parseCommand("prev", ctx)).toEqual({ kind: "page", dir: -1 });
+    // a name not on the listed page: the app asks the server before giving up
+    expect(parseCommand("other-run", ctx)).toMatchObject({ kind: "error", lookup: { text: "other-run", then: "select" } });
+    expect(parseCommand("overlay other", ctx)).toMatchObject({ kind: "error", lookup: { text: "other", then: "overlay" } });
+    for (const t of ["overlay", "smooth 7"]) {
+      const c = parseCommand(t, ctx);
+      expect(c.kind === "error" && c.lookup).toBe(undefined);
+    }
   });
 
   it("builds the server query, escaped, limit within 1..1000", () => {
