@@ -10,6 +10,7 @@ import re
 import sys
 import time
 import traceback
+import urllib.parse
 import weakref
 
 from .journal import Journal, encode
@@ -116,6 +117,7 @@ class TrainingMonitor:
                  request_timeout=5.0, close_timeout=10.0):
         self.dashboard_url = dashboard_url or os.environ.get("TMON_URL") or "http://localhost:8000"
         token = token if token is not None else os.environ.get("TMON_TOKEN")
+        self._token = token
         self.run_id = run_id or os.environ.get("TMON_RUN_ID") or new_id("run")
         if not _ID_RE.match(self.run_id):
             raise ValueError(f"run_id must be 1-128 letters, digits, '_', '-' or '.' (not starting with '.'), "
@@ -153,7 +155,9 @@ class TrainingMonitor:
         except (TypeError, ValueError) as e:
             raise ValueError(f"config must be JSON (finite numbers, strings, lists, dicts): {e}") from None
 
-        self.journal_dir = os.path.join(journal_dir or _default_journal_dir(), self.run_id)
+        # One journal per (run, rank): ranks of one run may share a machine.
+        self.journal_dir = os.path.join(journal_dir or _default_journal_dir(),
+                                        self.run_id if self.rank == 0 else f"{self.run_id}.rank{self.rank}")
         os.makedirs(self.journal_dir, exist_ok=True)
         self._lock_fd = self._lock_journal()
         self.journal = Journal(os.path.join(self.journal_dir, "journal.bin"), max_bytes=max_journal_bytes,
@@ -203,8 +207,7 @@ class TrainingMonitor:
         probe = Transport(url, token=token, timeout=kwargs.get("request_timeout", 5.0))
         try:
             if rid is None and run_name:
-                r = probe.request("GET", "/api/runs?sort=created_desc&limit=1000&q=" +
-                                  __import__("urllib.parse").parse.quote(run_name))
+                r = probe.request("GET", "/api/runs?sort=created_desc&limit=1000&q=" + urllib.parse.quote(run_name))
                 data = r.json() if r.status == 200 else None
                 for run in (data or {}).get("runs", []):
                     if run.get("name") == run_name and run.get("status") in ("running", "failed", "interrupted"):
@@ -223,8 +226,7 @@ class TrainingMonitor:
     def last_checkpoint(self):
         """The run's newest checkpoint as the server has it (a dict), or None
         (none yet, or the server is unreachable)."""
-        t = Transport(self.dashboard_url, token=self._transport._headers.get("Authorization", "")[7:] or None,
-                      timeout=5.0)
+        t = Transport(self.dashboard_url, token=self._token, host_name=self.host, rank=self.rank, timeout=5.0)
         try:
             r = t.request("GET", f"/api/runs/{self.run_id}/checkpoints")
             data = r.json() if r.status == 200 else None

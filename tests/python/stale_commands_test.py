@@ -49,6 +49,28 @@ def main():
         mon.close()
         assert mon.counters.dropped == 0 and mon.counters.dropped_records == 0, mon.counters
 
+        # -- two ranks of one run on two hosts: metrics from rank 0, samples from both --------
+        r0 = tmon.TrainingMonitor("ranks", None, srv.url, journal_dir=jdir, host="node-a", rank=0,
+                                  system_interval=0.3)
+        r1 = tmon.TrainingMonitor("ranks", None, srv.url, journal_dir=jdir, host="node-b", rank=1,
+                                  run_id=r0.run_id, system_interval=0.3)
+        for step in range(20):
+            r0.log_metrics({"loss": float(step)}, step=step)
+            r1.log_metrics({"loss": -1.0, "rank1_only": 1.0}, step=step)  # not rank 0: ignored
+        time.sleep(1.5)
+        r1.close()
+        r0.close()
+        assert srv.series(r0.run_id, "loss") == (list(range(20)), [float(s) for s in range(20)])
+        assert srv.get(f"/api/runs/{r0.run_id}/metrics/keys")["keys"] == ["loss"]
+        by_host = {}
+        for smp in srv.get(f"/api/runs/{r0.run_id}/system")["samples"]:
+            by_host.setdefault((smp["host"], smp["rank"]), 0)
+            by_host[(smp["host"], smp["rank"])] += 1
+        assert set(by_host) == {("node-a", 0), ("node-b", 1)} and min(by_host.values()) >= 2, by_host
+        run = srv.get(f"/api/runs/{r0.run_id}")
+        assert [(h["host"], h["rank"]) for h in run["hosts"]] == [("node-a", 0), ("node-b", 1)], run["hosts"]
+        assert run["status"] == "completed", run["status"]
+
         # -- a killed trainer goes stale, a restarted one is alive again ----------------------
         run_id = "run_" + os.urandom(6).hex()
         base = [sys.executable, os.path.join(HERE, "trainer_child.py"), "--url", srv.url, "--run-id", run_id,
@@ -110,7 +132,7 @@ def main():
         assert sorted(a["data"]["command_type"] for a in acks) == ["eval_now", "stop"], acks
         assert all(a["data"]["status"] == "ok" and a["data"]["rank"] == 0 for a in acks), acks
         srv.terminate()
-    print(f"stale_commands_test: ok: heartbeats kept an idle run alive; a killed trainer's run went stale "
+    print(f"stale_commands_test: ok: heartbeats kept an idle run alive; two ranks on two hosts reported one run; a killed trainer's run went stale "
           f"{stale_after:.1f} s after the kill and came back alive; eval_now and stop reached the loop at step "
           f"{step}, both acknowledged in the event log, the run stayed cancelled")
 
