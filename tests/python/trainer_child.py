@@ -18,6 +18,7 @@ ap.add_argument("--start", type=int, default=0)
 ap.add_argument("--count", type=int, default=1000)
 ap.add_argument("--hold", action="store_true")
 ap.add_argument("--heartbeat", type=float, default=10.0)
+ap.add_argument("--checkpoint-at", type=int, default=None, help="save a checkpoint and log an event at this step")
 args = ap.parse_args()
 logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stdout)
 
@@ -27,6 +28,9 @@ mon = tmon.TrainingMonitor("trainer", {"lr": 0.1}, args.url, run_id=args.run_id,
 print(f"replayed {mon.replayed_records}", flush=True)
 for step in range(args.start, args.start + args.count):
     mon.log_metrics({"loss": step * 0.5}, step=step)
+    if step == args.checkpoint_at:
+        mon.save_checkpoint(f"/tmp/ckpt_{step}.pt", {"loss": step * 0.5}, is_best=True)
+        mon.log_event("note", f"checkpoint at step {step}", {"step": step})
     if step % 100 == 0:
         time.sleep(0.01)
 if args.hold:

@@ -35,7 +35,8 @@ def main():
         os.kill(p.pid, signal.SIGKILL)
         p.wait()
         srv.kill()
-        p = subprocess.Popen(base + ["--start", "2000", "--count", "3000", "--hold"], stdout=subprocess.PIPE,
+        p = subprocess.Popen(base + ["--start", "2000", "--count", "3000", "--hold",
+                                    "--checkpoint-at", "3000"], stdout=subprocess.PIPE,
                              text=True, env=child_env())
         assert p.stdout.readline().startswith("replayed ")
         assert p.stdout.readline().strip() == "journaled 4999"
@@ -47,6 +48,8 @@ def main():
         size = os.path.getsize(jfile)
         assert size > 0, "nothing journaled while the server was down"
         torn = tmon.journal.encode({"k": "m", "p": [[999999, 0.0, {"loss": 1.0}]]})
+        with open(jfile, "rb") as f:
+            backup = f.read()  # for a second replay of the same records below
         with open(jfile, "ab") as f:
             f.write(torn[: len(torn) // 2])
 
@@ -66,10 +69,26 @@ def main():
         assert values == [s * 0.5 for s in steps]
         run = srv.get(f"/api/runs/{run_id}")
         assert run["status"] == "completed", run
-        assert os.path.getsize(jfile) == 0 if os.path.exists(jfile) else True
+        assert not os.path.exists(jfile) or os.path.getsize(jfile) == 0
+
+        # 3: the same journal replayed once more (as if the acks had been lost): the
+        # checkpoint and the event, chosen ids, are stored once; the points stay as they are.
+        with open(jfile, "wb") as f:
+            f.write(backup)
+        out = subprocess.run(base + ["--start", "6000", "--count", "1"], stdout=subprocess.PIPE, text=True,
+                             env=child_env(), timeout=120).stdout
+        assert "flushed True" in out and "dropped 0" in out, out
+        cks = srv.get(f"/api/runs/{run_id}/checkpoints")["checkpoints"]
+        assert [c["filepath"] for c in cks] == ["/tmp/ckpt_3000.pt"] and cks[0]["step"] == 3000, cks
+        notes = srv.events(run_id, "note")
+        assert len(notes) == 1 and notes[0]["data"] == {"step": 3000}, notes
+        assert len(srv.events(run_id, "checkpoint_saved")) == 1
+        steps, values = srv.series(run_id, "loss")
+        assert steps == list(range(6001)) and values == [s * 0.5 for s in steps]
         srv.terminate()
     print(f"trainer_kill_test: ok: trainer SIGKILLed with the server down and a torn record; "
-          f"{replayed} journal records replayed, 6000/6000 steps stored once")
+          f"{replayed} journal records replayed, 6000/6000 steps stored once; a second replay stored its "
+          f"checkpoint and event once")
 
 
 if __name__ == "__main__":
