@@ -38,6 +38,7 @@
 #include "tmon/detail/json_write.hpp"
 #include "tmon/detail/mpsc_queue.hpp"
 #include "tmon/detail/periodic_worker.hpp"
+#include "tmon/detail/utf8.hpp"
 #include "tmon/monitor/detail/metric_slot.hpp"
 #include "tmon/monitor/detail/tick_clock.hpp"
 #include "tmon/monitor/monitor_options.hpp"
@@ -53,7 +54,8 @@ struct metric_kv {
     double value;
 };
 
-// Keys longer than this are rejected by log() (counted in rejected()).
+// Keys longer than this, and keys that are not valid UTF-8, are rejected by
+// log() (counted in rejected()).
 inline constexpr std::size_t max_metric_key_length = detail::max_metric_key_length;
 
 namespace detail {
@@ -86,7 +88,9 @@ public:
 
     // ---- hot path ---------------------------------------------------------
     void log(step_t step, std::string_view key, double value) noexcept {
-        if (key.empty() || key.size() > max_metric_key_length) {
+        // Every store refuses a batch with a key that is not UTF-8: caught here,
+        // one bad key costs its own point, not the whole batch it would travel in.
+        if (key.empty() || key.size() > max_metric_key_length || (!is_ascii(key) && !is_valid_utf8(key))) {
             rejected_.fetch_add(1, std::memory_order_relaxed);
             return;
         }
@@ -461,8 +465,8 @@ public:
     ~monitor() { finish(); }
 
     // The hot path: never blocks, allocates or makes a syscall. Keys longer
-    // than max_metric_key_length (95 bytes), empty keys and NaN/inf values are
-    // counted in rejected(); NaN/inf also produce one "non_finite_value" event
+    // than max_metric_key_length (95 bytes), empty keys, keys that are not
+    // valid UTF-8 and NaN/inf values are counted in rejected(); NaN/inf also produce one "non_finite_value" event
     // per key. A full queue drops the point and counts it in dropped().
     void log(step_t step, std::string_view key, double value) noexcept { core_->log(step, key, value); }
     void log(step_t step, std::initializer_list<metric_kv> metrics) noexcept {

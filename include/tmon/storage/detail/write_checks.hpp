@@ -2,9 +2,13 @@
 // Validation and the pure parts of a write that every store shares: what a
 // new run looks like, how an update changes one, which values are refused.
 // All of it runs before anything is written, so a refused write changes nothing.
+// Text must be valid UTF-8 in every store: what is stored is sent back as JSON,
+// and one bad byte would make a whole reply unreadable to a strict client.
 #include <cmath>
 #include <span>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -12,12 +16,27 @@
 #include "tmon/core/status.hpp"
 #include "tmon/core/types.hpp"
 #include "tmon/detail/ids.hpp"
+#include "tmon/detail/utf8.hpp"
 
 namespace tmon::detail {
+
+// `what` names the field in the message ("run name", "metric key").
+inline void check_utf8(std::string_view text, std::string_view what) {
+    std::size_t bad = first_invalid_utf8(text);
+    if (bad == text.size()) return;
+    throw error(errc::invalid_argument,
+                fmt::format("{} holds invalid UTF-8 (byte {} of {} is 0x{:02x})", what, bad, text.size(),
+                            static_cast<unsigned char>(text[bad])));
+}
+
+inline void check_utf8(const std::vector<std::string>& texts, std::string_view what) {
+    for (const auto& t : texts) check_utf8(t, what);
+}
 
 inline void check_points(std::span<const metric_point> points) {
     for (const auto& p : points) {
         if (p.key.empty()) throw error(errc::invalid_argument, "a metric key must not be empty");
+        check_utf8(p.key, "a metric key");
         if (!std::isfinite(p.value))
             throw error(errc::invalid_argument,
                         fmt::format("metric '{}' at step {} is not a finite number", p.key, p.step));
@@ -30,11 +49,28 @@ inline void check_points(std::span<const metric_point> points) {
 inline void check_system_sample(const system_sample& s) {
     if (!std::isfinite(s.time) || !std::isfinite(s.cpu_percent) || !std::isfinite(s.memory_percent))
         throw error(errc::invalid_argument, "a system sample must have finite time, cpu and memory values");
+    for (const auto& g : s.gpus) check_utf8(g.name, "a GPU name");
+}
+
+inline void check_layers(const layer_snapshot& l) {
+    for (const auto& layer : l.layers) check_utf8(layer.name, "a layer name");
+}
+
+inline void check_event(const event& e) {
+    if (e.type.empty()) throw error(errc::invalid_argument, "an event needs a type");
+    check_utf8(e.type, "an event type");
+    check_utf8(e.message, "an event message");
+    check_utf8(e.data_json, "an event's data");
 }
 
 inline run_info make_run(const new_run& r, double now) {
     if (r.name.empty()) throw error(errc::invalid_argument, "a run needs a non-empty name");
     if (r.id && r.id->empty()) throw error(errc::invalid_argument, "a given run id must not be empty");
+    check_utf8(r.name, "a run name");
+    if (r.id) check_utf8(*r.id, "a run id");
+    check_utf8(r.config_json, "a run config");
+    check_utf8(r.tags, "a run tag");
+    check_utf8(r.notes, "a run's notes");
     run_info info;
     info.id = r.id ? *r.id : make_id("run");
     info.name = r.name;
@@ -67,6 +103,10 @@ inline void check_transition(const run_info& r, run_status to) {
 // Returns the updated copy; throws before anything changes.
 inline run_info apply_update(run_info r, const run_update& u, double now) {
     if (u.name && u.name->empty()) throw error(errc::invalid_argument, "a run name must not be empty");
+    if (u.name) check_utf8(*u.name, "a run name");
+    if (u.config_json) check_utf8(*u.config_json, "a run config");
+    if (u.tags) check_utf8(*u.tags, "a run tag");
+    if (u.notes) check_utf8(*u.notes, "a run's notes");
     if (u.status) {
         check_transition(r, *u.status);
         if (*u.status != r.status) {
@@ -87,6 +127,10 @@ inline run_info apply_update(run_info r, const run_update& u, double now) {
 inline checkpoint_info make_checkpoint(const new_checkpoint& c, double now) {
     if (c.filepath.empty()) throw error(errc::invalid_argument, "a checkpoint needs a filepath");
     if (c.id && c.id->empty()) throw error(errc::invalid_argument, "a given checkpoint id must not be empty");
+    check_utf8(c.filepath, "a checkpoint path");
+    if (c.id) check_utf8(*c.id, "a checkpoint id");
+    check_utf8(c.metrics_json, "a checkpoint's metrics");
+    check_utf8(c.metadata_json, "a checkpoint's metadata");
     checkpoint_info info;
     info.id = c.id ? *c.id : make_id("ckpt");
     info.run_id = c.run_id;

@@ -10,28 +10,11 @@
 #include <string>
 #include <string_view>
 
+#include "tmon/detail/utf8.hpp"
+
 namespace tmon::http {
 
 namespace detail {
-
-// Length of the valid UTF-8 sequence at s[i] and its code point; 0 if invalid.
-constexpr std::size_t utf8_sequence(std::string_view s, std::size_t i, std::uint32_t& cp) noexcept {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::size_t extra;
-    std::uint32_t min;
-    if ((c & 0xE0) == 0xC0) extra = 1, cp = c & 0x1Fu, min = 0x80;
-    else if ((c & 0xF0) == 0xE0) extra = 2, cp = c & 0x0Fu, min = 0x800;
-    else if ((c & 0xF8) == 0xF0) extra = 3, cp = c & 0x07u, min = 0x10000;
-    else return 0;
-    if (i + extra >= s.size()) return 0;
-    for (std::size_t k = 1; k <= extra; ++k) {
-        auto cc = static_cast<unsigned char>(s[i + k]);
-        if ((cc & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (cc & 0x3Fu);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-    return extra + 1;
-}
 
 // Code points that move or hide text in a terminal or a log viewer.
 constexpr bool is_disruptive(std::uint32_t cp) noexcept {
@@ -60,7 +43,7 @@ inline std::string loggable(std::string_view text, std::size_t max_bytes = 512) 
             continue;
         }
         std::uint32_t cp = 0;
-        std::size_t n = c >= 0x80 ? detail::utf8_sequence(text, i, cp) : 0;
+        std::size_t n = c >= 0x80 ? tmon::detail::utf8_sequence(text, i, cp) : 0;
         if (n != 0 && i + n <= shown && !detail::is_disruptive(cp)) {
             out.append(text.substr(i, n));
             i += n;
