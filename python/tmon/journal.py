@@ -3,7 +3,9 @@ here first, and cut away once the server acknowledged it, so a crash of the
 trainer or of the server loses nothing that reached the journal.
 
 Record layout: 4-byte little-endian payload length, 4-byte zlib.crc32 of the
-payload, then the payload (compact JSON, UTF-8). A torn last record (the
+payload, then the payload: compact JSON (UTF-8), or for metric points
+b"m<values>\n" and the points' JSON objects joined by commas, which the
+sender splices into a request body as they are (no parsing, no garbage). A torn last record (the
 process died mid-write) fails its length or crc check and is cut off with a
 warning when the journal is opened again.
 """
@@ -21,9 +23,12 @@ _MAX_RECORD = 256 << 20  # a length above this is garbage, not a record
 _READ_CHUNK = 4 << 20
 
 
-def encode(record):
-    payload = json.dumps(record, separators=(",", ":"), allow_nan=False).encode("utf-8")
+def frame(payload):
     return _HEADER.pack(len(payload), zlib.crc32(payload)) + payload
+
+
+def encode(record):
+    return frame(json.dumps(record, separators=(",", ":"), allow_nan=False).encode("utf-8"))
 
 
 class Journal:
@@ -90,8 +95,8 @@ class Journal:
 
     # ---- reading and acknowledging -------------------------------------------------
     def read_pending(self, max_bytes=_READ_CHUNK):
-        """Records from the acknowledged offset on, as (end_offset, record)
-        pairs; at least one record when any is pending, however large."""
+        """Records from the acknowledged offset on, as (end_offset, payload
+        bytes) pairs; at least one record when any is pending, however large."""
         with self._lock:
             start, end = self._acked, self._size
             out = []
@@ -100,7 +105,7 @@ class Journal:
                 length, _crc = _HEADER.unpack(os.pread(self._fd, _HEADER.size, off))
                 payload = os.pread(self._fd, length, off + _HEADER.size)
                 off += _HEADER.size + length
-                out.append((off + self._base, json.loads(payload)))
+                out.append((off + self._base, payload))
             return out
 
     def ack(self, offset):

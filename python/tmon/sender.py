@@ -12,6 +12,7 @@
   and polls the run's commands.
 """
 import collections
+import json
 import logging
 import math
 import os
@@ -19,7 +20,7 @@ import random
 import threading
 import time
 
-from .journal import encode
+from .journal import encode, frame
 from .transport import NETWORK_ERRORS
 
 log = logging.getLogger("tmon")
@@ -28,6 +29,11 @@ _SMALL_RECORD = 64 << 10  # control records this small may pass the journal cap
 # 401/403 are not bad records but a wrong or missing token: keep them and retry.
 _RETRY_STATUSES = (401, 403, 408, 429)
 _KEY_BYTES = 256  # the server's default key_bytes limit
+
+
+def _metric_payload(payload):
+    nl = payload.index(b"\n")
+    return int(payload[1:nl]), payload[nl + 1:]
 
 
 class _Retry(Exception):
@@ -180,7 +186,7 @@ class Sender:
                         continue
                     clean[k] = f
                 if clean:
-                    points.append([step, ts, clean])
+                    points.append({"step": step, "timestamp": ts, "metrics": clean})
                     values += len(clean)
                 if values >= self.opt.batch_size:
                     self._append_points(points, values)
@@ -198,7 +204,8 @@ class Sender:
             self._wake.set()
 
     def _append_points(self, points, values):
-        if not self.journal.append(encode({"k": "m", "p": points})):
+        text = json.dumps(points, separators=(",", ":"))[1:-1]  # values are finite floats: no allow_nan issue
+        if not self.journal.append(frame(b"m%d\n" % values + text.encode("utf-8"))):
             self._drop_for_cap(values)
             return
         self._after_successful_append()
@@ -328,39 +335,39 @@ class Sender:
         i = 0
         sent_any = False
         while i < len(records):
-            end, rec = records[i]
-            kind = rec["k"]
-            if kind == "m":
-                points = []
+            end, payload = records[i]
+            if payload[:1] == b"m":
+                parts = []
                 values = 0
                 j = i
-                while j < len(records) and records[j][1]["k"] == "m":
-                    n = sum(len(p[2]) for p in records[j][1]["p"])
-                    if points and values + n > self.opt.batch_size:
+                while j < len(records) and records[j][1][:1] == b"m":
+                    n, part = _metric_payload(records[j][1])
+                    if parts and values + n > self.opt.batch_size:
                         break
-                    points.extend(records[j][1]["p"])
+                    parts.append(part)
                     values += n
                     end = records[j][0]
                     j += 1
                 if self.send_metrics:
-                    if not self._post_points(points, values) and j - i > 1:
+                    if not self._post_points(parts, values) and j - i > 1:
                         # One bad record refused the merged batch: send them one by one,
                         # so only the bad one is dropped.
                         self.dropped_rejected -= values
                         for one_end, one in records[i:j]:
-                            self._post_points(one["p"], sum(len(p[2]) for p in one["p"]))
+                            n, part = _metric_payload(one)
+                            self._post_points([part], n)
                             self.journal.ack(one_end)  # a retry goes on after the ones done
                 self.journal.ack(end)
                 i = j
             else:
-                self._send_record(rec)
+                self._send_record(json.loads(payload))
                 self.journal.ack(end)
                 i += 1
             sent_any = True
         return sent_any
 
-    def _post_points(self, points, values):
-        body = {"points": [{"step": p[0], "timestamp": p[1], "metrics": p[2]} for p in points]}
+    def _post_points(self, parts, values):
+        body = b'{"points":[' + b",".join(parts) + b"]}"
         r = self._call("POST", f"/api/runs/{self.run_id}/metrics", body)
         if 200 <= r.status < 300:
             self.sent += values

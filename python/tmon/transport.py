@@ -81,7 +81,10 @@ class Transport:
         """Returns a Response, or raises one of NETWORK_ERRORS. A request on a
         kept-alive connection the server closed meanwhile is retried once on a
         fresh one (the server may have restarted; every write is idempotent)."""
-        data = None if body is None else json.dumps(body, separators=(",", ":"), allow_nan=False).encode("utf-8")
+        if body is None or isinstance(body, bytes):
+            data = body  # already JSON (metric batches spliced from the journal)
+        else:
+            data = json.dumps(body, separators=(",", ":"), allow_nan=False).encode("utf-8")
         for attempt in (0, 1):
             if self._conn is None:
                 self._connect()

@@ -6,6 +6,7 @@ warning at reopen, keeping everything before it; the cap refuses a record
 without writing any of it.
 
 usage: journal_test.py"""
+import json
 import logging
 import os
 import sys
@@ -44,7 +45,7 @@ def main():
             recs = j.read_pending(max_bytes=1 << 20)
             for k in range(0, len(recs), 7):  # ack in small groups, as the sender does per batch
                 group = recs[k:k + 7]
-                seen.extend(r["i"] for _, r in group)
+                seen.extend(json.loads(r)["i"] for _, r in group)
                 j.ack(group[-1][0])
                 for _ in range(2):
                     if nxt < n:
@@ -67,10 +68,10 @@ def main():
         j = Journal(path)
         assert j.recovered_records == 10 and j.torn_bytes == len(rec) - 3, (j.recovered_records, j.torn_bytes)
         assert os.path.getsize(path) == whole
-        assert [r["i"] for _, r in j.read_pending()] == list(range(10))
+        assert [json.loads(r)["i"] for _, r in j.read_pending()] == list(range(10))
         assert any("torn or corrupt record" in m for m in cap.messages), cap.messages
         j.append(encode({"i": 10}))  # appends go on after the cut
-        assert [r["i"] for _, r in j.read_pending()][-1] == 10
+        assert [json.loads(r)["i"] for _, r in j.read_pending()][-1] == 10
         j.close()
 
         # A flipped byte inside record 5 (crc mismatch): records 0..4 kept.
@@ -82,7 +83,7 @@ def main():
             f.seek(off + 10)
             f.write(bytes([data[off + 10] ^ 0xFF]))
         j = Journal(path)
-        assert [r["i"] for _, r in j.read_pending()] == list(range(5))
+        assert [json.loads(r)["i"] for _, r in j.read_pending()] == list(range(5))
         j.close()
 
         # The cap counts unacknowledged bytes; a refused record writes nothing.
