@@ -252,3 +252,27 @@ TEST_CASE("remote client: clear errors for a bad URL, a bad run id, and a non-ze
     auto rank1 = make({.url = "http://127.0.0.1:9", .rank = 1});
     CHECK_THROWS_WITH((tmon::monitor{*rank1, {.run_name = "x"}}), Catch::Contains("give it the run id"));
 }
+
+TEST_CASE("remote client: a record the server refuses is dropped alone, not with the batch it was merged into",
+          "[client]") {
+    restartable_server server;
+    tmon::test::temp_dir journal_dir;
+    server.stop();  // so the three records are merged into one post
+    tmon::http_client client(fast_options(server, journal_dir));
+    auto run = client.create_run({.name = "remote-reject"});
+    auto points = [](std::string key, std::int64_t from) {
+        std::vector<tmon::metric_point> v;
+        for (std::int64_t s = from; s < from + 10; ++s) v.push_back({key, s, 1.0, loss_at(s)});
+        return v;
+    };
+    client.append_metrics(run.id, points("loss", 0));
+    client.append_metrics(run.id, points(std::string(300, 'k'), 10));  // over the server's key limit: 422
+    client.append_metrics(run.id, points("loss", 20));
+    server.start();
+    REQUIRE(client.wait_sent(20s));
+    auto api = server.api();
+    auto r = api.get("/api/runs/" + run.id + "/metrics?keys=loss");
+    CHECK(r["series"]["loss"]["steps"].Size() == 20);
+    CHECK(client.stats().rejected_records == 1);
+    CHECK(client.stats().last_error.find("422") != std::string::npos);
+}

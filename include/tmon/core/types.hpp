@@ -37,7 +37,7 @@ struct new_run {
     std::vector<std::string> tags{};
     std::string notes{};
     std::optional<step_t> total_steps{};
-    std::optional<std::string> id;   // caller-chosen id (idempotent replay); generated if empty
+    std::optional<std::string> id{}; // caller-chosen id (idempotent replay); generated if empty
     run_status status = run_status::running;
 };
 
