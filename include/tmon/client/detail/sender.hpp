@@ -207,6 +207,7 @@ private:
             if (journal_.generation() != generation_) {  // the journal was cut back: start over
                 generation_ = journal_.generation();
                 cursor_ = journal_.acked_offset();
+                one_by_one_until_ = 0;
             }
             auto first = journal_.read(cursor_);
             if (!first) break;
@@ -215,8 +216,10 @@ private:
             http::received_response resp;
             if (first->kind == journal_kind::metrics) {
                 std::string joined = std::move(first->body);
-                // Merge the following metrics records of the same run into one post.
-                while (points < opts_.batch_points && joined.size() < (8u << 20)) {
+                // Merge the following metrics records of the same run into one post
+                // (one at a time again after a merged post was refused, so only
+                // the bad record is dropped).
+                while (cursor_ >= one_by_one_until_ && points < opts_.batch_points && joined.size() < (8u << 20)) {
                     auto more = journal_.read(end);
                     if (!more || more->kind != journal_kind::metrics || more->path != first->path) break;
                     if (!joined.empty() && !more->body.empty()) joined.push_back(',');
@@ -234,6 +237,10 @@ private:
                            retry_after(resp));
                     return;
                 case outcome::rejected:
+                    if (end != first->end_offset) {  // a merged batch: find the bad record
+                        one_by_one_until_ = end;
+                        continue;
+                    }
                     rejected(*first, resp);
                     succeeded(0);
                     break;
@@ -361,6 +368,7 @@ private:
     backoff backoff_;
     std::uint64_t cursor_;
     std::uint64_t generation_;
+    std::uint64_t one_by_one_until_ = 0;
     std::int64_t last_command_id_ = 0;
     clock::time_point last_post_ = clock::now();
     clock::time_point last_contact_{};  // forces a first heartbeat, which announces the host
