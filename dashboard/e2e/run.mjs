@@ -239,11 +239,9 @@ try {
   });
 
   await filterSteps({ step, page, api: client(server.url), shots });
-  if (process.env.E2E_SKIP_REMOTE !== "1") {
-    await hostSteps({ step, page, api: client(server.url), server });
-    const staleServer = await staleSteps({ step, page, tmpDir: tmp.dir, shots });
-    await staleServer.stop();
-  }
+  await hostSteps({ step, page, api: client(server.url), server });
+  const staleServer = await staleSteps({ step, page, tmpDir: tmp.dir, shots });
+  await staleServer.stop();
 
   await step("no JavaScript errors on the page", async () => {
     const real = pageErrors.filter((e) => !/Failed to load resource|ERR_CONNECTION_REFUSED|WebSocket connection/.test(e));

@@ -3,7 +3,7 @@ import { COMMAND_HELP, parseCommand, type Command } from "./command";
 import { MetricChart, Sparkline, cssVar, esc, themeColors, type ChartView } from "./chart";
 import { cursorFraction, drawHeatmap, nearestIndex, ramp } from "./heatmap";
 import { formatBytes, formatClock, formatCost, formatDuration, formatEta, formatStep, formatTime, formatValue } from "./format";
-import { HostSamples, hostBoxes, hostLabel, serverBoxes, systemQueries, type SysBox } from "./hosts";
+import { HostSamples, hostBoxes, hostLabel, mergeHosts, serverBoxes, systemQueries, type SysBox } from "./hosts";
 import { applyRunStale, isStale, runElapsedHours, silentFor } from "./liveness";
 import { progressView, stepLine } from "./progress";
 import { RunList } from "./runlist";
@@ -358,6 +358,7 @@ export class App {
     if (this.hostSys?.runId !== runId) this.hostSys = null;
     this.mark("runs", "config", "ckpt", "actions", "charts", "events", "layers", "system");
     void this.loadHostSystem();
+    if (runId) void this.refreshRun(runId); // hosts, last_seen, stale as of now
     if (runId) await this.loadSelected();
   }
 
@@ -578,9 +579,11 @@ export class App {
       case "system":
         if (m.run_id === this.selected && m.sample) {
           const hs = this.hostSys?.runId === m.run_id ? this.hostSys : new HostSamples(m.run_id);
+          const groups = hs.size;
           if (hs.add(m.sample as HostSample)) {
             this.hostSys = hs;
             this.mark("system");
+            if (hs.size !== groups) this.mark("config"); // a new host for the detail's list
           }
         }
         break;
@@ -1054,7 +1057,7 @@ export class App {
     const now = Date.now();
     const hours = runElapsedHours(r, now);
     const stale = isStale(r);
-    const hosts = r.hosts ?? [];
+    const hosts = mergeHosts(r.hosts, this.hostSys?.runId === r.id ? this.hostSys.sorted() : []);
     const meta: [string, string][] = [
       ["id", esc(r.id)],
       ["status", this.badges(r, now)],

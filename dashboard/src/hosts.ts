@@ -79,14 +79,31 @@ export class HostSamples {
 }
 
 /**
- * The GET /api/runs/{id}/system queries that load a run's recent history: one per known host, so every
- * host keeps its own SAMPLES_PER_HOST (one shared limit would favour the chattiest ranks), or one
- * query when the run lists fewer than two hosts.
+ * The GET /api/runs/{id}/system queries that load a run's recent history: the newest samples of any
+ * host (which finds hosts the run object does not list yet), and when the run lists several hosts, one
+ * per host as well, so every host keeps its own SAMPLES_PER_HOST (one shared limit would favour the
+ * chattiest ranks). Overlaps are harmless: HostSamples keeps one sample per timestamp.
  */
 export function systemQueries(hosts: readonly RunHost[] | undefined, maxHosts = 32): string[] {
   const list = (hosts ?? []).slice(0, maxHosts);
-  if (list.length < 2) return [`limit=${MAX_LIMIT}`];
-  return list.map((h) => new URLSearchParams({ host: h.host, rank: String(h.rank), limit: String(SAMPLES_PER_HOST) }).toString());
+  const all = `limit=${MAX_LIMIT}`;
+  if (list.length < 2) return [all];
+  return [all, ...list.map((h) => new URLSearchParams({ host: h.host, rank: String(h.rank), limit: String(SAMPLES_PER_HOST) }).toString())];
+}
+
+/** The hosts to list for a run: its `hosts`, plus any that posted samples since the run object was read. */
+export function mergeHosts(runHosts: readonly RunHost[] | undefined, groups: readonly HostGroup[]): RunHost[] {
+  const out = new Map<string, RunHost>();
+  for (const h of runHosts ?? []) out.set(key(h.host, h.rank), h);
+  for (const g of groups) {
+    const k = key(g.host, g.rank);
+    const last = g.samples[g.samples.length - 1];
+    const seen = last ? new Date(last.timestamp * 1000).toISOString() : null;
+    const known = out.get(k);
+    if (!known) out.set(k, { host: g.host, rank: g.rank, last_seen: seen });
+    else if (seen && (!known.last_seen || seen > known.last_seen)) out.set(k, { ...known, last_seen: seen });
+  }
+  return [...out.values()].sort((a, b) => a.rank - b.rank || (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
 }
 
 /** One box of the system panel: a label, the latest value, and sparkline columns aligned with xs. */

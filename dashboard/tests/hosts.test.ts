@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { HostSamples, hostBoxes, hostLabel, serverBoxes, systemQueries } from "../src/hosts";
+import { HostSamples, hostBoxes, hostLabel, mergeHosts, serverBoxes, systemQueries } from "../src/hosts";
 import type { HostSample } from "../src/types";
 
 const sample = (host: string, rank: number, t: number, cpu = 10, gpus: HostSample["gpus"] = undefined): HostSample => ({
@@ -85,7 +85,17 @@ describe("per-host system samples", () => {
   it("loads each host's own history when the run lists several hosts", () => {
     expect(systemQueries(undefined)).toEqual(["limit=1000"]);
     expect(systemQueries([{ host: "n1", rank: 0 }])).toEqual(["limit=1000"]);
-    expect(systemQueries([{ host: "n 1", rank: 0 }, { host: "n2", rank: 1 }])).toEqual(["host=n+1&rank=0&limit=300", "host=n2&rank=1&limit=300"]);
-    expect(systemQueries(Array.from({ length: 50 }, (_, i) => ({ host: "n", rank: i })), 8)).toHaveLength(8);
+    expect(systemQueries([{ host: "n 1", rank: 0 }, { host: "n2", rank: 1 }])).toEqual(["limit=1000", "host=n+1&rank=0&limit=300", "host=n2&rank=1&limit=300"]);
+    expect(systemQueries(Array.from({ length: 50 }, (_, i) => ({ host: "n", rank: i })), 8)).toHaveLength(9);
+  });
+
+  it("lists the run's hosts plus any that reported since the run object was read", () => {
+    const hs = new HostSamples("run_a");
+    hs.addAll([sample("node-c", 2, 1000), sample("node-a", 0, 2000)]);
+    const merged = mergeHosts([{ host: "node-a", rank: 0, last_seen: "1970-01-01T00:00:01.000Z" }, { host: "node-b", rank: 1, last_seen: null }], hs.sorted());
+    expect(merged.map((h) => hostLabel(h.host, h.rank))).toEqual(["node-a r0", "node-b r1", "node-c r2"]);
+    expect(merged[0].last_seen).toBe(new Date(2000 * 1000).toISOString()); // newer sample wins
+    expect(merged[2].last_seen).toBe(new Date(1000 * 1000).toISOString());
+    expect(mergeHosts(undefined, [])).toEqual([]);
   });
 });
