@@ -82,6 +82,7 @@ class Sender:
 
         # counters (each written by one thread only; read as a snapshot)
         self.sent = 0
+        self.journaled_values = 0  # written by the writer; the sender batches on it
         self.requests = 0
         self.retries = 0
         self.dropped_cap = 0
@@ -208,6 +209,7 @@ class Sender:
         if not self.journal.append(frame(b"m%d\n" % values + text.encode("utf-8"))):
             self._drop_for_cap(values)
             return
+        self.journaled_values += values
         self._after_successful_append()
 
     def _append_record(self, rec):
@@ -271,6 +273,7 @@ class Sender:
         next_system = now + min(1.0, opt.system_interval) if opt.system_interval > 0 else math.inf
         backoff_until = 0.0
         failures = 0
+        sent_mark = 0
         while True:
             now = time.monotonic()
             stopping = self._stop_sender.is_set()
@@ -289,8 +292,9 @@ class Sender:
                 try:
                     pending = self.journal.pending_bytes()
                     if pending and (stopping or self._flush_requested or now - last_send >= opt.flush_interval
-                                    or pending >= (1 << 20)):
+                                    or self.journaled_values - sent_mark >= opt.batch_size):
                         last_send = now
+                        sent_mark = self.journaled_values
                         if self._send_pending():
                             last_write = time.monotonic()
                     if self.run_ready:
