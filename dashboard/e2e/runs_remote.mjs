@@ -155,13 +155,15 @@ export async function staleSteps({ step, page, tmpDir, shots }) {
   const trainer = client(server.url, null, { "X-Tmon-Host": "node-a", "X-Tmon-Rank": "0" });
   try {
     await step("a silent trainer's run turns STALE live; its ETA and cost freeze; a heartbeat clears it", async () => {
+      // the page is open before the run exists: RUNNING, then STALE arrive over the WebSocket
+      await page.goto(server.url + "/");
+      await page.locator("#conn.open").waitFor();
+      const marker = await page.evaluate(() => ((window).__staleMarker = Math.random()));
       const run = await trainer.post("/api/runs", { name: "goes-quiet", total_steps: 100000 });
       const t0 = Date.now() / 1000;
       await trainer.post(`/api/runs/${run.id}/metrics`, { points: [1, 2, 3, 4, 5].map((s) => ({ step: s * 10, timestamp: t0, metrics: { loss: 1 / s } })) });
-      await page.goto(server.url + "/");
       const row = page.locator(`[data-run-id="${run.id}"]`);
       await row.waitFor();
-      const marker = await page.evaluate(() => ((window).__staleMarker = Math.random()));
       const badge = row.locator("[data-stale]");
       await waitFor(async () => (await badge.count()) === 1, { what: "STALE badge in the runs table", timeout: 15000 });
       assert.equal(await page.evaluate(() => (window).__staleMarker), marker, "no reload");
