@@ -209,6 +209,7 @@ export class App {
       if (!this.selected && selectFirst && this.list.ids.length) await this.select(this.list.ids[0]);
     } catch (e) {
       if (seq !== this.runsSeq) return;
+      this.createdInFlight = null;
       this.runsError = errText(e);
     }
     this.mark("runs", "config", "actions");
