@@ -138,7 +138,6 @@ class TrainingMonitor:
         self._ended_by_server = False
         self._next_step = 0
         self._logged = 0
-        self._last_step = None
 
         # Fail early on things the user must fix (bad URL, config that is not JSON).
         self._transport = Transport(self.dashboard_url, token=token, host_name=self.host, rank=self.rank,
@@ -188,8 +187,9 @@ class TrainingMonitor:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             os.close(fd)
-            raise RuntimeError(f"another process is reporting run {self.run_id} (its journal {self.journal_dir} is "
-                               f"locked); give each process its own run id or rank") from None
+            raise RuntimeError(f"another monitor (in this or another process) is reporting run {self.run_id} "
+                               f"(its journal {self.journal_dir} is locked); give each process its own run id "
+                               f"or rank") from None
         return fd
 
     # ---- resume ---------------------------------------------------------------------
