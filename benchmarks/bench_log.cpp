@@ -3,6 +3,9 @@
 //
 //   bench_log [--steps N] [--keys K] [--work-ns W]
 //
+// Remote rows: monitor<http_client>, with the sender busy posting to a
+// tmon-server in this process, and with the server down (journaling, retrying).
+//
 // Each "training step" logs K keys, each call timed on its own with the cycle
 // counter (fenced, minus the timer's own measured cost), then does W ns of
 // busy work standing in for the forward/backward pass. Scenarios:
@@ -20,7 +23,9 @@
 #include <thread>
 #include <vector>
 
+#include "tmon/client.hpp"
 #include "tmon/monitor/monitor.hpp"
+#include "tmon/server.hpp"
 #include "tmon/storage/memory_store.hpp"
 #include "tmon/storage/sqlite_store.hpp"
 
@@ -213,6 +218,22 @@ int main(int argc, char** argv) {
     {
         tmon::memory_store store;
         results.push_back(bench_monitor("tmon monitor, store stalled (drops)", store, c, true));
+    }
+    {
+        auto dir = std::filesystem::temp_directory_path() / ("tmon-bench-log-remote-" + std::to_string(::getpid()));
+        std::filesystem::create_directories(dir);
+        {
+            tmon::server<tmon::sqlite_store> srv{{.db_path = (dir / "srv.db").string(), .port = 0, .sample_period = {}}};
+            tmon::http_client client{{.url = "http://127.0.0.1:" + std::to_string(srv.port()), .journal_dir = dir / "j1"}};
+            results.push_back(bench_monitor("tmon monitor -> http_client, sending", client, c, false));
+            client.wait_sent(std::chrono::seconds(120));
+        }
+        {
+            // Port 9 (discard) on loopback: nothing listens, every post fails fast and is retried.
+            tmon::http_client client{{.url = "http://127.0.0.1:9", .journal_dir = dir / "j2", .drain_timeout = {}}};
+            results.push_back(bench_monitor("tmon monitor -> http_client, srv down", client, c, false));
+        }
+        std::filesystem::remove_all(dir);
     }
 
     std::printf("\n%-38s %9s %9s %9s %10s %10s %10s   %6s %6s\n", "logger", "median", "p99", "p99.9", "max", "calls",

@@ -2,7 +2,8 @@
 # ThreadSanitizer build and run of the test executables where threads meet:
 # the monitor's queue and flusher (test_monitor), every store under concurrent
 # writers and readers (test_storage), the Asio transport with many connections
-# (test_transport), the server's REST + WebSocket fan-out (test_server).
+# (test_transport), the server's REST + WebSocket fan-out (test_server), the
+# remote client's journal and sender against a live server (test_client).
 # Whole executables, not a tag filter: they run in about a minute under TSan;
 # the build is most of this stage's time.
 #
@@ -16,7 +17,7 @@ cd "$(dirname "$0")/../.."
 root=$PWD
 build=${1:-$root/build-tsan}
 jobs=${2:-2}
-areas=(monitor storage transport server)
+areas=(monitor storage transport server client)
 
 # clang's TSan (libclang-rt-14-dev) by default; GCC's works too (CXX=g++, libtsan2).
 cxx=${CXX:-$(command -v clang++ || echo g++)}

@@ -219,7 +219,9 @@ private:
                 // Merge the following metrics records of the same run into one post
                 // (one at a time again after a merged post was refused, so only
                 // the bad record is dropped).
-                while (cursor_ >= one_by_one_until_ && points < opts_.batch_points && joined.size() < (8u << 20)) {
+                // A backlog (catching up after an outage) goes in posts of up to
+                // 4 batches: fewer round trips, still far below the server's body limit.
+                while (cursor_ >= one_by_one_until_ && points < 4 * opts_.batch_points && joined.size() < (8u << 20)) {
                     auto more = journal_.read(end);
                     if (!more || more->kind != journal_kind::metrics || more->path != first->path) break;
                     if (!joined.empty() && !more->body.empty()) joined.push_back(',');
