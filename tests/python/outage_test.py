@@ -9,6 +9,7 @@ call is printed, and must stay below the client's request timeout).
 
 usage: outage_test.py TMON_SERVER [--duration S] [--down S]"""
 import argparse
+import collections
 import logging
 import os
 import statistics
@@ -64,15 +65,23 @@ def main():
         th = threading.Thread(target=chaos)
         th.start()
         costs = []
+        bare_costs = []  # the least any queueing call costs in the same loop: dict copy, clock, deque append
+        bare_q = collections.deque()
         logged = 0
         step = 0
         end = time.monotonic() + args.duration
         perf = time.perf_counter
         while time.monotonic() < end:
             metrics = {"loss": 1.0 / (step + 1), "acc": (step % 1000) / 1000.0}
-            a = perf()
-            mon.log_metrics(metrics, step=step)
-            costs.append(perf() - a)
+            for which in ((0, 1) if step % 2 else (1, 0)):  # each goes first (cold) on every other step
+                a = perf()
+                if which == 0:
+                    mon.log_metrics(metrics, step=step)
+                    costs.append(perf() - a)
+                else:
+                    bare_q.append((step, time.time(), dict(metrics)))
+                    bare_costs.append(perf() - a)
+                    bare_q.popleft()
             logged += 1
             step += 1
             time.sleep(0.001)
@@ -100,7 +109,8 @@ def main():
     print("\n".join(timeline))
     print(f"outage_test: ok: {logged} steps x 2 keys over {args.duration:.0f} s, 2 outages; stored series equal "
           f"what was logged; retries {c.retries}; log_metrics median {statistics.median(costs) * 1e6:.2f} us, "
-          f"p99 {sorted(costs)[int(len(costs) * 0.99)] * 1e6:.1f} us, slowest {slowest * 1e3:.2f} ms")
+          f"p99 {sorted(costs)[int(len(costs) * 0.99)] * 1e6:.1f} us, slowest {slowest * 1e3:.2f} ms (a bare dict copy + "
+          f"deque append in the same loop: median {statistics.median(bare_costs) * 1e6:.2f} us)")
 
 
 if __name__ == "__main__":
