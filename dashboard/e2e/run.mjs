@@ -239,7 +239,7 @@ try {
   });
 
   await filterSteps({ step, page, api: client(server.url), shots });
-  await hostSteps({ step, page, api: client(server.url), server });
+  await hostSteps({ step, page, api: client(server.url), server, shots });
   const staleServer = await staleSteps({ step, page, tmpDir: tmp.dir, shots });
   await staleServer.stop();
 

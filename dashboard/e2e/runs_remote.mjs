@@ -83,6 +83,14 @@ export async function filterSteps({ step, page, api, shots }) {
     await waitFor(async () => (await listed(page)).length === 100, { what: "back to the first page" });
     const first = await listed(page);
     assert.equal(new Set([...first, ...second]).size, 105, "the two pages hold every run once");
+    // j on the last row goes on to the next page, k on its first row comes back
+    await page.locator("#p-runs tbody tr").last().click();
+    await page.keyboard.press("j");
+    await waitFor(async () => /^101–105 of 105 /.test(await page.locator("#p-runs .count").innerText()), { what: "j past the last row: next page" });
+    await waitFor(async () => (await page.locator("#p-runs tr.selected").getAttribute("data-run-id")) === (await listed(page))[0], { what: "first row of page 2 selected" });
+    await page.keyboard.press("k");
+    await waitFor(async () => /^1–100 of 105 /.test(await page.locator("#p-runs .count").innerText()), { what: "k past the first row: previous page" });
+    await waitFor(async () => (await page.locator("#p-runs tr.selected").getAttribute("data-run-id")) === (await listed(page))[99], { what: "last row of page 1 selected" });
     // a run on the other page is still found by name from the command line (asked of the server)
     const elsewhere = second[0];
     const name = (await api.get(`/api/runs/${elsewhere}`)).name;
@@ -113,7 +121,7 @@ export async function filterSteps({ step, page, api, shots }) {
 }
 
 /** Needs the server's per-run system route (POST/GET /api/runs/{id}/system and WS `system`). */
-export async function hostSteps({ step, page, api, server }) {
+export async function hostSteps({ step, page, api, server, shots }) {
   await step("a run with per-run system samples from two hosts shows one row per host, live; others fall back to the server's host", async () => {
     const run = await api.post("/api/runs", { name: "two-hosts", total_steps: 1000 });
     const now = Date.now() / 1000;
@@ -145,6 +153,7 @@ export async function hostSteps({ step, page, api, server }) {
     // the run's detail lists its hosts
     await waitFor(async () => (await page.locator("#p-config [data-hosts]").innerText()) === "3", { what: "hosts in detail" });
     assert.match(await page.locator("#p-config").innerText(), /node-a r0, node-b r1, node-c r2/);
+    if (shots) await page.screenshot({ path: join(shots, "hosts.png") });
   });
 }
 

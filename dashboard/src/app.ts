@@ -84,6 +84,8 @@ export class App {
   private frame = 0;
   private loadSeq = 0;
   private runsSeq = 0;
+  /** j/k went past the page: the row to select once the new page is shown. */
+  private selectOnPage: "first" | "last" | null = null;
   /** Runs created while a page was being loaded: the reply may predate them. */
   private createdInFlight: Run[] | null = null;
   private hostSysSeq = 0;
@@ -204,6 +206,12 @@ export class App {
       this.createdInFlight = null;
       this.runsLoaded = true;
       this.runsError = "";
+      if (this.selectOnPage && this.list.ids.length) {
+        const id = this.selectOnPage === "first" ? this.list.ids[0] : this.list.ids[this.list.ids.length - 1];
+        this.selectOnPage = null;
+        void this.select(id);
+        requestAnimationFrame(() => this.root.querySelector(`[data-run-id="${CSS.escape(id)}"]`)?.scrollIntoView({ block: "nearest" }));
+      }
       // runs kept off this page (selected, overlays) may have changed or gone: ask for them by id
       for (const id of [this.selected, ...this.overlays]) if (id && !this.list.has(id)) void this.refreshRun(id);
       if (!this.selected && selectFirst && this.list.ids.length) await this.select(this.list.ids[0]);
@@ -256,6 +264,7 @@ export class App {
   /** New filter or page: back to the server. */
   setFilter(filter: RunFilter): void {
     if (sameFilter(filter, this.list.filter)) return;
+    this.selectOnPage = null;
     this.list.filter = { ...filter };
     this.list.offset = 0;
     this.syncFilterRow();
@@ -265,6 +274,7 @@ export class App {
   turnPage(dir: -1 | 1): boolean {
     const next = pageOffset(this.list.offset, this.list.total, dir, this.list.limit);
     if (next == null) return false;
+    this.selectOnPage = null;
     this.list.offset = next;
     void this.loadRuns(false);
     return true;
@@ -815,10 +825,19 @@ export class App {
     this.mark("toolbar", "layers", "charts");
   }
 
-  moveSelection(delta: number): void {
+  async moveSelection(delta: number): Promise<void> {
     const runs = this.sortedRuns();
     if (!runs.length) return;
     const i = runs.findIndex((r) => r.id === this.selected);
+    // past the first / last row: on to the page before / after
+    const dir = delta > 0 ? 1 : -1;
+    const edge = i >= 0 && (dir > 0 ? i === runs.length - 1 : i === 0);
+    if (edge && pageOffset(this.list.offset, this.list.total, dir, this.list.limit) != null) {
+      this.list.offset = pageOffset(this.list.offset, this.list.total, dir, this.list.limit)!;
+      this.selectOnPage = dir > 0 ? "first" : "last"; // whichever load of that page lands
+      await this.loadRuns(false);
+      return;
+    }
     const next = runs[Math.max(0, Math.min(runs.length - 1, i < 0 ? 0 : i + delta))];
     void this.select(next.id);
     this.root.querySelector(`[data-run-id="${CSS.escape(next.id)}"]`)?.scrollIntoView({ block: "nearest" });
@@ -938,10 +957,7 @@ export class App {
 
   /** Status badge, plus STALE while a running run's trainer is silent. */
   private badges(r: Run, now: number): string {
-    const status = `<span class="badge ${r.status}">[${STATUS_BADGE[r.status] ?? r.status.toUpperCase()}]</span>`;
-    if (!isStale(r)) return status;
-    const quiet = silentFor(r.last_seen, now);
-    return `${status} <span class="badge stale" data-stale title="no report from the trainer${quiet ? " for " + quiet : ""} (last seen ${esc(formatTime(r.last_seen))}); ETA and cost are frozen">◌ STALE</span>`;
+    return `<span class="badge ${r.status}">[${STATUS_BADGE[r.status] ?? r.status.toUpperCase()}]</span> ${staleBadge(r, now)}`;
   }
 
   private renderEvents(): void {
@@ -986,7 +1002,7 @@ export class App {
     if (!wrap || wrap.dataset.ids !== ids) {
       for (const s of this.sparks.values()) s.destroy();
       this.sparks.clear();
-      const box = (b: SysBox) => `<div class="sysbox" data-sys="${esc(b.id)}"><div class="label"><span>${esc(b.label)}</span><b></b></div><div class="spark"></div></div>`;
+      const box = (b: SysBox) => `<div class="sysbox" data-sys="${esc(b.id)}"${b.title ? ` title="${esc(b.title)}"` : ""}><div class="label"><span>${esc(b.label)}</span><b></b></div><div class="spark"></div></div>`;
       let html = "";
       if (hs) {
         // one row per host: its CPU+MEM box, then its GPUs
@@ -1138,7 +1154,7 @@ export class App {
     const ck = this.checkpoints.find((c) => c.id === this.selectedCkpt) ?? this.checkpoints[0];
     const live = r.status === "running";
     body.innerHTML = `
-      <div class="sub">RUN ${esc(r.name)}</div>
+      <div class="sub">RUN ${esc(r.name)} ${staleBadge(r, Date.now())}</div>
       <div class="actions">
         <button data-act="stop" ${live ? "" : "disabled"} title="PUT status cancelled">STOP</button>
         <button data-act="interrupt" ${live ? "" : "disabled"} title="PUT status interrupted">INTERRUPT</button>
@@ -1375,10 +1391,10 @@ export class App {
     const actions: Record<string, () => void> = {
       "/": () => this.$<HTMLInputElement>("#cmd").focus(),
       "?": () => this.toggleHelp(),
-      j: () => this.moveSelection(1),
-      k: () => this.moveSelection(-1),
-      ArrowDown: () => this.moveSelection(1),
-      ArrowUp: () => this.moveSelection(-1),
+      j: () => void this.moveSelection(1),
+      k: () => void this.moveSelection(-1),
+      ArrowDown: () => void this.moveSelection(1),
+      ArrowUp: () => void this.moveSelection(-1),
       t: () => void this.runCommand({ kind: "theme" }),
       l: () => this.setView({ logY: !this.view.logY }),
       x: () => this.setView({ xMode: this.view.xMode === "step" ? "time" : this.view.xMode === "time" ? "rel" : "step" }),
@@ -1404,7 +1420,7 @@ export class App {
 
 export const SHORTCUTS: [string, string][] = [
   ["/", "focus the command line"],
-  ["j / k, ↓ / ↑", "next / previous run"],
+  ["j / k, ↓ / ↑", "next / previous run (on to the next / previous page at the ends)"],
   ["?", "this help"],
   ["Esc", "close help, leave the command line"],
   ["t", "dark / light theme"],
@@ -1444,6 +1460,13 @@ const LAYOUT = `
 
 function chartSlot(chart: MetricChart, runId: string): string {
   return `${chart.key}\u0000${runId}\u0000${chart.plotEl.parentElement?.parentElement?.id}`;
+}
+
+/** "◌ STALE" while a running run's trainer is silent, else "". */
+function staleBadge(r: Run, now: number): string {
+  if (!isStale(r)) return "";
+  const quiet = silentFor(r.last_seen, now);
+  return `<span class="badge stale" data-stale title="no report from the trainer${quiet ? " for " + quiet : ""} (last seen ${esc(formatTime(r.last_seen))}); ETA and cost are frozen">◌ STALE</span>`;
 }
 
 function errText(e: unknown): string {

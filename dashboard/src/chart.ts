@@ -144,6 +144,7 @@ export class MetricChart {
     this.host.dataset.zoomed = this.zoom ? "1" : "0";
     if (!this.key) {
       this.setNote("no metric selected");
+      this.legendEl.innerHTML = ""; // no stale legend of the run shown before
       this.destroy();
       return;
     }

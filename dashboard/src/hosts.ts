@@ -113,6 +113,8 @@ export interface SysBox {
   value: string;
   /** The host row a box belongs to ("node-1 r0"); none for the server's own host. */
   group?: string;
+  /** Hover text (the GPU's full name). */
+  title?: string;
   xs: number[];
   cols: (number | null)[][];
   /** Indices into the --series-N colours. */
@@ -154,7 +156,8 @@ export function hostBoxes(groups: readonly HostGroup[]): SysBox[] {
       cols: [g.samples.map((s) => num(s.cpu_percent)), g.samples.map((s) => num(s.memory_percent))],
       colors: [0, 1],
     });
-    out.push(...gpuBoxes(g.samples, last, `h${i}g`, "").map((b) => ({ ...b, group: label })));
+    // the row is narrow: "GPU0" with the model in the hover text
+    out.push(...gpuBoxes(g.samples, last, `h${i}g`, "").map((b) => ({ ...b, label: b.label.split(" ")[0], group: label })));
   });
   return out;
 }
@@ -164,7 +167,9 @@ function gpuBoxes(samples: readonly SystemSample[], last: SystemSample, idPrefix
   return (last.gpus ?? []).map((g) => ({
     id: `${idPrefix}${g.index}`,
     label: `${labelPrefix}GPU${g.index} ${g.name ?? ""}`.trim().slice(0, 28),
-    value: `${formatPercent(g.utilization)} · ${formatBytes(g.memory_used)}${g.temperature != null ? ` · ${g.temperature}°C` : ""}`,
+    title: `GPU${g.index} ${g.name ?? ""}`.trim(),
+    // 0 °C is what a sample without a temperature reads as: not shown
+    value: `${formatPercent(g.utilization)} · ${formatBytes(g.memory_used)}${g.temperature ? ` · ${g.temperature}°C` : ""}`,
     xs,
     cols: [
       samples.map((s) => num(s.gpus?.find((x) => x.index === g.index)?.utilization)),

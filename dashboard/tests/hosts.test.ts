@@ -60,16 +60,18 @@ describe("per-host system samples", () => {
     const boxes = hostBoxes(hs.sorted());
     expect(boxes.map((b) => [b.group, b.id, b.label])).toEqual([
       ["node-1 r0", "h0", "CPU/MEM"],
-      ["node-1 r0", "h0g0", "GPU0 H100"],
-      ["node-1 r0", "h0g1", "GPU1 H100"],
+      ["node-1 r0", "h0g0", "GPU0"],
+      ["node-1 r0", "h0g1", "GPU1"],
       ["node-2 r1", "h1", "CPU/MEM"],
-      ["node-2 r1", "h1g0", "GPU0 H100"],
+      ["node-2 r1", "h1g0", "GPU0"],
       ["cpu-box r2", "h2", "CPU/MEM"],
     ]);
     expect(boxes[0].value).toBe("25% / 50%");
     expect(boxes[0].xs).toEqual([1, 2]);
     expect(boxes[0].cols).toEqual([[20, 25], [50, 50]]);
     expect(boxes[1].cols).toEqual([[90, 95], [50, 50]]); // util, memory %
+    expect(boxes[1].title).toBe("GPU0 H100");
+    expect(boxes[1].value).toBe("95% · 40.0 GB");
     expect(boxes[4].xs).toEqual([2]);
   });
 
