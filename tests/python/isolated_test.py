@@ -56,9 +56,13 @@ def main():
         srv = Server(sys.argv[1], tmp).start()
         run_session(srv, PYTHON_DIR, tmp)
         how = "source tree"
-        pip = subprocess.run([sys.executable, "-m", "pip", "--version"], stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT)
-        if pip.returncode == 0:
+        # An offline build (--no-index --no-build-isolation) needs pip and setuptools here, and
+        # wheel too for setuptools older than 70.1 (Debian 12 has all three).
+        probe = subprocess.run([sys.executable, "-c", "import setuptools as s, pip\n"
+                                "v = tuple(int(x) for x in s.__version__.split('.')[:2])\n"
+                                "v >= (70, 1) or __import__('wheel')"], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT)
+        if probe.returncode == 0:
             src = os.path.join(tmp, "src")
             shutil.copytree(PYTHON_DIR, src, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
             site = os.path.join(tmp, "site")
@@ -70,7 +74,7 @@ def main():
             run_session(srv, site, tmp)
             how += " and pip install ./python"
         else:
-            print("isolated_test: note: no pip for this python; the installed package was not tried")
+            print("isolated_test: note: no pip/setuptools/wheel for this python; pip install ./python not tried")
         srv.terminate()
     print(f"isolated_test: ok: python3 -I -S, standard library only ({how})")
 
