@@ -228,6 +228,29 @@ TEMPLATE_LIST_TEST_CASE("a monitor destroyed while an exception unwinds marks th
     CHECK(series(fx.store, id, "loss").points.size() == 1);
 }
 
+TEMPLATE_LIST_TEST_CASE("fail() keeps the exception's text in the event log and the destructor leaves the run failed",
+                        "[monitor]", all_stores) {
+    TestType fx;
+    std::string id;
+    auto train = [&] {
+        tmon::monitor mon{fx.store, {.run_name = "crash-with-reason"}};
+        id = mon.run_id();
+        try {
+            mon.log(1, "loss", 1.0);
+            throw training_failed{};
+        } catch (const std::exception& e) {
+            mon.fail(e.what());
+            throw;
+        }
+    };
+    CHECK_THROWS_AS(train(), training_failed);
+    CHECK(status_of(fx.store, id) == tmon::run_status::failed);
+    auto events = fx.store.list_events({.run_id = id});
+    bool found = false;
+    for (const auto& e : events) found = found || (e.type == "run_failed" && e.message == "diverged");
+    CHECK(found);
+}
+
 TEMPLATE_LIST_TEST_CASE("a monitor created inside a catch block still marks a normal end completed", "[monitor]",
                         all_stores) {
     TestType fx;

@@ -164,6 +164,18 @@ public:
         terminal_set_ = is_terminal(status);
     }
 
+    // The reason goes into the run's event log (the dashboard shows it), then the status.
+    void fail(std::string_view reason) {
+        flush();
+        event e;
+        e.run_id = run_id_;
+        e.time = now_seconds();
+        e.type = "run_failed";
+        e.message = std::string(reason.substr(0, 4096));
+        rec_.append_event(e);
+        set_status(run_status::failed);
+    }
+
     void set_total_steps(step_t n) {
         run_update u;
         u.total_steps = n;
@@ -500,6 +512,11 @@ public:
     // Flushes, then changes the status (tmon::error(conflict) for a transition
     // the status rules refuse). A terminal status is left alone by the destructor.
     void set_status(run_status status) { core_->set_status(status); }
+
+    // Marks the run failed with a reason the event log keeps. A destructor
+    // cannot see the exception that unwinds it, so catch it and say why:
+    //   try { train(mon); } catch (const std::exception& e) { mon.fail(e.what()); throw; }
+    void fail(std::string_view reason) { core_->fail(reason); }
     void set_total_steps(step_t n) { core_->set_total_steps(n); }
 
     // Commands from the dashboard not seen yet (empty when R cannot deliver any).
