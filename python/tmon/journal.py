@@ -85,11 +85,18 @@ class Journal:
         with self._lock:
             if not force and (self._size - self._acked) + len(data) > self.max_bytes:
                 return False
-            written = os.write(self._fd, data)
-            while written < len(data):  # short writes are rare but legal
-                written += os.write(self._fd, data[written:])
-            if self.fsync:
-                os.fsync(self._fd)
+            try:
+                written = os.write(self._fd, data)
+                while written < len(data):  # short writes are rare but legal
+                    written += os.write(self._fd, data[written:])
+                if self.fsync:
+                    os.fsync(self._fd)
+            except OSError:
+                try:  # no half record left behind (a full disk): the file ends at the last whole one
+                    os.ftruncate(self._fd, self._size)
+                except OSError:
+                    pass
+                raise
             self._size += len(data)
             return True
 

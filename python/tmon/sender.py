@@ -101,6 +101,7 @@ class Sender:
 
         self._overflow_pending = 0
         self._overflow_warned = False
+        self._disk_error = None  # the last journal write error while points are being dropped
         self._warned = set()
         self._wake = threading.Event()
         self._stop_writer = threading.Event()
@@ -145,7 +146,12 @@ class Sender:
         try:
             while True:
                 stopping = self._stop_writer.is_set()
-                self._drain_queue()
+                try:
+                    self._drain_queue()
+                except Exception as e:  # e.g. the disk is full: keep the thread, say it once
+                    self.last_error = f"journal: {type(e).__name__}: {e}"
+                    self._warn_once(("writer", type(e).__name__), "tmon: cannot write the journal %s: %s",
+                                    self.journal.path, e)
                 if stopping:
                     break
                 self._stop_writer.wait(self.opt.writer_interval)
@@ -204,9 +210,19 @@ class Sender:
         if wrote:
             self._wake.set()
 
+    def _journal_append(self, data, force=False):
+        try:
+            return self.journal.append(data, force)
+        except OSError as e:  # a full or failing disk: the record is lost, counted like the cap's
+            self.last_error = f"journal: {e}"
+            self._disk_error = str(e)
+            self._warn_once(("journal-io", e.errno), "tmon: cannot write the journal %s (%s); records are "
+                            "dropped and counted until it works again", self.journal.path, e)
+            return False
+
     def _append_points(self, points, values):
         text = json.dumps(points, separators=(",", ":"))[1:-1]  # values are finite floats: no allow_nan issue
-        if not self.journal.append(frame(b"m%d\n" % values + text.encode("utf-8"))):
+        if not self._journal_append(frame(b"m%d\n" % values + text.encode("utf-8"))):
             self._drop_for_cap(values)
             return
         self.journaled_values += values
@@ -214,7 +230,7 @@ class Sender:
 
     def _append_record(self, rec):
         data = encode(rec)
-        if not self.journal.append(data, force=len(data) <= _SMALL_RECORD and rec["k"] != "l"):
+        if not self._journal_append(data, force=len(data) <= _SMALL_RECORD and rec["k"] != "l"):
             self.dropped_records += 1
             self._drop_for_cap(0)
             return
@@ -223,7 +239,7 @@ class Sender:
     def _drop_for_cap(self, values):
         self.dropped_cap += values
         self._overflow_pending += values
-        if not self._overflow_warned:
+        if self._disk_error is None and not self._overflow_warned:
             self._overflow_warned = True
             log.warning("tmon: journal %s reached its cap of %d bytes (server unreachable for a while): new "
                         "points are dropped and counted until the server catches up", self.journal.path,
@@ -235,16 +251,18 @@ class Sender:
 
     def _write_overflow_event(self):
         n = self._overflow_pending
+        cause = (f"the local journal could not be written ({self._disk_error})" if self._disk_error else
+                 f"the local journal reached its cap of {self.journal.max_bytes / (1 << 20):g} MiB while the "
+                 f"server was unreachable")
         self._overflow_pending = 0
         self._overflow_warned = False
+        self._disk_error = None
         # Same event as the C++ client's, so the dashboard shows both alike.
         ev = {"k": "e", "b": {"id": "evt_" + os.urandom(8).hex(), "type": "points_dropped",
-                               "message": f"{n} points were dropped: the local journal reached its cap of "
-                                          f"{self.journal.max_bytes / (1 << 20):g} MiB while the server was "
-                                          f"unreachable",
+                               "message": f"{n} points were dropped: {cause}",
                                "data": {"dropped_points": n, "journal_max_bytes": self.journal.max_bytes}}}
-        self.journal.append(encode(ev), force=True)
-        log.warning("tmon: %d metric values were dropped while the journal was full", n)
+        self._journal_append(encode(ev), force=True)
+        log.warning("tmon: %d points were dropped: %s", n, cause)
 
     # ---- sender thread --------------------------------------------------------------
     def _call(self, method, path, body=None):
@@ -311,7 +329,10 @@ class Sender:
                             self._call("POST", f"/api/runs/{self.run_id}/heartbeat", {})
                             last_write = time.monotonic()
                     failures = 0
-                except _Retry as e:
+                except Exception as e:  # a bug must not end the sender: the journal would only grow
+                    if not isinstance(e, _Retry):
+                        log.exception("tmon: sender error (retrying): %s", e)
+                        e = _Retry(f"{type(e).__name__}: {e}")
                     self.retries += 1
                     self.last_error = e.reason
                     delay = min(opt.backoff_max, opt.backoff_initial * (2 ** failures))
@@ -364,7 +385,17 @@ class Sender:
                 self.journal.ack(end)
                 i = j
             else:
-                self._send_record(json.loads(payload))
+                try:
+                    rec = json.loads(payload)
+                    kind = rec["k"]
+                except (ValueError, KeyError, TypeError):
+                    rec = kind = None
+                if kind is None:  # not a record this version wrote: skip it, never loop on it
+                    self.dropped_records += 1
+                    self._warn_once("badrec", "tmon: journal %s holds a record this client cannot read; skipped",
+                                    self.journal.path)
+                else:
+                    self._send_record(rec)
                 self.journal.ack(end)
                 i += 1
             sent_any = True
