@@ -58,7 +58,7 @@ class Counters:
     queued: int  # logged, not yet acknowledged nor dropped
     journaled_bytes: int  # bytes in the on-disk journal not yet acknowledged
     dropped: int  # never to be sent: journal cap + refused by the server + not finite
-    dropped_cap: int
+    dropped_cap: int  # the journal was full (its cap) or its disk refused the write
     dropped_rejected: int
     dropped_invalid: int
     dropped_records: int  # checkpoints, events, statuses, layer snapshots refused or over the cap
