@@ -50,7 +50,7 @@ try {
   const loadTimes = [];
   const apiTimes = [];
   for (let k = 0; k < LOADS; k++) {
-    await page.goto(server.url + "/", { waitUntil: "commit" });
+    await page.goto(server.url + "/?debug", { waitUntil: "commit" });
     const drawn = await page.waitForFunction(
       () => {
         const a = document.querySelector("#p-chart-a .chart-body");
@@ -101,7 +101,7 @@ try {
   // ---- 2. many runs streaming ----------------------------------------------------------------------
   const runs = [];
   for (let r = 0; r < RUNS; r++) runs.push(await api.post("/api/runs", { name: `stream-${String(r).padStart(2, "0")}`, total_steps: SECONDS * 10 * 2 }));
-  await page.goto(server.url + "/");
+  await page.goto(server.url + "/?debug"); // ?debug: the page exposes window.__tmon (stats, live store)
   await page.locator(`[data-run-id="${runs[RUNS - 1].id}"]`).waitFor();
   // Selected run + 3 overlays all charted, so live points reach uPlot, not just the run list.
   for (const r of runs.slice(RUNS - 4, RUNS - 1)) {

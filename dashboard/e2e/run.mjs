@@ -1,13 +1,26 @@
 // End-to-end: the real tmon-server, a REST training client, the page in Debian's chromium.
-// Saves screenshots of the main views to docs/screenshots/.
+// Screenshots of the main views go to a scratch folder (E2E_SHOTS_DIR, else $TMPDIR/tmon-e2e-shots);
+// only `npm run screenshots` (--update-screenshots) rewrites the committed docs/screenshots/.
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readdirSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { client, feedRun, freePort, launchBrowser, repoDir, startServer, tempDir, waitFor } from "./lib.mjs";
 import { filterSteps, hostSteps, staleSteps } from "./runs_remote.mjs";
 
-// E2E_SHOTS_DIR keeps a trial run from rewriting the committed screenshots
-const shots = process.env.E2E_SHOTS_DIR || join(repoDir, "docs/screenshots");
+const committedShots = join(repoDir, "docs/screenshots");
+const updating = process.argv.includes("--update-screenshots");
+const shots = updating ? committedShots : process.env.E2E_SHOTS_DIR || join(tmpdir(), "tmon-e2e-shots");
+// a plain e2e run (scripts/test.sh) must leave the work tree as it found it
+const pngTimes = () => {
+  try {
+    return Object.fromEntries(readdirSync(committedShots).filter((f) => f.endsWith(".png")).map((f) => [f, statSync(join(committedShots, f)).mtimeMs]));
+  } catch {
+    return {};
+  }
+};
+const pngsBefore = pngTimes();
+mkdirSync(shots, { recursive: true });
 const results = [];
 async function step(name, fn) {
   const t0 = Date.now();
@@ -125,7 +138,6 @@ try {
   });
 
   await step("screenshot: dashboard (dark)", async () => {
-    mkdirSync(shots, { recursive: true });
     await page.locator(`[data-ckpt-id="${target.id}"]`).click(); // deselect: keep the table compact
     await page.waitForTimeout(1200);
     await page.screenshot({ path: join(shots, "dashboard.png") });
@@ -243,6 +255,21 @@ try {
   const staleServer = await staleSteps({ step, page, tmpDir: tmp.dir, shots });
   await staleServer.stop();
 
+  await step("the debug hook window.__tmon exists only with ?debug", async () => {
+    await page.goto(server.url + "/");
+    await page.locator("#p-runs tbody tr").first().waitFor();
+    assert.equal(await page.evaluate(() => typeof (window).__tmon), "undefined");
+    await page.goto(server.url + "/?debug");
+    await page.locator("#p-runs tbody tr").first().waitFor();
+    await waitFor(() => page.evaluate(() => (window).__tmon?.stats?.renders > 0), { what: "__tmon.stats with ?debug" });
+    assert.equal(await page.evaluate(() => typeof (window).__tmon.live.newestStep.get), "function");
+  });
+
+  await step(updating ? `screenshots rewritten in ${shots}` : "the committed docs/screenshots/*.png are left untouched", async () => {
+    if (updating) return;
+    assert.deepEqual(pngTimes(), pngsBefore, "npm run e2e rewrote docs/screenshots (only npm run screenshots may)");
+  });
+
   await step("no JavaScript errors on the page", async () => {
     const real = pageErrors.filter((e) => !/Failed to load resource|ERR_CONNECTION_REFUSED|WebSocket connection/.test(e));
     assert.deepEqual(real, []);
@@ -255,6 +282,6 @@ try {
   await server.stop();
   tmp.remove();
   const failed = results.filter(([ok]) => !ok).length;
-  console.log(`\n${results.length - failed} passed, ${failed} failed`);
+  console.log(`\n${results.length - failed} passed, ${failed} failed (screenshots in ${shots})`);
   if (failed) process.exitCode = 1;
 }

@@ -128,7 +128,8 @@ export class App {
       this.mark("system", "layers");
     }).observe(this.$("#grid"));
     this.mark("toolbar", "actions", "charts", "config", "ckpt", "system", "events");
-    (window as any).__tmon = this;
+    // the bench and e2e read stats and the live store; a normal page exposes nothing
+    if (new URLSearchParams(location.search).has("debug")) (window as any).__tmon = this;
   }
 
   private $<T extends HTMLElement = HTMLElement>(sel: string): T {
