@@ -48,6 +48,7 @@ int child_main(char** argv) {
     o.url = argv[2];
     o.journal_dir = argv[6];
     o.drain_timeout = std::chrono::seconds(600);
+    if (const char* ms = std::getenv("BENCH_BATCH_MS")) o.batch_interval = std::chrono::milliseconds(std::atoi(ms));
     const long points = std::atol(argv[4]);
     const int keys = std::atoi(argv[5]);
     tmon::http_client client(o);
