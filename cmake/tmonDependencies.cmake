@@ -9,7 +9,10 @@
 # ZLIB asio RapidJSON; sets out-var to TRUE when it is available.
 macro(tmon_find_dependency _tmon_dep _tmon_required _tmon_out)
   set(${_tmon_out} FALSE)
-  if("${_tmon_dep}" STREQUAL "asio")
+  if(CMAKE_DISABLE_FIND_PACKAGE_${_tmon_dep})
+    # -DCMAKE_DISABLE_FIND_PACKAGE_SQLite3=ON etc. drop the components that need it
+    # (the vcpkg port maps its features to these).
+  elseif("${_tmon_dep}" STREQUAL "asio")
     if(NOT TARGET tmon::asio)
       find_package(asio CONFIG QUIET)
       if(TARGET asio::asio)
