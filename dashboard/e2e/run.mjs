@@ -135,6 +135,9 @@ try {
       async () => (await api.get(`/api/runs/${runId}/commands`)).commands.some((c) => c.type === "load_checkpoint" && c.checkpoint_id === target.id),
       { what: "command over REST" },
     );
+    // the server's WS `command` message reaches the page: the actions panel shows what was queued
+    await page.locator('[data-last-command="load_checkpoint"]').waitFor({ timeout: 5000 });
+    assert.match(await page.locator("[data-last-command]").innerText(), new RegExp(`queued for the trainer: load_checkpoint ${target.id}`));
   });
 
   await step("screenshot: dashboard (dark)", async () => {

@@ -101,3 +101,10 @@ export class Api {
 function enc(s: string): string {
   return encodeURIComponent(s);
 }
+
+/** One line for the user: "404 run not found", or the error's message. */
+export function errText(e: unknown): string {
+  if (e instanceof ApiError) return `${e.status} ${e.message}`;
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
