@@ -51,7 +51,10 @@ int child_main(char** argv) {
     if (const char* ms = std::getenv("BENCH_BATCH_MS")) o.batch_interval = std::chrono::milliseconds(std::atoi(ms));
     const long points = std::atol(argv[4]);
     const int keys = std::atoi(argv[5]);
+    const auto t0 = steady::now();
+    auto ms = [&] { return std::chrono::duration<double, std::milli>(steady::now() - t0).count(); };
     tmon::http_client client(o);
+    double journaled_ms = 0;
     {
         tmon::monitor mon{client, {.run_name = argv[3]}};
         const long steps = points / keys;
@@ -59,12 +62,17 @@ int child_main(char** argv) {
             for (int k = 0; k < keys; ++k) mon.log(step, key_names[k], 1.0 / static_cast<double>(step + k + 1));
             if (step % 8192 == 8191) mon.flush();  // the queue never overflows: this measures the wire, not drops
         }
+        mon.flush();
+        journaled_ms = ms();
         if (mon.dropped() != 0) {
             std::fprintf(stderr, "dropped %llu\n", static_cast<unsigned long long>(mon.dropped()));
             return 1;
         }
     }
-    return client.wait_sent(std::chrono::seconds(600)) ? 0 : 1;
+    const double ended_ms = ms();
+    const bool sent = client.wait_sent(std::chrono::seconds(600));
+    std::printf("journaled %.1f ms, run ended %.1f ms, all acknowledged %.1f ms\n", journaled_ms, ended_ms, ms());
+    return sent ? 0 : 1;
 }
 
 options parse_options(int argc, char** argv) {
