@@ -14,15 +14,11 @@
 
 using namespace std::chrono_literals;
 using tmon::test::blocking_client;
+using tmon::test::json;
 using tmon::test::loopback_config;
+using tmon::test::reply_to;
 
 namespace {
-
-tmon::http::response json(std::string body) {
-    tmon::http::response r;
-    r.body = std::move(body);
-    return r;
-}
 
 // A real transport on 127.0.0.1:0 serving a small route table.
 struct http_server {
@@ -34,12 +30,7 @@ struct http_server {
     explicit http_server(tmon::transport_config config = loopback_config()) {
         using tmon::http::request;
         using tmon::http::route_params;
-        routes.get("/hello", [](request&, const route_params&, tmon::respond_fn respond) {
-                  respond(json(R"({"hello":"world"})"));
-              })
-            .post("/echo", [](request& req, const route_params&, tmon::respond_fn respond) {
-                respond(json(req.body));
-            })
+        tmon::test::add_hello_and_echo(routes)
             .get("/runs/{id}", [](request& req, const route_params& p, tmon::respond_fn respond) {
                 respond(json("{\"id\":\"" + std::string{p["id"]} + "\",\"remote\":\"" + req.remote + "\"}"));
             })
@@ -51,9 +42,7 @@ struct http_server {
             .get("/throws", [](request&, const route_params&, tmon::respond_fn) -> void {
                 throw std::runtime_error("handler bug");
             });
-        tmon::app_handlers handlers;
-        handlers.on_request = std::ref(routes);
-        transport.start(config, std::move(handlers));
+        tmon::test::serve(transport, routes, config);
     }
 
     std::size_t parked_count() {
@@ -65,13 +54,6 @@ struct http_server {
         REQUIRE(parked_count() == n);
     }
 };
-
-// The reply to one request; without one the test cannot go on.
-tmon::test::reply reply_to(blocking_client& c, std::string_view request) {
-    auto r = c.request(request);
-    REQUIRE(r);
-    return std::move(*r);
-}
 
 }  // namespace
 

@@ -25,16 +25,12 @@
 
 using namespace std::chrono_literals;
 using tmon::test::blocking_client;
+using tmon::test::json;
 using tmon::test::loopback_config;
+using tmon::test::reply_to;
 using tmon::test::wait_until;
 
 namespace {
-
-tmon::http::response json(std::string body) {
-    tmon::http::response r;
-    r.body = std::move(body);
-    return r;
-}
 
 // A small app: /hello, POST /echo, and whatever a test adds.
 struct limits_server {
@@ -43,26 +39,10 @@ struct limits_server {
 
     explicit limits_server(tmon::transport_config config = loopback_config(),
                            std::function<void(tmon::app_handlers&)> tweak = {}) {
-        using tmon::http::request;
-        using tmon::http::route_params;
-        routes.get("/hello", [](request&, const route_params&, tmon::respond_fn respond) {
-                  respond(json(R"({"hello":"world"})"));
-              })
-            .post("/echo", [](request& req, const route_params&, tmon::respond_fn respond) {
-                respond(json(req.body));
-            });
-        tmon::app_handlers handlers;
-        handlers.on_request = std::ref(routes);
-        if (tweak) tweak(handlers);
-        transport.start(config, std::move(handlers));
+        tmon::test::add_hello_and_echo(routes);
+        tmon::test::serve(transport, routes, config, tweak);
     }
 };
-
-tmon::test::reply reply_to(blocking_client& c, std::string_view request) {
-    auto r = c.request(request);
-    REQUIRE(r);
-    return std::move(*r);
-}
 
 constexpr std::string_view get_hello = "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
 
