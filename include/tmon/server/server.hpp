@@ -88,7 +88,9 @@ inline std::size_t body_limit_for(const request_limits& l, const http::request& 
 
 }  // namespace detail
 
-template <storage Store, transport Transport = asio_transport, sampler Sampler = system_sampler>
+// Unconstrained on purpose: the assert_* checks below name the missing member,
+// where a concept in the template head would fail first with template noise.
+template <class Store, class Transport = asio_transport, class Sampler = system_sampler>
 class server {
     static_assert(assert_storage<Store>());
     static_assert(assert_transport<Transport>());

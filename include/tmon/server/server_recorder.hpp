@@ -15,7 +15,7 @@
 
 namespace tmon {
 
-template <storage Store>
+template <class Store>  // checked by server (assert_storage names what is missing)
 class server_recorder {
 public:
     explicit server_recorder(server_state<Store>& state) : state_(state) {}
