@@ -3,7 +3,7 @@
 import { HostSamples } from "./hosts";
 import { applyRunStale } from "./liveness";
 import type { GapRequest } from "./series";
-import { MAX_SAMPLES, type PanelId, type State } from "./state";
+import type { PanelId, State } from "./state";
 import type { HostSample, ServerMessage, SystemSample } from "./types";
 
 /** Work a message asks for that needs the network or the charts. */
@@ -95,9 +95,7 @@ export function applyMessage(s: State, m: ServerMessage, now: number = Date.now(
     case "system_update": {
       const { type: _t, ...sample } = m;
       void _t;
-      s.samples.push(sample as SystemSample);
-      if (s.samples.length > MAX_SAMPLES * 1.5) s.samples = s.samples.slice(-MAX_SAMPLES);
-      s.systemError = "";
+      s.addServerSample(sample as SystemSample);
       mark("system");
       break;
     }

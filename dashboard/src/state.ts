@@ -53,9 +53,8 @@ export class State {
   events: TmonEvent[] = [];
   /** Events from the socket, merged into `events` at the next render. */
   pendingEvents: TmonEvent[] = [];
-  /** The server's own host; an error only when there is nothing to show. */
-  samples: SystemSample[] = [];
-  systemError = "";
+  /** The server's own host history, live; an error only when there is nothing to show. */
+  serverSys: Loadable<SystemSample[]> = loading();
   /** The selected run's own hosts (samples remote trainers posted); null until loaded or when it has none. */
   hostSys: HostSamples | null = null;
   view: ChartView = loadView();
@@ -90,6 +89,18 @@ export class State {
   /** The selected run, then its overlays: the runs every chart draws. */
   chartRuns(): string[] {
     return this.selected ? [this.selected, ...this.overlays] : [];
+  }
+
+  serverSamples(): SystemSample[] {
+    return valueOr(this.serverSys, []);
+  }
+
+  /** A live sample of the server's host, capped. */
+  addServerSample(sample: SystemSample): void {
+    let all = this.serverSamples();
+    all.push(sample);
+    if (all.length > MAX_SAMPLES * 1.5) all = all.slice(-MAX_SAMPLES);
+    this.serverSys = ready(all);
   }
 
   ckpts(): Checkpoint[] {

@@ -110,7 +110,7 @@ describe("live: server messages applied to the state", () => {
     expect(applyMessage(s, { type: "system", run_id: "b", sample: sample("n9", 0, 1) }, NOW).mark.size).toBe(0);
     expect(s.hostSys?.size).toBe(1);
     applyMessage(s, { type: "system_update", timestamp: 1, cpu_percent: 1, memory_percent: 2 }, NOW);
-    expect(s.samples).toEqual([{ timestamp: 1, cpu_percent: 1, memory_percent: 2 }]);
+    expect(s.serverSys).toEqual({ state: "ready", value: [{ timestamp: 1, cpu_percent: 1, memory_percent: 2 }] });
   });
 
   it("checkpoint and layer messages ask to reload only for the selected run (layers only in the layer view)", () => {

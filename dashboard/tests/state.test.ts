@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { loadView } from "../src/prefs";
-import { MAX_EVENTS, State, failed, loading, ready, valueOr } from "../src/state";
+import { MAX_EVENTS, MAX_SAMPLES, State, failed, loading, ready, valueOr } from "../src/state";
 import type { Checkpoint, Run, TmonEvent } from "../src/types";
 
 const ev = (id: number): TmonEvent => ({ id, run_id: null, timestamp: "2026-01-01T00:00:00Z", type: "x", message: String(id) });
@@ -47,6 +47,15 @@ describe("state", () => {
     expect(s.actionCkpt()!.id).toBe("c2");
     s.checkpoints = failed("503 busy");
     expect(s.actionCkpt()).toBeUndefined();
+  });
+
+  it("live server samples make the host history ready, capped", () => {
+    const s = new State();
+    expect(s.serverSys.state).toBe("loading");
+    for (let t = 0; t < MAX_SAMPLES * 2; t++) s.addServerSample({ timestamp: t, cpu_percent: 1, memory_percent: 1 });
+    expect(s.serverSys.state).toBe("ready");
+    expect(s.serverSamples().length).toBeLessThanOrEqual(MAX_SAMPLES * 1.5);
+    expect(s.serverSamples().at(-1)!.timestamp).toBe(MAX_SAMPLES * 2 - 1);
   });
 
   it("settings default when localStorage is missing (tests, private mode)", () => {

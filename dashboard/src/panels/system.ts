@@ -5,7 +5,7 @@ import type { App } from "../app";
 import { Sparkline, cssVar, esc, themeColors } from "../chart";
 import { formatBytes, formatClock } from "../format";
 import { HostSamples, hostBoxes, serverBoxes, systemQueries, type SysBox } from "../hosts";
-import { MAX_SAMPLES } from "../state";
+import { MAX_SAMPLES, failed, ready } from "../state";
 import type { Panel } from "./panel";
 
 export class SystemPanel implements Panel {
@@ -30,12 +30,14 @@ export class SystemPanel implements Panel {
     const body = app.$("#p-system .body");
     const src = app.$("#p-system .sys-src");
     const hs = s.hostSys && s.hostSys.runId === s.selected && s.hostSys.size ? s.hostSys : null;
-    const boxes: SysBox[] = hs ? hostBoxes(hs.sorted()) : serverBoxes(s.samples);
+    const samples = s.serverSamples();
+    const boxes: SysBox[] = hs ? hostBoxes(hs.sorted()) : serverBoxes(samples);
     const runName = hs ? s.runs.get(hs.runId)?.name ?? hs.runId : "";
     src.textContent = hs ? `${runName} · ${hs.size} host${hs.size === 1 ? "" : "s"}` : "server host";
     src.dataset.src = hs ? "run" : "server";
     if (!boxes.length) {
-      body.innerHTML = `<div class="state${s.systemError ? " error" : ""}">${s.systemError ? esc(s.systemError) : "no system samples yet"}</div>`;
+      const err = s.serverSys.state === "error" ? s.serverSys.error : "";
+      body.innerHTML = `<div class="state${err ? " error" : ""}">${err ? "cannot load system samples: " + esc(err) : "no system samples yet"}</div>`;
       this.dropSparks();
       return;
     }
@@ -59,7 +61,7 @@ export class SystemPanel implements Panel {
       const t = hs.newest();
       foot.textContent = `reported by the run's trainers${t != null ? ` · newest ${formatClock(t)}` : ""}`;
     } else {
-      const last = s.samples[s.samples.length - 1];
+      const last = samples[samples.length - 1];
       foot.textContent = last.process_rss != null ? `server RSS ${formatBytes(last.process_rss)} · sampled ${formatClock(last.timestamp)}` : `sampled ${formatClock(last.timestamp)}`;
     }
   }
@@ -69,10 +71,11 @@ export class SystemPanel implements Panel {
     const s = this.app.state;
     try {
       const { samples } = await this.app.api.systemHistory(MAX_SAMPLES);
-      s.samples = samples.slice(-MAX_SAMPLES);
-      s.systemError = "";
+      s.serverSys = ready(samples.slice(-MAX_SAMPLES));
     } catch (e) {
-      s.systemError = e instanceof ApiError && e.status === 404 ? "" : errText(e);
+      // a server without system history (404) has nothing to show; samples already shown stay
+      const have = s.serverSamples();
+      s.serverSys = have.length || (e instanceof ApiError && e.status === 404) ? ready(have) : failed(errText(e));
     }
     this.app.mark("system");
   }
