@@ -268,6 +268,38 @@ try {
     assert.equal(await page.evaluate(() => typeof (window).__tmon.live.newestStep.get), "function");
   });
 
+  await step("the keys in the ? help act: l, x, ] and [, o and c, Esc cancels a delete", async () => {
+    await page.locator("#p-runs tbody tr.selected").waitFor();
+    const on = (sel) => page.locator(`#toolbar ${sel}`).evaluate((el) => el.classList.contains("on"));
+    const xMode = () => page.locator("#toolbar button[data-x].on").innerText();
+    const smooth = async () => Number(await page.locator("#toolbar label b").first().innerText());
+    const logBefore = await on('button[data-toggle="log"]');
+    await page.keyboard.press("l");
+    await waitFor(async () => (await on('button[data-toggle="log"]')) !== logBefore, { what: "l toggles LOG Y" });
+    await page.keyboard.press("l");
+    await waitFor(async () => (await on('button[data-toggle="log"]')) === logBefore, { what: "l toggles LOG Y back" });
+    const seen = [await xMode()];
+    for (let i = 0; i < 3; i++) {
+      await page.keyboard.press("x");
+      await waitFor(async () => (await xMode()) !== seen[seen.length - 1], { what: `x #${i + 1}` });
+      seen.push(await xMode());
+    }
+    assert.deepEqual(seen, ["STEP", "TIME", "REL", "STEP"]);
+    const s0 = await smooth();
+    await page.keyboard.press("[");
+    await waitFor(async () => Math.abs((await smooth()) - Math.max(0, s0 - 0.1)) < 1e-9, { what: "[ lowers smoothing" });
+    await page.keyboard.press("]");
+    await waitFor(async () => Math.abs((await smooth()) - Math.min(0.99, Math.max(0, s0 - 0.1) + 0.1)) < 1e-9, { what: "] raises smoothing" });
+    await page.keyboard.press("o");
+    await waitFor(async () => (await page.locator("#toolbar [data-overlay]").count()) === 1, { what: "o overlays a run" });
+    await page.keyboard.press("c");
+    await waitFor(async () => (await page.locator("#toolbar [data-overlay]").count()) === 0, { what: "c clears overlays" });
+    await page.locator('#p-actions button[data-act="delete"]').click();
+    await page.locator("[data-confirm]").waitFor();
+    await page.keyboard.press("Escape");
+    await page.locator("[data-confirm]").waitFor({ state: "detached" });
+  });
+
   await step(updating ? `screenshots rewritten in ${shots}` : "the committed docs/screenshots/*.png are left untouched", async () => {
     if (updating) return;
     assert.deepEqual(pngTimes(), pngsBefore, "npm run e2e rewrote docs/screenshots (only npm run screenshots may)");
