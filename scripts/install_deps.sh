@@ -17,7 +17,8 @@ if [[ $level == test || $level == bench ]]; then
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs npm)
 fi
 if [[ $level == bench ]]; then
-  pkgs+=(wrk nginx-light libcpp-httplib-dev libwebsocketpp-dev)
+  # bench_compile.sh baselines: spdlog hello, nlohmann/json
+  pkgs+=(wrk nginx-light libcpp-httplib-dev libwebsocketpp-dev libspdlog-dev nlohmann-json3-dev)
 fi
 
 missing=()

@@ -6,7 +6,7 @@
 //   tmon::monitor mon{client, {.run_name = "resnet"}};
 //   mon.log(step, {{"loss", loss}});
 //
-// Needs Asio and zlib (link tmon::server's dependencies); no SQLite.
+// Needs Asio, RapidJSON and zlib (link tmon::client); no SQLite.
 #include "tmon/tmon.hpp"
 #include "tmon/client/client_options.hpp"
 #include "tmon/client/http_client.hpp"

@@ -1,32 +1,182 @@
 #!/usr/bin/env bash
-# Packaging tests: the ways users consume tmon must each build and run a program.
-#   tests/packaging/run.sh WORKDIR
+# Packaging tests: every way README's "Using it in your build" offers, each from a fresh
+# project, with the README's own blocks (readme_snippet.py reads them, so the README
+# cannot drift from what works):
+#   versions agree; install + find_package (README, and per component: a light-only
+#   program must not link SQLite or zlib); add_subdirectory; FetchContent and a meson
+#   subproject from a local clone tagged v0.1.0; pkg-config from the CMake and the meson
+#   install; the single header with g++ and clang++ (and its #error below C++20);
+#   Conan's test_package against the CMake install.
+#
+#   tests/packaging/run.sh [WORKDIR]      (TMON_JOBS: parallel jobs)
+#
+# Consumers build Release with -O0 where the command is not the README's: they prove
+# that things build, link and run, not how fast.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 work=${1:-$(mktemp -d)}
-rm -rf "$work" && mkdir -p "$work"
-jobs=$(nproc)
+work=$(mkdir -p "$work" && cd "$work" && pwd)
+rm -rf "${work:?}"/*
+jobs=${TMON_JOBS:-$(nproc)}
+fast=(-DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE=-O0)
+origin=$work/origin/tmon.git     # "git clone URL" makes ./tmon, as from the public URL
+url=file://$origin
+export HOME=$work/home            # the README installs into "$HOME/.local"
+mkdir -p "$HOME"
+start=$SECONDS
 
-echo "== install + find_package(tmon)"
-cmake -S "$src" -B "$work/lib" -DTMON_BUILD_TESTS=OFF -DTMON_BUILD_EXAMPLES=OFF -DTMON_BUILD_BENCHMARKS=OFF
-cmake --install "$work/lib" --prefix "$work/prefix"
-cmake -S "$here/cmake_import" -B "$work/import" -DCMAKE_PREFIX_PATH="$work/prefix"
-cmake --build "$work/import" -j "$jobs"
-"$work/import/consumer"
+say() { printf '== %-58s %4ds\n' "$*" $((SECONDS - start)); }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+snippet() { python3 "$here/readme_snippet.py" "$src/README.md" "$1" "$url"; }
+# links_none BINARY REGEX: the program must not be linked against those libraries.
+links_none() {
+    if ldd "$1" | grep -E "$2"; then fail "$1 links $2"; fi
+}
 
-echo "== add_subdirectory"
-cmake -S "$here/cmake_subdir" -B "$work/subdir" -DTMON_SOURCE_DIR="$src"
-cmake --build "$work/subdir" -j "$jobs"
+# The README's example, made a program: the functions it leaves to the reader.
+readme_example() {
+    printf '%s\n' '#include <string>' 'static double train_step() { return 0.5; }' \
+        'static double lr(long step) { return 0.1 / double(step + 1); }' \
+        'static std::string save(const char* path) { return path; }'
+    snippet example
+}
+
+say "one version: version.hpp, vcpkg.json, meson, the single header"
+version=$(python3 -c 'import re,sys; t=open(sys.argv[1]).read(); print(".".join(re.search(r"#define TMON_VERSION_" + k + r" (\d+)", t).group(1) for k in ("MAJOR","MINOR","PATCH")))' "$src/include/tmon/version.hpp")
+vcpkg_version=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' "$src/ports/tmon/vcpkg.json")
+[[ $vcpkg_version == "$version" ]] || fail "ports/tmon/vcpkg.json says $vcpkg_version, include/tmon/version.hpp $version"
+python3 "$src/scripts/amalgamate.py" --out "$work/single/single_include/tmon/tmon.hpp"
+head -1 "$work/single/single_include/tmon/tmon.hpp" | grep -q "^// tmon $version:" || fail "single header banner lacks the version"
+grep -q "^// MIT License" "$work/single/single_include/tmon/tmon.hpp" || fail "single header banner lacks the licence"
+
+# A clone tagged v0.1.0 of the tree under test (committed or not), for the README's URL.
+say "local origin with tag v0.1.0"
+mkdir -p "$origin"
+(cd "$src" && git ls-files -z -c -o --exclude-standard | tar --null --ignore-failed-read -T - -cf - 2>/dev/null) | tar -C "$origin" -xf -
+git -C "$origin" init -q
+git -C "$origin" add -A
+git -C "$origin" -c user.name=tmon -c user.email=tmon@localhost commit -q -m "tmon $version"
+git -C "$origin" tag v0.1.0
+
+# README "CMake, installed", verbatim: builds tmon-server (the longest step), so it runs
+# in the background while the header-only install below is exercised.
+say "README install (background: builds tmon-server)"
+mkdir -p "$work/user"
+(cd "$work/user" && bash -euo pipefail -c "$(snippet install)") >"$work/readme-install.log" 2>&1 &
+install_pid=$!
+
+say "install headers only, find_package per component"
+cmake -S "$src" -B "$work/lib" -DTMON_DEVELOPER_MODE=OFF -DTMON_BUILD_SERVER=OFF >/dev/null
+cmake --install "$work/lib" --prefix "$work/prefix" >/dev/null
+for consumer in light client server_core; do
+    cmake -S "$here/cmake_import" -B "$work/import-$consumer" "${fast[@]}" -DCONSUMER=$consumer \
+        -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+    cmake --build "$work/import-$consumer" -j "$jobs" >/dev/null
+    "$work/import-$consumer/consumer"
+    links_none "$work/import-$consumer/consumer" libsqlite3
+done
+links_none "$work/import-light/consumer" 'libz\.'
+
+say "find_package without SQLite: light ok, server refused clearly"
+mkdir -p "$work/nosqlite"
+printf '%s\n' 'cmake_minimum_required(VERSION 3.20)' 'project(nosqlite CXX)' \
+    'find_package(tmon REQUIRED COMPONENTS ${WANT})' >"$work/nosqlite/CMakeLists.txt"
+cmake --no-warn-unused-cli -S "$work/nosqlite" -B "$work/nosqlite/light" -DWANT=tmon -DCMAKE_DISABLE_FIND_PACKAGE_SQLite3=ON \
+    -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+if cmake -S "$work/nosqlite" -B "$work/nosqlite/server" -DWANT=server -DCMAKE_DISABLE_FIND_PACKAGE_SQLite3=ON \
+    -DCMAKE_PREFIX_PATH="$work/prefix" >"$work/nosqlite/server.log" 2>&1; then
+    fail "find_package(tmon COMPONENTS server) succeeded without SQLite"
+fi
+grep -q "tmon::server needs SQLite3" "$work/nosqlite/server.log" || { cat "$work/nosqlite/server.log"; fail "no clear message"; }
+
+say "Conan's test_package against the CMake install"
+cmake -S "$src/test_package" -B "$work/test_package" "${fast[@]}" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+cmake --build "$work/test_package" -j "$jobs" >/dev/null
+"$work/test_package/test_package"
+
+say "add_subdirectory"
+cmake -S "$here/cmake_subdir" -B "$work/subdir" "${fast[@]}" -DTMON_SOURCE_DIR="$src" >/dev/null
+cmake --build "$work/subdir" -j "$jobs" >/dev/null
 "$work/subdir/consumer"
+links_none "$work/subdir/consumer" 'libsqlite3|libz\.'
 
-echo "== single_include/tmon/tmon.hpp"
-cmake -S "$here/single_include" -B "$work/single" -DTMON_SOURCE_DIR="$src"
-cmake --build "$work/single" -j "$jobs"
-"$work/single/consumer"
+say "README FetchContent (GIT_TAG v0.1.0)"
+mkdir -p "$work/fetch"
+snippet fetchcontent >"$work/fetch/CMakeLists.txt"
+cp "$here/consumers/light.cpp" "$work/fetch/train.cpp"
+cmake -S "$work/fetch" -B "$work/fetch/build" "${fast[@]}" >/dev/null
+[[ ! -e $work/fetch/build/_deps/tmon-build/tests ]] || fail "FetchContent built tmon's tests"
+cmake --build "$work/fetch/build" -j "$jobs" >/dev/null
+"$work/fetch/build/train"
 
-echo "== meson"
-meson setup "$work/meson" "$src" -Dtests=false -Dexamples=true >/dev/null
-meson compile -C "$work/meson" tmon-server
-"$work/meson/examples/tmon-server" --help | grep -q -- --port
-echo "packaging ok"
+if command -v meson >/dev/null && command -v ninja >/dev/null; then
+    say "README meson subproject (wrap, v0.1.0)"
+    mkdir -p "$work/meson/subprojects"
+    snippet meson-wrap >"$work/meson/subprojects/tmon.wrap"
+    snippet meson-build >"$work/meson/meson.build"
+    cp "$here/consumers/light.cpp" "$work/meson/train.cpp"
+    meson setup "$work/meson/build" "$work/meson" -Doptimization=0 >"$work/meson/setup.log" 2>&1 ||
+        { tail -30 "$work/meson/setup.log"; fail "meson setup"; }
+    targets=$(meson introspect --targets "$work/meson/build" | python3 -c 'import json,sys; print(" ".join(t["name"] for t in json.load(sys.stdin)))')
+    [[ $targets == train ]] || fail "the meson subproject defines more than the user's target: $targets"
+    meson compile -C "$work/meson/build" >/dev/null
+    "$work/meson/build/train"
+    # Every dependency name the wrap provides resolves (configure only: no more compiling).
+    for dep in tmon-sqlite tmon-jsonl tmon-client tmon-server-core tmon-server tmon-full; do
+        sed -i "s/dependency('[a-z-]*')/dependency('$dep')/" "$work/meson/meson.build"
+        meson setup --reconfigure "$work/meson/build" "$work/meson" >/dev/null 2>&1 || fail "meson: dependency('$dep')"
+    done
+    say "meson install: pkg-config files"
+    meson setup "$work/meson-lib" "$src" -Dtests=false -Dexamples=false --prefix="$work/meson-prefix" >/dev/null
+    meson install -C "$work/meson-lib" >/dev/null
+    PKG_CONFIG_PATH=$work/meson-prefix/share/pkgconfig pkg-config --libs tmon-server | grep -q -- -lsqlite3 ||
+        fail "meson's tmon-server.pc lacks SQLite"
+else
+    echo "meson/ninja missing: scripts/install_deps.sh test installs them" >&2
+    exit 1
+fi
+
+say "single header, g++ and clang++ (README line), and its #error below C++20"
+readme_example | sed 's|#include <tmon/server.hpp>|#include <tmon/tmon.hpp>|' >"$work/single/train.cpp"
+line=$(snippet single-header)
+[[ $line == "c++ "* ]] || fail "README single-header line does not start with c++"
+(cd "$work/single" && ${line/#c++ /g++ } -O0 && mv train train-gcc) >"$work/single/gcc.log" 2>&1 &
+gcc_pid=$!
+if command -v clang++ >/dev/null; then
+    (cd "$work/single" && mkdir -p clang && cd clang && ln -sf ../single_include ../train.cpp . &&
+        ${line/#c++ /clang++ } -O0) >"$work/single/clang.log" 2>&1 || { cat "$work/single/clang.log"; fail "clang++"; }
+fi
+wait $gcc_pid || { cat "$work/single/gcc.log"; fail "g++"; }
+printf '#include <tmon/tmon.hpp>\nint main() {}\n' >"$work/single/cxx17.cpp"
+for cxx in g++ clang++; do
+    command -v $cxx >/dev/null || continue
+    if $cxx -std=c++17 -I "$work/single/single_include" -c "$work/single/cxx17.cpp" -o /dev/null 2>"$work/single/cxx17.log"; then
+        fail "$cxx -std=c++17 compiled the single header"
+    fi
+    [[ $(grep -c 'error:' "$work/single/cxx17.log") == 1 ]] && grep -q 'tmon needs C++20' "$work/single/cxx17.log" ||
+        { cat "$work/single/cxx17.log"; fail "$cxx -std=c++17: not one clear #error"; }
+done
+
+say "README install finished: tmon-server in bin/, README consumer (tmon::server + sqlite_store)"
+wait $install_pid || { tail -40 "$work/readme-install.log"; fail "README install"; }
+"$HOME/.local/bin/tmon-server" --help | grep -q -- --port || fail "installed tmon-server --help"
+mkdir -p "$work/user/app"
+snippet cmake-consumer >"$work/user/app/CMakeLists.txt"
+readme_example >"$work/user/app/train.cpp"
+(cd "$work/user/app" && bash -euo pipefail -c "$(snippet cmake-consumer-build)") >"$work/user/app.log" 2>&1 ||
+    { tail -40 "$work/user/app.log"; fail "README find_package consumer"; }
+ldd "$work/user/app/build/train" | grep -q libsqlite3 || fail "README consumer does not link SQLite?"
+
+say "README pkg-config (the CMake install)"
+mkdir -p "$work/pc"
+cp "$here/consumers/light.cpp" "$work/pc/train.cpp"
+(cd "$work/pc" && bash -euo pipefail -c "$(snippet pkg-config | sed 's/ -O2 / -O0 /')") || fail "README pkg-config line"
+"$work/pc/train"
+links_none "$work/pc/train" 'libsqlite3|libz\.'
+PKG_CONFIG_PATH=$HOME/.local/share/pkgconfig pkg-config --libs tmon-server | grep -q -- -lsqlite3 || fail "tmon-server.pc lacks SQLite"
+if PKG_CONFIG_PATH=$HOME/.local/share/pkgconfig pkg-config --libs tmon-client | grep -q -- -lsqlite3; then
+    fail "tmon-client.pc pulls SQLite"
+fi
+
+say "packaging ok"
