@@ -244,11 +244,17 @@ try {
     await waitFor(async () => (await page.locator("#banner").isVisible()) && (await attr("#banner", "data-state")) === "disconnected", { what: "disconnected banner" });
     await page.waitForTimeout(500);
     await page.screenshot({ path: join(shots, "disconnected.png") });
+    // a run-list reload that fails keeps the rows shown and says so in the header
+    await page.locator("#f-q").fill("resnet");
+    await page.locator("[data-runs-error]").waitFor({ timeout: 5000 });
+    assert.ok(await page.locator(`[data-run-id="${runId}"]`).isVisible(), "the rows stay while the reload failed");
+    await page.locator("#f-q").fill("");
     server = await startServer({ port, db });
     const again = client(server.url);
     await again.post(`/api/runs/${runId}/metrics`, { step: 900, metrics: { loss: 0.011, lr: 5e-5 } });
     await waitFor(async () => (await attr("#conn", "class")) === "open", { what: "reconnected", timeout: 20000 });
     await waitFor(async () => Number(await attr("#p-chart-a .chart-body", "data-last-step")) === 900, { what: "resynced point", timeout: 10000 });
+    await waitFor(async () => (await page.locator("[data-runs-error]").count()) === 0, { what: "run list reloaded after the restart" });
     await again.post(`/api/runs/${runId}/metrics`, { step: 901, metrics: { loss: 0.0105, lr: 5e-5 } });
     await waitFor(async () => Number(await attr("#p-chart-a .chart-body", "data-last-step")) === 901, { what: "live after restart", timeout: 5000 });
   });
