@@ -43,8 +43,3 @@ export function staleBadge(r: Run, now: number): string {
   const quiet = silentFor(r.last_seen, now);
   return `<span class="badge stale" data-stale title="no report from the trainer${quiet ? " for " + quiet : ""} (last seen ${esc(formatTime(r.last_seen))}); ETA and cost are frozen">◌ STALE</span>`;
 }
-
-/** A message box inside a panel body. */
-export function stateBox(text: string, error = false, attrs = ""): string {
-  return `<div class="state${error ? " error" : ""}"${attrs}>${text}</div>`;
-}
