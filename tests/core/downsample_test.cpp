@@ -27,7 +27,7 @@ bool ascending(const std::vector<series_point>& pts) {
 
 }  // namespace
 
-TEST_CASE("a single spike in a million points survives downsampling to a thousand") {
+TEST_CASE("a single spike in a million points survives downsampling to a thousand", "[core]") {
     auto pts = noisy_series(1'000'000);
     pts[654'321].value = 50.0;
     pts[123'457].value = -50.0;
@@ -43,7 +43,7 @@ TEST_CASE("a single spike in a million points survives downsampling to a thousan
     }
 }
 
-TEST_CASE("lttb keeps both extremes even when they fall in the same bucket") {
+TEST_CASE("lttb keeps both extremes even when they fall in the same bucket", "[core]") {
     auto pts = noisy_series(10'000);
     pts[5000].value = 9.0;
     pts[5001].value = -9.0;
@@ -54,7 +54,7 @@ TEST_CASE("lttb keeps both extremes even when they fall in the same bucket") {
     CHECK(ascending(out));
 }
 
-TEST_CASE("min/max buckets keep each bucket's low and high in step order") {
+TEST_CASE("min/max buckets keep each bucket's low and high in step order", "[core]") {
     std::vector<series_point> pts;
     for (step_t i = 0; i < 1002; ++i) pts.push_back({i, 0, (i % 2) ? 1.0 : -1.0});
     auto out = downsample_minmax(pts, 102);
@@ -66,14 +66,14 @@ TEST_CASE("min/max buckets keep each bucket's low and high in step order") {
     CHECK(lows >= 50);
 }
 
-TEST_CASE("a series no longer than max_points, or max_points 0, comes back whole") {
+TEST_CASE("a series no longer than max_points, or max_points 0, comes back whole", "[core]") {
     auto pts = noisy_series(50);
     CHECK(downsample_lttb(pts, 50).size() == 50);
     CHECK(downsample_minmax(pts, 0).size() == 50);
     CHECK(downsample_lttb({}, 10).empty());
 }
 
-TEST_CASE("tiny max_points still keeps the ends and stays within the limit") {
+TEST_CASE("tiny max_points still keeps the ends and stays within the limit", "[core]") {
     auto pts = noisy_series(100);
     pts[40].value = 7.0;
     auto two = downsample_lttb(pts, 2);
@@ -89,7 +89,7 @@ TEST_CASE("tiny max_points still keeps the ends and stays within the limit") {
     CHECK(downsample_minmax(pts, 1).size() == 1);
 }
 
-TEST_CASE("lttb follows the shape of a linear ramp with evenly spread points") {
+TEST_CASE("lttb follows the shape of a linear ramp with evenly spread points", "[core]") {
     std::vector<series_point> pts;
     for (step_t i = 0; i < 1000; ++i) pts.push_back({i, 0, static_cast<double>(i)});
     auto out = downsample_lttb(pts, 10);

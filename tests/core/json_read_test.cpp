@@ -14,7 +14,7 @@
 
 using namespace tmon::detail;
 
-TEST_CASE("json_read refuses nesting past the cap without recursing into it", "[json_read]") {
+TEST_CASE("json_read refuses nesting past the cap without recursing into it", "[core][json_read]") {
     rapidjson::Document d;
     auto deep = parse_document(d, std::string(1'000'000, '['));
     CHECK(deep.fault == json_fault::too_deep);
@@ -28,14 +28,14 @@ TEST_CASE("json_read refuses nesting past the cap without recursing into it", "[
     CHECK(parse_document(d, past, 100));
 }
 
-TEST_CASE("json_read refuses invalid UTF-8 in strings and keys", "[json_read]") {
+TEST_CASE("json_read refuses invalid UTF-8 in strings and keys", "[core][json_read]") {
     rapidjson::Document d;
     CHECK(parse_document(d, "{\"k\":\"\xff\"}").fault == json_fault::encoding);
     CHECK(parse_document(d, "{\"\xc3\x28\":1}").fault == json_fault::encoding);
     CHECK(parse_document(d, "{\"\xce\xbb\":\"\xe2\x82\xac\"}"));
 }
 
-TEST_CASE("json_read reads numbers that RapidJSON's full-precision path mishandles", "[json_read]") {
+TEST_CASE("json_read reads numbers that RapidJSON's full-precision path mishandles", "[core][json_read]") {
     for (const char* zero : {"0e-30", "0.0000000000000000000000000", "-0.0E+99", "0.000000000000000000000000e-40",
                              "0E-400"}) {
         INFO(zero);
@@ -60,7 +60,7 @@ TEST_CASE("json_read reads numbers that RapidJSON's full-precision path mishandl
     CHECK(d[0].GetDouble() == 1.8446744073709552);
 }
 
-TEST_CASE("json_read gives every number the value and type RapidJSON's full-precision parser gives", "[json_read]") {
+TEST_CASE("json_read gives every number the value and type RapidJSON's full-precision parser gives", "[core][json_read]") {
     std::mt19937_64 rng(7);
     std::vector<std::string> numbers = {"0", "-0", "4294967295", "4294967296", "-2147483649", "9223372036854775808",
                                         "18446744073709551616", "-9223372036854775809", "5e-324", "1e-330"};

@@ -49,7 +49,7 @@ TEMPLATE_LIST_TEST_CASE("a key that is not UTF-8 is rejected in log() and the go
     for (const auto& k : fx.store.metric_keys(mon.run_id())) CHECK(tmon::detail::is_valid_utf8(k));
 }
 
-TEST_CASE("is_ascii looks at every byte, in words and in the tail", "[utf8]") {
+TEST_CASE("is_ascii looks at every byte, in words and in the tail", "[monitor][utf8]") {
     using tmon::detail::is_ascii;
     CHECK(is_ascii(""));
     CHECK(is_ascii("train/loss"));

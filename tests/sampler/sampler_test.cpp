@@ -139,7 +139,7 @@ TEST_CASE("/proc/stat and /proc/meminfo parse into busy/total and used bytes", "
 
 // On a GPU machine: `TMON_GPU_WORKLOAD=1 test_sampler "[gpu]"`. Runs a PyTorch
 // matmul loop in a child process and expects NVML to see the GPU busy.
-TEST_CASE("on a GPU machine the sampler sees each GPU and its utilisation under load", "[.][gpu]") {
+TEST_CASE("on a GPU machine the sampler sees each GPU and its utilisation under load", "[sampler][.][gpu]") {
     tmon::system_sampler sampler;
     REQUIRE(sampler.has_gpu_library());
     auto first = sampler.sample();
@@ -169,7 +169,7 @@ TEST_CASE("on a GPU machine the sampler sees each GPU and its utilisation under 
 }
 
 // `test_sampler "[print]"` prints one sample of this machine as the stores record it.
-TEST_CASE("print one system sample", "[.][print]") {
+TEST_CASE("print one system sample", "[sampler][.][print]") {
     tmon::system_sampler sampler;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     auto sample = sampler.sample();

@@ -131,7 +131,7 @@ std::string nested(std::size_t depth) {
 
 }  // namespace
 
-TEST_CASE("jsonl_store opens past a 90,000-deep line and a line of invalid UTF-8 in every kind of file, keeping every other record") {
+TEST_CASE("jsonl_store opens past a 90,000-deep line and a line of invalid UTF-8 in every kind of file, keeping every other record", "[storage]") {
     closed_store st;
     // Each invalid-UTF-8 line is otherwise a record the store would apply.
     const std::vector<std::string> bad_utf8{
@@ -170,7 +170,7 @@ TEST_CASE("jsonl_store opens past a 90,000-deep line and a line of invalid UTF-8
     check_open(2);
 }
 
-TEST_CASE("jsonl_store says why it skips a line of invalid UTF-8") {
+TEST_CASE("jsonl_store says why it skips a line of invalid UTF-8", "[storage]") {
     closed_store st;
     st.append("runs/exp/metrics.jsonl", R"({"key":"lo)" "\xff" R"(ss","steps":[7],"times":[1.0],"values":[1.0]})" "\n");
     log_capture logs;
@@ -182,7 +182,7 @@ TEST_CASE("jsonl_store says why it skips a line of invalid UTF-8") {
     CHECK(logs.warnings[0].find("invalid UTF-8") != std::string::npos);
 }
 
-TEST_CASE("a run record with fields of the wrong type keeps the run under its folder's id, with its metrics and checkpoints") {
+TEST_CASE("a run record with fields of the wrong type keeps the run under its folder's id, with its metrics and checkpoints", "[storage]") {
     closed_store st;
     const std::string mistyped =
         R"({"run":{"id":5,"name":[],"status":"completed","config":{"lr":0.1},"tags":"vision","notes":7,)"
@@ -231,7 +231,7 @@ TEST_CASE("a run record with fields of the wrong type keeps the run under its fo
     }
 }
 
-TEST_CASE("jsonl_store reads every field back type-checked: a record missing what identifies it is skipped, a mistyped field reads as its default") {
+TEST_CASE("jsonl_store reads every field back type-checked: a record missing what identifies it is skipped, a mistyped field reads as its default", "[storage]") {
     closed_store st;
     st.append("runs/exp/checkpoints.jsonl",
               R"({"op":"saved","checkpoint":{"id":"c_typed","run_id":5,"filepath":"/c/typed.pt","step":"x","is_best":"yes","created_at":"x"},"events":[]})" "\n"
@@ -289,7 +289,7 @@ TEST_CASE("jsonl_store reads every field back type-checked: a record missing wha
     CHECK(about("events.jsonl").size() == 1);
 }
 
-TEST_CASE("jsonl_store skips a folder whose name is not a run id, with a warning naming it") {
+TEST_CASE("jsonl_store skips a folder whose name is not a run id, with a warning naming it", "[storage]") {
     closed_store st;
     const std::vector<std::string> unsafe{"has space", "semi;colon", ".hidden", std::string(129, 'a'), "caf\xc3\xa9",
                                           "tab\there"};
@@ -315,7 +315,7 @@ TEST_CASE("jsonl_store skips a folder whose name is not a run id, with a warning
     }
 }
 
-TEST_CASE("a copied run folder is a run of its own, whatever its records say") {
+TEST_CASE("a copied run folder is a run of its own, whatever its records say", "[storage]") {
     closed_store st;
     std::filesystem::copy(st.dir.path() / "runs" / "exp", st.dir.path() / "runs" / "exp-copy",
                           std::filesystem::copy_options::recursive);
@@ -330,7 +330,7 @@ TEST_CASE("a copied run folder is a run of its own, whatever its records say") {
     CHECK(about[0].find(R"(run "exp", not the folder's)") != std::string::npos);
 }
 
-TEST_CASE("a checkpoint line cannot take or change another run's checkpoint") {
+TEST_CASE("a checkpoint line cannot take or change another run's checkpoint", "[storage]") {
     closed_store st;
     std::string other_id;
     {
@@ -359,7 +359,7 @@ TEST_CASE("a checkpoint line cannot take or change another run's checkpoint") {
     CHECK(warnings_about(logs, st.file("runs/other/checkpoints.jsonl")).size() == 1);
 }
 
-TEST_CASE("a run whose run record is unreadable keeps its other records under its folder's name") {
+TEST_CASE("a run whose run record is unreadable keeps its other records under its folder's name", "[storage]") {
     closed_store st;
     st.replace("runs/exp/run.jsonl", "damaged beyond reading\n");
     std::filesystem::create_directories(st.dir.path() / "runs" / "empty-run");  // a crash before its first line
@@ -386,7 +386,7 @@ std::string nested_object(int depth) {
 }
 }  // namespace
 
-TEST_CASE("jsonl_store reads back a config and checkpoint metadata nested as deeply as a request may") {
+TEST_CASE("jsonl_store reads back a config and checkpoint metadata nested as deeply as a request may", "[storage]") {
     closed_store st;
     const auto deep = nested_object(static_cast<int>(detail::max_json_depth) - 1);  // in a body one level deep
     {
@@ -406,7 +406,7 @@ TEST_CASE("jsonl_store reads back a config and checkpoint metadata nested as dee
     CHECK(logs.warnings.empty());
 }
 
-TEST_CASE("jsonl_store refuses a write it could not read back, and writes nothing of it") {
+TEST_CASE("jsonl_store refuses a write it could not read back, and writes nothing of it", "[storage]") {
     closed_store st;
     std::vector<std::uintmax_t> sizes;
     auto file_sizes = [&] {
@@ -452,7 +452,7 @@ TEST_CASE("jsonl_store refuses a write it could not read back, and writes nothin
     CHECK(logs.warnings.empty());
 }
 
-TEST_CASE("record_codec's parse_json refuses text nested too deeply or not UTF-8") {
+TEST_CASE("record_codec's parse_json refuses text nested too deeply or not UTF-8", "[storage]") {
     CHECK(detail::parse_json(R"({"a":[1,{"b":null}]})").IsObject());
     for (std::string bad : {std::string(90'000, '[') + std::string(90'000, ']'), std::string("[\"\xff\"]"),
                             std::string("{\"a\":")}) {

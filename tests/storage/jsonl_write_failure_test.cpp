@@ -80,7 +80,7 @@ jsonl_store::options store_in(const temp_dir& dir, bool fsync = false) {
 
 }  // namespace
 
-TEST_CASE("a metrics batch that fails part way leaves the file as it was, and a reopen reads exactly the acknowledged points") {
+TEST_CASE("a metrics batch that fails part way leaves the file as it was, and a reopen reads exactly the acknowledged points", "[storage]") {
     const bool fsync = GENERATE(false, true);
     INFO("fsync " << fsync);
     temp_dir dir;
@@ -210,7 +210,7 @@ std::vector<record_kind> record_kinds() {
 
 }  // namespace
 
-TEST_CASE("a failed write of any kind of record leaves its file as it was, and a reopen reads exactly the acknowledged ones") {
+TEST_CASE("a failed write of any kind of record leaves its file as it was, and a reopen reads exactly the acknowledged ones", "[storage]") {
     for (const auto& kind : record_kinds()) {
         INFO(kind.name);
         temp_dir dir;
@@ -240,7 +240,7 @@ TEST_CASE("a failed write of any kind of record leaves its file as it was, and a
     }
 }
 
-TEST_CASE("a file whose failed write cannot be cut off refuses every later write") {
+TEST_CASE("a file whose failed write cannot be cut off refuses every later write", "[storage]") {
     // A FIFO is a real file that cannot be synced or truncated: with fsync on,
     // the first write reaches it, its sync fails, and so does cutting it back.
     temp_dir dir;

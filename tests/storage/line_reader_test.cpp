@@ -34,7 +34,7 @@ std::vector<std::string> lines_read(const std::filesystem::path& path, std::size
 }
 }  // namespace
 
-TEST_CASE("for_each_line hands out every line whole, whatever the block size") {
+TEST_CASE("for_each_line hands out every line whole, whatever the block size", "[storage]") {
     temp_dir dir;
     const std::string long_line(100, 'x');
     auto path = write_file(dir, "a\nbb\n\nccc\n" + long_line + "\nd\n");
@@ -48,7 +48,7 @@ TEST_CASE("for_each_line hands out every line whole, whatever the block size") {
     CHECK(std::filesystem::file_size(path) == 113);  // a whole file is left as it was
 }
 
-TEST_CASE("for_each_line drops a torn last line with one warning and cuts it off the file") {
+TEST_CASE("for_each_line drops a torn last line with one warning and cuts it off the file", "[storage]") {
     for (std::size_t block : {1, 4, 1 << 20}) {
         INFO("block of " << block << " bytes");
         temp_dir dir;
@@ -62,7 +62,7 @@ TEST_CASE("for_each_line drops a torn last line with one warning and cuts it off
     }
 }
 
-TEST_CASE("for_each_line reads nothing from a missing or empty file, and says nothing") {
+TEST_CASE("for_each_line reads nothing from a missing or empty file, and says nothing", "[storage]") {
     temp_dir dir;
     log_capture logs;
     CHECK(lines_read(dir.path() / "missing.jsonl", 8).empty());
@@ -71,7 +71,7 @@ TEST_CASE("for_each_line reads nothing from a missing or empty file, and says no
     CHECK(!std::filesystem::exists(dir.path() / "missing.jsonl"));
 }
 
-TEST_CASE("a long replay says how far it is, in bytes of the store's files") {
+TEST_CASE("a long replay says how far it is, in bytes of the store's files", "[storage]") {
     temp_dir dir;
     write_file(dir, std::string(1000, 'x'));  // 1,000 bytes under the folder
     log_capture logs;
@@ -83,7 +83,7 @@ TEST_CASE("a long replay says how far it is, in bytes of the store's files") {
     CHECK(logs.infos[0].find("replaying " + dir.path().string() + ": 0 of 0 MB (51 %)") != std::string::npos);
 }
 
-TEST_CASE("reopening a jsonl_store ends with one line saying what it read") {
+TEST_CASE("reopening a jsonl_store ends with one line saying what it read", "[storage]") {
     temp_dir dir;
     jsonl_store::options o;
     o.dir = dir.path().string();

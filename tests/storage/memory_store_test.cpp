@@ -5,7 +5,7 @@
 using namespace tmon;
 using namespace tmon::test;
 
-TEST_CASE("memory_store evicts the oldest run past max_runs") {
+TEST_CASE("memory_store evicts the oldest run past max_runs", "[storage]") {
     memory_store::options o;
     o.max_runs = 3;
     memory_store s{o};
@@ -20,7 +20,7 @@ TEST_CASE("memory_store evicts the oldest run past max_runs") {
     CHECK(s.list_runs({}).total == 3);
 }
 
-TEST_CASE("memory_store keeps only the newest steps of a series") {
+TEST_CASE("memory_store keeps only the newest steps of a series", "[storage]") {
     memory_store::options o;
     o.max_points_per_series = 100;
     memory_store s{o};
@@ -35,7 +35,7 @@ TEST_CASE("memory_store keeps only the newest steps of a series") {
     CHECK(s.latest_metrics(r.id).at(0).step == 249);
 }
 
-TEST_CASE("memory_store bounds system samples, events and layer snapshots") {
+TEST_CASE("memory_store bounds system samples, events and layer snapshots", "[storage]") {
     memory_store::options o;
     o.max_system_samples = 10;
     o.max_events_per_run = 5;

@@ -64,7 +64,7 @@ std::string shortest(double v) {
 
 }  // namespace
 
-TEST_CASE("every digit count in every layout is written as fmt writes it") {
+TEST_CASE("every digit count in every layout is written as fmt writes it", "[storage]") {
     std::mt19937_64 rng{7};
     for (int digits = 1; digits <= 17; ++digits) {
         for (int exponent = -30; exponent <= 30; ++exponent) {
@@ -85,7 +85,7 @@ TEST_CASE("every digit count in every layout is written as fmt writes it") {
     }
 }
 
-TEST_CASE("a metric line writes steps as fmt does, from the smallest to the largest") {
+TEST_CASE("a metric line writes steps as fmt does, from the smallest to the largest", "[storage]") {
     std::vector<step_t> steps{0,        1,         9,         10,        99,        100,
                               12345678, 99999999,  100000000, 123456789, -1,        -100000000,
                               std::numeric_limits<step_t>::min(), std::numeric_limits<step_t>::max()};
@@ -94,13 +94,13 @@ TEST_CASE("a metric line writes steps as fmt does, from the smallest to the larg
     CHECK(encoded(points) == reference_lines(points));
 }
 
-TEST_CASE("a metric line holds each point's own time, whether times repeat in runs or not") {
+TEST_CASE("a metric line holds each point's own time, whether times repeat in runs or not", "[storage]") {
     std::vector<metric_point> points{{"a", 1, 10.5, 1}, {"b", 1, 10.5, 2}, {"a", 2, 11, 3},   {"b", 2, 10.5, 4},
                                      {"a", 3, 11, 5},   {"a", 4, 11, 6},   {"b", 3, 12.25, 7}, {"b", 4, 10.5, 8}};
     CHECK(encoded(points) == reference_lines(points));
 }
 
-TEST_CASE("metric lines match plain fmt for random batches of many keys, steps and times") {
+TEST_CASE("metric lines match plain fmt for random batches of many keys, steps and times", "[storage]") {
     // Keys of the lengths where the grouping compares words, differing in one
     // byte anywhere, plus more keys than the linear search holds.
     std::vector<std::string> keys{"k", "loss", "seven_7", "eight_88", "nine_9999", "twelve_12345", "sixteen_16_chars",
@@ -132,7 +132,7 @@ TEST_CASE("metric lines match plain fmt for random batches of many keys, steps a
     }
 }
 
-TEST_CASE("a batch with an empty key or a non-finite number is refused whole, naming the point") {
+TEST_CASE("a batch with an empty key or a non-finite number is refused whole, naming the point", "[storage]") {
     fresh_store<jsonl_store> s;
     auto r = s->create_run(named_run("exp"));
     const double nan = std::numeric_limits<double>::quiet_NaN();
@@ -158,7 +158,7 @@ TEST_CASE("a batch with an empty key or a non-finite number is refused whole, na
     CHECK(s->metric_keys(r.id).empty());
 }
 
-TEST_CASE("jsonl_store's index and its files agree on a round-robin batch over many keys") {
+TEST_CASE("jsonl_store's index and its files agree on a round-robin batch over many keys", "[storage]") {
     fresh_store<jsonl_store> s;
     auto r = s->create_run(named_run("exp"));
     std::vector<metric_point> points;

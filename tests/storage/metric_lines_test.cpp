@@ -23,7 +23,7 @@ std::string shortest(double v) {
 }
 }  // namespace
 
-TEST_CASE("metric lines write every finite double as fmt's shortest round-trip text") {
+TEST_CASE("metric lines write every finite double as fmt's shortest round-trip text", "[storage]") {
     std::vector<double> edges{0.0,     -0.0,    1.0,      -1.0,    0.1,     0.5,      1e-5,     1e-4,    0.0001234,
                               9.99e-5, 1e15,    1e16,     9.999999999999998e15, 123456789012345678.0,
                               1.7e9,   1.7e9 + 0.01,      5e-324,  DBL_MIN, -DBL_MIN, DBL_MAX,  1e100,   1e-100,
@@ -45,7 +45,7 @@ TEST_CASE("metric lines write every finite double as fmt's shortest round-trip t
     }
 }
 
-TEST_CASE("a metric line holds one key's steps, times and values in write order") {
+TEST_CASE("a metric line holds one key's steps, times and values in write order", "[storage]") {
     std::vector<metric_point> pts{{"loss", 1, 10.5, 0.9}, {"lr", 1, 10.5, 0.1}, {"loss", 2, 11.0, 0.8},
                                   {"lr", 2, 11.0, 0.09}};
     detail::metric_groups groups;

@@ -163,7 +163,7 @@ struct closed_jsonl_run {
 };
 }  // namespace
 
-TEST_CASE("jsonl_store drops a torn last line with one warning and keeps what came before") {
+TEST_CASE("jsonl_store drops a torn last line with one warning and keeps what came before", "[storage]") {
     closed_jsonl_run run({point("loss", 1, 0.9), point("loss", 2, 0.8)});
     run.append_to_metrics_file(R"({"key":"loss","step":3,"ti)");  // a crash mid-write
     {
@@ -184,7 +184,7 @@ TEST_CASE("jsonl_store drops a torn last line with one warning and keeps what ca
     CHECK(logs.warnings.empty());  // the torn bytes were cut, the new line is whole
 }
 
-TEST_CASE("jsonl_store skips a corrupt line in the middle of a file with a warning") {
+TEST_CASE("jsonl_store skips a corrupt line in the middle of a file with a warning", "[storage]") {
     closed_jsonl_run run;
     run.append_to_metrics_file("not json at all\n"
                                R"({"key":"loss","step":5,"time":1.0,"value":0.5})" "\n");
@@ -203,7 +203,7 @@ std::vector<std::string> lines_of(const std::filesystem::path& file) {
 }
 }  // namespace
 
-TEST_CASE("jsonl_store writes one line per key per append, and reads it back after reopening") {
+TEST_CASE("jsonl_store writes one line per key per append, and reads it back after reopening", "[storage]") {
     fresh_store<jsonl_store> s;
     auto r = s->create_run(named_run("exp"));
     std::vector<metric_point> pts;
@@ -231,7 +231,7 @@ TEST_CASE("jsonl_store writes one line per key per append, and reads it back aft
     CHECK(s->get_run(r.id)->last_step == 99);
 }
 
-TEST_CASE("jsonl_store reads back a metrics file many read blocks long, with lines longer than a block, in file order") {
+TEST_CASE("jsonl_store reads back a metrics file many read blocks long, with lines longer than a block, in file order", "[storage]") {
     fresh_store<jsonl_store> s;
     auto r = s->create_run(named_run("exp"));
     std::vector<metric_point> long_line;  // one key, one line of ~2.9 MB: over two 1 MiB read blocks
@@ -270,7 +270,7 @@ TEST_CASE("jsonl_store reads back a metrics file many read blocks long, with lin
     CHECK(s->get_run(r.id)->last_step == 89'999);
 }
 
-TEST_CASE("jsonl_store keeps the last write of a step repeated within one append, also after reopening") {
+TEST_CASE("jsonl_store keeps the last write of a step repeated within one append, also after reopening", "[storage]") {
     fresh_store<jsonl_store> s;
     auto r = s->create_run(named_run("exp"));
     std::vector<metric_point> pts{point("loss", 1, 1.0), point("acc", 1, 0.5), point("loss", 1, 2.0),
@@ -290,7 +290,7 @@ TEST_CASE("jsonl_store keeps the last write of a step repeated within one append
     check();
 }
 
-TEST_CASE("jsonl_store keeps metric keys with quotes, backslashes, control and non-ASCII characters") {
+TEST_CASE("jsonl_store keeps metric keys with quotes, backslashes, control and non-ASCII characters", "[storage]") {
     fresh_store<jsonl_store> s;
     auto r = s->create_run(named_run("exp"));
     std::vector<std::string> keys{"say \"hi\"", "a\\b", "tab\there\nnewline", "\x01", "grad/层.0/µ"};
@@ -305,7 +305,7 @@ TEST_CASE("jsonl_store keeps metric keys with quotes, backslashes, control and n
     CHECK(s->query_metrics(series_of(r.id, "grad/层.0/µ")).points.at(0).value == 4.0);
 }
 
-TEST_CASE("jsonl_store reads metric files written one point per line, in file order with the newer lines") {
+TEST_CASE("jsonl_store reads metric files written one point per line, in file order with the newer lines", "[storage]") {
     closed_jsonl_run run;
     run.append_to_metrics_file(R"({"key":"loss","step":1,"time":1700000001.5,"value":0.9})" "\n"
                                R"({"key":"loss","step":2,"time":1700000002.5,"value":0.8})" "\n"
@@ -328,7 +328,7 @@ TEST_CASE("jsonl_store reads metric files written one point per line, in file or
     CHECK(logs.warnings.empty());
 }
 
-TEST_CASE("jsonl_store skips a metrics line whose columns disagree in length, with a warning") {
+TEST_CASE("jsonl_store skips a metrics line whose columns disagree in length, with a warning", "[storage]") {
     closed_jsonl_run run({point("loss", 1, 0.9)});
     run.append_to_metrics_file(R"({"key":"loss","steps":[2,3],"times":[1.0,2.0],"values":[0.5]})" "\n");
     log_capture logs;
@@ -368,7 +368,7 @@ TEMPLATE_TEST_CASE("points from concurrent writers all come back after reopening
               static_cast<std::size_t>(batches * per_batch));
 }
 
-TEST_CASE("jsonl_store refuses a run id that is not a plain folder name") {
+TEST_CASE("jsonl_store refuses a run id that is not a plain folder name", "[storage]") {
     fresh_store<jsonl_store> s;
     for (auto bad : {"../escape", "a/b", ".hidden", ""}) {
         auto in = named_run("x");
@@ -379,7 +379,7 @@ TEST_CASE("jsonl_store refuses a run id that is not a plain folder name") {
     CHECK_FALSE(std::filesystem::exists(s.dir.path() / "escape"));
 }
 
-TEST_CASE("sqlite_store refuses a database written by a newer schema version") {
+TEST_CASE("sqlite_store refuses a database written by a newer schema version", "[storage]") {
     temp_dir dir;
     sqlite_store::options o;
     o.path = (dir.path() / "tmon.db").string();
@@ -397,7 +397,7 @@ TEST_CASE("sqlite_store refuses a database written by a newer schema version") {
     }
 }
 
-TEST_CASE("sqlite_store compacts many one-point appends into few blocks and reads them back exactly") {
+TEST_CASE("sqlite_store compacts many one-point appends into few blocks and reads them back exactly", "[storage]") {
     fresh_store<sqlite_store> s;
     auto r = s->create_run(named_run("exp"));
     for (step_t i = 0; i < 1000; ++i) {
@@ -437,7 +437,7 @@ void append_batch(sqlite_store& s, const std::string& run_id, int batch) {
 
 }  // namespace
 
-TEST_CASE("sqlite_store checkpoints in the background between writes") {
+TEST_CASE("sqlite_store checkpoints in the background between writes", "[storage]") {
     temp_dir dir;
     sqlite_store s{small_wal_options(dir)};
     auto r = s.create_run(named_run("exp"));
@@ -460,7 +460,7 @@ TEST_CASE("sqlite_store checkpoints in the background between writes") {
     CHECK(s.query_metrics(series_of(r.id, "tick")).points.size() == static_cast<std::size_t>(ticks));
 }
 
-TEST_CASE("sqlite_store keeps the WAL bounded under back-to-back writes") {
+TEST_CASE("sqlite_store keeps the WAL bounded under back-to-back writes", "[storage]") {
     temp_dir dir;
     sqlite_store s{small_wal_options(dir)};
     auto r = s.create_run(named_run("exp"));
@@ -473,7 +473,7 @@ TEST_CASE("sqlite_store keeps the WAL bounded under back-to-back writes") {
     CHECK(s.query_metrics(series_of(r.id, "loss")).points.size() == 600'000u);
 }
 
-TEST_CASE("sqlite_store keeps the WAL bounded while a reader keeps reading") {
+TEST_CASE("sqlite_store keeps the WAL bounded while a reader keeps reading", "[storage]") {
     temp_dir dir;
     sqlite_store::options o;
     o.path = (dir.path() / "tmon.db").string();

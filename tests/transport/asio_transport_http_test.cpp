@@ -57,7 +57,7 @@ struct http_server {
 
 }  // namespace
 
-TEST_CASE("a keep-alive connection serves several requests") {
+TEST_CASE("a keep-alive connection serves several requests", "[transport]") {
     http_server srv;
     blocking_client c(srv.transport.port());
     for (int i = 0; i < 3; ++i) {
@@ -70,7 +70,7 @@ TEST_CASE("a keep-alive connection serves several requests") {
     }
 }
 
-TEST_CASE("an HTTP/1.0 request without keep-alive gets its answer and a closed connection") {
+TEST_CASE("an HTTP/1.0 request without keep-alive gets its answer and a closed connection", "[transport]") {
     http_server srv;
     blocking_client c(srv.transport.port());
     auto r = reply_to(c, "GET /hello HTTP/1.0\r\n\r\n");
@@ -79,7 +79,7 @@ TEST_CASE("an HTTP/1.0 request without keep-alive gets its answer and a closed c
     CHECK(c.wait_closed());
 }
 
-TEST_CASE("pipelined requests are answered in order") {
+TEST_CASE("pipelined requests are answered in order", "[transport]") {
     http_server srv;
     blocking_client c(srv.transport.port());
     REQUIRE(c.send("GET /runs/a HTTP/1.1\r\nHost: x\r\n\r\nPOST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
@@ -94,7 +94,7 @@ TEST_CASE("pipelined requests are answered in order") {
     CHECK(b->body.find("\"id\":\"b\"") != std::string::npos);
 }
 
-TEST_CASE("a response answered later from another thread still goes out before the ones behind it") {
+TEST_CASE("a response answered later from another thread still goes out before the ones behind it", "[transport]") {
     http_server srv;
     blocking_client c(srv.transport.port());
     REQUIRE(c.send("GET /later HTTP/1.1\r\nHost: x\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n"));
@@ -108,7 +108,7 @@ TEST_CASE("a response answered later from another thread still goes out before t
     CHECK(second->body == R"({"hello":"world"})");
 }
 
-TEST_CASE("a handler that never answers or throws yields a 500, and the connection goes on") {
+TEST_CASE("a handler that never answers or throws yields a 500, and the connection goes on", "[transport]") {
     http_server srv;
     blocking_client c(srv.transport.port());
     auto forgotten = reply_to(c, "GET /forgotten HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -119,7 +119,7 @@ TEST_CASE("a handler that never answers or throws yields a 500, and the connecti
     CHECK(reply_to(c, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n").status == 200);
 }
 
-TEST_CASE("unknown paths are 404 and wrong methods 405 with Allow") {
+TEST_CASE("unknown paths are 404 and wrong methods 405 with Allow", "[transport]") {
     http_server srv;
     blocking_client c(srv.transport.port());
     auto missing = reply_to(c, "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -130,7 +130,7 @@ TEST_CASE("unknown paths are 404 and wrong methods 405 with Allow") {
     CHECK(wrong.header("Allow") == "GET, HEAD");
 }
 
-TEST_CASE("HEAD answers like GET without the body") {
+TEST_CASE("HEAD answers like GET without the body", "[transport]") {
     http_server srv;
     blocking_client c(srv.transport.port());
     REQUIRE(c.send("HEAD /hello HTTP/1.1\r\nHost: x\r\n\r\n"));
@@ -143,7 +143,7 @@ TEST_CASE("HEAD answers like GET without the body") {
     CHECK(next.body.find("\"id\":\"x\"") != std::string::npos);
 }
 
-TEST_CASE("malformed and oversized requests get a JSON error with the right status, then a close") {
+TEST_CASE("malformed and oversized requests get a JSON error with the right status, then a close", "[transport]") {
     auto config = loopback_config();
     config.limits.max_body_bytes = 1000;
     config.limits.max_header_bytes = 1024;
@@ -178,7 +178,7 @@ TEST_CASE("malformed and oversized requests get a JSON error with the right stat
     }
 }
 
-TEST_CASE("a chunked upload and Expect: 100-continue are served") {
+TEST_CASE("a chunked upload and Expect: 100-continue are served", "[transport]") {
     http_server srv;
     blocking_client c(srv.transport.port());
     auto chunked = reply_to(c, "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
@@ -194,7 +194,7 @@ TEST_CASE("a chunked upload and Expect: 100-continue are served") {
     CHECK(final_reply->body == "body");
 }
 
-TEST_CASE("CORS: preflight is answered and responses carry the origin") {
+TEST_CASE("CORS: preflight is answered and responses carry the origin", "[transport]") {
     auto config = loopback_config();
     config.cors_origin = "*";
     http_server srv(config);
@@ -209,7 +209,7 @@ TEST_CASE("CORS: preflight is answered and responses carry the origin") {
     CHECK(r.header("Access-Control-Allow-Origin") == "*");
 }
 
-TEST_CASE("the CORS preflight answers a fixed header allow-list, whatever the client asks for") {
+TEST_CASE("the CORS preflight answers a fixed header allow-list, whatever the client asks for", "[transport]") {
     auto config = loopback_config();
     config.cors_origin = "http://dashboard";
     http_server srv(config);
@@ -222,7 +222,7 @@ TEST_CASE("the CORS preflight answers a fixed header allow-list, whatever the cl
     CHECK(pre.header("Access-Control-Allow-Origin") == "http://dashboard");
 }
 
-TEST_CASE("a slowloris sending its headers a byte at a time is cut off while still sending") {
+TEST_CASE("a slowloris sending its headers a byte at a time is cut off while still sending", "[transport]") {
     auto config = loopback_config();
     config.limits.header_timeout = 300ms;
     http_server srv(config);
@@ -239,7 +239,7 @@ TEST_CASE("a slowloris sending its headers a byte at a time is cut off while sti
     CHECK(cut_off);
 }
 
-TEST_CASE("an idle keep-alive connection is closed after the idle timeout") {
+TEST_CASE("an idle keep-alive connection is closed after the idle timeout", "[transport]") {
     auto config = loopback_config();
     config.limits.idle_timeout = 200ms;
     http_server srv(config);
@@ -248,7 +248,7 @@ TEST_CASE("an idle keep-alive connection is closed after the idle timeout") {
     CHECK(c.wait_closed());
 }
 
-TEST_CASE("over the connection cap a new client gets 503 while existing ones keep working") {
+TEST_CASE("over the connection cap a new client gets 503 while existing ones keep working", "[transport]") {
     auto config = loopback_config();
     config.limits.max_connections = 2;
     http_server srv(config);
@@ -267,7 +267,7 @@ TEST_CASE("over the connection cap a new client gets 503 while existing ones kee
     CHECK(reply_to(b, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n").status == 200);
 }
 
-TEST_CASE("a port already in use is reported as unavailable with the address") {
+TEST_CASE("a port already in use is reported as unavailable with the address", "[transport]") {
     http_server first;
     tmon::asio_transport second;
     auto config = loopback_config();
@@ -283,7 +283,7 @@ TEST_CASE("a port already in use is reported as unavailable with the address") {
     }
 }
 
-TEST_CASE("stop closes open connections and a stopped transport can be destroyed") {
+TEST_CASE("stop closes open connections and a stopped transport can be destroyed", "[transport]") {
     auto srv = std::make_unique<http_server>();
     blocking_client c(srv->transport.port());
     REQUIRE(c.request("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"));

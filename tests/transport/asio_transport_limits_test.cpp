@@ -73,7 +73,7 @@ std::string pipelined(std::string_view request, int n) {
 
 }  // namespace
 
-TEST_CASE("a request whose headers stop arriving gets 408 with a JSON body, then a close") {
+TEST_CASE("a request whose headers stop arriving gets 408 with a JSON body, then a close", "[transport]") {
     auto config = loopback_config();
     config.limits.header_timeout = 200ms;
     limits_server srv(config);
@@ -87,7 +87,7 @@ TEST_CASE("a request whose headers stop arriving gets 408 with a JSON body, then
     CHECK(c.wait_closed());
 }
 
-TEST_CASE("a request whose body stops arriving gets 408, then a close") {
+TEST_CASE("a request whose body stops arriving gets 408, then a close", "[transport]") {
     auto config = loopback_config();
     config.limits.body_timeout = 200ms;
     limits_server srv(config);
@@ -100,7 +100,7 @@ TEST_CASE("a request whose body stops arriving gets 408, then a close") {
     CHECK(c.wait_closed());
 }
 
-TEST_CASE("one client address cannot hold more than max_connections_per_client places") {
+TEST_CASE("one client address cannot hold more than max_connections_per_client places", "[transport]") {
     auto config = loopback_config();
     config.limits.max_connections_per_client = 3;
     limits_server srv(config);
@@ -122,7 +122,7 @@ TEST_CASE("one client address cannot hold more than max_connections_per_client p
     CHECK(reply_to(next, get_hello).status == 200);
 }
 
-TEST_CASE("over 3/4 of the connection cap, idle keep-alives get the short timeout") {
+TEST_CASE("over 3/4 of the connection cap, idle keep-alives get the short timeout", "[transport]") {
     auto config = loopback_config();
     config.limits.max_connections = 8;
     config.limits.idle_timeout = 60s;  // never reached while the test waits
@@ -146,7 +146,7 @@ TEST_CASE("over 3/4 of the connection cap, idle keep-alives get the short timeou
     CHECK(reply_to(fresh, get_hello).status == 200);
 }
 
-TEST_CASE("peer-supplied text is escaped in the transport's log lines") {
+TEST_CASE("peer-supplied text is escaped in the transport's log lines", "[transport]") {
     tmon::test::log_capture logs;
     limits_server srv(loopback_config(), [](tmon::app_handlers& h) {
         h.on_request = [](tmon::http::request&&, tmon::respond_fn) { throw std::runtime_error("boom"); };
@@ -230,7 +230,7 @@ void meet_error_categories() {
 
 }  // namespace
 
-TEST_CASE("out of file descriptors, the server backs off, logs once per burst, sheds with 503 and recovers") {
+TEST_CASE("out of file descriptors, the server backs off, logs once per burst, sheds with 503 and recovers", "[transport]") {
     int down[2], up[2];
     REQUIRE(::pipe(down) == 0);
     REQUIRE(::pipe(up) == 0);
@@ -295,7 +295,7 @@ TEST_CASE("out of file descriptors, the server backs off, logs once per burst, s
     CHECK(explicit_cap == 20);
 }
 
-TEST_CASE("a client that pipelines heavy requests and never reads gets only a bounded amount answered") {
+TEST_CASE("a client that pipelines heavy requests and never reads gets only a bounded amount answered", "[transport]") {
     auto config = loopback_config();
     config.limits.max_queued_response_bytes = 2 * 1024 * 1024;
     big_server srv(config);
@@ -322,7 +322,7 @@ TEST_CASE("a client that pipelines heavy requests and never reads gets only a bo
     CHECK(srv.dispatched.load() == 200);
 }
 
-TEST_CASE("an HTTP client that stops reading is closed after the send timeout") {
+TEST_CASE("an HTTP client that stops reading is closed after the send timeout", "[transport]") {
     tmon::test::log_capture logs;
     auto config = loopback_config();
     config.limits.send_timeout = 300ms;
@@ -336,7 +336,7 @@ TEST_CASE("an HTTP client that stops reading is closed after the send timeout") 
     CHECK(logs.count("has not read its responses") == 1);
 }
 
-TEST_CASE("a slow but steady HTTP reader is not cut off by the send timeout") {
+TEST_CASE("a slow but steady HTTP reader is not cut off by the send timeout", "[transport]") {
     auto config = loopback_config();
     config.limits.send_timeout = 500ms;
     big_server srv(config);
@@ -393,7 +393,7 @@ std::string post_head(std::string_view path, std::size_t length) {
 
 }  // namespace
 
-TEST_CASE("request bodies in flight share one budget: past it a new body is 503 and the budget is never exceeded") {
+TEST_CASE("request bodies in flight share one budget: past it a new body is 503 and the budget is never exceeded", "[transport]") {
     constexpr std::size_t mib = 1024 * 1024;
     auto config = loopback_config();
     config.limits.max_inflight_body_bytes = 4 * mib;
@@ -432,7 +432,7 @@ TEST_CASE("request bodies in flight share one budget: past it a new body is 503 
     CHECK(srv.transport().inflight_body_bytes() == 0);
 }
 
-TEST_CASE("a body's share of the budget is held until the application answers") {
+TEST_CASE("a body's share of the budget is held until the application answers", "[transport]") {
     auto config = loopback_config();
     config.limits.max_inflight_body_bytes = 1500;
     body_server srv(config);
@@ -456,7 +456,7 @@ TEST_CASE("a body's share of the budget is held until the application answers") 
     CHECK(ok->status == 200);
 }
 
-TEST_CASE("a chunked body takes its share of the budget as its chunks are announced") {
+TEST_CASE("a chunked body takes its share of the budget as its chunks are announced", "[transport]") {
     auto config = loopback_config();
     config.limits.max_inflight_body_bytes = 1000;
     body_server srv(config);
@@ -469,7 +469,7 @@ TEST_CASE("a chunked body takes its share of the budget as its chunks are announ
     CHECK(srv.transport().inflight_body_bytes() == 0);
 }
 
-TEST_CASE("the body_limit hook sees the head and sets each request's body limit before the body is read") {
+TEST_CASE("the body_limit hook sees the head and sets each request's body limit before the body is read", "[transport]") {
     body_server srv(loopback_config(), true);
     {
         blocking_client c(srv.transport().port());
@@ -505,7 +505,7 @@ TEST_CASE("the body_limit hook sees the head and sets each request's body limit 
     for (const auto& h : srv.heads_seen) CHECK(h.starts_with("POST "));
 }
 
-TEST_CASE("a limit set to 0 means none, not 'refuse everything'") {
+TEST_CASE("a limit set to 0 means none, not 'refuse everything'", "[transport]") {
     auto config = loopback_config();
     config.limits.send_timeout = 0ms;
     config.limits.busy_idle_timeout = 0ms;
@@ -522,7 +522,7 @@ TEST_CASE("a limit set to 0 means none, not 'refuse everything'") {
     CHECK(echo.body == "abc");
 }
 
-TEST_CASE("a connection hands the application at most max_pipelined_requests at once") {
+TEST_CASE("a connection hands the application at most max_pipelined_requests at once", "[transport]") {
     auto config = loopback_config();
     config.limits.max_pipelined_requests = 3;
     std::mutex mutex;

@@ -161,7 +161,7 @@ struct body_check {
 
 }  // namespace
 
-TEST_CASE("100 MB streamed to a slow reader arrives whole while the server holds about one piece") {
+TEST_CASE("100 MB streamed to a slow reader arrives whole while the server holds about one piece", "[transport]") {
     constexpr std::size_t total = 100 * 1000 * 1000;
     stream_server srv;
     auto stream = srv.prepare(total, 64 * kib);
@@ -201,7 +201,7 @@ TEST_CASE("100 MB streamed to a slow reader arrives whole while the server holds
     CHECK(srv.last.expired());  // the connection let go of the finished stream
 }
 
-TEST_CASE("HEAD of a streamed response sends the head only and never pulls") {
+TEST_CASE("HEAD of a streamed response sends the head only and never pulls", "[transport]") {
     stream_server srv;
     auto stream = srv.prepare(1 * mib, 64 * kib);
     blocking_client c(srv.transport.port());
@@ -217,7 +217,7 @@ TEST_CASE("HEAD of a streamed response sends the head only and never pulls") {
     CHECK(stream->pulls.load() == 0);
 }
 
-TEST_CASE("a stream that fails midway closes the connection without the last chunk") {
+TEST_CASE("a stream that fails midway closes the connection without the last chunk", "[transport]") {
     auto fail = GENERATE(failure::drop_deliver, failure::throw_in_pull);
     stream_server srv;
     auto stream = srv.prepare(4 * mib, 64 * kib, fail, 1 * mib);
@@ -233,7 +233,7 @@ TEST_CASE("a stream that fails midway closes the connection without the last chu
     CHECK(c.wait_closed());
 }
 
-TEST_CASE("an HTTP/1.0 client gets a streamed body unchunked, ended by the close") {
+TEST_CASE("an HTTP/1.0 client gets a streamed body unchunked, ended by the close", "[transport]") {
     stream_server srv;
     srv.prepare(300 * kib, 64 * kib);
     blocking_client c(srv.transport.port());
@@ -250,7 +250,7 @@ TEST_CASE("an HTTP/1.0 client gets a streamed body unchunked, ended by the close
     CHECK(check.pattern_ok);
 }
 
-TEST_CASE("a request pipelined behind a streamed response is answered after the stream, in order") {
+TEST_CASE("a request pipelined behind a streamed response is answered after the stream, in order", "[transport]") {
     stream_server srv;
     srv.prepare(1 * mib, 64 * kib);
     blocking_client c(srv.transport.port());
@@ -265,7 +265,7 @@ TEST_CASE("a request pipelined behind a streamed response is answered after the 
     CHECK(hello->body == R"({"hello":"world"})");
 }
 
-TEST_CASE("a streaming client that stops reading is closed by the send timeout and the stream let go") {
+TEST_CASE("a streaming client that stops reading is closed by the send timeout and the stream let go", "[transport]") {
     auto config = loopback_config();
     config.limits.send_timeout = 300ms;
     stream_server srv(config);
@@ -279,7 +279,7 @@ TEST_CASE("a streaming client that stops reading is closed by the send timeout a
     CHECK(srv.transport.open_connections() == 0);
 }
 
-TEST_CASE("a client leaving mid-stream stops the pulls") {
+TEST_CASE("a client leaving mid-stream stops the pulls", "[transport]") {
     stream_server srv;
     auto stream = srv.prepare(100 * mib, 64 * kib);
     std::weak_ptr<pattern_stream> weak = stream;

@@ -105,7 +105,7 @@ std::optional<tmon::test::ws_frame> frame_after_backlog(blocking_client& c) {
 
 }  // namespace
 
-TEST_CASE("the WebSocket handshake answers with the RFC 6455 accept key and echoes") {
+TEST_CASE("the WebSocket handshake answers with the RFC 6455 accept key and echoes", "[transport]") {
     ws_server srv;
     auto c = connect_ws(srv);
     auto r = c.ws_handshake();
@@ -119,7 +119,7 @@ TEST_CASE("the WebSocket handshake answers with the RFC 6455 accept key and echo
     CHECK(f->payload == "echo:hello");
 }
 
-TEST_CASE("a frame sent right behind the handshake is not lost") {
+TEST_CASE("a frame sent right behind the handshake is not lost", "[transport]") {
     ws_server srv;
     auto c = connect_ws(srv);
     std::string first = tmon::ws::encode_frame(opcode::text, "early", true, tmon::ws::mask_key{1, 2, 3, 4});
@@ -129,7 +129,7 @@ TEST_CASE("a frame sent right behind the handshake is not lost") {
     CHECK(c.read_data_frame()->payload == "echo:early");
 }
 
-TEST_CASE("an upgrade is refused with 426 for a wrong version and by the application's hook") {
+TEST_CASE("an upgrade is refused with 426 for a wrong version and by the application's hook", "[transport]") {
     ws_server srv;
     {
         auto c = connect_ws(srv);
@@ -149,7 +149,7 @@ TEST_CASE("an upgrade is refused with 426 for a wrong version and by the applica
     CHECK(srv.open_count() == 0);
 }
 
-TEST_CASE("a fragmented message with a ping in the middle is reassembled, and the ping answered first") {
+TEST_CASE("a fragmented message with a ping in the middle is reassembled, and the ping answered first", "[transport]") {
     ws_server srv;
     auto c = open_ws(srv);
     REQUIRE(c.send_frame(opcode::text, "frag", false));
@@ -165,7 +165,7 @@ TEST_CASE("a fragmented message with a ping in the middle is reassembled, and th
     CHECK(msg->payload == "echo:fragmented");
 }
 
-TEST_CASE("a client's close is echoed with its code, TCP is closed and on_ws_close runs once") {
+TEST_CASE("a client's close is echoed with its code, TCP is closed and on_ws_close runs once", "[transport]") {
     ws_server srv;
     auto c = open_ws(srv);
     auto peer = srv.peer(0);
@@ -179,7 +179,7 @@ TEST_CASE("a client's close is echoed with its code, TCP is closed and on_ws_clo
     CHECK_FALSE(peer->send_text("too late"));
 }
 
-TEST_CASE("the server closes a peer on the application's request") {
+TEST_CASE("the server closes a peer on the application's request", "[transport]") {
     ws_server srv;
     auto c = open_ws(srv);
     REQUIRE(c.send_frame(opcode::text, "close-me"));
@@ -193,7 +193,7 @@ TEST_CASE("the server closes a peer on the application's request") {
     CHECK(srv.closes_of(srv.peer(0)->id()) == 1);
 }
 
-TEST_CASE("protocol errors close the connection with the RFC 6455 code") {
+TEST_CASE("protocol errors close the connection with the RFC 6455 code", "[transport]") {
     auto config = loopback_config();
     config.limits.ws_max_message_bytes = 1024;
     ws_server srv(config);
@@ -221,7 +221,7 @@ TEST_CASE("protocol errors close the connection with the RFC 6455 code") {
     for (std::size_t i = 0; i < 5; ++i) CHECK(srv.closes_of(srv.peer(i)->id()) == 1);
 }
 
-TEST_CASE("a reader that never reads is closed with 1008 while another client keeps receiving") {
+TEST_CASE("a reader that never reads is closed with 1008 while another client keeps receiving", "[transport]") {
     auto config = loopback_config();
     config.limits.ws_max_outbound_bytes = 256 * 1024;
     ws_server srv(config);
@@ -255,7 +255,7 @@ TEST_CASE("a reader that never reads is closed with 1008 while another client ke
     CHECK(srv.closes_of(slow_peer->id()) == 1);
 }
 
-TEST_CASE("pending_bytes reports the queue and on_ws_drain fires once it empties") {
+TEST_CASE("pending_bytes reports the queue and on_ws_drain fires once it empties", "[transport]") {
     ws_server srv;
     auto c = open_ws(srv);
     auto peer = srv.peer(0);
@@ -269,7 +269,7 @@ TEST_CASE("pending_bytes reports the queue and on_ws_drain fires once it empties
     CHECK(peer->pending_bytes() == 0);
 }
 
-TEST_CASE("an idle WebSocket is pinged") {
+TEST_CASE("an idle WebSocket is pinged", "[transport]") {
     auto config = loopback_config();
     config.limits.ws_ping_interval = 100ms;
     ws_server srv(config);
@@ -282,7 +282,7 @@ TEST_CASE("an idle WebSocket is pinged") {
     CHECK(c.read_data_frame()->payload == "echo:alive");
 }
 
-TEST_CASE("stopping the transport closes open WebSockets and calls on_ws_close once each") {
+TEST_CASE("stopping the transport closes open WebSockets and calls on_ws_close once each", "[transport]") {
     auto srv = std::make_unique<ws_server>();
     auto a = open_ws(*srv);
     auto b = open_ws(*srv);
@@ -296,7 +296,7 @@ TEST_CASE("stopping the transport closes open WebSockets and calls on_ws_close o
     CHECK_FALSE(pa->send_text("after stop"));
 }
 
-TEST_CASE("one shared message reaches many peers byte for byte, interleaved with owned messages") {
+TEST_CASE("one shared message reaches many peers byte for byte, interleaved with owned messages", "[transport]") {
     ws_server srv;
     const int peers = 12;
     std::vector<std::unique_ptr<blocking_client>> clients;
@@ -332,7 +332,7 @@ TEST_CASE("one shared message reaches many peers byte for byte, interleaved with
     }
 }
 
-TEST_CASE("a shared message counts toward the slow-reader limit like an owned one") {
+TEST_CASE("a shared message counts toward the slow-reader limit like an owned one", "[transport]") {
     auto config = loopback_config();
     config.limits.ws_max_outbound_bytes = 256 * 1024;
     ws_server srv(config);
@@ -350,7 +350,7 @@ TEST_CASE("a shared message counts toward the slow-reader limit like an owned on
     CHECK_FALSE(peer->send_text(std::shared_ptr<const std::string>{}));
 }
 
-TEST_CASE("a slow reader's overflow is logged once, however many sends overflow") {
+TEST_CASE("a slow reader's overflow is logged once, however many sends overflow", "[transport]") {
     auto config = loopback_config();
     config.limits.ws_max_outbound_bytes = 256 * 1024;
     tmon::test::log_capture logs;
@@ -366,7 +366,7 @@ TEST_CASE("a slow reader's overflow is logged once, however many sends overflow"
     CHECK(logs.count("reads slower than it is sent to") == 1);
 }
 
-TEST_CASE("a ping flood from a client that never reads holds bounded memory and ends in a close") {
+TEST_CASE("a ping flood from a client that never reads holds bounded memory and ends in a close", "[transport]") {
     auto config = loopback_config();
     config.limits.ws_max_outbound_bytes = 64 * 1024;
     config.limits.send_timeout = 500ms;
@@ -402,7 +402,7 @@ TEST_CASE("a ping flood from a client that never reads holds bounded memory and 
     CHECK(peer->pending_bytes() == 0);
 }
 
-TEST_CASE("a WebSocket reader that stops reading is closed after the send timeout") {
+TEST_CASE("a WebSocket reader that stops reading is closed after the send timeout", "[transport]") {
     auto config = loopback_config();
     config.limits.ws_max_outbound_bytes = 64 * 1024 * 1024;
     config.limits.send_timeout = 300ms;

@@ -46,7 +46,7 @@ constexpr std::string_view post_with_body =
 
 }  // namespace
 
-TEST_CASE("a request split at every possible point parses the same") {
+TEST_CASE("a request split at every possible point parses the same", "[transport]") {
     for (std::size_t split = 0; split <= post_with_body.size(); ++split) {
         auto reqs = feed_in_pieces(post_with_body, split);
         INFO("split at " << split);
@@ -60,7 +60,7 @@ TEST_CASE("a request split at every possible point parses the same") {
     }
 }
 
-TEST_CASE("a request fed one byte at a time parses") {
+TEST_CASE("a request fed one byte at a time parses", "[transport]") {
     request_parser p;
     std::vector<request> reqs;
     for (char c : post_with_body) {
@@ -72,7 +72,7 @@ TEST_CASE("a request fed one byte at a time parses") {
     CHECK(reqs[0].body == "{\"loss\":0.42}");
 }
 
-TEST_CASE("pipelined requests in one buffer come out in order") {
+TEST_CASE("pipelined requests in one buffer come out in order", "[transport]") {
     std::string bytes = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
                         "POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
                         "GET /c HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -87,7 +87,7 @@ TEST_CASE("pipelined requests in one buffer come out in order") {
     CHECK(p.between_requests());
 }
 
-TEST_CASE("a chunked body is reassembled and its trailers kept apart from the headers") {
+TEST_CASE("a chunked body is reassembled and its trailers kept apart from the headers", "[transport]") {
     std::string bytes = "POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
                         "5;ext=1\r\nhello\r\n"
                         "7\r\n, world\r\n"
@@ -106,7 +106,7 @@ TEST_CASE("a chunked body is reassembled and its trailers kept apart from the he
     }
 }
 
-TEST_CASE("keep-alive follows HTTP/1.0 and 1.1 defaults and the Connection header") {
+TEST_CASE("keep-alive follows HTTP/1.0 and 1.1 defaults and the Connection header", "[transport]") {
     auto first = [](std::string raw) {
         request_parser p;
         p.feed(raw);
@@ -120,7 +120,7 @@ TEST_CASE("keep-alive follows HTTP/1.0 and 1.1 defaults and the Connection heade
     CHECK_FALSE(wants_keep_alive(first("GET / HTTP/1.1\r\nHost: x\r\nConnection: foo, close\r\n\r\n")));
 }
 
-TEST_CASE("malformed requests are answered with 400") {
+TEST_CASE("malformed requests are answered with 400", "[transport]") {
     CHECK(error_for("GARBAGE\r\n\r\n").status == 400);
     CHECK(error_for("GET /\r\n\r\n").status == 400);
     CHECK(error_for("GET / HTTP/1.1 extra\r\n\r\n").status == 400);
@@ -139,7 +139,7 @@ TEST_CASE("malformed requests are answered with 400") {
     CHECK(error_for("GET / HTTP/2.0\r\n\r\n").status == 505);
 }
 
-TEST_CASE("a header block over the limit is 431, whether or not it has ended") {
+TEST_CASE("a header block over the limit is 431, whether or not it has ended", "[transport]") {
     parser_limits limits{.max_header_bytes = 256, .max_body_bytes = 1024};
     std::string big = "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(300, 'a') + "\r\n\r\n";
     CHECK(error_for(big, limits).status == 431);
@@ -147,7 +147,7 @@ TEST_CASE("a header block over the limit is 431, whether or not it has ended") {
     CHECK(error_for("GET / HTTP/1.1\r\nHost: x\r\nX-Small: a\r\n\r\n", limits).status == 0);
 }
 
-TEST_CASE("a body over the limit is 413 before it is read, chunked or not") {
+TEST_CASE("a body over the limit is 413 before it is read, chunked or not", "[transport]") {
     parser_limits limits{.max_header_bytes = 1024, .max_body_bytes = 10};
     CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n", limits).status == 413);
     CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999\r\n\r\n", limits).status == 413);
@@ -157,12 +157,12 @@ TEST_CASE("a body over the limit is 413 before it is read, chunked or not") {
     CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffff\r\n", limits).status == 413);
 }
 
-TEST_CASE("a transfer coding other than chunked is 501") {
+TEST_CASE("a transfer coding other than chunked is 501", "[transport]") {
     CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n").status == 501);
     CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n").status == 501);
 }
 
-TEST_CASE("Expect: 100-continue is signalled once, before the body arrives") {
+TEST_CASE("Expect: 100-continue is signalled once, before the body arrives", "[transport]") {
     request_parser p;
     p.feed("POST /x HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
     CHECK(p.parse() == parse_status::need_more);
@@ -173,7 +173,7 @@ TEST_CASE("Expect: 100-continue is signalled once, before the body arrives") {
     CHECK(p.take().body == "data");
 }
 
-TEST_CASE("bytes after an upgrade request are handed back untouched") {
+TEST_CASE("bytes after an upgrade request are handed back untouched", "[transport]") {
     request_parser p;
     p.feed("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\x81\x85garbage");
     REQUIRE(p.parse() == parse_status::complete);
@@ -182,7 +182,7 @@ TEST_CASE("bytes after an upgrade request are handed back untouched") {
     CHECK(p.take_buffered() == "\x81\x85garbage");
 }
 
-TEST_CASE("absolute-form targets and OPTIONS * are understood") {
+TEST_CASE("absolute-form targets and OPTIONS * are understood", "[transport]") {
     request_parser p;
     p.feed("GET http://example.com:8000/api/runs?x=1 HTTP/1.1\r\nHost: x\r\n\r\nOPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n");
     auto reqs = parse_all(p);
@@ -192,7 +192,7 @@ TEST_CASE("absolute-form targets and OPTIONS * are understood") {
     CHECK(reqs[1].path == "*");
 }
 
-TEST_CASE("a trailer cannot add or override a header the application checked") {
+TEST_CASE("a trailer cannot add or override a header the application checked", "[transport]") {
     request_parser p;
     p.feed("POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
            "0\r\nAuthorization: Bearer forged\r\nContent-Type: text/evil\r\n\r\n");
@@ -203,7 +203,7 @@ TEST_CASE("a trailer cannot add or override a header the application checked") {
     CHECK(req.trailers.size() == 2);
 }
 
-TEST_CASE("line endings must be CRLF: a bare LF anywhere in the framing is 400") {
+TEST_CASE("line endings must be CRLF: a bare LF anywhere in the framing is 400", "[transport]") {
     CHECK(error_for("GET / HTTP/1.1\nHost: x\r\n\r\n").status == 400);
     CHECK(error_for("GET / HTTP/1.1\r\nHost: x\n\r\n").status == 400);
     CHECK(error_for("GET / HTTP/1.1\r\nHost: x\r\n\n").status == 400);
@@ -215,19 +215,19 @@ TEST_CASE("line endings must be CRLF: a bare LF anywhere in the framing is 400")
     CHECK(error_for("\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n").status == 0);
 }
 
-TEST_CASE("an HTTP/1.1 request needs exactly one Host; HTTP/1.0 may omit it") {
+TEST_CASE("an HTTP/1.1 request needs exactly one Host; HTTP/1.0 may omit it", "[transport]") {
     CHECK(error_for("GET / HTTP/1.1\r\n\r\n").status == 400);
     CHECK(error_for("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n").status == 400);
     CHECK(error_for("GET / HTTP/1.0\r\n\r\n").status == 0);
     CHECK(error_for("GET / HTTP/1.1\r\nhost: a\r\n\r\n").status == 0);
 }
 
-TEST_CASE("an HTTP/1.0 request with Transfer-Encoding is 400") {
+TEST_CASE("an HTTP/1.0 request with Transfer-Encoding is 400", "[transport]") {
     CHECK(error_for("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n").status == 400);
     CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n").status == 0);
 }
 
-TEST_CASE("a request line over its limit is 414, whether or not it has ended; a big header block stays 431") {
+TEST_CASE("a request line over its limit is 414, whether or not it has ended; a big header block stays 431", "[transport]") {
     parser_limits limits{.max_header_bytes = 1024, .max_body_bytes = 1024, .max_request_line_bytes = 100};
     std::string long_line = "GET /" + std::string(200, 'p') + " HTTP/1.1\r\nHost: x\r\n\r\n";
     CHECK(error_for(long_line, limits).status == 414);
@@ -250,7 +250,7 @@ TEST_CASE("a request line over its limit is 414, whether or not it has ended; a 
     CHECK(error_for("GET /" + std::string(10'000, 'p') + " HTTP/1.1\r\nHost: x\r\n\r\n").status == 414);
 }
 
-TEST_CASE("with stop_after_head, a request with a body pauses after its head for the caller's body limit") {
+TEST_CASE("with stop_after_head, a request with a body pauses after its head for the caller's body limit", "[transport]") {
     parser_limits limits{.max_header_bytes = 1024, .max_body_bytes = 10, .stop_after_head = true};
     SECTION("a Content-Length over the chosen limit is 413 before any body byte is read") {
         request_parser p(limits);
@@ -309,7 +309,7 @@ TEST_CASE("with stop_after_head, a request with a body pauses after its head for
     }
 }
 
-TEST_CASE("a fragment ends the target, even before a '?'") {
+TEST_CASE("a fragment ends the target, even before a '?'", "[transport]") {
     request_parser p;
     p.feed("GET /a#b?c HTTP/1.1\r\nHost: x\r\n\r\nGET /d?e=1#f HTTP/1.1\r\nHost: x\r\n\r\n");
     auto reqs = parse_all(p);

@@ -6,7 +6,7 @@
 
 using tmon::http::loggable;
 
-TEST_CASE("loggable escapes what could end or forge a log line") {
+TEST_CASE("loggable escapes what could end or forge a log line", "[transport]") {
     CHECK(loggable("/api/runs") == "/api/runs");
     CHECK(loggable("/x\n2025-01-01T00:00:00Z info  [http] forged") ==
           "/x\\x0a2025-01-01T00:00:00Z info  [http] forged");
@@ -16,7 +16,7 @@ TEST_CASE("loggable escapes what could end or forge a log line") {
     CHECK(loggable("back\\x0a") == "back\\\\x0a");  // a literal backslash cannot imitate an escape
 }
 
-TEST_CASE("loggable keeps readable UTF-8 and escapes invalid bytes and invisible controls") {
+TEST_CASE("loggable keeps readable UTF-8 and escapes invalid bytes and invisible controls", "[transport]") {
     CHECK(loggable("/runs/caf\xc3\xa9") == "/runs/caf\xc3\xa9");
     CHECK(loggable("/\xe6\x97\xa5\xe6\x9c\xac") == "/\xe6\x97\xa5\xe6\x9c\xac");
     CHECK(loggable("bad\xc3") == "bad\\xc3");
@@ -27,7 +27,7 @@ TEST_CASE("loggable keeps readable UTF-8 and escapes invalid bytes and invisible
     CHECK(loggable("c1\xc2\x85") == "c1\\u{0085}");
 }
 
-TEST_CASE("loggable cuts long text and says how much was left out") {
+TEST_CASE("loggable cuts long text and says how much was left out", "[transport]") {
     std::string path(2000, 'p');
     auto shown = loggable(path, 100);
     CHECK(shown == std::string(100, 'p') + "...(1900 more bytes)");

@@ -41,7 +41,7 @@ router sample_routes() {
 
 }  // namespace
 
-TEST_CASE("path parameters are captured by name") {
+TEST_CASE("path parameters are captured by name", "[transport]") {
     auto r = sample_routes();
     CHECK(call(r, "GET", "/api/runs/abc/metrics/latest").body == "latest|abc||GET");
     CHECK(call(r, "GET", "/api/runs/abc/metrics/loss").body == "series|abc|loss|GET");
@@ -50,12 +50,12 @@ TEST_CASE("path parameters are captured by name") {
     CHECK(call(r, "GET", "/assets/js/app.js").body == "asset||js/app.js|GET");
 }
 
-TEST_CASE("a literal segment beats a parameter whatever the registration order") {
+TEST_CASE("a literal segment beats a parameter whatever the registration order", "[transport]") {
     auto r = sample_routes();
     CHECK(call(r, "GET", "/api/runs/compare").body == "compare|||GET");
 }
 
-TEST_CASE("an unknown path is 404 and a known path with the wrong method is 405 with Allow") {
+TEST_CASE("an unknown path is 404 and a known path with the wrong method is 405 with Allow", "[transport]") {
     auto r = sample_routes();
     auto missing = call(r, "GET", "/api/nothing");
     CHECK(missing.status == 404);
@@ -72,12 +72,12 @@ TEST_CASE("an unknown path is 404 and a known path with the wrong method is 405 
     CHECK(wrong.body.find("method_not_allowed") != std::string::npos);
 }
 
-TEST_CASE("HEAD is routed to the GET handler") {
+TEST_CASE("HEAD is routed to the GET handler", "[transport]") {
     auto r = sample_routes();
     CHECK(call(r, "HEAD", "/api/runs").body == "list|||HEAD");
 }
 
-TEST_CASE("a query string becomes decoded key/value pairs") {
+TEST_CASE("a query string becomes decoded key/value pairs", "[transport]") {
     auto q = parse_query("status=running&q=res%20net+v2&limit=5&flag&run_id=a&run_id=b&bad=%zz");
     CHECK(q.get("status") == "running");
     CHECK(q.get("q") == "res net v2");

@@ -34,11 +34,11 @@ owned_event single_event(std::string_view bytes, reader_limits limits = {}) {
 
 }  // namespace
 
-TEST_CASE("the handshake accept key matches RFC 6455's example") {
+TEST_CASE("the handshake accept key matches RFC 6455's example", "[transport]") {
     CHECK(accept_key("dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 }
 
-TEST_CASE("sha1 and base64 match known vectors") {
+TEST_CASE("sha1 and base64 match known vectors", "[transport]") {
     auto hex = [](const std::array<std::uint8_t, 20>& d) {
         std::string s;
         for (auto b : d) {
@@ -60,7 +60,7 @@ TEST_CASE("sha1 and base64 match known vectors") {
     CHECK(tmon::detail::base64_encode("foobar") == "Zm9vYmFy");
 }
 
-TEST_CASE("frame lengths use the 7-bit, 16-bit and 64-bit forms at their boundaries") {
+TEST_CASE("frame lengths use the 7-bit, 16-bit and 64-bit forms at their boundaries", "[transport]") {
     struct boundary {
         std::size_t length;
         std::size_t header;
@@ -81,7 +81,7 @@ TEST_CASE("frame lengths use the 7-bit, 16-bit and 64-bit forms at their boundar
     }
 }
 
-TEST_CASE("masking round-trips and the reader unmasks") {
+TEST_CASE("masking round-trips and the reader unmasks", "[transport]") {
     std::string data = "hello, masked world";
     std::string copy = data;
     apply_mask(copy.data(), copy.size(), test_mask);
@@ -92,7 +92,7 @@ TEST_CASE("masking round-trips and the reader unmasks") {
     CHECK(e.payload == data);
 }
 
-TEST_CASE("an incomplete frame waits for more bytes, split anywhere") {
+TEST_CASE("an incomplete frame waits for more bytes, split anywhere", "[transport]") {
     std::string bytes = client_frame(opcode::text, std::string(300, 'y')) + client_frame(opcode::text, "second");
     for (std::size_t split = 0; split < bytes.size(); ++split) {
         message_reader r;
@@ -107,7 +107,7 @@ TEST_CASE("an incomplete frame waits for more bytes, split anywhere") {
     }
 }
 
-TEST_CASE("fragments are reassembled, with control frames between them") {
+TEST_CASE("fragments are reassembled, with control frames between them", "[transport]") {
     message_reader r;
     r.feed(client_frame(opcode::text, "Hel", false));
     r.feed(client_frame(opcode::ping, "p1"));
@@ -124,7 +124,7 @@ TEST_CASE("fragments are reassembled, with control frames between them") {
     CHECK(r.next().kind == event::need_more);
 }
 
-TEST_CASE("protocol violations earn close 1002") {
+TEST_CASE("protocol violations earn close 1002", "[transport]") {
     CHECK(single_event(encode_frame(opcode::text, "unmasked")).code == close_code::protocol_error);
     CHECK(single_event(client_frame(opcode::continuation, "orphan")).code == close_code::protocol_error);
     CHECK(single_event(client_frame(opcode::text, "a", false) + client_frame(opcode::text, "b")).code ==
@@ -141,7 +141,7 @@ TEST_CASE("protocol violations earn close 1002") {
     CHECK(single_event(client_frame(opcode::close, close_payload(1005))).code == close_code::protocol_error);
 }
 
-TEST_CASE("invalid UTF-8 in a text message earns close 1007, even across fragments") {
+TEST_CASE("invalid UTF-8 in a text message earns close 1007, even across fragments", "[transport]") {
     CHECK(single_event(client_frame(opcode::text, "\xff")).code == close_code::invalid_payload);
     auto e = single_event(client_frame(opcode::text, "\xe2\x82", false) + client_frame(opcode::continuation, "\xac"));
     CHECK(e.kind == event::text);
@@ -149,7 +149,7 @@ TEST_CASE("invalid UTF-8 in a text message earns close 1007, even across fragmen
     CHECK(single_event(client_frame(opcode::close, close_payload(1000, "\xc0\xaf"))).code == close_code::invalid_payload);
 }
 
-TEST_CASE("a message over the size cap earns close 1009, also when fragmented") {
+TEST_CASE("a message over the size cap earns close 1009, also when fragmented", "[transport]") {
     reader_limits limits{.max_message_bytes = 100, .require_masked = true};
     CHECK(single_event(client_frame(opcode::text, std::string(100, 'a')), limits).kind == event::text);
     CHECK(single_event(client_frame(opcode::text, std::string(101, 'a')), limits).code == close_code::message_too_big);
@@ -158,7 +158,7 @@ TEST_CASE("a message over the size cap earns close 1009, also when fragmented") 
     CHECK(single_event(parts, limits).code == close_code::message_too_big);
 }
 
-TEST_CASE("a close frame reports its code and reason") {
+TEST_CASE("a close frame reports its code and reason", "[transport]") {
     auto e = single_event(client_frame(opcode::close, close_payload(4001, "bye")));
     CHECK(e.kind == event::close);
     CHECK(e.code == 4001);
@@ -166,7 +166,7 @@ TEST_CASE("a close frame reports its code and reason") {
     CHECK(single_event(client_frame(opcode::close, "")).code == close_code::no_status);
 }
 
-TEST_CASE("the UTF-8 validator rejects overlongs, surrogates and truncation") {
+TEST_CASE("the UTF-8 validator rejects overlongs, surrogates and truncation", "[transport]") {
     CHECK(is_valid_utf8(""));
     CHECK(is_valid_utf8("plain ascii"));
     CHECK(is_valid_utf8("\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5"));  // κόσμε
@@ -181,7 +181,7 @@ TEST_CASE("the UTF-8 validator rejects overlongs, surrogates and truncation") {
     CHECK_FALSE(is_valid_utf8("\xf8\x88\x80\x80\x80"));                // 5-byte form
 }
 
-TEST_CASE("an upgrade with the wrong version is refused with 426") {
+TEST_CASE("an upgrade with the wrong version is refused with 426", "[transport]") {
     tmon::http::request req;
     req.method = "GET";
     req.headers = {{"Upgrade", "websocket"}, {"Connection", "keep-alive, Upgrade"},
