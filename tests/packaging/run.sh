@@ -90,6 +90,18 @@ if cmake -S "$work/nosqlite" -B "$work/nosqlite/server" -DWANT=server -DCMAKE_DI
 fi
 grep -q "tmon::server needs SQLite3" "$work/nosqlite/server.log" || { cat "$work/nosqlite/server.log"; fail "no clear message"; }
 
+say "vcpkg port's CMake options, features network and sqlite off"
+port_options=$(grep -oE -- '-DTMON_[A-Z_]+=[A-Z]+' "$src/ports/tmon/portfile.cmake" | tr '\n' ' ')
+[[ $port_options == *TMON_DEVELOPER_MODE=OFF* ]] || fail "portfile options not found"
+# shellcheck disable=SC2086  # the options are words
+cmake -S "$src" -B "$work/vcpkg-lib" $port_options -DCMAKE_DISABLE_FIND_PACKAGE_SQLite3=ON \
+    -DCMAKE_DISABLE_FIND_PACKAGE_asio=ON -DCMAKE_DISABLE_FIND_PACKAGE_ZLIB=ON >/dev/null
+cmake --install "$work/vcpkg-lib" --prefix "$work/vcpkg-prefix" >/dev/null
+installed=$(cd "$work/vcpkg-prefix/share/pkgconfig" && echo *.pc)
+[[ $installed == "tmon-jsonl.pc tmon.pc" ]] || fail "port without features installed: $installed"
+grep -q 'set(_tmon_installed tmon;jsonl)' "$work/vcpkg-prefix/share/cmake/tmon/tmonConfig.cmake" ||
+    fail "port without features: the config offers more than tmon and jsonl"
+
 say "Conan's test_package against the CMake install"
 cmake -S "$src/test_package" -B "$work/test_package" "${fast[@]}" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
 cmake --build "$work/test_package" -j "$jobs" >/dev/null
