@@ -126,6 +126,9 @@ public:
             if (!r) return;
             seed_liveness(*r);
         }
+        // One transition at a time, so run_stale and run_alive reach the log and
+        // the bus in the order the registry took them.
+        std::lock_guard transitions(liveness_transitions_);
         double now = now_seconds();
         auto was = liveness_.seen(run_id, who.host, who.rank, now);
         if (!was.was_stale) return;
@@ -159,6 +162,7 @@ public:
                 liveness_.unwatch(id);
                 continue;
             }
+            std::lock_guard transitions(liveness_transitions_);
             if (!liveness_.mark_stale(id, last_seen)) continue;
             if (live_config_.mark_stale_interrupted) {
                 liveness_.unwatch(id);
@@ -419,6 +423,7 @@ private:
     request_limits limits_;
     liveness_config live_config_;
     liveness_registry liveness_;
+    std::mutex liveness_transitions_;
     bool seeded_running_ = false;  // the checker's thread only
     std::atomic<std::size_t> exports_in_flight_{0};
     detail::latest_cache latest_;
