@@ -28,11 +28,15 @@ stage() {  # stage NAME CMD...
 scripts/install_deps.sh test || { echo "installing dependencies failed"; exit 1; }
 
 stage single-include-fresh python3 scripts/amalgamate.py --check
+# Each public header compiles on its own; each test case carries its area's tag.
+stage headers env TMON_JOBS="$jobs" scripts/check_headers.sh
+stage test-tags python3 scripts/tag_areas.py
 stage configure cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DTMON_SANITIZE=ON -DTMON_BUILD_BENCHMARKS=OFF
 stage build cmake --build "$build" -j "$jobs"
 # Sanitizers: any report is a failure, leaks included.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# One entry per Catch2 case ("<area>: <sentence>"): `ctest --test-dir build-test -R "marked best"`.
 stage ctest ctest --test-dir "$build" --output-on-failure -j "$jobs"
 stage packaging tests/packaging/run.sh "$build/packaging"
 # libFuzzer (clang, ASan+UBSan): every parser 10 s from its seed corpus.
