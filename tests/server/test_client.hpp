@@ -52,6 +52,11 @@ public:
         for (int attempt = 0; attempt < 2; ++attempt) {
             if (!conn_) conn_ = std::make_unique<blocking_client>(port_);
             auto r = conn_->request(req);
+            if (r && method != "HEAD" && http::iequals(r->header("Transfer-Encoding"), "chunked")) {
+                // A streamed body (exports): whole, or no reply at all.
+                if (!conn_->read_chunked_body([&](std::string_view data) { r->body.append(data); }))
+                    throw std::runtime_error(fmt::format("the streamed reply to {} {} was cut short", method, path));
+            }
             if (r) return to_reply(std::move(*r), method == "HEAD");
             conn_.reset();  // the server closed a kept-alive connection: retry once on a new one
         }

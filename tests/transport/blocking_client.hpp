@@ -74,6 +74,8 @@ public:
         if (fd_ >= 0) ::close(fd_);
     }
 
+    int fd() const noexcept { return fd_; }
+
     // False when the peer has closed (EPIPE/ECONNRESET).
     bool send(std::string_view bytes) {
         while (!bytes.empty()) {
