@@ -36,8 +36,9 @@ stage build cmake --build "$build" -j "$jobs"
 # Sanitizers: any report is a failure, leaks included.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-# One entry per Catch2 case ("<area>: <sentence>"): `ctest --test-dir build-test -R "marked best"`.
-stage ctest ctest --test-dir "$build" --output-on-failure -j "$jobs"
+# The area binaries, not each case again in its own process (label case:
+# `ctest --test-dir build-test -R "marked best"` runs one by its sentence).
+stage ctest ctest --test-dir "$build" --output-on-failure -j "$jobs" -LE case
 stage packaging tests/packaging/run.sh "$build/packaging"
 # libFuzzer (clang, ASan+UBSan): every parser 10 s from its seed corpus.
 stage fuzz env TMON_FUZZ_BUILD="$build/fuzz" TMON_JOBS="$jobs" scripts/fuzz.sh 10
