@@ -623,12 +623,15 @@ def abuser(kind, port, run_id, seconds, out):
             i = 0
             while time.time() < deadline:
                 s = connect()
-                if i % 2 == 0:
-                    s.sendall(f"POST /api/runs/{run_id}/metrics HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                              f"Content-Length: {1 << 34}\r\n\r\n".encode() + junk[:1 << 20])
-                else:
-                    s.sendall(request_bytes("POST", f"/api/runs/{run_id}/metrics", junk, "Connection: close\r\n"))
-                    seen["bytes_sent"] += len(junk)
+                try:
+                    if i % 2 == 0:
+                        s.sendall(f"POST /api/runs/{run_id}/metrics HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                  f"Content-Length: {1 << 34}\r\n\r\n".encode() + junk[:1 << 20])
+                    else:
+                        s.sendall(request_bytes("POST", f"/api/runs/{run_id}/metrics", junk, "Connection: close\r\n"))
+                        seen["bytes_sent"] += len(junk)
+                except OSError:  # refused before all of it was sent, and closed: the answer may still be there
+                    seen["closed_by_server"] += 1
                 status_of(s)
                 s.close()
                 i += 1

@@ -552,3 +552,82 @@ TEST_CASE("a connection hands the application at most max_pipelined_requests at 
     std::lock_guard lock(mutex);
     for (std::size_t i = 1; i < parked.size(); ++i) parked[i](json("{}"));
 }
+
+namespace {
+
+// Refuses a body whose first non-blank byte is '!' and lets anything else through,
+// recording what the hook was shown.
+struct body_start_server {
+    std::mutex mutex;
+    std::vector<std::string> shown;  // body_so_far of each call
+    std::unique_ptr<limits_server> srv;
+
+    body_start_server() {
+        srv = std::make_unique<limits_server>(loopback_config(), [this](tmon::app_handlers& h) {
+            h.body_start = [this](const tmon::http::request&, std::string_view so_far) {
+                {
+                    std::lock_guard lock(mutex);
+                    shown.emplace_back(so_far);
+                }
+                auto first = so_far.find_first_not_of(" \r\n\t");
+                if (first == std::string_view::npos) return tmon::body_start_verdict{.decided = false, .refusal = {}};
+                if (so_far[first] != '!') return tmon::body_start_verdict{};
+                return tmon::body_start_verdict{.decided = true,
+                                                .refusal = tmon::http::error_response(400, "bang")};
+            };
+        });
+    }
+    std::uint16_t port() const { return srv->transport.port(); }
+    std::vector<std::string> seen() {
+        std::lock_guard lock(mutex);
+        return shown;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("the body_start hook refuses a body from its first bytes, and the connection closes unread", "[transport]") {
+    body_start_server srv;
+    blocking_client c(srv.port());
+    // 32 MiB announced, a few bytes sent: the answer cannot wait for the rest.
+    auto r = c.request(post_head("/echo", 32u << 20) + "  !!!!");
+    REQUIRE(r);
+    CHECK(r->status == 400);
+    CHECK(r->body.find("\"detail\":\"bang\"") != std::string::npos);
+    CHECK(r->header("Connection") == "close");
+    CHECK(c.wait_closed());
+    // The same over chunked framing.
+    blocking_client chunked(srv.port());
+    auto rc = chunked.request("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n100000\r\n!!!");
+    REQUIRE(rc);
+    CHECK(rc->status == 400);
+    CHECK(chunked.wait_closed());
+}
+
+TEST_CASE("the body_start hook is asked again while undecided, sees at most body_start_bytes, and passes good bodies", "[transport]") {
+    body_start_server srv;
+    blocking_client c(srv.port());
+    // Blank bytes leave it undecided: it is asked again when more arrive.
+    std::string body = std::string(10, ' ') + "{\"ok\":1}";
+    REQUIRE(c.send(post_head("/echo", body.size()) + body.substr(0, 5)));
+    tmon::test::wait_until([&] { return !srv.seen().empty(); });
+    auto r = c.request(body.substr(5));
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    CHECK(r->body == body);
+    CHECK(r->header("Connection") == "keep-alive");
+    auto seen = srv.seen();
+    REQUIRE_FALSE(seen.empty());
+    CHECK(seen.front() == "     ");
+    // A long blank prefix: past body_start_bytes the body is read on without asking.
+    std::string blanks(3 * tmon::body_start_bytes, ' ');
+    REQUIRE(c.send(post_head("/echo", blanks.size() + 1) + blanks));
+    tmon::test::wait_until([&] {
+        auto s = srv.seen();
+        return !s.empty() && s.back().size() == tmon::body_start_bytes;
+    });
+    auto tail = c.request("!");  // after the window: not the hook's to refuse
+    REQUIRE(tail);
+    CHECK(tail->status == 200);
+    for (const auto& s : srv.seen()) CHECK(s.size() <= tmon::body_start_bytes);
+}

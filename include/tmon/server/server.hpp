@@ -40,6 +40,7 @@
 #include "tmon/server/api/runs.hpp"
 #include "tmon/server/api/system.hpp"
 #include "tmon/server/auth.hpp"
+#include "tmon/server/detail/body_start.hpp"
 #include "tmon/server/request_guard.hpp"
 #include "tmon/server/detail/work_pool.hpp"
 #include "tmon/server/server_config.hpp"
@@ -199,6 +200,9 @@ private:
         h.body_limit = [this](const http::request& head) {
             return std::min(detail::body_limit_for(config_.requests, head), config_.limits.max_body_bytes);
         };
+        h.body_start = [this](const http::request& head, std::string_view so_far) {
+            return body_start(head, so_far);
+        };
         h.on_ws_upgrade = [this](const http::request& req) -> std::optional<http::response> {
             if (auto refusal = guard_.check_upgrade(req)) {
                 log(log_level::warn, "server", "ws handshake from {} refused: {}", req.remote, refusal->body);
@@ -213,6 +217,20 @@ private:
         h.on_ws_drain = [this](const ws_peer_ptr& p) { hub_.on_drain(p); };
         h.on_ws_close = [this](const ws_peer_ptr& p) { hub_.on_close(p); };
         return h;
+    }
+
+    // A bulk JSON body that cannot be JSON, refused from its first bytes. Only
+    // where the route itself would be the one to refuse it (past the Host and
+    // Origin checks, the token and the media type), so no status changes.
+    body_start_verdict body_start(const http::request& head, std::string_view so_far) {
+        if (!detail::is_bulk_json_route(head) || !is_json_media_type(head) || guard_.check(head) ||
+            !auth_.allows(head))
+            return {};
+        auto verdict = detail::json_body_start(so_far, config_.requests.json_depth);
+        if (verdict.refusal)
+            log(log_level::warn, "http", "{} {} {} from its first bytes, the rest unread: {}", http::loggable(head.method),
+                http::loggable(head.path), verdict.refusal->status, verdict.refusal->body);
+        return verdict;
     }
 
     void on_request(http::request&& req, respond_fn respond) {

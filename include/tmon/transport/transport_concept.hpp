@@ -35,6 +35,14 @@ using ws_peer_ptr = std::shared_ptr<ws_peer>;
 // the io thread and answer later).
 using respond_fn = std::function<void(http::response)>;
 
+// What app_handlers::body_start makes of the first bytes of a request body.
+struct body_start_verdict {
+    bool decided = true;                    // false: ask again once more of the body has arrived
+    std::optional<http::response> refusal;  // set: answered now, the rest of the body is never read
+};
+// How much of a body app_handlers::body_start may see; past it the body is read on.
+inline constexpr std::size_t body_start_bytes = 4096;
+
 struct app_handlers {
     std::function<void(http::request&&, respond_fn)> on_request;
     // Called once a request's header block is parsed (method, path, query and
@@ -42,6 +50,14 @@ struct app_handlers {
     // this request may carry; 0 (or no hook) means max_body_bytes. A body over
     // it is answered 413 without being read. Runs on an io thread: be quick.
     std::function<std::size_t(const http::request& head)> body_limit;
+    // Called while a body is still arriving with the bytes read so far (at
+    // most body_start_bytes of them; a body that arrives whole with its head
+    // goes straight to on_request), until it decides: a refusal is sent at
+    // once with "Connection: close", since the unread rest of the body cannot
+    // be skipped safely. For bodies that can be told bad from their first
+    // bytes (a JSON route sent junk) without reading megabytes first. Runs on
+    // an io thread: be quick.
+    std::function<body_start_verdict(const http::request& head, std::string_view body_so_far)> body_start;
     // Called for an upgrade request on the WS path; return a response to refuse
     // it (401 without the token, say) or nullopt to accept.
     std::function<std::optional<http::response>(const http::request&)> on_ws_upgrade;

@@ -85,11 +85,16 @@ struct api_request {
 // as charset allowed). Browsers cannot send that type cross-site without a CORS
 // preflight, which a web page never gets past, so this also keeps forms and
 // no-cors fetches from other sites out of every write route.
-inline void require_json_body(const api_request& r) {
-    std::string_view ct = r.http.header_value("Content-Type");
+inline bool is_json_media_type(const http::request& r) {
+    std::string_view ct = r.header_value("Content-Type");
     std::string_view type = ct.substr(0, ct.find(';'));
     while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
-    if (!http::iequals(type, "application/json"))
+    return http::iequals(type, "application/json");
+}
+
+inline void require_json_body(const api_request& r) {
+    std::string_view ct = r.http.header_value("Content-Type");
+    if (!is_json_media_type(r.http))
         throw http_error(415, ct.empty() ? std::string("a JSON body needs 'Content-Type: application/json'")
                                          : fmt::format("expected 'Content-Type: application/json', got '{}'",
                                                        ct.substr(0, 100)));

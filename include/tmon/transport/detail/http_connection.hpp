@@ -256,7 +256,7 @@ private:
                 continue;
             }
             if (status == http::parse_status::need_more) {
-                if (!hold_body()) break;
+                if (!hold_body() || !check_body_start()) break;
                 if (parser_.take_expect_continue()) push_raw("HTTP/1.1 100 Continue\r\n\r\n", false);
                 break;
             }
@@ -275,6 +275,7 @@ private:
     // A request's head is in: its body limit comes from the application's
     // hook, and its Content-Length from the transport-wide body budget.
     bool admit_body() {
+        body_start_done_ = !state_->handlers.body_start;
         std::size_t limit = state_->config.limits.max_body_bytes;
         if (const auto& hook = state_->handlers.body_limit) {
             try {
@@ -300,6 +301,29 @@ private:
                    false);
         stop_parsing_ = true;
         return false;
+    }
+
+    // Shows the application the first bytes of a body still arriving; false
+    // when it refused the request (answered, and the connection closes after).
+    bool check_body_start() {
+        if (body_start_done_ || !parser_.reading_body()) return true;
+        std::string_view so_far = parser_.head().body;
+        if (so_far.empty()) return true;
+        if (so_far.size() > body_start_bytes) so_far = so_far.substr(0, body_start_bytes);
+        body_start_verdict verdict;
+        try {
+            verdict = state_->handlers.body_start(parser_.head(), so_far);
+        } catch (const std::exception& e) {
+            log(log_level::error, "http", "body_start hook threw: {}", http::loggable(e.what()));
+        }
+        if (verdict.refusal) {
+            body_hold_.release();
+            push_ready(std::move(*verdict.refusal), false);
+            stop_parsing_ = true;
+            return false;
+        }
+        body_start_done_ = verdict.decided || so_far.size() >= body_start_bytes;
+        return true;
     }
 
     void handle_request(http::request req) {
@@ -694,6 +718,7 @@ private:
     std::size_t write_left_ = 0;      // bytes of the write in flight the socket has not taken
     std::size_t answered_bytes_ = 0;  // answered slots not yet in a write
     body_reservation body_hold_;      // the body being read now
+    bool body_start_done_ = true;     // the app has seen enough of the body being read
 
     // The streamed body being written, if any: later responses wait behind it.
     std::shared_ptr<http::body_stream> stream_;
