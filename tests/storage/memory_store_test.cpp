@@ -20,6 +20,48 @@ TEST_CASE("memory_store evicts the oldest run past max_runs", "[storage]") {
     CHECK(s.list_runs({}).total == 3);
 }
 
+TEST_CASE("memory_store evicts finished runs before running ones, and says so in the event log", "[storage]") {
+    memory_store::options o;
+    o.max_runs = 3;
+    memory_store s{o};
+    auto training = s.create_run(named_run("still-training")).id;
+    auto done = s.create_run(named_run("done")).id;
+    s.update_run(done, {.status = run_status::completed});
+    auto other = s.create_run(named_run("also-training")).id;
+    s.create_run(named_run("newest"));
+    CHECK(s.get_run(training));  // the oldest, but still running: kept
+    CHECK_FALSE(s.get_run(done));
+    CHECK(s.get_run(other));
+    auto log = s.list_events({});
+    REQUIRE_FALSE(log.empty());
+    CHECK(log.back().type == "run_evicted");
+    CHECK(log.back().run_id.empty());
+    CHECK(log.back().message.find(done) != std::string::npos);
+    CHECK(log.back().message.find("oldest finished") != std::string::npos);
+    // A trainer still writing to its run keeps it: later writes do not 404.
+    std::vector<metric_point> pts{point("loss", 1, 0.5)};
+    CHECK_NOTHROW(s.append_metrics(training, pts));
+}
+
+TEST_CASE("memory_store with only running runs evicts the one idle longest, never the one just created", "[storage]") {
+    memory_store::options o;
+    o.max_runs = 2;
+    memory_store s{o};
+    auto first = s.create_run(named_run("first")).id;
+    auto second = s.create_run(named_run("second")).id;
+    std::vector<metric_point> pts{point("loss", 1, 0.5)};
+    s.append_metrics(first, pts);  // `first` wrote last: `second` is the idle one
+    auto third = s.create_run(named_run("third")).id;
+    CHECK(s.get_run(first));
+    CHECK_FALSE(s.get_run(second));
+    CHECK(s.get_run(third));
+    auto log = s.list_events({});
+    REQUIRE_FALSE(log.empty());
+    CHECK(log.back().type == "run_evicted");
+    CHECK(log.back().message.find("idle longest") != std::string::npos);
+    CHECK(log.back().data_json.find(R"("was_running":true)") != std::string::npos);
+}
+
 TEST_CASE("memory_store keeps only the newest steps of a series", "[storage]") {
     memory_store::options o;
     o.max_points_per_series = 100;

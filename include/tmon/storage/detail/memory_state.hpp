@@ -587,16 +587,44 @@ private:
         rec.info.updated_at = std::max(rec.info.updated_at, now);
     }
 
-    // The run just created is never the one evicted.
+    // Over max_runs, the oldest finished run goes first. Only when every run is
+    // still running does one of them go: the one idle longest (a trainer that
+    // died without saying so), never the run just created. Each eviction is an
+    // event in the server-wide log, since the run's own log goes with it.
     void evict_oldest_runs(const std::string& keep) {
         while (limits_.max_runs != 0 && runs_.size() > limits_.max_runs) {
-            auto oldest = creation_order_.begin();
-            if (oldest->second == keep) break;
-            std::string id = oldest->second;
-            log(log_level::info, "storage", "evicting oldest run {} (over max_runs = {})", id, limits_.max_runs);
+            const run_record* victim = eviction_candidate(keep);
+            if (!victim) break;
+            const std::string id = victim->info.id;
+            const bool running = victim->info.status == run_status::running;
+            const std::string why = running
+                ? fmt::format("run {} ({}) evicted: the memory store keeps {} runs, all of them running, and this one "
+                              "had been idle longest (last write {})",
+                              id, victim->info.name, limits_.max_runs, iso8601(victim->info.updated_at))
+                : fmt::format("run {} ({}, {}) evicted: the memory store keeps {} runs and this was the oldest finished one",
+                              id, victim->info.name, to_string(victim->info.status), limits_.max_runs);
+            log(running ? log_level::warn : log_level::info, "storage", "{}", why);
             journal_.on_run_deleted(id);
             apply_run_deleted(id);
+            event e;
+            e.type = "run_evicted";
+            e.message = why;
+            e.data_json = fmt::format(R"({{"run_id":"{}","was_running":{}}})", id, running ? "true" : "false");
+            append_event(e);
         }
+    }
+
+    const run_record* eviction_candidate(const std::string& keep) const {
+        for (const auto& [order, id] : creation_order_) {  // oldest first
+            const auto& rec = runs_.at(id);
+            if (id != keep && rec.info.status != run_status::running) return &rec;
+        }
+        const run_record* idlest = nullptr;  // ties go to the oldest
+        for (const auto& [order, id] : creation_order_) {
+            const auto& rec = runs_.at(id);
+            if (id != keep && (!idlest || rec.info.updated_at < idlest->info.updated_at)) idlest = &rec;
+        }
+        return idlest;
     }
 
     std::unique_ptr<block_arena> arena_ = std::make_unique<block_arena>();  // outlives the series in runs_
