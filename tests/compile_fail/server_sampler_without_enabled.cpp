@@ -6,6 +6,4 @@ struct my_sampler {
     tmon::system_sample sample() { return {}; }
 };
 
-int main() {
-    tmon::server<tmon::memory_store, tmon::asio_transport, my_sampler> srv{tmon::server_config{}};
-}
+int main() { tmon::server<tmon::memory_store, tmon::asio_transport, my_sampler> srv{tmon::server_config{}}; }

@@ -9,6 +9,4 @@ struct my_store : tmon::memory_store {
     void append_metrics(std::string_view run_id, const std::vector<tmon::metric_point>& points);
 };
 
-int main() {
-    tmon::server<my_store> srv{tmon::server_config{}};
-}
+int main() { tmon::server<my_store> srv{tmon::server_config{}}; }

@@ -7,6 +7,4 @@ struct my_transport {
     void stop() {}
 };
 
-int main() {
-    tmon::server<tmon::memory_store, my_transport> srv{tmon::server_config{}};
-}
+int main() { tmon::server<tmon::memory_store, my_transport> srv{tmon::server_config{}}; }
