@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Compile time of a user's translation unit, against baselines compiled in the same run:
+#   light        tmon/tmon.hpp + a monitor over memory_store (a training loop's TU)
+#   server       tmon/server.hpp + server<sqlite_store> (README's example)
+#   single light the light TU through single_include/tmon/tmon.hpp (generated fresh)
+#   baselines    whichever is installed: spdlog hello (libspdlog-dev), fmt hello,
+#                <asio.hpp> alone, nlohmann/json (nlohmann-json3-dev), cpp-httplib hello
+#
+#   benchmarks/bench_compile.sh [RUNS]     (default 3; CXX, CXXFLAGS as usual)
+#
+# Each TU is compiled to an object file (-std=c++20 -O2 unless CXXFLAGS says otherwise)
+# RUNS times; the figure is the median of user+sys CPU seconds, which a busy machine
+# disturbs far less than wall time. Ratios are against spdlog hello (or fmt hello when
+# spdlog is not installed) and <asio.hpp> alone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+runs=${1:-3}
+cxx=${CXX:-g++}
+flags=(-std=c++20 ${CXXFLAGS:--O2})
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+python3 scripts/amalgamate.py --out "$work/single/tmon/tmon.hpp"
+# The light training TU (tests/packaging's, less its check that nothing heavy is included,
+# which the single header, holding everything, would fail by design).
+sed '/^#if defined(SQLITE_VERSION)/,/^#endif/d' tests/packaging/consumers/light.cpp >"$work/light.cpp"
+# README's example with the functions it leaves to the reader.
+{
+    printf '%s\n' '#include <string>' 'static double train_step() { return 0.5; }' \
+        'static double lr(long step) { return 0.1 / double(step + 1); }' \
+        'static std::string save(const char* path) { return path; }'
+    python3 tests/packaging/readme_snippet.py README.md example
+} >"$work/server.cpp"
+cat >"$work/fmt_hello.cpp" <<'EOF'
+#include <fmt/format.h>
+int main() { fmt::print("hello {}\n", 42); }
+EOF
+cat >"$work/spdlog_hello.cpp" <<'EOF'
+#include <spdlog/spdlog.h>
+int main() { spdlog::info("hello {}", 42); }
+EOF
+cat >"$work/asio.cpp" <<'EOF'
+#include <asio.hpp>
+int main() { asio::io_context io; io.run(); }
+EOF
+cat >"$work/nlohmann.cpp" <<'EOF'
+#include <nlohmann/json.hpp>
+int main() { auto j = nlohmann::json::parse(R"({"a": 1})"); return j["a"].get<int>() == 1 ? 0 : 1; }
+EOF
+cat >"$work/httplib.cpp" <<'EOF'
+#include <httplib.h>
+int main() { httplib::Server s; s.Get("/", [](const httplib::Request&, httplib::Response& r) { r.set_content("hi", "text/plain"); }); }
+EOF
+
+# seconds NAME FILE EXTRA_FLAGS...: median CPU seconds over $runs compiles, "" when it does not build.
+seconds() {
+    local name=$1 file=$2; shift 2
+    local t=()
+    for ((i = 0; i < runs; ++i)); do
+        if ! /usr/bin/time -f '%U %S' -o "$work/time" "$cxx" "${flags[@]}" "$@" -c "$file" -o "$work/out.o" \
+            2>"$work/$name.err"; then
+            echo ""
+            return
+        fi
+        t+=("$(awk '{printf "%.2f", $1 + $2}' "$work/time")")
+    done
+    printf '%s\n' "${t[@]}" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'
+}
+
+declare -A secs
+order=(light server single_light spdlog_hello fmt_hello asio nlohmann httplib)
+secs[light]=$(seconds light "$work/light.cpp" -Iinclude)
+secs[server]=$(seconds server "$work/server.cpp" -Iinclude -DASIO_STANDALONE)
+secs[single_light]=$(seconds single_light "$work/light.cpp" -I"$work/single")
+# Debian's spdlog is the compiled library over the system fmt: its pkg-config flags say so.
+[[ -d /usr/include/spdlog ]] && secs[spdlog_hello]=$(seconds spdlog_hello "$work/spdlog_hello.cpp" \
+    $(pkg-config --cflags spdlog 2>/dev/null))
+secs[fmt_hello]=$(seconds fmt_hello "$work/fmt_hello.cpp")
+secs[asio]=$(seconds asio "$work/asio.cpp" -DASIO_STANDALONE)
+[[ -f /usr/include/nlohmann/json.hpp ]] && secs[nlohmann]=$(seconds nlohmann "$work/nlohmann.cpp")
+[[ -f /usr/include/httplib.h ]] && secs[httplib]=$(seconds httplib "$work/httplib.cpp")
+
+hello=spdlog_hello
+[[ -n ${secs[spdlog_hello]:-} ]] || hello=fmt_hello
+echo "compile time, $cxx ${flags[*]}, median of $runs, CPU seconds (user+sys), $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
+printf '%-14s %8s %12s %10s\n' TU seconds "x $hello" "x asio"
+for name in "${order[@]}"; do
+    s=${secs[$name]:-}
+    [[ -n $s ]] || continue
+    printf '%-14s %8s %12s %10s\n' "$name" "$s" \
+        "$(awk -v a="$s" -v b="${secs[$hello]:-}" 'BEGIN {if (b > 0) printf "%.1fx", a / b}')" \
+        "$(awk -v a="$s" -v b="${secs[asio]:-}" 'BEGIN {if (b > 0) printf "%.1fx", a / b}')"
+done
+for name in light server single_light; do
+    [[ -n ${secs[$name]:-} ]] || { echo "$name did not compile:"; tail -20 "$work/$name.err"; exit 1; }
+done
