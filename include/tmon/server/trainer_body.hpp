@@ -103,7 +103,8 @@ inline system_sample parse_system_sample(const value& v, const std::string& run_
         if (g->Size() > limits.gpus_per_sample)
             throw invalid(fmt::format("'{}gpus' may hold at most {} GPUs", prefix, limits.gpus_per_sample));
         std::size_t i = 0;
-        for (const auto& x : g->GetArray()) s.gpus.push_back(parse_gpu(x, fmt::format("{}gpus[{}]", prefix, i++), limits));
+        for (const auto& x : g->GetArray())
+            s.gpus.push_back(parse_gpu(x, fmt::format("{}gpus[{}]", prefix, i++), limits));
     }
     trainer_identity id = get_identity(v, who, limits, prefix);
     if (id.host.empty())

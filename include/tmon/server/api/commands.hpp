@@ -74,7 +74,11 @@ http::response ack_command(server_state<Store>& s, const api_request& r) {
     s.store().append_event(e);
     s.publish_new_events();
     std::string out;
-    json_out::json_writer(out).begin_object().field("acknowledged", cmd.has_value()).field("command_id", id).end_object();
+    json_out::json_writer(out)
+        .begin_object()
+        .field("acknowledged", cmd.has_value())
+        .field("command_id", id)
+        .end_object();
     return json_response(std::move(out));
 }
 

@@ -77,7 +77,8 @@ http::response update_run(server_state<Store>& s, const api_request& r) {
     run_info before = s.require_run(r.param("run_id"));
     run_info after = s.store().update_run(before.id, u);
     s.run_updated(before, after);
-    if (before.status != after.status && (after.status == run_status::cancelled || after.status == run_status::interrupted)) {
+    bool stopped = after.status == run_status::cancelled || after.status == run_status::interrupted;
+    if (before.status != after.status && stopped) {
         command c;
         c.run_id = after.id;
         c.type = after.status == run_status::cancelled ? "stop" : "interrupt";

@@ -71,7 +71,10 @@ http::response post_run_system(server_state<Store>& s, const api_request& r) {
     if (samples.empty()) s.trainer_seen(run_id, r.who);
     r.liveness_recorded = true;
     std::string out;
-    json_out::json_writer(out).begin_object().field("accepted", static_cast<std::uint64_t>(samples.size())).end_object();
+    json_out::json_writer(out)
+        .begin_object()
+        .field("accepted", static_cast<std::uint64_t>(samples.size()))
+        .end_object();
     return json_response(std::move(out));
 }
 
@@ -79,7 +82,8 @@ template <class Store>
 http::response run_system_history(server_state<Store>& s, const api_request& r) {
     system_query q;
     q.run_id = s.require_run(r.param("run_id")).id;
-    if (auto h = r.query.get("host"); h && !h->empty()) q.host = checked_host(*h, r.limits().host_bytes, "query parameter 'host'", 400);
+    if (auto h = r.query.get("host"); h && !h->empty())
+        q.host = checked_host(*h, r.limits().host_bytes, "query parameter 'host'", 400);
     q.rank = r.int_query<int>("rank", 0, max_trainer_rank);
     if (auto v = r.number_query("time_min")) q.time_min = *v;
     if (auto v = r.number_query("time_max")) q.time_max = *v;
