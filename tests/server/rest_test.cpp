@@ -424,6 +424,43 @@ TEMPLATE_LIST_TEST_CASE("health, version, unknown routes and wrong methods answe
     CHECK(s.api.get("/api/system/history")["samples"].Size() == 0);
 }
 
+TEST_CASE("GET metrics?limit=N returns the newest N points of each key, ascending; a bad limit is a 400 naming it",
+          "[server][metrics]") {
+    served<memory_store> s;
+    auto id = s.create_run("limited");
+    std::string body = R"({"points":[)";
+    for (int i = 0; i < 50; ++i) body += fmt::format(R"({}{{"step":{},"metrics":{{"loss":{},"acc":{}}}}})", i ? "," : "", i, i, i * 2);
+    body += "]}";
+    REQUIRE(s.post_metrics(id, body).status == 200);
+    auto r = s.api.get("/api/runs/" + id + "/metrics?limit=5");
+    REQUIRE(r.status == 200);
+    for (const char* key : {"loss", "acc"}) {
+        const auto& steps = r["series"][key]["steps"];
+        REQUIRE(steps.Size() == 5);
+        CHECK(steps[0].GetInt64() == 45);
+        CHECK(steps[4].GetInt64() == 49);
+    }
+    auto rows = s.api.get("/api/runs/" + id + "/metrics?limit=2&format=rows");
+    CHECK(rows["metrics"].Size() == 2);
+    auto bad = s.api.get("/api/runs/" + id + "/metrics?limit=zero");
+    CHECK(bad.status == 400);
+    CHECK(std::string(bad["detail"].GetString()).find("limit") != std::string::npos);
+}
+
+TEST_CASE("progress is last_step / total_steps clamped to [0, 1]; a run past its plan shows 1 and its real last step",
+          "[server][runs]") {
+    served<memory_store> s;
+    auto id = s.create_run("planned", R"(,"total_steps":100)");
+    REQUIRE(s.post_metrics(id, R"({"step":42,"metrics":{"loss":1}})").status == 200);
+    CHECK(s.api.get("/api/runs/" + id)["progress"].GetDouble() == Approx(0.42));
+    REQUIRE(s.post_metrics(id, R"({"step":9999,"metrics":{"loss":1}})").status == 200);
+    auto run = s.api.get("/api/runs/" + id);
+    CHECK(run["progress"].GetDouble() == 1.0);
+    CHECK(run["last_step"].GetInt64() == 9999);
+    auto listed = s.api.get("/api/runs");
+    CHECK(listed["runs"][0]["progress"].GetDouble() == 1.0);
+}
+
 TEST_CASE("the system sampler's samples are served as status and history", "[server][system]") {
     server_config c;
     c.sample_period = std::chrono::milliseconds(20);
@@ -462,7 +499,7 @@ TEST_CASE("with a token every API route needs it, by header or query", "[server]
     CHECK(anon.get("/").status == 200);
 }
 
-TEST_CASE("the embedded dashboard is served gzip-encoded with ETags, 304s and SPA fallback", "[server][static]") {
+TEST_CASE("the embedded dashboard is served gzip-encoded with ETags and 304s; other paths are JSON 404s", "[server][static]") {
     served<memory_store> s;
     auto index = s.api.get("/", "Accept-Encoding: gzip, deflate\r\n");
     REQUIRE(index.status == 200);
@@ -478,9 +515,14 @@ TEST_CASE("the embedded dashboard is served gzip-encoded with ETags, 304s and SP
     auto again = s.api.get("/", "If-None-Match: " + etag + "\r\n");
     CHECK(again.status == 304);
     CHECK(again.body.empty());
-    auto spa = s.api.get("/runs/some-run");
-    CHECK(spa.status == 200);
-    CHECK(spa.body == plain.body);
+    // Only "/" is the page: typos and other tools' paths get a JSON 404.
+    for (const char* path : {"/runs/some-run", "/docs", "/ws/training/x", "/metrics", "/api2/runs"}) {
+        INFO(path);
+        auto r = s.api.get(path);
+        CHECK(r.status == 404);
+        CHECK(r.header("Content-Type").starts_with("application/json"));
+        CHECK(r.error_kind() == "not_found");
+    }
     for (const auto& a : dashboard::assets) {
         if (!a.path.starts_with("/assets/")) continue;
         auto r = s.api.get(std::string(a.path), "Accept-Encoding: gzip\r\n");
@@ -509,7 +551,7 @@ TEST_CASE("static_dir serves files from disk and never a path outside it", "[ser
     CHECK(js.header("Content-Type").starts_with("text/javascript"));
     auto cached = s.api.get("/assets/app-1.js", fmt::format("If-None-Match: {}\r\n", js.header("ETag")));
     CHECK(cached.status == 304);
-    CHECK(s.api.get("/some/page").body == "<html>disk index</html>");
+    CHECK(s.api.get("/some/page").status == 404);
     for (const char* path : {"/../secret.txt", "/%2e%2e/secret.txt", "/assets/%2e%2e/%2e%2e/secret.txt", "/assets/..%2f..%2fsecret.txt"}) {
         INFO(path);
         auto r = s.api.get(path);

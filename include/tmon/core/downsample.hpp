@@ -13,6 +13,11 @@
 
 namespace tmon {
 
+// metric_query::last: drops all but the newest n points (n == 0 keeps all).
+inline void keep_newest(std::vector<series_point>& pts, std::size_t n) {
+    if (n != 0 && pts.size() > n) pts.erase(pts.begin(), pts.end() - static_cast<std::ptrdiff_t>(n));
+}
+
 namespace detail {
 
 struct extreme_indices {

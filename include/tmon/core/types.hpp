@@ -91,8 +91,9 @@ struct metric_query {
     step_t step_max = std::numeric_limits<step_t>::max();
     double time_min = -std::numeric_limits<double>::infinity();
     double time_max = std::numeric_limits<double>::infinity();
-    std::size_t max_points = 0;  // 0: everything in range
+    std::size_t max_points = 0;  // 0: everything in range (after `last`)
     downsample_method method = downsample_method::lttb;
+    std::size_t last = 0;        // 0: everything in range; else only the newest `last` points of it
 };
 
 struct metric_series {

@@ -1,6 +1,7 @@
 #pragma once
 // Every object of the wire contract (docs/API.md) written with json_writer.
 // write_* append to an open writer (so objects nest); *_json return text.
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,9 +38,11 @@ struct wire_style {
 inline void write_run(json_writer& w, const run_info& r, const run_liveness& live = {}) {
     w.begin_object();
     detail::write_run_fields<wire_style>(w, r);
+    // Clamped to [0, 1]: a run that went past its planned steps is done, not at
+    // 9999 %; last_step still says how far it went.
     w.key("progress");
     if (r.total_steps && *r.total_steps > 0)
-        w.value(static_cast<double>(r.last_step.value_or(0)) / static_cast<double>(*r.total_steps));
+        w.value(std::clamp(static_cast<double>(r.last_step.value_or(0)) / static_cast<double>(*r.total_steps), 0.0, 1.0));
     else
         w.null();
     w.field("stale", live.stale && r.status == run_status::running);

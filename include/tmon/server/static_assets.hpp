@@ -1,7 +1,7 @@
 #pragma once
 // The dashboard: the embedded build (tmon/dashboard/assets.hpp, gzip bytes) or,
-// with server_config::static_dir, files from disk. GET / and unknown page paths
-// get index.html (SPA routing); hashed /assets/ files are immutable; ETags
+// with server_config::static_dir, files from disk. GET / is index.html, any
+// other path that is not a file a JSON 404; hashed /assets/ files are immutable; ETags
 // answer If-None-Match with 304. A path can never leave the static root.
 #include <algorithm>
 #include <filesystem>
@@ -86,10 +86,10 @@ inline std::string_view cache_control_for(std::string_view path) {
     return "no-cache";
 }
 
-// A path whose last segment has no dot is a dashboard route (SPA), not a file.
-inline bool looks_like_page(std::string_view path) {
-    auto slash = path.rfind('/');
-    return path.substr(slash == std::string_view::npos ? 0 : slash).find('.') == std::string_view::npos;
+// The dashboard is one page at "/" (state lives in the query string), so any
+// other path is a typo or a script's mistake and gets a JSON 404, never the page.
+inline std::string not_found_detail(std::string_view path) {
+    return fmt::format("no route or dashboard file at {} (the dashboard is at /, the API under /api/)", path);
 }
 
 inline bool has_dot_segment(std::string_view path) {
@@ -136,8 +136,7 @@ public:
 private:
     http::response serve_embedded(const http::request& req, std::string_view path) {
         const dashboard::asset* a = find_asset(path == "/" ? std::string_view{"/index.html"} : path);
-        if (!a && detail::looks_like_page(path)) a = find_asset("/index.html");
-        if (!a) return http::error_response(404, fmt::format("no dashboard file at {}", path));
+        if (!a) return http::error_response(404, detail::not_found_detail(path));
         std::string_view cache = detail::cache_control_for(a->path);
         if (detail::etag_matches(req, a->etag)) return detail::not_modified(a->etag, cache);
         http::response r;
@@ -176,10 +175,7 @@ private:
         fs::path file = rel.empty() ? root_ / "index.html" : root_ / rel;
         std::error_code ec;
         if (fs::is_directory(file, ec)) file /= "index.html";
-        if (!fs::is_regular_file(file, ec)) {
-            if (!detail::looks_like_page(path)) return http::error_response(404, fmt::format("no file at {}", path));
-            file = root_ / "index.html";
-        }
+        if (!fs::is_regular_file(file, ec)) return http::error_response(404, detail::not_found_detail(path));
         fs::path real = fs::weakly_canonical(file, ec);
         auto [root_end, real_it] = std::mismatch(root_.begin(), root_.end(), real.begin(), real.end());
         if (ec || root_end != root_.end() || !fs::is_regular_file(real, ec))

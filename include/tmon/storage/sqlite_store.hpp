@@ -176,6 +176,7 @@ public:
         if (std::isfinite(q.time_min) || std::isfinite(q.time_max))
             std::erase_if(pts, [&](const series_point& p) { return p.time < q.time_min || p.time > q.time_max; });
         out.total_in_range = pts.size();
+        keep_newest(pts, q.last);
         if (q.max_points == 0) return out;
         if (pts.size() > q.max_points) {
             out.points = downsample(pts, q.max_points, q.method);

@@ -145,6 +145,7 @@ public:
         if (it == rec->series.end()) return out;
         out.points = it->second.range(q);
         out.total_in_range = out.points.size();
+        keep_newest(out.points, q.last);
         if (q.max_points != 0 && out.points.size() > q.max_points) {
             out.points = downsample(out.points, q.max_points, q.method);
             out.downsampled = true;
