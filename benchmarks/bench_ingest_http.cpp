@@ -9,6 +9,7 @@
 // Without --url it spawns tmon-server (default: ../examples/tmon-server next to this
 // binary) on a free port with a temp database. Target: tmon >= 0.5x raw SQLite.
 #include "clients/child_process.hpp"
+#include "clients/json_reply.hpp"
 #include "clients/raw_http.hpp"
 
 #include <rapidjson/document.h>
@@ -132,13 +133,7 @@ double raw_sqlite_seconds(const options& o, const workload& w, const fs::path& f
     return seconds;
 }
 
-rapidjson::Document parse(const bench::http_reply& reply, const char* what) {
-    rapidjson::Document doc;
-    doc.Parse(reply.body.data(), reply.body.size());
-    if (reply.status != 200 || doc.HasParseError() || !doc.IsObject())
-        throw std::runtime_error(fmt::format("{} answered {}: {}", what, reply.status, reply.body.substr(0, 300)));
-    return doc;
-}
+rapidjson::Document parse(const bench::http_reply& reply, const char* what) { return bench::parse_json_reply(reply, what); }
 
 struct tmon_result {
     double seconds = 0;

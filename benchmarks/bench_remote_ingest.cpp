@@ -9,6 +9,7 @@
 //   bench_remote_ingest [--points-per-process 400000] [--procs 1,4,8] [--keys 4] [--server PATH]
 // Target: remote >= 0.8x direct.
 #include "clients/child_process.hpp"
+#include "clients/json_reply.hpp"
 #include "clients/raw_http.hpp"
 
 #include <rapidjson/document.h>
@@ -97,13 +98,7 @@ options parse_options(int argc, char** argv) {
     return o;
 }
 
-rapidjson::Document parse(const bench::http_reply& reply, const char* what) {
-    rapidjson::Document doc;
-    doc.Parse(reply.body.data(), reply.body.size());
-    if (reply.status != 200 || doc.HasParseError() || !doc.IsObject())
-        throw std::runtime_error(fmt::format("{} answered {}: {}", what, reply.status, reply.body.substr(0, 300)));
-    return doc;
-}
+rapidjson::Document parse(const bench::http_reply& reply, const char* what) { return bench::parse_json_reply(reply, what); }
 
 long stored_steps(bench::http_connection& http, const std::string& run_id) {
     auto doc = parse(http.request("GET", "/api/runs/" + run_id + "/metrics?keys=loss&max_points=2"), "GET metrics");
