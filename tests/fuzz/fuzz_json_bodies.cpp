@@ -1,7 +1,7 @@
 // The request-body parsers of server/json_body.hpp, and the JSON reader every
 // body, message and store line goes through (detail/json_read.hpp).
 //
-// The first byte picks the parser ('0'..'6', or any byte modulo 7):
+// The first byte picks the parser ('0'..'9', ':' = 10, ';' = 11, else the byte modulo 12):
 //   0 parse_new_run       POST /api/runs
 //   1 parse_run_update    PUT /api/runs/{id}
 //   2 parse_metrics       POST /api/runs/{id}/metrics
@@ -9,6 +9,11 @@
 //   4 parse_layerwise     POST /api/v1/metrics/layerwise
 //   5 parse_ws_message    a WebSocket text message
 //   6 detail::parse_document, against plain RapidJSON
+//   7 parse_heartbeat     POST /api/runs/{id}/heartbeat        (server/trainer_body.hpp)
+//   8 parse_system_samples POST /api/runs/{id}/system
+//   9 parse_trainer_event POST /api/runs/{id}/events
+//  10 parse_command       POST /api/runs/{id}/commands
+//  11 parse_command_ack   POST /api/runs/{id}/commands/{n}/ack
 // the rest is the body. Refusing a body with tmon::http_error or tmon::error is
 // the contract; any other exception escapes and libFuzzer reports it. What a
 // parser accepts must hold what its route relies on (finite numbers, steps >= 0,
@@ -32,6 +37,7 @@
 #include "tmon/detail/json_read.hpp"
 #include "tmon/server/http_error.hpp"
 #include "tmon/server/json_body.hpp"
+#include "tmon/server/trainer_body.hpp"
 
 namespace {
 
@@ -246,6 +252,40 @@ void parse_body(int which, std::string_view body) {
             if (m.type != "ping") TMON_FUZZ_CHECK(!m.run_id.empty());
             break;
         }
+        case 7: {
+            auto who = json_body::parse_heartbeat(body, {"header-host", 3});
+            TMON_FUZZ_CHECK(who.rank >= 0 && who.rank <= max_trainer_rank);
+            break;
+        }
+        case 8: {
+            for (const auto& x : json_body::parse_system_samples(body, "run_fuzz", {})) {
+                TMON_FUZZ_CHECK(x.run_id == "run_fuzz");
+                TMON_FUZZ_CHECK(!x.host.empty());
+                TMON_FUZZ_CHECK(x.rank >= 0 && x.rank <= max_trainer_rank);
+                TMON_FUZZ_CHECK(std::isfinite(x.time) && std::isfinite(x.cpu_percent) && std::isfinite(x.memory_percent));
+                for (const auto& g : x.gpus) TMON_FUZZ_CHECK(std::isfinite(g.utilization) && std::isfinite(g.power));
+            }
+            break;
+        }
+        case 9: {
+            auto e = json_body::parse_trainer_event(body, "run_fuzz");
+            TMON_FUZZ_CHECK(!e.type.empty());
+            TMON_FUZZ_CHECK(is_object_text(e.data_json));
+            if (!e.client_id.empty()) TMON_FUZZ_CHECK(is_safe_id(e.client_id));
+            break;
+        }
+        case 10: {
+            auto c = json_body::parse_command(body, "run_fuzz");
+            TMON_FUZZ_CHECK(!c.type.empty());
+            TMON_FUZZ_CHECK(is_object_text(c.payload_json));
+            if (!c.checkpoint_id.empty()) TMON_FUZZ_CHECK(is_safe_id(c.checkpoint_id));
+            break;
+        }
+        case 11: {
+            auto a = json_body::parse_command_ack(body);
+            TMON_FUZZ_CHECK(a.status == "ok" || a.status == "failed" || a.status == "ignored");
+            break;
+        }
         default: check_json_read(body); break;
     }
 }
@@ -255,7 +295,7 @@ void parse_body(int which, std::string_view body) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size == 0) return 0;
     int which = data[0] >= '0' && data[0] <= '9' ? data[0] - '0' : data[0];
-    which %= 7;
+    which %= 12;
     std::string_view body(reinterpret_cast<const char*>(data) + 1, size - 1);
     try {
         parse_body(which, body);
