@@ -17488,9 +17488,10 @@ public:
                       run_id_, left, journal_.pending_points(), journal_.path().string());
     }
 
-    // Something was journaled; `urgent` for records the server should see now.
-    void notify(bool urgent) {
-        if (!urgent && journal_.pending_points() < opts_.batch_points) return;
+    // Metrics were journaled: wake the sender once a batch is full (the
+    // timer sends partial ones; mark_urgent() sends other records at once).
+    void notify_batch() {
+        if (journal_.pending_points() < opts_.batch_points) return;
         {
             std::lock_guard lock(mutex_);
             wake_ = true;
@@ -17559,7 +17560,7 @@ private:
         clock::time_point due = now + std::chrono::hours(1);
         if (journal_.pending_bytes() > 0) {
             bool batch_ready = stopping_ || flush_requested_ || journal_.pending_points() >= opts_.batch_points ||
-                               non_metric_pending();
+                               urgent_pending_;
             due = batch_ready ? now : last_post_ + opts_.batch_interval;
             if (stopping_ && drain_deadline_ < due) due = drain_deadline_;
         }
@@ -17570,8 +17571,6 @@ private:
         due = std::max(due, retry_at_);
         return stopping_ ? std::min(due, drain_deadline_) : due;
     }
-
-    bool non_metric_pending() const { return urgent_pending_; }
 
     void work(clock::time_point now) {
         try {
@@ -17938,7 +17937,7 @@ public:
         std::uint32_t n = detail::wire::append_points(body, points);
         std::string path = "/api/runs/" + std::string(run_id) + "/metrics";
         if (!journal().append(detail::journal_kind::metrics, "POST", path, body, n)) return note_dropped(n);
-        sender_->notify(false);
+        sender_->notify_batch();
     }
 
     checkpoint_info add_checkpoint(const new_checkpoint& c) {
@@ -18090,7 +18089,7 @@ private:
     // Samples and layer statistics: dropped (counted) when the journal is full.
     void journal_droppable(const std::string& path, const std::string& body) {
         if (!journal().append(detail::journal_kind::request, "POST", path, body, 0)) return note_dropped(0);
-        sender_->notify(false);
+        sender_->notify_batch();
     }
 
     void note_dropped(std::uint64_t points) {

@@ -191,7 +191,7 @@ public:
         std::uint32_t n = detail::wire::append_points(body, points);
         std::string path = "/api/runs/" + std::string(run_id) + "/metrics";
         if (!journal().append(detail::journal_kind::metrics, "POST", path, body, n)) return note_dropped(n);
-        sender_->notify(false);
+        sender_->notify_batch();
     }
 
     checkpoint_info add_checkpoint(const new_checkpoint& c) {
@@ -343,7 +343,7 @@ private:
     // Samples and layer statistics: dropped (counted) when the journal is full.
     void journal_droppable(const std::string& path, const std::string& body) {
         if (!journal().append(detail::journal_kind::request, "POST", path, body, 0)) return note_dropped(0);
-        sender_->notify(false);
+        sender_->notify_batch();
     }
 
     void note_dropped(std::uint64_t points) {

@@ -101,9 +101,10 @@ public:
                       run_id_, left, journal_.pending_points(), journal_.path().string());
     }
 
-    // Something was journaled; `urgent` for records the server should see now.
-    void notify(bool urgent) {
-        if (!urgent && journal_.pending_points() < opts_.batch_points) return;
+    // Metrics were journaled: wake the sender once a batch is full (the
+    // timer sends partial ones; mark_urgent() sends other records at once).
+    void notify_batch() {
+        if (journal_.pending_points() < opts_.batch_points) return;
         {
             std::lock_guard lock(mutex_);
             wake_ = true;
@@ -172,7 +173,7 @@ private:
         clock::time_point due = now + std::chrono::hours(1);
         if (journal_.pending_bytes() > 0) {
             bool batch_ready = stopping_ || flush_requested_ || journal_.pending_points() >= opts_.batch_points ||
-                               non_metric_pending();
+                               urgent_pending_;
             due = batch_ready ? now : last_post_ + opts_.batch_interval;
             if (stopping_ && drain_deadline_ < due) due = drain_deadline_;
         }
@@ -183,8 +184,6 @@ private:
         due = std::max(due, retry_at_);
         return stopping_ ? std::min(due, drain_deadline_) : due;
     }
-
-    bool non_metric_pending() const { return urgent_pending_; }
 
     void work(clock::time_point now) {
         try {
