@@ -6,6 +6,7 @@
 // Flags win over the environment (TMON_HOST, TMON_PORT, TMON_STORAGE,
 // TMON_DB_PATH, TMON_TOKEN). SIGINT/SIGTERM stop it cleanly: requests already
 // accepted are answered and the store is flushed before exit.
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -168,21 +169,13 @@ bool parse_args(options& o, int argc, char** argv) {
     return true;
 }
 
-// Blocks SIGINT/SIGTERM in every thread (the server's threads inherit the
-// mask) and waits for one here, so shutdown runs on the main thread.
-int wait_for_stop_signal(const sigset_t& set) {
-    int sig = 0;
-    sigwait(&set, &sig);
-    return sig;
-}
-
 template <class Store>
-int serve(const options& o, const sigset_t& signals) {
+int serve(const options& o) {
     tmon::server<Store> srv{o.server};
     std::printf("tmon-server %s serving %s (storage: %s, db: %s)\n", tmon::version_string, srv.url().c_str(),
                 o.storage.c_str(), o.storage == "memory" ? "-" : o.server.db_path.c_str());
     std::fflush(stdout);
-    int sig = wait_for_stop_signal(signals);
+    int sig = srv.wait();  // SIGINT or SIGTERM; shutdown then runs here, on the main thread
     tmon::log(tmon::log_level::info, "tmon-server", "signal {} received, shutting down", sig);
     srv.stop();
     tmon::log(tmon::log_level::info, "tmon-server", "stopped; store flushed");
@@ -192,6 +185,15 @@ int serve(const options& o, const sigset_t& signals) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // Held from the start until srv.wait() takes them (in every thread: the
+    // server's inherit the mask), so a SIGTERM sent while the server starts,
+    // or as soon as it printed "serving", still stops it cleanly.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
     options o;
     try {
         if (!parse_args(o, argc, argv)) {
@@ -204,16 +206,10 @@ int main(int argc, char** argv) {
     }
     tmon::set_log_level(o.level);
 
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
     try {
-        if (o.storage == "memory") return serve<tmon::memory_store>(o, signals);
-        if (o.storage == "jsonl") return serve<tmon::jsonl_store>(o, signals);
-        return serve<tmon::sqlite_store>(o, signals);
+        if (o.storage == "memory") return serve<tmon::memory_store>(o);
+        if (o.storage == "jsonl") return serve<tmon::jsonl_store>(o);
+        return serve<tmon::sqlite_store>(o);
     } catch (const tmon::error& e) {
         std::fprintf(stderr, "tmon-server: cannot start (%s storage at '%s', %s:%u): %s\n", o.storage.c_str(),
                      o.server.db_path.c_str(), o.server.host.c_str(), o.server.port, e.what());

@@ -7,22 +7,36 @@
 //   run.log(step, {{"loss", loss}});
 //
 // Constructing it starts serving on background threads; the destructor stops.
-// Threads: the transport's io threads parse, route and check auth, and answer
-// what memory holds (health, version, cached latest metric values); every
-// store call runs on a small work pool, and the response is sent from there
-// once the call returned (a 2xx write is in the store), before the write's
-// live events are fanned out. The sampler and a housekeeping tick run on
-// their own threads. Writes made to the store directly, bypassing the server
-// (srv.store().append_metrics), are neither pushed live nor seen by the
-// latest-values cache: write through the server, its recorder or a monitor.
+// Threads: the transport's io threads parse HTTP, route and check auth, and
+// answer what memory holds (health, version, cached latest metric values);
+// request bodies are read and every store call runs on a small work pool (one
+// exception: a WebSocket subscribe checks on the io thread that the run
+// exists), and the response is sent from there once the call returned (a 2xx
+// write is in the store), before the write's live events are fanned out. The
+// sampler and a housekeeping tick run on their own threads. Writes made to the
+// store directly, bypassing the server (srv.store().append_metrics), are
+// neither pushed live nor seen by the latest-values cache: write through the
+// server, its recorder or a monitor.
+//
+// The embedding program can add its own REST routes (get/post/put/del) and
+// block its main thread until Ctrl-C or SIGTERM (wait):
+//
+//   srv.get("/api/ext/queue", [&](const tmon::api_request&) { return tmon::json_response(R"({"jobs":3})"); });
+//   srv.wait();  // SIGINT, SIGTERM or srv.stop(); the destructor then stops and flushes
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <shared_mutex>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "tmon/core/log.hpp"
 #include "tmon/detail/periodic_worker.hpp"
@@ -41,8 +55,9 @@
 #include "tmon/server/api/system.hpp"
 #include "tmon/server/auth.hpp"
 #include "tmon/server/detail/body_start.hpp"
-#include "tmon/server/request_guard.hpp"
+#include "tmon/server/detail/stop_signals.hpp"
 #include "tmon/server/detail/work_pool.hpp"
+#include "tmon/server/request_guard.hpp"
 #include "tmon/server/server_config.hpp"
 #include "tmon/server/server_recorder.hpp"
 #include "tmon/server/server_state.hpp"
@@ -55,6 +70,12 @@
 #include "tmon/transport/transport_concept.hpp"
 
 namespace tmon {
+
+// An embedding program's own route (server::get and friends): called on the
+// work pool with the request, its captures (r.param("id")) and its declared
+// query parameters (r.query); it may throw http_error, tmon::error or any
+// std::exception, which become JSON errors as on tmon's own routes.
+using user_handler = std::function<http::response(const api_request&)>;
 
 namespace detail {
 
@@ -85,6 +106,10 @@ inline std::size_t body_limit_for(const request_limits& l, const http::request& 
         return l.metrics_body_bytes;
     if (head.path == "/api/v1/metrics/layerwise") return l.layers_body_bytes;
     return l.small_body_bytes;
+}
+
+inline http::response token_required() {
+    return http::error_response(401, "a valid token is required (Authorization: Bearer <token> or ?token=)");
 }
 
 }  // namespace detail
@@ -130,9 +155,49 @@ public:
     run_monitor resume_or_create(monitor_options opts) { return run_monitor::resume_or_create(recorder_, std::move(opts)); }
     recorder_type& recorder() noexcept { return recorder_; }
 
-    // Answers what was accepted, stops listening, flushes the store. Idempotent.
+    // ---- the embedding program's own routes ---------------------------------
+    // srv.get("/api/ext/jobs/{id}", handler, tmon::accepts{"verbose"}) answers
+    // GET (and HEAD) on that pattern ("{name}" one segment, "{name...}" the
+    // rest) from the next request on; routes may be added at any time, from
+    // any thread. They take the API's token and pass the same Host and Origin
+    // checks; a query parameter not named in `query` (string literals: they are
+    // kept as views) is a 400. tmon's own routes (docs/API.md), "/" and "/ws"
+    // stay tmon's: a pattern one of them would answer throws
+    // std::invalid_argument, as does the same method and pattern twice.
+    // Bodies: up to request_limits::small_body_bytes (1 MiB by default).
+    server& get(std::string_view pattern, user_handler h, accepts query = {}) {
+        return add_route("GET", pattern, std::move(h), std::move(query));
+    }
+    server& post(std::string_view pattern, user_handler h, accepts query = {}) {
+        return add_route("POST", pattern, std::move(h), std::move(query));
+    }
+    server& put(std::string_view pattern, user_handler h, accepts query = {}) {
+        return add_route("PUT", pattern, std::move(h), std::move(query));
+    }
+    server& del(std::string_view pattern, user_handler h, accepts query = {}) {
+        return add_route("DELETE", pattern, std::move(h), std::move(query));
+    }
+
+    // Blocks until SIGINT or SIGTERM arrives (returns its number) or stop()
+    // has run on another thread (returns 0); the program then shuts down as it
+    // likes (the destructor stops and flushes). Only while it blocks does tmon
+    // take the two signals, even where the program blocked them: the program's
+    // own handlers are put back on return, so a second Ctrl-C does what it did
+    // before (by default: ends the process). One signal wakes every waiter. A
+    // program that handles the signals itself does without wait() and calls
+    // stop() once its handling says so (never inside a signal handler).
+    int wait() {
+        return detail::stop_signals::instance().wait([this] { return stopped_.load(); });
+    }
+
+    // Answers what was accepted, stops listening, flushes the store. Idempotent;
+    // a second caller returns once the first one has finished. Not from a handler.
     void stop() {
-        if (stopped_.exchange(true)) return;
+        std::call_once(stop_once_, [this] { shut_down(); });
+    }
+
+private:
+    void shut_down() {
         sampler_worker_.stop();
         liveness_worker_.stop();
         housekeeping_.stop();
@@ -144,9 +209,36 @@ public:
         } catch (const std::exception& e) {
             log(log_level::error, "server", "flushing the store on stop failed: {}", e.what());
         }
+        stopped_.store(true);
+        detail::stop_signals::instance().wake();
     }
 
-private:
+    server& add_route(std::string_view method, std::string_view pattern, user_handler h, accepts query) {
+        if (!h) throw std::invalid_argument(fmt::format("tmon::server: {} {} has an empty handler", method, pattern));
+        if (!pattern.starts_with('/'))
+            throw std::invalid_argument(fmt::format("tmon::server: route '{}' must start with '/'", pattern));
+        http::route_params ignored;
+        if (pattern == "/" || pattern == "/ws" || router_.match(method, pattern, ignored).status != 404)
+            throw std::invalid_argument(
+                fmt::format("tmon::server: {} {} would take a path tmon serves itself (docs/API.md); "
+                            "choose another, e.g. under /api/ext/",
+                            method, pattern));
+        std::string key = fmt::format("{} {}", method, pattern);
+        std::unique_lock lock(user_routes_mutex_);
+        if (std::find(user_routes_.begin(), user_routes_.end(), key) != user_routes_.end())
+            throw std::invalid_argument(fmt::format("tmon::server: {} was added already", key));
+        route_table<Store> t(user_router_, state_, pool_);
+        t.add_callable(
+            method, pattern,
+            [h = std::make_shared<const user_handler>(std::move(h))](server_state<Store>&, const api_request& r) {
+                return (*h)(r);
+            },
+            std::move(query));
+        user_routes_.push_back(std::move(key));
+        has_user_routes_.store(true, std::memory_order_release);
+        return *this;
+    }
+
     void start() {
         add_routes();
         bus_subscription_ = state_.bus().subscribe([this](const live_event& e) { hub_.deliver(e); });
@@ -210,7 +302,7 @@ private:
             }
             if (auth_.allows(req)) return std::nullopt;
             log(log_level::warn, "server", "ws handshake from {} refused: missing or wrong token", req.remote);
-            return http::error_response(401, "a valid token is required (Authorization: Bearer <token> or ?token=)");
+            return detail::token_required();
         };
         h.on_ws_open = [this](const ws_peer_ptr& p) { hub_.on_open(p); };
         h.on_ws_message = [this](const ws_peer_ptr& p, std::string_view text) { hub_.on_message(p, text); };
@@ -239,9 +331,10 @@ private:
             respond(std::move(*refusal));
             return;
         }
+        if (has_user_routes_.load(std::memory_order_acquire) && serve_user_route(req, respond)) return;
         bool api = detail::is_api_path(req.path);
         if (api && !auth_.allows(req)) {
-            respond(http::error_response(401, "a valid token is required (Authorization: Bearer <token> or ?token=)"));
+            respond(detail::token_required());
             return;
         }
         if (!api && (req.method == "GET" || req.method == "HEAD")) {
@@ -249,6 +342,19 @@ private:
             return;
         }
         router_.dispatch(req, std::move(respond));
+    }
+
+    // A route of the embedding program's, where none of tmon's own answers the
+    // path (404 from its router: tmon's routes win). Same token as the API.
+    // True when it took the request (answered, or refused it with 401 or 405).
+    bool serve_user_route(http::request& req, respond_fn& respond) {
+        std::shared_lock lock(user_routes_mutex_);
+        http::route_params params;
+        if (user_router_.match(req.method, req.path, params).status == 404) return false;
+        if (router_.match(req.method, req.path, params).status != 404) return false;
+        if (!auth_.allows(req)) respond(detail::token_required());
+        else user_router_.dispatch(req, std::move(respond));
+        return true;
     }
 
     // The dashboard's files carry no data, so they are served without the token
@@ -292,7 +398,11 @@ private:
                                .subscriptions = config_.requests.ws_subscriptions},
                 [this](std::string_view id) { return store_.get_run(id).has_value(); }, config_.requests};
     detail::work_pool pool_{config_.workers, config_.max_queued_requests};
-    http::router router_;
+    http::router router_;                   // tmon's own routes: complete before the transport starts, then only read
+    http::router user_router_;              // the program's, added while serving: under user_routes_mutex_
+    std::vector<std::string> user_routes_;  // "GET /api/ext/x", so the same one is refused twice
+    std::shared_mutex user_routes_mutex_;
+    std::atomic<bool> has_user_routes_{false};
     static_site static_{config_.static_dir};
     token_auth auth_{config_.token};
     request_guard guard_{config_.host, config_.allowed_hosts, config_.cors_origin};
@@ -302,7 +412,8 @@ private:
     detail::periodic_worker liveness_worker_;
     detail::periodic_worker housekeeping_;
     std::uint64_t bus_subscription_ = 0;
-    std::atomic<bool> stopped_{false};
+    std::once_flag stop_once_;
+    std::atomic<bool> stopped_{false};  // stop() has finished
 };
 
 }  // namespace tmon
