@@ -116,26 +116,26 @@ links_none "$work/subdir/consumer" 'libsqlite3|libz\.'
 say "README FetchContent (GIT_TAG v0.1.0)"
 mkdir -p "$work/fetch"
 snippet fetchcontent >"$work/fetch/CMakeLists.txt"
-cp "$here/consumers/light.cpp" "$work/fetch/train.cpp"
+readme_example >"$work/fetch/train.cpp"  # the README's target is tmon::server (built, not run: it serves :8000)
 cmake -S "$work/fetch" -B "$work/fetch/build" "${fast[@]}" >/dev/null
 [[ ! -e $work/fetch/build/_deps/tmon-build/tests ]] || fail "FetchContent built tmon's tests"
 cmake --build "$work/fetch/build" -j "$jobs" >/dev/null
-"$work/fetch/build/train"
+ldd "$work/fetch/build/train" | grep -q libsqlite3 || fail "README FetchContent consumer does not link SQLite?"
 
 if command -v meson >/dev/null && command -v ninja >/dev/null; then
     say "README meson subproject (wrap, v0.1.0)"
     mkdir -p "$work/meson/subprojects"
     snippet meson-wrap >"$work/meson/subprojects/tmon.wrap"
     snippet meson-build >"$work/meson/meson.build"
-    cp "$here/consumers/light.cpp" "$work/meson/train.cpp"
+    readme_example >"$work/meson/train.cpp"  # dependency('tmon-server'): built, not run (it serves :8000)
     meson setup "$work/meson/build" "$work/meson" -Doptimization=0 >"$work/meson/setup.log" 2>&1 ||
         { tail -30 "$work/meson/setup.log"; fail "meson setup"; }
     targets=$(meson introspect --targets "$work/meson/build" | python3 -c 'import json,sys; print(" ".join(t["name"] for t in json.load(sys.stdin)))')
     [[ $targets == train ]] || fail "the meson subproject defines more than the user's target: $targets"
     meson compile -C "$work/meson/build" >/dev/null
-    "$work/meson/build/train"
+    ldd "$work/meson/build/train" | grep -q libsqlite3 || fail "README meson consumer does not link SQLite?"
     # Every dependency name the wrap provides resolves (configure only: no more compiling).
-    for dep in tmon-sqlite tmon-jsonl tmon-client tmon-server-core tmon-server tmon-full; do
+    for dep in tmon tmon-sqlite tmon-jsonl tmon-client tmon-server-core tmon-full; do
         sed -i "s/dependency('[a-z-]*')/dependency('$dep')/" "$work/meson/meson.build"
         meson setup --reconfigure "$work/meson/build" "$work/meson" >/dev/null 2>&1 || fail "meson: dependency('$dep')"
     done
@@ -181,11 +181,16 @@ readme_example >"$work/user/app/train.cpp"
 ldd "$work/user/app/build/train" | grep -q libsqlite3 || fail "README consumer does not link SQLite?"
 
 say "README pkg-config (the CMake install)"
-mkdir -p "$work/pc"
-cp "$here/consumers/light.cpp" "$work/pc/train.cpp"
+mkdir -p "$work/pc" "$work/pc-light"
+readme_example >"$work/pc/train.cpp"
 (cd "$work/pc" && bash -euo pipefail -c "$(snippet pkg-config | sed 's/ -O2 / -O0 /')") || fail "README pkg-config line"
-"$work/pc/train"
-links_none "$work/pc/train" 'libsqlite3|libz\.'
+ldd "$work/pc/train" | grep -q libsqlite3 || fail "README pkg-config consumer does not link SQLite?"
+# The same line for the light core: runs, and links neither SQLite nor zlib.
+cp "$here/consumers/light.cpp" "$work/pc-light/train.cpp"
+(cd "$work/pc-light" && bash -euo pipefail -c "$(snippet pkg-config | sed 's/ -O2 / -O0 /; s/--libs tmon-server)/--libs tmon)/')") ||
+    fail "README pkg-config line with tmon"
+"$work/pc-light/train"
+links_none "$work/pc-light/train" 'libsqlite3|libz\.'
 PKG_CONFIG_PATH=$HOME/.local/share/pkgconfig pkg-config --libs tmon-server | grep -q -- -lsqlite3 || fail "tmon-server.pc lacks SQLite"
 if PKG_CONFIG_PATH=$HOME/.local/share/pkgconfig pkg-config --libs tmon-client | grep -q -- -lsqlite3; then
     fail "tmon-client.pc pulls SQLite"

@@ -1,7 +1,11 @@
 #pragma once
-// What the monitor writes through: the write-side subset of Storage. Every
-// storage is a recorder; so is the server's publishing recorder and the remote
-// http_client. `tmon::assert_recorder<R>()` names the missing member.
+// What the monitor writes through: the subset of Storage it uses, its writes
+// plus the reads a run's end and resume_or_create need (get_run, list_runs,
+// list_checkpoints). Every storage is a recorder; so are the server's
+// publishing server_recorder (server/server_recorder.hpp) and the remote
+// tmon::http_client (client/http_client.hpp), which journals each write and
+// posts it to a server elsewhere. `tmon::assert_recorder<R>()` names the
+// missing member.
 #include <concepts>
 #include <cstdint>
 #include <string_view>
