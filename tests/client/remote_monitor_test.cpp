@@ -276,3 +276,25 @@ TEST_CASE("remote client: a record the server refuses is dropped alone, not with
     CHECK(client.stats().rejected_records == 1);
     CHECK(client.stats().last_error.find("422") != std::string::npos);
 }
+
+TEST_CASE("remote client: list_runs pages through the server's runs and reports how many match in all", "[client]") {
+    restartable_server server;
+    auto api = server.api();
+    for (int i = 0; i < 7; ++i)
+        REQUIRE(api.post("/api/runs", fmt::format(R"({{"name":"listed-{}","tags":["{}"]}})", i, i % 2 ? "odd" : "even"))
+                    .status == 200);
+    tmon::test::temp_dir journal_dir;
+    tmon::http_client client(fast_options(server, journal_dir));
+    auto page = client.list_runs({.limit = 3, .offset = 0});
+    CHECK(page.runs.size() == 3);
+    CHECK(page.total == 7);
+    auto odd = client.list_runs({.tag = "odd", .limit = 2});
+    CHECK(odd.runs.size() == 2);
+    CHECK(odd.total == 3);
+    auto by_name = client.list_runs({.sort = tmon::run_sort::name_desc, .limit = 1});
+    REQUIRE(by_name.runs.size() == 1);
+    CHECK(by_name.runs[0].name == "listed-6");
+    auto last = client.list_runs({.limit = 3, .offset = 6});
+    CHECK(last.runs.size() == 1);
+    CHECK(last.total == 7);
+}

@@ -447,6 +447,80 @@ TEST_CASE("GET metrics?limit=N returns the newest N points of each key, ascendin
     CHECK(std::string(bad["detail"].GetString()).find("limit") != std::string::npos);
 }
 
+TEST_CASE("a query parameter a route does not take, or one given twice, is a 400 naming it; nothing is written",
+          "[server][query]") {
+    served<memory_store> s;
+    auto id = s.create_run("strict");
+    REQUIRE(s.post_metrics(id, R"({"step":1,"metrics":{"loss":1}})").status == 200);
+    auto detail = [](const api_reply& r) { return std::string(r["detail"].GetString()); };
+
+    auto typo = s.api.get("/api/runs?limt=5");
+    REQUIRE(typo.status == 400);
+    CHECK(typo.error_kind() == "bad_request");
+    CHECK(detail(typo).find("'limt'") != std::string::npos);
+    CHECK(detail(typo).find("accepts status, q, tag, sort, limit, offset") != std::string::npos);
+
+    auto twice = s.api.get("/api/runs?limit=5&limit=6");
+    REQUIRE(twice.status == 400);
+    CHECK(detail(twice).find("'limit' is given more than once") != std::string::npos);
+
+    for (const std::string& path : std::vector<std::string>{"/api/runs/" + id + "?verbose=1", "/api/runs/" + id + "/metrics?step=3",
+                             "/api/runs/" + id + "/metrics/latest?keys=loss", "/api/runs/" + id + "/metrics/keys?x=1",
+                             "/api/runs/" + id + "/checkpoints?limit=1", "/api/runs/" + id + "/layers?stat=x",
+                             "/api/runs/" + id + "/export?fmt=csv", "/api/system/status?host=a",
+                             "/api/system/history?host=a", "/api/events?run_id=" + id, "/api/version?x=1", "/health?x"}) {
+        INFO(path);
+        auto r = s.api.get(path);
+        CHECK(r.status == 400);
+        CHECK(detail(r).find("unknown query parameter") != std::string::npos);
+    }
+    CHECK(detail(s.api.get("/api/runs/" + id + "?verbose=1")).find("takes no query parameters") != std::string::npos);
+
+    // Writes are refused before they happen.
+    CHECK(s.api.post("/api/runs/" + id + "/metrics?step=2", R"({"step":2,"metrics":{"loss":2}})").status == 400);
+    CHECK(s.api.put("/api/runs/" + id + "?force=1", R"({"status":"completed"})").status == 400);
+    CHECK(s.api.del("/api/runs/" + id + "?cascade=1").status == 400);
+    CHECK(s.api.post("/api/runs?dry_run=1", R"({"name":"other"})").status == 400);
+    CHECK(s.api.get("/api/runs/" + id + "/metrics")["series"]["loss"]["steps"].Size() == 1);
+    CHECK(str(s.api.get("/api/runs/" + id)["status"]) == "running");
+    CHECK(s.api.get("/api/runs")["runs"].Size() == 1);
+
+    // Every parameter the routes document is still taken, and token everywhere.
+    for (const std::string& path : std::vector<std::string>{"/api/runs?status=running&q=str&tag=&sort=name_asc&limit=5&offset=0&token=",
+                             "/api/runs/" + id + "/metrics?keys=loss&step_min=0&step_max=9&time_min=0&time_max=1e12"
+                                                 "&max_points=10&method=lttb&format=series",
+                             "/api/runs/" + id + "/metrics?limit=1&format=rows", "/api/runs/" + id + "/events?after=0&limit=5",
+                             "/api/events?after=0&limit=5", "/api/runs/" + id + "/commands?after=0",
+                             "/api/runs/" + id + "/system?host=a&rank=0&time_min=0&time_max=1&limit=5",
+                             "/api/system/history?time_min=0&time_max=1&limit=5", "/api/runs/" + id + "/export?format=jsonl",
+                             "/api/version?token=x"}) {
+        INFO(path);
+        CHECK(s.api.get(path).status == 200);
+    }
+}
+
+TEST_CASE("a run body field the route does not take is a 422 naming it, and changes nothing", "[server][runs]") {
+    served<memory_store> s;
+    auto id = s.create_run("typo");
+    auto detail = [](const api_reply& r) { return std::string(r["detail"].GetString()); };
+    auto update = s.api.put("/api/runs/" + id, R"({"stauts":"completed"})");
+    REQUIRE(update.status == 422);
+    CHECK(detail(update).find("unknown field 'stauts' in a run update") != std::string::npos);
+    CHECK(detail(update).find("status") != std::string::npos);
+    CHECK(str(s.api.get("/api/runs/" + id)["status"]) == "running");
+    auto create = s.api.post("/api/runs", R"({"name":"second","confg":{"lr":0.1}})");
+    REQUIRE(create.status == 422);
+    CHECK(detail(create).find("unknown field 'confg' in a new run") != std::string::npos);
+    CHECK(s.api.get("/api/runs")["total"].GetUint64() == 1);
+    // The fields the routes do take still pass together.
+    CHECK(s.api.post("/api/runs", R"({"name":"third","id":"third_1","config":{"lr":0.1},"tags":["a"],"notes":"n",)"
+                                  R"("total_steps":10,"status":"running"})")
+              .status == 200);
+    CHECK(s.api.put("/api/runs/third_1", R"({"name":"3rd","status":"completed","config":{},"tags":[],"notes":"",)"
+                                         R"("total_steps":12})")
+              .status == 200);
+}
+
 TEST_CASE("progress is last_step / total_steps clamped to [0, 1]; a run past its plan shows 1 and its real last step",
           "[server][runs]") {
     served<memory_store> s;

@@ -157,14 +157,14 @@ public:
     run_page list_runs(const run_query& q) {
         std::string path = "/api/runs?limit=" + std::to_string(std::clamp<std::size_t>(q.limit, 1, 1000)) +
                            "&offset=" + std::to_string(q.offset) + "&q=" + http::percent_encode(q.name_contains) +
-                           "&tag=" + http::percent_encode(q.tag);
+                           "&tag=" + http::percent_encode(q.tag) + "&sort=" + std::string(to_string(q.sort));
         if (q.status) path += "&status=" + std::string(to_string(*q.status));
         auto resp = get(path);
         if (!resp || resp->status != 200)
             throw error(errc::unavailable, "tmon: cannot list runs: the server at " + opts_.url + " did not answer");
         run_page page;
         page.runs = detail::wire::read_list<run_info>(resp->body, "runs", detail::wire::read_run);
-        page.total = page.runs.size();
+        page.total = detail::wire::total_of(resp->body, page.runs.size());
         return page;
     }
 

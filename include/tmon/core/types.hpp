@@ -7,6 +7,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tmon/core/status.hpp"
@@ -52,6 +53,18 @@ struct run_update {
 };
 
 enum class run_sort { created_desc, created_asc, name_asc, name_desc, updated_desc };
+
+// The names GET /api/runs?sort= takes.
+constexpr std::string_view to_string(run_sort s) noexcept {
+    switch (s) {
+        case run_sort::created_desc: return "created_desc";
+        case run_sort::created_asc: return "created_asc";
+        case run_sort::name_asc: return "name_asc";
+        case run_sort::name_desc: return "name_desc";
+        case run_sort::updated_desc: return "updated_desc";
+    }
+    return "created_desc";
+}
 
 struct run_query {
     std::optional<run_status> status{};

@@ -5,8 +5,10 @@
 // written, so a rejected batch writes nothing. Metrics batches, the one bulk
 // body, are read as a stream (detail/metrics_reader.hpp); the rest, small by
 // their routes' body limits, through a DOM.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,6 +24,7 @@
 #include "tmon/server/detail/metrics_reader.hpp"
 #include "tmon/server/http_error.hpp"
 #include "tmon/server/request_limits.hpp"
+#include "tmon/transport/http/loggable.hpp"
 
 namespace tmon::json_body {
 
@@ -88,6 +91,18 @@ inline const value* non_null_member(const value& obj, const char* name) {
 
 inline void require_object(const value& v, std::string_view what) {
     if (!v.IsObject()) throw invalid(fmt::format("{} must be a JSON object", what));
+}
+
+// A field the body does not take is a 422 naming it: a mistyped "stauts"
+// must not leave the run as it was behind a 200.
+inline void require_known_fields(const value& obj, std::initializer_list<std::string_view> known, std::string_view what) {
+    for (const auto& m : obj.GetObject()) {
+        std::string_view name = as_view(m.name);
+        if (std::find(known.begin(), known.end(), name) != known.end()) continue;
+        std::string list;
+        for (auto k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+        throw invalid(fmt::format("unknown field '{}' in {} (it takes {})", http::loggable(name, 64), what, list));
+    }
 }
 
 inline std::string get_string(const value& v, std::string_view field) {
@@ -174,6 +189,7 @@ inline run_status get_status(const value& v) {
 inline new_run parse_new_run(std::string_view body, const request_limits& limits = {}) {
     auto doc = parse(body, limits);
     require_object(doc, "the run");
+    require_known_fields(doc, {"name", "id", "config", "tags", "notes", "total_steps", "status"}, "a new run");
     new_run r;
     const value* name = member(doc, "name");
     if (!name) throw invalid("'name' is required");
@@ -190,6 +206,7 @@ inline new_run parse_new_run(std::string_view body, const request_limits& limits
 inline run_update parse_run_update(std::string_view body, const request_limits& limits = {}) {
     auto doc = parse(body, limits);
     require_object(doc, "the update");
+    require_known_fields(doc, {"name", "status", "config", "tags", "notes", "total_steps"}, "a run update");
     run_update u;
     if (auto* v = member(doc, "name")) u.name = get_bounded_name(*v, "name", limits.name_bytes);
     if (auto* v = member(doc, "status")) u.status = get_status(*v);

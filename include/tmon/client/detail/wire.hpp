@@ -220,4 +220,12 @@ std::vector<T> read_list(std::string_view body, const char* k, Read read) {
     return out;
 }
 
+// The "total" a paged list reports (how many match, beyond this page); fallback when absent.
+inline std::size_t total_of(std::string_view body, std::size_t fallback) {
+    auto doc = parse(body);
+    if (!doc) return fallback;
+    auto t = integer(*doc, "total");
+    return t && *t >= 0 ? static_cast<std::size_t>(*t) : fallback;
+}
+
 }  // namespace tmon::detail::wire

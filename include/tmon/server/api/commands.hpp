@@ -84,7 +84,7 @@ http::response ack_command(server_state<Store>& s, const api_request& r) {
 
 template <class Store>
 void add_command_routes(route_table<Store>& t) {
-    t.get("/api/runs/{run_id}/commands", list_commands<Store>)
+    t.get("/api/runs/{run_id}/commands", list_commands<Store>, accepts{"after"})
         .post("/api/runs/{run_id}/commands", post_command<Store>)
         .post("/api/runs/{run_id}/commands/{command_id}/ack", ack_command<Store>);
 }

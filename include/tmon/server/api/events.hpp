@@ -49,9 +49,9 @@ http::response post_run_event(server_state<Store>& s, const api_request& r) {
 
 template <class Store>
 void add_event_routes(route_table<Store>& t) {
-    t.get("/api/runs/{run_id}/events", run_events<Store>)
+    t.get("/api/runs/{run_id}/events", run_events<Store>, accepts{"after", "limit"})
         .post("/api/runs/{run_id}/events", post_run_event<Store>)
-        .get("/api/events", all_events<Store>);
+        .get("/api/events", all_events<Store>, accepts{"after", "limit"});
 }
 
 }  // namespace tmon::api

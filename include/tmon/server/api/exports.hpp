@@ -262,7 +262,7 @@ http::response export_run(server_state<Store>& s, const api_request& r) {
 
 template <class Store>
 void add_export_routes(route_table<Store>& t) {
-    t.get("/api/runs/{run_id}/export", export_run<Store>);
+    t.get("/api/runs/{run_id}/export", export_run<Store>, accepts{"format"});
 }
 
 }  // namespace tmon::api

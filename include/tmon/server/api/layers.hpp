@@ -156,7 +156,7 @@ template <class Store>
 void add_layer_routes(route_table<Store>& t) {
     t.post("/api/v1/metrics/layerwise", post_layerwise<Store>)
         .get("/api/runs/{run_id}/layers", layer_index<Store>)
-        .get("/api/runs/{run_id}/layers/heatmap", layer_heatmap<Store>)
+        .get("/api/runs/{run_id}/layers/heatmap", layer_heatmap<Store>, accepts{"stat", "max_steps"})
         .get("/api/runs/{run_id}/layers/{step}", layer_snapshot_at<Store>);
 }
 

@@ -169,7 +169,8 @@ http::response metric_keys(server_state<Store>& s, const api_request& r) {
 template <class Store>
 void add_metric_routes(route_table<Store>& t) {
     t.post("/api/runs/{run_id}/metrics", post_metrics<Store>)
-        .get("/api/runs/{run_id}/metrics", get_metrics<Store>)
+        .get("/api/runs/{run_id}/metrics", get_metrics<Store>,
+             accepts{"keys", "step_min", "step_max", "time_min", "time_max", "max_points", "limit", "method", "format"})
         .get("/api/runs/{run_id}/metrics/latest", latest_metrics<Store>, cached_latest_metrics<Store>)
         .get("/api/runs/{run_id}/metrics/keys", metric_keys<Store>);
 }

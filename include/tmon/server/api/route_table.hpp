@@ -1,6 +1,8 @@
 #pragma once
 // Binds REST handlers to the router so each api/<group>.hpp reads as a table:
 //   t.get("/api/runs/{run_id}", get_run<Store>);
+//   t.get("/api/runs", list_runs<Store>, accepts{"status", "limit"});
+// A route takes only the query parameters it names (route_query.hpp).
 // A handler is a plain function `http::response(server_state<Store>&, const api_request&)`
 // that may throw http_error or tmon::error. It runs on the work pool, never on an
 // io thread, and its response (or its error as JSON) is sent from there; the
@@ -12,6 +14,7 @@
 //                                            returns nullopt, then handler runs.
 #include <charconv>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -23,6 +26,7 @@
 #include <fmt/format.h>
 
 #include "tmon/core/log.hpp"
+#include "tmon/server/api/route_query.hpp"
 #include "tmon/server/detail/work_pool.hpp"
 #include "tmon/server/http_error.hpp"
 #include "tmon/server/request_limits.hpp"
@@ -37,7 +41,7 @@ namespace tmon {
 struct api_request {
     http::request http;
     std::vector<std::pair<std::string, std::string>> params;
-    http::query_params query;
+    route_query query;
     const request_limits* limits_in_force = nullptr;
     trainer_identity who{};                  // X-Tmon-Host / X-Tmon-Rank
     mutable bool liveness_recorded = false;  // the handler counted the write itself (heartbeat, system)
@@ -109,6 +113,9 @@ inline http::response json_response(std::string body, int status = 200) {
 
 template <class Store>
 using api_handler = http::response (*)(server_state<Store>&, const api_request&);
+// Any callable of that signature: what an embedding program adds (server::get).
+template <class Store>
+using api_function = std::function<http::response(server_state<Store>&, const api_request&)>;
 
 // Runs on an io thread: must not block or touch the store. nullopt: cannot answer from memory.
 template <class Store>
@@ -120,49 +127,68 @@ public:
     route_table(http::router& router, server_state<Store>& state, detail::work_pool& pool)
         : router_(router), state_(state), pool_(pool) {}
 
-    route_table& get(std::string_view pattern, api_handler<Store> h) { return add("GET", pattern, h); }
-    route_table& get(std::string_view pattern, api_handler<Store> h, memory_handler<Store> from_memory) {
-        return add("GET", pattern, {h, from_memory, false});
+    route_table& get(std::string_view pattern, api_handler<Store> h, accepts q = {}) {
+        return add("GET", pattern, {h, nullptr, false}, std::move(q));
     }
-    route_table& get_inline(std::string_view pattern, api_handler<Store> h) {
-        return add("GET", pattern, {h, nullptr, true});
+    route_table& get(std::string_view pattern, api_handler<Store> h, memory_handler<Store> from_memory, accepts q = {}) {
+        return add("GET", pattern, {h, from_memory, false}, std::move(q));
     }
-    route_table& post(std::string_view pattern, api_handler<Store> h) { return add("POST", pattern, h); }
-    route_table& put(std::string_view pattern, api_handler<Store> h) { return add("PUT", pattern, h); }
-    route_table& del(std::string_view pattern, api_handler<Store> h) { return add("DELETE", pattern, h); }
-
-    route_table& add(std::string_view method, std::string_view pattern, api_handler<Store> h) {
-        return add(method, pattern, {h, nullptr, false});
+    route_table& get_inline(std::string_view pattern, api_handler<Store> h, accepts q = {}) {
+        return add("GET", pattern, {h, nullptr, true}, std::move(q));
+    }
+    route_table& post(std::string_view pattern, api_handler<Store> h, accepts q = {}) {
+        return add("POST", pattern, {h, nullptr, false}, std::move(q));
+    }
+    route_table& put(std::string_view pattern, api_handler<Store> h, accepts q = {}) {
+        return add("PUT", pattern, {h, nullptr, false}, std::move(q));
+    }
+    route_table& del(std::string_view pattern, api_handler<Store> h, accepts q = {}) {
+        return add("DELETE", pattern, {h, nullptr, false}, std::move(q));
+    }
+    // A route whose handler is any callable; runs on the work pool like the rest.
+    route_table& add_callable(std::string_view method, std::string_view pattern, api_function<Store> h, accepts q = {}) {
+        return add(method, pattern, {std::move(h), nullptr, false}, std::move(q));
     }
 
 private:
     struct handlers {
-        api_handler<Store> handler;
+        api_function<Store> handler;
         memory_handler<Store> from_memory;
         bool on_io_thread;
     };
 
-    route_table& add(std::string_view method, std::string_view pattern, handlers hs) {
+    // What a route keeps: its capture names and the query parameters it takes.
+    struct route_shape {
+        std::string method;
+        std::string pattern;
+        std::vector<std::string> names;
+        accepts query;
+    };
+
+    route_table& add(std::string_view method, std::string_view pattern, handlers hs, accepts q) {
         // The table is a builder that goes away; the routes keep the state and pool.
+        auto shape = std::make_shared<const route_shape>(
+            route_shape{std::string(method), std::string(pattern), capture_names(pattern), std::move(q)});
         router_.add(method, pattern,
-                    [state = &state_, pool = &pool_, hs, names = capture_names(pattern)](
-                        http::request& req, const http::route_params& p, respond_fn respond) {
-                        handle(*state, *pool, hs, names, req, p, std::move(respond));
+                    [state = &state_, pool = &pool_, hs, shape](http::request& req, const http::route_params& p,
+                                                               respond_fn respond) {
+                        handle(*state, *pool, hs, *shape, req, p, std::move(respond));
                     });
         return *this;
     }
 
     static void handle(server_state<Store>& state, detail::work_pool& pool, const handlers& hs,
-                       const std::vector<std::string>& names, http::request& req, const http::route_params& p,
+                       const route_shape& shape, http::request& req, const http::route_params& p,
                        respond_fn respond) {
         api_request r;
         // route_params are views into the request's path, which is about to move: copy them.
-        r.params.reserve(names.size());
-        for (const auto& n : names) r.params.emplace_back(n, p.get(n));
-        r.query = http::parse_query(req.query);
+        r.params.reserve(shape.names.size());
+        for (const auto& n : shape.names) r.params.emplace_back(n, p.get(n));
+        r.query = route_query(http::parse_query(req.query), &shape.query);
         r.http = std::move(req);
         r.limits_in_force = &state.limits();
         try {
+            r.query.check(shape.method, shape.pattern);
             r.who = identity_from_headers(r.http, state.limits().host_bytes);
         } catch (const http_error& e) {
             respond(to_response(e));
@@ -182,7 +208,7 @@ private:
         offload(state, pool, hs.handler, std::make_shared<api_request>(std::move(r)), std::move(respond));
     }
 
-    static void offload(server_state<Store>& state, detail::work_pool& pool, api_handler<Store> h,
+    static void offload(server_state<Store>& state, detail::work_pool& pool, const api_function<Store>& h,
                         std::shared_ptr<api_request> r, respond_fn respond) {
         bool queued = pool.try_post([&state, h, r, respond]() mutable {
             deferred_events events(state.bus());
@@ -240,7 +266,7 @@ private:
         }
     }
 
-    static http::response run(server_state<Store>& state, api_handler<Store> h, const api_request& r) {
+    static http::response run(server_state<Store>& state, const api_function<Store>& h, const api_request& r) {
         try {
             http::response res = h(state, r);
             count_liveness(state, r, res);

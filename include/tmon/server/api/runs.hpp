@@ -12,11 +12,10 @@
 namespace tmon::api {
 
 inline run_sort parse_run_sort(std::string_view s) {
-    if (s.empty() || s == "created_desc") return run_sort::created_desc;
-    if (s == "created_asc") return run_sort::created_asc;
-    if (s == "name_asc") return run_sort::name_asc;
-    if (s == "name_desc") return run_sort::name_desc;
-    if (s == "updated_desc") return run_sort::updated_desc;
+    if (s.empty()) return run_sort::created_desc;
+    for (auto v : {run_sort::created_desc, run_sort::created_asc, run_sort::name_asc, run_sort::name_desc,
+                   run_sort::updated_desc})
+        if (s == to_string(v)) return v;
     throw malformed(fmt::format(
         "query parameter 'sort' must be created_desc, created_asc, name_asc, name_desc or updated_desc, got '{}'", s));
 }
@@ -99,7 +98,7 @@ http::response delete_run(server_state<Store>& s, const api_request& r) {
 
 template <class Store>
 void add_run_routes(route_table<Store>& t) {
-    t.get("/api/runs", list_runs<Store>)
+    t.get("/api/runs", list_runs<Store>, accepts{"status", "q", "tag", "sort", "limit", "offset"})
         .post("/api/runs", create_run<Store>)
         .get("/api/runs/{run_id}", get_run<Store>)
         .put("/api/runs/{run_id}", update_run<Store>)

@@ -103,9 +103,10 @@ void add_system_routes(route_table<Store>& t) {
         .get_inline("/api/health", health<Store>)
         .get_inline("/api/version", version<Store>)
         .get("/api/system/status", system_status<Store>)
-        .get("/api/system/history", system_history<Store>)
+        .get("/api/system/history", system_history<Store>, accepts{"time_min", "time_max", "limit"})
         .post("/api/runs/{run_id}/system", post_run_system<Store>)
-        .get("/api/runs/{run_id}/system", run_system_history<Store>);
+        .get("/api/runs/{run_id}/system", run_system_history<Store>,
+             accepts{"host", "rank", "time_min", "time_max", "limit"});
 }
 
 }  // namespace tmon::api
