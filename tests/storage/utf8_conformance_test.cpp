@@ -97,7 +97,7 @@ TEMPLATE_LIST_TEST_CASE("a metric batch with one key that is not UTF-8 is refuse
     CHECK(s->query_metrics(series_of(run.id, "loss")).points.empty());
 }
 
-TEMPLATE_LIST_TEST_CASE("checkpoints, events, layers and GPU names that are not UTF-8 are refused",
+TEMPLATE_LIST_TEST_CASE("checkpoints, events, layers, GPU names and hosts that are not UTF-8 are refused",
                         "[storage][utf8]", all_stores) {
     fresh_store<TestType> s;
     auto run = s->create_run(named_run("r"));
@@ -129,11 +129,17 @@ TEMPLATE_LIST_TEST_CASE("checkpoints, events, layers and GPU names that are not 
         sys.time = 1.7e9;
         sys.gpus.push_back(gpu_sample{.index = 0, .name = "NVIDIA " + bad});
         expect_refused([&] { s->append_system(sys); }, "a GPU name");
+        system_sample from_host;
+        from_host.time = 1.7e9;
+        from_host.run_id = run.id;
+        from_host.host = "node-" + bad;
+        expect_refused([&] { s->append_system(from_host); }, "a system sample's host");
     }
     CHECK(s->list_checkpoints(run.id).empty());
     CHECK(s->list_events({.run_id = run.id, .after_id = 0, .limit = 1000}).size() == events_before);
     CHECK(s->layer_steps(run.id).empty());
     CHECK(s->system_history({}).empty());
+    CHECK(s->system_history({.run_id = run.id}).empty());
 }
 
 TEMPLATE_LIST_TEST_CASE("text in any script is kept as given, also across a reopen", "[storage][utf8]", all_stores) {

@@ -49,6 +49,7 @@ inline void check_points(std::span<const metric_point> points) {
 inline void check_system_sample(const system_sample& s) {
     if (!std::isfinite(s.time) || !std::isfinite(s.cpu_percent) || !std::isfinite(s.memory_percent))
         throw error(errc::invalid_argument, "a system sample must have finite time, cpu and memory values");
+    check_utf8(s.host, "a system sample's host");
     for (const auto& g : s.gpus) check_utf8(g.name, "a GPU name");
 }
 
