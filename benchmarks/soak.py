@@ -548,8 +548,9 @@ def abuser(kind, port, run_id, seconds, out):
         if kind == "ping-flood":  # WebSocket pings as fast as possible, never reading the pongs
             while time.time() < deadline:
                 s = connect()
-                s.sendall(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                s.sendall(b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                           b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                status_of(s)  # 101, or the flood below measures a refused handshake's linger instead
                 ping = ws_frame(0x9, b"p" * 125) * 64
                 s.settimeout(2)
                 try:
@@ -571,7 +572,7 @@ def abuser(kind, port, run_id, seconds, out):
         elif kind == "pipeline-no-read":  # pipelined requests, responses never read
             while time.time() < deadline:
                 s = connect()
-                batch = (f"GET /api/runs/{run_id}/metrics HTTP/1.1\r\nHost: x\r\n\r\n" * 200).encode()
+                batch = (f"GET /api/runs/{run_id}/metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" * 200).encode()
                 s.settimeout(2)
                 try:
                     while time.time() < deadline:
@@ -585,7 +586,7 @@ def abuser(kind, port, run_id, seconds, out):
                 s.close()
         elif kind == "slowloris":  # 40 connections, a header byte each per second
             socks = []
-            head = b"GET /api/runs HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 4000
+            head = b"GET /api/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 4000
             pos = {}
             while time.time() < deadline:
                 while len(socks) < 40:
@@ -625,7 +626,7 @@ def abuser(kind, port, run_id, seconds, out):
                 s = connect()
                 try:
                     if i % 2 == 0:
-                        s.sendall(f"POST /api/runs/{run_id}/metrics HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                        s.sendall(f"POST /api/runs/{run_id}/metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                                   f"Content-Length: {1 << 34}\r\n\r\n".encode() + junk[:1 << 20])
                     else:
                         s.sendall(request_bytes("POST", f"/api/runs/{run_id}/metrics", junk, "Connection: close\r\n"))

@@ -604,6 +604,22 @@ TEST_CASE("the body_start hook refuses a body from its first bytes, and the conn
     CHECK(chunked.wait_closed());
 }
 
+TEST_CASE("after a refusal the server reads at most linger_max_bytes of what the client goes on sending", "[transport]") {
+    body_start_server srv;
+    blocking_client c(srv.port());
+    auto r = c.request(post_head("/echo", 32u << 20) + "  !!!!");
+    REQUIRE(r);
+    CHECK(r->status == 400);
+    // A client that never stops: without the cap the server would read it at
+    // loopback speed for the whole linger time (gigabytes).
+    const std::string junk(1u << 20, 'j');
+    std::size_t sent = 0;
+    while (sent < (std::size_t{4} << 30) && c.send(junk)) sent += junk.size();
+    INFO("bytes sent before the server dropped the connection: " << sent);
+    constexpr std::size_t socket_buffers = 64u << 20;  // both sides' kernel buffers, generously
+    CHECK(sent < tmon::detail::http_connection::linger_max_bytes + socket_buffers);
+}
+
 TEST_CASE("the body_start hook is asked again while undecided, sees at most body_start_bytes, and passes good bodies", "[transport]") {
     body_start_server srv;
     blocking_client c(srv.port());

@@ -221,6 +221,23 @@ TEST_CASE("protocol errors close the connection with the RFC 6455 code", "[trans
     for (std::size_t i = 0; i < 5; ++i) CHECK(srv.closes_of(srv.peer(i)->id()) == 1);
 }
 
+TEST_CASE("a peer that streams on after the server began to close is dropped after discard_max_bytes", "[transport]") {
+    ws_server srv;
+    auto c = open_ws(srv);
+    REQUIRE(c.send_frame(opcode::binary, "\x01", true, true));  // refused: the server closes with 1003
+    auto f = c.read_data_frame();
+    REQUIRE(f);
+    CHECK(f->close_code() == 1003);
+    // It never answers the close and never stops sending; without the cap the
+    // server would read it at loopback speed for the whole close_grace.
+    const std::string junk(1u << 20, 'j');
+    std::size_t sent = 0;
+    while (sent < (std::size_t{4} << 30) && c.send(junk)) sent += junk.size();
+    INFO("bytes sent before the server dropped the connection: " << sent);
+    constexpr std::size_t socket_buffers = 64u << 20;
+    CHECK(sent < tmon::detail::ws_session::discard_max_bytes + socket_buffers);
+}
+
 TEST_CASE("a reader that never reads is closed with 1008 while another client keeps receiving", "[transport]") {
     auto config = loopback_config();
     config.limits.ws_max_outbound_bytes = 256 * 1024;

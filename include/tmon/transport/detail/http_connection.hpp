@@ -62,9 +62,12 @@ public:
 
     // Bodies up to this size are copied behind the head: one iovec instead of two.
     static constexpr std::size_t inline_body_bytes = 4096;
-    // How long to keep draining a client's unread bytes before closing, so the
-    // final response is not destroyed by a TCP reset.
+    // How long, and how much, to keep draining a client's unread bytes before
+    // closing, so the final response is not destroyed by a TCP reset. The byte
+    // cap stops a client that streams without end after its refusal from
+    // costing the server two seconds of reading at loopback speed (gigabytes).
     static constexpr std::chrono::seconds linger_time{2};
+    static constexpr std::size_t linger_max_bytes = 16u << 20;
 
     // slot: the connection's place in the registry; empty for one refused with 503.
     http_connection(asio::ip::tcp::socket socket, std::shared_ptr<io_worker> worker,
@@ -206,6 +209,7 @@ private:
     void on_read(std::error_code ec, std::size_t n) {
         reading_ = false;
         if (closed_) return;
+        if (lingering_) return on_drained(ec, n);  // the answer is out: these bytes are discarded
         if (ec) {
             if (ec != asio::error::eof || (slots_.empty() && !writing_)) {
                 close_now();
@@ -606,16 +610,24 @@ private:
         socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
         lingering_ = true;
         timer_.set(clock::now() + linger_time, shared_from_this());
-        drain();
+        if (!reading_) drain();  // else the read in flight becomes the first drain (on_read)
     }
 
+    // One read at a time: a second read into the same buffer would race the first.
     void drain() {
-        auto room = parser_.prepare(16 * 1024);
+        reading_ = true;
+        auto room = parser_.prepare(64 * 1024);
         socket_.async_read_some(asio::buffer(room.data(), room.size()),
-                                [self = shared_from_this()](std::error_code ec, std::size_t) {
-                                    if (ec || self->closed_) self->close_now();
-                                    else self->drain();
+                                [self = shared_from_this()](std::error_code ec, std::size_t n) {
+                                    self->reading_ = false;
+                                    self->on_drained(ec, n);
                                 });
+    }
+
+    void on_drained(std::error_code ec, std::size_t n) {
+        lingered_bytes_ += n;
+        if (ec || closed_ || lingered_bytes_ > linger_max_bytes) close_now();
+        else drain();
     }
 
     void close_now() {
@@ -744,6 +756,7 @@ private:
     bool peer_eof_ = false;
     bool handoff_ = false;
     bool lingering_ = false;
+    std::size_t lingered_bytes_ = 0;  // discarded while lingering
 };
 
 }  // namespace tmon::detail

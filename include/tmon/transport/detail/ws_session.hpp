@@ -36,6 +36,9 @@ class ws_session final : public ws_peer,
 public:
     // How long a closing handshake may take before the TCP connection is dropped.
     static constexpr std::chrono::seconds close_grace{5};
+    // How much a peer may send after the conversation is over before the TCP
+    // connection is dropped without waiting for close_grace.
+    static constexpr std::size_t discard_max_bytes = 1u << 20;
 
     ws_session(asio::ip::tcp::socket socket, std::shared_ptr<io_worker> worker, std::shared_ptr<server_state> state,
                std::string remote, connection_slot slot)
@@ -153,6 +156,9 @@ private:
                                     if (!self->discard_input_) {
                                         self->reader_.commit(n);
                                         self->process_frames();
+                                    } else if ((self->discarded_bytes_ += n) > discard_max_bytes) {
+                                        self->terminate();  // it streams on past its close: stop paying to read it
+                                        return;
                                     }
                                     self->read_more();
                                 });
@@ -410,6 +416,7 @@ private:
     bool close_received_ = false;
     bool terminated_ = false;
     bool discard_input_ = false;  // the conversation is over: read only to see EOF
+    std::size_t discarded_bytes_ = 0;  // read and dropped after the close began
     bool read_paused_ = false;    // over the outbound cap: not reading until it drains
     bool heard_from_peer_ = false;
     bool ping_outstanding_ = false;
