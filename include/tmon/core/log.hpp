@@ -52,14 +52,21 @@ inline void set_log_sink(log_sink sink) {
 
 inline bool log_enabled(log_level l) noexcept { return l >= get_log_level() && l != log_level::off; }
 
-// log(log_level::warn, "sqlite", "wal is {} pages", n) ->
-// 2025-10-07T14:32:00.123Z warn  [sqlite] wal is 1200 pages
-template <class... Args>
-void log(log_level l, std::string_view component, fmt::format_string<Args...> f, Args&&... args) {
-    if (!log_enabled(l)) return;
-    std::string line = fmt::format("{} {:<5} [{}] ", iso8601(now_seconds()), to_string(l), component);
-    fmt::format_to(std::back_inserter(line), f, std::forward<Args>(args)...);
-    auto& s = detail::logger();
+namespace detail {
+// Not a template: the prefix, the sink call and the lock are compiled once,
+// whatever the arguments of the log() calls.
+inline void write_log_line(log_level l, std::string_view component, std::string_view message) {
+    const std::string_view level = to_string(l);
+    std::string line = iso8601(now_seconds());
+    line.reserve(line.size() + level.size() + component.size() + message.size() + 12);
+    line += ' ';
+    line += level;
+    line.append(level.size() < 5 ? 5 - level.size() : 0, ' ');  // left-aligned in 5 columns
+    line += " [";
+    line += component;
+    line += "] ";
+    line += message;
+    auto& s = logger();
     std::lock_guard lock(s.mutex);
     if (s.sink) {
         s.sink(l, line);
@@ -67,6 +74,17 @@ void log(log_level l, std::string_view component, fmt::format_string<Args...> f,
         line.push_back('\n');
         std::fwrite(line.data(), 1, line.size(), stderr);
     }
+}
+}  // namespace detail
+
+// log(log_level::warn, "sqlite", "wal is {} pages", n) ->
+// 2025-10-07T14:32:00.123Z warn  [sqlite] wal is 1200 pages
+// The message is formatted by fmt::format (type-erased arguments, fmt's compiled
+// vformat), so a call site instantiates no formatting code of its own.
+template <class... Args>
+void log(log_level l, std::string_view component, fmt::format_string<Args...> f, Args&&... args) {
+    if (!log_enabled(l)) return;
+    detail::write_log_line(l, component, fmt::format(f, std::forward<Args>(args)...));
 }
 
 }  // namespace tmon

@@ -1,12 +1,14 @@
 #pragma once
-// Writing JSON is fmt's job (DESIGN.md section 3): this is only escaping plus
-// a comma-tracking writer, so the hot path and the stores never pull in a parser.
+// Escaping plus a comma-tracking writer, so the hot path and the stores never
+// pull in a parser. Numbers go through std::to_chars (detail/shortest_double.hpp),
+// not fmt: a formatter instantiated here would be compiled again in every TU.
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
-#include <fmt/format.h>
+#include "tmon/detail/shortest_double.hpp"
 
 namespace tmon::detail {
 
@@ -26,7 +28,11 @@ inline void append_json_string(std::string& out, std::string_view s) {
             case '\t': out += "\\t"; break;
             case '\b': out += "\\b"; break;
             case '\f': out += "\\f"; break;
-            default: fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
+            default: {
+                static constexpr char hex[] = "0123456789abcdef";
+                const char u[] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
+                out.append(u, sizeof u);
+            }
         }
     }
     out.append(s.data() + clean, s.size() - clean);
@@ -38,16 +44,20 @@ inline void append_json_number(std::string& out, double v) {
         out += "null";
         return;
     }
-    // Into a stack buffer, then one append: far cheaper than a back_inserter
-    // (the remote client formats every point it sends). No FMT_COMPILE: its
-    // header would cost every light TU compile time.
-    char buf[40];
-    out.append(buf, fmt::format_to(buf, "{}", v));
+    // Into a stack buffer, then one append (the remote client formats every
+    // point it sends).
+    char buf[max_shortest_double_chars];
+    out.append(buf, write_shortest_double(buf, v));
 }
 
 inline void append_json_integer(std::string& out, std::int64_t v) {
     char buf[24];
-    out.append(buf, fmt::format_to(buf, "{}", v));
+    out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+}
+
+inline void append_json_unsigned(std::string& out, std::uint64_t v) {
+    char buf[24];
+    out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
 }
 
 class json_writer {
@@ -73,7 +83,7 @@ public:
     json_writer& value(float v) { return value(static_cast<double>(v)); }
     json_writer& value(bool b) { comma(); out_ += b ? "true" : "false"; return *this; }
     json_writer& value(std::int64_t v) { comma(); append_json_integer(out_, v); return *this; }
-    json_writer& value(std::uint64_t v) { comma(); fmt::format_to(std::back_inserter(out_), "{}", v); return *this; }
+    json_writer& value(std::uint64_t v) { comma(); append_json_unsigned(out_, v); return *this; }
     json_writer& value(int v) { return value(static_cast<std::int64_t>(v)); }
     json_writer& value(unsigned v) { return value(static_cast<std::uint64_t>(v)); }
     json_writer& value(long long v) { return value(static_cast<std::int64_t>(v)); }

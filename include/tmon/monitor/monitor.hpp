@@ -17,7 +17,6 @@
 #include <condition_variable>
 #include <cstdint>
 #include <cstring>
-#include <deque>
 #include <exception>
 #include <initializer_list>
 #include <memory>
@@ -135,6 +134,11 @@ public:
         layer_snapshot snap{run_id_, step, now_seconds(), std::move(layers)};
         {
             std::lock_guard lock(layers_mutex_);
+            // Set here, so only a TU that calls log_layers() compiles the writing
+            // of layers (the recorder's append_layers and all it copies).
+            write_layers_ = [](monitor_core& self, const layer_snapshot& l) {
+                self.guarded("append_layers", [&] { self.rec_.append_layers(l); });
+            };
             pending_layers_.push_back(std::move(snap));
         }
         wake_flusher();
@@ -296,12 +300,14 @@ private:
     }
 
     void drain_layers() {
-        std::deque<layer_snapshot> todo;
+        std::vector<layer_snapshot> todo;
+        void (*write)(monitor_core&, const layer_snapshot&) = nullptr;
         {
             std::lock_guard lock(layers_mutex_);
             todo.swap(pending_layers_);
+            write = write_layers_;
         }
-        for (const auto& snap : todo) guarded("append_layers", [&] { rec_.append_layers(snap); });
+        for (const auto& snap : todo) write(*this, snap);  // set by the enqueue_layers() that queued it
     }
 
     // A diverging loss should be visible: one event per key, in the run's log.
@@ -394,7 +400,8 @@ private:
     std::unordered_set<std::string> non_finite_keys_;
 
     std::mutex layers_mutex_;
-    std::deque<layer_snapshot> pending_layers_;
+    std::vector<layer_snapshot> pending_layers_;
+    void (*write_layers_)(monitor_core&, const layer_snapshot&) = nullptr;
 
     mutable std::mutex state_mutex_;
     std::optional<step_t> last_step_;
@@ -452,14 +459,17 @@ class monitor {
 
 public:
     // Creates a new run named opts.run_name.
-    monitor(R& rec, monitor_options opts) : monitor(rec, std::move(opts), resume_mode::never) {}
+    monitor(R& rec, monitor_options opts) {
+        check_run_name(opts);
+        create(rec, std::move(opts));
+    }
 
     // Continues the newest run with this name if it did not finish (it is
     // running, interrupted or failed: a crashed or killed job) and sets it back
     // to running; otherwise creates a new run. Then is_resumed() and
     // last_checkpoint() say where to restart from.
     static monitor resume_or_create(R& rec, monitor_options opts) {
-        return monitor(rec, std::move(opts), resume_mode::if_unfinished);
+        return monitor(rec, std::move(opts), resume_tag{});
     }
 
     monitor(monitor&&) noexcept = default;
@@ -534,29 +544,37 @@ public:
     std::optional<checkpoint_info> last_checkpoint() const { return core_->last_checkpoint(); }
 
 private:
-    enum class resume_mode { never, if_unfinished };
+    // Only resume_or_create() instantiates the resume path (listing runs and
+    // checkpoints): a TU that just creates runs does not compile it.
+    struct resume_tag {};
 
-    monitor(R& rec, monitor_options opts, resume_mode mode) {
-        if (opts.run_name.empty()) throw error(errc::invalid_argument, "monitor_options.run_name must not be empty");
-        if (mode == resume_mode::if_unfinished) {
-            // A remote recorder knows better (a given run id, its journal).
-            std::optional<run_info> previous;
-            if constexpr (requires { rec.resume_target(opts.run_name); })
-                previous = rec.resume_target(opts.run_name);
-            else
-                previous = detail::newest_run_named(rec, opts.run_name);
-            if (previous && (previous->status == run_status::running || previous->status == run_status::failed ||
-                             previous->status == run_status::interrupted)) {
-                run_update u;
-                u.status = run_status::running;
-                if (opts.total_steps) u.total_steps = opts.total_steps;
-                run_info run = rec.update_run(previous->id, u);
-                auto last = detail::newest_checkpoint(rec, run.id);
-                tmon::log(log_level::info, "monitor", "resuming run {} ({})", run.id, run.name);
-                core_ = std::make_unique<core>(rec, std::move(opts), std::move(run), true, std::move(last));
-                return;
-            }
+    monitor(R& rec, monitor_options opts, resume_tag) {
+        check_run_name(opts);
+        // A remote recorder knows better (a given run id, its journal).
+        std::optional<run_info> previous;
+        if constexpr (requires { rec.resume_target(opts.run_name); })
+            previous = rec.resume_target(opts.run_name);
+        else
+            previous = detail::newest_run_named(rec, opts.run_name);
+        if (previous && (previous->status == run_status::running || previous->status == run_status::failed ||
+                         previous->status == run_status::interrupted)) {
+            run_update u;
+            u.status = run_status::running;
+            if (opts.total_steps) u.total_steps = opts.total_steps;
+            run_info run = rec.update_run(previous->id, u);
+            auto last = detail::newest_checkpoint(rec, run.id);
+            tmon::log(log_level::info, "monitor", "resuming run {} ({})", run.id, run.name);
+            core_ = std::make_unique<core>(rec, std::move(opts), std::move(run), true, std::move(last));
+            return;
         }
+        create(rec, std::move(opts));
+    }
+
+    static void check_run_name(const monitor_options& opts) {
+        if (opts.run_name.empty()) throw error(errc::invalid_argument, "monitor_options.run_name must not be empty");
+    }
+
+    void create(R& rec, monitor_options opts) {
         new_run r;
         r.name = opts.run_name;
         r.config_json = opts.config_json;

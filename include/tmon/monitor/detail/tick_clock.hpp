@@ -8,15 +8,11 @@
 
 #include "tmon/core/clock.hpp"
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <x86intrin.h>
-#endif
-
 namespace tmon::detail {
 
 inline std::uint64_t read_ticks() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
-    return __rdtsc();
+    return __builtin_ia32_rdtsc();  // what __rdtsc() is, without <x86intrin.h>'s compile time
 #elif defined(__aarch64__)
     std::uint64_t v;
     asm volatile("mrs %0, cntvct_el0" : "=r"(v));

@@ -25,7 +25,7 @@
 #include "tmon/core/log.hpp"
 #include "tmon/core/types.hpp"
 #include "tmon/storage/detail/block_arena.hpp"
-#include "tmon/storage/detail/metric_groups.hpp"
+#include "tmon/storage/detail/deque_insert.hpp"
 #include "tmon/storage/detail/run_listing.hpp"
 #include "tmon/storage/detail/series_buffer.hpp"
 #include "tmon/storage/detail/store_events.hpp"
@@ -128,8 +128,11 @@ public:
     }
 
     // For a journal that encodes outside the store's lock: `groups` is the
-    // checked batch grouped by key, `encoded` what the journal writes for it.
-    void append_encoded_metrics(std::string_view run_id, const metric_groups& groups, std::string_view encoded) {
+    // checked batch grouped by key (a detail::metric_groups, from
+    // storage/detail/metric_groups.hpp: a template parameter so that only the
+    // stores using it include it), `encoded` what the journal writes for it.
+    template <class MetricGroups>
+    void append_encoded_metrics(std::string_view run_id, const MetricGroups& groups, std::string_view encoded) {
         auto& rec = require(run_id);
         if (groups.empty()) return;
         journal_.on_encoded_metrics(rec.info.id, encoded);
@@ -408,7 +411,7 @@ public:
         }
         auto it = std::upper_bound(system_.begin(), system_.end(), s.time,
                                    [](double t, const system_sample& x) { return t < x.time; });
-        system_.insert(it, s);
+        deque_insert_at(system_, static_cast<std::size_t>(it - system_.begin()), s);
         if (limits_.max_system_samples != 0 && system_.size() > limits_.max_system_samples) system_.pop_front();
     }
 
@@ -438,7 +441,7 @@ public:
             auto it = std::lower_bound(target->begin(), target->end(), e.id,
                                        [](const event& x, std::int64_t id) { return x.id < id; });
             if (it != target->end() && it->id == e.id) return;
-            target->insert(it, e);
+            deque_insert_at(*target, static_cast<std::size_t>(it - target->begin()), e);
             if (limits_.max_events_per_run != 0 && target->size() > limits_.max_events_per_run) target->pop_front();
         }
     }
@@ -556,7 +559,8 @@ private:
         rec.info.updated_at = std::max(rec.info.updated_at, now);
     }
 
-    void apply_metric_groups(run_record& rec, const metric_groups& groups, double now) {
+    template <class MetricGroups>
+    void apply_metric_groups(run_record& rec, const MetricGroups& groups, double now) {
         step_t max_step = rec.info.last_step.value_or(std::numeric_limits<step_t>::min());
         for (std::size_t g = 0; g < groups.size(); ++g) {
             auto& s = series_for(rec, groups.key(g));
@@ -582,7 +586,7 @@ private:
     }
 
     void apply_layers(run_record& rec, const layer_snapshot& l, double now) {
-        rec.layers[l.step] = l;
+        rec.layers.insert_or_assign(l.step, layer_snapshot(l));  // a move: no copy-assignment of the layers to compile
         if (limits_.max_layer_snapshots_per_run != 0 && rec.layers.size() > limits_.max_layer_snapshots_per_run)
             rec.layers.erase(rec.layers.begin());
         rec.info.updated_at = std::max(rec.info.updated_at, now);

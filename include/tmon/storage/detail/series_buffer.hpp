@@ -9,6 +9,7 @@
 
 #include "tmon/core/types.hpp"
 #include "tmon/storage/detail/block_arena.hpp"
+#include "tmon/storage/detail/deque_insert.hpp"
 
 namespace tmon::detail {
 
@@ -26,7 +27,7 @@ public:
         } else {
             auto it = lower_bound(p.step);
             if (it != points_.end() && it->step == p.step) *it = p;
-            else points_.insert(it, p);
+            else deque_insert_at(points_, static_cast<std::size_t>(it - points_.begin()), p);
         }
         if (max_points_ != 0 && points_.size() > max_points_) points_.pop_front();
     }
