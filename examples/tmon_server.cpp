@@ -10,6 +10,9 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <optional>
 #include <string>
 #include <string_view>
@@ -193,6 +196,13 @@ int main(int argc, char** argv) {
     sigaddset(&stop_signals, SIGINT);
     sigaddset(&stop_signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+#if defined(__GLIBC__)
+    // A fixed threshold: buffers of 256 KiB and up (answer queues, bodies) are
+    // mapped and unmapped, so memory a burst of big clients took goes back to
+    // the system when they leave. glibc's default raises the threshold after
+    // the first such free and keeps the next bursts in the heap for good.
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+#endif
 
     options o;
     try {
