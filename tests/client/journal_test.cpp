@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <string>
 
-#include "server/test_client.hpp"
+#include "support/temp_dir.hpp"
 #include "tmon/client/detail/journal.hpp"
 
 using tmon::detail::journal;
@@ -33,7 +33,7 @@ std::vector<tmon::detail::journal_record> read_all(const journal& j) {
 
 TEST_CASE("journal: records read back in order with their method, path, body and point count", "[client][journal]") {
     tmon::test::temp_dir dir;
-    journal j(dir.path, "run_a.r0", 1 << 20);
+    journal j(dir.path(), "run_a.r0", 1 << 20);
     REQUIRE(j.append(journal_kind::request, "POST", "/api/runs", R"({"name":"a"})"));
     REQUIRE(j.append(journal_kind::metrics, "POST", "/api/runs/run_a/metrics", R"({"step":1,"metrics":{"loss":1}})", 1));
     REQUIRE(j.append(journal_kind::request, "PUT", "/api/runs/run_a", R"({"status":"completed"})"));
@@ -52,14 +52,14 @@ TEST_CASE("journal: unacknowledged records survive a new process; acknowledged o
     tmon::test::temp_dir dir;
     std::uint64_t first_end = 0;
     {
-        journal j(dir.path, "run_b.r0", 1 << 20);
+        journal j(dir.path(), "run_b.r0", 1 << 20);
         j.append(journal_kind::metrics, "POST", "/m", "1", 10);
         j.append(journal_kind::metrics, "POST", "/m", "2", 20);
         j.append(journal_kind::metrics, "POST", "/m", "3", 30);
         first_end = j.read(0)->end_offset;
         j.acknowledge(first_end, 10);
     }
-    journal again(dir.path, "run_b.r0", 1 << 20);
+    journal again(dir.path(), "run_b.r0", 1 << 20);
     CHECK(again.recovered_records() == 2);
     CHECK(again.recovered_points() == 50);
     auto all = read_all(again);
@@ -70,33 +70,33 @@ TEST_CASE("journal: unacknowledged records survive a new process; acknowledged o
 
 TEST_CASE("journal: everything acknowledged cuts the file back to empty", "[client][journal]") {
     tmon::test::temp_dir dir;
-    journal j(dir.path, "run_c.r0", 1 << 20);
+    journal j(dir.path(), "run_c.r0", 1 << 20);
     j.append(journal_kind::metrics, "POST", "/m", std::string(1000, 'x'), 5);
     auto gen = j.generation();
     j.acknowledge(j.end_offset(), 5);
-    CHECK(size_of(dir.path / "run_c.r0.journal") == 0);
+    CHECK(size_of(dir.path() / "run_c.r0.journal") == 0);
     CHECK(j.generation() == gen + 1);
     CHECK(j.pending_bytes() == 0);
     CHECK(j.pending_points() == 0);
     // And a new process finds nothing to send.
     j.append(journal_kind::request, "POST", "/x", "{}");
     j.acknowledge(j.end_offset(), 0);
-    CHECK(size_of(dir.path / "run_c.r0.journal") == 0);
+    CHECK(size_of(dir.path() / "run_c.r0.journal") == 0);
 }
 
 TEST_CASE("journal: a torn last record (the trainer died mid-write) is cut off, the records before it kept",
           "[client][journal]") {
     tmon::test::temp_dir dir;
-    auto path = dir.path / "run_d.r0.journal";
+    auto path = dir.path() / "run_d.r0.journal";
     {
-        journal j(dir.path, "run_d.r0", 1 << 20);
+        journal j(dir.path(), "run_d.r0", 1 << 20);
         j.append(journal_kind::metrics, "POST", "/m", "good-1", 1);
         j.append(journal_kind::metrics, "POST", "/m", "good-2", 1);
         j.append(journal_kind::metrics, "POST", "/m", "torn-one-here", 1);
     }
     auto whole = size_of(path);
     std::filesystem::resize_file(path, whole - 5);
-    journal j(dir.path, "run_d.r0", 1 << 20);
+    journal j(dir.path(), "run_d.r0", 1 << 20);
     CHECK(j.recovered_records() == 2);
     auto all = read_all(j);
     REQUIRE(all.size() == 2);
@@ -108,10 +108,10 @@ TEST_CASE("journal: a torn last record (the trainer died mid-write) is cut off, 
 
 TEST_CASE("journal: a flipped byte in the middle stops replay there instead of sending garbage", "[client][journal]") {
     tmon::test::temp_dir dir;
-    auto path = dir.path / "run_e.r0.journal";
+    auto path = dir.path() / "run_e.r0.journal";
     std::uint64_t second_at = 0;
     {
-        journal j(dir.path, "run_e.r0", 1 << 20);
+        journal j(dir.path(), "run_e.r0", 1 << 20);
         j.append(journal_kind::metrics, "POST", "/m", "one", 1);
         second_at = j.end_offset();
         j.append(journal_kind::metrics, "POST", "/m", "two", 1);
@@ -121,7 +121,7 @@ TEST_CASE("journal: a flipped byte in the middle stops replay there instead of s
     char c = 'X';
     REQUIRE(::pwrite(fd, &c, 1, static_cast<off_t>(size_of(path) - 1)) == 1);
     ::close(fd);
-    journal j(dir.path, "run_e.r0", 1 << 20);
+    journal j(dir.path(), "run_e.r0", 1 << 20);
     CHECK(j.recovered_records() == 1);
     CHECK(j.end_offset() == second_at);
 }
@@ -130,7 +130,7 @@ TEST_CASE("journal: the size cap refuses whole records once unsent data would pa
     tmon::test::temp_dir dir;
     const std::string body(100, 'p');
     const auto record = journal::encode(journal_kind::metrics, "POST", "/m", body, 1).size();
-    journal j(dir.path, "run_f.r0", record * 10 + record / 2);
+    journal j(dir.path(), "run_f.r0", record * 10 + record / 2);
     int accepted = 0;
     for (int i = 0; i < 25; ++i) accepted += j.append(journal_kind::metrics, "POST", "/m", body, 1) ? 1 : 0;
     CHECK(accepted == 10);
@@ -143,9 +143,9 @@ TEST_CASE("journal: the size cap refuses whole records once unsent data would pa
 
 TEST_CASE("journal: a second process cannot use the same journal", "[client][journal]") {
     tmon::test::temp_dir dir;
-    journal j(dir.path, "run_g.r0", 1 << 20);
+    journal j(dir.path(), "run_g.r0", 1 << 20);
     try {
-        journal other(dir.path, "run_g.r0", 1 << 20);
+        journal other(dir.path(), "run_g.r0", 1 << 20);
         FAIL("a second journal on the same file opened");
     } catch (const tmon::error& e) {
         CHECK(e.code() == tmon::errc::conflict);
@@ -157,16 +157,16 @@ TEST_CASE("journal: an ack offset past the end of the file (cut back before the 
           "[client][journal]") {
     tmon::test::temp_dir dir;
     {
-        journal j(dir.path, "run_h.r0", 1 << 20);
+        journal j(dir.path(), "run_h.r0", 1 << 20);
         j.append(journal_kind::metrics, "POST", "/m", "x", 1);
     }
     {
-        int fd = ::open((dir.path / "run_h.r0.ack").c_str(), O_RDWR);
+        int fd = ::open((dir.path() / "run_h.r0.ack").c_str(), O_RDWR);
         unsigned char far[8] = {0xff, 0xff, 0, 0, 0, 0, 0, 0};
         REQUIRE(::pwrite(fd, far, 8, 0) == 8);
         ::close(fd);
     }
-    journal j(dir.path, "run_h.r0", 1 << 20);
+    journal j(dir.path(), "run_h.r0", 1 << 20);
     CHECK(j.recovered_records() == 1);
     CHECK(j.acked_offset() == 0);
 }

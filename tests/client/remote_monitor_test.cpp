@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "server/test_client.hpp"
+#include "support/temp_dir.hpp"
 #include "tmon/client.hpp"
 #include "tmon/server.hpp"
 
@@ -47,7 +48,7 @@ struct restartable_server {
 tmon::http_client_options fast_options(const restartable_server& s, const tmon::test::temp_dir& journal_dir) {
     tmon::http_client_options o;
     o.url = s.url();
-    o.journal_dir = journal_dir.path;
+    o.journal_dir = journal_dir.path();
     o.batch_interval = 20ms;
     o.backoff_min = 50ms;
     o.backoff_max = 200ms;
@@ -111,7 +112,7 @@ TEST_CASE("remote monitor: every logged point reaches the server exactly once, a
     CHECK(s.queued_points == 0);
     CHECK(s.dropped_points == 0);
     CHECK(s.connected);
-    CHECK(std::filesystem::file_size(journal_dir.path / (run_id + ".r0.journal")) == 0);
+    CHECK(std::filesystem::file_size(journal_dir.path() / (run_id + ".r0.journal")) == 0);
 }
 
 TEST_CASE("remote monitor: with the server down, log() goes on, the journal holds everything, and it all arrives "
@@ -242,7 +243,7 @@ TEST_CASE("remote client: clear errors for a bad URL, a bad run id, and a non-ze
           "[client]") {
     tmon::test::temp_dir journal_dir;
     auto make = [&](tmon::http_client_options o) {
-        o.journal_dir = journal_dir.path;
+        o.journal_dir = journal_dir.path();
         return std::make_unique<tmon::http_client>(std::move(o));
     };
     CHECK_THROWS_WITH(make({.url = "https://example.org"}), Catch::Contains("https:// server URLs are not supported"));

@@ -15,7 +15,7 @@
 #include "tmon/sampler/system_sampler.hpp"
 
 using namespace std::chrono_literals;
-using monitor_test::all_stores;
+using monitor_test::fixture;
 
 static_assert(!tmon::recorder<int>);
 static_assert(tmon::recorder<tmon::memory_store>);
@@ -68,9 +68,9 @@ struct training_failed : std::runtime_error {
 
 }  // namespace
 
-TEMPLATE_LIST_TEST_CASE("constructing a monitor creates a running run with the options given", "[monitor]",
-                        all_stores) {
-    TestType fx;
+TEMPLATE_TEST_CASE("constructing a monitor creates a running run with the options given", "[monitor]",
+                   TMON_TEST_STORES) {
+    fixture<TestType> fx;
     tmon::monitor mon{fx.store, {.run_name = "resnet", .config_json = R"({"lr":0.1})", .tags = {"sweep"},
                                  .total_steps = 500}};
     auto run = fx.store.get_run(mon.run_id());
@@ -82,15 +82,15 @@ TEMPLATE_LIST_TEST_CASE("constructing a monitor creates a running run with the o
     CHECK(run->config_json.find("0.1") != std::string::npos);
 }
 
-TEMPLATE_LIST_TEST_CASE("a monitor refuses an empty run name", "[monitor]", all_stores) {
-    TestType fx;
-    using mon_t = tmon::monitor<typename TestType::store_type>;
+TEMPLATE_TEST_CASE("a monitor refuses an empty run name", "[monitor]", TMON_TEST_STORES) {
+    fixture<TestType> fx;
+    using mon_t = tmon::monitor<TestType>;
     CHECK_THROWS_AS(mon_t(fx.store, {.run_name = ""}), tmon::error);
 }
 
-TEMPLATE_LIST_TEST_CASE("points logged reach the store after flush with exact steps, values and times", "[monitor]",
-                        all_stores) {
-    TestType fx;
+TEMPLATE_TEST_CASE("points logged reach the store after flush with exact steps, values and times", "[monitor]",
+                   TMON_TEST_STORES) {
+    fixture<TestType> fx;
     tmon::monitor mon{fx.store, {.run_name = "exact"}};
     double before = tmon::now_seconds();
     for (int step = 0; step < 3000; ++step) {
@@ -121,8 +121,8 @@ TEMPLATE_LIST_TEST_CASE("points logged reach the store after flush with exact st
     CHECK(mon.points_written() == 9000);
 }
 
-TEMPLATE_LIST_TEST_CASE("the background flusher writes points without an explicit flush", "[monitor]", all_stores) {
-    TestType fx;
+TEMPLATE_TEST_CASE("the background flusher writes points without an explicit flush", "[monitor]", TMON_TEST_STORES) {
+    fixture<TestType> fx;
     tmon::monitor mon{fx.store, {.run_name = "background", .flush_interval = 5ms}};
     for (int step = 0; step < 100; ++step) mon.log(step, "loss", step);
     std::size_t seen = 0;
@@ -133,9 +133,9 @@ TEMPLATE_LIST_TEST_CASE("the background flusher writes points without an explici
     CHECK(seen == 100);
 }
 
-TEMPLATE_LIST_TEST_CASE("a full queue drops and counts points instead of blocking the caller", "[monitor]",
-                        all_stores) {
-    TestType fx;
+TEMPLATE_TEST_CASE("a full queue drops and counts points instead of blocking the caller", "[monitor]",
+                   TMON_TEST_STORES) {
+    fixture<TestType> fx;
     tmon::monitor mon{fx.store, {.run_name = "full", .queue_capacity = 8, .start_flusher = false}};
     for (int step = 0; step < 20; ++step) mon.log(step, "loss", step);
     CHECK(mon.dropped() == 12);
@@ -154,9 +154,9 @@ TEMPLATE_LIST_TEST_CASE("a full queue drops and counts points instead of blockin
     CHECK(mon.dropped() == 12);
 }
 
-TEMPLATE_LIST_TEST_CASE("empty keys and keys over the length limit are rejected and counted", "[monitor]",
-                        all_stores) {
-    TestType fx;
+TEMPLATE_TEST_CASE("empty keys and keys over the length limit are rejected and counted", "[monitor]",
+                   TMON_TEST_STORES) {
+    fixture<TestType> fx;
     tmon::monitor mon{fx.store, {.run_name = "keys"}};
     std::string longest(tmon::max_metric_key_length, 'k');
     std::string too_long(tmon::max_metric_key_length + 1, 'k');
@@ -171,9 +171,9 @@ TEMPLATE_LIST_TEST_CASE("empty keys and keys over the length limit are rejected 
     CHECK(series(fx.store, mon.run_id(), too_long).points.empty());
 }
 
-TEMPLATE_LIST_TEST_CASE("non-finite values are rejected and reported once per key in the run's event log",
-                        "[monitor]", all_stores) {
-    TestType fx;
+TEMPLATE_TEST_CASE("non-finite values are rejected and reported once per key in the run's event log", "[monitor]",
+                   TMON_TEST_STORES) {
+    fixture<TestType> fx;
     tmon::monitor mon{fx.store, {.run_name = "diverging"}};
     mon.log(1, "loss", 0.5);
     mon.log(2, "loss", std::numeric_limits<double>::quiet_NaN());
@@ -198,9 +198,8 @@ TEMPLATE_LIST_TEST_CASE("non-finite values are rejected and reported once per ke
     CHECK(events[1].data_json.find(R"("value":"-inf")") != std::string::npos);
 }
 
-TEMPLATE_LIST_TEST_CASE("the destructor flushes queued points and marks the run completed", "[monitor]",
-                        all_stores) {
-    TestType fx;
+TEMPLATE_TEST_CASE("the destructor flushes queued points and marks the run completed", "[monitor]", TMON_TEST_STORES) {
+    fixture<TestType> fx;
     std::string id;
     {
         tmon::monitor mon{fx.store, {.run_name = "done", .flush_interval = 10s}};
@@ -213,9 +212,9 @@ TEMPLATE_LIST_TEST_CASE("the destructor flushes queued points and marks the run 
     CHECK(run->end_time.has_value());
 }
 
-TEMPLATE_LIST_TEST_CASE("a monitor destroyed while an exception unwinds marks the run failed", "[monitor]",
-                        all_stores) {
-    TestType fx;
+TEMPLATE_TEST_CASE("a monitor destroyed while an exception unwinds marks the run failed", "[monitor]",
+                   TMON_TEST_STORES) {
+    fixture<TestType> fx;
     std::string id;
     auto train = [&] {
         tmon::monitor mon{fx.store, {.run_name = "crash"}};
@@ -228,9 +227,9 @@ TEMPLATE_LIST_TEST_CASE("a monitor destroyed while an exception unwinds marks th
     CHECK(series(fx.store, id, "loss").points.size() == 1);
 }
 
-TEMPLATE_LIST_TEST_CASE("fail() keeps the exception's text in the event log and the destructor leaves the run failed",
-                        "[monitor]", all_stores) {
-    TestType fx;
+TEMPLATE_TEST_CASE("fail() keeps the exception's text in the event log and the destructor leaves the run failed",
+                   "[monitor]", TMON_TEST_STORES) {
+    fixture<TestType> fx;
     std::string id;
     auto train = [&] {
         tmon::monitor mon{fx.store, {.run_name = "crash-with-reason"}};
@@ -251,9 +250,9 @@ TEMPLATE_LIST_TEST_CASE("fail() keeps the exception's text in the event log and 
     CHECK(found);
 }
 
-TEMPLATE_LIST_TEST_CASE("a monitor created inside a catch block still marks a normal end completed", "[monitor]",
-                        all_stores) {
-    TestType fx;
+TEMPLATE_TEST_CASE("a monitor created inside a catch block still marks a normal end completed", "[monitor]",
+                   TMON_TEST_STORES) {
+    fixture<TestType> fx;
     std::string id;
     try {
         throw training_failed{};
@@ -265,8 +264,8 @@ TEMPLATE_LIST_TEST_CASE("a monitor created inside a catch block still marks a no
     CHECK(status_of(fx.store, id) == tmon::run_status::completed);
 }
 
-TEMPLATE_LIST_TEST_CASE("a run given a terminal status is left alone by the destructor", "[monitor]", all_stores) {
-    TestType fx;
+TEMPLATE_TEST_CASE("a run given a terminal status is left alone by the destructor", "[monitor]", TMON_TEST_STORES) {
+    fixture<TestType> fx;
     std::string cancelled_here, cancelled_elsewhere;
     {
         tmon::monitor mon{fx.store, {.run_name = "stopped"}};
@@ -284,17 +283,17 @@ TEMPLATE_LIST_TEST_CASE("a run given a terminal status is left alone by the dest
     CHECK(status_of(fx.store, cancelled_elsewhere) == tmon::run_status::cancelled);
 }
 
-TEMPLATE_LIST_TEST_CASE("set_status refuses a transition the status rules forbid", "[monitor]", all_stores) {
-    TestType fx;
+TEMPLATE_TEST_CASE("set_status refuses a transition the status rules forbid", "[monitor]", TMON_TEST_STORES) {
+    fixture<TestType> fx;
     tmon::monitor mon{fx.store, {.run_name = "rules"}};
     mon.set_status(tmon::run_status::completed);
     CHECK_THROWS_AS(mon.set_status(tmon::run_status::failed), tmon::error);
     CHECK(status_of(fx.store, mon.run_id()) == tmon::run_status::completed);
 }
 
-TEMPLATE_LIST_TEST_CASE("checkpoint flushes queued points first and defaults to the last step logged", "[monitor]",
-                        all_stores) {
-    TestType fx;
+TEMPLATE_TEST_CASE("checkpoint flushes queued points first and defaults to the last step logged", "[monitor]",
+                   TMON_TEST_STORES) {
+    fixture<TestType> fx;
     tmon::monitor mon{fx.store, {.run_name = "ckpt", .start_flusher = false}};
     for (int step = 0; step < 10; ++step) mon.log(step, "loss", 10 - step);
     auto c = mon.checkpoint("/tmp/ckpt/step_9.bin", {{"loss", 1.0}, {"accuracy", 0.5}}, R"({"epoch":3})");
@@ -311,8 +310,8 @@ TEMPLATE_LIST_TEST_CASE("checkpoint flushes queued points first and defaults to 
     CHECK(fx.store.list_checkpoints(mon.run_id()).size() == 2);
 }
 
-TEMPLATE_LIST_TEST_CASE("mark_best moves the best flag to the checkpoint named", "[monitor]", all_stores) {
-    TestType fx;
+TEMPLATE_TEST_CASE("mark_best moves the best flag to the checkpoint named", "[monitor]", TMON_TEST_STORES) {
+    fixture<TestType> fx;
     tmon::monitor mon{fx.store, {.run_name = "best"}};
     auto a = mon.checkpoint("a.bin", {{"val_loss", 0.5}}, "{}", 100);
     auto b = mon.checkpoint("b.bin", {{"val_loss", 0.4}}, "{}", 200);
@@ -324,9 +323,9 @@ TEMPLATE_LIST_TEST_CASE("mark_best moves the best flag to the checkpoint named",
     CHECK_THROWS_AS(mon.mark_best("ckpt_doesnotexist"), tmon::error);
 }
 
-TEMPLATE_LIST_TEST_CASE("resume_or_create continues an interrupted run and reports its newest checkpoint",
-                        "[monitor]", all_stores) {
-    TestType fx;
+TEMPLATE_TEST_CASE("resume_or_create continues an interrupted run and reports its newest checkpoint", "[monitor]",
+                   TMON_TEST_STORES) {
+    fixture<TestType> fx;
     auto first_id = earlier_process(fx, "long-job", [](auto& mon) {
         mon.log(100, "loss", 1.0);
         mon.checkpoint("step_200.bin", {}, "{}", 200);
@@ -347,8 +346,8 @@ TEMPLATE_LIST_TEST_CASE("resume_or_create continues an interrupted run and repor
     CHECK(series(fx.store, first_id, "loss").points.size() == 2);
 }
 
-TEMPLATE_LIST_TEST_CASE("resume_or_create continues a run that crashed without ending", "[monitor]", all_stores) {
-    TestType fx;
+TEMPLATE_TEST_CASE("resume_or_create continues a run that crashed without ending", "[monitor]", TMON_TEST_STORES) {
+    fixture<TestType> fx;
     // A killed process never updates its run: it stays "running" in the store.
     tmon::new_run r;
     r.name = "killed";
@@ -359,9 +358,9 @@ TEMPLATE_LIST_TEST_CASE("resume_or_create continues a run that crashed without e
     CHECK_FALSE(mon.last_checkpoint());
 }
 
-TEMPLATE_LIST_TEST_CASE("resume_or_create creates a new run when the last one with that name completed",
-                        "[monitor]", all_stores) {
-    TestType fx;
+TEMPLATE_TEST_CASE("resume_or_create creates a new run when the last one with that name completed", "[monitor]",
+                   TMON_TEST_STORES) {
+    fixture<TestType> fx;
     auto finished = earlier_process(fx, "nightly", [](auto&) {});
     // A name containing it is not it.
     earlier_process(fx, "nightly-v2", [](auto& other) { other.set_status(tmon::run_status::interrupted); });
@@ -373,9 +372,9 @@ TEMPLATE_LIST_TEST_CASE("resume_or_create creates a new run when the last one wi
     CHECK(status_of(fx.store, mon.run_id()) == tmon::run_status::running);
 }
 
-TEMPLATE_LIST_TEST_CASE("producers on several threads lose nothing when the queue is large enough", "[monitor]",
-                        all_stores) {
-    TestType fx;
+TEMPLATE_TEST_CASE("producers on several threads lose nothing when the queue is large enough", "[monitor]",
+                   TMON_TEST_STORES) {
+    fixture<TestType> fx;
     constexpr int threads = 4, per_thread = 5000;
     tmon::monitor mon{fx.store, {.run_name = "threads", .queue_capacity = threads * per_thread}};
     std::vector<std::thread> producers;
@@ -398,8 +397,8 @@ TEMPLATE_LIST_TEST_CASE("producers on several threads lose nothing when the queu
     }
 }
 
-TEMPLATE_LIST_TEST_CASE("log_layers snapshots reach the store", "[monitor]", all_stores) {
-    TestType fx;
+TEMPLATE_TEST_CASE("log_layers snapshots reach the store", "[monitor]", TMON_TEST_STORES) {
+    fixture<TestType> fx;
     tmon::monitor mon{fx.store, {.run_name = "layers"}};
     tmon::layer_stat fc1;
     fc1.name = "fc1";
@@ -416,9 +415,9 @@ TEMPLATE_LIST_TEST_CASE("log_layers snapshots reach the store", "[monitor]", all
     CHECK(snap->layers[0].parameters->histogram == std::vector<double>{1, 2, 3});
 }
 
-TEMPLATE_LIST_TEST_CASE("a store that refuses a batch is counted and never throws into the training loop",
-                        "[monitor]", all_stores) {
-    TestType fx;
+TEMPLATE_TEST_CASE("a store that refuses a batch is counted and never throws into the training loop", "[monitor]",
+                   TMON_TEST_STORES) {
+    fixture<TestType> fx;
     tmon::monitor mon{fx.store, {.run_name = "orphaned"}};
     // The dashboard deletes the run while training goes on: the store refuses its points.
     REQUIRE(fx.store.delete_run(mon.run_id()));
@@ -430,12 +429,10 @@ TEMPLATE_LIST_TEST_CASE("a store that refuses a batch is counted and never throw
     REQUIRE_NOTHROW(mon.flush());
 }
 
-TEMPLATE_LIST_TEST_CASE("system samples land in the store's history with system_sampler", "[monitor]",
-                        all_stores) {
-    TestType fx;
+TEMPLATE_TEST_CASE("system samples land in the store's history with system_sampler", "[monitor]", TMON_TEST_STORES) {
+    fixture<TestType> fx;
     double before = tmon::now_seconds();
-    tmon::monitor<typename TestType::store_type, tmon::system_sampler> mon{
-        fx.store, {.run_name = "sampled", .sample_period = 20ms}};
+    tmon::monitor<TestType, tmon::system_sampler> mon{fx.store, {.run_name = "sampled", .sample_period = 20ms}};
     std::vector<tmon::system_sample> history;
     for (int i = 0; i < 500 && history.size() < 2; ++i) {
         std::this_thread::sleep_for(10ms);
@@ -447,8 +444,8 @@ TEMPLATE_LIST_TEST_CASE("system samples land in the store's history with system_
     CHECK(history.back().time >= before);
 }
 
-TEMPLATE_LIST_TEST_CASE("a monitor without a sampler writes no system samples", "[monitor]", all_stores) {
-    TestType fx;
+TEMPLATE_TEST_CASE("a monitor without a sampler writes no system samples", "[monitor]", TMON_TEST_STORES) {
+    fixture<TestType> fx;
     double before = tmon::now_seconds();
     {
         tmon::monitor mon{fx.store, {.run_name = "quiet", .sample_period = 1ms}};
@@ -458,16 +455,16 @@ TEMPLATE_LIST_TEST_CASE("a monitor without a sampler writes no system samples", 
     CHECK(fx.store.system_history(tmon::system_query{.time_min = before}).empty());
 }
 
-TEMPLATE_LIST_TEST_CASE("a recorder without commands gives none to poll", "[monitor]", all_stores) {
-    TestType fx;
+TEMPLATE_TEST_CASE("a recorder without commands gives none to poll", "[monitor]", TMON_TEST_STORES) {
+    fixture<TestType> fx;
     tmon::monitor mon{fx.store, {.run_name = "commands"}};
-    if constexpr (!tmon::detail::recorder_checks::has_poll_commands<typename TestType::store_type>) {
+    if constexpr (!tmon::detail::recorder_checks::has_poll_commands<TestType>) {
         CHECK(mon.poll_commands().empty());
     }
 }
 
-TEMPLATE_LIST_TEST_CASE("a moved monitor keeps logging to the same run and ends it once", "[monitor]", all_stores) {
-    TestType fx;
+TEMPLATE_TEST_CASE("a moved monitor keeps logging to the same run and ends it once", "[monitor]", TMON_TEST_STORES) {
+    fixture<TestType> fx;
     std::string id;
     {
         tmon::monitor a{fx.store, {.run_name = "moved"}};

@@ -8,7 +8,7 @@
 #include "monitor/store_fixtures.hpp"
 #include "tmon/monitor/monitor.hpp"
 
-using monitor_test::all_stores;
+using monitor_test::fixture;
 
 namespace {
 
@@ -22,9 +22,9 @@ std::size_t points_of(Store& store, const std::string& run_id, const std::string
 
 }  // namespace
 
-TEMPLATE_LIST_TEST_CASE("a key that is not UTF-8 is rejected in log() and the good points around it are written",
-                        "[monitor][utf8]", all_stores) {
-    TestType fx;
+TEMPLATE_TEST_CASE("a key that is not UTF-8 is rejected in log() and the good points around it are written",
+                   "[monitor][utf8]", TMON_TEST_STORES) {
+    fixture<TestType> fx;
     tmon::monitor mon{fx.store, {.run_name = "utf8"}};
     const std::string bad_keys[] = {
         "loss\xff",                   // not UTF-8 at all

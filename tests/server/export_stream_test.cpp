@@ -177,8 +177,8 @@ std::string awkward_run(Store& store) {
 
 }  // namespace
 
-TEMPLATE_LIST_TEST_CASE("a streamed export has the bytes of the whole export, whatever the steps", "[server][exports]",
-                        server_stores) {
+TEMPLATE_TEST_CASE("a streamed export has the bytes of the whole export, whatever the steps", "[server][exports]",
+                   TMON_TEST_STORES) {
     server_config config;
     config.liveness.stale_after_s = 1e9;  // no run_stale event may touch the run mid-test
     served<TestType> s(config);

@@ -29,8 +29,8 @@ void check_still_serving(Served& s) {
 
 }  // namespace
 
-TEMPLATE_LIST_TEST_CASE("deeply nested JSON is a 400 on every write route, and the server keeps serving",
-                        "[server][hardening]", server_stores) {
+TEMPLATE_TEST_CASE("deeply nested JSON is a 400 on every write route, and the server keeps serving",
+                   "[server][hardening]", TMON_TEST_STORES) {
     served<TestType> s;
     std::string id = s.create_run("r");
     std::string deep(1'000'000, '[');
@@ -46,8 +46,8 @@ TEMPLATE_LIST_TEST_CASE("deeply nested JSON is a 400 on every write route, and t
     check_still_serving(s);
 }
 
-TEMPLATE_LIST_TEST_CASE("a config nested past the limit is refused; one within it survives a restart",
-                        "[server][hardening]", server_stores) {
+TEMPLATE_TEST_CASE("a config nested past the limit is refused; one within it survives a restart", "[server][hardening]",
+                   TMON_TEST_STORES) {
     temp_dir dir;
     server_config c;
     c.port = 0;
@@ -74,8 +74,8 @@ TEMPLATE_LIST_TEST_CASE("a config nested past the limit is refused; one within i
     }
 }
 
-TEMPLATE_LIST_TEST_CASE("invalid UTF-8 in a name or a metric key is a 422 and stores nothing", "[server][hardening]",
-                        server_stores) {
+TEMPLATE_TEST_CASE("invalid UTF-8 in a name or a metric key is a 422 and stores nothing", "[server][hardening]",
+                   TMON_TEST_STORES) {
     served<TestType> s;
     auto bad_name = s.api.post("/api/runs", "{\"name\":\"bad\xff\xfe\"}");
     CHECK(bad_name.status == 422);
@@ -93,8 +93,8 @@ TEMPLATE_LIST_TEST_CASE("invalid UTF-8 in a name or a metric key is a 422 and st
     CHECK(ok.status == 200);
 }
 
-TEMPLATE_LIST_TEST_CASE("write routes take only application/json bodies (415 otherwise)", "[server][hardening]",
-                        server_stores) {
+TEMPLATE_TEST_CASE("write routes take only application/json bodies (415 otherwise)", "[server][hardening]",
+                   TMON_TEST_STORES) {
     served<TestType> s;
     std::string body = R"({"name":"x"})";
     for (std::string ct : {"Content-Type: text/plain;charset=json\r\n", "Content-Type: multipart/form-data; boundary=json\r\n",
@@ -190,8 +190,8 @@ TEST_CASE("a request guard off loopback leaves names to the token unless hosts a
     CHECK_FALSE(local.origin_allowed("http://127.0.0.1:8000.evil.example", "127.0.0.1:8000"));
 }
 
-TEMPLATE_LIST_TEST_CASE("names, keys, tags, notes and paths have length limits (422)", "[server][hardening]",
-                        server_stores) {
+TEMPLATE_TEST_CASE("names, keys, tags, notes and paths have length limits (422)", "[server][hardening]",
+                   TMON_TEST_STORES) {
     served<TestType> s;
     auto long_name = s.api.post("/api/runs", fmt::format(R"({{"name":"{}"}})", std::string(513, 'n')));
     CHECK(long_name.status == 422);

@@ -35,8 +35,8 @@ std::vector<metric_point> points(std::initializer_list<metric_point> p) { return
 
 }  // namespace
 
-TEMPLATE_LIST_TEST_CASE("metrics/latest agrees with the store after REST and in-process writes, and forgets a deleted run",
-                        "[server][metrics][latest]", server_stores) {
+TEMPLATE_TEST_CASE("metrics/latest agrees with the store after REST and in-process writes, and forgets a deleted run",
+                   "[server][metrics][latest]", TMON_TEST_STORES) {
     served<TestType> s;
     auto id = s.create_run("cached");
     require_latest_matches_store(s, id);  // a run with no metrics: read once, now cached

@@ -39,8 +39,8 @@ bool eventually(F&& f, std::chrono::seconds within = std::chrono::seconds(20)) {
 
 }  // namespace
 
-TEMPLATE_LIST_TEST_CASE("a heartbeat names the run's host and rank; bad identity headers are a 400", "[server][remote]",
-                        server_stores) {
+TEMPLATE_TEST_CASE("a heartbeat names the run's host and rank; bad identity headers are a 400", "[server][remote]",
+                   TMON_TEST_STORES) {
     served<TestType> s;
     std::string id = s.create_run("remote");
     auto fresh = s.api.get("/api/runs/" + id);
@@ -93,8 +93,8 @@ TEMPLATE_LIST_TEST_CASE("a heartbeat names the run's host and rank; bad identity
     CHECK(s.api.get("/api/runs/" + id)["hosts"].Size() == 3);  // nothing refused was recorded
 }
 
-TEMPLATE_LIST_TEST_CASE("a trainer's system samples are stored per run, host and rank, once per time",
-                        "[server][remote]", server_stores) {
+TEMPLATE_TEST_CASE("a trainer's system samples are stored per run, host and rank, once per time", "[server][remote]",
+                   TMON_TEST_STORES) {
     server_config c;
     c.requests.samples_per_post = 3;
     served<TestType> s(c);
@@ -155,7 +155,7 @@ TEMPLATE_LIST_TEST_CASE("a trainer's system samples are stored per run, host and
     CHECK(s.api.get("/api/runs/" + id + "/system")["samples"].Size() == 4);
 }
 
-TEMPLATE_LIST_TEST_CASE("a trainer's event is stored once per client id", "[server][remote]", server_stores) {
+TEMPLATE_TEST_CASE("a trainer's event is stored once per client id", "[server][remote]", TMON_TEST_STORES) {
     served<TestType> s;
     std::string id = s.create_run("remote");
     std::string other = s.create_run("other");
@@ -184,8 +184,8 @@ TEMPLATE_LIST_TEST_CASE("a trainer's event is stored once per client id", "[serv
     CHECK(s.api.post("/api/runs/" + id + "/events", R"({"type":"x"})", "Content-Type: text/plain\r\n").status == 415);
 }
 
-TEMPLATE_LIST_TEST_CASE("a checkpoint replayed by id is stored once; its id on another run is a 409",
-                        "[server][remote]", server_stores) {
+TEMPLATE_TEST_CASE("a checkpoint replayed by id is stored once; its id on another run is a 409", "[server][remote]",
+                   TMON_TEST_STORES) {
     served<TestType> s;
     std::string id = s.create_run("remote");
     std::string other = s.create_run("other");
@@ -203,8 +203,8 @@ TEMPLATE_LIST_TEST_CASE("a checkpoint replayed by id is stored once; its id on a
     CHECK(s.api.get("/api/runs/" + other + "/checkpoints")["checkpoints"].Size() == 0);
 }
 
-TEMPLATE_LIST_TEST_CASE("commands are queued, polled and acknowledged once into the event log", "[server][remote]",
-                        server_stores) {
+TEMPLATE_TEST_CASE("commands are queued, polled and acknowledged once into the event log", "[server][remote]",
+                   TMON_TEST_STORES) {
     served<TestType> s;
     std::string id = s.create_run("remote");
     auto queued = s.api.post("/api/runs/" + id + "/commands", R"({"type":"stop","payload":{"why":"test"}})");
@@ -250,8 +250,8 @@ TEMPLATE_LIST_TEST_CASE("commands are queued, polled and acknowledged once into 
     CHECK(s.api.post("/api/runs/run_nope/commands", R"({"type":"stop"})").status == 404);
 }
 
-TEMPLATE_LIST_TEST_CASE("cancelling a run sends its trainer a stop command, interrupting it an interrupt",
-                        "[server][remote]", server_stores) {
+TEMPLATE_TEST_CASE("cancelling a run sends its trainer a stop command, interrupting it an interrupt",
+                   "[server][remote]", TMON_TEST_STORES) {
     served<TestType> s;
     std::string a = s.create_run("a");
     std::string b = s.create_run("b");
@@ -300,8 +300,8 @@ TEST_CASE("command ids keep increasing and client ids stay unique across a serve
     CHECK(run["hosts"][0]["rank"].GetInt() == 2);
 }
 
-TEMPLATE_LIST_TEST_CASE("a silent trainer's run turns stale and its next write clears it", "[server][remote]",
-                        server_stores) {
+TEMPLATE_TEST_CASE("a silent trainer's run turns stale and its next write clears it", "[server][remote]",
+                   TMON_TEST_STORES) {
     server_config c;
     c.liveness.stale_after_s = 1;
     served<TestType> s(c);

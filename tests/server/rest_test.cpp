@@ -11,7 +11,7 @@
 using namespace tmon;
 using namespace tmon::test;
 
-TEMPLATE_LIST_TEST_CASE("a created run can be read back, listed, updated and deleted", "[server][runs]", server_stores) {
+TEMPLATE_TEST_CASE("a created run can be read back, listed, updated and deleted", "[server][runs]", TMON_TEST_STORES) {
     served<TestType> s;
     auto created = s.api.post("/api/runs", R"({"name":"resnet","config":{"lr":0.001,"layers":[1,2]},"tags":["sweep"],"notes":"n","total_steps":1000})");
     REQUIRE(created.status == 200);
@@ -47,7 +47,8 @@ TEMPLATE_LIST_TEST_CASE("a created run can be read back, listed, updated and del
     CHECK(s.api.del("/api/runs/" + id).status == 404);
 }
 
-TEMPLATE_LIST_TEST_CASE("run creation rejects bad bodies with 400, 415 or 422 and creates nothing", "[server][runs]", server_stores) {
+TEMPLATE_TEST_CASE("run creation rejects bad bodies with 400, 415 or 422 and creates nothing", "[server][runs]",
+                   TMON_TEST_STORES) {
     served<TestType> s;
     auto bad_json = s.api.post("/api/runs", R"({"name": "x",)");
     CHECK(bad_json.status == 400);
@@ -68,7 +69,8 @@ TEMPLATE_LIST_TEST_CASE("run creation rejects bad bodies with 400, 415 or 422 an
     CHECK(s.api.get("/api/runs")["total"].GetUint64() == 0);
 }
 
-TEMPLATE_LIST_TEST_CASE("a repeated run id with the same name returns the existing run", "[server][runs]", server_stores) {
+TEMPLATE_TEST_CASE("a repeated run id with the same name returns the existing run", "[server][runs]",
+                   TMON_TEST_STORES) {
     served<TestType> s;
     auto a = s.api.post("/api/runs", R"({"name":"exp","id":"exp-1"})");
     auto b = s.api.post("/api/runs", R"({"name":"exp","id":"exp-1"})");
@@ -80,7 +82,8 @@ TEMPLATE_LIST_TEST_CASE("a repeated run id with the same name returns the existi
     CHECK(s.api.post("/api/runs", R"({"name":"other","id":"exp-1"})").status == 409);
 }
 
-TEMPLATE_LIST_TEST_CASE("status transitions follow the rules: completed is final, failed may resume", "[server][runs]", server_stores) {
+TEMPLATE_TEST_CASE("status transitions follow the rules: completed is final, failed may resume", "[server][runs]",
+                   TMON_TEST_STORES) {
     served<TestType> s;
     auto id = s.create_run("t");
     CHECK(s.api.put("/api/runs/" + id, R"({"status":"failed"})").status == 200);
@@ -96,7 +99,8 @@ TEMPLATE_LIST_TEST_CASE("status transitions follow the rules: completed is final
     CHECK(str(s.api.get("/api/runs/" + id)["status"]) == "completed");
 }
 
-TEMPLATE_LIST_TEST_CASE("run lists filter by status, name and tag, sort, and page with a total", "[server][runs]", server_stores) {
+TEMPLATE_TEST_CASE("run lists filter by status, name and tag, sort, and page with a total", "[server][runs]",
+                   TMON_TEST_STORES) {
     served<TestType> s;
     for (int i = 0; i < 7; ++i) s.create_run(fmt::format("ResNet-{}", i), i % 2 ? R"(,"tags":["odd"])" : "");
     auto mlp = s.create_run("mlp");
@@ -126,7 +130,8 @@ TEMPLATE_LIST_TEST_CASE("run lists filter by status, name and tag, sort, and pag
     CHECK(s.api.get("/api/runs?sort=random").status == 400);
 }
 
-TEMPLATE_LIST_TEST_CASE("metrics are accepted as one point, a batch or a bare array, and read back", "[server][metrics]", server_stores) {
+TEMPLATE_TEST_CASE("metrics are accepted as one point, a batch or a bare array, and read back", "[server][metrics]",
+                   TMON_TEST_STORES) {
     served<TestType> s;
     auto id = s.create_run("m");
     auto one = s.post_metrics(id, R"({"step":0,"metrics":{"loss":1.5,"lr":0.1},"timestamp":1730000000.5})");
@@ -175,7 +180,8 @@ TEMPLATE_LIST_TEST_CASE("metrics are accepted as one point, a batch or a bare ar
     CHECK(s.api.get("/api/runs/" + id)["last_step"].GetInt64() == 3);
 }
 
-TEMPLATE_LIST_TEST_CASE("a metric batch with one bad value is rejected whole with 422", "[server][metrics]", server_stores) {
+TEMPLATE_TEST_CASE("a metric batch with one bad value is rejected whole with 422", "[server][metrics]",
+                   TMON_TEST_STORES) {
     served<TestType> s;
     auto id = s.create_run("v");
     const char* bad[] = {
@@ -209,7 +215,8 @@ TEMPLATE_LIST_TEST_CASE("a metric batch with one bad value is rejected whole wit
     CHECK(s.api.get("/api/runs/run_missing/metrics/latest").status == 404);
 }
 
-TEMPLATE_LIST_TEST_CASE("a large batch is accepted whole and a body over the cap gets 413", "[server][metrics]", server_stores) {
+TEMPLATE_TEST_CASE("a large batch is accepted whole and a body over the cap gets 413", "[server][metrics]",
+                   TMON_TEST_STORES) {
     server_config c;
     c.limits.max_body_bytes = 4 * 1024 * 1024;
     served<TestType> s(c);
@@ -230,7 +237,8 @@ TEMPLATE_LIST_TEST_CASE("a large batch is accepted whole and a body over the cap
     CHECK(too_big.status == 413);
 }
 
-TEMPLATE_LIST_TEST_CASE("max_points downsamples each series but keeps the extremes and the total", "[server][metrics]", server_stores) {
+TEMPLATE_TEST_CASE("max_points downsamples each series but keeps the extremes and the total", "[server][metrics]",
+                   TMON_TEST_STORES) {
     served<TestType> s;
     auto id = s.create_run("ds");
     std::string body = "[";
@@ -264,7 +272,7 @@ TEMPLATE_LIST_TEST_CASE("max_points downsamples each series but keeps the extrem
     CHECK(s.api.get("/api/runs/" + id + "/metrics?step_min=x").status == 400);
 }
 
-TEMPLATE_LIST_TEST_CASE("exports hold every point, never downsampled", "[server][exports]", server_stores) {
+TEMPLATE_TEST_CASE("exports hold every point, never downsampled", "[server][exports]", TMON_TEST_STORES) {
     served<TestType> s;
     auto id = s.create_run("exp");
     std::string body = "[";
@@ -292,7 +300,8 @@ TEMPLATE_LIST_TEST_CASE("exports hold every point, never downsampled", "[server]
     CHECK(s.api.get("/api/runs/run_none/export").status == 404);
 }
 
-TEMPLATE_LIST_TEST_CASE("checkpoints are saved, listed newest first, marked best, loaded and deleted", "[server][checkpoints]", server_stores) {
+TEMPLATE_TEST_CASE("checkpoints are saved, listed newest first, marked best, loaded and deleted",
+                   "[server][checkpoints]", TMON_TEST_STORES) {
     served<TestType> s;
     auto id = s.create_run("ck");
     auto a = s.api.post("/api/runs/" + id + "/checkpoints", R"({"filepath":"ckpt/a.pt","step":100,"metrics":{"loss":0.5},"metadata":{"epoch":1}})");
@@ -337,7 +346,8 @@ TEMPLATE_LIST_TEST_CASE("checkpoints are saved, listed newest first, marked best
     CHECK(s.api.get("/api/runs/" + id + "/checkpoints")["total"].GetUint64() == 1);
 }
 
-TEMPLATE_LIST_TEST_CASE("the event log records what happened to a run, readable incrementally", "[server][events]", server_stores) {
+TEMPLATE_TEST_CASE("the event log records what happened to a run, readable incrementally", "[server][events]",
+                   TMON_TEST_STORES) {
     served<TestType> s;
     auto id = s.create_run("ev");
     s.api.put("/api/runs/" + id, R"({"status":"completed"})");
@@ -358,7 +368,8 @@ TEMPLATE_LIST_TEST_CASE("the event log records what happened to a run, readable 
     (void)other;
 }
 
-TEMPLATE_LIST_TEST_CASE("layer statistics are accepted with 202, create their run, and read back as snapshots and a heatmap", "[server][layers]", server_stores) {
+TEMPLATE_TEST_CASE("layer statistics are accepted with 202, create their run, and read back as snapshots and a heatmap",
+                   "[server][layers]", TMON_TEST_STORES) {
     served<TestType> s;
     for (int step : {100, 200, 300}) {
         auto r = s.api.post("/api/v1/metrics/layerwise", fmt::format(R"({{"run_id":"exp1","step":{},"timestamp":1730000000.5,
@@ -400,7 +411,8 @@ TEMPLATE_LIST_TEST_CASE("layer statistics are accepted with 202, create their ru
     CHECK(s.api.post("/api/v1/metrics/layerwise", R"({"run_id":"exp1","step":1,"layers":[{"name":"x","gradients":{"std":"big"}}]})").status == 422);
 }
 
-TEMPLATE_LIST_TEST_CASE("health, version, unknown routes and wrong methods answer as the contract says", "[server][misc]", server_stores) {
+TEMPLATE_TEST_CASE("health, version, unknown routes and wrong methods answer as the contract says", "[server][misc]",
+                   TMON_TEST_STORES) {
     served<TestType> s;
     auto h = s.api.get("/health");
     REQUIRE(h.status == 200);
@@ -610,12 +622,12 @@ TEST_CASE("the embedded dashboard is served gzip-encoded with ETags and 304s; ot
 
 TEST_CASE("static_dir serves files from disk and never a path outside it", "[server][static]") {
     temp_dir site;
-    std::filesystem::create_directories(site.path / "www" / "assets");
-    { std::ofstream(site.path / "www" / "index.html") << "<html>disk index</html>"; }
-    { std::ofstream(site.path / "www" / "assets" / "app-1.js") << "console.log(1)"; }
-    { std::ofstream(site.path / "secret.txt") << "top secret"; }
+    std::filesystem::create_directories(site.path() / "www" / "assets");
+    { std::ofstream(site.path() / "www" / "index.html") << "<html>disk index</html>"; }
+    { std::ofstream(site.path() / "www" / "assets" / "app-1.js") << "console.log(1)"; }
+    { std::ofstream(site.path() / "secret.txt") << "top secret"; }
     server_config c;
-    c.static_dir = (site.path / "www").string();
+    c.static_dir = (site.path() / "www").string();
     served<memory_store> s(c);
     auto index = s.api.get("/");
     REQUIRE(index.status == 200);

@@ -2,16 +2,15 @@
 // A real server on 127.0.0.1 port 0 over a real store (SQLite in a temp dir),
 // and a client connected to it.
 #include <string>
-#include <tuple>
 
 #include <catch2/catch.hpp>
 
 #include "server/test_client.hpp"
+#include "support/stores.hpp"
+#include "support/temp_dir.hpp"
 #include "tmon/server.hpp"
 
 namespace tmon::test {
-
-using server_stores = std::tuple<memory_store, sqlite_store, jsonl_store>;
 
 template <class Store, class Sampler = no_sampler>
 struct served {

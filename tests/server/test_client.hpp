@@ -3,10 +3,8 @@
 // server on 127.0.0.1, built on the transport tests' blocking client, with
 // replies parsed by RapidJSON so assertions read like the wire contract.
 #include <cstdint>
-#include <filesystem>
 #include <memory>
 #include <optional>
-#include <random>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -119,20 +117,6 @@ public:
 private:
     blocking_client conn_;
     int handshake_status_ = 0;
-};
-
-struct temp_dir {
-    std::filesystem::path path;
-    temp_dir() {
-        std::random_device rd;
-        path = std::filesystem::temp_directory_path() / fmt::format("tmon-server-test-{:x}", rd());
-        std::filesystem::create_directories(path);
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-    std::string file(std::string_view name) const { return (path / name).string(); }
 };
 
 }  // namespace tmon::test

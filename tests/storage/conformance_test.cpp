@@ -1,5 +1,5 @@
-// One specification, every store: each TEMPLATE_LIST_TEST_CASE runs against
-// memory_store, sqlite_store and jsonl_store with a fresh store per test.
+// One specification, every store: each TEMPLATE_TEST_CASE runs against every store of
+// TMON_TEST_STORES (support/stores.hpp), "<sentence> - sqlite_store", with a fresh store per test.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -8,21 +8,17 @@
 #include <limits>
 #include <set>
 #include <thread>
-#include <tuple>
 
 #include "storage/store_fixture.hpp"
 
 using namespace tmon;
 using namespace tmon::test;
 
-// Catch2 v2 names the instances "- 0", "- 1", "- 2" in this order.
-using all_stores = std::tuple<memory_store, sqlite_store, jsonl_store>;
-
 static_assert(!tmon::storage<int>, "a type without the storage members must not satisfy the concept");
 
 // ---- runs -------------------------------------------------------------------
 
-TEMPLATE_LIST_TEST_CASE("a created run can be read back and is listed", "[storage]", all_stores) {
+TEMPLATE_TEST_CASE("a created run can be read back and is listed", "[storage]", TMON_TEST_STORES) {
     fresh_store<TestType> s;
     auto in = named_run("resnet", {"sweep"});
     in.config_json = R"({"lr":0.001})";
@@ -48,7 +44,7 @@ TEMPLATE_LIST_TEST_CASE("a created run can be read back and is listed", "[storag
     CHECK_FALSE(s->get_run("run_doesnotexist"));
 }
 
-TEMPLATE_LIST_TEST_CASE("a run needs a name", "[storage]", all_stores) {
+TEMPLATE_TEST_CASE("a run needs a name", "[storage]", TMON_TEST_STORES) {
     fresh_store<TestType> s;
     try {
         s->create_run(named_run(""));
@@ -59,7 +55,7 @@ TEMPLATE_LIST_TEST_CASE("a run needs a name", "[storage]", all_stores) {
     CHECK(s->list_runs({}).total == 0);
 }
 
-TEMPLATE_LIST_TEST_CASE("creating a run with an existing id replays or conflicts", "[storage]", all_stores) {
+TEMPLATE_TEST_CASE("creating a run with an existing id replays or conflicts", "[storage]", TMON_TEST_STORES) {
     fresh_store<TestType> s;
     auto in = named_run("exp");
     in.id = "run_given";
@@ -81,7 +77,7 @@ TEMPLATE_LIST_TEST_CASE("creating a run with an existing id replays or conflicts
     CHECK(s->get_run("run_given")->name == "exp");
 }
 
-TEMPLATE_LIST_TEST_CASE("list_runs filters by status, name substring and tag", "[storage]", all_stores) {
+TEMPLATE_TEST_CASE("list_runs filters by status, name substring and tag", "[storage]", TMON_TEST_STORES) {
     fresh_store<TestType> s;
     auto a = s->create_run(named_run("ResNet-50", {"vision", "sweep"}));
     auto b = s->create_run(named_run("bert-base", {"nlp"}));
@@ -113,7 +109,7 @@ TEMPLATE_LIST_TEST_CASE("list_runs filters by status, name substring and tag", "
     CHECK(s->list_runs(q).total == 0);
 }
 
-TEMPLATE_LIST_TEST_CASE("list_runs sorts and pages, reporting the total before paging", "[storage]", all_stores) {
+TEMPLATE_TEST_CASE("list_runs sorts and pages, reporting the total before paging", "[storage]", TMON_TEST_STORES) {
     fresh_store<TestType> s;
     std::vector<std::string> ids;
     for (auto name : {"charlie", "alpha", "echo", "bravo", "delta"}) {
@@ -151,8 +147,8 @@ TEMPLATE_LIST_TEST_CASE("list_runs sorts and pages, reporting the total before p
     CHECK(past_end.runs.empty());
 }
 
-TEMPLATE_LIST_TEST_CASE("a run that ends gets an end time and a status_changed event; resuming clears it", "[storage]",
-                        all_stores) {
+TEMPLATE_TEST_CASE("a run that ends gets an end time and a status_changed event; resuming clears it", "[storage]",
+                   TMON_TEST_STORES) {
     fresh_store<TestType> s;
     auto r = s->create_run(named_run("exp"));
     auto failed = s->update_run(r.id, status_to(run_status::failed));
@@ -174,7 +170,7 @@ TEMPLATE_LIST_TEST_CASE("a run that ends gets an end time and a status_changed e
     CHECK(evs[2].data_json.find(R"("new_status":"running")") != std::string::npos);
 }
 
-TEMPLATE_LIST_TEST_CASE("an invalid status transition is refused and changes nothing", "[storage]", all_stores) {
+TEMPLATE_TEST_CASE("an invalid status transition is refused and changes nothing", "[storage]", TMON_TEST_STORES) {
     fresh_store<TestType> s;
     auto r = s->create_run(named_run("exp"));
     s->update_run(r.id, status_to(run_status::completed));
@@ -203,7 +199,7 @@ TEMPLATE_LIST_TEST_CASE("an invalid status transition is refused and changes not
     CHECK(s->list_events(q).size() == 2);
 }
 
-TEMPLATE_LIST_TEST_CASE("update_run changes only the fields given", "[storage]", all_stores) {
+TEMPLATE_TEST_CASE("update_run changes only the fields given", "[storage]", TMON_TEST_STORES) {
     fresh_store<TestType> s;
     auto in = named_run("exp", {"a"});
     in.notes = "n";
@@ -220,7 +216,7 @@ TEMPLATE_LIST_TEST_CASE("update_run changes only the fields given", "[storage]",
     CHECK(s->get_run(r.id)->tags == std::vector<std::string>{"b", "c"});
 }
 
-TEMPLATE_LIST_TEST_CASE("writes naming an unknown run or checkpoint throw not_found", "[storage]", all_stores) {
+TEMPLATE_TEST_CASE("writes naming an unknown run or checkpoint throw not_found", "[storage]", TMON_TEST_STORES) {
     fresh_store<TestType> s;
     auto expect_not_found = [](auto&& f) {
         try {
@@ -243,7 +239,8 @@ TEMPLATE_LIST_TEST_CASE("writes naming an unknown run or checkpoint throw not_fo
     CHECK(s->list_runs({}).total == 0);
 }
 
-TEMPLATE_LIST_TEST_CASE("deleting a run removes its metrics, checkpoints, layers and events", "[storage]", all_stores) {
+TEMPLATE_TEST_CASE("deleting a run removes its metrics, checkpoints, layers and events", "[storage]",
+                   TMON_TEST_STORES) {
     fresh_store<TestType> s;
     auto r = s->create_run(named_run("doomed"));
     auto keep = s->create_run(named_run("kept"));
@@ -274,8 +271,8 @@ TEMPLATE_LIST_TEST_CASE("deleting a run removes its metrics, checkpoints, layers
 
 // ---- metrics ----------------------------------------------------------------
 
-TEMPLATE_LIST_TEST_CASE("appended metrics come back by step and time range in ascending order", "[storage]",
-                        all_stores) {
+TEMPLATE_TEST_CASE("appended metrics come back by step and time range in ascending order", "[storage]",
+                   TMON_TEST_STORES) {
     fresh_store<TestType> s;
     auto r = s->create_run(named_run("exp"));
     std::vector<metric_point> pts;
@@ -317,8 +314,8 @@ TEMPLATE_LIST_TEST_CASE("appended metrics come back by step and time range in as
     CHECK(s->get_run(r.id)->last_step == 99);
 }
 
-TEMPLATE_LIST_TEST_CASE("the same step written again replaces the value; older steps are inserted in order",
-                        "[storage]", all_stores) {
+TEMPLATE_TEST_CASE("the same step written again replaces the value; older steps are inserted in order", "[storage]",
+                   TMON_TEST_STORES) {
     fresh_store<TestType> s;
     auto r = s->create_run(named_run("exp"));
     std::vector<metric_point> first{point("loss", 1, 1.0), point("loss", 2, 2.0), point("loss", 5, 5.0)};
@@ -340,8 +337,8 @@ TEMPLATE_LIST_TEST_CASE("the same step written again replaces the value; older s
     CHECK(latest[0].value == 70.0);
 }
 
-TEMPLATE_LIST_TEST_CASE("latest_metrics gives each key's highest step and metric_keys lists the keys", "[storage]",
-                        all_stores) {
+TEMPLATE_TEST_CASE("latest_metrics gives each key's highest step and metric_keys lists the keys", "[storage]",
+                   TMON_TEST_STORES) {
     fresh_store<TestType> s;
     auto r = s->create_run(named_run("exp"));
     auto before = s->get_run(r.id)->updated_at;
@@ -367,7 +364,7 @@ TEMPLATE_LIST_TEST_CASE("latest_metrics gives each key's highest step and metric
     CHECK(run.updated_at > before);
 }
 
-TEMPLATE_LIST_TEST_CASE("a non-finite value rejects the whole batch and writes nothing", "[storage]", all_stores) {
+TEMPLATE_TEST_CASE("a non-finite value rejects the whole batch and writes nothing", "[storage]", TMON_TEST_STORES) {
     fresh_store<TestType> s;
     auto r = s->create_run(named_run("exp"));
     for (double bad : {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity(),
@@ -385,7 +382,7 @@ TEMPLATE_LIST_TEST_CASE("a non-finite value rejects the whole batch and writes n
     CHECK_FALSE(s->get_run(r.id)->last_step);
 }
 
-TEMPLATE_LIST_TEST_CASE("a query with max_points downsamples and keeps a single spike", "[storage]", all_stores) {
+TEMPLATE_TEST_CASE("a query with max_points downsamples and keeps a single spike", "[storage]", TMON_TEST_STORES) {
     fresh_store<TestType> s;
     auto r = s->create_run(named_run("exp"));
     constexpr step_t n = 20'000;
@@ -413,7 +410,7 @@ TEMPLATE_LIST_TEST_CASE("a query with max_points downsamples and keeps a single 
 
 // ---- checkpoints ------------------------------------------------------------
 
-TEMPLATE_LIST_TEST_CASE("checkpoints are saved, listed newest first, read and deleted", "[storage]", all_stores) {
+TEMPLATE_TEST_CASE("checkpoints are saved, listed newest first, read and deleted", "[storage]", TMON_TEST_STORES) {
     fresh_store<TestType> s;
     auto r = s->create_run(named_run("exp"));
     auto c1 = s->add_checkpoint(checkpoint_for(r.id, "/ckpt/1.pt", 100));
@@ -448,7 +445,7 @@ TEMPLATE_LIST_TEST_CASE("checkpoints are saved, listed newest first, read and de
           std::vector<std::string>{"run_created", "checkpoint_saved", "checkpoint_saved", "checkpoint_deleted"});
 }
 
-TEMPLATE_LIST_TEST_CASE("a checkpoint marked best unmarks the previous best", "[storage]", all_stores) {
+TEMPLATE_TEST_CASE("a checkpoint marked best unmarks the previous best", "[storage]", TMON_TEST_STORES) {
     fresh_store<TestType> s;
     auto r = s->create_run(named_run("exp"));
     auto other_run = s->create_run(named_run("other"));
@@ -486,8 +483,8 @@ TEMPLATE_LIST_TEST_CASE("a checkpoint marked best unmarks the previous best", "[
     CHECK(evs.back().data_json.find(c2.id) != std::string::npos);  // names the previous best
 }
 
-TEMPLATE_LIST_TEST_CASE("marking a best checkpoint, deleting one and logging an event each move the run's updated_at",
-                        "[storage]", all_stores) {
+TEMPLATE_TEST_CASE("marking a best checkpoint, deleting one and logging an event each move the run's updated_at",
+                   "[storage]", TMON_TEST_STORES) {
     fresh_store<TestType> s;
     auto r = s->create_run(named_run("exp"));
     auto c1 = s->add_checkpoint(checkpoint_for(r.id, "/ckpt/1.pt", 1));
@@ -515,8 +512,8 @@ TEMPLATE_LIST_TEST_CASE("marking a best checkpoint, deleting one and logging an 
 
 // ---- system, layers, events ---------------------------------------------------
 
-TEMPLATE_LIST_TEST_CASE("system history is returned by time range, newest `limit`, ascending", "[storage]",
-                        all_stores) {
+TEMPLATE_TEST_CASE("system history is returned by time range, newest `limit`, ascending", "[storage]",
+                   TMON_TEST_STORES) {
     fresh_store<TestType> s;
     for (int i = 0; i < 50; ++i) {
         system_sample x;
@@ -561,7 +558,7 @@ TEMPLATE_LIST_TEST_CASE("system history is returned by time range, newest `limit
     CHECK(newest.back().time == 1049);
 }
 
-TEMPLATE_LIST_TEST_CASE("a layer snapshot is found at its step or the nearest earlier one", "[storage]", all_stores) {
+TEMPLATE_TEST_CASE("a layer snapshot is found at its step or the nearest earlier one", "[storage]", TMON_TEST_STORES) {
     fresh_store<TestType> s;
     auto r = s->create_run(named_run("exp"));
     for (step_t step : {100, 200, 300}) {
@@ -606,7 +603,7 @@ TEMPLATE_LIST_TEST_CASE("a layer snapshot is found at its step or the nearest ea
     CHECK_FALSE(s->get_layers(r.id, 99));
 }
 
-TEMPLATE_LIST_TEST_CASE("events are listed after an id, newest `limit`, ascending", "[storage]", all_stores) {
+TEMPLATE_TEST_CASE("events are listed after an id, newest `limit`, ascending", "[storage]", TMON_TEST_STORES) {
     fresh_store<TestType> s;
     auto a = s->create_run(named_run("a"));
     auto b = s->create_run(named_run("b"));
@@ -650,7 +647,7 @@ TEMPLATE_LIST_TEST_CASE("events are listed after an id, newest `limit`, ascendin
 
 // ---- concurrency --------------------------------------------------------------
 
-TEMPLATE_LIST_TEST_CASE("concurrent writers and readers lose no point", "[storage][concurrency]", all_stores) {
+TEMPLATE_TEST_CASE("concurrent writers and readers lose no point", "[storage][concurrency]", TMON_TEST_STORES) {
     fresh_store<TestType> s;
     auto r = s->create_run(named_run("exp"));
     constexpr int writers = 4, batches = 50, per_batch = 200;
@@ -689,8 +686,8 @@ TEMPLATE_LIST_TEST_CASE("concurrent writers and readers lose no point", "[storag
     CHECK(s->get_run(r.id)->last_step == batches * per_batch - 1);
 }
 
-TEMPLATE_LIST_TEST_CASE("a refused write among concurrent writes does not sink the others", "[storage][concurrency]",
-                        all_stores) {
+TEMPLATE_TEST_CASE("a refused write among concurrent writes does not sink the others", "[storage][concurrency]",
+                   TMON_TEST_STORES) {
     fresh_store<TestType> s;
     auto r = s->create_run(named_run("exp"));
     std::atomic<int> refused{0};
@@ -718,8 +715,8 @@ TEMPLATE_LIST_TEST_CASE("a refused write among concurrent writes does not sink t
     CHECK(keys == std::vector<std::string>{"k0", "k1"});
 }
 
-TEMPLATE_LIST_TEST_CASE("a late batch spanning many steps overrides values inside any queried range", "[storage]",
-                        all_stores) {
+TEMPLATE_TEST_CASE("a late batch spanning many steps overrides values inside any queried range", "[storage]",
+                   TMON_TEST_STORES) {
     fresh_store<TestType> s;
     auto r = s->create_run(named_run("exp"));
     for (step_t b = 0; b < 10; ++b) {
@@ -766,8 +763,8 @@ system_sample trainer_sample(std::string run_id, std::string host, int rank, dou
 }
 }  // namespace
 
-TEMPLATE_LIST_TEST_CASE("a run's samples are kept per host and rank, apart from the server's own", "[storage][remote]",
-                        all_stores) {
+TEMPLATE_TEST_CASE("a run's samples are kept per host and rank, apart from the server's own", "[storage][remote]",
+                   TMON_TEST_STORES) {
     fresh_store<TestType> s;
     auto r = s->create_run(named_run("ddp"));
     auto other = s->create_run(named_run("other"));
@@ -850,8 +847,8 @@ TEMPLATE_LIST_TEST_CASE("a run's samples are kept per host and rank, apart from 
     }
 }
 
-TEMPLATE_LIST_TEST_CASE("an event with a client id is stored once per run, also across a reopen", "[storage][remote]",
-                        all_stores) {
+TEMPLATE_TEST_CASE("an event with a client id is stored once per run, also across a reopen", "[storage][remote]",
+                   TMON_TEST_STORES) {
     fresh_store<TestType> s;
     auto r = s->create_run(named_run("remote"));
     auto other = s->create_run(named_run("other"));
@@ -898,8 +895,8 @@ TEMPLATE_LIST_TEST_CASE("an event with a client id is stored once per run, also 
     }
 }
 
-TEMPLATE_LIST_TEST_CASE("a checkpoint saved again under its id is stored once; the id on another run conflicts",
-                        "[storage][remote]", all_stores) {
+TEMPLATE_TEST_CASE("a checkpoint saved again under its id is stored once; the id on another run conflicts",
+                   "[storage][remote]", TMON_TEST_STORES) {
     fresh_store<TestType> s;
     auto r = s->create_run(named_run("remote"));
     auto other = s->create_run(named_run("other"));
@@ -932,8 +929,8 @@ TEMPLATE_LIST_TEST_CASE("a checkpoint saved again under its id is stored once; t
     CHECK(s->list_checkpoints(other.id).empty());
 }
 
-TEMPLATE_LIST_TEST_CASE("system_hosts gives each host and rank of a run with its newest sample time", "[storage][remote]",
-                        all_stores) {
+TEMPLATE_TEST_CASE("system_hosts gives each host and rank of a run with its newest sample time", "[storage][remote]",
+                   TMON_TEST_STORES) {
     fresh_store<TestType> s;
     auto r = s->create_run(named_run("ddp"));
     s->append_system(trainer_sample(r.id, "node-b", 1, 10, 1));

@@ -20,7 +20,7 @@ using namespace tmon;
 using namespace tmon::test;
 
 TEMPLATE_TEST_CASE("everything written survives closing and reopening the store", "[storage][persistence]",
-                   sqlite_store, jsonl_store) {
+                   TMON_TEST_PERSISTENT_STORES) {
     fresh_store<TestType> s;
     auto in = named_run("resnet", {"vision"});
     in.config_json = R"({"lr":0.001,"layers":[1,2]})";
@@ -106,7 +106,7 @@ TEMPLATE_TEST_CASE("everything written survives closing and reopening the store"
 }
 
 TEMPLATE_TEST_CASE("a write that returned survives kill -9 of the writing process", "[storage][persistence]",
-                   sqlite_store, jsonl_store) {
+                   TMON_TEST_PERSISTENT_STORES) {
     temp_dir dir;
     int acks[2];
     REQUIRE(pipe(acks) == 0);
@@ -339,7 +339,7 @@ TEST_CASE("jsonl_store skips a metrics line whose columns disagree in length, wi
 }
 
 TEMPLATE_TEST_CASE("points from concurrent writers all come back after reopening", "[storage][persistence]",
-                   sqlite_store, jsonl_store) {
+                   TMON_TEST_PERSISTENT_STORES) {
     fresh_store<TestType> s;
     auto r = s->create_run(named_run("exp"));
     constexpr int writers = 4, batches = 20, per_batch = 100;

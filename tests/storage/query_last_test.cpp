@@ -2,17 +2,13 @@
 // the range, ascending, on every store.
 #include <catch2/catch.hpp>
 
-#include <tuple>
-
 #include "storage/store_fixture.hpp"
 
 using namespace tmon;
 using namespace tmon::test;
 
-using last_stores = std::tuple<memory_store, sqlite_store, jsonl_store>;
-
-TEMPLATE_LIST_TEST_CASE("a query with `last` returns the newest points of the range, ascending", "[storage]",
-                        last_stores) {
+TEMPLATE_TEST_CASE("a query with `last` returns the newest points of the range, ascending", "[storage]",
+                   TMON_TEST_STORES) {
     fresh_store<TestType> s;
     auto run = s->create_run(named_run("last"));
     std::vector<metric_point> pts;

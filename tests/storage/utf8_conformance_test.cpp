@@ -6,14 +6,11 @@
 
 #include <functional>
 #include <string>
-#include <tuple>
 
 #include "storage/store_fixture.hpp"
 
 using namespace tmon;
 using namespace tmon::test;
-
-using all_stores = std::tuple<memory_store, sqlite_store, jsonl_store>;
 
 namespace {
 
@@ -37,8 +34,8 @@ void expect_refused(const std::function<void()>& write, std::string_view what) {
 
 }  // namespace
 
-TEMPLATE_LIST_TEST_CASE("a run with a name, tag, note, config or id that is not UTF-8 is refused", "[storage][utf8]",
-                        all_stores) {
+TEMPLATE_TEST_CASE("a run with a name, tag, note, config or id that is not UTF-8 is refused", "[storage][utf8]",
+                   TMON_TEST_STORES) {
     fresh_store<TestType> s;
     for (const auto& bad : not_utf8) {
         auto by_name = named_run(bad);
@@ -58,8 +55,8 @@ TEMPLATE_LIST_TEST_CASE("a run with a name, tag, note, config or id that is not 
     CHECK(s->list_runs({}).total == 0);
 }
 
-TEMPLATE_LIST_TEST_CASE("an update that is not UTF-8 is refused and the run stays as it was", "[storage][utf8]",
-                        all_stores) {
+TEMPLATE_TEST_CASE("an update that is not UTF-8 is refused and the run stays as it was", "[storage][utf8]",
+                   TMON_TEST_STORES) {
     fresh_store<TestType> s;
     auto in = named_run("resnet", {"sweep"});
     in.notes = "first";
@@ -85,8 +82,8 @@ TEMPLATE_LIST_TEST_CASE("an update that is not UTF-8 is refused and the run stay
     CHECK(got->notes == "first");
 }
 
-TEMPLATE_LIST_TEST_CASE("a metric batch with one key that is not UTF-8 is refused whole", "[storage][utf8]",
-                        all_stores) {
+TEMPLATE_TEST_CASE("a metric batch with one key that is not UTF-8 is refused whole", "[storage][utf8]",
+                   TMON_TEST_STORES) {
     fresh_store<TestType> s;
     auto run = s->create_run(named_run("r"));
     for (const auto& bad : not_utf8) {
@@ -97,8 +94,8 @@ TEMPLATE_LIST_TEST_CASE("a metric batch with one key that is not UTF-8 is refuse
     CHECK(s->query_metrics(series_of(run.id, "loss")).points.empty());
 }
 
-TEMPLATE_LIST_TEST_CASE("checkpoints, events, layers, GPU names and hosts that are not UTF-8 are refused",
-                        "[storage][utf8]", all_stores) {
+TEMPLATE_TEST_CASE("checkpoints, events, layers, GPU names and hosts that are not UTF-8 are refused", "[storage][utf8]",
+                   TMON_TEST_STORES) {
     fresh_store<TestType> s;
     auto run = s->create_run(named_run("r"));
     auto events_before = s->list_events({.run_id = run.id, .after_id = 0, .limit = 1000}).size();
@@ -142,7 +139,7 @@ TEMPLATE_LIST_TEST_CASE("checkpoints, events, layers, GPU names and hosts that a
     CHECK(s->system_history({.run_id = run.id}).empty());
 }
 
-TEMPLATE_LIST_TEST_CASE("text in any script is kept as given, also across a reopen", "[storage][utf8]", all_stores) {
+TEMPLATE_TEST_CASE("text in any script is kept as given, also across a reopen", "[storage][utf8]", TMON_TEST_STORES) {
     fresh_store<TestType> s;
     const std::string name = "r\xc3\xa9sum\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x9a\x80";  // résumé 日本 🚀
     auto in = named_run(name, {"\xce\xbb"});
