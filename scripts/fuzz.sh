@@ -2,7 +2,7 @@
 # Builds tmon's libFuzzer targets (clang, ASan+UBSan) and runs each one for a
 # while, starting from its checked-in seed corpus (tests/fuzz/corpus/<target>/).
 #
-#   scripts/fuzz.sh                 10 s per target (about a minute in all)
+#   scripts/fuzz.sh                 10 s per target (about a minute and a half in all)
 #   scripts/fuzz.sh 60              60 s per target
 #   scripts/fuzz.sh --long          10 minutes per target
 #   scripts/fuzz.sh --keep-going    go on past crashes (libFuzzer -fork), collecting them all
@@ -34,7 +34,8 @@ for arg in "$@"; do
         *) seconds=$arg ;;
     esac
 done
-((${#targets[@]})) || targets=(fuzz_http_parser fuzz_ws_frames fuzz_ws_handshake fuzz_json_bodies fuzz_jsonl_replay)
+((${#targets[@]})) || targets=(fuzz_http_parser fuzz_ws_frames fuzz_ws_handshake fuzz_json_bodies fuzz_jsonl_replay
+                               fuzz_http_response fuzz_client_journal)
 
 # Longest input per target: enough for a pipelined request with a body, a run
 # of frames, a store folder of a few runs; short enough for hundreds of
@@ -46,12 +47,15 @@ max_len_of() {
         fuzz_ws_handshake) echo 4096 ;;
         fuzz_json_bodies) echo 16384 ;;
         fuzz_jsonl_replay) echo 16384 ;;
+        fuzz_http_response) echo 16384 ;;
+        fuzz_client_journal) echo 8192 ;;
         *) echo 4096 ;;
     esac
 }
 dict_of() {
     case $1 in
         fuzz_http_parser | fuzz_ws_handshake) echo tests/fuzz/dict/http.dict ;;
+        fuzz_http_response) echo tests/fuzz/dict/http_response.dict ;;
         fuzz_json_bodies | fuzz_jsonl_replay) echo tests/fuzz/dict/json.dict ;;
     esac
 }

@@ -66,10 +66,24 @@ TEST_CASE("response parser: a body without length ends with the connection", "[c
 
 TEST_CASE("response parser: what is not an HTTP response is refused, not guessed at", "[client][http]") {
     for (std::string bad : {"SSH-2.0-OpenSSH_9.2\r\n\r\n", "HTTP/1.1 2x0 OK\r\n\r\n", "HTTP/2 200\r\n\r\n",
-                            "HTTP/1.1 200 OK\r\nContent-Length: nope\r\n\r\n", "HTTP/1.1 200OK\r\n\r\n"}) {
+                            "HTTP/1.1 200 OK\r\nContent-Length: nope\r\n\r\n", "HTTP/1.1 200OK\r\n\r\n",
+                            // found by fuzz_http_response: no status below 100, no control character in the
+                            // reason (it is logged), as in header values
+                            "HTTP/1.1 099 Low\r\nContent-Length: 1\r\n\r\nx", "HTTP/1.1 000 \r\n\r\n",
+                            "HTTP/1.1 200 O\x1b[2JK\r\nContent-Length: 0\r\n\r\n", "HTTP/1.1 200 O\rK\r\n\r\n"}) {
         response_parser p;
         p.feed(bad);
         INFO(bad);
         CHECK(p.parse() == parse_status::failed);
+    }
+}
+
+TEST_CASE("response parser: a tab in the reason and statuses up to 999 are read", "[client][http]") {
+    for (std::string ok : {"HTTP/1.1 200 O\tK\r\nContent-Length: 0\r\n\r\n", "HTTP/1.1 100 \r\n\r\n",
+                           "HTTP/1.1 999 Odd\r\nContent-Length: 0\r\n\r\n"}) {
+        response_parser p;
+        p.feed(ok);
+        INFO(ok);
+        CHECK(p.parse() == parse_status::complete);
     }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the seed corpora of tests/fuzz/corpus/<target>/seed-*: valid and
-nearly valid inputs (requests, frames, bodies from docs/API.md, store lines as
-jsonl_store writes them) for the fuzzer to start from. Deterministic; rerun
+nearly valid inputs (requests, responses, frames, bodies from docs/API.md, store
+lines as jsonl_store writes them, client journal records) for the fuzzer to start from. Deterministic; rerun
 after editing, and commit the result. Files named crash-* are inputs that once
 crashed a target: this script never touches them.
 
@@ -10,6 +10,7 @@ crashed a target: this script never touches them.
 import os
 import struct
 import sys
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.join(HERE, "corpus")
@@ -284,14 +285,121 @@ def jsonl_seeds():
                           '{"time":1,"memory_used":-5,"process_rss":1e30,"gpus":[{"index":1e20}]}\n'))
 
 
+# ---- HTTP responses (what the remote client reads) -------------------------------------
+def response(status, reason="OK", headers=(), body=b"", version="HTTP/1.1", eol="\r\n"):
+    head = f"{version} {status} {reason}{eol}" + "".join(f"{k}: {v}{eol}" for k, v in headers) + eol
+    return head.encode() + (body.encode() if isinstance(body, str) else body)
+
+
+def response_seeds():
+    t = "fuzz_http_response"
+    js = [("Content-Type", "application/json")]
+    ok = '{"status":"ok","message":"stored"}'
+    run = '{"id":"run_1","name":"resnet","status":"running"}'
+    write(t, "200-length", response(200, "OK", js + [("Content-Length", str(len(ok)))], ok))
+    write(t, "201-length", response(201, "Created", js + [("Content-Length", str(len(run)))], run))
+    write(t, "200-chunked", response(200, "OK", js + [("Transfer-Encoding", "chunked")], chunked(run[:10], run[10:])))
+    write(t, "chunked-ext-trailer",
+          response(200, "OK", [("Transfer-Encoding", "chunked")], b"5;name=value\r\nhello\r\n0\r\nX-Checksum: 1\r\n\r\n"))
+    write(t, "close-delimited", response(200, "OK", js + [("Connection", "close")], run, version="HTTP/1.0"))
+    write(t, "close-delimited-11", response(200, "OK", js, run))
+    write(t, "204", response(204, "No Content"))
+    write(t, "204-with-length", response(204, "No Content", [("Content-Length", "5")]) + response(200, "OK", [("Content-Length", "0")]))
+    write(t, "304-with-chunked", response(304, "Not Modified", [("Transfer-Encoding", "chunked")]) + response(204))
+    write(t, "100-then-200", response(100, "Continue") + response(200, "OK", [("Content-Length", "2")], "{}"))
+    write(t, "103-early-hints", response(103, "Early Hints", [("Link", "</style.css>; rel=preload")])
+          + response(201, "Created", [("Content-Length", "2")], "{}"))
+    write(t, "101", response(101, "Switching Protocols", [("Upgrade", "websocket"), ("Connection", "Upgrade")]) + b"\x81\x02hi")
+    write(t, "keep-alive-sequence",
+          response(204, "No Content") + response(200, "OK", [("Content-Length", "2")], "{}")
+          + response(503, "Service Unavailable", [("Retry-After", "3"), ("Content-Length", "0"), ("Connection", "close")]))
+    write(t, "429-retry-after", response(429, "Too Many Requests", js + [("Retry-After", "120"), ("Content-Length", "31")],
+                                         '{"detail":"slow down, 120 s"}  '))
+    write(t, "http10-keepalive", response(200, "OK", [("Connection", "keep-alive"), ("Content-Length", "2")], "{}",
+                                          version="HTTP/1.0"))
+    write(t, "empty-reason", b"HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n")
+    write(t, "status-999", response(999, "Weird", [("Content-Length", "1")], "x"))
+    write(t, "status-099", response(99, "Low", [("Content-Length", "1")], "x").replace(b" 99 ", b" 099 "))
+    write(t, "reason-tab", response(200, "O\tK", [("Content-Length", "0")]))
+    write(t, "conflicting-length", response(200, "OK", [("Content-Length", "3"), ("Content-Length", "4")], "abcd"))
+    write(t, "same-length-twice", response(200, "OK", [("Content-Length", "4"), ("Content-Length", "4")], "abcd"))
+    write(t, "length-and-chunked", response(200, "OK", [("Content-Length", "3"), ("Transfer-Encoding", "chunked")], chunked("abc")))
+    write(t, "te-gzip", response(200, "OK", [("Transfer-Encoding", "gzip")], "x"))
+    write(t, "chunked-http10", response(200, "OK", [("Transfer-Encoding", "chunked")], chunked("x"), version="HTTP/1.0"))
+    write(t, "huge-length", response(200, "OK", [("Content-Length", "99999999999999999")]))
+    write(t, "huge-chunk", response(200, "OK", [("Transfer-Encoding", "chunked")], b"fffffffffffffff\r\nabc"))
+    write(t, "bad-chunk-size", response(200, "OK", [("Transfer-Encoding", "chunked")], b"zz\r\nabc\r\n0\r\n\r\n"))
+    write(t, "chunk-no-crlf", response(200, "OK", [("Transfer-Encoding", "chunked")], b"3\r\nabcX\r\n0\r\n\r\n"))
+    write(t, "truncated-body", response(200, "OK", [("Content-Length", "100")], '{"id":'))
+    write(t, "bare-lf", response(200, "OK", [("Content-Length", "2")], "{}", eol="\n"))
+    write(t, "folded", b"HTTP/1.1 200 OK\r\nX-A: 1\r\n  folded\r\nContent-Length: 0\r\n\r\n")
+    write(t, "http2", b"HTTP/2 200\r\n\r\n")
+    write(t, "not-http", b"SSH-2.0-OpenSSH_9.2\r\n\r\n")
+    write(t, "leading-blank-lines", b"\r\n\r\n" + response(200, "OK", [("Content-Length", "0")]))
+    write(t, "long-header", response(200, "OK", [("X-Long", "a" * 300), ("Content-Length", "0")]))
+
+
+# ---- the remote client's journal ------------------------------------------------------------
+def journal_record(kind, method, path, body, points=0, crc=None, length=None):
+    payload = bytes([kind, method]) + struct.pack("<IH", points, len(path)) + path.encode() + body.encode()
+    c = zlib.crc32(payload) & 0xFFFFFFFF if crc is None else crc
+    n = len(payload) if length is None else length
+    return struct.pack("<II", n, c) + payload
+
+
+def journal_input(records, ack=None, ack_bytes=None, fix_crc=False, ack_first=False):
+    """Control byte (see fuzz_client_journal.cpp), then the .ack file, then the journal."""
+    ack_file = b"" if ack is None else struct.pack("<Q", ack)
+    if ack_bytes is not None:
+        ack_file = ack_bytes
+    control = len(ack_file) | (0x10 if fix_crc else 0) | (0x20 if ack_first else 0)
+    return bytes([control]) + ack_file + b"".join(records)
+
+
+def journal_seeds():
+    t = "fuzz_client_journal"
+    run = journal_record(1, 1, "/api/runs", '{"name":"resnet","id":"run_1"}')
+    m1 = journal_record(2, 1, "/api/runs/run_1/metrics", '{"step":1,"metrics":{"loss":0.5}}', points=1)
+    m2 = journal_record(2, 1, "/api/runs/run_1/metrics", '{"step":2,"metrics":{"loss":0.4}},{"step":3,"metrics":{"loss":0.3}}', points=2)
+    put = journal_record(1, 2, "/api/runs/run_1", '{"status":"completed"}')
+    ckpt = journal_record(1, 1, "/api/runs/run_1/checkpoints", '{"filepath":"ckpt/step1.pt","step":1}')
+    good = [run, m1, m2, ckpt, put]
+    write(t, "several", journal_input(good))
+    write(t, "several-ack-first", journal_input(good, ack_first=True))
+    write(t, "acked-prefix", journal_input(good, ack=len(run) + len(m1)))
+    write(t, "acked-all", journal_input(good, ack=sum(map(len, good))))
+    write(t, "ack-past-end", journal_input(good[:2], ack=1 << 20))
+    write(t, "ack-mid-record", journal_input(good, ack=len(run) + 3))
+    write(t, "ack-short-file", journal_input(good, ack_bytes=b"\x05\x00\x00"))
+    write(t, "ack-long-file", journal_input(good, ack_bytes=struct.pack("<Q", len(run)) + b"junk"))
+    write(t, "empty", journal_input([]))
+    write(t, "empty-ack-past-end", journal_input([], ack=43, ack_first=True))
+    write(t, "torn-tail", journal_input(good[:3] + [put[:len(put) // 2]]))
+    write(t, "torn-header", journal_input(good[:2] + [put[:5]]))
+    write(t, "flipped-crc", journal_input([run, journal_record(2, 1, "/m", "1", points=1, crc=0xDEADBEEF), put]))
+    write(t, "flipped-body-byte", journal_input([run, m1[:-3] + b"X" + m1[-2:], put]))
+    write(t, "huge-length", journal_input([run, struct.pack("<II", 0xFFFFFFFF, 0) + b"abcdefgh", put]))
+    write(t, "length-64mib", journal_input([run, struct.pack("<II", 64 << 20, 0) + b"abcdefgh"]))
+    write(t, "length-below-8", journal_input([run, journal_record(1, 1, "", "", length=5)]))
+    write(t, "path-past-payload", journal_input([run, journal_record(1, 1, "/p", "", length=None)[:14]
+                                                 + b"\xff\xff" + b"/p"], fix_crc=True))
+    write(t, "bad-kind", journal_input([journal_record(3, 1, "/api/runs", "{}"), run]))
+    write(t, "methods", journal_input([journal_record(1, m, "/x", "{}") for m in (0, 1, 2, 3, 9)]))
+    write(t, "fix-crc-garbage", journal_input([run[:4] + b"\0\0\0\0" + run[8:], m1[:4] + b"\1\2\3\4" + m1[8:]], fix_crc=True))
+    write(t, "zeros", journal_input([b"\0" * 64]))
+
+
 def main():
-    for target in ("fuzz_http_parser", "fuzz_ws_frames", "fuzz_ws_handshake", "fuzz_json_bodies", "fuzz_jsonl_replay"):
+    for target in ("fuzz_http_parser", "fuzz_ws_frames", "fuzz_ws_handshake", "fuzz_json_bodies", "fuzz_jsonl_replay",
+                   "fuzz_http_response", "fuzz_client_journal"):
         clear_seeds(target)
     http_seeds()
     ws_seeds()
     handshake_seeds()
     body_seeds()
     jsonl_seeds()
+    response_seeds()
+    journal_seeds()
     for target in sorted(os.listdir(CORPUS)):
         print(f"{target}: {len(os.listdir(os.path.join(CORPUS, target)))} files")
     return 0

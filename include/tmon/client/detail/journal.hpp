@@ -236,7 +236,12 @@ private:
         unsigned char buf[8];
         if (::pread(ack_fd_, buf, 8, 0) == 8)
             for (int i = 7; i >= 0; --i) ack = (ack << 8) | buf[i];
-        if (ack > size) ack = 0;  // the file was cut back after the ack was written: start over
+        if (ack > size) {  // the file was cut back after the ack was written: start over
+            ack = 0;
+            // ...and say so on disk: a stale offset would become a point inside
+            // the records appended from now on, and the next open would cut them off.
+            store_ack(0);
+        }
         std::uint64_t at = ack;
         while (at < size) {
             auto rec = read_record(at, size);

@@ -324,9 +324,16 @@ private:
             status = status * 10 + (line[i] - '0');
         }
         if (line.size() > 12 && line[12] != ' ') return fail(502, "the response status is not a 3-digit number");
+        // 000..099 is no status at all (RFC 9110 15); framing it as a bodiless 1xx would desynchronise the connection.
+        if (status < 100) return fail(502, "the response status is below 100");
+        std::string_view reason = line.size() > 13 ? line.substr(13) : std::string_view{};
+        // The reason ends up in the client's log lines: no control characters, as in header values.
+        for (char c : reason)
+            if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f)
+                return fail(502, "the response reason phrase contains a control character");
         current_.version_minor = line[7] - '0';
         current_.status = status;
-        current_.reason.assign(line.size() > 13 ? line.substr(13) : std::string_view{});
+        current_.reason.assign(reason);
         return true;
     }
 
