@@ -16,3 +16,16 @@ namespace tmon {
 template <class Sampler = system_sampler>
 using remote_monitor = monitor<http_client, Sampler>;
 }  // namespace tmon
+
+// Separate compilation: see TMON_MEMORY_STORE_TEMPLATES (storage/memory_store.hpp);
+// defined in src/client.cpp.
+#define TMON_CLIENT_TEMPLATES(declare)                                         \
+    declare template class detail::monitor_core<http_client, no_sampler>;     \
+    declare template class monitor<http_client, no_sampler>;                  \
+    declare template class detail::monitor_core<http_client, system_sampler>; \
+    declare template class monitor<http_client, system_sampler>;
+#if defined(TMON_SEPARATE_COMPILATION)
+namespace tmon {
+TMON_CLIENT_TEMPLATES(extern)
+}  // namespace tmon
+#endif

@@ -18,3 +18,10 @@ inline constexpr std::string_view storage_name_v<sqlite_store> = "sqlite";
 using sqlite_server = server<sqlite_store>;
 
 }  // namespace tmon
+
+// Separate compilation: server<sqlite_store> is compiled once, in src/server.cpp.
+#if defined(TMON_SEPARATE_COMPILATION)
+namespace tmon {
+TMON_SERVER_TEMPLATES(extern, sqlite_store)
+}  // namespace tmon
+#endif

@@ -458,33 +458,27 @@ class monitor {
     using core = detail::monitor_core<R, S>;
 
 public:
+    // The members other than log() and the counters are defined after the
+    // class, not in it: not inline, so that with TMON_SEPARATE_COMPILATION an
+    // `extern template` keeps them (and all they call) out of the caller's TU.
+    // GCC instantiates an extern template's inline members anyway.
+
     // Creates a new run named opts.run_name.
-    monitor(R& rec, monitor_options opts) {
-        check_run_name(opts);
-        create(rec, std::move(opts));
-    }
+    monitor(R& rec, monitor_options opts);
 
     // Continues the newest run with this name if it did not finish (it is
     // running, interrupted or failed: a crashed or killed job) and sets it back
     // to running; otherwise creates a new run. Then is_resumed() and
     // last_checkpoint() say where to restart from.
-    static monitor resume_or_create(R& rec, monitor_options opts) {
-        return monitor(rec, std::move(opts), resume_tag{});
-    }
+    static monitor resume_or_create(R& rec, monitor_options opts);
 
     monitor(monitor&&) noexcept = default;
-    monitor& operator=(monitor&& other) noexcept {
-        if (this != &other) {
-            finish();
-            core_ = std::move(other.core_);
-        }
-        return *this;
-    }
+    monitor& operator=(monitor&& other) noexcept;
 
     // Flushes, then marks the run completed, or failed when the monitor is
     // destroyed by an exception unwinding the training loop. A run already
     // given a terminal status (here or from the dashboard) is left as it is.
-    ~monitor() { finish(); }
+    ~monitor();
 
     // The hot path: never blocks, allocates or makes a syscall. Keys longer
     // than max_metric_key_length (95 bytes), empty keys, keys that are not
@@ -500,37 +494,32 @@ public:
 
     // Per-layer statistics are handed to the flusher thread (the store write
     // does not happen on the caller's thread).
-    void log_layers(step_t step, std::vector<layer_stat> layers) { core_->enqueue_layers(step, std::move(layers)); }
+    void log_layers(step_t step, std::vector<layer_stat> layers);
 
     // Returns when everything logged before it has reached the recorder.
-    void flush() { core_->flush(); }
+    void flush();
 
     // Records a checkpoint after flushing queued points. `step` defaults to
     // the highest step logged so far. Store errors propagate (tmon::error).
     checkpoint_info checkpoint(std::string filepath, std::initializer_list<metric_kv> metrics = {},
-                               std::string metadata_json = "{}", std::optional<step_t> step = std::nullopt) {
-        return core_->checkpoint(std::move(filepath), std::span<const metric_kv>(metrics.begin(), metrics.size()),
-                                 std::move(metadata_json), step);
-    }
+                               std::string metadata_json = "{}", std::optional<step_t> step = std::nullopt);
     checkpoint_info checkpoint(std::string filepath, std::span<const metric_kv> metrics,
-                               std::string metadata_json = "{}", std::optional<step_t> step = std::nullopt) {
-        return core_->checkpoint(std::move(filepath), metrics, std::move(metadata_json), step);
-    }
+                               std::string metadata_json = "{}", std::optional<step_t> step = std::nullopt);
 
-    checkpoint_info mark_best(std::string_view checkpoint_id) { return core_->mark_best(checkpoint_id); }
+    checkpoint_info mark_best(std::string_view checkpoint_id);
 
     // Flushes, then changes the status (tmon::error(conflict) for a transition
     // the status rules refuse). A terminal status is left alone by the destructor.
-    void set_status(run_status status) { core_->set_status(status); }
+    void set_status(run_status status);
 
     // Marks the run failed with a reason the event log keeps. A destructor
     // cannot see the exception that unwinds it, so catch it and say why:
     //   try { train(mon); } catch (const std::exception& e) { mon.fail(e.what()); throw; }
-    void fail(std::string_view reason) { core_->fail(reason); }
-    void set_total_steps(step_t n) { core_->set_total_steps(n); }
+    void fail(std::string_view reason);
+    void set_total_steps(step_t n);
 
     // Commands from the dashboard not seen yet (empty when R cannot deliver any).
-    std::vector<command> poll_commands() { return core_->poll_commands(); }
+    std::vector<command> poll_commands();
 
     const std::string& run_id() const noexcept { return core_->run_id(); }
     R& recorder() noexcept { return core_->recorder(); }
@@ -541,7 +530,7 @@ public:
     // Points the recorder accepted.
     std::uint64_t points_written() const noexcept { return core_->points_written(); }
     bool is_resumed() const noexcept { return core_->is_resumed(); }
-    std::optional<checkpoint_info> last_checkpoint() const { return core_->last_checkpoint(); }
+    std::optional<checkpoint_info> last_checkpoint() const;
 
 private:
     // Only resume_or_create() instantiates the resume path (listing runs and
@@ -592,5 +581,84 @@ private:
 
     std::unique_ptr<core> core_;
 };
+
+// ---- monitor's members, out of the class (see the note at its public:) -----
+template <class R, class S>
+monitor<R, S>::monitor(R& rec, monitor_options opts) {
+    check_run_name(opts);
+    create(rec, std::move(opts));
+}
+
+template <class R, class S>
+monitor<R, S> monitor<R, S>::resume_or_create(R& rec, monitor_options opts) {
+    return monitor(rec, std::move(opts), resume_tag{});
+}
+
+template <class R, class S>
+monitor<R, S>& monitor<R, S>::operator=(monitor&& other) noexcept {
+    if (this != &other) {
+        finish();
+        core_ = std::move(other.core_);
+    }
+    return *this;
+}
+
+template <class R, class S>
+monitor<R, S>::~monitor() {
+    finish();
+}
+
+template <class R, class S>
+void monitor<R, S>::log_layers(step_t step, std::vector<layer_stat> layers) {
+    core_->enqueue_layers(step, std::move(layers));
+}
+
+template <class R, class S>
+void monitor<R, S>::flush() {
+    core_->flush();
+}
+
+template <class R, class S>
+checkpoint_info monitor<R, S>::checkpoint(std::string filepath, std::initializer_list<metric_kv> metrics,
+                                          std::string metadata_json, std::optional<step_t> step) {
+    return core_->checkpoint(std::move(filepath), std::span<const metric_kv>(metrics.begin(), metrics.size()),
+                             std::move(metadata_json), step);
+}
+
+template <class R, class S>
+checkpoint_info monitor<R, S>::checkpoint(std::string filepath, std::span<const metric_kv> metrics,
+                                          std::string metadata_json, std::optional<step_t> step) {
+    return core_->checkpoint(std::move(filepath), metrics, std::move(metadata_json), step);
+}
+
+template <class R, class S>
+checkpoint_info monitor<R, S>::mark_best(std::string_view checkpoint_id) {
+    return core_->mark_best(checkpoint_id);
+}
+
+template <class R, class S>
+void monitor<R, S>::set_status(run_status status) {
+    core_->set_status(status);
+}
+
+template <class R, class S>
+void monitor<R, S>::fail(std::string_view reason) {
+    core_->fail(reason);
+}
+
+template <class R, class S>
+void monitor<R, S>::set_total_steps(step_t n) {
+    core_->set_total_steps(n);
+}
+
+template <class R, class S>
+std::vector<command> monitor<R, S>::poll_commands() {
+    return core_->poll_commands();
+}
+
+template <class R, class S>
+std::optional<checkpoint_info> monitor<R, S>::last_checkpoint() const {
+    return core_->last_checkpoint();
+}
 
 }  // namespace tmon

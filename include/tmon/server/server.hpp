@@ -127,32 +127,30 @@ public:
     using recorder_type = server_recorder<Store>;
     using run_monitor = monitor<recorder_type>;
 
+    // The members other than the accessors are defined after the class, not
+    // in it: not inline, so that with TMON_SEPARATE_COMPILATION an `extern
+    // template` keeps the server out of the caller's TU (GCC instantiates an
+    // extern template's inline members anyway, and everything they call).
+
     // Owns a store built from the config (db_path) and starts serving.
-    explicit server(server_config config = {})
-        : config_(std::move(config)), owned_store_(detail::make_store<Store>(config_)), store_(*owned_store_) {
-        start();
-    }
+    explicit server(server_config config = {});
 
     // Serves a store the caller owns (and keeps alive longer than the server).
-    server(Store& store, server_config config) : config_(std::move(config)), store_(store) { start(); }
+    server(Store& store, server_config config);
 
     server(const server&) = delete;
     server& operator=(const server&) = delete;
-    ~server() { stop(); }
+    ~server();
 
-    std::uint16_t port() const { return transport_.port(); }
-    std::string url() const { return fmt::format("http://{}:{}/", config_.host, port()); }
+    std::uint16_t port() const;
+    std::string url() const;
     Store& store() noexcept { return store_; }
     const server_config& config() const noexcept { return config_; }
-    std::size_t ws_connections() const { return hub_.connections(); }
+    std::size_t ws_connections() const;
 
     // A monitor whose writes reach WS subscribers too. Destroy it before the server.
-    run_monitor start_run(std::string name, std::string config_json = "{}", monitor_options opts = {}) {
-        opts.run_name = std::move(name);
-        opts.config_json = std::move(config_json);
-        return run_monitor(recorder_, std::move(opts));
-    }
-    run_monitor resume_or_create(monitor_options opts) { return run_monitor::resume_or_create(recorder_, std::move(opts)); }
+    run_monitor start_run(std::string name, std::string config_json = "{}", monitor_options opts = {});
+    run_monitor resume_or_create(monitor_options opts);
     recorder_type& recorder() noexcept { return recorder_; }
 
     // ---- the embedding program's own routes ---------------------------------
@@ -165,18 +163,10 @@ public:
     // stay tmon's: a pattern one of them would answer throws
     // std::invalid_argument, as does the same method and pattern twice.
     // Bodies: up to request_limits::small_body_bytes (1 MiB by default).
-    server& get(std::string_view pattern, user_handler h, accepts query = {}) {
-        return add_route("GET", pattern, std::move(h), std::move(query));
-    }
-    server& post(std::string_view pattern, user_handler h, accepts query = {}) {
-        return add_route("POST", pattern, std::move(h), std::move(query));
-    }
-    server& put(std::string_view pattern, user_handler h, accepts query = {}) {
-        return add_route("PUT", pattern, std::move(h), std::move(query));
-    }
-    server& del(std::string_view pattern, user_handler h, accepts query = {}) {
-        return add_route("DELETE", pattern, std::move(h), std::move(query));
-    }
+    server& get(std::string_view pattern, user_handler h, accepts query = {});
+    server& post(std::string_view pattern, user_handler h, accepts query = {});
+    server& put(std::string_view pattern, user_handler h, accepts query = {});
+    server& del(std::string_view pattern, user_handler h, accepts query = {});
 
     // Blocks until SIGINT or SIGTERM arrives (returns its number) or stop()
     // has run on another thread (returns 0); the program then shuts down as it
@@ -186,15 +176,11 @@ public:
     // before (by default: ends the process). One signal wakes every waiter. A
     // program that handles the signals itself does without wait() and calls
     // stop() once its handling says so (never inside a signal handler).
-    int wait() {
-        return detail::stop_signals::instance().wait([this] { return stopped_.load(); });
-    }
+    int wait();
 
     // Answers what was accepted, stops listening, flushes the store. Idempotent;
     // a second caller returns once the first one has finished. Not from a handler.
-    void stop() {
-        std::call_once(stop_once_, [this] { shut_down(); });
-    }
+    void stop();
 
 private:
     void shut_down() {
@@ -415,5 +401,81 @@ private:
     std::once_flag stop_once_;
     std::atomic<bool> stopped_{false};  // stop() has finished
 };
+
+// ---- server's members, out of the class (see the note at its public:) -------
+template <class Store, class Transport, class Sampler>
+server<Store, Transport, Sampler>::server(server_config config)
+    : config_(std::move(config)), owned_store_(detail::make_store<Store>(config_)), store_(*owned_store_) {
+    start();
+}
+
+template <class Store, class Transport, class Sampler>
+server<Store, Transport, Sampler>::server(Store& store, server_config config)
+    : config_(std::move(config)), store_(store) {
+    start();
+}
+
+template <class Store, class Transport, class Sampler>
+server<Store, Transport, Sampler>::~server() {
+    stop();
+}
+
+template <class Store, class Transport, class Sampler>
+std::uint16_t server<Store, Transport, Sampler>::port() const {
+    return transport_.port();
+}
+
+template <class Store, class Transport, class Sampler>
+std::string server<Store, Transport, Sampler>::url() const {
+    return fmt::format("http://{}:{}/", config_.host, port());
+}
+
+template <class Store, class Transport, class Sampler>
+std::size_t server<Store, Transport, Sampler>::ws_connections() const {
+    return hub_.connections();
+}
+
+template <class Store, class Transport, class Sampler>
+auto server<Store, Transport, Sampler>::start_run(std::string name, std::string config_json, monitor_options opts)
+    -> run_monitor {
+    opts.run_name = std::move(name);
+    opts.config_json = std::move(config_json);
+    return run_monitor(recorder_, std::move(opts));
+}
+
+template <class Store, class Transport, class Sampler>
+auto server<Store, Transport, Sampler>::resume_or_create(monitor_options opts) -> run_monitor {
+    return run_monitor::resume_or_create(recorder_, std::move(opts));
+}
+
+template <class Store, class Transport, class Sampler>
+auto server<Store, Transport, Sampler>::get(std::string_view pattern, user_handler h, accepts query) -> server& {
+    return add_route("GET", pattern, std::move(h), std::move(query));
+}
+
+template <class Store, class Transport, class Sampler>
+auto server<Store, Transport, Sampler>::post(std::string_view pattern, user_handler h, accepts query) -> server& {
+    return add_route("POST", pattern, std::move(h), std::move(query));
+}
+
+template <class Store, class Transport, class Sampler>
+auto server<Store, Transport, Sampler>::put(std::string_view pattern, user_handler h, accepts query) -> server& {
+    return add_route("PUT", pattern, std::move(h), std::move(query));
+}
+
+template <class Store, class Transport, class Sampler>
+auto server<Store, Transport, Sampler>::del(std::string_view pattern, user_handler h, accepts query) -> server& {
+    return add_route("DELETE", pattern, std::move(h), std::move(query));
+}
+
+template <class Store, class Transport, class Sampler>
+int server<Store, Transport, Sampler>::wait() {
+    return detail::stop_signals::instance().wait([this] { return stopped_.load(); });
+}
+
+template <class Store, class Transport, class Sampler>
+void server<Store, Transport, Sampler>::stop() {
+    std::call_once(stop_once_, [this] { shut_down(); });
+}
 
 }  // namespace tmon

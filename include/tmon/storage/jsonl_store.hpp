@@ -327,3 +327,20 @@ private:
 static_assert(assert_storage<jsonl_store>());
 
 }  // namespace tmon
+
+// Separate compilation: see TMON_MEMORY_STORE_TEMPLATES (storage/memory_store.hpp);
+// defined in src/jsonl_store.cpp.
+#define TMON_JSONL_STORE_TEMPLATES(declare)                                   \
+    declare template class detail::memory_state<detail::jsonl_journal>;     \
+    declare template class detail::state_store<detail::jsonl_journal>;      \
+    declare template class detail::monitor_core<jsonl_store, no_sampler>;     \
+    declare template class monitor<jsonl_store, no_sampler>;                  \
+    declare template class detail::monitor_core<jsonl_store, system_sampler>; \
+    declare template class monitor<jsonl_store, system_sampler>;
+#if defined(TMON_SEPARATE_COMPILATION)
+#include "tmon/monitor/monitor.hpp"
+#include "tmon/sampler/system_sampler.hpp"
+namespace tmon {
+TMON_JSONL_STORE_TEMPLATES(extern)
+}  // namespace tmon
+#endif

@@ -37,3 +37,22 @@ public:
 static_assert(assert_storage<memory_store>());
 
 }  // namespace tmon
+
+// Separate compilation (TMON_SEPARATE_COMPILATION, what the tmon::compiled
+// target defines): the class templates a TU using memory_store instantiates are
+// compiled once, in src/memory_store.cpp, and every other TU only declares them.
+// `declare` is `extern` for the declarations and empty for the definitions.
+#define TMON_MEMORY_STORE_TEMPLATES(declare)                                   \
+    declare template class detail::memory_state<detail::no_journal>;         \
+    declare template class detail::state_store<detail::no_journal>;          \
+    declare template class detail::monitor_core<memory_store, no_sampler>;     \
+    declare template class monitor<memory_store, no_sampler>;                  \
+    declare template class detail::monitor_core<memory_store, system_sampler>; \
+    declare template class monitor<memory_store, system_sampler>;
+#if defined(TMON_SEPARATE_COMPILATION)
+#include "tmon/monitor/monitor.hpp"
+#include "tmon/sampler/system_sampler.hpp"
+namespace tmon {
+TMON_MEMORY_STORE_TEMPLATES(extern)
+}  // namespace tmon
+#endif

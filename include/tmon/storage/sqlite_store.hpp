@@ -924,6 +924,21 @@ static_assert(assert_storage<sqlite_store>());
 
 }  // namespace tmon
 
+// Separate compilation: see TMON_MEMORY_STORE_TEMPLATES (storage/memory_store.hpp);
+// defined in src/sqlite_store.cpp.
+#define TMON_SQLITE_STORE_TEMPLATES(declare)                                   \
+    declare template class detail::monitor_core<sqlite_store, no_sampler>;     \
+    declare template class monitor<sqlite_store, no_sampler>;                  \
+    declare template class detail::monitor_core<sqlite_store, system_sampler>; \
+    declare template class monitor<sqlite_store, system_sampler>;
+#if defined(TMON_SEPARATE_COMPILATION)
+#include "tmon/monitor/monitor.hpp"
+#include "tmon/sampler/system_sampler.hpp"
+namespace tmon {
+TMON_SQLITE_STORE_TEMPLATES(extern)
+}  // namespace tmon
+#endif
+
 #undef TMON_SQLITE_RUN_COLUMNS
 #undef TMON_SQLITE_CHECKPOINT_COLUMNS
 #undef TMON_SQLITE_EVENT_COLUMNS

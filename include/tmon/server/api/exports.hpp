@@ -8,6 +8,7 @@
 // reading. Rows come in step order, and within a step in key order: the same
 // bytes as sorting the whole run at once.
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -46,6 +47,13 @@ inline void append_csv_field(std::string& out, std::string_view s) {
     out.push_back('"');
 }
 
+// A double as fmt's "{}" writes it: the JSON number text, and nan/inf spelt out.
+inline void append_csv_number(std::string& out, double v) {
+    if (std::isnan(v)) out += std::signbit(v) ? "-nan" : "nan";
+    else if (std::isinf(v)) out += v < 0 ? "-inf" : "inf";
+    else tmon::detail::append_json_number(out, v);
+}
+
 inline void write_row(json_out::json_writer& w, const export_row& r, std::string_view key) {
     w.begin_object()
         .field("step", static_cast<std::int64_t>(r.step))
@@ -59,7 +67,10 @@ inline void write_row(json_out::json_writer& w, const export_row& r, std::string
 inline void append_row(std::string& out, export_format f, const export_row& r, std::string_view key, bool first) {
     switch (f) {
         case export_format::csv:
-            fmt::format_to(std::back_inserter(out), "{},{},", r.step, r.time);
+            tmon::detail::append_json_integer(out, r.step);  // fmt's "{}" text, without its formatter compiled here
+            out.push_back(',');
+            append_csv_number(out, r.time);
+            out.push_back(',');
             append_csv_field(out, key);
             out.push_back(',');
             tmon::detail::append_json_number(out, r.value);

@@ -119,7 +119,11 @@ public:
     }
 
     // ---- metrics -----------------------------------------------------------
-    void append_metrics(std::string_view run_id, std::span<const metric_point> points) {
+    // Only for a journal that takes the points themselves (jsonl_journal takes
+    // them encoded): constrained, so that an explicit instantiation leaves it out.
+    void append_metrics(std::string_view run_id, std::span<const metric_point> points)
+        requires requires(Journal& j, const std::string& id) { j.on_metrics(id, points); }
+    {
         auto& rec = require(run_id);
         check_points(points);
         if (points.empty()) return;

@@ -6,6 +6,7 @@
 // both read back, in file order, so the last write of a (key, step) still wins.
 #include <algorithm>
 #include <bit>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -15,7 +16,6 @@
 #include <string_view>
 #include <vector>
 
-#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include "tmon/core/types.hpp"
@@ -125,7 +125,7 @@ inline char* write_shortest(char* out, double v) {
         return out;
     }
 #endif
-    return fmt::format_to(out, FMT_COMPILE("{}"), v);
+    return write_shortest_double(out, v);  // the same text, without fmt's float writer compiled in every TU
 }
 
 // Formats a batch's lines straight into one buffer sized for the worst case
@@ -212,7 +212,7 @@ private:
                 return out + n;
             }
         }
-        return fmt::format_to(out, FMT_COMPILE("{}"), v);
+        return std::to_chars(out, out + 20, v).ptr;
     }
     static char* put_double(char* out, double v) noexcept {
         if (!std::isfinite(v)) return put(out, "null");  // JSON has none; check_points keeps them out

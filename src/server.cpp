@@ -1,0 +1,6 @@
+// tmon::compiled: the templates TMON_SEPARATE_COMPILATION leaves to this library.
+#include "tmon/server.hpp"
+
+namespace tmon {
+TMON_SERVER_TEMPLATES(, sqlite_store)
+}  // namespace tmon

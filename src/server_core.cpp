@@ -1,0 +1,7 @@
+// tmon::compiled: the templates TMON_SEPARATE_COMPILATION leaves to this library.
+#include "tmon/server_core.hpp"
+
+namespace tmon {
+TMON_SERVER_TEMPLATES(, memory_store)
+TMON_SERVER_TEMPLATES(, jsonl_store)
+}  // namespace tmon
