@@ -151,6 +151,14 @@ private:
             switch (parser_.parse()) {
                 case http::parse_status::complete: {
                     auto resp = parser_.take();
+                    // 100 Continue, 103 Early Hints: interim, the final response follows (RFC 9110 15.2).
+                    // Taken as the answer, it read as a rejection (the record dropped) and left the real
+                    // answer for the next request.
+                    if (resp.status == 101) {
+                        close();
+                        throw transfer_error("the server switched protocols without being asked (101)");
+                    }
+                    if (resp.status < 200) continue;
                     if (!http::wants_keep_alive(resp)) close();
                     return resp;
                 }
