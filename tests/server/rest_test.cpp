@@ -511,7 +511,7 @@ TEST_CASE("a query parameter a route does not take, or one given twice, is a 400
     }
 }
 
-TEST_CASE("a run body field the route does not take is a 422 naming it, and changes nothing", "[server][runs]") {
+TEST_CASE("a body field the route does not take is a 422 naming it, and changes nothing", "[server][runs]") {
     served<memory_store> s;
     auto id = s.create_run("typo");
     auto detail = [](const api_reply& r) { return std::string(r["detail"].GetString()); };
@@ -531,6 +531,19 @@ TEST_CASE("a run body field the route does not take is a 422 naming it, and chan
     CHECK(s.api.put("/api/runs/third_1", R"({"name":"3rd","status":"completed","config":{},"tags":[],"notes":"",)"
                                          R"("total_steps":12})")
               .status == 200);
+
+    auto ckpt = s.api.post("/api/runs/" + id + "/checkpoints", R"({"filepath":"/ckpt/a.pt","best":true})");
+    REQUIRE(ckpt.status == 422);
+    CHECK(detail(ckpt).find("unknown field 'best' in a checkpoint") != std::string::npos);
+    CHECK(s.api.get("/api/runs/" + id + "/checkpoints")["checkpoints"].Size() == 0);
+    auto cmd = s.api.post("/api/runs/" + id + "/commands", R"({"type":"stop","paylaod":{}})");
+    REQUIRE(cmd.status == 422);
+    CHECK(detail(cmd).find("unknown field 'paylaod' in a command") != std::string::npos);
+    CHECK(s.api.get("/api/runs/" + id + "/commands")["commands"].Size() == 0);
+    CHECK(s.api.post("/api/runs/" + id + "/checkpoints",
+                     R"({"id":"ckpt_1","filepath":"/ckpt/b.pt","step":3,"metrics":{},"metadata":{},"is_best":true})")
+              .status == 200);
+    CHECK(s.api.post("/api/runs/" + id + "/commands", R"({"type":"note","payload":{"x":1}})").status == 202);
 }
 
 TEST_CASE("progress is last_step / total_steps clamped to [0, 1]; a run past its plan shows 1 and its real last step",

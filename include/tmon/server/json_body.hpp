@@ -232,6 +232,7 @@ inline new_checkpoint parse_new_checkpoint(std::string_view body, std::string ru
                                           const request_limits& limits = {}) {
     auto doc = parse(body, limits);
     require_object(doc, "the checkpoint");
+    require_known_fields(doc, {"id", "filepath", "step", "metrics", "metadata", "is_best"}, "a checkpoint");
     new_checkpoint c;
     c.run_id = std::move(run_id);
     const value* fp = member(doc, "filepath");

@@ -159,6 +159,7 @@ inline event parse_trainer_event(std::string_view body, const std::string& run_i
 inline command parse_command(std::string_view body, const std::string& run_id, const request_limits& limits = {}) {
     auto doc = parse(body, limits);
     require_object(doc, "the command");
+    require_known_fields(doc, {"type", "payload", "checkpoint_id", "filepath"}, "a command");
     command c;
     c.run_id = run_id;
     const value* type = member(doc, "type");
