@@ -166,22 +166,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     // The warning for a cut tail is counted, not printed.
     set_log_level(log_level::debug);
     set_log_sink([](log_level l, std::string_view) { warnings += l == log_level::warn; });
-    const char* shm = "/dev/shm";
-    fs::path base = fs::is_directory(shm) && ::access(shm, W_OK) == 0 ? fs::path(shm) : fs::temp_directory_path();
-    // A crashed run never reaches atexit: clear folders of runs no longer alive.
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(base, ec)) {
-        auto n = e.path().filename().string();
-        if (!n.starts_with("tmon-fuzz-journal-")) continue;
-        long pid = std::strtol(n.c_str() + 18, nullptr, 10);
-        if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) fs::remove_all(e.path(), ec);
-    }
-    work_dir = base / fmt::format("tmon-fuzz-journal-{}", ::getpid());
-    fs::create_directories(work_dir);
-    std::atexit([] {
-        std::error_code ec;
-        fs::remove_all(work_dir, ec);
-    });
+    work_dir = fuzz::scratch_dir("tmon-fuzz-journal-");
     return 0;
 }
 

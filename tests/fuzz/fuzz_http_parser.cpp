@@ -21,12 +21,7 @@ namespace {
 using namespace tmon;
 using fuzz::split;
 
-void append_field(std::string& out, std::string_view s) {
-    out += std::to_string(s.size());
-    out += ':';
-    out += s;
-    out += '|';
-}
+using fuzz::append_field;
 
 // Everything about a request the app could see, as one string to compare.
 std::string describe(const http::request& r) {

@@ -212,23 +212,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     // code runs) but not printed, or stderr would cost more than the replay.
     set_log_level(log_level::debug);
     set_log_sink([](log_level, std::string_view) {});
-    const char* shm = "/dev/shm";
-    fs::path base = fs::is_directory(shm) && ::access(shm, W_OK) == 0 ? fs::path(shm) : fs::temp_directory_path();
-    // A crashed run never reaches atexit: clear folders of runs no longer alive
-    // (in /dev/shm they hold memory).
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(base, ec)) {
-        auto name = e.path().filename().string();
-        if (!name.starts_with("tmon-fuzz-jsonl-")) continue;
-        long pid = std::strtol(name.c_str() + 16, nullptr, 10);
-        if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) fs::remove_all(e.path(), ec);
-    }
-    work_dir = base / fmt::format("tmon-fuzz-jsonl-{}", ::getpid());
-    fs::create_directories(work_dir);
-    std::atexit([] {
-        std::error_code ec;
-        fs::remove_all(work_dir, ec);
-    });
+    work_dir = fuzz::scratch_dir("tmon-fuzz-jsonl-");
     return 0;
 }
 

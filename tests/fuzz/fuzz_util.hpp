@@ -1,10 +1,16 @@
 #pragma once
 // Helpers shared by the libFuzzer targets: how an input is cut into reads, and
 // what a target does when an invariant breaks.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -100,5 +106,39 @@ public:
 private:
     std::string_view in_;
 };
+
+// "<size>:<bytes>|": fields of a description compared across ways of parsing.
+inline void append_field(std::string& out, std::string_view s) {
+    out += std::to_string(s.size());
+    out += ':';
+    out += s;
+    out += '|';
+}
+
+// This process's scratch folder, "<prefix><pid>" in /dev/shm when writable,
+// created once and removed at exit. Folders a crashed run of the same target
+// left behind (it never reached atexit) are cleared first: in /dev/shm they
+// hold memory.
+inline const std::filesystem::path& scratch_dir(std::string_view prefix) {
+    namespace fs = std::filesystem;
+    static fs::path dir;
+    if (!dir.empty()) return dir;
+    const char* shm = "/dev/shm";
+    fs::path base = fs::is_directory(shm) && ::access(shm, W_OK) == 0 ? fs::path(shm) : fs::temp_directory_path();
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(base, ec)) {
+        auto name = e.path().filename().string();
+        if (!name.starts_with(prefix)) continue;
+        long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+        if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) fs::remove_all(e.path(), ec);
+    }
+    dir = base / (std::string(prefix) + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    std::atexit([] {
+        std::error_code ignored;
+        fs::remove_all(dir, ignored);
+    });
+    return dir;
+}
 
 }  // namespace tmon::fuzz
