@@ -209,6 +209,13 @@ def body_seeds():
     for sel, items in bodies.items():
         for i, b in enumerate(items):
             write(t, f"{sel}-{i}", sel + b)
+    # The remote-trainer routes (selectors 7..;, see fuzz_json_bodies.cpp).
+    write(t, "heartbeat", '7{"host":"node-1","rank":2}')
+    write(t, "system-samples", '8{"samples":[{"timestamp":1730000000.5,"cpu_percent":12.5,"memory_percent":40,'
+          '"memory_used":1024,"gpus":[{"index":0,"name":"H100","utilization":97,"power":310.2}]}],"host":"n1","rank":0}')
+    write(t, "trainer-event", '9{"id":"evt_1","type":"warning","message":"m","data":{"a":1}}')
+    write(t, "command", ':{"type":"stop","payload":{},"checkpoint_id":"ckpt_1"}')
+    write(t, "command-ack", ';{"status":"ok","message":"done"}')
     write(t, "6-bad-utf8", b"6" + b'{"s":"\xff\xfe"}')
     write(t, "6-nul", b"6" + b'{"a":1}\x00{"b":2}')
 
