@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Compile time of a user's translation unit, against baselines compiled in the same run:
 #   light        tmon/tmon.hpp + a monitor over memory_store (a training loop's TU)
+#   light_sep    the same, separate compilation (TMON_SEPARATE_COMPILATION, tmon::compiled)
 #   server       tmon/server.hpp + server<sqlite_store> (README's example)
+#   server_sep   the same, separate compilation: linked against src/*.cpp compiled once
 #   single light the light TU through single_include/tmon/tmon.hpp (generated fresh)
 #   baselines    whichever is installed: spdlog hello (libspdlog-dev), fmt hello,
 #                <asio.hpp> alone, nlohmann/json (nlohmann-json3-dev), cpp-httplib hello
@@ -11,7 +13,8 @@
 # Each TU is compiled to an object file (-std=c++20 -O2 unless CXXFLAGS says otherwise)
 # RUNS times; the figure is the median of user+sys CPU seconds, which a busy machine
 # disturbs far less than wall time. Ratios are against spdlog hello (or fmt hello when
-# spdlog is not installed) and <asio.hpp> alone.
+# spdlog is not installed) and <asio.hpp> alone. The separate-compilation library
+# itself (src/*.cpp, compiled once per build of tmon) is timed once, as "compiled lib".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -22,9 +25,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 python3 scripts/amalgamate.py --out "$work/single/tmon/tmon.hpp"
-# The light training TU (tests/packaging's, less its check that nothing heavy is included,
-# which the single header, holding everything, would fail by design).
-sed '/^#if defined(SQLITE_VERSION)/,/^#endif/d' tests/packaging/consumers/light.cpp >"$work/light.cpp"
+# The light training TU: tests/packaging's, which also checks that nothing heavy is included.
+cp tests/packaging/consumers/light.cpp "$work/light.cpp"
 # README's example with the functions it leaves to the reader.
 {
     printf '%s\n' '#include <string>' 'static double train_step() { return 0.5; }' \
@@ -69,9 +71,27 @@ seconds() {
 }
 
 declare -A secs
-order=(light server single_light spdlog_hello fmt_hello asio nlohmann httplib)
+order=(light light_sep server server_sep single_light spdlog_hello fmt_hello asio nlohmann httplib compiled_lib)
+sep=(-DTMON_SEPARATE_COMPILATION)
 secs[light]=$(seconds light "$work/light.cpp" -Iinclude)
+secs[light_sep]=$(seconds light_sep "$work/light.cpp" -Iinclude "${sep[@]}")
 secs[server]=$(seconds server "$work/server.cpp" -Iinclude -DASIO_STANDALONE)
+secs[server_sep]=$(seconds server_sep "$work/server.cpp" -Iinclude -DASIO_STANDALONE "${sep[@]}")
+# tmon::compiled's sources, once (two at a time), and the separate-compilation TUs linked against them.
+mkdir -p "$work/lib"
+for f in src/*.cpp; do
+    /usr/bin/time -f '%U %S' -o "$work/lib/$(basename "$f" .cpp).time" "$cxx" "${flags[@]}" -Iinclude -DASIO_STANDALONE \
+        "${sep[@]}" -c "$f" -o "$work/lib/$(basename "$f" .cpp).o" 2>"$work/lib/$(basename "$f" .cpp).err" &
+    (($(jobs -r | wc -l) < 2)) || wait -n
+done
+wait
+secs[compiled_lib]=$(cat "$work"/lib/*.time | awk '{s += $1 + $2} END {printf "%.2f", s}')
+"$cxx" "${flags[@]}" -Iinclude -DASIO_STANDALONE "${sep[@]}" -c "$work/server.cpp" -o "$work/server_sep.o"
+"$cxx" "$work/server_sep.o" "$work"/lib/*.o -o "$work/server_sep" -lfmt -lsqlite3 -lz -pthread -ldl ||
+    { echo "server_sep did not link against src/*.cpp"; exit 1; }
+"$cxx" "${flags[@]}" -Iinclude "${sep[@]}" -c "$work/light.cpp" -o "$work/light_sep.o"
+"$cxx" "$work/light_sep.o" "$work/lib/memory_store.o" -o "$work/light_sep" -lfmt -pthread -ldl ||
+    { echo "light_sep did not link against src/memory_store.cpp"; exit 1; }
 secs[single_light]=$(seconds single_light "$work/light.cpp" -I"$work/single")
 # Debian's spdlog is the compiled library over the system fmt: its pkg-config flags say so.
 [[ -d /usr/include/spdlog ]] && secs[spdlog_hello]=$(seconds spdlog_hello "$work/spdlog_hello.cpp" \
@@ -88,10 +108,14 @@ printf '%-14s %8s %12s %10s\n' TU seconds "x $hello" "x asio"
 for name in "${order[@]}"; do
     s=${secs[$name]:-}
     [[ -n $s ]] || continue
+    if [[ $name == compiled_lib ]]; then  # a one-off per build of tmon, not per user TU
+        printf '%-14s %8s %12s %10s\n' "$name" "$s" "(once)" ""
+        continue
+    fi
     printf '%-14s %8s %12s %10s\n' "$name" "$s" \
         "$(awk -v a="$s" -v b="${secs[$hello]:-}" 'BEGIN {if (b > 0) printf "%.1fx", a / b}')" \
         "$(awk -v a="$s" -v b="${secs[asio]:-}" 'BEGIN {if (b > 0) printf "%.1fx", a / b}')"
 done
-for name in light server single_light; do
+for name in light light_sep server server_sep single_light; do
     [[ -n ${secs[$name]:-} ]] || { echo "$name did not compile:"; tail -20 "$work/$name.err"; exit 1; }
 done

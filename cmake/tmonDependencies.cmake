@@ -69,7 +69,7 @@ endmacro()
 
 # Each component and what it needs beyond the light core (Threads + fmt). Kept in one
 # place: CMakeLists.txt, tmonConfig.cmake and the pkg-config files all read it.
-set(TMON_COMPONENTS tmon sqlite jsonl client server_core server full)
+set(TMON_COMPONENTS tmon sqlite jsonl client server_core server full compiled)
 set(TMON_DEPS_tmon Threads fmt)
 set(TMON_DEPS_sqlite SQLite3 RapidJSON)
 set(TMON_DEPS_jsonl RapidJSON)
@@ -80,6 +80,8 @@ set(TMON_DEPS_full asio RapidJSON ZLIB SQLite3)
 # Components each component's targets link (loaded first by tmonConfig.cmake).
 set(TMON_LINKS_server tmon_server_core tmon_sqlite)
 set(TMON_LINKS_full tmon_server tmon_client tmon_jsonl)
+# tmon::compiled (TMON_BUILD_COMPILED): its links and dependencies are those of the
+# components found when tmon was built (CMakeLists.txt sets them, tmonConfig.cmake records them).
 
 # pkg-config: the module each component's tmon-<name>.pc requires, and its extra flags.
 # Asio ships no .pc file, so its defines are spelled out.

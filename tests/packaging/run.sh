@@ -6,7 +6,8 @@
 #   program must not link SQLite or zlib); add_subdirectory; FetchContent and a meson
 #   subproject from a local clone tagged v0.1.0; pkg-config from the CMake and the meson
 #   install; the single header with g++ and clang++ (and its #error below C++20);
-#   Conan's test_package against the CMake install.
+#   Conan's test_package against the CMake install; tmon::compiled (separate compilation)
+#   by add_subdirectory and installed.
 #
 #   tests/packaging/run.sh [WORKDIR]      (TMON_JOBS: parallel jobs)
 #
@@ -90,6 +91,19 @@ if cmake -S "$work/nosqlite" -B "$work/nosqlite/server" -DWANT=server -DCMAKE_DI
 fi
 grep -q "tmon::server needs SQLite3" "$work/nosqlite/server.log" || { cat "$work/nosqlite/server.log"; fail "no clear message"; }
 
+say "tmon::compiled built and installed: find_package(tmon COMPONENTS compiled), pkg-config"
+cmake -S "$src" -B "$work/lib-compiled" "${fast[@]}" -DTMON_DEVELOPER_MODE=OFF -DTMON_BUILD_SERVER=OFF \
+    -DTMON_BUILD_COMPILED=ON >/dev/null
+cmake --build "$work/lib-compiled" -j "$jobs" >/dev/null
+cmake --install "$work/lib-compiled" --prefix "$work/prefix-compiled" >/dev/null
+cmake -S "$here/cmake_import" -B "$work/import-compiled" "${fast[@]}" -DCONSUMER=compiled \
+    -DCMAKE_PREFIX_PATH="$work/prefix-compiled" >/dev/null
+cmake --build "$work/import-compiled" -j "$jobs" >/dev/null
+"$work/import-compiled/consumer"
+PKG_CONFIG_PATH=$work/prefix-compiled/share/pkgconfig pkg-config --cflags --libs tmon-compiled |
+    grep -q -- '-DTMON_SEPARATE_COMPILATION.*-ltmon_compiled\|-ltmon_compiled.*-DTMON_SEPARATE_COMPILATION' ||
+    fail "tmon-compiled.pc lacks the define or the library"
+
 say "vcpkg port's CMake options, features network and sqlite off"
 port_options=$(grep -oE -- '-DTMON_[A-Z_]+=[A-Z]+' "$src/ports/tmon/portfile.cmake" | tr '\n' ' ')
 [[ $port_options == *TMON_DEVELOPER_MODE=OFF* ]] || fail "portfile options not found"
@@ -107,11 +121,17 @@ cmake -S "$src/test_package" -B "$work/test_package" "${fast[@]}" -DCMAKE_PREFIX
 cmake --build "$work/test_package" -j "$jobs" >/dev/null
 "$work/test_package/test_package"
 
-say "add_subdirectory"
+say "add_subdirectory (and tmon::compiled: separate compilation)"
 cmake -S "$here/cmake_subdir" -B "$work/subdir" "${fast[@]}" -DTMON_SOURCE_DIR="$src" >/dev/null
 cmake --build "$work/subdir" -j "$jobs" >/dev/null
 "$work/subdir/consumer"
 links_none "$work/subdir/consumer" 'libsqlite3|libz\.'
+"$work/subdir/consumer-compiled"
+"$work/subdir/server-compiled"
+# Separate compilation: the consumer's own objects hold none of the heavy templates.
+if nm -C "$work/subdir/CMakeFiles/server-compiled.dir/"*/consumers/server_core.cpp.o | grep -E ' [TW] tmon::(server|monitor)<'; then
+    fail "the tmon::compiled consumer compiled server<> or monitor<> itself"
+fi
 
 say "README FetchContent (GIT_TAG v0.1.0)"
 mkdir -p "$work/fetch"
@@ -150,7 +170,8 @@ else
 fi
 
 say "single header, g++ and clang++ (README line), and its #error below C++20"
-readme_example | sed 's|#include <tmon/server.hpp>|#include <tmon/tmon.hpp>|' >"$work/single/train.cpp"
+# single_include/tmon/ mirrors the umbrellas: README's example includes tmon/server.hpp (all of tmon)
+readme_example >"$work/single/train.cpp"
 line=$(snippet single-header)
 [[ $line == "c++ "* ]] || fail "README single-header line does not start with c++"
 (cd "$work/single" && ${line/#c++ /g++ } -O0 && mv train train-gcc) >"$work/single/gcc.log" 2>&1 &
@@ -160,6 +181,9 @@ if command -v clang++ >/dev/null; then
         ${line/#c++ /clang++ } -O0) >"$work/single/clang.log" 2>&1 || { cat "$work/single/clang.log"; fail "clang++"; }
 fi
 wait $gcc_pid || { cat "$work/single/gcc.log"; fail "g++"; }
+# The light one file holds no SQLite, Asio or RapidJSON (light.cpp #errors if it does).
+g++ -std=c++20 -O0 -I "$work/single/single_include" "$here/consumers/light.cpp" -o "$work/single/light" -lfmt -pthread -ldl
+"$work/single/light"
 printf '#include <tmon/tmon.hpp>\nint main() {}\n' >"$work/single/cxx17.cpp"
 for cxx in g++ clang++; do
     command -v $cxx >/dev/null || continue
