@@ -128,9 +128,12 @@ cmake --build "$work/subdir" -j "$jobs" >/dev/null
 links_none "$work/subdir/consumer" 'libsqlite3|libz\.'
 "$work/subdir/consumer-compiled"
 "$work/subdir/server-compiled"
-# Separate compilation: the consumer's own objects hold none of the heavy templates.
-if nm -C "$work/subdir/CMakeFiles/server-compiled.dir/"*/consumers/server_core.cpp.o | grep -E ' [TW] tmon::(server|monitor)<'; then
-    fail "the tmon::compiled consumer compiled server<> or monitor<> itself"
+# Separate compilation: the consumer's own object holds none of the heavy templates.
+obj=$(find "$work/subdir/CMakeFiles/server-compiled.dir" -name server_core.cpp.o)
+[[ -n $obj ]] || fail "server-compiled's object not found"
+nm -C "$obj" | grep -q ' U tmon::server<' || fail "the tmon::compiled consumer does not call the compiled server"
+if nm -C "$obj" | grep -E ' [TW] tmon::(server|detail::monitor_core|detail::memory_state)<'; then
+    fail "the tmon::compiled consumer compiled the server, the monitor or the store itself"
 fi
 
 say "README FetchContent (GIT_TAG v0.1.0)"
