@@ -72,7 +72,9 @@ inline void force_extremes(std::vector<std::size_t>& picks, std::size_t n, doubl
     };
     force(e.max);
     force(e.min);
-    std::sort(picks.begin(), picks.end());
+    // At most two picks moved: an insertion sort puts them back in O(n).
+    for (std::size_t i = 1; i < picks.size(); ++i)
+        for (std::size_t j = i; j > 0 && picks[j] < picks[j - 1]; --j) std::swap(picks[j], picks[j - 1]);
 }
 
 }  // namespace detail
