@@ -11,10 +11,10 @@
 #   benchmarks/bench_compile.sh [RUNS]     (default 3; CXX, CXXFLAGS as usual)
 #
 # Each TU is compiled to an object file (-std=c++20 -O2 unless CXXFLAGS says otherwise)
-# RUNS times; the figure is the median of user+sys CPU seconds, which a busy machine
-# disturbs far less than wall time. Ratios are against spdlog hello (or fmt hello when
-# spdlog is not installed) and <asio.hpp> alone. The separate-compilation library
-# itself (src/*.cpp, compiled once per build of tmon) is timed once, as "compiled lib".
+# RUNS times, round-robin over the TUs; the figure is the median of user+sys CPU seconds,
+# which a busy machine disturbs far less than wall time. Ratios are against spdlog hello
+# (or fmt hello when spdlog is not installed) and <asio.hpp> alone. The separate-compilation
+# library itself (src/*.cpp, compiled once per build of tmon) is timed once, "compiled_lib".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -55,51 +55,57 @@ cat >"$work/httplib.cpp" <<'EOF'
 int main() { httplib::Server s; s.Get("/", [](const httplib::Request&, httplib::Response& r) { r.set_content("hi", "text/plain"); }); }
 EOF
 
-# seconds NAME FILE EXTRA_FLAGS...: median CPU seconds over $runs compiles, "" when it does not build.
-seconds() {
-    local name=$1 file=$2; shift 2
-    local t=()
-    for ((i = 0; i < runs; ++i)); do
-        if ! /usr/bin/time -f '%U %S' -o "$work/time" "$cxx" "${flags[@]}" "$@" -c "$file" -o "$work/out.o" \
-            2>"$work/$name.err"; then
-            echo ""
-            return
-        fi
-        t+=("$(awk '{printf "%.2f", $1 + $2}' "$work/time")")
-    done
-    printf '%s\n' "${t[@]}" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'
-}
+# Each TU is "NAME|FILE|FLAGS". The runs go round-robin over every TU (not each TU's
+# runs back to back), so a change of load on a shared machine falls on all of them.
+sep=-DTMON_SEPARATE_COMPILATION
+tus=("light|$work/light.cpp|-Iinclude"
+     "light_sep|$work/light.cpp|-Iinclude $sep"
+     "server|$work/server.cpp|-Iinclude -DASIO_STANDALONE"
+     "server_sep|$work/server.cpp|-Iinclude -DASIO_STANDALONE $sep"
+     "single_light|$work/light.cpp|-I$work/single")
+# Debian's spdlog is the compiled library over the system fmt: its pkg-config flags say so.
+[[ -d /usr/include/spdlog ]] && tus+=("spdlog_hello|$work/spdlog_hello.cpp|$(pkg-config --cflags spdlog 2>/dev/null)")
+tus+=("fmt_hello|$work/fmt_hello.cpp|" "asio|$work/asio.cpp|-DASIO_STANDALONE")
+[[ -f /usr/include/nlohmann/json.hpp ]] && tus+=("nlohmann|$work/nlohmann.cpp|")
+[[ -f /usr/include/httplib.h ]] && tus+=("httplib|$work/httplib.cpp|")
 
+declare -A times failed
+for ((i = 0; i < runs; ++i)); do
+    for tu in "${tus[@]}"; do
+        IFS='|' read -r name file extra <<<"$tu"
+        [[ -z ${failed[$name]:-} ]] || continue
+        # shellcheck disable=SC2086  # extra holds several flags
+        if /usr/bin/time -f '%U %S' -o "$work/time" "$cxx" "${flags[@]}" $extra -c "$file" -o "$work/out.o" \
+            2>"$work/$name.err"; then
+            times[$name]+="$(awk '{printf "%.2f", $1 + $2}' "$work/time") "
+        else
+            failed[$name]=1
+        fi
+    done
+done
 declare -A secs
 order=(light light_sep server server_sep single_light spdlog_hello fmt_hello asio nlohmann httplib compiled_lib)
-sep=(-DTMON_SEPARATE_COMPILATION)
-secs[light]=$(seconds light "$work/light.cpp" -Iinclude)
-secs[light_sep]=$(seconds light_sep "$work/light.cpp" -Iinclude "${sep[@]}")
-secs[server]=$(seconds server "$work/server.cpp" -Iinclude -DASIO_STANDALONE)
-secs[server_sep]=$(seconds server_sep "$work/server.cpp" -Iinclude -DASIO_STANDALONE "${sep[@]}")
+for tu in "${tus[@]}"; do
+    name=${tu%%|*}
+    [[ -z ${failed[$name]:-} ]] || continue
+    secs[$name]=$(printf '%s\n' ${times[$name]} | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
+done
+
 # tmon::compiled's sources, once (two at a time), and the separate-compilation TUs linked against them.
 mkdir -p "$work/lib"
 for f in src/*.cpp; do
     /usr/bin/time -f '%U %S' -o "$work/lib/$(basename "$f" .cpp).time" "$cxx" "${flags[@]}" -Iinclude -DASIO_STANDALONE \
-        "${sep[@]}" -c "$f" -o "$work/lib/$(basename "$f" .cpp).o" 2>"$work/lib/$(basename "$f" .cpp).err" &
+        $sep -c "$f" -o "$work/lib/$(basename "$f" .cpp).o" 2>"$work/lib/$(basename "$f" .cpp).err" &
     (($(jobs -r | wc -l) < 2)) || wait -n
 done
 wait
 secs[compiled_lib]=$(cat "$work"/lib/*.time | awk '{s += $1 + $2} END {printf "%.2f", s}')
-"$cxx" "${flags[@]}" -Iinclude -DASIO_STANDALONE "${sep[@]}" -c "$work/server.cpp" -o "$work/server_sep.o"
+"$cxx" "${flags[@]}" -Iinclude -DASIO_STANDALONE $sep -c "$work/server.cpp" -o "$work/server_sep.o"
 "$cxx" "$work/server_sep.o" "$work"/lib/*.o -o "$work/server_sep" -lfmt -lsqlite3 -lz -pthread -ldl ||
     { echo "server_sep did not link against src/*.cpp"; exit 1; }
-"$cxx" "${flags[@]}" -Iinclude "${sep[@]}" -c "$work/light.cpp" -o "$work/light_sep.o"
+"$cxx" "${flags[@]}" -Iinclude $sep -c "$work/light.cpp" -o "$work/light_sep.o"
 "$cxx" "$work/light_sep.o" "$work/lib/memory_store.o" -o "$work/light_sep" -lfmt -pthread -ldl ||
     { echo "light_sep did not link against src/memory_store.cpp"; exit 1; }
-secs[single_light]=$(seconds single_light "$work/light.cpp" -I"$work/single")
-# Debian's spdlog is the compiled library over the system fmt: its pkg-config flags say so.
-[[ -d /usr/include/spdlog ]] && secs[spdlog_hello]=$(seconds spdlog_hello "$work/spdlog_hello.cpp" \
-    $(pkg-config --cflags spdlog 2>/dev/null))
-secs[fmt_hello]=$(seconds fmt_hello "$work/fmt_hello.cpp")
-secs[asio]=$(seconds asio "$work/asio.cpp" -DASIO_STANDALONE)
-[[ -f /usr/include/nlohmann/json.hpp ]] && secs[nlohmann]=$(seconds nlohmann "$work/nlohmann.cpp")
-[[ -f /usr/include/httplib.h ]] && secs[httplib]=$(seconds httplib "$work/httplib.cpp")
 
 hello=spdlog_hello
 [[ -n ${secs[spdlog_hello]:-} ]] || hello=fmt_hello

@@ -37,10 +37,28 @@ IF = re.compile(r"^\s*#\s*if")
 ENDIF = re.compile(r"^\s*#\s*endif")
 
 
-def inline(rel, seen, out, conditional=False, stack=()):
-    """Inlines rel and what it includes. An include under #if (the separate-compilation
-    blocks) is inlined there without counting as seen: its guard keeps a second copy,
-    inlined where an unconditional include asks for it, from being compiled twice."""
+def unconditional_closure(entries):
+    """Every header the entries include outside any #if, directly or not."""
+    found, todo = set(), list(entries)
+    while todo:
+        rel = todo.pop()
+        if rel in found:
+            continue
+        found.add(rel)
+        depth = 0
+        for line in (INCLUDE / rel).read_text().splitlines():
+            depth += 1 if IF.match(line) else -1 if ENDIF.match(line) else 0
+            m = LOCAL.match(line)
+            if m and depth == 0:
+                todo.append(m.group(1))
+    return found
+
+
+def inline(rel, seen, out, always, conditional=False, stack=()):
+    """Inlines rel and what it includes, each header once. An include under #if (the
+    separate-compilation blocks) of a header the file holds anyway (`always`) is inlined
+    before the #if, unconditionally; any other is inlined in place without counting as
+    seen, its guard keeping a later copy from being compiled twice."""
     if rel in seen or rel in stack:
         return
     if not conditional:
@@ -50,17 +68,27 @@ def inline(rel, seen, out, conditional=False, stack=()):
         sys.exit(f"amalgamate: {rel} is included but does not exist")
     guard = "TMON_SINGLE_" + re.sub(r"[^A-Za-z0-9]", "_", rel[len("tmon/"):]).upper()
     out.append(f"// ---- begin {rel}\n#ifndef {guard}\n#define {guard}\n")
+    lines = path.read_text().splitlines(keepends=True)
     depth = 0
-    for line in path.read_text().splitlines(keepends=True):
+    for k, line in enumerate(lines):
         if PRAGMA.match(line):
             continue
         if IF.match(line):
+            if depth == 0 and not conditional:  # hoist what the block includes and the file holds anyway
+                inner = 0
+                for later in lines[k:]:
+                    inner += 1 if IF.match(later) else -1 if ENDIF.match(later) else 0
+                    m = LOCAL.match(later)
+                    if m and m.group(1) in always:
+                        inline(m.group(1), seen, out, always, False, stack + (rel,))
+                    if inner == 0:
+                        break
             depth += 1
         elif ENDIF.match(line):
             depth -= 1
         m = LOCAL.match(line)
         if m:
-            inline(m.group(1), seen, out, conditional or depth > 0, stack + (rel,))
+            inline(m.group(1), seen, out, always, conditional or depth > 0, stack + (rel,))
         else:
             out.append(line)
     if not out[-1].endswith("\n"):
@@ -92,9 +120,9 @@ def render(name):
         out += ["#ifndef ASIO_STANDALONE  // standalone Asio, as tmon::server defines it\n",
                 "#define ASIO_STANDALONE\n",
                 "#endif\n"]
-    seen = set()
+    seen, always = set(), unconditional_closure(entries)
     for entry in entries:
-        inline(entry, seen, out)
+        inline(entry, seen, out, always)
     out.append("#endif  // C++20\n")
     return "".join(out)
 
