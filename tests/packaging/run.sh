@@ -131,8 +131,9 @@ links_none "$work/subdir/consumer" 'libsqlite3|libz\.'
 # Separate compilation: the consumer's own object holds none of the heavy templates.
 obj=$(find "$work/subdir/CMakeFiles/server-compiled.dir" -name server_core.cpp.o)
 [[ -n $obj ]] || fail "server-compiled's object not found"
-nm -C "$obj" | grep -q ' U tmon::server<' || fail "the tmon::compiled consumer does not call the compiled server"
-if nm -C "$obj" | grep -E ' [TW] tmon::(server|detail::monitor_core|detail::memory_state)<'; then
+symbols=$(nm -C "$obj")  # not piped into grep -q: under pipefail nm's SIGPIPE would fail the check
+grep -q ' U tmon::server<' <<<"$symbols" || fail "the tmon::compiled consumer does not call the compiled server"
+if grep -E ' [TW] tmon::(server|detail::monitor_core|detail::memory_state)<' <<<"$symbols"; then
     fail "the tmon::compiled consumer compiled the server, the monitor or the store itself"
 fi
 
