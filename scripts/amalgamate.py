@@ -13,6 +13,7 @@ guarded, so a TU may include more than one of them. System and third-party inclu
     scripts/amalgamate.py              # regenerate
     scripts/amalgamate.py --check      # exit 1 if a committed file is stale
     scripts/amalgamate.py --out PATH   # write them into PATH's folder instead (tests/packaging)
+    scripts/amalgamate.py --list       # "<file> <header>": each header each file holds, smallest file first
 
 The banner carries the version (from include/tmon/version.hpp) and the licence, so the
 one file copied alone still says what it is; below C++20 it stops at one #error.
@@ -127,7 +128,20 @@ def render(name):
     return "".join(out)
 
 
+def held(name):
+    """The headers name holds outside any #if, as render inlines them (the test shim's map)."""
+    entries = OUTPUTS[name][0]
+    seen, always = set(), unconditional_closure(entries)
+    for entry in entries:
+        inline(entry, seen, [], always)
+    return seen
+
+
 def main():
+    if "--list" in sys.argv:
+        for name in OUTPUTS:
+            print("".join(f"{name} {rel}\n" for rel in sorted(held(name))), end="")
+        return 0
     if "--check" in sys.argv:
         stale = [name for name in OUTPUTS
                  if not (OUT_DIR / name).exists() or (OUT_DIR / name).read_text() != render(name)]
