@@ -49,9 +49,10 @@ int main(int argc, char** argv) {
 
     sqlite3* raw = nullptr;
     sqlite3_open((dir / "raw.db").c_str(), &raw);
-    sqlite3_exec(raw, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                      "CREATE TABLE points (run_id TEXT, key TEXT, step INTEGER, time REAL, value REAL);"
-                      "CREATE INDEX p ON points (run_id, key, step);",
+    sqlite3_exec(raw,
+                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                 "CREATE TABLE points (run_id TEXT, key TEXT, step INTEGER, time REAL, value REAL);"
+                 "CREATE INDEX p ON points (run_id, key, step);",
                  nullptr, nullptr, nullptr);
     sqlite3_stmt* ins = nullptr;
     sqlite3_prepare_v2(raw, "INSERT INTO points VALUES ('r', 'loss', ?, ?, ?)", -1, &ins, nullptr);
@@ -113,8 +114,8 @@ int main(int argc, char** argv) {
     sqlite3_close(raw);
     double raw_med = bench::median(raw_ms);
 
-    std::printf("downsample: %lld steps -> %zu points, median of %d runs\n\n", static_cast<long long>(steps), max_points,
-                runs);
+    std::printf("downsample: %lld steps -> %zu points, median of %d runs\n\n", static_cast<long long>(steps),
+                max_points, runs);
     std::printf("%-40s %9s %16s %8s\n", "query", "median ms", "vs raw sqlite", "spike");
     std::printf("%-40s %9.2f %15.2fx %8s\n", "sqlite_store, LTTB", lttb, raw_med / lttb, spike_lttb ? "kept" : "LOST");
     std::printf("%-40s %9.2f %15.2fx %8s\n", "sqlite_store, min/max", minmax, raw_med / minmax,

@@ -60,7 +60,8 @@ options parse_options(int argc, char** argv) {
     o.points = std::max<long>(o.batch, o.points - o.points % o.batch);
     o.connections = std::max(1, o.connections);
     if (o.server.empty())
-        o.server = (fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "examples" / "tmon-server").string();
+        o.server =
+            (fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "examples" / "tmon-server").string();
     return o;
 }
 
@@ -85,7 +86,8 @@ struct workload {
                 const long step = b * steps_per_batch + s;
                 fmt::format_to(std::back_inserter(body), R"({}{{"step":{},"metrics":{{)", s ? "," : "", step);
                 for (int k = 0; k < keys; ++k)
-                    fmt::format_to(std::back_inserter(body), R"({}"{}":{})", k ? "," : "", key_names[k], value_of(step, k));
+                    fmt::format_to(std::back_inserter(body), R"({}"{}":{})", k ? "," : "", key_names[k],
+                                   value_of(step, k));
                 body += "}}";
             }
             body += "]}";
@@ -102,12 +104,14 @@ void check_sqlite(int rc, sqlite3* db, const char* what) {
 double raw_sqlite_seconds(const options& o, const workload& w, const fs::path& file) {
     sqlite3* db = nullptr;
     check_sqlite(sqlite3_open(file.c_str(), &db), db, "open");
-    check_sqlite(sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                                  "CREATE TABLE points (run TEXT, key TEXT, step INTEGER, time REAL, value REAL)",
+    check_sqlite(sqlite3_exec(db,
+                              "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                              "CREATE TABLE points (run TEXT, key TEXT, step INTEGER, time REAL, value REAL)",
                               nullptr, nullptr, nullptr),
                  db, "schema");
     sqlite3_stmt* insert = nullptr;
-    check_sqlite(sqlite3_prepare_v2(db, "INSERT INTO points VALUES (?, ?, ?, ?, ?)", -1, &insert, nullptr), db, "prepare");
+    check_sqlite(sqlite3_prepare_v2(db, "INSERT INTO points VALUES (?, ?, ?, ?, ?)", -1, &insert, nullptr), db,
+                 "prepare");
     const long batches = o.points / o.batch;
     const auto start = steady::now();
     for (long b = 0; b < batches; ++b) {
@@ -133,7 +137,9 @@ double raw_sqlite_seconds(const options& o, const workload& w, const fs::path& f
     return seconds;
 }
 
-rapidjson::Document parse(const bench::http_reply& reply, const char* what) { return bench::parse_json_reply(reply, what); }
+rapidjson::Document parse(const bench::http_reply& reply, const char* what) {
+    return bench::parse_json_reply(reply, what);
+}
 
 struct tmon_result {
     double seconds = 0;
@@ -161,8 +167,10 @@ tmon_result post_everything(const options& o, const workload& w, const std::stri
         clients.emplace_back([&, c] {
             try {
                 for (size_t b; (b = next.fetch_add(1)) < w.bodies.size();) {
-                    auto doc = parse(connections[static_cast<size_t>(c)]->request("POST", path, w.bodies[b]), "POST metrics");
-                    accepted += doc.HasMember("accepted") && doc["accepted"].IsNumber() ? doc["accepted"].GetInt64() : 0;
+                    auto doc =
+                        parse(connections[static_cast<size_t>(c)]->request("POST", path, w.bodies[b]), "POST metrics");
+                    accepted +=
+                        doc.HasMember("accepted") && doc["accepted"].IsNumber() ? doc["accepted"].GetInt64() : 0;
                 }
             } catch (const std::exception& e) {
                 errors[static_cast<size_t>(c)] = e.what();
@@ -192,7 +200,10 @@ int main(int argc, char** argv) try {
     fs::create_directories(dir);
     struct cleanup {
         fs::path dir;
-        ~cleanup() { std::error_code ec; fs::remove_all(dir, ec); }
+        ~cleanup() {
+            std::error_code ec;
+            fs::remove_all(dir, ec);
+        }
     } remove_dir{dir};
 
     std::printf("building %ld points: %ld batches of %d (%d steps x %d keys)\n", o.points, o.points / o.batch, o.batch,
@@ -226,8 +237,7 @@ int main(int argc, char** argv) try {
                 fmt::format("tmon-server POST, {} keep-alive conns", o.connections).c_str(), o.points, tmon.seconds,
                 tmon_rate, tmon_rate / sqlite_rate);
     std::printf("\naccepted %ld of %ld points; stored steps of 'loss': %ld of %ld. target >= 0.5x: %s\n", tmon.accepted,
-                o.points, tmon.stored_steps, o.points / o.keys,
-                tmon_rate / sqlite_rate >= 0.5 ? "met" : "MISSED");
+                o.points, tmon.stored_steps, o.points / o.keys, tmon_rate / sqlite_rate >= 0.5 ? "met" : "MISSED");
     return tmon.accepted == o.points && tmon.stored_steps == o.points / o.keys ? 0 : 1;
 } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_ingest_http: %s\n", e.what());

@@ -39,7 +39,12 @@ std::vector<std::filesystem::path> files_under(const std::filesystem::path& dir)
 
 void write_store(const std::string& dir, long long points, int keys) {
     jsonl_store s{{dir}};
-    auto run = s.create_run([] { new_run n; n.name = "bench"; n.id = "run_bench"; return n; }());
+    auto run = s.create_run([] {
+        new_run n;
+        n.name = "bench";
+        n.id = "run_bench";
+        return n;
+    }());
     std::vector<metric_point> batch;
     for (long long i = 0; i < points; ++i) {
         metric_point p;

@@ -71,8 +71,7 @@ struct result {
 
 void busy_work(int ns) {
     auto until = std::chrono::steady_clock::now() + std::chrono::nanoseconds(ns);
-    while (std::chrono::steady_clock::now() < until) {
-    }
+    while (std::chrono::steady_clock::now() < until) {}
 }
 
 // Median cost of the timing brackets themselves, subtracted from every sample.
@@ -110,7 +109,9 @@ result measure(std::string name, const config& c, LogFn&& log_one) {
         busy_work(c.work_ns);
     }
     std::sort(ticks.begin(), ticks.end());
-    auto at = [&](double q) { return static_cast<double>(ticks[static_cast<std::size_t>(q * (ticks.size() - 1))]) * ns_per_tick; };
+    auto at = [&](double q) {
+        return static_cast<double>(ticks[static_cast<std::size_t>(q * (ticks.size() - 1))]) * ns_per_tick;
+    };
     result r;
     r.name = std::move(name);
     r.median_ns = at(0.5);
@@ -173,15 +174,16 @@ private:
 template <class Store>
 result bench_monitor(std::string name, Store& store, const config& c, bool stalled) {
     tmon::monitor mon{store, {.run_name = "bench-log", .start_flusher = !stalled}};
-    auto r = measure(std::move(name), c, [&](std::int64_t step, std::string_view key, double v) { mon.log(step, key, v); });
+    auto r =
+        measure(std::move(name), c, [&](std::int64_t step, std::string_view key, double v) { mon.log(step, key, v); });
     r.dropped = mon.dropped();
     if (stalled) mon.set_status(tmon::run_status::completed);  // drains the full queue before the store goes
     return r;
 }
 
 void print(const result& r, const result& baseline) {
-    std::printf("%-38s %9.1f %9.1f %9.1f %10.1f %10llu %10llu   %5.2fx %5.2fx\n", r.name.c_str(), r.median_ns,
-                r.p99_ns, r.p999_ns, r.max_ns, static_cast<unsigned long long>(r.calls),
+    std::printf("%-38s %9.1f %9.1f %9.1f %10.1f %10llu %10llu   %5.2fx %5.2fx\n", r.name.c_str(), r.median_ns, r.p99_ns,
+                r.p999_ns, r.max_ns, static_cast<unsigned long long>(r.calls),
                 static_cast<unsigned long long>(r.dropped), baseline.median_ns / std::max(r.median_ns, 0.1),
                 baseline.p99_ns / std::max(r.p99_ns, 0.1));
 }
@@ -191,8 +193,9 @@ void print(const result& r, const result& baseline) {
 int main(int argc, char** argv) {
     config c = parse_args(argc, argv);
     tmon::set_log_level(tmon::log_level::error);  // the stalled run's drop warning is expected
-    std::printf("bench_log: %ld steps x %d keys, %d ns of work per step; cost of one log() call on the training thread\n",
-                c.steps, c.keys, c.work_ns);
+    std::printf(
+        "bench_log: %ld steps x %d keys, %d ns of work per step; cost of one log() call on the training thread\n",
+        c.steps, c.keys, c.work_ns);
 
     result baseline;
     {
@@ -223,8 +226,10 @@ int main(int argc, char** argv) {
         auto dir = std::filesystem::temp_directory_path() / ("tmon-bench-log-remote-" + std::to_string(::getpid()));
         std::filesystem::create_directories(dir);
         {
-            tmon::server<tmon::sqlite_store> srv{{.db_path = (dir / "srv.db").string(), .port = 0, .sample_period = {}}};
-            tmon::http_client client{{.url = "http://127.0.0.1:" + std::to_string(srv.port()), .journal_dir = dir / "j1"}};
+            tmon::server<tmon::sqlite_store> srv{
+                {.db_path = (dir / "srv.db").string(), .port = 0, .sample_period = {}}};
+            tmon::http_client client{
+                {.url = "http://127.0.0.1:" + std::to_string(srv.port()), .journal_dir = dir / "j1"}};
             results.push_back(bench_monitor("tmon monitor -> http_client, sending", client, c, false));
             client.wait_sent(std::chrono::seconds(120));
         }
@@ -241,9 +246,10 @@ int main(int argc, char** argv) {
     std::printf("%-38s %9s %9s %9s %10s\n", "", "ns", "ns", "ns", "ns");
     print(baseline, baseline);
     for (const auto& r : results) print(r, baseline);
-    std::printf("\nx med / x p99: how many times cheaper than the baseline (baseline ns / tmon ns).\n"
-                "dropped > 0 on a store row: the store could not absorb this rate (raise --work-ns to pace it);\n"
-                "the call cost is the same either way. max includes the thread being descheduled.\n"
-                "targets: median <= 50 ns, p99 <= 500 ns\n");
+    std::printf(
+        "\nx med / x p99: how many times cheaper than the baseline (baseline ns / tmon ns).\n"
+        "dropped > 0 on a store row: the store could not absorb this rate (raise --work-ns to pace it);\n"
+        "the call cost is the same either way. max includes the thread being descheduled.\n"
+        "targets: median <= 50 ns, p99 <= 500 ns\n");
     return 0;
 }

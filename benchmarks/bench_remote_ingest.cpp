@@ -89,16 +89,21 @@ options parse_options(int argc, char** argv) {
             std::stringstream ss(value);
             for (std::string n; std::getline(ss, n, ',');) o.procs.push_back(std::max(1, std::atoi(n.c_str())));
         } else {
-            std::fprintf(stderr, "usage: bench_remote_ingest [--points-per-process N] [--procs 1,4,8] [--keys K] [--server PATH]\n");
+            std::fprintf(
+                stderr,
+                "usage: bench_remote_ingest [--points-per-process N] [--procs 1,4,8] [--keys K] [--server PATH]\n");
             std::exit(2);
         }
     }
     if (o.server.empty())
-        o.server = (fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "examples" / "tmon-server").string();
+        o.server =
+            (fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "examples" / "tmon-server").string();
     return o;
 }
 
-rapidjson::Document parse(const bench::http_reply& reply, const char* what) { return bench::parse_json_reply(reply, what); }
+rapidjson::Document parse(const bench::http_reply& reply, const char* what) {
+    return bench::parse_json_reply(reply, what);
+}
 
 long stored_steps(bench::http_connection& http, const std::string& run_id) {
     auto doc = parse(http.request("GET", "/api/runs/" + run_id + "/metrics?keys=loss&max_points=2"), "GET metrics");
@@ -115,14 +120,16 @@ double direct_rate(int port, long total, int keys) {
             const long step = b * steps_per_batch + s;
             fmt::format_to(std::back_inserter(body), R"({}{{"step":{},"metrics":{{)", s ? "," : "", step);
             for (int k = 0; k < keys; ++k)
-                fmt::format_to(std::back_inserter(body), R"({}"{}":{})", k ? "," : "", key_names[k], 1.0 / static_cast<double>(step + k + 1));
+                fmt::format_to(std::back_inserter(body), R"({}"{}":{})", k ? "," : "", key_names[k],
+                               1.0 / static_cast<double>(step + k + 1));
             body += "}}";
         }
         body += "]}";
         bodies.push_back(std::move(body));
     }
     bench::http_connection setup("127.0.0.1", port);
-    std::string run_id = parse(setup.request("POST", "/api/runs", R"({"name":"bench-direct"})"), "POST /api/runs")["id"].GetString();
+    std::string run_id =
+        parse(setup.request("POST", "/api/runs", R"({"name":"bench-direct"})"), "POST /api/runs")["id"].GetString();
     const std::string path = "/api/runs/" + run_id + "/metrics";
     std::atomic<size_t> next{0};
     const auto start = steady::now();
@@ -130,7 +137,8 @@ double direct_rate(int port, long total, int keys) {
     for (int c = 0; c < 4; ++c)
         threads.emplace_back([&] {
             bench::http_connection http("127.0.0.1", port);
-            for (size_t b; (b = next.fetch_add(1)) < bodies.size();) parse(http.request("POST", path, bodies[b]), "POST metrics");
+            for (size_t b; (b = next.fetch_add(1)) < bodies.size();)
+                parse(http.request("POST", path, bodies[b]), "POST metrics");
         });
     for (auto& t : threads) t.join();
     const double seconds = std::chrono::duration<double>(steady::now() - start).count();
@@ -179,7 +187,10 @@ int main(int argc, char** argv) try {
     fs::create_directories(dir);
     struct cleanup {
         fs::path dir;
-        ~cleanup() { std::error_code ec; fs::remove_all(dir, ec); }
+        ~cleanup() {
+            std::error_code ec;
+            fs::remove_all(dir, ec);
+        }
     } remove_dir{dir};
 
     const int port = bench::free_port();
@@ -188,15 +199,16 @@ int main(int argc, char** argv) try {
                                 (dir / "tmon-server.log").string());
     bench::wait_until_ready("127.0.0.1", port, "/health");
 
-    std::printf("bench_remote_ingest: %ld points per process, %d keys per step, into one tmon-server (sqlite)\n", o.points, o.keys);
+    std::printf("bench_remote_ingest: %ld points per process, %d keys per step, into one tmon-server (sqlite)\n",
+                o.points, o.keys);
     const double direct = direct_rate(port, 1'000'000, o.keys);
     std::printf("\n%-52s %13s %9s\n", "ingest path", "points/s", "ratio");
     std::printf("%-52s %13.0f %8.2fx\n", "direct batch POST (4 conns, 1,000-point batches)", direct, 1.0);
     bool ok = true;
     for (int n : o.procs) {
         auto r = remote_rate(o, n, port, dir);
-        std::printf("%-52s %13.0f %8.2fx  %s\n", fmt::format("{} remote monitor<http_client> process(es)", n).c_str(), r.rate,
-                    r.rate / direct, r.all_stored ? "every point stored" : "POINTS MISSING");
+        std::printf("%-52s %13.0f %8.2fx  %s\n", fmt::format("{} remote monitor<http_client> process(es)", n).c_str(),
+                    r.rate, r.rate / direct, r.all_stored ? "every point stored" : "POINTS MISSING");
         ok = ok && r.all_stored;
     }
     std::printf("\ntarget: remote >= 0.8x direct. Remote time includes process start and the final drain.\n");

@@ -52,7 +52,11 @@ std::vector<std::vector<metric_point>> make_batches(long long points, int keys, 
 
 template <class Store>
 double store_rate(Store& s, const std::vector<std::vector<metric_point>>& batches, long long points) {
-    auto run = s.create_run([] { new_run r; r.name = "bench"; return r; }());
+    auto run = s.create_run([] {
+        new_run r;
+        r.name = "bench";
+        return r;
+    }());
     stopwatch t;
     for (const auto& b : batches) s.append_metrics(run.id, b);
     return static_cast<double>(points) / t.seconds();
@@ -60,7 +64,11 @@ double store_rate(Store& s, const std::vector<std::vector<metric_point>>& batche
 
 template <class Store>
 double store_rate_threads(Store& s, int threads, long long points, int keys) {
-    auto run = s.create_run([] { new_run r; r.name = "bench-mt"; return r; }());
+    auto run = s.create_run([] {
+        new_run r;
+        r.name = "bench-mt";
+        return r;
+    }());
     std::vector<std::vector<std::vector<metric_point>>> work;
     for (int t = 0; t < threads; ++t) work.push_back(make_batches(points / threads, keys, t));
     stopwatch t;
@@ -84,11 +92,13 @@ double raw_sqlite_rate(const std::string& path, const std::vector<std::vector<me
                        bool with_index) {
     sqlite3* db = nullptr;
     check(sqlite3_open(path.c_str(), &db), db);
-    check(sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                           "CREATE TABLE points (run_id TEXT, key TEXT, step INTEGER, time REAL, value REAL);",
+    check(sqlite3_exec(db,
+                       "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                       "CREATE TABLE points (run_id TEXT, key TEXT, step INTEGER, time REAL, value REAL);",
                        nullptr, nullptr, nullptr),
           db);
-    if (with_index) check(sqlite3_exec(db, "CREATE INDEX p ON points (run_id, key, step)", nullptr, nullptr, nullptr), db);
+    if (with_index)
+        check(sqlite3_exec(db, "CREATE INDEX p ON points (run_id, key, step)", nullptr, nullptr, nullptr), db);
     sqlite3_stmt* ins = nullptr;
     check(sqlite3_prepare_v2(db, "INSERT INTO points VALUES (?, ?, ?, ?, ?)", -1, &ins, nullptr), db);
     stopwatch t;
@@ -160,11 +170,14 @@ double fmt_fwrite_rate(const std::string& path, const std::vector<std::vector<me
         for (std::size_t k = 0; k < keys.size(); ++k) {
             const auto& m = members[k];
             fmt::format_to(out, FMT_COMPILE(R"({{"key":"{}","steps":[)"), keys[k]);
-            for (std::size_t i = 0; i < m.size(); ++i) fmt::format_to(out, FMT_COMPILE("{}{}"), i ? "," : "", m[i]->step);
+            for (std::size_t i = 0; i < m.size(); ++i)
+                fmt::format_to(out, FMT_COMPILE("{}{}"), i ? "," : "", m[i]->step);
             fmt::format_to(out, FMT_COMPILE(R"(],"times":[)"));
-            for (std::size_t i = 0; i < m.size(); ++i) fmt::format_to(out, FMT_COMPILE("{}{}"), i ? "," : "", m[i]->time);
+            for (std::size_t i = 0; i < m.size(); ++i)
+                fmt::format_to(out, FMT_COMPILE("{}{}"), i ? "," : "", m[i]->time);
             fmt::format_to(out, FMT_COMPILE(R"(],"values":[)"));
-            for (std::size_t i = 0; i < m.size(); ++i) fmt::format_to(out, FMT_COMPILE("{}{}"), i ? "," : "", m[i]->value);
+            for (std::size_t i = 0; i < m.size(); ++i)
+                fmt::format_to(out, FMT_COMPILE("{}{}"), i ? "," : "", m[i]->value);
             fmt::format_to(out, FMT_COMPILE("]}}\n"));
         }
         std::fwrite(buf.data(), 1, buf.size(), f);
@@ -233,8 +246,7 @@ bool same_bytes(const std::filesystem::path& file, const std::vector<std::string
 void row(const char* name, double rate, const char* baseline, double base) {
     if (base > 0)
         std::printf("%-34s %12.0f pts/s   %-30s %12.0f pts/s   %6.2fx\n", name, rate, baseline, base, rate / base);
-    else
-        std::printf("%-34s %12.0f pts/s\n", name, rate);
+    else std::printf("%-34s %12.0f pts/s\n", name, rate);
 }
 
 }  // namespace
@@ -281,11 +293,17 @@ int main(int argc, char** argv) {
         jo.dir = (dir / "jsonl").string();
         {
             jsonl_store s{jo};
-            auto run = s.create_run([] { new_run n; n.name = "bench"; n.id = "run_bench"; return n; }());
+            auto run = s.create_run([] {
+                new_run n;
+                n.name = "bench";
+                n.id = "run_bench";
+                return n;
+            }());
             stopwatch t;
             for (const auto& b : batches) s.append_metrics(run.id, b);
             jsonl_runs.push_back(static_cast<double>(points) / t.seconds());
-            jsonl_same = jsonl_same && same_bytes(std::filesystem::path{jo.dir} / "runs" / run.id / "metrics.jsonl", blobs);
+            jsonl_same =
+                jsonl_same && same_bytes(std::filesystem::path{jo.dir} / "runs" / run.id / "metrics.jsonl", blobs);
         }
         std::filesystem::remove_all(jo.dir);
     }
@@ -303,15 +321,16 @@ int main(int argc, char** argv) {
     row("sqlite_store", sql_rate, "raw sqlite, row/point", raw);
     row("sqlite_store", sql_rate, "raw sqlite, row/point + index", raw_idx);
     row(fmt::format("sqlite_store, {} writer threads", threads).c_str(), sql_mt, "raw sqlite, row/point", raw);
-    row(fmt::format("jsonl_store (median of {})", repeats).c_str(), jsonl_rate,
-        "raw fwrite, same bytes (median)", raw_fw);
+    row(fmt::format("jsonl_store (median of {})", repeats).c_str(), jsonl_rate, "raw fwrite, same bytes (median)",
+        raw_fw);
     row(fmt::format("jsonl_store, {} writer threads", threads).c_str(), jsonl_mt, "raw fwrite, same bytes", raw_fw);
     row("jsonl_store (median)", jsonl_rate, "by hand: fmt + fwrite (median)", fmt_fw);
     std::printf("\njsonl_store's metrics file %s the bytes raw fwrite wrote; fmt by hand %s them\n",
                 jsonl_same ? "holds exactly" : "DIFFERS FROM", fmt_same ? "wrote exactly" : "DIFFERED FROM");
     // The ceiling on the raw-fwrite ratio for one writer thread, whatever else it does.
-    std::printf("\nformatting alone, no I/O, no index (medians), and what one writer thread that\n"
-                "formats and then writes could reach at most:\n");
+    std::printf(
+        "\nformatting alone, no I/O, no index (medians), and what one writer thread that\n"
+        "formats and then writes could reach at most:\n");
     auto ceiling_row = [&](const char* name, double format_rate) {
         double c = one_thread_ceiling(format_rate, raw_fw);
         std::printf("  %-34s %12.0f pts/s   + fwrite: at most %12.0f pts/s   %6.2fx raw fwrite\n", name, format_rate, c,

@@ -50,7 +50,7 @@ void run_tmon(const std::filesystem::path& path, std::atomic<bool>& stop, loop_s
         }
     });
     std::vector<metric_point> batch(1000);
-    for (step_t step = 0; !stop; ) {
+    for (step_t step = 0; !stop;) {
         for (auto& p : batch) {
             p.key = "loss";
             p.step = step++;
@@ -67,9 +67,10 @@ void run_raw(const std::filesystem::path& path, std::atomic<bool>& stop, loop_st
     sqlite3* w = nullptr;
     sqlite3_open(path.c_str(), &w);
     sqlite3_busy_timeout(w, 5000);
-    sqlite3_exec(w, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                    "CREATE TABLE points (key TEXT, step INTEGER, time REAL, value REAL);"
-                    "CREATE INDEX p ON points (key, step);",
+    sqlite3_exec(w,
+                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                 "CREATE TABLE points (key TEXT, step INTEGER, time REAL, value REAL);"
+                 "CREATE INDEX p ON points (key, step);",
                  nullptr, nullptr, nullptr);
     std::thread reader([&] {
         sqlite3* r = nullptr;
@@ -79,8 +80,7 @@ void run_raw(const std::filesystem::path& path, std::atomic<bool>& stop, loop_st
         sqlite3_prepare_v2(r, "SELECT step, value FROM points WHERE key = 'loss' AND step >= ?", -1, &q, nullptr);
         while (!stop) {
             sqlite3_bind_int64(q, 1, st.points.load() - 200'000);
-            while (sqlite3_step(q) == SQLITE_ROW) {
-            }
+            while (sqlite3_step(q) == SQLITE_ROW) {}
             sqlite3_reset(q);
             st.reads++;
         }
@@ -143,6 +143,7 @@ int main(int argc, char** argv) {
     a.join();
     b.join();
     std::printf("\nlargest WAL seen: tmon %.1f MiB, raw sqlite (default auto-checkpoint) %.1f MiB, ratio %.2fx\n",
-                mib(tmon_max), mib(raw_max), tmon_max ? static_cast<double>(raw_max) / static_cast<double>(tmon_max) : 0.0);
+                mib(tmon_max), mib(raw_max),
+                tmon_max ? static_cast<double>(raw_max) / static_cast<double>(tmon_max) : 0.0);
     return 0;
 }

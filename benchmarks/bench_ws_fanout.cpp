@@ -92,8 +92,8 @@ void print_row(const char* name, const result& r, const result& peer) {
         return base > 0 ? number(r, key) / base : 0.0;
     };
     std::printf("%-22s %9.2f %9.2f %9.2f %12.0f %12.0f %8.0f %7.2fx %8.2fx\n", name, number(r, "p50_us") / 1000,
-                number(r, "p99_us") / 1000, number(r, "max_us") / 1000, number(r, "msgs_per_s"),
-                number(r, "delivered"), number(r, "send_rate"), ratio("p99_us"), ratio("msgs_per_s"));
+                number(r, "p99_us") / 1000, number(r, "max_us") / 1000, number(r, "msgs_per_s"), number(r, "delivered"),
+                number(r, "send_rate"), ratio("p99_us"), ratio("msgs_per_s"));
 }
 
 }  // namespace
@@ -104,7 +104,10 @@ int main(int argc, char** argv) try {
     fs::create_directories(dir);
     struct cleanup {
         fs::path dir;
-        ~cleanup() { std::error_code ec; fs::remove_all(dir, ec); }
+        ~cleanup() {
+            std::error_code ec;
+            fs::remove_all(dir, ec);
+        }
     } remove_dir{dir};
 
     result wspp, tmon;
@@ -136,8 +139,9 @@ int main(int argc, char** argv) try {
     const bool met = number(tmon, "p99_us") <= 5000 &&
                      number(tmon, "msgs_per_s") >= 0.99 * number(wspp, "msgs_per_s") &&
                      number(tmon, "delivered") >= number(tmon, "expected");
-    std::printf("\ntmon: delivered %s of %s (dropped %s); target p99 <= 5 ms and points/s >= websocketpp (within 1%%): %s\n",
-                tmon["delivered"].c_str(), tmon["expected"].c_str(), tmon["dropped"].c_str(), met ? "met" : "MISSED");
+    std::printf(
+        "\ntmon: delivered %s of %s (dropped %s); target p99 <= 5 ms and points/s >= websocketpp (within 1%%): %s\n",
+        tmon["delivered"].c_str(), tmon["expected"].c_str(), tmon["dropped"].c_str(), met ? "met" : "MISSED");
     return 0;
 } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_ws_fanout: %s\n", e.what());

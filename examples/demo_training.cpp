@@ -94,7 +94,8 @@ int main(int argc, char** argv) {
 
     std::optional<tmon::server<tmon::sqlite_store>> srv;
     try {
-        srv.emplace(tmon::server_config{.db_path = db.string(), .host = a.host, .port = static_cast<std::uint16_t>(a.port)});
+        srv.emplace(
+            tmon::server_config{.db_path = db.string(), .host = a.host, .port = static_cast<std::uint16_t>(a.port)});
     } catch (const std::exception& e) {
         std::fprintf(stderr, "demo-training: %s\n", e.what());
         return 2;
@@ -116,12 +117,12 @@ int main(int argc, char** argv) {
         std::fflush(stdout);
         auto sum = demo::train_spiral(mon, o);
         mon.flush();
-        std::printf("done: %ld steps, final loss %.4f, accuracy %.3f, val_loss %.4f, val_accuracy %.3f, "
-                    "points logged %llu, dropped %llu, rejected %llu; checkpoints in %s, best %s\n",
-                    sum.steps, sum.last_step.loss, sum.last_step.accuracy, sum.validation.loss,
-                    sum.validation.accuracy, static_cast<unsigned long long>(mon.points_written()),
-                    static_cast<unsigned long long>(mon.dropped()), static_cast<unsigned long long>(mon.rejected()),
-                    o.checkpoint_dir.c_str(), sum.best_checkpoint.c_str());
+        std::printf(
+            "done: %ld steps, final loss %.4f, accuracy %.3f, val_loss %.4f, val_accuracy %.3f, "
+            "points logged %llu, dropped %llu, rejected %llu; checkpoints in %s, best %s\n",
+            sum.steps, sum.last_step.loss, sum.last_step.accuracy, sum.validation.loss, sum.validation.accuracy,
+            static_cast<unsigned long long>(mon.points_written()), static_cast<unsigned long long>(mon.dropped()),
+            static_cast<unsigned long long>(mon.rejected()), o.checkpoint_dir.c_str(), sum.best_checkpoint.c_str());
     }
     if (!a.exit_when_done) {
         std::printf("still serving %s - press Ctrl-C to stop\n", srv->url().c_str());

@@ -82,7 +82,9 @@ args parse(int argc, char** argv) {
 }
 
 // The value every test expects for key k at step s (exact in binary64).
-double value_at(long k, long s) { return 1.0 / (1.0 + static_cast<double>(s)) + static_cast<double>(k) * 1e-3 + static_cast<double>(s % 7) * 1e-9; }
+double value_at(long k, long s) {
+    return 1.0 / (1.0 + static_cast<double>(s)) + static_cast<double>(k) * 1e-3 + static_cast<double>(s % 7) * 1e-9;
+}
 
 template <class Monitor>
 int train(Monitor& mon, const args& a, tmon::http_client& client) {
@@ -98,7 +100,8 @@ int train(Monitor& mon, const args& a, tmon::http_client& client) {
         for (long k = 0; k < a.keys; ++k) {
             auto t0 = std::chrono::steady_clock::now();
             mon.log(step, keys[static_cast<std::size_t>(k)], value_at(k, step));
-            log_ns.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+            log_ns.push_back(
+                std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
         }
         if (a.flush_every > 0 && (step + 1) % a.flush_every == 0) {
             mon.flush();
@@ -118,18 +121,22 @@ int train(Monitor& mon, const args& a, tmon::http_client& client) {
     }
     mon.flush();
     std::sort(log_ns.begin(), log_ns.end());
-    auto pct = [&](double p) { return log_ns.empty() ? 0 : log_ns[static_cast<std::size_t>(p * static_cast<double>(log_ns.size() - 1))]; };
+    auto pct = [&](double p) {
+        return log_ns.empty() ? 0 : log_ns[static_cast<std::size_t>(p * static_cast<double>(log_ns.size() - 1))];
+    };
     auto s = client.stats();
-    std::printf("{\"run_id\":\"%s\",\"first_step\":%ld,\"last_step\":%ld,\"keys\":%ld,\"stopped_by\":\"%s\","
-                "\"log_ns_median\":%lld,\"log_ns_p99\":%lld,\"log_ns_max\":%lld,\"dropped\":%llu,\"rejected\":%llu,"
-                "\"client\":{\"sent_points\":%llu,\"queued_points\":%llu,\"dropped_points\":%llu,\"retries\":%llu}}\n",
-                mon.run_id().c_str(), a.start_step, step - 1, a.keys, stopped_by.c_str(), static_cast<long long>(pct(0.5)),
-                static_cast<long long>(pct(0.99)), static_cast<long long>(log_ns.empty() ? 0 : log_ns.back()),
-                static_cast<unsigned long long>(mon.dropped()), static_cast<unsigned long long>(mon.rejected()),
-                static_cast<unsigned long long>(s.sent_points), static_cast<unsigned long long>(s.queued_points),
-                static_cast<unsigned long long>(s.dropped_points), static_cast<unsigned long long>(s.retries));
+    std::printf(
+        "{\"run_id\":\"%s\",\"first_step\":%ld,\"last_step\":%ld,\"keys\":%ld,\"stopped_by\":\"%s\","
+        "\"log_ns_median\":%lld,\"log_ns_p99\":%lld,\"log_ns_max\":%lld,\"dropped\":%llu,\"rejected\":%llu,"
+        "\"client\":{\"sent_points\":%llu,\"queued_points\":%llu,\"dropped_points\":%llu,\"retries\":%llu}}\n",
+        mon.run_id().c_str(), a.start_step, step - 1, a.keys, stopped_by.c_str(), static_cast<long long>(pct(0.5)),
+        static_cast<long long>(pct(0.99)), static_cast<long long>(log_ns.empty() ? 0 : log_ns.back()),
+        static_cast<unsigned long long>(mon.dropped()), static_cast<unsigned long long>(mon.rejected()),
+        static_cast<unsigned long long>(s.sent_points), static_cast<unsigned long long>(s.queued_points),
+        static_cast<unsigned long long>(s.dropped_points), static_cast<unsigned long long>(s.retries));
     std::fflush(stdout);
-    if (!stopped_by.empty()) mon.set_status(stopped_by == "stop" ? tmon::run_status::cancelled : tmon::run_status::interrupted);
+    if (!stopped_by.empty())
+        mon.set_status(stopped_by == "stop" ? tmon::run_status::cancelled : tmon::run_status::interrupted);
     return 0;
 }
 
@@ -142,8 +149,8 @@ int run(const args& a) {
     tmon::monitor_options mo{.run_name = a.name, .total_steps = a.start_step + a.steps};
     auto mon = a.resume ? tmon::monitor<tmon::http_client, Sampler>::resume_or_create(client, mo)
                         : tmon::monitor<tmon::http_client, Sampler>(client, mo);
-    std::fprintf(stderr, "remote-training: run %s (rank %d) reporting to %s\n", mon.run_id().c_str(), client.options().rank,
-                 client.options().url.c_str());
+    std::fprintf(stderr, "remote-training: run %s (rank %d) reporting to %s\n", mon.run_id().c_str(),
+                 client.options().rank, client.options().url.c_str());
     return train(mon, a, client);
 }
 

@@ -103,15 +103,14 @@ void apply(options& o, std::string_view flag, std::string_view value) {
         auto eq = value.find('=');
         auto name = value.substr(0, eq);
         bool known = eq != std::string_view::npos && tmon::visit_limit(o.server.requests, name, [&](auto& member) {
-            member = static_cast<std::remove_reference_t<decltype(member)>>(
-                parse_number(fmt::format("--limit {}", name), value.substr(eq + 1),
+                         member = static_cast<std::remove_reference_t<decltype(member)>>(parse_number(
+                             fmt::format("--limit {}", name), value.substr(eq + 1),
                              name == "json_depth" ? 1000ul : 1ul << 40));  // deeper would risk the parser's stack
-        });
+                     });
         if (!known)
             throw bad_flag{fmt::format("--limit expects NAME=VALUE with NAME one of {}, got '{}'",
                                        tmon::request_limit_names, value)};
-    }
-    else if (flag == "--stale-after")
+    } else if (flag == "--stale-after")
         o.server.liveness.stale_after_s = static_cast<double>(parse_number(flag, value, 10'000'000));
     else if (flag == "--token") o.server.token = value;
     else if (flag == "--static-dir") o.server.static_dir = value;
@@ -121,24 +120,28 @@ void apply(options& o, std::string_view flag, std::string_view value) {
     else if (flag == "--sample-ms")
         o.server.sample_period = std::chrono::milliseconds(parse_number(flag, value, 86'400'000));
     else if (flag == "--max-connections") o.server.limits.max_connections = parse_number(flag, value, 1ul << 24);
-    else if (flag == "--max-connections-per-client") o.server.limits.max_connections_per_client = parse_number(flag, value, 1ul << 24);
-    else if (flag == "--send-timeout-ms") o.server.limits.send_timeout = std::chrono::milliseconds(parse_number(flag, value, 86'400'000));
-    else if (flag == "--busy-idle-timeout-ms") o.server.limits.busy_idle_timeout = std::chrono::milliseconds(parse_number(flag, value, 86'400'000));
-    else if (flag == "--max-inflight-body-mb") o.server.limits.max_inflight_body_bytes = parse_number(flag, value, 1ul << 20) << 20;
-    else if (flag == "--max-queued-response-mb") o.server.limits.max_queued_response_bytes = parse_number(flag, value, 1ul << 20) << 20;
+    else if (flag == "--max-connections-per-client")
+        o.server.limits.max_connections_per_client = parse_number(flag, value, 1ul << 24);
+    else if (flag == "--send-timeout-ms")
+        o.server.limits.send_timeout = std::chrono::milliseconds(parse_number(flag, value, 86'400'000));
+    else if (flag == "--busy-idle-timeout-ms")
+        o.server.limits.busy_idle_timeout = std::chrono::milliseconds(parse_number(flag, value, 86'400'000));
+    else if (flag == "--max-inflight-body-mb")
+        o.server.limits.max_inflight_body_bytes = parse_number(flag, value, 1ul << 20) << 20;
+    else if (flag == "--max-queued-response-mb")
+        o.server.limits.max_queued_response_bytes = parse_number(flag, value, 1ul << 20) << 20;
     else if (flag == "--fd-reserve") o.server.limits.fd_reserve = parse_number(flag, value, 1ul << 20);
     else if (flag == "--log-level") {
         auto l = parse_level(value);
         if (!l) throw bad_flag{fmt::format("--log-level must be debug, info, warn or error, got '{}'", value)};
         o.level = *l;
-    } else
-        throw bad_flag{fmt::format("unknown flag '{}'", flag)};
+    } else throw bad_flag{fmt::format("unknown flag '{}'", flag)};
 }
 
 void apply_environment(options& o) {
-    const std::pair<const char*, const char*> env[] = {{"TMON_HOST", "--host"},       {"TMON_PORT", "--port"},
-                                                       {"TMON_STORAGE", "--storage"}, {"TMON_DB_PATH", "--db"},
-                                                       {"TMON_TOKEN", "--token"},     {"TMON_ALLOWED_HOSTS", "--allowed-host"}};
+    const std::pair<const char*, const char*> env[] = {
+        {"TMON_HOST", "--host"},  {"TMON_PORT", "--port"},   {"TMON_STORAGE", "--storage"},
+        {"TMON_DB_PATH", "--db"}, {"TMON_TOKEN", "--token"}, {"TMON_ALLOWED_HOSTS", "--allowed-host"}};
     for (auto [name, flag] : env)
         if (const char* v = std::getenv(name); v && *v) {
             try {

@@ -14,6 +14,8 @@ if [[ $level == test || $level == bench ]]; then
   # clang (installs skip those), hence libclang-rt-14-dev by name; llvm brings
   # llvm-symbolizer, for sanitizer stacks with file:line.
   pkgs+=(clang libclang-rt-14-dev llvm)
+  # scripts/check_format.sh: the formatter .clang-format is written for
+  pkgs+=(clang-format-14)
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs npm)
 fi
 if [[ $level == bench ]]; then

@@ -28,6 +28,7 @@ stage() {  # stage NAME CMD...
 scripts/install_deps.sh test || { echo "installing dependencies failed"; exit 1; }
 
 stage single-include-fresh python3 scripts/amalgamate.py --check
+stage format scripts/check_format.sh
 # Each public header compiles on its own; each test case carries its area's tag.
 stage headers env TMON_JOBS="$jobs" scripts/check_headers.sh
 stage test-tags python3 scripts/tag_areas.py

@@ -12,11 +12,11 @@
 namespace bench {
 
 inline rapidjson::Document parse_json_reply(const http_reply& reply, const char* what) {
-  rapidjson::Document doc;
-  doc.Parse(reply.body.data(), reply.body.size());
-  if (reply.status != 200 || doc.HasParseError() || !doc.IsObject())
-    throw std::runtime_error(fmt::format("{} answered {}: {}", what, reply.status, reply.body.substr(0, 300)));
-  return doc;
+    rapidjson::Document doc;
+    doc.Parse(reply.body.data(), reply.body.size());
+    if (reply.status != 200 || doc.HasParseError() || !doc.IsObject())
+        throw std::runtime_error(fmt::format("{} answered {}: {}", what, reply.status, reply.body.substr(0, 300)));
+    return doc;
 }
 
 }  // namespace bench

@@ -18,7 +18,7 @@
 namespace demo {
 
 struct dataset {
-    std::vector<double> x;   // row-major, `features` columns
+    std::vector<double> x;  // row-major, `features` columns
     std::vector<int> y;
     int features = 2;
     int classes = 3;
@@ -158,8 +158,10 @@ public:
         for (const auto& l : layers_) {
             put(static_cast<std::uint32_t>(l.in));
             put(static_cast<std::uint32_t>(l.out));
-            f.write(reinterpret_cast<const char*>(l.w.data()), static_cast<std::streamsize>(l.w.size() * sizeof(double)));
-            f.write(reinterpret_cast<const char*>(l.b.data()), static_cast<std::streamsize>(l.b.size() * sizeof(double)));
+            f.write(reinterpret_cast<const char*>(l.w.data()),
+                    static_cast<std::streamsize>(l.w.size() * sizeof(double)));
+            f.write(reinterpret_cast<const char*>(l.b.data()),
+                    static_cast<std::streamsize>(l.b.size() * sizeof(double)));
         }
         if (!f.flush()) throw std::runtime_error("cannot write checkpoint " + path);
     }
@@ -171,8 +173,16 @@ private:
         std::vector<double> input, z, a;  // cached by forward for backward
 
         dense(int in_, int out_, std::mt19937& rng)
-            : in(in_), out(out_), w(static_cast<std::size_t>(in_ * out_)), b(static_cast<std::size_t>(out_), 0.0),
-              gw(w.size()), gb(b.size()), vw(w.size()), vb(b.size()), z(b.size()), a(b.size()) {
+            : in(in_),
+              out(out_),
+              w(static_cast<std::size_t>(in_ * out_)),
+              b(static_cast<std::size_t>(out_), 0.0),
+              gw(w.size()),
+              gb(b.size()),
+              vw(w.size()),
+              vb(b.size()),
+              z(b.size()),
+              a(b.size()) {
             std::normal_distribution<double> he(0.0, std::sqrt(2.0 / in_));
             for (auto& x : w) x = he(rng);
         }
@@ -194,7 +204,8 @@ private:
             const bool last = li + 1 == layers_.size();
             for (int o = 0; o < l.out; ++o) {
                 double s = l.b[static_cast<std::size_t>(o)];
-                for (int i = 0; i < l.in; ++i) s += l.w[static_cast<std::size_t>(o * l.in + i)] * in[static_cast<std::size_t>(i)];
+                for (int i = 0; i < l.in; ++i)
+                    s += l.w[static_cast<std::size_t>(o * l.in + i)] * in[static_cast<std::size_t>(i)];
                 l.z[static_cast<std::size_t>(o)] = s;
                 l.a[static_cast<std::size_t>(o)] = last ? s : std::max(s, 0.0);
             }

@@ -87,10 +87,10 @@ training_summary train_spiral(Monitor& mon, const training_options& o) {
         if ((step > 0 && step % o.checkpoint_every == 0) || last) {
             auto path = o.checkpoint_dir / fmt::format("step_{:06}.bin", step);
             model.save(path.string());
-            auto ckpt = mon.checkpoint(path.string(),
-                                       {{"val_loss", sum.validation.loss}, {"val_accuracy", sum.validation.accuracy},
-                                        {"loss", r.loss}},
-                                       fmt::format(R"({{"format":"raw f64","layers":{}}})", model.layer_count()), step);
+            auto ckpt = mon.checkpoint(
+                path.string(),
+                {{"val_loss", sum.validation.loss}, {"val_accuracy", sum.validation.accuracy}, {"loss", r.loss}},
+                fmt::format(R"({{"format":"raw f64","layers":{}}})", model.layer_count()), step);
             if (sum.validation.loss < sum.best_val_loss) {
                 sum.best_val_loss = sum.validation.loss;
                 sum.best_checkpoint = path.string();

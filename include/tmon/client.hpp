@@ -7,9 +7,9 @@
 //   mon.log(step, {{"loss", loss}});
 //
 // Needs Asio, RapidJSON and zlib (link tmon::client); no SQLite.
-#include "tmon/tmon.hpp"
 #include "tmon/client/client_options.hpp"
 #include "tmon/client/http_client.hpp"
+#include "tmon/tmon.hpp"
 
 namespace tmon {
 // The remote monitor with the machine's own sampler, which most trainers want.
@@ -19,7 +19,7 @@ using remote_monitor = monitor<http_client, Sampler>;
 
 // Separate compilation: see TMON_MEMORY_STORE_TEMPLATES (storage/memory_store.hpp);
 // defined in src/client.cpp.
-#define TMON_CLIENT_TEMPLATES(declare)                                         \
+#define TMON_CLIENT_TEMPLATES(declare)                                        \
     declare template class detail::monitor_core<http_client, no_sampler>;     \
     declare template class monitor<http_client, no_sampler>;                  \
     declare template class detail::monitor_core<http_client, system_sampler>; \

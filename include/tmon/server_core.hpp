@@ -28,11 +28,11 @@ using jsonl_server = server<jsonl_store>;
 // Separate compilation: see TMON_MEMORY_STORE_TEMPLATES (storage/memory_store.hpp);
 // defined in src/server_core.cpp. The server over Store, what it keeps and the
 // monitor srv.start_run() returns.
-#define TMON_SERVER_TEMPLATES(declare, Store)                                               \
-    declare template class server_state<Store>;                                             \
-    declare template class server_recorder<Store>;                                          \
-    declare template class detail::monitor_core<server_recorder<Store>, no_sampler>;        \
-    declare template class monitor<server_recorder<Store>, no_sampler>;                     \
+#define TMON_SERVER_TEMPLATES(declare, Store)                                        \
+    declare template class server_state<Store>;                                      \
+    declare template class server_recorder<Store>;                                   \
+    declare template class detail::monitor_core<server_recorder<Store>, no_sampler>; \
+    declare template class monitor<server_recorder<Store>, no_sampler>;              \
     declare template class server<Store, asio_transport, system_sampler>;
 #if defined(TMON_SEPARATE_COMPILATION)
 namespace tmon {

@@ -43,4236 +43,6 @@
 //   mon.log(step, {{"loss", loss}});
 //
 // Needs Asio, RapidJSON and zlib (link tmon::client); no SQLite.
-// ---- begin tmon/tmon.hpp
-#ifndef TMON_SINGLE_TMON_HPP
-#define TMON_SINGLE_TMON_HPP
-// tmon: live monitoring for ML training, header-only.
-//
-// This umbrella is the light part: the core model, the in-memory store, the
-// monitor (the training loop's hot path), the samplers and the policy
-// concepts. It needs fmt and the standard library only. Add:
-//   #include <tmon/storage/sqlite_store.hpp>   // SQLite storage
-//   #include <tmon/storage/jsonl_store.hpp>    // JSON-lines storage (RapidJSON)
-//   #include <tmon/server.hpp>                 // REST + WebSocket + dashboard (Asio)
-// ---- begin tmon/version.hpp
-#ifndef TMON_SINGLE_VERSION_HPP
-#define TMON_SINGLE_VERSION_HPP
-// The one place the version lives. CMakeLists.txt, meson.build, conanfile.py and
-// scripts/amalgamate.py parse the three numbers below; ports/tmon/vcpkg.json
-// repeats them (vcpkg cannot read a header) and tests/packaging checks it agrees.
-#define TMON_VERSION_MAJOR 0
-#define TMON_VERSION_MINOR 1
-#define TMON_VERSION_PATCH 0
-
-#define TMON_DETAIL_STR2(x) #x
-#define TMON_DETAIL_STR(x) TMON_DETAIL_STR2(x)
-#define TMON_VERSION_STRING \
-    TMON_DETAIL_STR(TMON_VERSION_MAJOR) "." TMON_DETAIL_STR(TMON_VERSION_MINOR) "." TMON_DETAIL_STR(TMON_VERSION_PATCH)
-
-namespace tmon {
-inline constexpr int version_major = TMON_VERSION_MAJOR;
-inline constexpr int version_minor = TMON_VERSION_MINOR;
-inline constexpr int version_patch = TMON_VERSION_PATCH;
-inline constexpr const char* version_string = TMON_VERSION_STRING;
-inline constexpr int api_version = 1;
-}  // namespace tmon
-#endif  // TMON_SINGLE_VERSION_HPP
-// ---- end tmon/version.hpp
-// ---- begin tmon/fwd.hpp
-#ifndef TMON_SINGLE_FWD_HPP
-#define TMON_SINGLE_FWD_HPP
-// Forward declarations of tmon's public types, for headers that only name them.
-#include <cstdint>
-
-namespace tmon {
-
-enum class run_status;
-enum class errc;
-class error;
-
-struct run_info;
-struct new_run;
-struct run_update;
-struct run_query;
-struct run_page;
-struct metric_point;
-struct series_point;
-struct metric_query;
-struct metric_series;
-struct latest_metric;
-struct checkpoint_info;
-struct new_checkpoint;
-struct system_sample;
-struct gpu_sample;
-struct system_query;
-struct tensor_stats;
-struct layer_stat;
-struct layer_snapshot;
-struct event;
-struct event_query;
-struct command;
-
-class memory_store;
-class sqlite_store;
-class jsonl_store;
-
-class asio_transport;
-class no_transport;
-
-struct no_sampler;
-class system_sampler;
-
-template <class Recorder, class Sampler>
-class monitor;
-
-}  // namespace tmon
-#endif  // TMON_SINGLE_FWD_HPP
-// ---- end tmon/fwd.hpp
-
-// ---- begin tmon/core/clock.hpp
-#ifndef TMON_SINGLE_CORE_CLOCK_HPP
-#define TMON_SINGLE_CORE_CLOCK_HPP
-#include <chrono>
-#include <cmath>
-#include <cstdio>
-#include <ctime>
-#include <string>
-
-namespace tmon {
-
-// Wall time is carried everywhere as Unix seconds in a double: what charts plot
-// and what JSON clients parse without a date library. Microsecond resolution.
-inline double now_seconds() noexcept {
-    using namespace std::chrono;
-    return duration<double>(system_clock::now().time_since_epoch()).count();
-}
-
-// ISO 8601 UTC with milliseconds, e.g. 2025-10-07T14:32:00.123Z, for run and
-// checkpoint timestamps in the REST API.
-inline std::string iso8601(double unix_seconds) {
-    if (!(unix_seconds > 0)) return {};
-    double whole = std::floor(unix_seconds);
-    auto t = static_cast<std::time_t>(whole);
-    int ms = static_cast<int>((unix_seconds - whole) * 1000.0);
-    if (ms > 999) ms = 999;
-    if (ms < 0) ms = 0;
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[96];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-    return buf;
-}
-
-}  // namespace tmon
-#endif  // TMON_SINGLE_CORE_CLOCK_HPP
-// ---- end tmon/core/clock.hpp
-// ---- begin tmon/core/downsample.hpp
-#ifndef TMON_SINGLE_CORE_DOWNSAMPLE_HPP
-#define TMON_SINGLE_CORE_DOWNSAMPLE_HPP
-// Server-side downsampling to a chart's pixel width. Unlike a reservoir sample
-// (TensorBoard) or a stride (W&B), both methods keep the first and last point
-// and the global minimum and maximum, so a single loss spike is never hidden.
-// Input is in ascending step order; output is a subset of it, same order.
-#include <algorithm>
-#include <cmath>
-#include <cstddef>
-#include <span>
-#include <vector>
-
-// ---- begin tmon/core/types.hpp
-#ifndef TMON_SINGLE_CORE_TYPES_HPP
-#define TMON_SINGLE_CORE_TYPES_HPP
-// The core data model shared by every policy: plain structs, no behaviour, no
-// heavy includes. JSON-valued fields (config, checkpoint metrics/metadata,
-// event data) are carried as already-validated JSON text so stores can keep
-// them verbatim and the hot path never touches a JSON library.
-#include <cstdint>
-#include <limits>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <vector>
-
-// ---- begin tmon/core/status.hpp
-#ifndef TMON_SINGLE_CORE_STATUS_HPP
-#define TMON_SINGLE_CORE_STATUS_HPP
-#include <optional>
-#include <string_view>
-
-namespace tmon {
-
-enum class run_status { running, completed, failed, interrupted, cancelled };
-
-constexpr std::string_view to_string(run_status s) noexcept {
-    switch (s) {
-        case run_status::running: return "running";
-        case run_status::completed: return "completed";
-        case run_status::failed: return "failed";
-        case run_status::interrupted: return "interrupted";
-        case run_status::cancelled: return "cancelled";
-    }
-    return "running";
-}
-
-constexpr std::optional<run_status> parse_run_status(std::string_view s) noexcept {
-    if (s == "running") return run_status::running;
-    if (s == "completed") return run_status::completed;
-    if (s == "failed") return run_status::failed;
-    if (s == "interrupted") return run_status::interrupted;
-    if (s == "cancelled") return run_status::cancelled;
-    return std::nullopt;
-}
-
-constexpr bool is_terminal(run_status s) noexcept { return s != run_status::running; }
-
-// A running run may end in any way. An interrupted or failed run may be resumed
-// (resume_or_create), and a terminal run may not silently turn into another
-// terminal state: "completed" after "failed" would hide a crash. Setting the
-// same status again is an idempotent no-op so retried requests succeed.
-constexpr bool is_valid_transition(run_status from, run_status to) noexcept {
-    if (from == to) return true;
-    switch (from) {
-        case run_status::running: return true;
-        case run_status::interrupted:
-        case run_status::failed: return to == run_status::running;
-        case run_status::completed:
-        case run_status::cancelled: return false;
-    }
-    return false;
-}
-
-}  // namespace tmon
-#endif  // TMON_SINGLE_CORE_STATUS_HPP
-// ---- end tmon/core/status.hpp
-
-namespace tmon {
-
-using step_t = std::int64_t;
-
-// ---- runs ----------------------------------------------------------------
-struct run_info {
-    std::string id{};              // "run_" + 12 hex chars unless the creator gives one
-    std::string name{};
-    run_status status = run_status::running;
-    std::string config_json = "{}";   // object
-    std::vector<std::string> tags{};
-    std::string notes{};
-    double start_time = 0;       // unix seconds
-    std::optional<double> end_time{};   // set when the status turns terminal
-    double created_at = 0;
-    double updated_at = 0;       // last write of any kind (heartbeat for the dashboard)
-    std::optional<step_t> total_steps{};  // for progress / ETA
-    std::optional<step_t> last_step{};    // highest step logged so far
-};
-
-struct new_run {
-    std::string name{};
-    std::string config_json = "{}";
-    std::vector<std::string> tags{};
-    std::string notes{};
-    std::optional<step_t> total_steps{};
-    std::optional<std::string> id{}; // caller-chosen id (idempotent replay); generated if empty
-    run_status status = run_status::running;
-};
-
-// Every field optional: only what is set changes.
-struct run_update {
-    std::optional<std::string> name{};
-    std::optional<run_status> status{};
-    std::optional<std::string> config_json{};
-    std::optional<std::vector<std::string>> tags{};
-    std::optional<std::string> notes{};
-    std::optional<step_t> total_steps{};
-};
-
-enum class run_sort { created_desc, created_asc, name_asc, name_desc, updated_desc };
-
-// The names GET /api/runs?sort= takes.
-constexpr std::string_view to_string(run_sort s) noexcept {
-    switch (s) {
-        case run_sort::created_desc: return "created_desc";
-        case run_sort::created_asc: return "created_asc";
-        case run_sort::name_asc: return "name_asc";
-        case run_sort::name_desc: return "name_desc";
-        case run_sort::updated_desc: return "updated_desc";
-    }
-    return "created_desc";
-}
-
-struct run_query {
-    std::optional<run_status> status{};
-    std::string name_contains{}; // case-insensitive substring ("q")
-    std::string tag{};             // exact tag
-    run_sort sort = run_sort::created_desc;
-    std::size_t limit = 100;
-    std::size_t offset = 0;
-};
-
-struct run_page {
-    std::vector<run_info> runs{};
-    std::size_t total = 0;       // matches before limit/offset
-};
-
-// ---- scalar metrics ------------------------------------------------------
-struct metric_point {
-    std::string key{};
-    step_t step = 0;
-    double time = 0;             // unix seconds
-    double value = 0;
-};
-
-// One value per step as returned by queries (the key is the series').
-struct series_point {
-    step_t step = 0;
-    double time = 0;
-    double value = 0;
-};
-
-enum class downsample_method { lttb, minmax };
-
-struct metric_query {
-    std::string run_id{};
-    std::string key{};
-    step_t step_min = std::numeric_limits<step_t>::min();
-    step_t step_max = std::numeric_limits<step_t>::max();
-    double time_min = -std::numeric_limits<double>::infinity();
-    double time_max = std::numeric_limits<double>::infinity();
-    std::size_t max_points = 0;  // 0: everything in range (after `last`)
-    downsample_method method = downsample_method::lttb;
-    std::size_t last = 0;        // 0: everything in range; else only the newest `last` points of it
-};
-
-struct metric_series {
-    std::string key{};
-    std::vector<series_point> points{};   // ascending step
-    std::size_t total_in_range = 0;     // before downsampling
-    bool downsampled = false;
-};
-
-struct latest_metric {
-    std::string key{};
-    step_t step = 0;
-    double time = 0;
-    double value = 0;
-};
-
-// ---- checkpoints ---------------------------------------------------------
-struct checkpoint_info {
-    std::string id{};              // "ckpt_" + 12 hex chars unless given
-    std::string run_id{};
-    std::string filepath{};
-    std::optional<step_t> step{};
-    std::string metrics_json = "{}";
-    std::string metadata_json = "{}";
-    bool is_best = false;
-    double created_at = 0;
-};
-
-struct new_checkpoint {
-    std::string run_id{};
-    std::string filepath{};
-    std::optional<step_t> step{};
-    std::string metrics_json = "{}";
-    std::string metadata_json = "{}";
-    bool is_best = false;
-    std::optional<std::string> id{};
-};
-
-// ---- system samples ------------------------------------------------------
-struct gpu_sample {
-    int index = 0;
-    std::string name{};
-    double utilization = 0;       // percent
-    std::uint64_t memory_used = 0;  // bytes
-    std::uint64_t memory_total = 0;
-    double temperature = 0;       // Celsius
-    double power = 0;             // watts
-};
-
-// The server samples its own machine (run_id empty); a remote trainer posts
-// its own host's samples for its run, tagged with host and rank. Per run,
-// (host, rank, time) is unique: a replayed sample replaces, never duplicates.
-struct system_sample {
-    double time = 0;
-    std::string run_id{};          // empty: the server's own machine
-    std::string host{};
-    int rank = 0;
-    double cpu_percent = 0;
-    double memory_percent = 0;
-    std::uint64_t memory_used = 0;    // bytes
-    std::uint64_t memory_total = 0;
-    std::uint64_t process_rss = 0;    // bytes
-    std::vector<gpu_sample> gpus{};
-};
-
-struct system_query {
-    std::string run_id{};          // empty: the server's own samples only
-    std::string host{};            // empty: every host (per-run queries)
-    std::optional<int> rank{};     // unset: every rank
-    double time_min = -std::numeric_limits<double>::infinity();
-    double time_max = std::numeric_limits<double>::infinity();
-    std::size_t limit = 1000;     // newest `limit` samples in range, returned ascending
-};
-
-// ---- per-layer statistics (layerwise-monitor) ---------------------------
-struct tensor_stats {
-    double mean = 0, std = 0, min = 0, max = 0;
-    std::vector<double> histogram{};    // optional bin counts
-    std::optional<double> hist_min{}, hist_max{};  // bin range when a histogram is present
-};
-
-struct layer_stat {
-    std::string name{};
-    std::optional<tensor_stats> activations{};
-    std::optional<tensor_stats> gradients{};
-    std::optional<tensor_stats> parameters{};
-};
-
-struct layer_snapshot {
-    std::string run_id{};
-    step_t step = 0;
-    double time = 0;
-    std::vector<layer_stat> layers{};
-};
-
-// ---- event log -----------------------------------------------------------
-// type: run_created, status_changed, checkpoint_saved, checkpoint_deleted,
-// best_changed, checkpoint_load_requested, run_updated, run_deleted, warning...
-struct event {
-    std::int64_t id = 0;         // assigned by the store, increasing per store
-    std::string run_id{};
-    double time = 0;
-    std::string type{};
-    std::string message{};
-    std::string data_json = "{}";
-    std::string client_id{};       // given by a remote client: stored once per run (replays return the stored event)
-};
-
-struct event_query {
-    std::string run_id{};          // empty: all runs
-    std::int64_t after_id = 0;   // only events with id > after_id
-    std::size_t limit = 200;     // newest `limit`, returned ascending
-};
-
-// ---- commands to the training process ------------------------------------
-// Written by the dashboard/API (e.g. "load this checkpoint"), read by the
-// training process (in-process monitor or remote client) that acts on them.
-struct command {
-    std::int64_t id = 0;         // increasing; a reader asks for id > last seen
-    std::string run_id{};
-    std::string type{};            // "load_checkpoint", "stop"
-    std::string checkpoint_id{};   // for load_checkpoint
-    std::string filepath{};
-    std::string payload_json = "{}";
-    double created_at = 0;
-};
-
-}  // namespace tmon
-#endif  // TMON_SINGLE_CORE_TYPES_HPP
-// ---- end tmon/core/types.hpp
-
-namespace tmon {
-
-// metric_query::last: drops all but the newest n points (n == 0 keeps all).
-inline void keep_newest(std::vector<series_point>& pts, std::size_t n) {
-    if (n != 0 && pts.size() > n) pts.erase(pts.begin(), pts.end() - static_cast<std::ptrdiff_t>(n));
-}
-
-namespace detail {
-
-struct extreme_indices {
-    std::size_t min = 0, max = 0;
-};
-
-inline extreme_indices find_extremes(std::span<const series_point> pts) {
-    extreme_indices e;
-    for (std::size_t i = 1; i < pts.size(); ++i) {
-        if (pts[i].value < pts[e.min].value) e.min = i;
-        if (pts[i].value > pts[e.max].value) e.max = i;
-    }
-    return e;
-}
-
-// Too small to bucket: first and last (or only the last) survive.
-inline std::vector<series_point> ends_only(std::span<const series_point> pts, std::size_t max_points) {
-    if (max_points == 1) return {pts.back()};
-    return {pts.front(), pts.back()};
-}
-
-inline std::vector<series_point> gather(std::span<const series_point> pts, const std::vector<std::size_t>& idx) {
-    std::vector<series_point> out;
-    out.reserve(idx.size());
-    for (auto i : idx) out.push_back(pts[i]);
-    return out;
-}
-
-// LTTB picks one point per bucket by visual area, which can skip an extreme that
-// is not the bucket's most "visible" point; swap the extremes back in. picks[0]
-// and picks.back() are the first and last point, picks[b] for b in 1..buckets
-// the pick of interior bucket b-1, which covers [1 + (b-1)*width, 1 + b*width).
-inline void force_extremes(std::vector<std::size_t>& picks, std::size_t n, double width,
-                           extreme_indices e) {
-    const std::size_t buckets = picks.size() - 2;
-    auto bucket_of = [&](std::size_t i) {
-        auto b = static_cast<std::size_t>(static_cast<double>(i - 1) / width);
-        return std::min(b + 1, buckets);
-    };
-    auto is_extreme = [&](std::size_t i) { return i == e.min || i == e.max; };
-    auto force = [&](std::size_t x) {
-        if (x == 0 || x == n - 1) return;
-        if (std::find(picks.begin(), picks.end(), x) != picks.end()) return;
-        std::size_t b = bucket_of(x);
-        if (is_extreme(picks[b])) {
-            // Its bucket already holds the other extreme: take a neighbour's slot.
-            if (b + 1 <= buckets && !is_extreme(picks[b + 1])) b = b + 1;
-            else if (b > 1 && !is_extreme(picks[b - 1])) b = b - 1;
-            else return;
-        }
-        picks[b] = x;
-    };
-    force(e.max);
-    force(e.min);
-    // At most two picks moved: an insertion sort puts them back in O(n).
-    for (std::size_t i = 1; i < picks.size(); ++i)
-        for (std::size_t j = i; j > 0 && picks[j] < picks[j - 1]; --j) std::swap(picks[j], picks[j - 1]);
-}
-
-}  // namespace detail
-
-// Largest-Triangle-Three-Buckets (Steinarsson 2013) with step as x.
-inline std::vector<series_point> downsample_lttb(std::span<const series_point> pts, std::size_t max_points) {
-    const std::size_t n = pts.size();
-    if (max_points == 0 || n <= max_points) return {pts.begin(), pts.end()};
-    if (max_points < 3) return detail::ends_only(pts, max_points);
-
-    const std::size_t buckets = max_points - 2;
-    const double width = static_cast<double>(n - 2) / static_cast<double>(buckets);
-    auto bucket_begin = [&](std::size_t b) { return 1 + static_cast<std::size_t>(static_cast<double>(b) * width); };
-    auto bucket_end = [&](std::size_t b) {
-        return b + 1 == buckets ? n - 1 : 1 + static_cast<std::size_t>(static_cast<double>(b + 1) * width);
-    };
-
-    std::vector<std::size_t> picks;
-    picks.reserve(max_points);
-    picks.push_back(0);
-    std::size_t a = 0;
-    for (std::size_t b = 0; b < buckets; ++b) {
-        // The next bucket's centroid (or the last point) is the triangle's third corner.
-        double cx = 0, cy = 0;
-        if (b + 1 < buckets) {
-            std::size_t nb = bucket_begin(b + 1), ne = bucket_end(b + 1);
-            for (std::size_t i = nb; i < ne; ++i) {
-                cx += static_cast<double>(pts[i].step);
-                cy += pts[i].value;
-            }
-            cx /= static_cast<double>(ne - nb);
-            cy /= static_cast<double>(ne - nb);
-        } else {
-            cx = static_cast<double>(pts[n - 1].step);
-            cy = pts[n - 1].value;
-        }
-        const double ax = static_cast<double>(pts[a].step), ay = pts[a].value;
-        double best_area = -1;
-        std::size_t best = bucket_begin(b);
-        for (std::size_t i = bucket_begin(b), e = bucket_end(b); i < e; ++i) {
-            double area = std::abs((ax - cx) * (pts[i].value - ay) - (ax - static_cast<double>(pts[i].step)) * (cy - ay));
-            if (area > best_area) {
-                best_area = area;
-                best = i;
-            }
-        }
-        picks.push_back(best);
-        a = best;
-    }
-    picks.push_back(n - 1);
-    detail::force_extremes(picks, n, width, detail::find_extremes(pts));
-    return detail::gather(pts, picks);
-}
-
-// Min/max buckets: each interior bucket keeps its lowest and highest point, in
-// step order, so the envelope of a noisy series is drawn exactly.
-inline std::vector<series_point> downsample_minmax(std::span<const series_point> pts, std::size_t max_points) {
-    const std::size_t n = pts.size();
-    if (max_points == 0 || n <= max_points) return {pts.begin(), pts.end()};
-    if (max_points < 4) {
-        if (max_points < 3) return detail::ends_only(pts, max_points);
-        auto e = detail::find_extremes(pts);
-        std::size_t mid = (e.max != 0 && e.max != n - 1) ? e.max : e.min;
-        if (mid == 0 || mid == n - 1) mid = n / 2;
-        return {pts.front(), pts[mid], pts.back()};
-    }
-
-    const std::size_t buckets = (max_points - 2) / 2;
-    const double width = static_cast<double>(n - 2) / static_cast<double>(buckets);
-    std::vector<std::size_t> picks;
-    picks.reserve(max_points);
-    picks.push_back(0);
-    for (std::size_t b = 0; b < buckets; ++b) {
-        std::size_t begin = 1 + static_cast<std::size_t>(static_cast<double>(b) * width);
-        std::size_t end = b + 1 == buckets ? n - 1 : 1 + static_cast<std::size_t>(static_cast<double>(b + 1) * width);
-        if (begin >= end) continue;
-        auto e = detail::find_extremes(pts.subspan(begin, end - begin));
-        std::size_t lo = begin + std::min(e.min, e.max), hi = begin + std::max(e.min, e.max);
-        picks.push_back(lo);
-        if (hi != lo) picks.push_back(hi);
-    }
-    picks.push_back(n - 1);
-    return detail::gather(pts, picks);
-}
-
-inline std::vector<series_point> downsample(std::span<const series_point> pts, std::size_t max_points,
-                                            downsample_method method) {
-    return method == downsample_method::minmax ? downsample_minmax(pts, max_points)
-                                               : downsample_lttb(pts, max_points);
-}
-
-}  // namespace tmon
-#endif  // TMON_SINGLE_CORE_DOWNSAMPLE_HPP
-// ---- end tmon/core/downsample.hpp
-// ---- begin tmon/core/error.hpp
-#ifndef TMON_SINGLE_CORE_ERROR_HPP
-#define TMON_SINGLE_CORE_ERROR_HPP
-#include <stdexcept>
-#include <string>
-
-namespace tmon {
-
-// Kinds map one-to-one onto HTTP statuses in the server, so a store's refusal
-// reaches a REST client with the right code and no translation table elsewhere.
-enum class errc {
-    invalid_argument,   // 400/422: bad value (NaN where not allowed, empty name...)
-    not_found,          // 404: unknown run / checkpoint
-    conflict,           // 409: invalid status transition, duplicate id
-    too_large,          // 413: over a configured cap
-    unavailable,        // 503: store closed, disk full, queue full
-    internal,           // 500
-};
-
-constexpr const char* errc_name(errc e) noexcept {
-    switch (e) {
-        case errc::invalid_argument: return "invalid_argument";
-        case errc::not_found: return "not_found";
-        case errc::conflict: return "conflict";
-        case errc::too_large: return "too_large";
-        case errc::unavailable: return "unavailable";
-        case errc::internal: return "internal";
-    }
-    return "internal";
-}
-
-class error : public std::runtime_error {
-public:
-    error(errc code, std::string message) : std::runtime_error(std::move(message)), code_(code) {}
-    errc code() const noexcept { return code_; }
-
-private:
-    errc code_;
-};
-
-}  // namespace tmon
-#endif  // TMON_SINGLE_CORE_ERROR_HPP
-// ---- end tmon/core/error.hpp
-// ---- begin tmon/core/log.hpp
-#ifndef TMON_SINGLE_CORE_LOG_HPP
-#define TMON_SINGLE_CORE_LOG_HPP
-// One structured line per event on stderr by default; users redirect it with
-// set_log_sink (to spdlog, a file, a test capture). Levels filter before any
-// formatting happens, so a disabled debug line costs a branch.
-#include <atomic>
-#include <cstdio>
-#include <functional>
-#include <mutex>
-#include <string>
-#include <string_view>
-
-#include <fmt/format.h>
-
-
-namespace tmon {
-
-enum class log_level { debug = 0, info = 1, warn = 2, error = 3, off = 4 };
-
-constexpr std::string_view to_string(log_level l) noexcept {
-    switch (l) {
-        case log_level::debug: return "debug";
-        case log_level::info: return "info";
-        case log_level::warn: return "warn";
-        case log_level::error: return "error";
-        case log_level::off: return "off";
-    }
-    return "info";
-}
-
-using log_sink = std::function<void(log_level, std::string_view line)>;
-
-namespace detail {
-struct log_state {
-    std::atomic<log_level> level{log_level::info};
-    std::mutex mutex;
-    log_sink sink;
-};
-inline log_state& logger() {
-    static log_state s;
-    return s;
-}
-}  // namespace detail
-
-inline void set_log_level(log_level l) noexcept { detail::logger().level.store(l, std::memory_order_relaxed); }
-inline log_level get_log_level() noexcept { return detail::logger().level.load(std::memory_order_relaxed); }
-inline void set_log_sink(log_sink sink) {
-    auto& s = detail::logger();
-    std::lock_guard lock(s.mutex);
-    s.sink = std::move(sink);
-}
-
-inline bool log_enabled(log_level l) noexcept { return l >= get_log_level() && l != log_level::off; }
-
-namespace detail {
-// Not a template: the prefix, the sink call and the lock are compiled once,
-// whatever the arguments of the log() calls.
-inline void write_log_line(log_level l, std::string_view component, std::string_view message) {
-    const std::string_view level = to_string(l);
-    std::string line = iso8601(now_seconds());
-    line.reserve(line.size() + level.size() + component.size() + message.size() + 12);
-    line += ' ';
-    line += level;
-    line.append(level.size() < 5 ? 5 - level.size() : 0, ' ');  // left-aligned in 5 columns
-    line += " [";
-    line += component;
-    line += "] ";
-    line += message;
-    auto& s = logger();
-    std::lock_guard lock(s.mutex);
-    if (s.sink) {
-        s.sink(l, line);
-    } else {
-        line.push_back('\n');
-        std::fwrite(line.data(), 1, line.size(), stderr);
-    }
-}
-}  // namespace detail
-
-// log(log_level::warn, "sqlite", "wal is {} pages", n) ->
-// 2025-10-07T14:32:00.123Z warn  [sqlite] wal is 1200 pages
-// The message is formatted by fmt::format (type-erased arguments, fmt's compiled
-// vformat), so a call site instantiates no formatting code of its own.
-template <class... Args>
-void log(log_level l, std::string_view component, fmt::format_string<Args...> f, Args&&... args) {
-    if (!log_enabled(l)) return;
-    detail::write_log_line(l, component, fmt::format(f, std::forward<Args>(args)...));
-}
-
-}  // namespace tmon
-#endif  // TMON_SINGLE_CORE_LOG_HPP
-// ---- end tmon/core/log.hpp
-
-// ---- begin tmon/storage/storage_concept.hpp
-#ifndef TMON_SINGLE_STORAGE_STORAGE_CONCEPT_HPP
-#define TMON_SINGLE_STORAGE_STORAGE_CONCEPT_HPP
-// What a storage policy must provide. `tmon::storage<S>` is the concept;
-// `tmon::assert_storage<S>()` checks member by member so a user type that
-// misses one gets a message naming it, not a page of template noise.
-#include <concepts>
-#include <optional>
-#include <span>
-#include <string_view>
-#include <type_traits>
-#include <vector>
-
-
-namespace tmon {
-
-namespace detail::storage_checks {
-// clang-format off
-template <class S> concept has_create_run = requires(S& s, const new_run& r) { { s.create_run(r) } -> std::same_as<run_info>; };
-template <class S> concept has_get_run = requires(S& s, std::string_view id) { { s.get_run(id) } -> std::same_as<std::optional<run_info>>; };
-template <class S> concept has_list_runs = requires(S& s, const run_query& q) { { s.list_runs(q) } -> std::same_as<run_page>; };
-template <class S> concept has_update_run = requires(S& s, std::string_view id, const run_update& u) { { s.update_run(id, u) } -> std::same_as<run_info>; };
-template <class S> concept has_delete_run = requires(S& s, std::string_view id) { { s.delete_run(id) } -> std::same_as<bool>; };
-template <class S> concept has_append_metrics = requires(S& s, std::string_view id, std::span<const metric_point> p) { s.append_metrics(id, p); };
-template <class S> concept has_query_metrics = requires(S& s, const metric_query& q) { { s.query_metrics(q) } -> std::same_as<metric_series>; };
-template <class S> concept has_latest_metrics = requires(S& s, std::string_view id) { { s.latest_metrics(id) } -> std::same_as<std::vector<latest_metric>>; };
-template <class S> concept has_metric_keys = requires(S& s, std::string_view id) { { s.metric_keys(id) } -> std::same_as<std::vector<std::string>>; };
-template <class S> concept has_add_checkpoint = requires(S& s, const new_checkpoint& c) { { s.add_checkpoint(c) } -> std::same_as<checkpoint_info>; };
-template <class S> concept has_get_checkpoint = requires(S& s, std::string_view id) { { s.get_checkpoint(id) } -> std::same_as<std::optional<checkpoint_info>>; };
-template <class S> concept has_list_checkpoints = requires(S& s, std::string_view id) { { s.list_checkpoints(id) } -> std::same_as<std::vector<checkpoint_info>>; };
-template <class S> concept has_delete_checkpoint = requires(S& s, std::string_view id) { { s.delete_checkpoint(id) } -> std::same_as<bool>; };
-template <class S> concept has_mark_best = requires(S& s, std::string_view id) { { s.mark_best(id) } -> std::same_as<checkpoint_info>; };
-template <class S> concept has_append_system = requires(S& s, const system_sample& x) { s.append_system(x); };
-template <class S> concept has_system_history = requires(S& s, const system_query& q) { { s.system_history(q) } -> std::same_as<std::vector<system_sample>>; };
-template <class S> concept has_append_layers = requires(S& s, const layer_snapshot& l) { s.append_layers(l); };
-template <class S> concept has_get_layers = requires(S& s, std::string_view id, step_t st) { { s.get_layers(id, st) } -> std::same_as<std::optional<layer_snapshot>>; };
-template <class S> concept has_layer_steps = requires(S& s, std::string_view id) { { s.layer_steps(id) } -> std::same_as<std::vector<step_t>>; };
-template <class S> concept has_append_event = requires(S& s, const event& e) { { s.append_event(e) } -> std::same_as<event>; };
-template <class S> concept has_list_events = requires(S& s, const event_query& q) { { s.list_events(q) } -> std::same_as<std::vector<event>>; };
-template <class S> concept has_flush = requires(S& s) { s.flush(); };
-// clang-format on
-}  // namespace detail::storage_checks
-
-// Semantics every store honours (checked by tests/storage conformance suite):
-// - all members are safe to call concurrently from any thread;
-// - writes throw tmon::error(not_found) for an unknown run/checkpoint and
-//   tmon::error(conflict) for an invalid status transition, changing nothing;
-// - a returned write is durable for persistent stores (survives kill -9);
-// - metric (key, step) is unique per run: the last write wins, queries never
-//   return duplicate steps; series come back in ascending step order;
-// - create_run, status changes, checkpoint saves and best changes append their
-//   own events in the same write, so the event log cannot disagree with state;
-// - at most one checkpoint per run has is_best.
-template <class S>
-concept storage = detail::storage_checks::has_create_run<S> && detail::storage_checks::has_get_run<S> &&
-    detail::storage_checks::has_list_runs<S> && detail::storage_checks::has_update_run<S> &&
-    detail::storage_checks::has_delete_run<S> && detail::storage_checks::has_append_metrics<S> &&
-    detail::storage_checks::has_query_metrics<S> && detail::storage_checks::has_latest_metrics<S> &&
-    detail::storage_checks::has_metric_keys<S> && detail::storage_checks::has_add_checkpoint<S> &&
-    detail::storage_checks::has_get_checkpoint<S> && detail::storage_checks::has_list_checkpoints<S> &&
-    detail::storage_checks::has_delete_checkpoint<S> && detail::storage_checks::has_mark_best<S> &&
-    detail::storage_checks::has_append_system<S> && detail::storage_checks::has_system_history<S> &&
-    detail::storage_checks::has_append_layers<S> && detail::storage_checks::has_get_layers<S> &&
-    detail::storage_checks::has_layer_steps<S> && detail::storage_checks::has_append_event<S> &&
-    detail::storage_checks::has_list_events<S> && detail::storage_checks::has_flush<S>;
-
-template <class S>
-constexpr bool assert_storage() {
-    using namespace detail::storage_checks;
-    static_assert(has_create_run<S>, "Storage must provide: run_info create_run(const new_run&)");
-    static_assert(has_get_run<S>, "Storage must provide: std::optional<run_info> get_run(std::string_view id)");
-    static_assert(has_list_runs<S>, "Storage must provide: run_page list_runs(const run_query&)");
-    static_assert(has_update_run<S>, "Storage must provide: run_info update_run(std::string_view id, const run_update&)");
-    static_assert(has_delete_run<S>, "Storage must provide: bool delete_run(std::string_view id)");
-    static_assert(has_append_metrics<S>, "Storage must provide: append_metrics(std::string_view run_id, std::span<const metric_point>)");
-    static_assert(has_query_metrics<S>, "Storage must provide: metric_series query_metrics(const metric_query&)");
-    static_assert(has_latest_metrics<S>, "Storage must provide: std::vector<latest_metric> latest_metrics(std::string_view run_id)");
-    static_assert(has_metric_keys<S>, "Storage must provide: std::vector<std::string> metric_keys(std::string_view run_id)");
-    static_assert(has_add_checkpoint<S>, "Storage must provide: checkpoint_info add_checkpoint(const new_checkpoint&)");
-    static_assert(has_get_checkpoint<S>, "Storage must provide: std::optional<checkpoint_info> get_checkpoint(std::string_view id)");
-    static_assert(has_list_checkpoints<S>, "Storage must provide: std::vector<checkpoint_info> list_checkpoints(std::string_view run_id)");
-    static_assert(has_delete_checkpoint<S>, "Storage must provide: bool delete_checkpoint(std::string_view id)");
-    static_assert(has_mark_best<S>, "Storage must provide: checkpoint_info mark_best(std::string_view checkpoint_id)");
-    static_assert(has_append_system<S>, "Storage must provide: append_system(const system_sample&)");
-    static_assert(has_system_history<S>, "Storage must provide: std::vector<system_sample> system_history(const system_query&)");
-    static_assert(has_append_layers<S>, "Storage must provide: append_layers(const layer_snapshot&)");
-    static_assert(has_get_layers<S>, "Storage must provide: std::optional<layer_snapshot> get_layers(std::string_view run_id, step_t step)");
-    static_assert(has_layer_steps<S>, "Storage must provide: std::vector<step_t> layer_steps(std::string_view run_id)");
-    static_assert(has_append_event<S>, "Storage must provide: event append_event(const event&)");
-    static_assert(has_list_events<S>, "Storage must provide: std::vector<event> list_events(const event_query&)");
-    static_assert(has_flush<S>, "Storage must provide: flush()");
-    return true;
-}
-
-}  // namespace tmon
-#endif  // TMON_SINGLE_STORAGE_STORAGE_CONCEPT_HPP
-// ---- end tmon/storage/storage_concept.hpp
-// ---- begin tmon/storage/memory_store.hpp
-#ifndef TMON_SINGLE_STORAGE_MEMORY_STORE_HPP
-#define TMON_SINGLE_STORAGE_MEMORY_STORE_HPP
-// A bounded in-memory store: nothing survives the process, nothing grows
-// without limit (the layerwise monitor's MAX_RUNS / MAX_STEPS_PER_RUN).
-// The members other than append_metrics are detail::state_store's.
-#include <cstddef>
-#include <span>
-#include <string_view>
-
-// ---- begin tmon/storage/detail/state_store.hpp
-#ifndef TMON_SINGLE_STORAGE_DETAIL_STATE_STORE_HPP
-#define TMON_SINGLE_STORAGE_DETAIL_STATE_STORE_HPP
-// The Storage members memory_store and jsonl_store share: a memory_state
-// behind a reader/writer lock, so dashboards query while training writes.
-// The stores differ in their Journal, their options and how they append
-// metrics (jsonl_store formats the batch before taking the lock), so each
-// defines append_metrics itself.
-#include <mutex>
-#include <optional>
-#include <shared_mutex>
-#include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
-
-// ---- begin tmon/storage/detail/memory_state.hpp
-#ifndef TMON_SINGLE_STORAGE_DETAIL_MEMORY_STATE_HPP
-#define TMON_SINGLE_STORAGE_DETAIL_MEMORY_STATE_HPP
-// The in-memory model behind memory_store and jsonl_store. Not locked: the
-// store around it holds its mutex. Each write is planned first (validated,
-// events built), handed to the Journal (which may persist it and may throw,
-// leaving the state untouched), and only then applied. Replaying a journal
-// calls the same apply_* functions, so a reopened store equals the live one.
-#include <algorithm>
-#include <cmath>
-#include <cstdint>
-#include <deque>
-#include <limits>
-#include <map>
-#include <memory>
-#include <optional>
-#include <span>
-#include <string>
-#include <string_view>
-#include <tuple>
-#include <unordered_map>
-#include <vector>
-
-// ---- begin tmon/storage/detail/block_arena.hpp
-#ifndef TMON_SINGLE_STORAGE_DETAIL_BLOCK_ARENA_HPP
-#define TMON_SINGLE_STORAGE_DETAIL_BLOCK_ARENA_HPP
-// Memory for the blocks of the in-memory series (std::deque nodes), carved
-// from 2 MiB slabs that the kernel may back with one huge page each. Writing
-// new points touches fresh memory all the time, and a page fault per 4 KiB
-// was most of an in-memory append's cost (measured: memory_store went from
-// ~5M to ~25M points/s with huge pages). Freed blocks are kept for reuse, and
-// the slabs are returned when the store closes.
-#include <cstddef>
-#include <cstdlib>
-#include <memory>
-#include <new>
-#include <type_traits>
-#include <utility>
-#include <vector>
-
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
-
-namespace tmon::detail {
-
-class block_arena {
-public:
-    block_arena() = default;
-    block_arena(const block_arena&) = delete;
-    block_arena& operator=(const block_arena&) = delete;
-    ~block_arena() {
-        for (void* s : slabs_) std::free(s);
-    }
-
-    // One block size per arena, fixed by the first request (a container's
-    // node size); anything else goes to the global heap.
-    void* allocate(std::size_t bytes) {
-        if (block_bytes_ == 0 && bytes >= sizeof(free_block) && bytes <= max_block_bytes) block_bytes_ = round_up(bytes);
-        if (!is_block(bytes)) return ::operator new(bytes);
-        if (free_) return std::exchange(free_, free_->next);
-        if (static_cast<std::size_t>(end_ - cursor_) < block_bytes_) new_slab();  // no arithmetic on a null cursor_
-        return std::exchange(cursor_, cursor_ + block_bytes_);
-    }
-
-    void deallocate(void* p, std::size_t bytes) noexcept {
-        if (!is_block(bytes)) {
-            ::operator delete(p);
-            return;
-        }
-        free_ = new (p) free_block{free_};
-    }
-
-private:
-    static constexpr std::size_t slab_bytes = std::size_t{2} << 20;
-    static constexpr std::size_t max_block_bytes = 8192;
-    struct free_block {
-        free_block* next;
-    };
-
-    bool is_block(std::size_t bytes) const noexcept {
-        return block_bytes_ != 0 && bytes <= block_bytes_ && bytes + alignof(std::max_align_t) > block_bytes_;
-    }
-
-    static std::size_t round_up(std::size_t n) {
-        constexpr std::size_t a = alignof(std::max_align_t);
-        return (n + a - 1) / a * a;
-    }
-
-    void new_slab() {
-        void* s = std::aligned_alloc(slab_bytes, slab_bytes);
-        if (!s) throw std::bad_alloc{};
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-        ::madvise(s, slab_bytes, MADV_HUGEPAGE);  // a hint: without huge pages it is plain memory
-#endif
-        slabs_.push_back(s);
-        cursor_ = static_cast<char*>(s);
-        end_ = cursor_ + slab_bytes;
-    }
-
-    std::size_t block_bytes_ = 0;
-    free_block* free_ = nullptr;
-    char* cursor_ = nullptr;
-    char* end_ = nullptr;
-    std::vector<void*> slabs_;
-};
-
-// A std allocator that takes Block's allocations (a deque's nodes) from a
-// block_arena, and everything else (the deque's map) from the heap.
-template <class T, class Block = T>
-struct arena_allocator {
-    using value_type = T;
-    using propagate_on_container_copy_assignment = std::true_type;
-    using propagate_on_container_move_assignment = std::true_type;
-    using propagate_on_container_swap = std::true_type;
-    block_arena* arena = nullptr;
-
-    arena_allocator() = default;
-    explicit arena_allocator(block_arena* a) noexcept : arena(a) {}
-    template <class U>
-    arena_allocator(const arena_allocator<U, Block>& o) noexcept : arena(o.arena) {}
-
-    T* allocate(std::size_t n) {
-        if (uses_arena()) return static_cast<T*>(arena->allocate(n * sizeof(T)));
-        return static_cast<T*>(::operator new(n * sizeof(T)));
-    }
-    void deallocate(T* p, std::size_t n) noexcept {
-        if (uses_arena()) arena->deallocate(p, n * sizeof(T));
-        else ::operator delete(p);
-    }
-    template <class U>
-    bool operator==(const arena_allocator<U, Block>& o) const noexcept {
-        return arena == o.arena;
-    }
-
-private:
-    bool uses_arena() const noexcept { return arena && std::is_same_v<T, Block>; }
-};
-
-}  // namespace tmon::detail
-#endif  // TMON_SINGLE_STORAGE_DETAIL_BLOCK_ARENA_HPP
-// ---- end tmon/storage/detail/block_arena.hpp
-// ---- begin tmon/storage/detail/deque_insert.hpp
-#ifndef TMON_SINGLE_STORAGE_DETAIL_DEQUE_INSERT_HPP
-#define TMON_SINGLE_STORAGE_DETAIL_DEQUE_INSERT_HPP
-// Inserting into the middle of a std::deque, for the rare out-of-order write
-// (an older step, a replayed event). std::deque::insert instantiates several
-// kilobytes of segment-wise copying per element type in every TU that
-// includes a store; this moves elements one by one from the nearer end, as
-// deque::insert does, for a fraction of the compile time.
-#include <cstddef>
-#include <utility>
-
-namespace tmon::detail {
-
-// Inserts value before position pos (0 <= pos <= d.size()).
-template <class Deque, class T>
-void deque_insert_at(Deque& d, std::size_t pos, const T& value) {
-    typename Deque::value_type v = value;  // copied before anything moves: a throwing copy changes nothing
-    if (pos < d.size() / 2) {
-        d.emplace_front();
-        for (std::size_t i = 0; i < pos; ++i) d[i] = std::move(d[i + 1]);
-    } else {
-        d.emplace_back();
-        for (std::size_t i = d.size() - 1; i > pos; --i) d[i] = std::move(d[i - 1]);
-    }
-    d[pos] = std::move(v);
-}
-
-}  // namespace tmon::detail
-#endif  // TMON_SINGLE_STORAGE_DETAIL_DEQUE_INSERT_HPP
-// ---- end tmon/storage/detail/deque_insert.hpp
-// ---- begin tmon/storage/detail/run_listing.hpp
-#ifndef TMON_SINGLE_STORAGE_DETAIL_RUN_LISTING_HPP
-#define TMON_SINGLE_STORAGE_DETAIL_RUN_LISTING_HPP
-// run_query semantics shared by every store: filter, count, sort, page.
-#include <algorithm>
-#include <cctype>
-#include <string_view>
-#include <vector>
-
-
-namespace tmon::detail {
-
-inline bool contains_case_insensitive(std::string_view haystack, std::string_view needle) {
-    if (needle.empty()) return true;
-    auto it = std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(), [](char a, char b) {
-        return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-    });
-    return it != haystack.end();
-}
-
-inline bool run_matches(const run_info& r, const run_query& q) {
-    if (q.status && r.status != *q.status) return false;
-    if (!contains_case_insensitive(r.name, q.name_contains)) return false;
-    if (!q.tag.empty() && std::find(r.tags.begin(), r.tags.end(), q.tag) == r.tags.end()) return false;
-    return true;
-}
-
-// Ties fall back to id so pages are stable between requests. One comparator
-// choosing its key at run time, sorting pointers: one small std::sort
-// instantiation where a sort per key over run_info was five large ones.
-inline void sort_runs(std::vector<run_info>& runs, run_sort sort) {
-    auto by = [](const auto& ka, const auto& kb, const run_info& a, const run_info& b, bool desc) {
-        if (ka != kb) return desc ? kb < ka : ka < kb;
-        return desc ? b.id < a.id : a.id < b.id;
-    };
-    auto before = [&](const run_info* a, const run_info* b) {
-        switch (sort) {
-            case run_sort::created_desc: return by(a->created_at, b->created_at, *a, *b, true);
-            case run_sort::created_asc: return by(a->created_at, b->created_at, *a, *b, false);
-            case run_sort::name_asc: return by(std::string_view{a->name}, std::string_view{b->name}, *a, *b, false);
-            case run_sort::name_desc: return by(std::string_view{a->name}, std::string_view{b->name}, *a, *b, true);
-            case run_sort::updated_desc: return by(a->updated_at, b->updated_at, *a, *b, true);
-        }
-        return false;
-    };
-    switch (sort) {
-        case run_sort::created_desc:
-        case run_sort::created_asc:
-        case run_sort::name_asc:
-        case run_sort::name_desc:
-        case run_sort::updated_desc: break;
-        default: return;  // not a sort order: left as listed
-    }
-    std::vector<run_info*> order;
-    order.reserve(runs.size());
-    for (auto& r : runs) order.push_back(&r);
-    std::sort(order.begin(), order.end(), before);
-    std::vector<run_info> sorted;
-    sorted.reserve(runs.size());
-    for (auto* r : order) sorted.push_back(std::move(*r));
-    runs = std::move(sorted);
-}
-
-inline run_page page_runs(std::vector<run_info> matching, const run_query& q) {
-    run_page page;
-    page.total = matching.size();
-    sort_runs(matching, q.sort);
-    std::size_t begin = std::min(q.offset, matching.size());
-    std::size_t end = std::min(matching.size(), begin + q.limit);
-    page.runs.assign(std::make_move_iterator(matching.begin() + static_cast<std::ptrdiff_t>(begin)),
-                     std::make_move_iterator(matching.begin() + static_cast<std::ptrdiff_t>(end)));
-    return page;
-}
-
-}  // namespace tmon::detail
-#endif  // TMON_SINGLE_STORAGE_DETAIL_RUN_LISTING_HPP
-// ---- end tmon/storage/detail/run_listing.hpp
-// ---- begin tmon/storage/detail/series_buffer.hpp
-#ifndef TMON_SINGLE_STORAGE_DETAIL_SERIES_BUFFER_HPP
-#define TMON_SINGLE_STORAGE_DETAIL_SERIES_BUFFER_HPP
-// One metric series in memory, ascending by step, bounded like a ring: appends
-// past the newest step are O(1) amortised; the oldest steps fall off the front.
-// Blocks come from the store's block_arena when it has one.
-#include <algorithm>
-#include <cstddef>
-#include <deque>
-#include <vector>
-
-
-namespace tmon::detail {
-
-class series_buffer {
-public:
-    explicit series_buffer(std::size_t max_points = 0, block_arena* arena = nullptr)
-        : max_points_(max_points), points_(point_allocator{arena}) {}
-
-    // Same step again replaces (last write wins); an older step is inserted in place.
-    void append(const series_point& p) {
-        if (points_.empty() || p.step > points_.back().step) {
-            points_.push_back(p);
-        } else if (p.step == points_.back().step) {
-            points_.back() = p;
-        } else {
-            auto it = lower_bound(p.step);
-            if (it != points_.end() && it->step == p.step) *it = p;
-            else deque_insert_at(points_, static_cast<std::size_t>(it - points_.begin()), p);
-        }
-        if (max_points_ != 0 && points_.size() > max_points_) points_.pop_front();
-    }
-
-    std::vector<series_point> range(const metric_query& q) const {
-        std::vector<series_point> out;
-        for (auto it = lower_bound(q.step_min); it != points_.end() && it->step <= q.step_max; ++it) {
-            if (it->time >= q.time_min && it->time <= q.time_max) out.push_back(*it);
-        }
-        return out;
-    }
-
-    bool empty() const noexcept { return points_.empty(); }
-    std::size_t size() const noexcept { return points_.size(); }
-    const series_point& front() const { return points_.front(); }
-    const series_point& back() const { return points_.back(); }
-
-private:
-    using point_allocator = arena_allocator<series_point>;
-    using point_deque = std::deque<series_point, point_allocator>;
-
-    point_deque::const_iterator lower_bound(step_t step) const {
-        return std::lower_bound(points_.begin(), points_.end(), step,
-                                [](const series_point& a, step_t s) { return a.step < s; });
-    }
-    point_deque::iterator lower_bound(step_t step) {
-        return std::lower_bound(points_.begin(), points_.end(), step,
-                                [](const series_point& a, step_t s) { return a.step < s; });
-    }
-
-    std::size_t max_points_;
-    point_deque points_;
-};
-
-}  // namespace tmon::detail
-#endif  // TMON_SINGLE_STORAGE_DETAIL_SERIES_BUFFER_HPP
-// ---- end tmon/storage/detail/series_buffer.hpp
-// ---- begin tmon/storage/detail/store_events.hpp
-#ifndef TMON_SINGLE_STORAGE_DETAIL_STORE_EVENTS_HPP
-#define TMON_SINGLE_STORAGE_DETAIL_STORE_EVENTS_HPP
-// The events a store writes itself, in the same write as the change they
-// describe, so the event log never disagrees with the state. Every store
-// builds them here so their types, messages and data look the same.
-#include <optional>
-#include <string>
-
-#include <fmt/format.h>
-
-// ---- begin tmon/detail/json_write.hpp
-#ifndef TMON_SINGLE_DETAIL_JSON_WRITE_HPP
-#define TMON_SINGLE_DETAIL_JSON_WRITE_HPP
-// Escaping plus a comma-tracking writer, so the hot path and the stores never
-// pull in a parser. Numbers go through std::to_chars (detail/shortest_double.hpp),
-// not fmt: a formatter instantiated here would be compiled again in every TU.
-#include <charconv>
-#include <cmath>
-#include <cstdint>
-#include <string>
-#include <string_view>
-
-// ---- begin tmon/detail/shortest_double.hpp
-#ifndef TMON_SINGLE_DETAIL_SHORTEST_DOUBLE_HPP
-#define TMON_SINGLE_DETAIL_SHORTEST_DOUBLE_HPP
-// A finite double as fmt writes it with "{}": the shortest digits that read
-// back to the same value, in fixed notation for decimal exponents in [-4, 16)
-// and as d.ddde+XX otherwise ("0.25", "100", "1e+16", "1.5e-05", "-0").
-// std::to_chars finds the digits (libstdc++ and libc++ compile it once, in
-// the library); laying them out here costs a TU far less than instantiating
-// fmt's float formatter, which every TU that formats JSON would otherwise do.
-#include <charconv>
-#include <cstddef>
-#include <cstring>
-
-#if !defined(__cpp_lib_to_chars)
-#include <fmt/format.h>
-#endif
-
-namespace tmon::detail {
-
-// Enough for "-d.dddddddddddddddde-308" and the fixed forms ("0.0001" + 17 digits).
-inline constexpr std::size_t max_shortest_double_chars = 32;
-
-// Writes v (finite) at out, which has max_shortest_double_chars; returns the end.
-inline char* write_shortest_double(char* out, double v) {
-#if defined(__cpp_lib_to_chars)
-    char sci[max_shortest_double_chars];
-    const char* const end = std::to_chars(sci, sci + sizeof sci, v, std::chars_format::scientific).ptr;
-    const char* p = sci;  // [-]d[.ddd]e(+|-)dd[d]
-    if (*p == '-') *out++ = *p++;
-    char digits[20];
-    int n = 0;
-    for (; *p != 'e'; ++p)
-        if (*p != '.') digits[n++] = *p;
-    ++p;
-    const bool negative_exp = *p++ == '-';
-    int exp = 0;
-    for (; p != end; ++p) exp = exp * 10 + (*p - '0');
-    if (negative_exp) exp = -exp;
-
-    if (exp < -4 || exp >= 16) {
-        *out++ = digits[0];
-        if (n > 1) {
-            *out++ = '.';
-            std::memcpy(out, digits + 1, static_cast<std::size_t>(n - 1));
-            out += n - 1;
-        }
-        *out++ = 'e';
-        *out++ = exp < 0 ? '-' : '+';
-        int e = exp < 0 ? -exp : exp;
-        if (e >= 100) {
-            *out++ = static_cast<char>('0' + e / 100);
-            e %= 100;
-        }
-        *out++ = static_cast<char>('0' + e / 10);
-        *out++ = static_cast<char>('0' + e % 10);
-    } else if (exp >= n - 1) {  // an integer: the digits, then zeros
-        std::memcpy(out, digits, static_cast<std::size_t>(n));
-        out += n;
-        for (int i = n - 1; i < exp; ++i) *out++ = '0';
-    } else if (exp >= 0) {  // the point inside the digits
-        std::memcpy(out, digits, static_cast<std::size_t>(exp + 1));
-        out += exp + 1;
-        *out++ = '.';
-        std::memcpy(out, digits + exp + 1, static_cast<std::size_t>(n - exp - 1));
-        out += n - exp - 1;
-    } else {  // 0.000ddd
-        *out++ = '0';
-        *out++ = '.';
-        for (int i = -1; i > exp; --i) *out++ = '0';
-        std::memcpy(out, digits, static_cast<std::size_t>(n));
-        out += n;
-    }
-    return out;
-#else
-    return fmt::format_to(out, "{}", v);
-#endif
-}
-
-}  // namespace tmon::detail
-#endif  // TMON_SINGLE_DETAIL_SHORTEST_DOUBLE_HPP
-// ---- end tmon/detail/shortest_double.hpp
-
-namespace tmon::detail {
-
-inline void append_json_string(std::string& out, std::string_view s) {
-    out.push_back('"');
-    std::size_t clean = 0;  // start of the run of bytes that need no escape
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
-        out.append(s.data() + clean, i - clean);
-        clean = i + 1;
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            case '\b': out += "\\b"; break;
-            case '\f': out += "\\f"; break;
-            default: {
-                static constexpr char hex[] = "0123456789abcdef";
-                const char u[] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
-                out.append(u, sizeof u);
-            }
-        }
-    }
-    out.append(s.data() + clean, s.size() - clean);
-    out.push_back('"');
-}
-
-inline void append_json_number(std::string& out, double v) {
-    if (!std::isfinite(v)) {
-        out += "null";
-        return;
-    }
-    // Into a stack buffer, then one append (the remote client formats every
-    // point it sends).
-    char buf[max_shortest_double_chars];
-    out.append(buf, write_shortest_double(buf, v));
-}
-
-inline void append_json_integer(std::string& out, std::int64_t v) {
-    char buf[24];
-    out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
-}
-
-inline void append_json_unsigned(std::string& out, std::uint64_t v) {
-    char buf[24];
-    out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
-}
-
-class json_writer {
-public:
-    explicit json_writer(std::string& out) : out_(out) {}
-
-    json_writer& begin_object() { comma(); out_.push_back('{'); first_ = true; return *this; }
-    json_writer& end_object() { out_.push_back('}'); first_ = false; return *this; }
-    json_writer& begin_array() { comma(); out_.push_back('['); first_ = true; return *this; }
-    json_writer& end_array() { out_.push_back(']'); first_ = false; return *this; }
-
-    json_writer& key(std::string_view k) {
-        comma();
-        append_json_string(out_, k);
-        out_.push_back(':');
-        first_ = true;  // the value that follows takes no comma
-        return *this;
-    }
-    json_writer& value(std::string_view s) { comma(); append_json_string(out_, s); return *this; }
-    json_writer& value(const char* s) { return value(std::string_view{s}); }
-    json_writer& value(const std::string& s) { return value(std::string_view{s}); }
-    json_writer& value(double v) { comma(); append_json_number(out_, v); return *this; }
-    json_writer& value(float v) { return value(static_cast<double>(v)); }
-    json_writer& value(bool b) { comma(); out_ += b ? "true" : "false"; return *this; }
-    json_writer& value(std::int64_t v) { comma(); append_json_integer(out_, v); return *this; }
-    json_writer& value(std::uint64_t v) { comma(); append_json_unsigned(out_, v); return *this; }
-    json_writer& value(int v) { return value(static_cast<std::int64_t>(v)); }
-    json_writer& value(unsigned v) { return value(static_cast<std::uint64_t>(v)); }
-    json_writer& value(long long v) { return value(static_cast<std::int64_t>(v)); }
-    json_writer& value(unsigned long long v) { return value(static_cast<std::uint64_t>(v)); }
-    json_writer& null() { comma(); out_ += "null"; return *this; }
-    // Splices already-valid JSON text (stored config, metadata) verbatim.
-    json_writer& raw(std::string_view json) { comma(); out_ += json.empty() ? std::string_view{"null"} : json; return *this; }
-
-    template <class T>
-    json_writer& field(std::string_view k, const T& v) { key(k); return value(v); }
-    json_writer& raw_field(std::string_view k, std::string_view json) { key(k); return raw(json); }
-
-private:
-    void comma() {
-        if (!first_) out_.push_back(',');
-        first_ = false;
-    }
-    std::string& out_;
-    bool first_ = true;
-};
-
-}  // namespace tmon::detail
-#endif  // TMON_SINGLE_DETAIL_JSON_WRITE_HPP
-// ---- end tmon/detail/json_write.hpp
-
-namespace tmon::detail {
-
-inline event make_event(const std::string& run_id, double time, std::string type, std::string message,
-                        std::string data_json) {
-    event e;
-    e.run_id = run_id;
-    e.time = time;
-    e.type = std::move(type);
-    e.message = std::move(message);
-    e.data_json = std::move(data_json);
-    return e;
-}
-
-inline event run_created_event(const run_info& r) {
-    std::string data;
-    json_writer w{data};
-    w.begin_object().field("name", r.name).field("status", to_string(r.status)).end_object();
-    return make_event(r.id, r.created_at, "run_created", fmt::format("run '{}' created", r.name), data);
-}
-
-inline event status_changed_event(const run_info& r, run_status old_status, double time) {
-    std::string data;
-    json_writer w{data};
-    w.begin_object().field("old_status", to_string(old_status)).field("new_status", to_string(r.status)).end_object();
-    return make_event(r.id, time, "status_changed",
-                      fmt::format("status {} -> {}", to_string(old_status), to_string(r.status)), data);
-}
-
-inline std::string checkpoint_data(const checkpoint_info& c) {
-    std::string data;
-    json_writer w{data};
-    w.begin_object().field("checkpoint_id", c.id).field("filepath", c.filepath);
-    if (c.step) w.field("step", *c.step);
-    else w.key("step").null();
-    w.raw_field("metrics", c.metrics_json).field("is_best", c.is_best).end_object();
-    return data;
-}
-
-inline event checkpoint_saved_event(const checkpoint_info& c, double time) {
-    return make_event(c.run_id, time, "checkpoint_saved", fmt::format("checkpoint saved: {}", c.filepath),
-                      checkpoint_data(c));
-}
-
-inline event checkpoint_deleted_event(const checkpoint_info& c, double time) {
-    return make_event(c.run_id, time, "checkpoint_deleted", fmt::format("checkpoint deleted: {}", c.filepath),
-                      checkpoint_data(c));
-}
-
-inline event best_changed_event(const checkpoint_info& c, const std::optional<std::string>& previous, double time) {
-    std::string data;
-    json_writer w{data};
-    w.begin_object().field("checkpoint_id", c.id).field("filepath", c.filepath);
-    if (previous) w.field("previous_best_id", *previous);
-    else w.key("previous_best_id").null();
-    w.end_object();
-    return make_event(c.run_id, time, "best_changed", fmt::format("best checkpoint: {}", c.filepath), data);
-}
-
-}  // namespace tmon::detail
-#endif  // TMON_SINGLE_STORAGE_DETAIL_STORE_EVENTS_HPP
-// ---- end tmon/storage/detail/store_events.hpp
-// ---- begin tmon/storage/detail/write_checks.hpp
-#ifndef TMON_SINGLE_STORAGE_DETAIL_WRITE_CHECKS_HPP
-#define TMON_SINGLE_STORAGE_DETAIL_WRITE_CHECKS_HPP
-// Validation and the pure parts of a write that every store shares: what a
-// new run looks like, how an update changes one, which values are refused.
-// All of it runs before anything is written, so a refused write changes nothing.
-// Text must be valid UTF-8 in every store: what is stored is sent back as JSON,
-// and one bad byte would make a whole reply unreadable to a strict client.
-#include <cmath>
-#include <span>
-#include <string>
-#include <string_view>
-#include <vector>
-
-#include <fmt/format.h>
-
-// ---- begin tmon/detail/ids.hpp
-#ifndef TMON_SINGLE_DETAIL_IDS_HPP
-#define TMON_SINGLE_DETAIL_IDS_HPP
-// Random ids like "run_1a2b3c4d5e6f": unguessable enough to be unique across
-// processes writing one store, short enough to read in a dashboard.
-//
-// A splitmix64 sequence per thread, seeded from the OS's entropy (getentropy)
-// mixed with the clock and the thread: no <random>, which would cost every TU
-// that includes a store a fifth of a second of compile time.
-#include <cstdint>
-#include <ctime>
-#include <string>
-#include <string_view>
-
-#include <unistd.h>
-
-namespace tmon::detail {
-
-inline std::uint64_t splitmix64(std::uint64_t& state) noexcept {
-    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-inline std::uint64_t random_seed() noexcept {
-    std::uint64_t seed = 0;
-#if defined(__linux__)
-    if (::getentropy(&seed, sizeof seed) != 0) seed = 0;  // then the clock and the thread's address below
-#endif
-    timespec ts{};
-    ::clock_gettime(CLOCK_REALTIME, &ts);
-    thread_local char here;
-    std::uint64_t mix = seed ^ (static_cast<std::uint64_t>(ts.tv_sec) << 32) ^ static_cast<std::uint64_t>(ts.tv_nsec) ^
-                        (static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(&here)) << 1) ^
-                        (static_cast<std::uint64_t>(::getpid()) << 48);
-    return splitmix64(mix);
-}
-
-inline std::string make_id(std::string_view prefix) {
-    thread_local std::uint64_t state = random_seed();
-    static constexpr char hex[] = "0123456789abcdef";
-    std::uint64_t r = splitmix64(state);
-    std::string id{prefix};
-    id.push_back('_');
-    for (int i = 0; i < 12; ++i) {
-        id.push_back(hex[r & 0xF]);
-        r >>= 4;
-    }
-    return id;
-}
-
-}  // namespace tmon::detail
-#endif  // TMON_SINGLE_DETAIL_IDS_HPP
-// ---- end tmon/detail/ids.hpp
-// ---- begin tmon/detail/utf8.hpp
-#ifndef TMON_SINGLE_DETAIL_UTF8_HPP
-#define TMON_SINGLE_DETAIL_UTF8_HPP
-// Strict UTF-8 (RFC 3629): no overlongs, no surrogates, nothing above
-// U+10FFFF. One definition for every place that checks text from outside: the
-// stores' write checks, WebSocket text frames (RFC 6455 closes with 1007 on
-// invalid text), and escaping peer text for logs.
-#include <cstddef>
-#include <cstdint>
-#include <cstring>
-#include <string_view>
-
-namespace tmon::detail {
-
-// Length of the valid multi-byte UTF-8 sequence at s[i] (s[i] >= 0x80) and its
-// code point; 0 if invalid.
-constexpr std::size_t utf8_sequence(std::string_view s, std::size_t i, std::uint32_t& cp) noexcept {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::size_t extra;
-    std::uint32_t min;
-    if ((c & 0xE0) == 0xC0) extra = 1, cp = c & 0x1Fu, min = 0x80;
-    else if ((c & 0xF0) == 0xE0) extra = 2, cp = c & 0x0Fu, min = 0x800;
-    else if ((c & 0xF8) == 0xF0) extra = 3, cp = c & 0x07u, min = 0x10000;
-    else return 0;
-    if (i + extra >= s.size()) return 0;
-    for (std::size_t k = 1; k <= extra; ++k) {
-        auto cc = static_cast<unsigned char>(s[i + k]);
-        if ((cc & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (cc & 0x3Fu);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-    return extra + 1;
-}
-
-// No byte above 0x7f, eight at a time: the monitor's hot path asks this of
-// every key before anything slower.
-inline bool is_ascii(std::string_view s) noexcept {
-    std::size_t i = 0, n = s.size();
-    std::uint64_t high = 0;
-    for (; i + 8 <= n; i += 8) {
-        std::uint64_t w;
-        std::memcpy(&w, s.data() + i, 8);
-        high |= w;
-    }
-    for (; i < n; ++i) high |= static_cast<unsigned char>(s[i]);
-    return (high & 0x8080808080808080ull) == 0;
-}
-
-// Cheap for ASCII (one compare per byte), which is what keys and names mostly are.
-constexpr bool is_valid_utf8(std::string_view s) noexcept {
-    std::size_t i = 0, n = s.size();
-    while (i < n) {
-        if (static_cast<unsigned char>(s[i]) < 0x80) {
-            ++i;
-            continue;
-        }
-        std::uint32_t cp = 0;
-        std::size_t len = utf8_sequence(s, i, cp);
-        if (len == 0) return false;
-        i += len;
-    }
-    return true;
-}
-
-// Offset of the first byte that is not part of valid UTF-8, or s.size().
-constexpr std::size_t first_invalid_utf8(std::string_view s) noexcept {
-    std::size_t i = 0, n = s.size();
-    while (i < n) {
-        if (static_cast<unsigned char>(s[i]) < 0x80) {
-            ++i;
-            continue;
-        }
-        std::uint32_t cp = 0;
-        std::size_t len = utf8_sequence(s, i, cp);
-        if (len == 0) return i;
-        i += len;
-    }
-    return n;
-}
-
-}  // namespace tmon::detail
-#endif  // TMON_SINGLE_DETAIL_UTF8_HPP
-// ---- end tmon/detail/utf8.hpp
-
-namespace tmon::detail {
-
-// `what` names the field in the message ("run name", "metric key").
-inline void check_utf8(std::string_view text, std::string_view what) {
-    std::size_t bad = first_invalid_utf8(text);
-    if (bad == text.size()) return;
-    throw error(errc::invalid_argument,
-                fmt::format("{} holds invalid UTF-8 (byte {} of {} is 0x{:02x})", what, bad, text.size(),
-                            static_cast<unsigned char>(text[bad])));
-}
-
-inline void check_utf8(const std::vector<std::string>& texts, std::string_view what) {
-    for (const auto& t : texts) check_utf8(t, what);
-}
-
-inline void check_points(std::span<const metric_point> points) {
-    for (const auto& p : points) {
-        if (p.key.empty()) throw error(errc::invalid_argument, "a metric key must not be empty");
-        check_utf8(p.key, "a metric key");
-        if (!std::isfinite(p.value))
-            throw error(errc::invalid_argument,
-                        fmt::format("metric '{}' at step {} is not a finite number", p.key, p.step));
-        if (!std::isfinite(p.time))
-            throw error(errc::invalid_argument,
-                        fmt::format("metric '{}' at step {} has a non-finite time", p.key, p.step));
-    }
-}
-
-inline void check_system_sample(const system_sample& s) {
-    if (!std::isfinite(s.time) || !std::isfinite(s.cpu_percent) || !std::isfinite(s.memory_percent))
-        throw error(errc::invalid_argument, "a system sample must have finite time, cpu and memory values");
-    check_utf8(s.host, "a system sample's host");
-    for (const auto& g : s.gpus) check_utf8(g.name, "a GPU name");
-}
-
-inline void check_layers(const layer_snapshot& l) {
-    for (const auto& layer : l.layers) check_utf8(layer.name, "a layer name");
-}
-
-inline void check_event(const event& e) {
-    if (e.type.empty()) throw error(errc::invalid_argument, "an event needs a type");
-    check_utf8(e.type, "an event type");
-    check_utf8(e.message, "an event message");
-    check_utf8(e.data_json, "an event's data");
-}
-
-inline run_info make_run(const new_run& r, double now) {
-    if (r.name.empty()) throw error(errc::invalid_argument, "a run needs a non-empty name");
-    if (r.id && r.id->empty()) throw error(errc::invalid_argument, "a given run id must not be empty");
-    check_utf8(r.name, "a run name");
-    if (r.id) check_utf8(*r.id, "a run id");
-    check_utf8(r.config_json, "a run config");
-    check_utf8(r.tags, "a run tag");
-    check_utf8(r.notes, "a run's notes");
-    run_info info;
-    info.id = r.id ? *r.id : make_id("run");
-    info.name = r.name;
-    info.status = r.status;
-    info.config_json = r.config_json.empty() ? "{}" : r.config_json;
-    info.tags = r.tags;
-    info.notes = r.notes;
-    info.start_time = now;
-    info.created_at = now;
-    info.updated_at = now;
-    info.total_steps = r.total_steps;
-    if (is_terminal(info.status)) info.end_time = now;
-    return info;
-}
-
-// A given id that exists: same name is a replay of the same create, anything
-// else is a different run claiming the id.
-inline void check_replay(const run_info& existing, const new_run& r) {
-    if (existing.name != r.name)
-        throw error(errc::conflict, fmt::format("run id '{}' already exists with name '{}', not '{}'", existing.id,
-                                                existing.name, r.name));
-}
-
-inline void check_transition(const run_info& r, run_status to) {
-    if (!is_valid_transition(r.status, to))
-        throw error(errc::conflict, fmt::format("run '{}' cannot change status from {} to {}", r.id,
-                                                to_string(r.status), to_string(to)));
-}
-
-// Returns the updated copy; throws before anything changes.
-inline run_info apply_update(run_info r, const run_update& u, double now) {
-    if (u.name && u.name->empty()) throw error(errc::invalid_argument, "a run name must not be empty");
-    if (u.name) check_utf8(*u.name, "a run name");
-    if (u.config_json) check_utf8(*u.config_json, "a run config");
-    if (u.tags) check_utf8(*u.tags, "a run tag");
-    if (u.notes) check_utf8(*u.notes, "a run's notes");
-    if (u.status) {
-        check_transition(r, *u.status);
-        if (*u.status != r.status) {
-            if (is_terminal(*u.status)) r.end_time = now;
-            else r.end_time.reset();
-            r.status = *u.status;
-        }
-    }
-    if (u.name) r.name = *u.name;
-    if (u.config_json) r.config_json = u.config_json->empty() ? "{}" : *u.config_json;
-    if (u.tags) r.tags = *u.tags;
-    if (u.notes) r.notes = *u.notes;
-    if (u.total_steps) r.total_steps = *u.total_steps;
-    r.updated_at = now;
-    return r;
-}
-
-inline checkpoint_info make_checkpoint(const new_checkpoint& c, double now) {
-    if (c.filepath.empty()) throw error(errc::invalid_argument, "a checkpoint needs a filepath");
-    if (c.id && c.id->empty()) throw error(errc::invalid_argument, "a given checkpoint id must not be empty");
-    check_utf8(c.filepath, "a checkpoint path");
-    if (c.id) check_utf8(*c.id, "a checkpoint id");
-    check_utf8(c.metrics_json, "a checkpoint's metrics");
-    check_utf8(c.metadata_json, "a checkpoint's metadata");
-    checkpoint_info info;
-    info.id = c.id ? *c.id : make_id("ckpt");
-    info.run_id = c.run_id;
-    info.filepath = c.filepath;
-    info.step = c.step;
-    info.metrics_json = c.metrics_json.empty() ? "{}" : c.metrics_json;
-    info.metadata_json = c.metadata_json.empty() ? "{}" : c.metadata_json;
-    info.is_best = c.is_best;
-    info.created_at = now;
-    return info;
-}
-
-[[noreturn]] inline void throw_unknown_run(std::string_view id) {
-    throw error(errc::not_found, fmt::format("run '{}' not found", id));
-}
-[[noreturn]] inline void throw_unknown_checkpoint(std::string_view id) {
-    throw error(errc::not_found, fmt::format("checkpoint '{}' not found", id));
-}
-
-}  // namespace tmon::detail
-#endif  // TMON_SINGLE_STORAGE_DETAIL_WRITE_CHECKS_HPP
-// ---- end tmon/storage/detail/write_checks.hpp
-
-namespace tmon::detail {
-
-// 0 means unbounded.
-struct memory_limits {
-    std::size_t max_runs = 0;
-    std::size_t max_points_per_series = 0;
-    std::size_t max_system_samples = 0;
-    std::size_t max_events_per_run = 0;
-    std::size_t max_layer_snapshots_per_run = 0;
-};
-
-// A journal that keeps nothing: the plain memory store.
-struct no_journal {
-    void on_run(const run_info&, std::span<const event>) {}
-    void on_run_deleted(const std::string&) {}
-    void on_metrics(const std::string&, std::span<const metric_point>) {}
-    void on_checkpoint_saved(const checkpoint_info&, std::span<const event>) {}
-    void on_checkpoint_deleted(const checkpoint_info&, std::span<const event>) {}
-    void on_best(const checkpoint_info&, std::span<const event>) {}
-    void on_system(const system_sample&) {}
-    void on_layers(const layer_snapshot&) {}
-    void on_event(const event&) {}
-};
-
-template <class T>
-void push_bounded(std::deque<T>& d, T value, std::size_t max) {
-    d.push_back(std::move(value));
-    if (max != 0 && d.size() > max) d.pop_front();
-}
-
-template <class Journal>
-class memory_state {
-public:
-    explicit memory_state(memory_limits limits = {}, Journal journal = {})
-        : limits_(limits), journal_(std::move(journal)) {}
-
-    Journal& journal() noexcept { return journal_; }
-
-    // ---- runs --------------------------------------------------------------
-    run_info create_run(const new_run& r) {
-        if (r.id) {
-            if (auto* existing = find(*r.id)) {
-                check_replay(existing->info, r);
-                return existing->info;
-            }
-        }
-        run_info info = make_run(r, now_seconds());
-        event ev[] = {numbered(run_created_event(info))};
-        journal_.on_run(info, ev);
-        apply_run(info);
-        apply_event(ev[0]);
-        evict_oldest_runs(info.id);
-        return info;
-    }
-
-    std::optional<run_info> get_run(std::string_view id) const {
-        if (auto* rec = find(id)) return rec->info;
-        return std::nullopt;
-    }
-
-    run_page list_runs(const run_query& q) const {
-        std::vector<run_info> matching;
-        for (const auto& [id, rec] : runs_)
-            if (run_matches(rec.info, q)) matching.push_back(rec.info);
-        return page_runs(std::move(matching), q);
-    }
-
-    run_info update_run(std::string_view id, const run_update& u) {
-        auto& rec = require(id);
-        double now = now_seconds();
-        run_info updated = apply_update(rec.info, u, now);
-        std::vector<event> evs;
-        if (updated.status != rec.info.status) evs.push_back(numbered(status_changed_event(updated, rec.info.status, now)));
-        journal_.on_run(updated, evs);
-        apply_run(updated);
-        for (auto& e : evs) apply_event(e);
-        return updated;
-    }
-
-    bool delete_run(std::string_view id) {
-        auto it = runs_.find(std::string{id});
-        if (it == runs_.end()) return false;
-        journal_.on_run_deleted(it->first);
-        apply_run_deleted(it->first);
-        return true;
-    }
-
-    // ---- metrics -----------------------------------------------------------
-    // Only for a journal that takes the points themselves (jsonl_journal takes
-    // them encoded): a member template, so that an explicit instantiation of
-    // the class leaves it out (Clang 14 instantiates constrained members too).
-    template <class = void>
-    void append_metrics(std::string_view run_id, std::span<const metric_point> points) {
-        auto& rec = require(run_id);
-        check_points(points);
-        if (points.empty()) return;
-        journal_.on_metrics(rec.info.id, points);
-        apply_metrics(rec, points, now_seconds());
-    }
-
-    // For a journal that encodes outside the store's lock: `groups` is the
-    // checked batch grouped by key (a detail::metric_groups, from
-    // storage/detail/metric_groups.hpp: a template parameter so that only the
-    // stores using it include it), `encoded` what the journal writes for it.
-    template <class MetricGroups>
-    void append_encoded_metrics(std::string_view run_id, const MetricGroups& groups, std::string_view encoded) {
-        auto& rec = require(run_id);
-        if (groups.empty()) return;
-        journal_.on_encoded_metrics(rec.info.id, encoded);
-        apply_metric_groups(rec, groups, now_seconds());
-    }
-
-    metric_series query_metrics(const metric_query& q) const {
-        metric_series out;
-        out.key = q.key;
-        auto* rec = find(q.run_id);
-        if (!rec) return out;
-        auto it = rec->series.find(q.key);
-        if (it == rec->series.end()) return out;
-        out.points = it->second.range(q);
-        out.total_in_range = out.points.size();
-        keep_newest(out.points, q.last);
-        if (q.max_points != 0 && out.points.size() > q.max_points) {
-            out.points = downsample(out.points, q.max_points, q.method);
-            out.downsampled = true;
-        }
-        return out;
-    }
-
-    std::vector<latest_metric> latest_metrics(std::string_view run_id) const {
-        std::vector<latest_metric> out;
-        if (auto* rec = find(run_id)) {
-            for (const auto& [key, s] : rec->series) {
-                if (s.empty()) continue;
-                const auto& p = s.back();
-                out.push_back({key, p.step, p.time, p.value});
-            }
-        }
-        return out;
-    }
-
-    std::vector<std::string> metric_keys(std::string_view run_id) const {
-        std::vector<std::string> out;
-        if (auto* rec = find(run_id))
-            for (const auto& [key, s] : rec->series) out.push_back(key);
-        return out;
-    }
-
-    // ---- checkpoints -------------------------------------------------------
-    checkpoint_info add_checkpoint(const new_checkpoint& c) {
-        auto& rec = require(c.run_id);
-        if (c.id) {
-            if (auto* existing = find_checkpoint(*c.id)) {
-                if (existing->run_id != c.run_id || existing->filepath != c.filepath)
-                    throw error(errc::conflict, fmt::format("checkpoint id '{}' already exists", *c.id));
-                return *existing;
-            }
-        }
-        double now = now_seconds();
-        checkpoint_info info = make_checkpoint(c, now);
-        std::vector<event> evs{numbered(checkpoint_saved_event(info, now))};
-        if (info.is_best) evs.push_back(numbered(best_changed_event(info, current_best(rec), now), 1));
-        journal_.on_checkpoint_saved(info, evs);
-        apply_checkpoint_saved(info);
-        for (auto& e : evs) apply_event(e);
-        return info;
-    }
-
-    std::optional<checkpoint_info> get_checkpoint(std::string_view id) const {
-        if (auto* c = find_checkpoint(id)) return *c;
-        return std::nullopt;
-    }
-
-    // Newest first, as the API lists them.
-    std::vector<checkpoint_info> list_checkpoints(std::string_view run_id) const {
-        std::vector<checkpoint_info> out;
-        if (auto* rec = find(run_id)) out.assign(rec->checkpoints.rbegin(), rec->checkpoints.rend());
-        return out;
-    }
-
-    bool delete_checkpoint(std::string_view id) {
-        auto* c = find_checkpoint(id);
-        if (!c) return false;
-        checkpoint_info info = *c;
-        event ev[] = {numbered(checkpoint_deleted_event(info, now_seconds()))};
-        journal_.on_checkpoint_deleted(info, ev);
-        apply_checkpoint_deleted(info.id);
-        apply_event(ev[0]);
-        return true;
-    }
-
-    checkpoint_info mark_best(std::string_view id) {
-        auto* c = find_checkpoint(id);
-        if (!c) throw_unknown_checkpoint(id);
-        if (c->is_best) return *c;
-        auto& rec = require(c->run_id);
-        checkpoint_info info = *c;
-        info.is_best = true;
-        event ev[] = {numbered(best_changed_event(info, current_best(rec), now_seconds()))};
-        journal_.on_best(info, ev);
-        apply_best(info.id);
-        apply_event(ev[0]);
-        return info;
-    }
-
-    // ---- system ------------------------------------------------------------
-    void append_system(const system_sample& s) {
-        check_system_sample(s);
-        if (!s.run_id.empty()) {
-            auto& rec = require(s.run_id);
-            journal_.on_system(s);
-            apply_system(s);
-            touch(rec, now_seconds());
-            return;
-        }
-        journal_.on_system(s);
-        apply_system(s);
-    }
-
-    // The newest sample time of each (host, rank) that posted to the run, as
-    // samples with only run_id, host, rank and time set (sorted by rank, host).
-    std::vector<system_sample> system_hosts(std::string_view run_id) const {
-        std::vector<system_sample> out;
-        if (auto* rec = find(run_id))
-            for (const auto& [key, time] : rec->system_hosts) {
-                system_sample x;
-                x.run_id = rec->info.id;
-                x.rank = key.first;
-                x.host = key.second;
-                x.time = time;
-                out.push_back(std::move(x));
-            }
-        return out;
-    }
-
-    std::vector<system_sample> system_history(const system_query& q) const {
-        if (!q.run_id.empty()) return run_system_history(q);
-        auto lo = std::lower_bound(system_.begin(), system_.end(), q.time_min,
-                                   [](const system_sample& s, double t) { return s.time < t; });
-        auto hi = std::upper_bound(system_.begin(), system_.end(), q.time_max,
-                                   [](double t, const system_sample& s) { return t < s.time; });
-        if (hi < lo) hi = lo;
-        if (static_cast<std::size_t>(hi - lo) > q.limit) lo = hi - static_cast<std::ptrdiff_t>(q.limit);
-        return {lo, hi};
-    }
-
-    // ---- layers ------------------------------------------------------------
-    void append_layers(const layer_snapshot& l) {
-        auto& rec = require(l.run_id);
-        check_layers(l);
-        journal_.on_layers(l);
-        apply_layers(rec, l, now_seconds());
-    }
-
-    std::optional<layer_snapshot> get_layers(std::string_view run_id, step_t step) const {
-        auto* rec = find(run_id);
-        if (!rec) return std::nullopt;
-        auto it = rec->layers.upper_bound(step);
-        if (it == rec->layers.begin()) return std::nullopt;
-        return std::prev(it)->second;
-    }
-
-    std::vector<step_t> layer_steps(std::string_view run_id) const {
-        std::vector<step_t> out;
-        if (auto* rec = find(run_id))
-            for (const auto& [step, snap] : rec->layers) out.push_back(step);
-        return out;
-    }
-
-    // ---- events ------------------------------------------------------------
-    event append_event(const event& e) {
-        if (!e.run_id.empty()) require(e.run_id);
-        check_event(e);
-        if (!e.client_id.empty())
-            if (auto* stored = find_client_event(e.run_id, e.client_id)) return *stored;  // a replay
-        event ev = e;
-        double now = now_seconds();
-        if (ev.time == 0) ev.time = now;
-        if (ev.data_json.empty()) ev.data_json = "{}";
-        ev = numbered(std::move(ev));
-        journal_.on_event(ev);
-        apply_event(ev);
-        if (auto* rec = find(ev.run_id)) touch(*rec, now);  // even when the event is dated earlier
-        return ev;
-    }
-
-    std::vector<event> list_events(const event_query& q) const {
-        std::vector<event> out;
-        auto take = [&](const std::deque<event>& d) {
-            auto it = std::upper_bound(d.begin(), d.end(), q.after_id,
-                                       [](std::int64_t id, const event& e) { return id < e.id; });
-            out.insert(out.end(), it, d.end());
-        };
-        if (!q.run_id.empty()) {
-            if (auto* rec = find(q.run_id)) take(rec->events);
-        } else {
-            take(global_events_);
-            for (const auto& [id, rec] : runs_) take(rec.events);
-            std::sort(out.begin(), out.end(), [](const event& a, const event& b) { return a.id < b.id; });
-        }
-        if (out.size() > q.limit) out.erase(out.begin(), out.end() - static_cast<std::ptrdiff_t>(q.limit));
-        return out;
-    }
-
-    // ---- apply: the only functions that change state (live and replay) ------
-    void apply_run(const run_info& info) {
-        auto [it, inserted] = runs_.try_emplace(info.id);
-        if (inserted) {
-            it->second.order = next_order_++;
-            creation_order_.emplace(it->second.order, info.id);
-        }
-        it->second.info = info;
-    }
-
-    void apply_run_deleted(const std::string& id) {
-        auto it = runs_.find(id);
-        if (it == runs_.end()) return;
-        for (const auto& c : it->second.checkpoints) checkpoint_owner_.erase(c.id);
-        creation_order_.erase(it->second.order);
-        runs_.erase(it);
-    }
-
-    void apply_metrics(const std::string& run_id, std::span<const metric_point> points, double now) {
-        if (auto* rec = find(run_id)) apply_metrics(*rec, points, now);
-    }
-
-    // One key's points in write order (a replayed metrics line).
-    void apply_series(const std::string& run_id, std::string_view key, std::span<const series_point> points,
-                      double now) {
-        auto* rec = find(run_id);
-        if (!rec || points.empty()) return;
-        auto& s = series_for(*rec, key);
-        step_t max_step = rec->info.last_step.value_or(std::numeric_limits<step_t>::min());
-        for (const auto& p : points) {
-            s.append(p);
-            max_step = std::max(max_step, p.step);
-        }
-        rec->info.last_step = max_step;
-        rec->info.updated_at = std::max(rec->info.updated_at, now);
-    }
-
-    void apply_checkpoint_saved(const checkpoint_info& c) {
-        auto* rec = find(c.run_id);
-        if (!rec) return;
-        if (c.is_best)
-            for (auto& other : rec->checkpoints) other.is_best = false;
-        rec->checkpoints.push_back(c);
-        checkpoint_owner_[c.id] = c.run_id;
-        rec->info.updated_at = std::max(rec->info.updated_at, c.created_at);
-    }
-
-    void apply_checkpoint_deleted(const std::string& id) {
-        auto owner = checkpoint_owner_.find(id);
-        if (owner == checkpoint_owner_.end()) return;
-        if (auto* rec = find(owner->second))
-            std::erase_if(rec->checkpoints, [&](const checkpoint_info& c) { return c.id == id; });
-        checkpoint_owner_.erase(owner);
-    }
-
-    void apply_best(const std::string& id) {
-        auto owner = checkpoint_owner_.find(id);
-        if (owner == checkpoint_owner_.end()) return;
-        if (auto* rec = find(owner->second))
-            for (auto& c : rec->checkpoints) c.is_best = (c.id == id);
-    }
-
-    void apply_system(const system_sample& s) {
-        if (!s.run_id.empty()) {
-            auto* rec = find(s.run_id);
-            if (!rec) return;
-            rec->system[{s.time, s.rank, s.host}] = s;  // (host, rank, time) unique: the last write wins
-            double& newest = rec->system_hosts[{s.rank, s.host}];
-            newest = std::max(newest, s.time);
-            if (limits_.max_system_samples != 0 && rec->system.size() > limits_.max_system_samples)
-                rec->system.erase(rec->system.begin());
-            touch(*rec, s.time);
-            return;
-        }
-        if (system_.empty() || s.time >= system_.back().time) {
-            push_bounded(system_, s, limits_.max_system_samples);
-            return;
-        }
-        auto it = std::upper_bound(system_.begin(), system_.end(), s.time,
-                                   [](double t, const system_sample& x) { return t < x.time; });
-        deque_insert_at(system_, static_cast<std::size_t>(it - system_.begin()), s);
-        if (limits_.max_system_samples != 0 && system_.size() > limits_.max_system_samples) system_.pop_front();
-    }
-
-    void apply_layers(const layer_snapshot& l, double now) {
-        if (auto* rec = find(l.run_id)) apply_layers(*rec, l, now);
-    }
-
-    // Events arrive in id order live; a replay may interleave files, so keep order.
-    // Every change to a run (best, deleted checkpoint, a logged event) brings
-    // an event, so the event's time is when the run was last updated.
-    void apply_event(const event& e) {
-        next_event_id_ = std::max(next_event_id_, e.id + 1);
-        std::deque<event>* target = &global_events_;
-        auto* by_client_id = &global_client_events_;
-        if (!e.run_id.empty()) {
-            auto* rec = find(e.run_id);
-            if (!rec) return;
-            target = &rec->events;
-            by_client_id = &rec->client_events;
-            touch(*rec, e.time);
-        }
-        // Kept apart from the bounded log, so a replay is recognised after its event was evicted.
-        if (!e.client_id.empty() && !by_client_id->try_emplace(e.client_id, e).second) return;
-        if (target->empty() || e.id > target->back().id) {
-            push_bounded(*target, e, limits_.max_events_per_run);
-        } else {
-            auto it = std::lower_bound(target->begin(), target->end(), e.id,
-                                       [](const event& x, std::int64_t id) { return x.id < id; });
-            if (it != target->end() && it->id == e.id) return;
-            deque_insert_at(*target, static_cast<std::size_t>(it - target->begin()), e);
-            if (limits_.max_events_per_run != 0 && target->size() > limits_.max_events_per_run) target->pop_front();
-        }
-    }
-
-    std::size_t run_count() const noexcept { return runs_.size(); }
-
-private:
-    struct run_record {
-        run_info info;
-        std::uint64_t order = 0;
-        std::map<std::string, series_buffer, std::less<>> series;
-        std::vector<checkpoint_info> checkpoints;   // oldest first
-        std::map<step_t, layer_snapshot> layers;
-        std::deque<event> events;
-        std::unordered_map<std::string, event> client_events;  // events given a client id, by that id
-        // Trainers' samples by (time, rank, host): ordered by time, one per (host, rank, time).
-        std::map<std::tuple<double, int, std::string>, system_sample> system;
-        std::map<std::pair<int, std::string>, double> system_hosts;  // (rank, host) -> newest sample time
-    };
-
-    const event* find_client_event(std::string_view run_id, const std::string& client_id) const {
-        const auto* by_client_id = &global_client_events_;
-        if (!run_id.empty()) {
-            auto* rec = find(run_id);
-            if (!rec) return nullptr;
-            by_client_id = &rec->client_events;
-        }
-        auto it = by_client_id->find(client_id);
-        return it == by_client_id->end() ? nullptr : &it->second;
-    }
-
-    // Newest `limit` samples in range of the matching hosts and ranks, ascending.
-    std::vector<system_sample> run_system_history(const system_query& q) const {
-        std::vector<system_sample> out;
-        auto* rec = find(q.run_id);
-        if (!rec || q.limit == 0) return out;
-        auto lo = rec->system.lower_bound({q.time_min, std::numeric_limits<int>::min(), std::string{}});
-        auto hi = rec->system.lower_bound(
-            {std::nextafter(q.time_max, std::numeric_limits<double>::infinity()), std::numeric_limits<int>::min(), {}});
-        if (q.time_max < q.time_min) return out;
-        for (auto it = hi; it != lo && out.size() < q.limit;) {
-            --it;
-            const auto& x = it->second;
-            if (!q.host.empty() && x.host != q.host) continue;
-            if (q.rank && x.rank != *q.rank) continue;
-            out.push_back(x);
-        }
-        std::reverse(out.begin(), out.end());
-        return out;
-    }
-
-    run_record* find(std::string_view id) {
-        auto it = runs_.find(std::string{id});
-        return it == runs_.end() ? nullptr : &it->second;
-    }
-    const run_record* find(std::string_view id) const {
-        auto it = runs_.find(std::string{id});
-        return it == runs_.end() ? nullptr : &it->second;
-    }
-    run_record& require(std::string_view id) {
-        if (auto* rec = find(id)) return *rec;
-        throw_unknown_run(id);
-    }
-
-    checkpoint_info* find_checkpoint(std::string_view id) {
-        auto owner = checkpoint_owner_.find(std::string{id});
-        if (owner == checkpoint_owner_.end()) return nullptr;
-        auto* rec = find(owner->second);
-        if (!rec) return nullptr;
-        for (auto& c : rec->checkpoints)
-            if (c.id == id) return &c;
-        return nullptr;
-    }
-    const checkpoint_info* find_checkpoint(std::string_view id) const {
-        return const_cast<memory_state*>(this)->find_checkpoint(id);
-    }
-
-    static std::optional<std::string> current_best(const run_record& rec) {
-        for (const auto& c : rec.checkpoints)
-            if (c.is_best) return c.id;
-        return std::nullopt;
-    }
-
-    event numbered(event e, std::int64_t offset = 0) const {
-        e.id = next_event_id_ + offset;
-        return e;
-    }
-
-    // Consecutive points usually cycle through a handful of keys: a tiny
-    // linear cache beats a map lookup per point.
-    void apply_metrics(run_record& rec, std::span<const metric_point> points, double now) {
-        struct slot {
-            std::string_view key;
-            series_buffer* series;
-        };
-        slot cache[8];
-        std::size_t cached = 0, next_victim = 0;
-        step_t max_step = rec.info.last_step.value_or(std::numeric_limits<step_t>::min());
-        for (const auto& p : points) {
-            series_buffer* s = nullptr;
-            for (std::size_t i = 0; i < cached; ++i)
-                if (cache[i].key == p.key) {
-                    s = cache[i].series;
-                    break;
-                }
-            if (!s) {
-                s = &series_for(rec, p.key);
-                slot& dst = cached < 8 ? cache[cached++] : cache[next_victim++ % 8];
-                dst = {p.key, s};
-            }
-            s->append({p.step, p.time, p.value});
-            max_step = std::max(max_step, p.step);
-        }
-        rec.info.last_step = max_step;
-        rec.info.updated_at = std::max(rec.info.updated_at, now);
-    }
-
-    template <class MetricGroups>
-    void apply_metric_groups(run_record& rec, const MetricGroups& groups, double now) {
-        step_t max_step = rec.info.last_step.value_or(std::numeric_limits<step_t>::min());
-        for (std::size_t g = 0; g < groups.size(); ++g) {
-            auto& s = series_for(rec, groups.key(g));
-            const auto steps = groups.steps(g);
-            const auto times = groups.times(g);
-            const auto values = groups.values(g);
-            for (std::size_t i = 0; i < steps.size(); ++i) {
-                s.append({steps[i], times[i], values[i]});
-                max_step = std::max(max_step, steps[i]);
-            }
-        }
-        rec.info.last_step = max_step;
-        rec.info.updated_at = std::max(rec.info.updated_at, now);
-    }
-
-    static void touch(run_record& rec, double now) { rec.info.updated_at = std::max(rec.info.updated_at, now); }
-
-    series_buffer& series_for(run_record& rec, std::string_view key) {
-        auto it = rec.series.find(key);
-        if (it == rec.series.end())
-            it = rec.series.emplace(key, series_buffer{limits_.max_points_per_series, arena_.get()}).first;
-        return it->second;
-    }
-
-    void apply_layers(run_record& rec, const layer_snapshot& l, double now) {
-        rec.layers.insert_or_assign(l.step, layer_snapshot(l));  // a move: no copy-assignment of the layers to compile
-        if (limits_.max_layer_snapshots_per_run != 0 && rec.layers.size() > limits_.max_layer_snapshots_per_run)
-            rec.layers.erase(rec.layers.begin());
-        rec.info.updated_at = std::max(rec.info.updated_at, now);
-    }
-
-    // Over max_runs, the oldest finished run goes first. Only when every run is
-    // still running does one of them go: the one idle longest (a trainer that
-    // died without saying so), never the run just created. Each eviction is an
-    // event in the server-wide log, since the run's own log goes with it.
-    void evict_oldest_runs(const std::string& keep) {
-        while (limits_.max_runs != 0 && runs_.size() > limits_.max_runs) {
-            const run_record* victim = eviction_candidate(keep);
-            if (!victim) break;
-            const std::string id = victim->info.id;
-            const bool running = victim->info.status == run_status::running;
-            const std::string why = running
-                ? fmt::format("run {} ({}) evicted: the memory store keeps {} runs, all of them running, and this one "
-                              "had been idle longest (last write {})",
-                              id, victim->info.name, limits_.max_runs, iso8601(victim->info.updated_at))
-                : fmt::format("run {} ({}, {}) evicted: the memory store keeps {} runs and this was the oldest finished one",
-                              id, victim->info.name, to_string(victim->info.status), limits_.max_runs);
-            log(running ? log_level::warn : log_level::info, "storage", "{}", why);
-            journal_.on_run_deleted(id);
-            apply_run_deleted(id);
-            event e;
-            e.type = "run_evicted";
-            e.message = why;
-            e.data_json = fmt::format(R"({{"run_id":"{}","was_running":{}}})", id, running ? "true" : "false");
-            append_event(e);
-        }
-    }
-
-    const run_record* eviction_candidate(const std::string& keep) const {
-        for (const auto& [order, id] : creation_order_) {  // oldest first
-            const auto& rec = runs_.at(id);
-            if (id != keep && rec.info.status != run_status::running) return &rec;
-        }
-        const run_record* idlest = nullptr;  // ties go to the oldest
-        for (const auto& [order, id] : creation_order_) {
-            const auto& rec = runs_.at(id);
-            if (id != keep && (!idlest || rec.info.updated_at < idlest->info.updated_at)) idlest = &rec;
-        }
-        return idlest;
-    }
-
-    std::unique_ptr<block_arena> arena_ = std::make_unique<block_arena>();  // outlives the series in runs_
-    memory_limits limits_;
-    Journal journal_;
-    std::unordered_map<std::string, run_record> runs_;
-    std::map<std::uint64_t, std::string> creation_order_;
-    std::uint64_t next_order_ = 0;
-    std::unordered_map<std::string, std::string> checkpoint_owner_;
-    std::deque<system_sample> system_;
-    std::deque<event> global_events_;
-    std::unordered_map<std::string, event> global_client_events_;
-    std::int64_t next_event_id_ = 1;
-};
-
-}  // namespace tmon::detail
-#endif  // TMON_SINGLE_STORAGE_DETAIL_MEMORY_STATE_HPP
-// ---- end tmon/storage/detail/memory_state.hpp
-
-namespace tmon::detail {
-
-template <class Journal>
-class state_store {
-public:
-    run_info create_run(const new_run& r);
-    std::optional<run_info> get_run(std::string_view id);
-    run_page list_runs(const run_query& q);
-    run_info update_run(std::string_view id, const run_update& u);
-    bool delete_run(std::string_view id);
-
-    metric_series query_metrics(const metric_query& q);
-    std::vector<latest_metric> latest_metrics(std::string_view run_id);
-    std::vector<std::string> metric_keys(std::string_view run_id);
-
-    checkpoint_info add_checkpoint(const new_checkpoint& c);
-    std::optional<checkpoint_info> get_checkpoint(std::string_view id);
-    std::vector<checkpoint_info> list_checkpoints(std::string_view run_id);
-    bool delete_checkpoint(std::string_view id);
-    checkpoint_info mark_best(std::string_view id);
-
-    void append_system(const system_sample& s);
-    std::vector<system_sample> system_history(const system_query& q);
-    // Optional member (not in the concept): the server seeds a run's hosts from it.
-    std::vector<system_sample> system_hosts(std::string_view run_id);
-
-    void append_layers(const layer_snapshot& l);
-    std::optional<layer_snapshot> get_layers(std::string_view run_id, step_t step);
-    std::vector<step_t> layer_steps(std::string_view run_id);
-
-    event append_event(const event& e);
-    std::vector<event> list_events(const event_query& q);
-
-    // Every write has reached the Journal (if any) by the time it returns.
-    void flush() {}
-
-protected:
-    explicit state_store(memory_limits limits = {}, Journal journal = {}) : state_(limits, std::move(journal)) {}
-
-    template <class F>
-    auto read(F&& f) {
-        std::shared_lock lock(mutex_);
-        return f();
-    }
-    template <class F>
-    auto write(F&& f) {
-        std::unique_lock lock(mutex_);
-        return f();
-    }
-
-    std::shared_mutex mutex_;
-    memory_state<Journal> state_;
-};
-
-// The members are defined here, not in the class: not inline, so that with
-// TMON_SEPARATE_COMPILATION an `extern template` keeps them, and the whole
-// memory_state they call, out of the caller's TU (GCC instantiates an extern
-// template's inline members anyway).
-template <class Journal>
-run_info state_store<Journal>::create_run(const new_run& r) {
-    return write([&] { return state_.create_run(r); });
-}
-
-template <class Journal>
-std::optional<run_info> state_store<Journal>::get_run(std::string_view id) {
-    return read([&] { return state_.get_run(id); });
-}
-
-template <class Journal>
-run_page state_store<Journal>::list_runs(const run_query& q) {
-    return read([&] { return state_.list_runs(q); });
-}
-
-template <class Journal>
-run_info state_store<Journal>::update_run(std::string_view id, const run_update& u) {
-    return write([&] { return state_.update_run(id, u); });
-}
-
-template <class Journal>
-bool state_store<Journal>::delete_run(std::string_view id) {
-    return write([&] { return state_.delete_run(id); });
-}
-
-template <class Journal>
-metric_series state_store<Journal>::query_metrics(const metric_query& q) {
-    return read([&] { return state_.query_metrics(q); });
-}
-
-template <class Journal>
-std::vector<latest_metric> state_store<Journal>::latest_metrics(std::string_view run_id) {
-    return read([&] { return state_.latest_metrics(run_id); });
-}
-
-template <class Journal>
-std::vector<std::string> state_store<Journal>::metric_keys(std::string_view run_id) {
-    return read([&] { return state_.metric_keys(run_id); });
-}
-
-template <class Journal>
-checkpoint_info state_store<Journal>::add_checkpoint(const new_checkpoint& c) {
-    return write([&] { return state_.add_checkpoint(c); });
-}
-
-template <class Journal>
-std::optional<checkpoint_info> state_store<Journal>::get_checkpoint(std::string_view id) {
-    return read([&] { return state_.get_checkpoint(id); });
-}
-
-template <class Journal>
-std::vector<checkpoint_info> state_store<Journal>::list_checkpoints(std::string_view run_id) {
-    return read([&] { return state_.list_checkpoints(run_id); });
-}
-
-template <class Journal>
-bool state_store<Journal>::delete_checkpoint(std::string_view id) {
-    return write([&] { return state_.delete_checkpoint(id); });
-}
-
-template <class Journal>
-checkpoint_info state_store<Journal>::mark_best(std::string_view id) {
-    return write([&] { return state_.mark_best(id); });
-}
-
-template <class Journal>
-void state_store<Journal>::append_system(const system_sample& s) {
-    write([&] { state_.append_system(s); });
-}
-
-template <class Journal>
-std::vector<system_sample> state_store<Journal>::system_history(const system_query& q) {
-    return read([&] { return state_.system_history(q); });
-}
-
-template <class Journal>
-std::vector<system_sample> state_store<Journal>::system_hosts(std::string_view run_id) {
-    return read([&] { return state_.system_hosts(run_id); });
-}
-
-template <class Journal>
-void state_store<Journal>::append_layers(const layer_snapshot& l) {
-    write([&] { state_.append_layers(l); });
-}
-
-template <class Journal>
-std::optional<layer_snapshot> state_store<Journal>::get_layers(std::string_view run_id, step_t step) {
-    return read([&] { return state_.get_layers(run_id, step); });
-}
-
-template <class Journal>
-std::vector<step_t> state_store<Journal>::layer_steps(std::string_view run_id) {
-    return read([&] { return state_.layer_steps(run_id); });
-}
-
-template <class Journal>
-event state_store<Journal>::append_event(const event& e) {
-    return write([&] { return state_.append_event(e); });
-}
-
-template <class Journal>
-std::vector<event> state_store<Journal>::list_events(const event_query& q) {
-    return read([&] { return state_.list_events(q); });
-}
-
-}  // namespace tmon::detail
-#endif  // TMON_SINGLE_STORAGE_DETAIL_STATE_STORE_HPP
-// ---- end tmon/storage/detail/state_store.hpp
-
-namespace tmon {
-
-// Outside the class so `options o = {}` can be a default argument (a nested
-// struct with member initialisers is incomplete inside its enclosing class).
-struct memory_store_options {
-    std::size_t max_runs = 100;                       // oldest run evicted past this
-    std::size_t max_points_per_series = 1'000'000;    // oldest steps evicted past this
-    std::size_t max_system_samples = 100'000;
-    std::size_t max_events_per_run = 10'000;
-    std::size_t max_layer_snapshots_per_run = 1'000;
-};
-
-class memory_store : public detail::state_store<detail::no_journal> {
-public:
-    using options = memory_store_options;
-
-    explicit memory_store(options o = {})
-        : state_store(detail::memory_limits{o.max_runs, o.max_points_per_series, o.max_system_samples,
-                                            o.max_events_per_run, o.max_layer_snapshots_per_run}) {}
-
-    void append_metrics(std::string_view run_id, std::span<const metric_point> points) {
-        write([&] { state_.append_metrics(run_id, points); });
-    }
-};
-
-static_assert(assert_storage<memory_store>());
-
-}  // namespace tmon
-
-// Separate compilation (TMON_SEPARATE_COMPILATION, what the tmon::compiled
-// target defines): the class templates a TU using memory_store instantiates are
-// compiled once, in src/memory_store.cpp, and every other TU only declares them.
-// `declare` is `extern` for the declarations and empty for the definitions.
-#define TMON_MEMORY_STORE_TEMPLATES(declare)                                   \
-    declare template class detail::memory_state<detail::no_journal>;         \
-    declare template class detail::state_store<detail::no_journal>;          \
-    declare template class detail::monitor_core<memory_store, no_sampler>;     \
-    declare template class monitor<memory_store, no_sampler>;                  \
-    declare template class detail::monitor_core<memory_store, system_sampler>; \
-    declare template class monitor<memory_store, system_sampler>;
-// ---- begin tmon/monitor/monitor.hpp
-#ifndef TMON_SINGLE_MONITOR_MONITOR_HPP
-#define TMON_SINGLE_MONITOR_MONITOR_HPP
-// The training process's handle on one run (the seeds' TrainingMonitor SDK).
-//
-//   tmon::sqlite_store store{"runs.db"};
-//   tmon::monitor mon{store, {.run_name = "resnet", .total_steps = 10'000}};
-//   for (...) mon.log(step, {{"loss", loss}, {"lr", lr}});   // never blocks
-//   mon.checkpoint("ckpt/step_1000.bin", {{"loss", loss}});
-//
-// log() only touches a bounded lock-free queue; a flusher thread writes
-// batches to the recorder. Everything else (checkpoint, status) is a direct,
-// synchronous call that flushes queued points first so the store sees events
-// in the order the training loop made them.
-#include <algorithm>
-#include <atomic>
-#include <chrono>
-#include <cmath>
-#include <condition_variable>
-#include <cstdint>
-#include <cstring>
-#include <exception>
-#include <initializer_list>
-#include <memory>
-#include <mutex>
-#include <optional>
-#include <span>
-#include <string>
-#include <string_view>
-#include <thread>
-#include <unordered_set>
-#include <utility>
-#include <vector>
-
-// ---- begin tmon/detail/mpsc_queue.hpp
-#ifndef TMON_SINGLE_DETAIL_MPSC_QUEUE_HPP
-#define TMON_SINGLE_DETAIL_MPSC_QUEUE_HPP
-// Bounded lock-free queue of fixed-size slots (Dmitry Vyukov's bounded MPMC
-// design, used here with any number of producers and one consumer). A push is
-// one CAS on the ticket counter plus a copy into a preallocated slot: no lock,
-// no allocation, no syscall, and a full queue answers `false` at once instead
-// of waiting, so a producer can never be stalled by a slow consumer.
-#include <atomic>
-#include <cstddef>
-#include <cstdint>
-#include <memory>
-#include <new>
-#include <type_traits>
-
-namespace tmon::detail {
-
-inline constexpr std::size_t cache_line = 64;
-
-constexpr std::size_t round_up_pow2(std::size_t n) noexcept {
-    std::size_t p = 2;
-    while (p < n) p <<= 1;
-    return p;
-}
-
-template <class T>
-class mpsc_queue {
-    static_assert(std::is_trivially_copyable_v<T>, "slots are copied without constructors");
-
-public:
-    // Capacity is rounded up to a power of two (at least 2) so a ticket maps to
-    // its slot with a mask.
-    explicit mpsc_queue(std::size_t capacity)
-        : mask_(round_up_pow2(capacity) - 1), slots_(std::make_unique<cell[]>(mask_ + 1)) {
-        for (std::size_t i = 0; i <= mask_; ++i) slots_[i].seq.store(i, std::memory_order_relaxed);
-    }
-
-    mpsc_queue(const mpsc_queue&) = delete;
-    mpsc_queue& operator=(const mpsc_queue&) = delete;
-
-    std::size_t capacity() const noexcept { return mask_ + 1; }
-
-    // `fill` writes the payload in place; returns false (and does not call
-    // fill) when the queue is full. `ticket` receives the position claimed.
-    template <class Fill>
-    bool try_push(Fill&& fill, std::uint64_t* ticket = nullptr) noexcept {
-        std::uint64_t pos = enqueue_pos_.load(std::memory_order_relaxed);
-        for (;;) {
-            cell& c = slots_[pos & mask_];
-            std::uint64_t seq = c.seq.load(std::memory_order_acquire);
-            auto diff = static_cast<std::int64_t>(seq - pos);
-            if (diff == 0) {
-                if (enqueue_pos_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
-                    fill(c.value);
-                    c.seq.store(pos + 1, std::memory_order_release);
-                    if (ticket) *ticket = pos;
-                    return true;
-                }
-            } else if (diff < 0) {
-                return false;  // the slot one lap behind is not consumed yet: full
-            } else {
-                pos = enqueue_pos_.load(std::memory_order_relaxed);
-            }
-        }
-    }
-
-    // Single consumer. False when empty or when the next slot's producer has
-    // claimed it but not finished writing yet.
-    bool try_pop(T& out) noexcept {
-        std::uint64_t pos = dequeue_pos_.load(std::memory_order_relaxed);
-        cell& c = slots_[pos & mask_];
-        std::uint64_t seq = c.seq.load(std::memory_order_acquire);
-        if (static_cast<std::int64_t>(seq - (pos + 1)) < 0) return false;
-        out = c.value;
-        c.seq.store(pos + mask_ + 1, std::memory_order_release);
-        dequeue_pos_.store(pos + 1, std::memory_order_release);
-        return true;
-    }
-
-    // Tickets handed out so far; everything below was pushed or is being written.
-    std::uint64_t pushed() const noexcept { return enqueue_pos_.load(std::memory_order_acquire); }
-    std::uint64_t popped() const noexcept { return dequeue_pos_.load(std::memory_order_acquire); }
-    std::size_t approx_size() const noexcept {
-        std::uint64_t in = pushed(), out = popped();
-        return in > out ? static_cast<std::size_t>(in - out) : 0;
-    }
-
-private:
-    // One cell per cache line (or two): producers writing neighbouring slots
-    // do not share a line.
-    struct alignas(cache_line) cell {
-        std::atomic<std::uint64_t> seq;
-        T value;
-    };
-
-    const std::uint64_t mask_;
-    std::unique_ptr<cell[]> slots_;
-    // Producers and the consumer write different counters; keep them on
-    // separate cache lines so they do not invalidate each other.
-    alignas(cache_line) std::atomic<std::uint64_t> enqueue_pos_{0};
-    alignas(cache_line) std::atomic<std::uint64_t> dequeue_pos_{0};
-};
-
-}  // namespace tmon::detail
-#endif  // TMON_SINGLE_DETAIL_MPSC_QUEUE_HPP
-// ---- end tmon/detail/mpsc_queue.hpp
-// ---- begin tmon/detail/periodic_worker.hpp
-#ifndef TMON_SINGLE_DETAIL_PERIODIC_WORKER_HPP
-#define TMON_SINGLE_DETAIL_PERIODIC_WORKER_HPP
-// A thread that runs a task every `period` until stopped. Stopping wakes it at
-// once (no waiting out the period), and the task's exceptions are logged and
-// swallowed so one bad sample cannot kill the thread or the process.
-#include <chrono>
-#include <condition_variable>
-#include <exception>
-#include <functional>
-#include <mutex>
-#include <string>
-#include <thread>
-#include <utility>
-
-
-namespace tmon::detail {
-
-class periodic_worker {
-public:
-    using clock = std::chrono::steady_clock;
-
-    periodic_worker() = default;
-    periodic_worker(const periodic_worker&) = delete;
-    periodic_worker& operator=(const periodic_worker&) = delete;
-    ~periodic_worker() { stop(); }
-
-    // `run_first` runs the task at once instead of after the first period.
-    void start(std::string name, clock::duration period, std::function<void()> task, bool run_first = true) {
-        stop();
-        name_ = std::move(name);
-        period_ = period;
-        task_ = std::move(task);
-        stopping_ = false;
-        thread_ = std::thread([this, run_first] { loop(run_first); });
-    }
-
-    void stop() {
-        {
-            std::lock_guard lock(mutex_);
-            stopping_ = true;
-        }
-        cv_.notify_all();
-        if (thread_.joinable()) thread_.join();
-    }
-
-    bool running() const noexcept { return thread_.joinable(); }
-
-private:
-    void loop(bool run_first) {
-        auto next = clock::now();
-        if (!run_first) next += period_;
-        std::unique_lock lock(mutex_);
-        for (;;) {
-            if (cv_.wait_until(lock, next, [this] { return stopping_; })) return;
-            lock.unlock();
-            run_task();
-            lock.lock();
-            // Fixed-rate schedule; after a long stall skip ahead instead of bursting.
-            next += period_;
-            auto now = clock::now();
-            if (next < now) next = now + period_;
-        }
-    }
-
-    void run_task() noexcept {
-        try {
-            task_();
-        } catch (const std::exception& e) {
-            log(log_level::warn, name_, "periodic task failed: {}", e.what());
-        } catch (...) {
-            log(log_level::warn, name_, "periodic task failed with an unknown exception");
-        }
-    }
-
-    std::string name_;
-    clock::duration period_{};
-    std::function<void()> task_;
-    std::mutex mutex_;
-    std::condition_variable cv_;
-    bool stopping_ = false;
-    std::thread thread_;
-};
-
-}  // namespace tmon::detail
-#endif  // TMON_SINGLE_DETAIL_PERIODIC_WORKER_HPP
-// ---- end tmon/detail/periodic_worker.hpp
-// ---- begin tmon/monitor/detail/metric_slot.hpp
-#ifndef TMON_SINGLE_MONITOR_DETAIL_METRIC_SLOT_HPP
-#define TMON_SINGLE_MONITOR_DETAIL_METRIC_SLOT_HPP
-// The queue's payload: one point with its key copied inline, so a log() call
-// never allocates and never holds a pointer into the caller's memory.
-#include <cstddef>
-#include <cstdint>
-#include <string_view>
-
-
-namespace tmon::detail {
-
-// 120 bytes of payload + the queue's 8-byte sequence = two cache lines per slot.
-inline constexpr std::size_t max_metric_key_length = 95;
-
-struct metric_slot {
-    step_t step;
-    std::uint64_t ticks;   // detail::read_ticks() at log time, converted by the flusher
-    double value;
-    std::uint8_t key_length;
-    char key[max_metric_key_length];
-
-    std::string_view key_view() const noexcept { return {key, key_length}; }
-};
-
-static_assert(sizeof(metric_slot) == 120);
-
-}  // namespace tmon::detail
-#endif  // TMON_SINGLE_MONITOR_DETAIL_METRIC_SLOT_HPP
-// ---- end tmon/monitor/detail/metric_slot.hpp
-// ---- begin tmon/monitor/detail/tick_clock.hpp
-#ifndef TMON_SINGLE_MONITOR_DETAIL_TICK_CLOCK_HPP
-#define TMON_SINGLE_MONITOR_DETAIL_TICK_CLOCK_HPP
-// The hot path stamps points with a raw cycle counter (rdtsc: a few ns, no
-// syscall even where the vDSO clock falls back to one) and the flusher turns
-// ticks into Unix seconds against the wall clock. Assumes an invariant TSC,
-// which every x86-64 CPU of the last decade and every mainstream VM provide.
-#include <chrono>
-#include <cstdint>
-
-
-namespace tmon::detail {
-
-inline std::uint64_t read_ticks() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-    return __builtin_ia32_rdtsc();  // what __rdtsc() is, without <x86intrin.h>'s compile time
-#elif defined(__aarch64__)
-    std::uint64_t v;
-    asm volatile("mrs %0, cntvct_el0" : "=r"(v));
-    return v;
-#else
-    return static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-#endif
-}
-
-// Seconds per tick measured once per process over ~2 ms.
-inline double initial_seconds_per_tick() noexcept {
-    static const double rate = [] {
-        std::uint64_t t0 = read_ticks();
-        double w0 = now_seconds(), w1 = w0;
-        while (w1 - w0 < 0.002) w1 = now_seconds();
-        std::uint64_t t1 = read_ticks();
-        return t1 > t0 ? (w1 - w0) / static_cast<double>(t1 - t0) : 1e-9;
-    }();
-    return rate;
-}
-
-// Owned by the consumer: recalibrate() before converting a batch. The rate is
-// refined over the whole life of the owner, and conversion is anchored at the
-// latest wall reading, so the error is the rate's error times the queue delay.
-class tick_to_wall {
-public:
-    tick_to_wall() : t0_(read_ticks()), w0_(now_seconds()), t1_(t0_), w1_(w0_), rate_(initial_seconds_per_tick()) {}
-
-    void recalibrate() noexcept {
-        t1_ = read_ticks();
-        w1_ = now_seconds();
-        if (w1_ - w0_ > 0.05 && t1_ > t0_) rate_ = (w1_ - w0_) / static_cast<double>(t1_ - t0_);
-    }
-
-    double to_unix(std::uint64_t ticks) const noexcept {
-        return w1_ + static_cast<double>(static_cast<std::int64_t>(ticks - t1_)) * rate_;
-    }
-
-private:
-    std::uint64_t t0_;
-    double w0_;
-    std::uint64_t t1_;
-    double w1_;
-    double rate_;
-};
-
-}  // namespace tmon::detail
-#endif  // TMON_SINGLE_MONITOR_DETAIL_TICK_CLOCK_HPP
-// ---- end tmon/monitor/detail/tick_clock.hpp
-// ---- begin tmon/monitor/monitor_options.hpp
-#ifndef TMON_SINGLE_MONITOR_MONITOR_OPTIONS_HPP
-#define TMON_SINGLE_MONITOR_MONITOR_OPTIONS_HPP
-#include <chrono>
-#include <cstddef>
-#include <optional>
-#include <string>
-#include <vector>
-
-
-namespace tmon {
-
-struct monitor_options {
-    std::string run_name{};
-    std::string config_json = "{}";   // JSON object, stored verbatim
-    std::vector<std::string> tags{};
-    std::optional<step_t> total_steps{};
-    std::string notes{};
-
-    // Points that can wait for the flusher; past this, log() drops and counts.
-    // Rounded up to a power of two. Each slot is 128 bytes (8 MiB by default).
-    std::size_t queue_capacity = 65536;
-    // The flusher writes at least this often, and sooner once the queue is half full.
-    std::chrono::milliseconds flush_interval{50};
-    // How often the sampler thread (when the sampler is enabled) takes a sample.
-    std::chrono::milliseconds sample_period{1000};
-    // Points per append_metrics call.
-    std::size_t max_batch = 4096;
-    // false: no flusher thread; the queue is drained only by flush(), checkpoint(),
-    // set_status() and the destructor. For tools that want to fill the queue
-    // deterministically (tests, the stalled-store benchmark).
-    bool start_flusher = true;
-};
-
-}  // namespace tmon
-#endif  // TMON_SINGLE_MONITOR_MONITOR_OPTIONS_HPP
-// ---- end tmon/monitor/monitor_options.hpp
-// ---- begin tmon/monitor/recorder_concept.hpp
-#ifndef TMON_SINGLE_MONITOR_RECORDER_CONCEPT_HPP
-#define TMON_SINGLE_MONITOR_RECORDER_CONCEPT_HPP
-// What the monitor writes through: the subset of Storage it uses, its writes
-// plus the reads a run's end and resume_or_create need (get_run, list_runs,
-// list_checkpoints). Every storage is a recorder; so are the server's
-// publishing server_recorder (server/server_recorder.hpp) and the remote
-// tmon::http_client (client/http_client.hpp), which journals each write and
-// posts it to a server elsewhere. `tmon::assert_recorder<R>()` names the
-// missing member.
-#include <concepts>
-#include <cstdint>
-#include <string_view>
-#include <vector>
-
-
-namespace tmon {
-
-namespace detail::recorder_checks {
-// Optional: a recorder that can deliver dashboard commands ("load this
-// checkpoint") to the training process.
-template <class R>
-concept has_poll_commands = requires(R& r, std::string_view run_id, std::int64_t after_id) {
-    { r.poll_commands(run_id, after_id) } -> std::same_as<std::vector<command>>;
-};
-}  // namespace detail::recorder_checks
-
-template <class R>
-concept recorder = detail::storage_checks::has_create_run<R> && detail::storage_checks::has_get_run<R> &&
-    detail::storage_checks::has_list_runs<R> && detail::storage_checks::has_update_run<R> &&
-    detail::storage_checks::has_append_metrics<R> && detail::storage_checks::has_add_checkpoint<R> &&
-    detail::storage_checks::has_list_checkpoints<R> && detail::storage_checks::has_mark_best<R> &&
-    detail::storage_checks::has_append_system<R> && detail::storage_checks::has_append_layers<R> &&
-    detail::storage_checks::has_append_event<R>;
-
-template <class R>
-constexpr bool assert_recorder() {
-    using namespace detail::storage_checks;
-    static_assert(has_create_run<R>, "Recorder must provide: run_info create_run(const new_run&)");
-    static_assert(has_get_run<R>, "Recorder must provide: std::optional<run_info> get_run(std::string_view id)");
-    static_assert(has_list_runs<R>, "Recorder must provide: run_page list_runs(const run_query&)");
-    static_assert(has_update_run<R>, "Recorder must provide: run_info update_run(std::string_view id, const run_update&)");
-    static_assert(has_append_metrics<R>, "Recorder must provide: append_metrics(std::string_view run_id, std::span<const metric_point>)");
-    static_assert(has_add_checkpoint<R>, "Recorder must provide: checkpoint_info add_checkpoint(const new_checkpoint&)");
-    static_assert(has_list_checkpoints<R>, "Recorder must provide: std::vector<checkpoint_info> list_checkpoints(std::string_view run_id)");
-    static_assert(has_mark_best<R>, "Recorder must provide: checkpoint_info mark_best(std::string_view checkpoint_id)");
-    static_assert(has_append_system<R>, "Recorder must provide: append_system(const system_sample&)");
-    static_assert(has_append_layers<R>, "Recorder must provide: append_layers(const layer_snapshot&)");
-    static_assert(has_append_event<R>, "Recorder must provide: event append_event(const event&)");
-    return true;
-}
-
-}  // namespace tmon
-#endif  // TMON_SINGLE_MONITOR_RECORDER_CONCEPT_HPP
-// ---- end tmon/monitor/recorder_concept.hpp
-// ---- begin tmon/sampler/no_sampler.hpp
-#ifndef TMON_SINGLE_SAMPLER_NO_SAMPLER_HPP
-#define TMON_SINGLE_SAMPLER_NO_SAMPLER_HPP
-// ---- begin tmon/sampler/sampler_concept.hpp
-#ifndef TMON_SINGLE_SAMPLER_SAMPLER_CONCEPT_HPP
-#define TMON_SINGLE_SAMPLER_SAMPLER_CONCEPT_HPP
-#include <concepts>
-#include <type_traits>
-
-
-namespace tmon {
-
-namespace detail::sampler_checks {
-template <class S> concept has_sample = requires(S& s) { { s.sample() } -> std::same_as<system_sample>; };
-template <class S> concept has_enabled = requires { { S::enabled } -> std::convertible_to<bool>; };
-}  // namespace detail::sampler_checks
-
-// A sampler reads the machine once per call; the owner (server or monitor)
-// runs it on its own thread at a configured period. `enabled == false` lets the
-// owner skip the thread entirely (no_sampler).
-template <class S>
-concept sampler = detail::sampler_checks::has_sample<S> && detail::sampler_checks::has_enabled<S>;
-
-template <class S>
-constexpr bool assert_sampler() {
-    static_assert(detail::sampler_checks::has_sample<S>, "Sampler must provide: system_sample sample()");
-    static_assert(detail::sampler_checks::has_enabled<S>, "Sampler must provide: static constexpr bool enabled");
-    return true;
-}
-
-}  // namespace tmon
-#endif  // TMON_SINGLE_SAMPLER_SAMPLER_CONCEPT_HPP
-// ---- end tmon/sampler/sampler_concept.hpp
-
-namespace tmon {
-
-// Samples nothing; `enabled == false` tells the owner not to start a sampler thread.
-struct no_sampler {
-    static constexpr bool enabled = false;
-    system_sample sample() const {
-        system_sample s;
-        s.time = now_seconds();
-        return s;
-    }
-};
-
-static_assert(assert_sampler<no_sampler>());
-
-}  // namespace tmon
-#endif  // TMON_SINGLE_SAMPLER_NO_SAMPLER_HPP
-// ---- end tmon/sampler/no_sampler.hpp
-
-namespace tmon {
-
-// One (key, value) of a log() or checkpoint() call: `{"loss", 0.25}`.
-struct metric_kv {
-    std::string_view key;
-    double value;
-};
-
-// Keys longer than this, and keys that are not valid UTF-8, are rejected by
-// log() (counted in rejected()).
-inline constexpr std::size_t max_metric_key_length = detail::max_metric_key_length;
-
-namespace detail {
-
-// Everything the monitor's threads share lives here, behind a unique_ptr, so
-// `monitor` itself can be moved while the threads keep a stable `this`.
-template <class R, class S>
-class monitor_core {
-public:
-    monitor_core(R& rec, monitor_options opts, run_info run, bool resumed, std::optional<checkpoint_info> last)
-        : rec_(rec),
-          opts_(std::move(opts)),
-          run_id_(std::move(run.id)),
-          resumed_(resumed),
-          last_checkpoint_(std::move(last)),
-          queue_(std::max<std::size_t>(opts_.queue_capacity, 2)),
-          wake_check_mask_(std::max<std::size_t>(queue_.capacity() / 8, 1) - 1),
-          uncaught_at_start_(std::uncaught_exceptions()) {
-        opts_.max_batch = std::max<std::size_t>(opts_.max_batch, 1);
-        batch_.resize(std::min(opts_.max_batch, queue_.capacity()));
-        if (opts_.start_flusher) flusher_ = std::thread([this] { flusher_loop(); });
-        if constexpr (S::enabled) {
-            sampler_worker_.start("sampler", opts_.sample_period, [this] { rec_.append_system(sampler_.sample()); });
-        }
-    }
-
-    monitor_core(const monitor_core&) = delete;
-    monitor_core& operator=(const monitor_core&) = delete;
-    ~monitor_core() { stop_threads(); }
-
-    // ---- hot path ---------------------------------------------------------
-    void log(step_t step, std::string_view key, double value) noexcept {
-        // Every store refuses a batch with a key that is not UTF-8: caught here,
-        // one bad key costs its own point, not the whole batch it would travel in.
-        if (key.empty() || key.size() > max_metric_key_length || (!is_ascii(key) && !is_valid_utf8(key))) {
-            rejected_.fetch_add(1, std::memory_order_relaxed);
-            return;
-        }
-        const std::uint64_t ticks = read_ticks();
-        std::uint64_t ticket = 0;
-        bool pushed = queue_.try_push(
-            [&](metric_slot& s) {
-                s.step = step;
-                s.ticks = ticks;
-                s.value = value;
-                s.key_length = static_cast<std::uint8_t>(key.size());
-                std::memcpy(s.key, key.data(), key.size());
-            },
-            &ticket);
-        if (!pushed) {
-            dropped_.fetch_add(1, std::memory_order_relaxed);
-            return;
-        }
-        // Non-finite points travel to the flusher only to be reported as an event.
-        if (!std::isfinite(value)) [[unlikely]]
-            rejected_.fetch_add(1, std::memory_order_relaxed);
-        // Looking at the fill level costs a read of the consumer's cache line,
-        // so only every capacity/8-th ticket does it.
-        if ((ticket & wake_check_mask_) == 0 && queue_.approx_size() > queue_.capacity() / 2) [[unlikely]]
-            wake_flusher();
-    }
-
-    // ---- draining ---------------------------------------------------------
-    // Returns when every point pushed before the call has been handed to the
-    // recorder (or failed there, which is logged and counted).
-    void flush() {
-        const std::uint64_t target = queue_.pushed();
-        std::lock_guard lock(consumer_mutex_);
-        while (queue_.popped() < target) {
-            // A producer that claimed a slot but was preempted before filling it.
-            if (drain_batch() == 0) std::this_thread::yield();
-        }
-        drain_layers();
-    }
-
-    void enqueue_layers(step_t step, std::vector<layer_stat> layers) {
-        layer_snapshot snap{run_id_, step, now_seconds(), std::move(layers)};
-        {
-            std::lock_guard lock(layers_mutex_);
-            // Set here, so only a TU that calls log_layers() compiles the writing
-            // of layers (the recorder's append_layers and all it copies).
-            write_layers_ = [](monitor_core& self, const layer_snapshot& l) {
-                self.guarded("append_layers", [&] { self.rec_.append_layers(l); });
-            };
-            pending_layers_.push_back(std::move(snap));
-        }
-        wake_flusher();
-    }
-
-    // ---- run lifecycle ------------------------------------------------------
-    void finish() noexcept {
-        const bool unwinding = std::uncaught_exceptions() > uncaught_at_start_;
-        stop_threads();
-        guarded("final flush", [&] { flush(); });
-        report_losses();
-        if (terminal_set_) return;
-        guarded("final status", [&] {
-            auto current = rec_.get_run(run_id_);
-            if (!current || is_terminal(current->status)) return;  // ended elsewhere (dashboard cancel)
-            run_update u;
-            u.status = unwinding ? run_status::failed : run_status::completed;
-            rec_.update_run(run_id_, u);
-        });
-    }
-
-    void set_status(run_status status) {
-        flush();
-        run_update u;
-        u.status = status;
-        rec_.update_run(run_id_, u);
-        terminal_set_ = is_terminal(status);
-    }
-
-    // The reason goes into the run's event log (the dashboard shows it), then the status.
-    void fail(std::string_view reason) {
-        flush();
-        event e;
-        e.run_id = run_id_;
-        e.time = now_seconds();
-        e.type = "run_failed";
-        e.message = std::string(reason.substr(0, 4096));
-        rec_.append_event(e);
-        set_status(run_status::failed);
-    }
-
-    void set_total_steps(step_t n) {
-        run_update u;
-        u.total_steps = n;
-        rec_.update_run(run_id_, u);
-    }
-
-    checkpoint_info checkpoint(std::string filepath, std::span<const metric_kv> metrics, std::string metadata_json,
-                               std::optional<step_t> step) {
-        flush();
-        new_checkpoint c;
-        c.run_id = run_id_;
-        c.filepath = std::move(filepath);
-        c.step = step ? step : last_step();
-        c.metrics_json = metrics_to_json(metrics);
-        c.metadata_json = std::move(metadata_json);
-        auto info = rec_.add_checkpoint(c);
-        std::lock_guard lock(state_mutex_);
-        last_checkpoint_ = info;
-        return info;
-    }
-
-    checkpoint_info mark_best(std::string_view checkpoint_id) { return rec_.mark_best(checkpoint_id); }
-
-    std::vector<command> poll_commands() {
-        if constexpr (recorder_checks::has_poll_commands<R>) {
-            std::lock_guard lock(state_mutex_);
-            auto commands = rec_.poll_commands(run_id_, last_command_id_);
-            for (const auto& c : commands) last_command_id_ = std::max(last_command_id_, c.id);
-            return commands;
-        } else {
-            return {};
-        }
-    }
-
-    // ---- accessors ----------------------------------------------------------
-    const std::string& run_id() const noexcept { return run_id_; }
-    R& recorder() noexcept { return rec_; }
-    std::uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }
-    std::uint64_t rejected() const noexcept { return rejected_.load(std::memory_order_relaxed); }
-    std::uint64_t write_errors() const noexcept { return write_errors_.load(std::memory_order_relaxed); }
-    std::uint64_t points_written() const noexcept { return points_written_.load(std::memory_order_relaxed); }
-    bool is_resumed() const noexcept { return resumed_; }
-    std::optional<checkpoint_info> last_checkpoint() const {
-        std::lock_guard lock(state_mutex_);
-        return last_checkpoint_;
-    }
-    std::optional<step_t> last_step() const {
-        std::lock_guard lock(state_mutex_);
-        return last_step_;
-    }
-
-private:
-    void wake_flusher() noexcept {
-        if (!wake_requested_.exchange(true, std::memory_order_acq_rel)) wake_cv_.notify_one();
-    }
-
-    void flusher_loop() {
-        std::unique_lock lock(wake_mutex_);
-        while (!stopping_) {
-            wake_cv_.wait_for(lock, opts_.flush_interval,
-                              [this] { return stopping_ || wake_requested_.load(std::memory_order_acquire); });
-            wake_requested_.store(false, std::memory_order_release);
-            lock.unlock();
-            drain_available();
-            report_losses();
-            lock.lock();
-        }
-    }
-
-    void stop_threads() noexcept {
-        sampler_worker_.stop();
-        {
-            std::lock_guard lock(wake_mutex_);
-            stopping_ = true;
-        }
-        wake_cv_.notify_all();
-        if (flusher_.joinable()) flusher_.join();
-    }
-
-    void drain_available() {
-        std::lock_guard lock(consumer_mutex_);
-        while (drain_batch() == batch_.size()) {
-        }
-        drain_layers();
-    }
-
-    // Pops up to one batch and writes it; returns how many points were popped.
-    // Caller holds consumer_mutex_.
-    std::size_t drain_batch() {
-        clock_.recalibrate();
-        std::size_t popped = 0, n = 0;
-        metric_slot slot;
-        while (n < batch_.size() && queue_.try_pop(slot)) {
-            ++popped;
-            if (!std::isfinite(slot.value)) [[unlikely]] {
-                report_non_finite(slot);
-                continue;
-            }
-            metric_point& p = batch_[n++];
-            p.key.assign(slot.key, slot.key_length);  // reuses the string's buffer
-            p.step = slot.step;
-            p.time = clock_.to_unix(slot.ticks);
-            p.value = slot.value;
-        }
-        if (n > 0) write_batch(std::span<const metric_point>(batch_.data(), n));
-        return popped;
-    }
-
-    void write_batch(std::span<const metric_point> points) {
-        step_t highest = points.front().step;
-        for (const auto& p : points) highest = std::max(highest, p.step);
-        {
-            std::lock_guard lock(state_mutex_);
-            last_step_ = last_step_ ? std::max(*last_step_, highest) : highest;
-        }
-        if (guarded("append_metrics", [&] { rec_.append_metrics(run_id_, points); }))
-            points_written_.fetch_add(points.size(), std::memory_order_relaxed);
-    }
-
-    void drain_layers() {
-        std::vector<layer_snapshot> todo;
-        void (*write)(monitor_core&, const layer_snapshot&) = nullptr;
-        {
-            std::lock_guard lock(layers_mutex_);
-            todo.swap(pending_layers_);
-            write = write_layers_;
-        }
-        for (const auto& snap : todo) write(*this, snap);  // set by the enqueue_layers() that queued it
-    }
-
-    // A diverging loss should be visible: one event per key, in the run's log.
-    void report_non_finite(const metric_slot& slot) {
-        std::string key{slot.key_view()};
-        if (!non_finite_keys_.insert(key).second) return;
-        const char* what = std::isnan(slot.value) ? "nan" : (slot.value > 0 ? "inf" : "-inf");
-        event e;
-        e.run_id = run_id_;
-        e.time = clock_.to_unix(slot.ticks);
-        e.type = "non_finite_value";
-        e.message = fmt::format("{} was {} at step {}; non-finite values are not stored", key, what, slot.step);
-        e.data_json.clear();
-        detail::json_writer(e.data_json)
-            .begin_object()
-            .field("key", key)
-            .field("step", static_cast<std::int64_t>(slot.step))
-            .field("value", what)
-            .end_object();
-        tmon::log(log_level::warn, "monitor", "run {}: {}", run_id_, e.message);
-        guarded("append_event", [&] { rec_.append_event(e); });
-    }
-
-    // The hot path cannot log; the flusher reports drops, at most every 30 s.
-    void report_losses() noexcept {
-        auto dropped = dropped_.load(std::memory_order_relaxed);
-        if (dropped == dropped_reported_) return;
-        auto now = std::chrono::steady_clock::now();
-        if (dropped_reported_ != 0 && now - last_drop_warning_ < std::chrono::seconds(30)) return;
-        guarded("warning", [&] {
-            tmon::log(log_level::warn, "monitor",
-                "run {}: metric queue full ({} slots), {} points dropped so far; the store is not keeping up",
-                run_id_, queue_.capacity(), dropped);
-        });
-        dropped_reported_ = dropped;
-        last_drop_warning_ = now;
-    }
-
-    template <class F>
-    bool guarded(const char* what, F&& f) noexcept {
-        try {
-            f();
-            return true;
-        } catch (const std::exception& e) {
-            note_write_error(what, e.what());
-        } catch (...) {
-            note_write_error(what, "unknown exception");
-        }
-        return false;
-    }
-
-    void note_write_error(const char* what, const char* why) noexcept {
-        auto n = write_errors_.fetch_add(1, std::memory_order_relaxed) + 1;
-        // Powers of two: a store that fails every batch does not flood the log.
-        if ((n & (n - 1)) == 0) {
-            try {
-                tmon::log(log_level::error, "monitor", "run {}: {} failed ({} failures so far): {}", run_id_, what, n, why);
-            } catch (...) {
-            }
-        }
-    }
-
-    static std::string metrics_to_json(std::span<const metric_kv> metrics) {
-        std::string out;
-        detail::json_writer w(out);
-        w.begin_object();
-        for (const auto& m : metrics) w.field(m.key, m.value);
-        w.end_object();
-        return out;
-    }
-
-    R& rec_;
-    monitor_options opts_;
-    const std::string run_id_;
-    const bool resumed_;
-    std::optional<checkpoint_info> last_checkpoint_;
-
-    mpsc_queue<metric_slot> queue_;
-    const std::uint64_t wake_check_mask_;
-    alignas(cache_line) std::atomic<std::uint64_t> dropped_{0};
-    std::atomic<std::uint64_t> rejected_{0};
-    std::atomic<bool> wake_requested_{false};
-    alignas(cache_line) std::atomic<std::uint64_t> write_errors_{0};
-    std::atomic<std::uint64_t> points_written_{0};
-
-    // Consumer side: whoever holds consumer_mutex_ is the queue's one consumer.
-    std::mutex consumer_mutex_;
-    std::vector<metric_point> batch_;
-    tick_to_wall clock_;
-    std::unordered_set<std::string> non_finite_keys_;
-
-    std::mutex layers_mutex_;
-    std::vector<layer_snapshot> pending_layers_;
-    void (*write_layers_)(monitor_core&, const layer_snapshot&) = nullptr;
-
-    mutable std::mutex state_mutex_;
-    std::optional<step_t> last_step_;
-    std::int64_t last_command_id_ = 0;
-
-    std::uint64_t dropped_reported_ = 0;
-    std::chrono::steady_clock::time_point last_drop_warning_{};
-    bool terminal_set_ = false;
-    const int uncaught_at_start_;
-
-    std::mutex wake_mutex_;
-    std::condition_variable wake_cv_;
-    bool stopping_ = false;
-    std::thread flusher_;
-
-    S sampler_;
-    periodic_worker sampler_worker_;
-};
-
-template <class R>
-std::optional<run_info> newest_run_named(R& rec, const std::string& name) {
-    run_query q;
-    q.name_contains = name;  // a case-insensitive substring: filter exact names below
-    q.sort = run_sort::created_desc;
-    q.limit = 200;
-    for (;;) {
-        run_page page = rec.list_runs(q);
-        for (auto& r : page.runs)
-            if (r.name == name) return std::move(r);
-        if (page.runs.size() < q.limit) return std::nullopt;
-        q.offset += page.runs.size();
-    }
-}
-
-template <class R>
-std::optional<checkpoint_info> newest_checkpoint(R& rec, std::string_view run_id) {
-    auto all = rec.list_checkpoints(run_id);
-    auto newer = [](const checkpoint_info& a, const checkpoint_info& b) {
-        auto sa = a.step.value_or(std::numeric_limits<step_t>::min());
-        auto sb = b.step.value_or(std::numeric_limits<step_t>::min());
-        return sa != sb ? sa < sb : a.created_at < b.created_at;
-    };
-    auto it = std::max_element(all.begin(), all.end(), newer);
-    if (it == all.end()) return std::nullopt;
-    return std::move(*it);
-}
-
-}  // namespace detail
-
-template <class R, class S = no_sampler>
-class monitor {
-    static_assert(assert_recorder<R>());
-    static_assert(assert_sampler<S>());
-    using core = detail::monitor_core<R, S>;
-
-public:
-    // The members other than log() and the counters are defined after the
-    // class, not in it: not inline, so that with TMON_SEPARATE_COMPILATION an
-    // `extern template` keeps them (and all they call) out of the caller's TU.
-    // GCC instantiates an extern template's inline members anyway.
-
-    // Creates a new run named opts.run_name.
-    monitor(R& rec, monitor_options opts);
-
-    // Continues the newest run with this name if it did not finish (it is
-    // running, interrupted or failed: a crashed or killed job) and sets it back
-    // to running; otherwise creates a new run. Then is_resumed() and
-    // last_checkpoint() say where to restart from.
-    static monitor resume_or_create(R& rec, monitor_options opts);
-
-    monitor(monitor&&) noexcept = default;
-    monitor& operator=(monitor&& other) noexcept;
-
-    // Flushes, then marks the run completed, or failed when the monitor is
-    // destroyed by an exception unwinding the training loop. A run already
-    // given a terminal status (here or from the dashboard) is left as it is.
-    ~monitor();
-
-    // The hot path: never blocks, allocates or makes a syscall. Keys longer
-    // than max_metric_key_length (95 bytes), empty keys, keys that are not
-    // valid UTF-8 and NaN/inf values are counted in rejected(); NaN/inf also produce one "non_finite_value" event
-    // per key. A full queue drops the point and counts it in dropped().
-    void log(step_t step, std::string_view key, double value) noexcept { core_->log(step, key, value); }
-    void log(step_t step, std::initializer_list<metric_kv> metrics) noexcept {
-        for (const auto& m : metrics) core_->log(step, m.key, m.value);
-    }
-    void log(step_t step, std::span<const metric_kv> metrics) noexcept {
-        for (const auto& m : metrics) core_->log(step, m.key, m.value);
-    }
-
-    // Per-layer statistics are handed to the flusher thread (the store write
-    // does not happen on the caller's thread).
-    void log_layers(step_t step, std::vector<layer_stat> layers);
-
-    // Returns when everything logged before it has reached the recorder.
-    void flush();
-
-    // Records a checkpoint after flushing queued points. `step` defaults to
-    // the highest step logged so far. Store errors propagate (tmon::error).
-    checkpoint_info checkpoint(std::string filepath, std::initializer_list<metric_kv> metrics = {},
-                               std::string metadata_json = "{}", std::optional<step_t> step = std::nullopt);
-    checkpoint_info checkpoint(std::string filepath, std::span<const metric_kv> metrics,
-                               std::string metadata_json = "{}", std::optional<step_t> step = std::nullopt);
-
-    checkpoint_info mark_best(std::string_view checkpoint_id);
-
-    // Flushes, then changes the status (tmon::error(conflict) for a transition
-    // the status rules refuse). A terminal status is left alone by the destructor.
-    void set_status(run_status status);
-
-    // Marks the run failed with a reason the event log keeps. A destructor
-    // cannot see the exception that unwinds it, so catch it and say why:
-    //   try { train(mon); } catch (const std::exception& e) { mon.fail(e.what()); throw; }
-    void fail(std::string_view reason);
-    void set_total_steps(step_t n);
-
-    // Commands from the dashboard not seen yet (empty when R cannot deliver any).
-    std::vector<command> poll_commands();
-
-    const std::string& run_id() const noexcept { return core_->run_id(); }
-    R& recorder() noexcept { return core_->recorder(); }
-    std::uint64_t dropped() const noexcept { return core_->dropped(); }
-    std::uint64_t rejected() const noexcept { return core_->rejected(); }
-    // Recorder calls made by the flusher that threw (logged, not propagated).
-    std::uint64_t write_errors() const noexcept { return core_->write_errors(); }
-    // Points the recorder accepted.
-    std::uint64_t points_written() const noexcept { return core_->points_written(); }
-    bool is_resumed() const noexcept { return core_->is_resumed(); }
-    std::optional<checkpoint_info> last_checkpoint() const;
-
-private:
-    // Only resume_or_create() instantiates the resume path (listing runs and
-    // checkpoints): a TU that just creates runs does not compile it.
-    struct resume_tag {};
-
-    monitor(R& rec, monitor_options opts, resume_tag) {
-        check_run_name(opts);
-        // A remote recorder knows better (a given run id, its journal).
-        std::optional<run_info> previous;
-        if constexpr (requires { rec.resume_target(opts.run_name); })
-            previous = rec.resume_target(opts.run_name);
-        else
-            previous = detail::newest_run_named(rec, opts.run_name);
-        if (previous && (previous->status == run_status::running || previous->status == run_status::failed ||
-                         previous->status == run_status::interrupted)) {
-            run_update u;
-            u.status = run_status::running;
-            if (opts.total_steps) u.total_steps = opts.total_steps;
-            run_info run = rec.update_run(previous->id, u);
-            auto last = detail::newest_checkpoint(rec, run.id);
-            tmon::log(log_level::info, "monitor", "resuming run {} ({})", run.id, run.name);
-            core_ = std::make_unique<core>(rec, std::move(opts), std::move(run), true, std::move(last));
-            return;
-        }
-        create(rec, std::move(opts));
-    }
-
-    static void check_run_name(const monitor_options& opts) {
-        if (opts.run_name.empty()) throw error(errc::invalid_argument, "monitor_options.run_name must not be empty");
-    }
-
-    void create(R& rec, monitor_options opts) {
-        new_run r;
-        r.name = opts.run_name;
-        r.config_json = opts.config_json;
-        r.tags = opts.tags;
-        r.notes = opts.notes;
-        r.total_steps = opts.total_steps;
-        run_info run = rec.create_run(r);
-        core_ = std::make_unique<core>(rec, std::move(opts), std::move(run), false, std::nullopt);
-    }
-
-    void finish() noexcept {
-        if (core_) core_->finish();
-        core_.reset();
-    }
-
-    std::unique_ptr<core> core_;
-};
-
-// ---- monitor's members, out of the class (see the note at its public:) -----
-template <class R, class S>
-monitor<R, S>::monitor(R& rec, monitor_options opts) {
-    check_run_name(opts);
-    create(rec, std::move(opts));
-}
-
-template <class R, class S>
-monitor<R, S> monitor<R, S>::resume_or_create(R& rec, monitor_options opts) {
-    return monitor(rec, std::move(opts), resume_tag{});
-}
-
-template <class R, class S>
-monitor<R, S>& monitor<R, S>::operator=(monitor&& other) noexcept {
-    if (this != &other) {
-        finish();
-        core_ = std::move(other.core_);
-    }
-    return *this;
-}
-
-template <class R, class S>
-monitor<R, S>::~monitor() {
-    finish();
-}
-
-template <class R, class S>
-void monitor<R, S>::log_layers(step_t step, std::vector<layer_stat> layers) {
-    core_->enqueue_layers(step, std::move(layers));
-}
-
-template <class R, class S>
-void monitor<R, S>::flush() {
-    core_->flush();
-}
-
-template <class R, class S>
-checkpoint_info monitor<R, S>::checkpoint(std::string filepath, std::initializer_list<metric_kv> metrics,
-                                          std::string metadata_json, std::optional<step_t> step) {
-    return core_->checkpoint(std::move(filepath), std::span<const metric_kv>(metrics.begin(), metrics.size()),
-                             std::move(metadata_json), step);
-}
-
-template <class R, class S>
-checkpoint_info monitor<R, S>::checkpoint(std::string filepath, std::span<const metric_kv> metrics,
-                                          std::string metadata_json, std::optional<step_t> step) {
-    return core_->checkpoint(std::move(filepath), metrics, std::move(metadata_json), step);
-}
-
-template <class R, class S>
-checkpoint_info monitor<R, S>::mark_best(std::string_view checkpoint_id) {
-    return core_->mark_best(checkpoint_id);
-}
-
-template <class R, class S>
-void monitor<R, S>::set_status(run_status status) {
-    core_->set_status(status);
-}
-
-template <class R, class S>
-void monitor<R, S>::fail(std::string_view reason) {
-    core_->fail(reason);
-}
-
-template <class R, class S>
-void monitor<R, S>::set_total_steps(step_t n) {
-    core_->set_total_steps(n);
-}
-
-template <class R, class S>
-std::vector<command> monitor<R, S>::poll_commands() {
-    return core_->poll_commands();
-}
-
-template <class R, class S>
-std::optional<checkpoint_info> monitor<R, S>::last_checkpoint() const {
-    return core_->last_checkpoint();
-}
-
-}  // namespace tmon
-#endif  // TMON_SINGLE_MONITOR_MONITOR_HPP
-// ---- end tmon/monitor/monitor.hpp
-// ---- begin tmon/sampler/system_sampler.hpp
-#ifndef TMON_SINGLE_SAMPLER_SYSTEM_SAMPLER_HPP
-#define TMON_SINGLE_SAMPLER_SYSTEM_SAMPLER_HPP
-// CPU, memory and process RSS from /proc, GPUs from NVML (dlopen'ed at run
-// time). One instance is sampled from one thread; CPU % is the busy share of
-// all cores since the previous sample (since construction for the first).
-#include <algorithm>
-#include <optional>
-
-// ---- begin tmon/sampler/detail/nvml.hpp
-#ifndef TMON_SINGLE_SAMPLER_DETAIL_NVML_HPP
-#define TMON_SINGLE_SAMPLER_DETAIL_NVML_HPP
-// NVML loaded at run time with dlopen, so tmon builds without CUDA and runs on
-// machines without a GPU. Only the handful of entry points the sampler uses are
-// declared here, with the ABI documented in nvml.h.
-#include <cstdint>
-#include <optional>
-#include <string>
-#include <vector>
-
-#include <dlfcn.h>
-
-
-namespace tmon::detail {
-
-namespace nvml_abi {
-using result = int;  // nvmlReturn_t
-inline constexpr result success = 0;
-inline constexpr result not_supported = 3;
-using device = struct opaque_device*;  // nvmlDevice_t
-struct utilization { unsigned int gpu, memory; };
-struct memory { unsigned long long total, free, used; };
-inline constexpr int temperature_gpu = 0;  // NVML_TEMPERATURE_GPU
-
-using init_fn = result (*)();
-using shutdown_fn = result (*)();
-using error_string_fn = const char* (*)(result);
-using device_count_fn = result (*)(unsigned int*);
-using handle_by_index_fn = result (*)(unsigned int, device*);
-using name_fn = result (*)(device, char*, unsigned int);
-using utilization_fn = result (*)(device, utilization*);
-using memory_fn = result (*)(device, memory*);
-using temperature_fn = result (*)(device, int, unsigned int*);
-using power_fn = result (*)(device, unsigned int*);
-}  // namespace nvml_abi
-
-// Owns the library handle and NVML's init; any failure leaves it "unavailable"
-// with one log line, and read_gpus() then returns an empty list.
-class nvml_library {
-public:
-    explicit nvml_library(const char* soname = "libnvidia-ml.so.1") { open(soname); }
-    nvml_library(const nvml_library&) = delete;
-    nvml_library& operator=(const nvml_library&) = delete;
-    ~nvml_library() { close(); }
-
-    bool available() const noexcept { return initialized_; }
-
-    // Empty on any error; the first error is logged once and NVML is closed so
-    // a broken driver is not asked again every second.
-    std::vector<gpu_sample> read_gpus() {
-        std::vector<gpu_sample> gpus;
-        if (!initialized_) return gpus;
-        unsigned int count = 0;
-        if (!check(device_count_(&count), "nvmlDeviceGetCount_v2")) return {};
-        gpus.reserve(count);
-        for (unsigned int i = 0; i < count; ++i) {
-            auto g = read_gpu(i);
-            if (!g) return {};
-            gpus.push_back(std::move(*g));
-        }
-        return gpus;
-    }
-
-private:
-    template <class F>
-    bool bind(F& fn, const char* symbol) {
-        fn = reinterpret_cast<F>(::dlsym(handle_, symbol));
-        if (!fn) give_up("NVML has no symbol {}", symbol);
-        return fn != nullptr;
-    }
-
-    void open(const char* soname) {
-        handle_ = ::dlopen(soname, RTLD_NOW | RTLD_LOCAL);
-        if (!handle_) {
-            log(log_level::info, "sampler", "no GPU metrics: {} not loadable ({})", soname, dl_error());
-            return;
-        }
-        bool bound = bind(init_, "nvmlInit_v2") && bind(shutdown_, "nvmlShutdown") &&
-                     bind(device_count_, "nvmlDeviceGetCount_v2") &&
-                     bind(handle_by_index_, "nvmlDeviceGetHandleByIndex_v2") && bind(name_, "nvmlDeviceGetName") &&
-                     bind(utilization_, "nvmlDeviceGetUtilizationRates") &&
-                     bind(memory_, "nvmlDeviceGetMemoryInfo") && bind(temperature_, "nvmlDeviceGetTemperature") &&
-                     bind(power_, "nvmlDeviceGetPowerUsage");
-        if (!bound) return;
-        error_string_ = reinterpret_cast<nvml_abi::error_string_fn>(::dlsym(handle_, "nvmlErrorString"));
-        nvml_abi::result r = init_();
-        if (r != nvml_abi::success) {
-            give_up("nvmlInit_v2 failed: {}", describe(r));
-            return;
-        }
-        initialized_ = true;
-    }
-
-    void close() noexcept {
-        if (initialized_ && shutdown_) shutdown_();
-        initialized_ = false;
-        if (handle_) ::dlclose(handle_);
-        handle_ = nullptr;
-    }
-
-    std::optional<gpu_sample> read_gpu(unsigned int index) {
-        nvml_abi::device dev = nullptr;
-        if (!check(handle_by_index_(index, &dev), "nvmlDeviceGetHandleByIndex_v2")) return std::nullopt;
-        gpu_sample g;
-        g.index = static_cast<int>(index);
-        char name[96] = {};
-        if (!check(name_(dev, name, sizeof name), "nvmlDeviceGetName")) return std::nullopt;
-        g.name = name;
-        nvml_abi::utilization util{};
-        if (!check(utilization_(dev, &util), "nvmlDeviceGetUtilizationRates")) return std::nullopt;
-        g.utilization = util.gpu;
-        nvml_abi::memory mem{};
-        if (!check(memory_(dev, &mem), "nvmlDeviceGetMemoryInfo")) return std::nullopt;
-        g.memory_used = mem.used;
-        g.memory_total = mem.total;
-        // Some boards report no temperature or power; that is not a failure.
-        unsigned int celsius = 0, milliwatts = 0;
-        if (!check_optional(temperature_(dev, nvml_abi::temperature_gpu, &celsius), "nvmlDeviceGetTemperature"))
-            return std::nullopt;
-        if (!check_optional(power_(dev, &milliwatts), "nvmlDeviceGetPowerUsage")) return std::nullopt;
-        g.temperature = celsius;
-        g.power = milliwatts / 1000.0;
-        return g;
-    }
-
-    bool check(nvml_abi::result r, const char* call) {
-        if (r == nvml_abi::success) return true;
-        give_up("{} failed: {}", call, describe(r));
-        return false;
-    }
-    bool check_optional(nvml_abi::result r, const char* call) {
-        return r == nvml_abi::not_supported || check(r, call);
-    }
-
-    template <class... Args>
-    void give_up(fmt::format_string<Args...> f, Args&&... args) {
-        log(log_level::warn, "sampler", "no GPU metrics: {}", fmt::format(f, std::forward<Args>(args)...));
-        close();
-    }
-
-    std::string describe(nvml_abi::result r) const {
-        if (error_string_) return fmt::format("{} (code {})", error_string_(r), r);
-        return fmt::format("code {}", r);
-    }
-
-    static const char* dl_error() noexcept {
-        const char* e = ::dlerror();
-        return e ? e : "unknown error";
-    }
-
-    void* handle_ = nullptr;
-    bool initialized_ = false;
-    nvml_abi::init_fn init_ = nullptr;
-    nvml_abi::shutdown_fn shutdown_ = nullptr;
-    nvml_abi::error_string_fn error_string_ = nullptr;
-    nvml_abi::device_count_fn device_count_ = nullptr;
-    nvml_abi::handle_by_index_fn handle_by_index_ = nullptr;
-    nvml_abi::name_fn name_ = nullptr;
-    nvml_abi::utilization_fn utilization_ = nullptr;
-    nvml_abi::memory_fn memory_ = nullptr;
-    nvml_abi::temperature_fn temperature_ = nullptr;
-    nvml_abi::power_fn power_ = nullptr;
-};
-
-}  // namespace tmon::detail
-#endif  // TMON_SINGLE_SAMPLER_DETAIL_NVML_HPP
-// ---- end tmon/sampler/detail/nvml.hpp
-// ---- begin tmon/sampler/detail/proc_reader.hpp
-#ifndef TMON_SINGLE_SAMPLER_DETAIL_PROC_READER_HPP
-#define TMON_SINGLE_SAMPLER_DETAIL_PROC_READER_HPP
-// Reading /proc with plain read(2) into a stack buffer: no iostreams, no
-// allocation, and a missing file (not Linux, a locked-down container) reads
-// as "no data" rather than an error.
-#include <cstdint>
-#include <cstdlib>
-#include <cstring>
-#include <optional>
-#include <string_view>
-
-#include <fcntl.h>
-#include <unistd.h>
-
-namespace tmon::detail {
-
-// Reads up to N-1 bytes of `path`; empty view on failure.
-template <std::size_t N>
-std::string_view read_proc_file(const char* path, char (&buf)[N]) noexcept {
-    int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return {};
-    std::size_t total = 0;
-    while (total < N - 1) {
-        ssize_t n = ::read(fd, buf + total, N - 1 - total);
-        if (n <= 0) break;
-        total += static_cast<std::size_t>(n);
-    }
-    ::close(fd);
-    buf[total] = '\0';
-    return {buf, total};
-}
-
-struct cpu_times {
-    std::uint64_t busy = 0;
-    std::uint64_t total = 0;
-};
-
-// First line of /proc/stat: "cpu user nice system idle iowait irq softirq steal ...".
-// idle + iowait count as idle; guest time is already inside user/nice.
-inline std::optional<cpu_times> parse_proc_stat(std::string_view text) noexcept {
-    if (text.substr(0, 4) != "cpu ") return std::nullopt;
-    const char* p = text.data() + 4;
-    std::uint64_t f[8] = {};
-    for (auto& v : f) {
-        char* end = nullptr;
-        v = std::strtoull(p, &end, 10);
-        if (end == p) break;
-        p = end;
-    }
-    cpu_times t;
-    std::uint64_t idle = f[3] + f[4];
-    for (auto v : f) t.total += v;
-    t.busy = t.total - idle;
-    return t;
-}
-
-inline std::optional<cpu_times> read_cpu_times() noexcept {
-    char buf[1024];
-    return parse_proc_stat(read_proc_file("/proc/stat", buf));
-}
-
-// Value of "Key:   1234 kB" in /proc/meminfo, in bytes.
-inline std::optional<std::uint64_t> meminfo_field(std::string_view text, std::string_view key) noexcept {
-    std::size_t at = 0;
-    while (at < text.size()) {
-        std::size_t eol = text.find('\n', at);
-        if (eol == std::string_view::npos) eol = text.size();
-        std::string_view line = text.substr(at, eol - at);
-        if (line.size() > key.size() && line.substr(0, key.size()) == key && line[key.size()] == ':') {
-            return std::strtoull(line.data() + key.size() + 1, nullptr, 10) * 1024;
-        }
-        at = eol + 1;
-    }
-    return std::nullopt;
-}
-
-struct memory_usage {
-    std::uint64_t used = 0;
-    std::uint64_t total = 0;
-};
-
-inline std::optional<memory_usage> read_memory_usage() noexcept {
-    char buf[8192];
-    auto text = read_proc_file("/proc/meminfo", buf);
-    auto total = meminfo_field(text, "MemTotal");
-    auto available = meminfo_field(text, "MemAvailable");
-    if (!total || !available) return std::nullopt;
-    return memory_usage{*total > *available ? *total - *available : 0, *total};
-}
-
-// Second field of /proc/self/statm: resident pages.
-inline std::uint64_t read_process_rss() noexcept {
-    char buf[256];
-    auto text = read_proc_file("/proc/self/statm", buf);
-    if (text.empty()) return 0;
-    char* end = nullptr;
-    std::strtoull(text.data(), &end, 10);
-    std::uint64_t pages = std::strtoull(end, nullptr, 10);
-    return pages * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
-}
-
-}  // namespace tmon::detail
-#endif  // TMON_SINGLE_SAMPLER_DETAIL_PROC_READER_HPP
-// ---- end tmon/sampler/detail/proc_reader.hpp
-
-namespace tmon {
-
-class system_sampler {
-public:
-    static constexpr bool enabled = true;
-
-    system_sampler() : last_cpu_(detail::read_cpu_times()) {}
-
-    system_sample sample() {
-        system_sample s;
-        s.time = now_seconds();
-        s.cpu_percent = cpu_percent_since_last();
-        if (auto mem = detail::read_memory_usage()) {
-            s.memory_used = mem->used;
-            s.memory_total = mem->total;
-            s.memory_percent = mem->total ? 100.0 * static_cast<double>(mem->used) / static_cast<double>(mem->total) : 0;
-        }
-        s.process_rss = detail::read_process_rss();
-        s.gpus = nvml_.read_gpus();
-        return s;
-    }
-
-    bool has_gpu_library() const noexcept { return nvml_.available(); }
-
-private:
-    double cpu_percent_since_last() {
-        auto now = detail::read_cpu_times();
-        double pct = 0;
-        if (now && last_cpu_ && now->total > last_cpu_->total && now->busy >= last_cpu_->busy) {
-            double busy = static_cast<double>(now->busy - last_cpu_->busy);
-            double total = static_cast<double>(now->total - last_cpu_->total);
-            pct = std::clamp(100.0 * busy / total, 0.0, 100.0);
-        }
-        if (now) last_cpu_ = now;
-        return pct;
-    }
-
-    std::optional<detail::cpu_times> last_cpu_;
-    detail::nvml_library nvml_;
-};
-
-static_assert(assert_sampler<system_sampler>());
-
-}  // namespace tmon
-#endif  // TMON_SINGLE_SAMPLER_SYSTEM_SAMPLER_HPP
-// ---- end tmon/sampler/system_sampler.hpp
-#if defined(TMON_SEPARATE_COMPILATION)
-namespace tmon {
-TMON_MEMORY_STORE_TEMPLATES(extern)
-}  // namespace tmon
-#endif
-#endif  // TMON_SINGLE_STORAGE_MEMORY_STORE_HPP
-// ---- end tmon/storage/memory_store.hpp
-
-
-// ---- begin tmon/transport/transport_concept.hpp
-#ifndef TMON_SINGLE_TRANSPORT_TRANSPORT_CONCEPT_HPP
-#define TMON_SINGLE_TRANSPORT_TRANSPORT_CONCEPT_HPP
-// The seam between the application (tmon::server) and whatever moves bytes.
-// The application never sees sockets; the transport never sees runs or SQL.
-#include <chrono>
-#include <concepts>
-#include <cstdint>
-#include <functional>
-#include <memory>
-#include <optional>
-#include <string>
-#include <string_view>
-
-// ---- begin tmon/transport/http/message.hpp
-#ifndef TMON_SINGLE_TRANSPORT_HTTP_MESSAGE_HPP
-#define TMON_SINGLE_TRANSPORT_HTTP_MESSAGE_HPP
-// HTTP request/response as the application sees them: already parsed, no Asio.
-#include <functional>
-#include <memory>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <vector>
-
-namespace tmon::http {
-
-struct header {
-    std::string name;
-    std::string value;
-};
-
-inline bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-        if (x != y) return false;
-    }
-    return true;
-}
-
-struct request {
-    std::string method;   // "GET"
-    std::string target;   // raw request-target, "/api/runs?limit=5"
-    std::string path;     // percent-decoded path, "/api/runs"
-    std::string query;    // raw query string without '?', "limit=5"
-    int version_minor = 1;
-    std::vector<header> headers;
-    std::string body;
-    std::vector<header> trailers;  // after a chunked body; never merged into headers
-    std::string remote;   // peer address, for logs
-
-    std::string_view header_value(std::string_view name) const noexcept {
-        for (const auto& h : headers)
-            if (iequals(h.name, name)) return h.value;
-        return {};
-    }
-};
-
-// A response as a client reads it off the wire (the remote client's side).
-struct received_response {
-    int status = 0;
-    std::string reason;
-    int version_minor = 1;
-    std::vector<header> headers;
-    std::string body;
-    std::vector<header> trailers;
-
-    std::string_view header_value(std::string_view name) const noexcept {
-        for (const auto& h : headers)
-            if (iequals(h.name, name)) return h.value;
-        return {};
-    }
-};
-
-// A response body produced piece by piece, for bodies too large to build
-// whole (exports of long runs). The transport sends the head with
-// "Transfer-Encoding: chunked", then asks for one piece at a time, and only
-// once the previous piece is written: a slow client slows the producer down
-// instead of making the server hold the body.
-struct body_stream {
-    using deliver_fn = std::function<void(std::optional<std::string> chunk)>;
-    virtual ~body_stream() = default;
-    // Produce the next piece, on any thread, then call deliver once: with
-    // bytes (an empty string is skipped), or with nullopt when the body is
-    // complete. To abort (a read failed), throw from pull or let deliver go
-    // without calling it: the connection is closed without the final chunk,
-    // so the client sees a truncated transfer, never a short body that looks
-    // whole. Not called for HEAD, 204 or 304.
-    virtual void pull(deliver_fn deliver) = 0;
-};
-
-struct response {
-    int status = 200;
-    std::string content_type = "application/json";
-    std::vector<header> headers;   // extra headers (ETag, Content-Encoding, Allow...)
-    std::string body;
-    std::shared_ptr<body_stream> stream;  // set: the body comes from it, and `body` is ignored
-};
-
-}  // namespace tmon::http
-#endif  // TMON_SINGLE_TRANSPORT_HTTP_MESSAGE_HPP
-// ---- end tmon/transport/http/message.hpp
-
-namespace tmon {
-
-// One open WebSocket as the application sees it. Thread-safe: send_text may be
-// called from any thread; it queues and returns at once.
-class ws_peer {
-public:
-    virtual ~ws_peer() = default;
-    virtual std::uint64_t id() const noexcept = 0;
-    // false when the connection is closing/closed (the message is dropped).
-    virtual bool send_text(std::string message) = 0;
-    // The same, for one message sent to many peers: the bytes are shared, not
-    // copied per peer. The default copies; transports override it.
-    virtual bool send_text(std::shared_ptr<const std::string> message) { return send_text(std::string(*message)); }
-    // Bytes queued but not yet written to the socket: the coalescer's back-pressure signal.
-    virtual std::size_t pending_bytes() const noexcept = 0;
-    virtual void close(std::uint16_t code = 1000, std::string_view reason = {}) = 0;
-};
-using ws_peer_ptr = std::shared_ptr<ws_peer>;
-
-// Completes a request exactly once, from any thread (so slow work can run off
-// the io thread and answer later).
-using respond_fn = std::function<void(http::response)>;
-
-// What app_handlers::body_start makes of the first bytes of a request body.
-struct body_start_verdict {
-    bool decided = true;                    // false: ask again once more of the body has arrived
-    std::optional<http::response> refusal;  // set: answered now, the rest of the body is never read
-};
-// How much of a body app_handlers::body_start may see; past it the body is read on.
-inline constexpr std::size_t body_start_bytes = 4096;
-
-struct app_handlers {
-    std::function<void(http::request&&, respond_fn)> on_request;
-    // Called once a request's header block is parsed (method, path, query and
-    // headers known; body empty), before its body is read: the most body bytes
-    // this request may carry; 0 (or no hook) means max_body_bytes. A body over
-    // it is answered 413 without being read. Runs on an io thread: be quick.
-    std::function<std::size_t(const http::request& head)> body_limit;
-    // Called while a body is still arriving with the bytes read so far (at
-    // most body_start_bytes of them; a body that arrives whole with its head
-    // goes straight to on_request), until it decides: a refusal is sent at
-    // once with "Connection: close", since the unread rest of the body cannot
-    // be skipped safely. For bodies that can be told bad from their first
-    // bytes (a JSON route sent junk) without reading megabytes first. Runs on
-    // an io thread: be quick.
-    std::function<body_start_verdict(const http::request& head, std::string_view body_so_far)> body_start;
-    // Called for an upgrade request on the WS path; return a response to refuse
-    // it (401 without the token, say) or nullopt to accept.
-    std::function<std::optional<http::response>(const http::request&)> on_ws_upgrade;
-    std::function<void(const ws_peer_ptr&)> on_ws_open;
-    std::function<void(const ws_peer_ptr&, std::string_view text)> on_ws_message;
-    // The outbound queue has drained: a good moment to send coalesced updates.
-    std::function<void(const ws_peer_ptr&)> on_ws_drain;
-    std::function<void(const ws_peer_ptr&)> on_ws_close;
-};
-
-// Every limit on what a peer can make the server hold or do; SECURITY.md
-// lists them with the tmon-server flags that set them.
-struct transport_limits {
-    std::size_t max_header_bytes = 16 * 1024;          // -> 431
-    std::size_t max_request_line_bytes = 8 * 1024;     // -> 414
-    std::size_t max_body_bytes = 64 * 1024 * 1024;      // -> 413 (per request; see app_handlers::body_limit)
-    // Request bodies buffered at once across the transport, from their
-    // announced size until the application answers: a body that would pass it
-    // -> 503. 0: no budget.
-    std::size_t max_inflight_body_bytes = 256 * 1024 * 1024;
-    // Beyond: 503 and close. The cap in force is also at most the open-file
-    // limit (raised to its hard value at start) less fd_reserve; 0: only that.
-    std::size_t max_connections = 1024;
-    std::size_t max_connections_per_client = 256;       // per peer address -> 503; 0: no cap
-    std::size_t fd_reserve = 64;                        // descriptors kept for the store's files
-    std::chrono::milliseconds header_timeout{10'000};   // whole header block must arrive (slowloris) -> 408
-    std::chrono::milliseconds idle_timeout{60'000};     // keep-alive idle
-    // Keep-alive idle while over 3/4 of the connection cap is in use, so idle
-    // connections cannot starve new clients. 0: idle_timeout throughout.
-    std::chrono::milliseconds busy_idle_timeout{5'000};
-    std::chrono::milliseconds body_timeout{60'000};     // -> 408
-    // A write that makes no progress this long closes the connection (HTTP
-    // and WebSocket): a client that stops reading cannot hold memory forever.
-    // 0: no limit.
-    std::chrono::milliseconds send_timeout{30'000};
-    // Answered-but-unsent response bytes per HTTP connection; past this the
-    // connection reads and dispatches nothing more until the client catches up.
-    // 0: no bound (max_pipelined_requests only).
-    std::size_t max_queued_response_bytes = 8 * 1024 * 1024;
-    // Requests one HTTP connection may have in the server at once (handed to
-    // the application or answered, not yet sent); past it the connection
-    // reads nothing more. Their answers' sizes are unknown when they are
-    // handed over, so this is what bounds a pipelined burst. At least 1.
-    std::size_t max_pipelined_requests = 16;
-    std::size_t ws_max_message_bytes = 1024 * 1024;     // -> close 1009
-    // Queued for one peer, control frames included: messages beyond it close a
-    // slow reader (1008); pongs beyond it pause reading from the peer.
-    std::size_t ws_max_outbound_bytes = 8 * 1024 * 1024;
-    std::chrono::milliseconds ws_ping_interval{30'000};
-};
-
-struct transport_config {
-    std::string host = "127.0.0.1";
-    std::uint16_t port = 8000;          // 0: pick a free port (tests)
-    unsigned threads = 1;               // io threads
-    std::string ws_path = "/ws";
-    std::string cors_origin{};          // empty: no CORS headers; "*" or an origin
-    transport_limits limits{};
-};
-
-namespace detail::transport_checks {
-template <class T> concept has_start = requires(T& t, const transport_config& c, app_handlers h) { t.start(c, std::move(h)); };
-template <class T> concept has_stop = requires(T& t) { t.stop(); };
-template <class T> concept has_port = requires(const T& t) { { t.port() } -> std::convertible_to<std::uint16_t>; };
-}  // namespace detail::transport_checks
-
-// start() binds and returns once listening (throws tmon::error on bind failure),
-// serving on its own threads until stop().
-template <class T>
-concept transport = detail::transport_checks::has_start<T> && detail::transport_checks::has_stop<T> &&
-                    detail::transport_checks::has_port<T>;
-
-template <class T>
-constexpr bool assert_transport() {
-    static_assert(detail::transport_checks::has_start<T>, "Transport must provide: start(const transport_config&, app_handlers)");
-    static_assert(detail::transport_checks::has_stop<T>, "Transport must provide: stop()");
-    static_assert(detail::transport_checks::has_port<T>, "Transport must provide: std::uint16_t port() const");
-    return true;
-}
-
-}  // namespace tmon
-#endif  // TMON_SINGLE_TRANSPORT_TRANSPORT_CONCEPT_HPP
-// ---- end tmon/transport/transport_concept.hpp
-// ---- begin tmon/transport/no_transport.hpp
-#ifndef TMON_SINGLE_TRANSPORT_NO_TRANSPORT_HPP
-#define TMON_SINGLE_TRANSPORT_NO_TRANSPORT_HPP
-// For a binary that only stores: nothing listens, nothing is served.
-#include <cstdint>
-
-
-namespace tmon {
-
-class no_transport {
-public:
-    void start(const transport_config&, app_handlers) {}
-    void stop() {}
-    std::uint16_t port() const noexcept { return 0; }
-};
-
-static_assert(tmon::assert_transport<no_transport>());
-
-}  // namespace tmon
-#endif  // TMON_SINGLE_TRANSPORT_NO_TRANSPORT_HPP
-// ---- end tmon/transport/no_transport.hpp
-
-#endif  // TMON_SINGLE_TMON_HPP
-// ---- end tmon/tmon.hpp
 // ---- begin tmon/client/client_options.hpp
 #ifndef TMON_SINGLE_CLIENT_CLIENT_OPTIONS_HPP
 #define TMON_SINGLE_CLIENT_CLIENT_OPTIONS_HPP
@@ -4288,11 +58,11 @@ static_assert(tmon::assert_transport<no_transport>());
 namespace tmon {
 
 struct http_client_options {
-    std::string url{};        // "http://host:8080"; default $TMON_URL, else http://127.0.0.1:8080
-    std::string token{};      // bearer token; default $TMON_TOKEN
-    std::string run_id{};     // default $TMON_RUN_ID, else "run_" + 12 random hex digits
-    std::string host{};       // reported host name; default gethostname()
-    int rank = -1;            // default $TMON_RANK, else $RANK, else 0
+    std::string url{};     // "http://host:8080"; default $TMON_URL, else http://127.0.0.1:8080
+    std::string token{};   // bearer token; default $TMON_TOKEN
+    std::string run_id{};  // default $TMON_RUN_ID, else "run_" + 12 random hex digits
+    std::string host{};    // reported host name; default gethostname()
+    int rank = -1;         // default $TMON_RANK, else $RANK, else 0
     // Where the journal lives; default $TMON_JOURNAL_DIR, else
     // $XDG_CACHE_HOME/tmon/journal, else ~/.cache/tmon/journal.
     std::filesystem::path journal_dir{};
@@ -4317,14 +87,14 @@ struct http_client_options {
 
 // What the client has done so far; any thread may read it at any time.
 struct http_client_stats {
-    std::uint64_t sent_points = 0;       // acknowledged by the server
+    std::uint64_t sent_points = 0;  // acknowledged by the server
     std::uint64_t sent_requests = 0;
     std::uint64_t queued_points = 0;     // in the journal, not acknowledged yet
     std::uint64_t journal_bytes = 0;     // unacknowledged journal size
     std::uint64_t dropped_points = 0;    // refused because the journal was full
     std::uint64_t rejected_records = 0;  // refused by the server as invalid (4xx), not retried
     std::uint64_t retries = 0;
-    bool connected = false;              // the last exchange with the server succeeded
+    bool connected = false;  // the last exchange with the server succeeded
     std::string last_error{};
 };
 
@@ -4381,6 +151,140 @@ struct http_client_stats {
 #include <string_view>
 #include <vector>
 
+// ---- begin tmon/core/error.hpp
+#ifndef TMON_SINGLE_CORE_ERROR_HPP
+#define TMON_SINGLE_CORE_ERROR_HPP
+#include <stdexcept>
+#include <string>
+
+namespace tmon {
+
+// Kinds map one-to-one onto HTTP statuses in the server, so a store's refusal
+// reaches a REST client with the right code and no translation table elsewhere.
+enum class errc {
+    invalid_argument,  // 400/422: bad value (NaN where not allowed, empty name...)
+    not_found,         // 404: unknown run / checkpoint
+    conflict,          // 409: invalid status transition, duplicate id
+    too_large,         // 413: over a configured cap
+    unavailable,       // 503: store closed, disk full, queue full
+    internal,          // 500
+};
+
+constexpr const char* errc_name(errc e) noexcept {
+    switch (e) {
+        case errc::invalid_argument: return "invalid_argument";
+        case errc::not_found: return "not_found";
+        case errc::conflict: return "conflict";
+        case errc::too_large: return "too_large";
+        case errc::unavailable: return "unavailable";
+        case errc::internal: return "internal";
+    }
+    return "internal";
+}
+
+class error : public std::runtime_error {
+public:
+    error(errc code, std::string message) : std::runtime_error(std::move(message)), code_(code) {}
+    errc code() const noexcept { return code_; }
+
+private:
+    errc code_;
+};
+
+}  // namespace tmon
+#endif  // TMON_SINGLE_CORE_ERROR_HPP
+// ---- end tmon/core/error.hpp
+// ---- begin tmon/transport/http/message.hpp
+#ifndef TMON_SINGLE_TRANSPORT_HTTP_MESSAGE_HPP
+#define TMON_SINGLE_TRANSPORT_HTTP_MESSAGE_HPP
+// HTTP request/response as the application sees them: already parsed, no Asio.
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tmon::http {
+
+struct header {
+    std::string name;
+    std::string value;
+};
+
+inline bool iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        char x = a[i], y = b[i];
+        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+        if (x != y) return false;
+    }
+    return true;
+}
+
+struct request {
+    std::string method;  // "GET"
+    std::string target;  // raw request-target, "/api/runs?limit=5"
+    std::string path;    // percent-decoded path, "/api/runs"
+    std::string query;   // raw query string without '?', "limit=5"
+    int version_minor = 1;
+    std::vector<header> headers;
+    std::string body;
+    std::vector<header> trailers;  // after a chunked body; never merged into headers
+    std::string remote;            // peer address, for logs
+
+    std::string_view header_value(std::string_view name) const noexcept {
+        for (const auto& h : headers)
+            if (iequals(h.name, name)) return h.value;
+        return {};
+    }
+};
+
+// A response as a client reads it off the wire (the remote client's side).
+struct received_response {
+    int status = 0;
+    std::string reason;
+    int version_minor = 1;
+    std::vector<header> headers;
+    std::string body;
+    std::vector<header> trailers;
+
+    std::string_view header_value(std::string_view name) const noexcept {
+        for (const auto& h : headers)
+            if (iequals(h.name, name)) return h.value;
+        return {};
+    }
+};
+
+// A response body produced piece by piece, for bodies too large to build
+// whole (exports of long runs). The transport sends the head with
+// "Transfer-Encoding: chunked", then asks for one piece at a time, and only
+// once the previous piece is written: a slow client slows the producer down
+// instead of making the server hold the body.
+struct body_stream {
+    using deliver_fn = std::function<void(std::optional<std::string> chunk)>;
+    virtual ~body_stream() = default;
+    // Produce the next piece, on any thread, then call deliver once: with
+    // bytes (an empty string is skipped), or with nullopt when the body is
+    // complete. To abort (a read failed), throw from pull or let deliver go
+    // without calling it: the connection is closed without the final chunk,
+    // so the client sees a truncated transfer, never a short body that looks
+    // whole. Not called for HEAD, 204 or 304.
+    virtual void pull(deliver_fn deliver) = 0;
+};
+
+struct response {
+    int status = 200;
+    std::string content_type = "application/json";
+    std::vector<header> headers;  // extra headers (ETag, Content-Encoding, Allow...)
+    std::string body;
+    std::shared_ptr<body_stream> stream;  // set: the body comes from it, and `body` is ignored
+};
+
+}  // namespace tmon::http
+#endif  // TMON_SINGLE_TRANSPORT_HTTP_MESSAGE_HPP
+// ---- end tmon/transport/http/message.hpp
 // ---- begin tmon/transport/http/parser.hpp
 #ifndef TMON_SINGLE_TRANSPORT_HTTP_PARSER_HPP
 #define TMON_SINGLE_TRANSPORT_HTTP_PARSER_HPP
@@ -4542,8 +446,8 @@ struct parser_limits {
 };
 
 struct parse_error {
-    int status = 0;       // 400, 413, 414, 431, 501, 505
-    std::string detail;   // a sentence for the JSON error body
+    int status = 0;      // 400, 413, 414, 431, 501, 505
+    std::string detail;  // a sentence for the JSON error body
 };
 
 // head_complete only with parser_limits::stop_after_head: the header block of
@@ -4732,7 +636,18 @@ public:
     }
 
 private:
-    enum class state { headers, head_ready, fixed_body, chunk_size, chunk_data, chunk_data_end, trailers, until_eof, done, failed };
+    enum class state {
+        headers,
+        head_ready,
+        fixed_body,
+        chunk_size,
+        chunk_data,
+        chunk_data_end,
+        trailers,
+        until_eof,
+        done,
+        failed
+    };
 
     parse_status settle() const noexcept {
         if (state_ == state::failed) return parse_status::failed;
@@ -4813,7 +728,8 @@ private:
             std::size_t hosts = 0;
             for (const auto& h : current_.headers) hosts += iequals(h.name, "Host") ? 1 : 0;
             if (hosts > 1) return fail(400, "a request may carry only one Host header");
-            if (hosts == 0 && current_.version_minor == 1) return fail(400, "an HTTP/1.1 request must carry a Host header");
+            if (hosts == 0 && current_.version_minor == 1)
+                return fail(400, "an HTTP/1.1 request must carry a Host header");
         } else {
             // RFC 9112 6.3: these never have a body, whatever the headers say.
             if (current_.status < 200 || current_.status == 204 || current_.status == 304) {
@@ -4931,8 +847,7 @@ private:
         if (has_te) {
             // RFC 9112 6.1: HTTP/1.0 has no chunked coding; a 1.0 request using it is
             // either broken or built to desynchronise a proxy.
-            if (current_.version_minor == 0)
-                return fail(400, "an HTTP/1.0 request may not use Transfer-Encoding");
+            if (current_.version_minor == 0) return fail(400, "an HTTP/1.0 request may not use Transfer-Encoding");
             if (!iequals(te, "chunked")) return fail(501, "only 'Transfer-Encoding: chunked' is supported");
             if (has_cl) return fail(400, "a request may not carry both Content-Length and Transfer-Encoding");
             chunked_total_ = 0;
@@ -4972,8 +887,8 @@ private:
     }
 
     void note_expect_continue() {
-        continue_pending_ = current_.version_minor == 1 && iequals(current_.header_value("Expect"), "100-continue") &&
-                            buffered() == 0;
+        continue_pending_ =
+            current_.version_minor == 1 && iequals(current_.header_value("Expect"), "100-continue") && buffered() == 0;
     }
 
     bool read_fixed_body() {
@@ -5072,7 +987,7 @@ private:
     std::size_t body_remaining_ = 0;
     std::size_t chunked_total_ = 0;
     std::size_t trailer_bytes_ = 0;
-    std::size_t announced_ = 0;     // see body_announced()
+    std::size_t announced_ = 0;       // see body_announced()
     state after_head_ = state::done;  // where head_ready resumes
     bool continue_pending_ = false;
     std::string line_;
@@ -5095,10 +1010,12 @@ struct server_url {
 
     static server_url parse(std::string_view url) {
         if (url.starts_with("https://"))
-            throw error(errc::invalid_argument,
-                        "tmon: https:// server URLs are not supported yet; use http:// (on a trusted network, or through an SSH tunnel)");
+            throw error(
+                errc::invalid_argument,
+                "tmon: https:// server URLs are not supported yet; use http:// (on a trusted network, or through an SSH tunnel)");
         if (!url.starts_with("http://"))
-            throw error(errc::invalid_argument, "tmon: the server URL must start with http://, got '" + std::string(url) + "'");
+            throw error(errc::invalid_argument,
+                        "tmon: the server URL must start with http://, got '" + std::string(url) + "'");
         url.remove_prefix(7);
         server_url u;
         auto slash = url.find('/');
@@ -5109,7 +1026,8 @@ struct server_url {
         }
         if (authority.starts_with('[')) {  // [::1]:8080
             auto close = authority.find(']');
-            if (close == std::string_view::npos) throw error(errc::invalid_argument, "tmon: malformed IPv6 address in the server URL");
+            if (close == std::string_view::npos)
+                throw error(errc::invalid_argument, "tmon: malformed IPv6 address in the server URL");
             u.host = std::string(authority.substr(1, close - 1));
             authority.remove_prefix(close + 1);
             if (authority.starts_with(':')) u.port = std::string(authority.substr(1));
@@ -5205,7 +1123,8 @@ private:
         });
         run_for("resolving " + url_.host, result, [&] { resolver_.cancel(); });
         result = asio::error::would_block;
-        asio::async_connect(socket_, endpoints, [&](std::error_code ec, const asio::ip::tcp::endpoint&) { result = ec; });
+        asio::async_connect(socket_, endpoints,
+                            [&](std::error_code ec, const asio::ip::tcp::endpoint&) { result = ec; });
         run_for("connecting to " + url_.host + ":" + url_.port, result, [&] { close(); });
         socket_.set_option(asio::ip::tcp::no_delay(true));
     }
@@ -5321,6 +1240,137 @@ private:
 #include <system_error>
 #include <vector>
 
+// ---- begin tmon/core/log.hpp
+#ifndef TMON_SINGLE_CORE_LOG_HPP
+#define TMON_SINGLE_CORE_LOG_HPP
+// One structured line per event on stderr by default; users redirect it with
+// set_log_sink (to spdlog, a file, a test capture). Levels filter before any
+// formatting happens, so a disabled debug line costs a branch.
+#include <atomic>
+#include <cstdio>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+// ---- begin tmon/core/clock.hpp
+#ifndef TMON_SINGLE_CORE_CLOCK_HPP
+#define TMON_SINGLE_CORE_CLOCK_HPP
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <string>
+
+namespace tmon {
+
+// Wall time is carried everywhere as Unix seconds in a double: what charts plot
+// and what JSON clients parse without a date library. Microsecond resolution.
+inline double now_seconds() noexcept {
+    using namespace std::chrono;
+    return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+// ISO 8601 UTC with milliseconds, e.g. 2025-10-07T14:32:00.123Z, for run and
+// checkpoint timestamps in the REST API.
+inline std::string iso8601(double unix_seconds) {
+    if (!(unix_seconds > 0)) return {};
+    double whole = std::floor(unix_seconds);
+    auto t = static_cast<std::time_t>(whole);
+    int ms = static_cast<int>((unix_seconds - whole) * 1000.0);
+    if (ms > 999) ms = 999;
+    if (ms < 0) ms = 0;
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                  tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+    return buf;
+}
+
+}  // namespace tmon
+#endif  // TMON_SINGLE_CORE_CLOCK_HPP
+// ---- end tmon/core/clock.hpp
+
+namespace tmon {
+
+enum class log_level { debug = 0, info = 1, warn = 2, error = 3, off = 4 };
+
+constexpr std::string_view to_string(log_level l) noexcept {
+    switch (l) {
+        case log_level::debug: return "debug";
+        case log_level::info: return "info";
+        case log_level::warn: return "warn";
+        case log_level::error: return "error";
+        case log_level::off: return "off";
+    }
+    return "info";
+}
+
+using log_sink = std::function<void(log_level, std::string_view line)>;
+
+namespace detail {
+struct log_state {
+    std::atomic<log_level> level{log_level::info};
+    std::mutex mutex;
+    log_sink sink;
+};
+inline log_state& logger() {
+    static log_state s;
+    return s;
+}
+}  // namespace detail
+
+inline void set_log_level(log_level l) noexcept { detail::logger().level.store(l, std::memory_order_relaxed); }
+inline log_level get_log_level() noexcept { return detail::logger().level.load(std::memory_order_relaxed); }
+inline void set_log_sink(log_sink sink) {
+    auto& s = detail::logger();
+    std::lock_guard lock(s.mutex);
+    s.sink = std::move(sink);
+}
+
+inline bool log_enabled(log_level l) noexcept { return l >= get_log_level() && l != log_level::off; }
+
+namespace detail {
+// Not a template: the prefix, the sink call and the lock are compiled once,
+// whatever the arguments of the log() calls.
+inline void write_log_line(log_level l, std::string_view component, std::string_view message) {
+    const std::string_view level = to_string(l);
+    std::string line = iso8601(now_seconds());
+    line.reserve(line.size() + level.size() + component.size() + message.size() + 12);
+    line += ' ';
+    line += level;
+    line.append(level.size() < 5 ? 5 - level.size() : 0, ' ');  // left-aligned in 5 columns
+    line += " [";
+    line += component;
+    line += "] ";
+    line += message;
+    auto& s = logger();
+    std::lock_guard lock(s.mutex);
+    if (s.sink) {
+        s.sink(l, line);
+    } else {
+        line.push_back('\n');
+        std::fwrite(line.data(), 1, line.size(), stderr);
+    }
+}
+}  // namespace detail
+
+// log(log_level::warn, "sqlite", "wal is {} pages", n) ->
+// 2025-10-07T14:32:00.123Z warn  [sqlite] wal is 1200 pages
+// The message is formatted by fmt::format (type-erased arguments, fmt's compiled
+// vformat), so a call site instantiates no formatting code of its own.
+template <class... Args>
+void log(log_level l, std::string_view component, fmt::format_string<Args...> f, Args&&... args) {
+    if (!log_enabled(l)) return;
+    detail::write_log_line(l, component, fmt::format(f, std::forward<Args>(args)...));
+}
+
+}  // namespace tmon
+#endif  // TMON_SINGLE_CORE_LOG_HPP
+// ---- end tmon/core/log.hpp
 
 namespace tmon::detail {
 
@@ -5328,9 +1378,9 @@ enum class journal_kind : std::uint8_t { request = 1, metrics = 2 };
 
 struct journal_record {
     journal_kind kind = journal_kind::request;
-    std::string method;      // "POST", "PUT"
-    std::string path;        // "/api/runs/run_x/metrics"
-    std::string body;        // for metrics: comma-separated point objects
+    std::string method;  // "POST", "PUT"
+    std::string path;    // "/api/runs/run_x/metrics"
+    std::string body;    // for metrics: comma-separated point objects
     std::uint32_t points = 0;
     std::uint64_t end_offset = 0;  // where the next record starts
 };
@@ -5348,13 +1398,16 @@ public:
         : path_(dir / (name + ".journal")), ack_path_(dir / (name + ".ack")), max_bytes_(max_bytes) {
         std::error_code ec;
         std::filesystem::create_directories(dir, ec);
-        if (ec) throw error(errc::unavailable, "cannot create the journal folder " + dir.string() + ": " + ec.message());
+        if (ec)
+            throw error(errc::unavailable, "cannot create the journal folder " + dir.string() + ": " + ec.message());
         fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        if (fd_ < 0) throw error(errc::unavailable, "cannot open the journal " + path_.string() + ": " + std::strerror(errno));
+        if (fd_ < 0)
+            throw error(errc::unavailable, "cannot open the journal " + path_.string() + ": " + std::strerror(errno));
         if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
             ::close(fd_);
-            throw error(errc::conflict, "the journal " + path_.string() +
-                                            " is in use by another process (two trainers with the same run id and rank?)");
+            throw error(errc::conflict,
+                        "the journal " + path_.string() +
+                            " is in use by another process (two trainers with the same run id and rank?)");
         }
         ack_fd_ = ::open(ack_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
         if (ack_fd_ < 0) {
@@ -5390,7 +1443,9 @@ public:
         std::lock_guard lock(mutex_);
         if (offset >= end_) return std::nullopt;
         auto rec = read_record(offset, end_, false);  // written by this process: checked on open only
-        if (!rec) throw error(errc::unavailable, "journal " + path_.string() + " cannot be read back at offset " + std::to_string(offset));
+        if (!rec)
+            throw error(errc::unavailable,
+                        "journal " + path_.string() + " cannot be read back at offset " + std::to_string(offset));
         return rec;
     }
 
@@ -5460,7 +1515,9 @@ public:
     }
 
 private:
-    static std::uint8_t method_code(std::string_view m) noexcept { return m == "PUT" ? 2 : m == "DELETE" ? 3 : m == "GET" ? 0 : 1; }
+    static std::uint8_t method_code(std::string_view m) noexcept {
+        return m == "PUT" ? 2 : m == "DELETE" ? 3 : m == "GET" ? 0 : 1;
+    }
     static const char* method_name(std::uint8_t c) noexcept {
         switch (c) {
             case 0: return "GET";
@@ -5504,7 +1561,8 @@ private:
         std::uint32_t len = get_u32(head), sum = get_u32(head + 4);
         if (len < 8 || len > max_record_bytes || limit - offset - header_bytes < len) return std::nullopt;
         std::string payload(len, '\0');
-        if (!pread_all(payload.data(), len, offset + header_bytes) || (verify && crc(payload) != sum)) return std::nullopt;
+        if (!pread_all(payload.data(), len, offset + header_bytes) || (verify && crc(payload) != sum))
+            return std::nullopt;
         auto* p = reinterpret_cast<const unsigned char*>(payload.data());
         std::uint16_t path_len = static_cast<std::uint16_t>(p[6] | (p[7] << 8));
         if (8u + path_len > len || (p[0] != 1 && p[0] != 2)) return std::nullopt;
@@ -5541,18 +1599,21 @@ private:
             at = rec->end_offset;
         }
         if (at < size) {
-            tmon::log(log_level::warn, "journal",
-                      "{}: {} bytes at offset {} are a torn or corrupt record (the trainer stopped mid-write?); skipped",
-                      path_.string(), size - at, at);
+            tmon::log(
+                log_level::warn, "journal",
+                "{}: {} bytes at offset {} are a torn or corrupt record (the trainer stopped mid-write?); skipped",
+                path_.string(), size - at, at);
             if (::ftruncate(fd_, static_cast<off_t>(at)) != 0)
-                throw error(errc::unavailable, "cannot cut the torn tail of " + path_.string() + ": " + std::strerror(errno));
+                throw error(errc::unavailable,
+                            "cannot cut the torn tail of " + path_.string() + ": " + std::strerror(errno));
         }
         acked_ = ack;
         end_ = at;
         pending_points_ = recovered_points_;
         if (recovered_records_ > 0)
-            tmon::log(log_level::info, "journal", "{}: {} unsent records ({} points) from an earlier process, sending them first",
-                      path_.string(), recovered_records_, recovered_points_);
+            tmon::log(log_level::info, "journal",
+                      "{}: {} unsent records ({} points) from an earlier process, sending them first", path_.string(),
+                      recovered_records_, recovered_points_);
     }
 
     void write_at(const std::string& rec, std::uint64_t at) {
@@ -5565,8 +1626,7 @@ private:
             if (n <= 0) {
                 int err = n < 0 ? errno : ENOSPC;
                 // Leave nothing half-written: replay must see whole records only.
-                if (::ftruncate(fd_, static_cast<off_t>(at)) != 0) {
-                }
+                if (::ftruncate(fd_, static_cast<off_t>(at)) != 0) {}
                 throw error(errc::unavailable, "journal write to " + path_.string() + " failed: " + std::strerror(err));
             }
             p += n;
@@ -5632,6 +1692,297 @@ private:
 
 #include <rapidjson/document.h>
 
+// ---- begin tmon/core/types.hpp
+#ifndef TMON_SINGLE_CORE_TYPES_HPP
+#define TMON_SINGLE_CORE_TYPES_HPP
+// The core data model shared by every policy: plain structs, no behaviour, no
+// heavy includes. JSON-valued fields (config, checkpoint metrics/metadata,
+// event data) are carried as already-validated JSON text so stores can keep
+// them verbatim and the hot path never touches a JSON library.
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// ---- begin tmon/core/status.hpp
+#ifndef TMON_SINGLE_CORE_STATUS_HPP
+#define TMON_SINGLE_CORE_STATUS_HPP
+#include <optional>
+#include <string_view>
+
+namespace tmon {
+
+enum class run_status { running, completed, failed, interrupted, cancelled };
+
+constexpr std::string_view to_string(run_status s) noexcept {
+    switch (s) {
+        case run_status::running: return "running";
+        case run_status::completed: return "completed";
+        case run_status::failed: return "failed";
+        case run_status::interrupted: return "interrupted";
+        case run_status::cancelled: return "cancelled";
+    }
+    return "running";
+}
+
+constexpr std::optional<run_status> parse_run_status(std::string_view s) noexcept {
+    if (s == "running") return run_status::running;
+    if (s == "completed") return run_status::completed;
+    if (s == "failed") return run_status::failed;
+    if (s == "interrupted") return run_status::interrupted;
+    if (s == "cancelled") return run_status::cancelled;
+    return std::nullopt;
+}
+
+constexpr bool is_terminal(run_status s) noexcept { return s != run_status::running; }
+
+// A running run may end in any way. An interrupted or failed run may be resumed
+// (resume_or_create), and a terminal run may not silently turn into another
+// terminal state: "completed" after "failed" would hide a crash. Setting the
+// same status again is an idempotent no-op so retried requests succeed.
+constexpr bool is_valid_transition(run_status from, run_status to) noexcept {
+    if (from == to) return true;
+    switch (from) {
+        case run_status::running: return true;
+        case run_status::interrupted:
+        case run_status::failed: return to == run_status::running;
+        case run_status::completed:
+        case run_status::cancelled: return false;
+    }
+    return false;
+}
+
+}  // namespace tmon
+#endif  // TMON_SINGLE_CORE_STATUS_HPP
+// ---- end tmon/core/status.hpp
+
+namespace tmon {
+
+using step_t = std::int64_t;
+
+// ---- runs ----------------------------------------------------------------
+struct run_info {
+    std::string id{};  // "run_" + 12 hex chars unless the creator gives one
+    std::string name{};
+    run_status status = run_status::running;
+    std::string config_json = "{}";  // object
+    std::vector<std::string> tags{};
+    std::string notes{};
+    double start_time = 0;             // unix seconds
+    std::optional<double> end_time{};  // set when the status turns terminal
+    double created_at = 0;
+    double updated_at = 0;                // last write of any kind (heartbeat for the dashboard)
+    std::optional<step_t> total_steps{};  // for progress / ETA
+    std::optional<step_t> last_step{};    // highest step logged so far
+};
+
+struct new_run {
+    std::string name{};
+    std::string config_json = "{}";
+    std::vector<std::string> tags{};
+    std::string notes{};
+    std::optional<step_t> total_steps{};
+    std::optional<std::string> id{};  // caller-chosen id (idempotent replay); generated if empty
+    run_status status = run_status::running;
+};
+
+// Every field optional: only what is set changes.
+struct run_update {
+    std::optional<std::string> name{};
+    std::optional<run_status> status{};
+    std::optional<std::string> config_json{};
+    std::optional<std::vector<std::string>> tags{};
+    std::optional<std::string> notes{};
+    std::optional<step_t> total_steps{};
+};
+
+enum class run_sort { created_desc, created_asc, name_asc, name_desc, updated_desc };
+
+// The names GET /api/runs?sort= takes.
+constexpr std::string_view to_string(run_sort s) noexcept {
+    switch (s) {
+        case run_sort::created_desc: return "created_desc";
+        case run_sort::created_asc: return "created_asc";
+        case run_sort::name_asc: return "name_asc";
+        case run_sort::name_desc: return "name_desc";
+        case run_sort::updated_desc: return "updated_desc";
+    }
+    return "created_desc";
+}
+
+struct run_query {
+    std::optional<run_status> status{};
+    std::string name_contains{};  // case-insensitive substring ("q")
+    std::string tag{};            // exact tag
+    run_sort sort = run_sort::created_desc;
+    std::size_t limit = 100;
+    std::size_t offset = 0;
+};
+
+struct run_page {
+    std::vector<run_info> runs{};
+    std::size_t total = 0;  // matches before limit/offset
+};
+
+// ---- scalar metrics ------------------------------------------------------
+struct metric_point {
+    std::string key{};
+    step_t step = 0;
+    double time = 0;  // unix seconds
+    double value = 0;
+};
+
+// One value per step as returned by queries (the key is the series').
+struct series_point {
+    step_t step = 0;
+    double time = 0;
+    double value = 0;
+};
+
+enum class downsample_method { lttb, minmax };
+
+struct metric_query {
+    std::string run_id{};
+    std::string key{};
+    step_t step_min = std::numeric_limits<step_t>::min();
+    step_t step_max = std::numeric_limits<step_t>::max();
+    double time_min = -std::numeric_limits<double>::infinity();
+    double time_max = std::numeric_limits<double>::infinity();
+    std::size_t max_points = 0;  // 0: everything in range (after `last`)
+    downsample_method method = downsample_method::lttb;
+    std::size_t last = 0;  // 0: everything in range; else only the newest `last` points of it
+};
+
+struct metric_series {
+    std::string key{};
+    std::vector<series_point> points{};  // ascending step
+    std::size_t total_in_range = 0;      // before downsampling
+    bool downsampled = false;
+};
+
+struct latest_metric {
+    std::string key{};
+    step_t step = 0;
+    double time = 0;
+    double value = 0;
+};
+
+// ---- checkpoints ---------------------------------------------------------
+struct checkpoint_info {
+    std::string id{};  // "ckpt_" + 12 hex chars unless given
+    std::string run_id{};
+    std::string filepath{};
+    std::optional<step_t> step{};
+    std::string metrics_json = "{}";
+    std::string metadata_json = "{}";
+    bool is_best = false;
+    double created_at = 0;
+};
+
+struct new_checkpoint {
+    std::string run_id{};
+    std::string filepath{};
+    std::optional<step_t> step{};
+    std::string metrics_json = "{}";
+    std::string metadata_json = "{}";
+    bool is_best = false;
+    std::optional<std::string> id{};
+};
+
+// ---- system samples ------------------------------------------------------
+struct gpu_sample {
+    int index = 0;
+    std::string name{};
+    double utilization = 0;         // percent
+    std::uint64_t memory_used = 0;  // bytes
+    std::uint64_t memory_total = 0;
+    double temperature = 0;  // Celsius
+    double power = 0;        // watts
+};
+
+// The server samples its own machine (run_id empty); a remote trainer posts
+// its own host's samples for its run, tagged with host and rank. Per run,
+// (host, rank, time) is unique: a replayed sample replaces, never duplicates.
+struct system_sample {
+    double time = 0;
+    std::string run_id{};  // empty: the server's own machine
+    std::string host{};
+    int rank = 0;
+    double cpu_percent = 0;
+    double memory_percent = 0;
+    std::uint64_t memory_used = 0;  // bytes
+    std::uint64_t memory_total = 0;
+    std::uint64_t process_rss = 0;  // bytes
+    std::vector<gpu_sample> gpus{};
+};
+
+struct system_query {
+    std::string run_id{};       // empty: the server's own samples only
+    std::string host{};         // empty: every host (per-run queries)
+    std::optional<int> rank{};  // unset: every rank
+    double time_min = -std::numeric_limits<double>::infinity();
+    double time_max = std::numeric_limits<double>::infinity();
+    std::size_t limit = 1000;  // newest `limit` samples in range, returned ascending
+};
+
+// ---- per-layer statistics (layerwise-monitor) ---------------------------
+struct tensor_stats {
+    double mean = 0, std = 0, min = 0, max = 0;
+    std::vector<double> histogram{};               // optional bin counts
+    std::optional<double> hist_min{}, hist_max{};  // bin range when a histogram is present
+};
+
+struct layer_stat {
+    std::string name{};
+    std::optional<tensor_stats> activations{};
+    std::optional<tensor_stats> gradients{};
+    std::optional<tensor_stats> parameters{};
+};
+
+struct layer_snapshot {
+    std::string run_id{};
+    step_t step = 0;
+    double time = 0;
+    std::vector<layer_stat> layers{};
+};
+
+// ---- event log -----------------------------------------------------------
+// type: run_created, status_changed, checkpoint_saved, checkpoint_deleted,
+// best_changed, checkpoint_load_requested, run_updated, run_deleted, warning...
+struct event {
+    std::int64_t id = 0;  // assigned by the store, increasing per store
+    std::string run_id{};
+    double time = 0;
+    std::string type{};
+    std::string message{};
+    std::string data_json = "{}";
+    std::string client_id{};  // given by a remote client: stored once per run (replays return the stored event)
+};
+
+struct event_query {
+    std::string run_id{};       // empty: all runs
+    std::int64_t after_id = 0;  // only events with id > after_id
+    std::size_t limit = 200;    // newest `limit`, returned ascending
+};
+
+// ---- commands to the training process ------------------------------------
+// Written by the dashboard/API (e.g. "load this checkpoint"), read by the
+// training process (in-process monitor or remote client) that acts on them.
+struct command {
+    std::int64_t id = 0;  // increasing; a reader asks for id > last seen
+    std::string run_id{};
+    std::string type{};           // "load_checkpoint", "stop"
+    std::string checkpoint_id{};  // for load_checkpoint
+    std::string filepath{};
+    std::string payload_json = "{}";
+    double created_at = 0;
+};
+
+}  // namespace tmon
+#endif  // TMON_SINGLE_CORE_TYPES_HPP
+// ---- end tmon/core/types.hpp
 // ---- begin tmon/detail/json_read.hpp
 #ifndef TMON_SINGLE_DETAIL_JSON_READ_HPP
 #define TMON_SINGLE_DETAIL_JSON_READ_HPP
@@ -5642,19 +1993,19 @@ private:
 // read back on reopen under the same rules, so an accepted write can never make
 // a store unopenable.
 #include <charconv>
-#include <cmath>
 #include <climits>
+#include <cmath>
 #include <cstddef>
-#include <cstdlib>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 
 #include <fmt/format.h>
 #include <rapidjson/document.h>
 #include <rapidjson/encodedstream.h>
-#include <rapidjson/memorystream.h>
 #include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 
 namespace tmon::detail {
@@ -5769,8 +2120,8 @@ private:
     bool bad_number_ = false;
 };
 
-// SAX-parses what `in` holds into `handler` with the limits above. Flags may add to json_read_flags (kParseStopWhenDoneFlag,
-// say); they never remove the checks.
+// SAX-parses what `in` holds into `handler` with the limits above. Flags may add to json_read_flags
+// (kParseStopWhenDoneFlag, say); they never remove the checks.
 template <unsigned ExtraFlags = 0, class Stream, class Handler>
 json_read_result read_json_stream(Stream& in, Handler& handler, unsigned max_depth = max_json_depth) {
     depth_limited_handler<Handler> limited(handler, max_depth);
@@ -5830,6 +2181,250 @@ json_read_result parse_document_nul_terminated(Document& doc, const char* text, 
 }  // namespace tmon::detail
 #endif  // TMON_SINGLE_DETAIL_JSON_READ_HPP
 // ---- end tmon/detail/json_read.hpp
+// ---- begin tmon/detail/json_write.hpp
+#ifndef TMON_SINGLE_DETAIL_JSON_WRITE_HPP
+#define TMON_SINGLE_DETAIL_JSON_WRITE_HPP
+// Escaping plus a comma-tracking writer, so the hot path and the stores never
+// pull in a parser. Numbers go through std::to_chars (detail/shortest_double.hpp),
+// not fmt: a formatter instantiated here would be compiled again in every TU.
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+// ---- begin tmon/detail/shortest_double.hpp
+#ifndef TMON_SINGLE_DETAIL_SHORTEST_DOUBLE_HPP
+#define TMON_SINGLE_DETAIL_SHORTEST_DOUBLE_HPP
+// A finite double as fmt writes it with "{}": the shortest digits that read
+// back to the same value, in fixed notation for decimal exponents in [-4, 16)
+// and as d.ddde+XX otherwise ("0.25", "100", "1e+16", "1.5e-05", "-0").
+// std::to_chars finds the digits (libstdc++ and libc++ compile it once, in
+// the library); laying them out here costs a TU far less than instantiating
+// fmt's float formatter, which every TU that formats JSON would otherwise do.
+#include <charconv>
+#include <cstddef>
+#include <cstring>
+
+#if !defined(__cpp_lib_to_chars)
+#include <fmt/format.h>
+#endif
+
+namespace tmon::detail {
+
+// Enough for "-d.dddddddddddddddde-308" and the fixed forms ("0.0001" + 17 digits).
+inline constexpr std::size_t max_shortest_double_chars = 32;
+
+// Writes v (finite) at out, which has max_shortest_double_chars; returns the end.
+inline char* write_shortest_double(char* out, double v) {
+#if defined(__cpp_lib_to_chars)
+    char sci[max_shortest_double_chars];
+    const char* const end = std::to_chars(sci, sci + sizeof sci, v, std::chars_format::scientific).ptr;
+    const char* p = sci;  // [-]d[.ddd]e(+|-)dd[d]
+    if (*p == '-') *out++ = *p++;
+    char digits[20];
+    int n = 0;
+    for (; *p != 'e'; ++p)
+        if (*p != '.') digits[n++] = *p;
+    ++p;
+    const bool negative_exp = *p++ == '-';
+    int exp = 0;
+    for (; p != end; ++p) exp = exp * 10 + (*p - '0');
+    if (negative_exp) exp = -exp;
+
+    if (exp < -4 || exp >= 16) {
+        *out++ = digits[0];
+        if (n > 1) {
+            *out++ = '.';
+            std::memcpy(out, digits + 1, static_cast<std::size_t>(n - 1));
+            out += n - 1;
+        }
+        *out++ = 'e';
+        *out++ = exp < 0 ? '-' : '+';
+        int e = exp < 0 ? -exp : exp;
+        if (e >= 100) {
+            *out++ = static_cast<char>('0' + e / 100);
+            e %= 100;
+        }
+        *out++ = static_cast<char>('0' + e / 10);
+        *out++ = static_cast<char>('0' + e % 10);
+    } else if (exp >= n - 1) {  // an integer: the digits, then zeros
+        std::memcpy(out, digits, static_cast<std::size_t>(n));
+        out += n;
+        for (int i = n - 1; i < exp; ++i) *out++ = '0';
+    } else if (exp >= 0) {  // the point inside the digits
+        std::memcpy(out, digits, static_cast<std::size_t>(exp + 1));
+        out += exp + 1;
+        *out++ = '.';
+        std::memcpy(out, digits + exp + 1, static_cast<std::size_t>(n - exp - 1));
+        out += n - exp - 1;
+    } else {  // 0.000ddd
+        *out++ = '0';
+        *out++ = '.';
+        for (int i = -1; i > exp; --i) *out++ = '0';
+        std::memcpy(out, digits, static_cast<std::size_t>(n));
+        out += n;
+    }
+    return out;
+#else
+    return fmt::format_to(out, "{}", v);
+#endif
+}
+
+}  // namespace tmon::detail
+#endif  // TMON_SINGLE_DETAIL_SHORTEST_DOUBLE_HPP
+// ---- end tmon/detail/shortest_double.hpp
+
+namespace tmon::detail {
+
+inline void append_json_string(std::string& out, std::string_view s) {
+    out.push_back('"');
+    std::size_t clean = 0;  // start of the run of bytes that need no escape
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        out.append(s.data() + clean, i - clean);
+        clean = i + 1;
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            case '\b': out += "\\b"; break;
+            case '\f': out += "\\f"; break;
+            default: {
+                static constexpr char hex[] = "0123456789abcdef";
+                const char u[] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
+                out.append(u, sizeof u);
+            }
+        }
+    }
+    out.append(s.data() + clean, s.size() - clean);
+    out.push_back('"');
+}
+
+inline void append_json_number(std::string& out, double v) {
+    if (!std::isfinite(v)) {
+        out += "null";
+        return;
+    }
+    // Into a stack buffer, then one append (the remote client formats every
+    // point it sends).
+    char buf[max_shortest_double_chars];
+    out.append(buf, write_shortest_double(buf, v));
+}
+
+inline void append_json_integer(std::string& out, std::int64_t v) {
+    char buf[24];
+    out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+}
+
+inline void append_json_unsigned(std::string& out, std::uint64_t v) {
+    char buf[24];
+    out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+}
+
+class json_writer {
+public:
+    explicit json_writer(std::string& out) : out_(out) {}
+
+    json_writer& begin_object() {
+        comma();
+        out_.push_back('{');
+        first_ = true;
+        return *this;
+    }
+    json_writer& end_object() {
+        out_.push_back('}');
+        first_ = false;
+        return *this;
+    }
+    json_writer& begin_array() {
+        comma();
+        out_.push_back('[');
+        first_ = true;
+        return *this;
+    }
+    json_writer& end_array() {
+        out_.push_back(']');
+        first_ = false;
+        return *this;
+    }
+
+    json_writer& key(std::string_view k) {
+        comma();
+        append_json_string(out_, k);
+        out_.push_back(':');
+        first_ = true;  // the value that follows takes no comma
+        return *this;
+    }
+    json_writer& value(std::string_view s) {
+        comma();
+        append_json_string(out_, s);
+        return *this;
+    }
+    json_writer& value(const char* s) { return value(std::string_view{s}); }
+    json_writer& value(const std::string& s) { return value(std::string_view{s}); }
+    json_writer& value(double v) {
+        comma();
+        append_json_number(out_, v);
+        return *this;
+    }
+    json_writer& value(float v) { return value(static_cast<double>(v)); }
+    json_writer& value(bool b) {
+        comma();
+        out_ += b ? "true" : "false";
+        return *this;
+    }
+    json_writer& value(std::int64_t v) {
+        comma();
+        append_json_integer(out_, v);
+        return *this;
+    }
+    json_writer& value(std::uint64_t v) {
+        comma();
+        append_json_unsigned(out_, v);
+        return *this;
+    }
+    json_writer& value(int v) { return value(static_cast<std::int64_t>(v)); }
+    json_writer& value(unsigned v) { return value(static_cast<std::uint64_t>(v)); }
+    json_writer& value(long long v) { return value(static_cast<std::int64_t>(v)); }
+    json_writer& value(unsigned long long v) { return value(static_cast<std::uint64_t>(v)); }
+    json_writer& null() {
+        comma();
+        out_ += "null";
+        return *this;
+    }
+    // Splices already-valid JSON text (stored config, metadata) verbatim.
+    json_writer& raw(std::string_view json) {
+        comma();
+        out_ += json.empty() ? std::string_view{"null"} : json;
+        return *this;
+    }
+
+    template <class T>
+    json_writer& field(std::string_view k, const T& v) {
+        key(k);
+        return value(v);
+    }
+    json_writer& raw_field(std::string_view k, std::string_view json) {
+        key(k);
+        return raw(json);
+    }
+
+private:
+    void comma() {
+        if (!first_) out_.push_back(',');
+        first_ = false;
+    }
+    std::string& out_;
+    bool first_ = true;
+};
+
+}  // namespace tmon::detail
+#endif  // TMON_SINGLE_DETAIL_JSON_WRITE_HPP
+// ---- end tmon/detail/json_write.hpp
 // ---- begin tmon/server/json_out.hpp
 #ifndef TMON_SINGLE_SERVER_JSON_OUT_HPP
 #define TMON_SINGLE_SERVER_JSON_OUT_HPP
@@ -6290,7 +2885,12 @@ inline event read_event(const json_value& o, field_faults* faults = nullptr) {
 
 // ---- metric points -------------------------------------------------------------
 inline void write_point(json_writer& w, const metric_point& p) {
-    w.begin_object().field("key", p.key).field("step", p.step).field("time", p.time).field("value", p.value).end_object();
+    w.begin_object()
+        .field("key", p.key)
+        .field("step", p.step)
+        .field("time", p.time)
+        .field("value", p.value)
+        .end_object();
 }
 // A point is its key, step, time and value, each of its type: no default stands in for one.
 inline std::optional<metric_point> read_point(const json_value& o) {
@@ -6473,9 +3073,9 @@ inline void write_run(json_writer& w, const run_info& r, const run_liveness& liv
     // 9999 %; last_step still says how far it went.
     w.key("progress");
     if (r.total_steps && *r.total_steps > 0)
-        w.value(std::clamp(static_cast<double>(r.last_step.value_or(0)) / static_cast<double>(*r.total_steps), 0.0, 1.0));
-    else
-        w.null();
+        w.value(
+            std::clamp(static_cast<double>(r.last_step.value_or(0)) / static_cast<double>(*r.total_steps), 0.0, 1.0));
+    else w.null();
     w.field("stale", live.stale && r.status == run_status::running);
     wire_style::time(w, "last_seen", live.last_seen);
     w.key("hosts").begin_array();
@@ -6563,7 +3163,11 @@ inline std::uint32_t append_points(std::string& out, std::span<const metric_poin
         if (!open || open->step != p.step) {
             if (open) w.end_object().end_object();
             if (!out.empty() && !open) out.push_back(',');
-            w.begin_object().field("step", static_cast<std::int64_t>(p.step)).field("timestamp", p.time).key("metrics").begin_object();
+            w.begin_object()
+                .field("step", static_cast<std::int64_t>(p.step))
+                .field("timestamp", p.time)
+                .key("metrics")
+                .begin_object();
             open = &p;
         }
         w.field(p.key, p.value);
@@ -6670,7 +3274,8 @@ inline std::optional<document> parse(std::string_view body) {
 
 inline std::string str(const value& o, const char* k) {
     auto it = o.FindMember(k);
-    return it != o.MemberEnd() && it->value.IsString() ? std::string(it->value.GetString(), it->value.GetStringLength()) : std::string{};
+    return it != o.MemberEnd() && it->value.IsString() ? std::string(it->value.GetString(), it->value.GetStringLength())
+                                                       : std::string{};
 }
 
 inline std::optional<std::int64_t> integer(const value& o, const char* k) {
@@ -6686,8 +3291,8 @@ inline double iso_seconds(const value& o, const char* k) {
     std::string s = str(o, k);
     std::tm tm{};
     int ms = 0;
-    if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-                    &tm.tm_sec, &ms) < 6)
+    if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                    &tm.tm_min, &tm.tm_sec, &ms) < 6)
         return 0;
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
@@ -6763,6 +3368,61 @@ inline std::size_t total_of(std::string_view body, std::size_t fallback) {
 }  // namespace tmon::detail::wire
 #endif  // TMON_SINGLE_CLIENT_DETAIL_WIRE_HPP
 // ---- end tmon/client/detail/wire.hpp
+// ---- begin tmon/detail/ids.hpp
+#ifndef TMON_SINGLE_DETAIL_IDS_HPP
+#define TMON_SINGLE_DETAIL_IDS_HPP
+// Random ids like "run_1a2b3c4d5e6f": unguessable enough to be unique across
+// processes writing one store, short enough to read in a dashboard.
+//
+// A splitmix64 sequence per thread, seeded from the OS's entropy (getentropy)
+// mixed with the clock and the thread: no <random>, which would cost every TU
+// that includes a store a fifth of a second of compile time.
+#include <cstdint>
+#include <ctime>
+#include <string>
+#include <string_view>
+
+#include <unistd.h>
+
+namespace tmon::detail {
+
+inline std::uint64_t splitmix64(std::uint64_t& state) noexcept {
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+inline std::uint64_t random_seed() noexcept {
+    std::uint64_t seed = 0;
+#if defined(__linux__)
+    if (::getentropy(&seed, sizeof seed) != 0) seed = 0;  // then the clock and the thread's address below
+#endif
+    timespec ts{};
+    ::clock_gettime(CLOCK_REALTIME, &ts);
+    thread_local char here;
+    std::uint64_t mix = seed ^ (static_cast<std::uint64_t>(ts.tv_sec) << 32) ^ static_cast<std::uint64_t>(ts.tv_nsec) ^
+                        (static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(&here)) << 1) ^
+                        (static_cast<std::uint64_t>(::getpid()) << 48);
+    return splitmix64(mix);
+}
+
+inline std::string make_id(std::string_view prefix) {
+    thread_local std::uint64_t state = random_seed();
+    static constexpr char hex[] = "0123456789abcdef";
+    std::uint64_t r = splitmix64(state);
+    std::string id{prefix};
+    id.push_back('_');
+    for (int i = 0; i < 12; ++i) {
+        id.push_back(hex[r & 0xF]);
+        r >>= 4;
+    }
+    return id;
+}
+
+}  // namespace tmon::detail
+#endif  // TMON_SINGLE_DETAIL_IDS_HPP
+// ---- end tmon/detail/ids.hpp
 
 namespace tmon::detail {
 
@@ -6836,9 +3496,10 @@ public:
         if (thread_.joinable()) thread_.join();
         auto left = journal_.pending_bytes();
         if (left > 0)
-            tmon::log(log_level::warn, "client",
-                      "run {}: {} bytes ({} points) not sent yet stay in {}; a trainer with the same run id and rank sends them",
-                      run_id_, left, journal_.pending_points(), journal_.path().string());
+            tmon::log(
+                log_level::warn, "client",
+                "run {}: {} bytes ({} points) not sent yet stay in {}; a trainer with the same run id and rank sends them",
+                run_id_, left, journal_.pending_points(), journal_.path().string());
     }
 
     // Metrics were journaled: wake the sender once a batch is full (the
@@ -6912,8 +3573,8 @@ private:
     clock::time_point next_due(clock::time_point now) const {
         clock::time_point due = now + std::chrono::hours(1);
         if (journal_.pending_bytes() > 0) {
-            bool batch_ready = stopping_ || flush_requested_ || journal_.pending_points() >= opts_.batch_points ||
-                               urgent_pending_;
+            bool batch_ready =
+                stopping_ || flush_requested_ || journal_.pending_points() >= opts_.batch_points || urgent_pending_;
             due = batch_ready ? now : last_post_ + opts_.batch_interval;
             if (stopping_ && drain_deadline_ < due) due = drain_deadline_;
         }
@@ -6974,8 +3635,9 @@ private:
             }
             switch (classify(resp.status)) {
                 case outcome::retry:
-                    failed(fmt::format("{} {}: HTTP {} {}", first->method, first->path, resp.status, error_detail(resp)),
-                           retry_after(resp));
+                    failed(
+                        fmt::format("{} {}: HTTP {} {}", first->method, first->path, resp.status, error_detail(resp)),
+                        retry_after(resp));
                     return;
                 case outcome::rejected:
                     if (end != first->end_offset) {  // a merged batch: find the bad record
@@ -7006,8 +3668,9 @@ private:
             stats_.last_error = fmt::format("{} {}: HTTP {} {}", r.method, r.path, resp.status, error_detail(resp));
         }
         if ((n & (n - 1)) == 0)  // 1, 2, 4, 8...: a bad record repeated does not flood the log
-            tmon::log(log_level::error, "client", "run {}: the server refused {} {} (HTTP {}: {}); not retried ({} so far)",
-                      run_id_, r.method, r.path, resp.status, error_detail(resp), n);
+            tmon::log(log_level::error, "client",
+                      "run {}: the server refused {} {} (HTTP {}: {}); not retried ({} so far)", run_id_, r.method,
+                      r.path, resp.status, error_detail(resp), n);
     }
 
     static std::string error_detail(const http::received_response& r) {
@@ -7019,8 +3682,10 @@ private:
     }
 
     void heartbeat() {
-        auto resp = conn_.send("POST", "/api/runs/" + run_id_ + "/heartbeat", wire::heartbeat_body(opts_.host, opts_.rank));
-        if (classify(resp.status) == outcome::retry) return failed(fmt::format("heartbeat: HTTP {}", resp.status), retry_after(resp));
+        auto resp =
+            conn_.send("POST", "/api/runs/" + run_id_ + "/heartbeat", wire::heartbeat_body(opts_.host, opts_.rank));
+        if (classify(resp.status) == outcome::retry)
+            return failed(fmt::format("heartbeat: HTTP {}", resp.status), retry_after(resp));
         succeeded(0);
     }
 
@@ -7046,9 +3711,10 @@ private:
             n = std::exchange(unreported_drops_, 0);
         }
         if (n == 0) return;
-        auto message = fmt::format("{} points were dropped: the local journal reached its cap of {} MiB while the server "
-                                   "could not be reached",
-                                   n, opts_.journal_max_bytes >> 20);
+        auto message = fmt::format(
+            "{} points were dropped: the local journal reached its cap of {} MiB while the server "
+            "could not be reached",
+            n, opts_.journal_max_bytes >> 20);
         tmon::log(log_level::warn, "client", "run {}: {}", run_id_, message);
         event e;
         e.type = "points_dropped";
@@ -7098,8 +3764,8 @@ private:
             retry_at_ = clock::now() + delay;
         }
         if (first)
-            tmon::log(log_level::warn, "client", "run {}: cannot reach the server ({}); journaling, retrying in {} ms", run_id_,
-                      why, delay.count());
+            tmon::log(log_level::warn, "client", "run {}: cannot reach the server ({}); journaling, retrying in {} ms",
+                      run_id_, why, delay.count());
     }
 
     journal& journal_;
@@ -7142,6 +3808,30 @@ public:
 }  // namespace tmon::detail
 #endif  // TMON_SINGLE_CLIENT_DETAIL_SENDER_HPP
 // ---- end tmon/client/detail/sender.hpp
+// ---- begin tmon/version.hpp
+#ifndef TMON_SINGLE_VERSION_HPP
+#define TMON_SINGLE_VERSION_HPP
+// The one place the version lives. CMakeLists.txt, meson.build, conanfile.py and
+// scripts/amalgamate.py parse the three numbers below; ports/tmon/vcpkg.json
+// repeats them (vcpkg cannot read a header) and tests/packaging checks it agrees.
+#define TMON_VERSION_MAJOR 0
+#define TMON_VERSION_MINOR 1
+#define TMON_VERSION_PATCH 0
+
+#define TMON_DETAIL_STR2(x) #x
+#define TMON_DETAIL_STR(x) TMON_DETAIL_STR2(x)
+#define TMON_VERSION_STRING \
+    TMON_DETAIL_STR(TMON_VERSION_MAJOR) "." TMON_DETAIL_STR(TMON_VERSION_MINOR) "." TMON_DETAIL_STR(TMON_VERSION_PATCH)
+
+namespace tmon {
+inline constexpr int version_major = TMON_VERSION_MAJOR;
+inline constexpr int version_minor = TMON_VERSION_MINOR;
+inline constexpr int version_patch = TMON_VERSION_PATCH;
+inline constexpr const char* version_string = TMON_VERSION_STRING;
+inline constexpr int api_version = 1;
+}  // namespace tmon
+#endif  // TMON_SINGLE_VERSION_HPP
+// ---- end tmon/version.hpp
 
 namespace tmon {
 
@@ -7166,7 +3856,8 @@ inline int rank_from_env() {
         char* end = nullptr;
         long r = std::strtol(v, &end, 10);
         if (*end != '\0' || r < 0 || r > 65535)
-            throw error(errc::invalid_argument, std::string("tmon: ") + name + " must be a rank between 0 and 65535, got '" + v + "'");
+            throw error(errc::invalid_argument,
+                        std::string("tmon: ") + name + " must be a rank between 0 and 65535, got '" + v + "'");
         return static_cast<int>(r);
     }
     return 0;
@@ -7182,10 +3873,12 @@ inline std::string this_host() {
 inline void check_id(std::string_view id, const char* what) {
     bool ok = !id.empty() && id.size() <= 128;
     for (char c : id)
-        ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.');
+        ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                    c == '-' || c == '.');
     if (!ok)
-        throw error(errc::invalid_argument,
-                    std::string("tmon: ") + what + " must be 1-128 letters, digits, '_', '-' or '.', got '" + std::string(id) + "'");
+        throw error(errc::invalid_argument, std::string("tmon: ") + what +
+                                                " must be 1-128 letters, digits, '_', '-' or '.', got '" +
+                                                std::string(id) + "'");
 }
 
 inline http_client_options resolve(http_client_options o) {
@@ -7240,8 +3933,9 @@ public:
             with_id.id = id;
             journal_request("POST", "/api/runs", detail::wire::new_run_body(with_id));
         } else if (!explicit_run_id_) {
-            throw error(errc::invalid_argument,
-                        fmt::format("tmon: rank {} reports into rank 0's run: give it the run id (TMON_RUN_ID)", opts_.rank));
+            throw error(
+                errc::invalid_argument,
+                fmt::format("tmon: rank {} reports into rank 0's run: give it the run id (TMON_RUN_ID)", opts_.rank));
         }
         return local_run();
     }
@@ -7416,7 +4110,8 @@ private:
         std::lock_guard lock(bind_mutex_);
         if (journal_) {
             if (bound_id_ != id)
-                throw error(errc::invalid_argument, "tmon: an http_client reports one run; create another client for run " + id);
+                throw error(errc::invalid_argument,
+                            "tmon: an http_client reports one run; create another client for run " + id);
             return;
         }
         journal_ = std::make_unique<detail::journal>(opts_.journal_dir, fmt::format("{}.r{}", id, opts_.rank),
@@ -7434,7 +4129,8 @@ private:
     void journal_request(std::string_view method, const std::string& path, const std::string& body) {
         if (!journal().append(detail::journal_kind::request, method, path, body, 0)) {
             note_dropped(0);
-            throw error(errc::unavailable, "tmon: the local journal is full (" + std::to_string(opts_.journal_max_bytes >> 20) +
+            throw error(errc::unavailable, "tmon: the local journal is full (" +
+                                               std::to_string(opts_.journal_max_bytes >> 20) +
                                                " MiB unsent); the server has been unreachable too long");
         }
         sender_->mark_urgent();
@@ -7449,8 +4145,10 @@ private:
     void note_dropped(std::uint64_t points) {
         if (sender_) sender_->note_dropped(points);
         if (!journal_full_warned_.exchange(true))
-            tmon::log(log_level::warn, "client", "run {}: the local journal is full ({} MiB unsent); dropping points until the "
-                      "server takes some", run_id(), opts_.journal_max_bytes >> 20);
+            tmon::log(log_level::warn, "client",
+                      "run {}: the local journal is full ({} MiB unsent); dropping points until the "
+                      "server takes some",
+                      run_id(), opts_.journal_max_bytes >> 20);
     }
 
     std::optional<http::received_response> get(const std::string& path) {
@@ -7493,6 +4191,3440 @@ private:
 }  // namespace tmon
 #endif  // TMON_SINGLE_CLIENT_HTTP_CLIENT_HPP
 // ---- end tmon/client/http_client.hpp
+// ---- begin tmon/tmon.hpp
+#ifndef TMON_SINGLE_TMON_HPP
+#define TMON_SINGLE_TMON_HPP
+// tmon: live monitoring for ML training, header-only.
+//
+// This umbrella is the light part: the core model, the in-memory store, the
+// monitor (the training loop's hot path), the samplers and the policy
+// concepts. It needs fmt and the standard library only. Add:
+//   #include <tmon/storage/sqlite_store.hpp>   // SQLite storage
+//   #include <tmon/storage/jsonl_store.hpp>    // JSON-lines storage (RapidJSON)
+//   #include <tmon/server.hpp>                 // REST + WebSocket + dashboard (Asio)
+// ---- begin tmon/fwd.hpp
+#ifndef TMON_SINGLE_FWD_HPP
+#define TMON_SINGLE_FWD_HPP
+// Forward declarations of tmon's public types, for headers that only name them.
+#include <cstdint>
+
+namespace tmon {
+
+enum class run_status;
+enum class errc;
+class error;
+
+struct run_info;
+struct new_run;
+struct run_update;
+struct run_query;
+struct run_page;
+struct metric_point;
+struct series_point;
+struct metric_query;
+struct metric_series;
+struct latest_metric;
+struct checkpoint_info;
+struct new_checkpoint;
+struct system_sample;
+struct gpu_sample;
+struct system_query;
+struct tensor_stats;
+struct layer_stat;
+struct layer_snapshot;
+struct event;
+struct event_query;
+struct command;
+
+class memory_store;
+class sqlite_store;
+class jsonl_store;
+
+class asio_transport;
+class no_transport;
+
+struct no_sampler;
+class system_sampler;
+
+template <class Recorder, class Sampler>
+class monitor;
+
+}  // namespace tmon
+#endif  // TMON_SINGLE_FWD_HPP
+// ---- end tmon/fwd.hpp
+
+// ---- begin tmon/core/downsample.hpp
+#ifndef TMON_SINGLE_CORE_DOWNSAMPLE_HPP
+#define TMON_SINGLE_CORE_DOWNSAMPLE_HPP
+// Server-side downsampling to a chart's pixel width. Unlike a reservoir sample
+// (TensorBoard) or a stride (W&B), both methods keep the first and last point
+// and the global minimum and maximum, so a single loss spike is never hidden.
+// Input is in ascending step order; output is a subset of it, same order.
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <span>
+#include <vector>
+
+
+namespace tmon {
+
+// metric_query::last: drops all but the newest n points (n == 0 keeps all).
+inline void keep_newest(std::vector<series_point>& pts, std::size_t n) {
+    if (n != 0 && pts.size() > n) pts.erase(pts.begin(), pts.end() - static_cast<std::ptrdiff_t>(n));
+}
+
+namespace detail {
+
+struct extreme_indices {
+    std::size_t min = 0, max = 0;
+};
+
+inline extreme_indices find_extremes(std::span<const series_point> pts) {
+    extreme_indices e;
+    for (std::size_t i = 1; i < pts.size(); ++i) {
+        if (pts[i].value < pts[e.min].value) e.min = i;
+        if (pts[i].value > pts[e.max].value) e.max = i;
+    }
+    return e;
+}
+
+// Too small to bucket: first and last (or only the last) survive.
+inline std::vector<series_point> ends_only(std::span<const series_point> pts, std::size_t max_points) {
+    if (max_points == 1) return {pts.back()};
+    return {pts.front(), pts.back()};
+}
+
+inline std::vector<series_point> gather(std::span<const series_point> pts, const std::vector<std::size_t>& idx) {
+    std::vector<series_point> out;
+    out.reserve(idx.size());
+    for (auto i : idx) out.push_back(pts[i]);
+    return out;
+}
+
+// LTTB picks one point per bucket by visual area, which can skip an extreme that
+// is not the bucket's most "visible" point; swap the extremes back in. picks[0]
+// and picks.back() are the first and last point, picks[b] for b in 1..buckets
+// the pick of interior bucket b-1, which covers [1 + (b-1)*width, 1 + b*width).
+inline void force_extremes(std::vector<std::size_t>& picks, std::size_t n, double width, extreme_indices e) {
+    const std::size_t buckets = picks.size() - 2;
+    auto bucket_of = [&](std::size_t i) {
+        auto b = static_cast<std::size_t>(static_cast<double>(i - 1) / width);
+        return std::min(b + 1, buckets);
+    };
+    auto is_extreme = [&](std::size_t i) { return i == e.min || i == e.max; };
+    auto force = [&](std::size_t x) {
+        if (x == 0 || x == n - 1) return;
+        if (std::find(picks.begin(), picks.end(), x) != picks.end()) return;
+        std::size_t b = bucket_of(x);
+        if (is_extreme(picks[b])) {
+            // Its bucket already holds the other extreme: take a neighbour's slot.
+            if (b + 1 <= buckets && !is_extreme(picks[b + 1])) b = b + 1;
+            else if (b > 1 && !is_extreme(picks[b - 1])) b = b - 1;
+            else return;
+        }
+        picks[b] = x;
+    };
+    force(e.max);
+    force(e.min);
+    // At most two picks moved: an insertion sort puts them back in O(n).
+    for (std::size_t i = 1; i < picks.size(); ++i)
+        for (std::size_t j = i; j > 0 && picks[j] < picks[j - 1]; --j) std::swap(picks[j], picks[j - 1]);
+}
+
+}  // namespace detail
+
+// Largest-Triangle-Three-Buckets (Steinarsson 2013) with step as x.
+inline std::vector<series_point> downsample_lttb(std::span<const series_point> pts, std::size_t max_points) {
+    const std::size_t n = pts.size();
+    if (max_points == 0 || n <= max_points) return {pts.begin(), pts.end()};
+    if (max_points < 3) return detail::ends_only(pts, max_points);
+
+    const std::size_t buckets = max_points - 2;
+    const double width = static_cast<double>(n - 2) / static_cast<double>(buckets);
+    auto bucket_begin = [&](std::size_t b) { return 1 + static_cast<std::size_t>(static_cast<double>(b) * width); };
+    auto bucket_end = [&](std::size_t b) {
+        return b + 1 == buckets ? n - 1 : 1 + static_cast<std::size_t>(static_cast<double>(b + 1) * width);
+    };
+
+    std::vector<std::size_t> picks;
+    picks.reserve(max_points);
+    picks.push_back(0);
+    std::size_t a = 0;
+    for (std::size_t b = 0; b < buckets; ++b) {
+        // The next bucket's centroid (or the last point) is the triangle's third corner.
+        double cx = 0, cy = 0;
+        if (b + 1 < buckets) {
+            std::size_t nb = bucket_begin(b + 1), ne = bucket_end(b + 1);
+            for (std::size_t i = nb; i < ne; ++i) {
+                cx += static_cast<double>(pts[i].step);
+                cy += pts[i].value;
+            }
+            cx /= static_cast<double>(ne - nb);
+            cy /= static_cast<double>(ne - nb);
+        } else {
+            cx = static_cast<double>(pts[n - 1].step);
+            cy = pts[n - 1].value;
+        }
+        const double ax = static_cast<double>(pts[a].step), ay = pts[a].value;
+        double best_area = -1;
+        std::size_t best = bucket_begin(b);
+        for (std::size_t i = bucket_begin(b), e = bucket_end(b); i < e; ++i) {
+            double area =
+                std::abs((ax - cx) * (pts[i].value - ay) - (ax - static_cast<double>(pts[i].step)) * (cy - ay));
+            if (area > best_area) {
+                best_area = area;
+                best = i;
+            }
+        }
+        picks.push_back(best);
+        a = best;
+    }
+    picks.push_back(n - 1);
+    detail::force_extremes(picks, n, width, detail::find_extremes(pts));
+    return detail::gather(pts, picks);
+}
+
+// Min/max buckets: each interior bucket keeps its lowest and highest point, in
+// step order, so the envelope of a noisy series is drawn exactly.
+inline std::vector<series_point> downsample_minmax(std::span<const series_point> pts, std::size_t max_points) {
+    const std::size_t n = pts.size();
+    if (max_points == 0 || n <= max_points) return {pts.begin(), pts.end()};
+    if (max_points < 4) {
+        if (max_points < 3) return detail::ends_only(pts, max_points);
+        auto e = detail::find_extremes(pts);
+        std::size_t mid = (e.max != 0 && e.max != n - 1) ? e.max : e.min;
+        if (mid == 0 || mid == n - 1) mid = n / 2;
+        return {pts.front(), pts[mid], pts.back()};
+    }
+
+    const std::size_t buckets = (max_points - 2) / 2;
+    const double width = static_cast<double>(n - 2) / static_cast<double>(buckets);
+    std::vector<std::size_t> picks;
+    picks.reserve(max_points);
+    picks.push_back(0);
+    for (std::size_t b = 0; b < buckets; ++b) {
+        std::size_t begin = 1 + static_cast<std::size_t>(static_cast<double>(b) * width);
+        std::size_t end = b + 1 == buckets ? n - 1 : 1 + static_cast<std::size_t>(static_cast<double>(b + 1) * width);
+        if (begin >= end) continue;
+        auto e = detail::find_extremes(pts.subspan(begin, end - begin));
+        std::size_t lo = begin + std::min(e.min, e.max), hi = begin + std::max(e.min, e.max);
+        picks.push_back(lo);
+        if (hi != lo) picks.push_back(hi);
+    }
+    picks.push_back(n - 1);
+    return detail::gather(pts, picks);
+}
+
+inline std::vector<series_point> downsample(std::span<const series_point> pts, std::size_t max_points,
+                                            downsample_method method) {
+    return method == downsample_method::minmax ? downsample_minmax(pts, max_points) : downsample_lttb(pts, max_points);
+}
+
+}  // namespace tmon
+#endif  // TMON_SINGLE_CORE_DOWNSAMPLE_HPP
+// ---- end tmon/core/downsample.hpp
+
+// ---- begin tmon/storage/memory_store.hpp
+#ifndef TMON_SINGLE_STORAGE_MEMORY_STORE_HPP
+#define TMON_SINGLE_STORAGE_MEMORY_STORE_HPP
+// A bounded in-memory store: nothing survives the process, nothing grows
+// without limit (the layerwise monitor's MAX_RUNS / MAX_STEPS_PER_RUN).
+// The members other than append_metrics are detail::state_store's.
+#include <cstddef>
+#include <span>
+#include <string_view>
+
+// ---- begin tmon/storage/detail/state_store.hpp
+#ifndef TMON_SINGLE_STORAGE_DETAIL_STATE_STORE_HPP
+#define TMON_SINGLE_STORAGE_DETAIL_STATE_STORE_HPP
+// The Storage members memory_store and jsonl_store share: a memory_state
+// behind a reader/writer lock, so dashboards query while training writes.
+// The stores differ in their Journal, their options and how they append
+// metrics (jsonl_store formats the batch before taking the lock), so each
+// defines append_metrics itself.
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+// ---- begin tmon/storage/detail/memory_state.hpp
+#ifndef TMON_SINGLE_STORAGE_DETAIL_MEMORY_STATE_HPP
+#define TMON_SINGLE_STORAGE_DETAIL_MEMORY_STATE_HPP
+// The in-memory model behind memory_store and jsonl_store. Not locked: the
+// store around it holds its mutex. Each write is planned first (validated,
+// events built), handed to the Journal (which may persist it and may throw,
+// leaving the state untouched), and only then applied. Replaying a journal
+// calls the same apply_* functions, so a reopened store equals the live one.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <deque>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+// ---- begin tmon/storage/detail/block_arena.hpp
+#ifndef TMON_SINGLE_STORAGE_DETAIL_BLOCK_ARENA_HPP
+#define TMON_SINGLE_STORAGE_DETAIL_BLOCK_ARENA_HPP
+// Memory for the blocks of the in-memory series (std::deque nodes), carved
+// from 2 MiB slabs that the kernel may back with one huge page each. Writing
+// new points touches fresh memory all the time, and a page fault per 4 KiB
+// was most of an in-memory append's cost (measured: memory_store went from
+// ~5M to ~25M points/s with huge pages). Freed blocks are kept for reuse, and
+// the slabs are returned when the store closes.
+#include <cstddef>
+#include <cstdlib>
+#include <memory>
+#include <new>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
+namespace tmon::detail {
+
+class block_arena {
+public:
+    block_arena() = default;
+    block_arena(const block_arena&) = delete;
+    block_arena& operator=(const block_arena&) = delete;
+    ~block_arena() {
+        for (void* s : slabs_) std::free(s);
+    }
+
+    // One block size per arena, fixed by the first request (a container's
+    // node size); anything else goes to the global heap.
+    void* allocate(std::size_t bytes) {
+        if (block_bytes_ == 0 && bytes >= sizeof(free_block) && bytes <= max_block_bytes)
+            block_bytes_ = round_up(bytes);
+        if (!is_block(bytes)) return ::operator new(bytes);
+        if (free_) return std::exchange(free_, free_->next);
+        if (static_cast<std::size_t>(end_ - cursor_) < block_bytes_) new_slab();  // no arithmetic on a null cursor_
+        return std::exchange(cursor_, cursor_ + block_bytes_);
+    }
+
+    void deallocate(void* p, std::size_t bytes) noexcept {
+        if (!is_block(bytes)) {
+            ::operator delete(p);
+            return;
+        }
+        free_ = new (p) free_block{free_};
+    }
+
+private:
+    static constexpr std::size_t slab_bytes = std::size_t{2} << 20;
+    static constexpr std::size_t max_block_bytes = 8192;
+    struct free_block {
+        free_block* next;
+    };
+
+    bool is_block(std::size_t bytes) const noexcept {
+        return block_bytes_ != 0 && bytes <= block_bytes_ && bytes + alignof(std::max_align_t) > block_bytes_;
+    }
+
+    static std::size_t round_up(std::size_t n) {
+        constexpr std::size_t a = alignof(std::max_align_t);
+        return (n + a - 1) / a * a;
+    }
+
+    void new_slab() {
+        void* s = std::aligned_alloc(slab_bytes, slab_bytes);
+        if (!s) throw std::bad_alloc{};
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+        ::madvise(s, slab_bytes, MADV_HUGEPAGE);  // a hint: without huge pages it is plain memory
+#endif
+        slabs_.push_back(s);
+        cursor_ = static_cast<char*>(s);
+        end_ = cursor_ + slab_bytes;
+    }
+
+    std::size_t block_bytes_ = 0;
+    free_block* free_ = nullptr;
+    char* cursor_ = nullptr;
+    char* end_ = nullptr;
+    std::vector<void*> slabs_;
+};
+
+// A std allocator that takes Block's allocations (a deque's nodes) from a
+// block_arena, and everything else (the deque's map) from the heap.
+template <class T, class Block = T>
+struct arena_allocator {
+    using value_type = T;
+    using propagate_on_container_copy_assignment = std::true_type;
+    using propagate_on_container_move_assignment = std::true_type;
+    using propagate_on_container_swap = std::true_type;
+    block_arena* arena = nullptr;
+
+    arena_allocator() = default;
+    explicit arena_allocator(block_arena* a) noexcept : arena(a) {}
+    template <class U>
+    arena_allocator(const arena_allocator<U, Block>& o) noexcept : arena(o.arena) {}
+
+    T* allocate(std::size_t n) {
+        if (uses_arena()) return static_cast<T*>(arena->allocate(n * sizeof(T)));
+        return static_cast<T*>(::operator new(n * sizeof(T)));
+    }
+    void deallocate(T* p, std::size_t n) noexcept {
+        if (uses_arena()) arena->deallocate(p, n * sizeof(T));
+        else ::operator delete(p);
+    }
+    template <class U>
+    bool operator==(const arena_allocator<U, Block>& o) const noexcept {
+        return arena == o.arena;
+    }
+
+private:
+    bool uses_arena() const noexcept { return arena && std::is_same_v<T, Block>; }
+};
+
+}  // namespace tmon::detail
+#endif  // TMON_SINGLE_STORAGE_DETAIL_BLOCK_ARENA_HPP
+// ---- end tmon/storage/detail/block_arena.hpp
+// ---- begin tmon/storage/detail/deque_insert.hpp
+#ifndef TMON_SINGLE_STORAGE_DETAIL_DEQUE_INSERT_HPP
+#define TMON_SINGLE_STORAGE_DETAIL_DEQUE_INSERT_HPP
+// Inserting into the middle of a std::deque, for the rare out-of-order write
+// (an older step, a replayed event). std::deque::insert instantiates several
+// kilobytes of segment-wise copying per element type in every TU that
+// includes a store; this moves elements one by one from the nearer end, as
+// deque::insert does, for a fraction of the compile time.
+#include <cstddef>
+#include <utility>
+
+namespace tmon::detail {
+
+// Inserts value before position pos (0 <= pos <= d.size()).
+template <class Deque, class T>
+void deque_insert_at(Deque& d, std::size_t pos, const T& value) {
+    typename Deque::value_type v = value;  // copied before anything moves: a throwing copy changes nothing
+    if (pos < d.size() / 2) {
+        d.emplace_front();
+        for (std::size_t i = 0; i < pos; ++i) d[i] = std::move(d[i + 1]);
+    } else {
+        d.emplace_back();
+        for (std::size_t i = d.size() - 1; i > pos; --i) d[i] = std::move(d[i - 1]);
+    }
+    d[pos] = std::move(v);
+}
+
+}  // namespace tmon::detail
+#endif  // TMON_SINGLE_STORAGE_DETAIL_DEQUE_INSERT_HPP
+// ---- end tmon/storage/detail/deque_insert.hpp
+// ---- begin tmon/storage/detail/run_listing.hpp
+#ifndef TMON_SINGLE_STORAGE_DETAIL_RUN_LISTING_HPP
+#define TMON_SINGLE_STORAGE_DETAIL_RUN_LISTING_HPP
+// run_query semantics shared by every store: filter, count, sort, page.
+#include <algorithm>
+#include <cctype>
+#include <string_view>
+#include <vector>
+
+
+namespace tmon::detail {
+
+inline bool contains_case_insensitive(std::string_view haystack, std::string_view needle) {
+    if (needle.empty()) return true;
+    auto it = std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(), [](char a, char b) {
+        return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+    });
+    return it != haystack.end();
+}
+
+inline bool run_matches(const run_info& r, const run_query& q) {
+    if (q.status && r.status != *q.status) return false;
+    if (!contains_case_insensitive(r.name, q.name_contains)) return false;
+    if (!q.tag.empty() && std::find(r.tags.begin(), r.tags.end(), q.tag) == r.tags.end()) return false;
+    return true;
+}
+
+// Ties fall back to id so pages are stable between requests. One comparator
+// choosing its key at run time, sorting pointers: one small std::sort
+// instantiation where a sort per key over run_info was five large ones.
+inline void sort_runs(std::vector<run_info>& runs, run_sort sort) {
+    auto by = [](const auto& ka, const auto& kb, const run_info& a, const run_info& b, bool desc) {
+        if (ka != kb) return desc ? kb < ka : ka < kb;
+        return desc ? b.id < a.id : a.id < b.id;
+    };
+    auto before = [&](const run_info* a, const run_info* b) {
+        switch (sort) {
+            case run_sort::created_desc: return by(a->created_at, b->created_at, *a, *b, true);
+            case run_sort::created_asc: return by(a->created_at, b->created_at, *a, *b, false);
+            case run_sort::name_asc: return by(std::string_view{a->name}, std::string_view{b->name}, *a, *b, false);
+            case run_sort::name_desc: return by(std::string_view{a->name}, std::string_view{b->name}, *a, *b, true);
+            case run_sort::updated_desc: return by(a->updated_at, b->updated_at, *a, *b, true);
+        }
+        return false;
+    };
+    switch (sort) {
+        case run_sort::created_desc:
+        case run_sort::created_asc:
+        case run_sort::name_asc:
+        case run_sort::name_desc:
+        case run_sort::updated_desc: break;
+        default: return;  // not a sort order: left as listed
+    }
+    std::vector<run_info*> order;
+    order.reserve(runs.size());
+    for (auto& r : runs) order.push_back(&r);
+    std::sort(order.begin(), order.end(), before);
+    std::vector<run_info> sorted;
+    sorted.reserve(runs.size());
+    for (auto* r : order) sorted.push_back(std::move(*r));
+    runs = std::move(sorted);
+}
+
+inline run_page page_runs(std::vector<run_info> matching, const run_query& q) {
+    run_page page;
+    page.total = matching.size();
+    sort_runs(matching, q.sort);
+    std::size_t begin = std::min(q.offset, matching.size());
+    std::size_t end = std::min(matching.size(), begin + q.limit);
+    page.runs.assign(std::make_move_iterator(matching.begin() + static_cast<std::ptrdiff_t>(begin)),
+                     std::make_move_iterator(matching.begin() + static_cast<std::ptrdiff_t>(end)));
+    return page;
+}
+
+}  // namespace tmon::detail
+#endif  // TMON_SINGLE_STORAGE_DETAIL_RUN_LISTING_HPP
+// ---- end tmon/storage/detail/run_listing.hpp
+// ---- begin tmon/storage/detail/series_buffer.hpp
+#ifndef TMON_SINGLE_STORAGE_DETAIL_SERIES_BUFFER_HPP
+#define TMON_SINGLE_STORAGE_DETAIL_SERIES_BUFFER_HPP
+// One metric series in memory, ascending by step, bounded like a ring: appends
+// past the newest step are O(1) amortised; the oldest steps fall off the front.
+// Blocks come from the store's block_arena when it has one.
+#include <algorithm>
+#include <cstddef>
+#include <deque>
+#include <vector>
+
+
+namespace tmon::detail {
+
+class series_buffer {
+public:
+    explicit series_buffer(std::size_t max_points = 0, block_arena* arena = nullptr)
+        : max_points_(max_points), points_(point_allocator{arena}) {}
+
+    // Same step again replaces (last write wins); an older step is inserted in place.
+    void append(const series_point& p) {
+        if (points_.empty() || p.step > points_.back().step) {
+            points_.push_back(p);
+        } else if (p.step == points_.back().step) {
+            points_.back() = p;
+        } else {
+            auto it = lower_bound(p.step);
+            if (it != points_.end() && it->step == p.step) *it = p;
+            else deque_insert_at(points_, static_cast<std::size_t>(it - points_.begin()), p);
+        }
+        if (max_points_ != 0 && points_.size() > max_points_) points_.pop_front();
+    }
+
+    std::vector<series_point> range(const metric_query& q) const {
+        std::vector<series_point> out;
+        for (auto it = lower_bound(q.step_min); it != points_.end() && it->step <= q.step_max; ++it) {
+            if (it->time >= q.time_min && it->time <= q.time_max) out.push_back(*it);
+        }
+        return out;
+    }
+
+    bool empty() const noexcept { return points_.empty(); }
+    std::size_t size() const noexcept { return points_.size(); }
+    const series_point& front() const { return points_.front(); }
+    const series_point& back() const { return points_.back(); }
+
+private:
+    using point_allocator = arena_allocator<series_point>;
+    using point_deque = std::deque<series_point, point_allocator>;
+
+    point_deque::const_iterator lower_bound(step_t step) const {
+        return std::lower_bound(points_.begin(), points_.end(), step,
+                                [](const series_point& a, step_t s) { return a.step < s; });
+    }
+    point_deque::iterator lower_bound(step_t step) {
+        return std::lower_bound(points_.begin(), points_.end(), step,
+                                [](const series_point& a, step_t s) { return a.step < s; });
+    }
+
+    std::size_t max_points_;
+    point_deque points_;
+};
+
+}  // namespace tmon::detail
+#endif  // TMON_SINGLE_STORAGE_DETAIL_SERIES_BUFFER_HPP
+// ---- end tmon/storage/detail/series_buffer.hpp
+// ---- begin tmon/storage/detail/store_events.hpp
+#ifndef TMON_SINGLE_STORAGE_DETAIL_STORE_EVENTS_HPP
+#define TMON_SINGLE_STORAGE_DETAIL_STORE_EVENTS_HPP
+// The events a store writes itself, in the same write as the change they
+// describe, so the event log never disagrees with the state. Every store
+// builds them here so their types, messages and data look the same.
+#include <optional>
+#include <string>
+
+#include <fmt/format.h>
+
+
+namespace tmon::detail {
+
+inline event make_event(const std::string& run_id, double time, std::string type, std::string message,
+                        std::string data_json) {
+    event e;
+    e.run_id = run_id;
+    e.time = time;
+    e.type = std::move(type);
+    e.message = std::move(message);
+    e.data_json = std::move(data_json);
+    return e;
+}
+
+inline event run_created_event(const run_info& r) {
+    std::string data;
+    json_writer w{data};
+    w.begin_object().field("name", r.name).field("status", to_string(r.status)).end_object();
+    return make_event(r.id, r.created_at, "run_created", fmt::format("run '{}' created", r.name), data);
+}
+
+inline event status_changed_event(const run_info& r, run_status old_status, double time) {
+    std::string data;
+    json_writer w{data};
+    w.begin_object().field("old_status", to_string(old_status)).field("new_status", to_string(r.status)).end_object();
+    return make_event(r.id, time, "status_changed",
+                      fmt::format("status {} -> {}", to_string(old_status), to_string(r.status)), data);
+}
+
+inline std::string checkpoint_data(const checkpoint_info& c) {
+    std::string data;
+    json_writer w{data};
+    w.begin_object().field("checkpoint_id", c.id).field("filepath", c.filepath);
+    if (c.step) w.field("step", *c.step);
+    else w.key("step").null();
+    w.raw_field("metrics", c.metrics_json).field("is_best", c.is_best).end_object();
+    return data;
+}
+
+inline event checkpoint_saved_event(const checkpoint_info& c, double time) {
+    return make_event(c.run_id, time, "checkpoint_saved", fmt::format("checkpoint saved: {}", c.filepath),
+                      checkpoint_data(c));
+}
+
+inline event checkpoint_deleted_event(const checkpoint_info& c, double time) {
+    return make_event(c.run_id, time, "checkpoint_deleted", fmt::format("checkpoint deleted: {}", c.filepath),
+                      checkpoint_data(c));
+}
+
+inline event best_changed_event(const checkpoint_info& c, const std::optional<std::string>& previous, double time) {
+    std::string data;
+    json_writer w{data};
+    w.begin_object().field("checkpoint_id", c.id).field("filepath", c.filepath);
+    if (previous) w.field("previous_best_id", *previous);
+    else w.key("previous_best_id").null();
+    w.end_object();
+    return make_event(c.run_id, time, "best_changed", fmt::format("best checkpoint: {}", c.filepath), data);
+}
+
+}  // namespace tmon::detail
+#endif  // TMON_SINGLE_STORAGE_DETAIL_STORE_EVENTS_HPP
+// ---- end tmon/storage/detail/store_events.hpp
+// ---- begin tmon/storage/detail/write_checks.hpp
+#ifndef TMON_SINGLE_STORAGE_DETAIL_WRITE_CHECKS_HPP
+#define TMON_SINGLE_STORAGE_DETAIL_WRITE_CHECKS_HPP
+// Validation and the pure parts of a write that every store shares: what a
+// new run looks like, how an update changes one, which values are refused.
+// All of it runs before anything is written, so a refused write changes nothing.
+// Text must be valid UTF-8 in every store: what is stored is sent back as JSON,
+// and one bad byte would make a whole reply unreadable to a strict client.
+#include <cmath>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+// ---- begin tmon/detail/utf8.hpp
+#ifndef TMON_SINGLE_DETAIL_UTF8_HPP
+#define TMON_SINGLE_DETAIL_UTF8_HPP
+// Strict UTF-8 (RFC 3629): no overlongs, no surrogates, nothing above
+// U+10FFFF. One definition for every place that checks text from outside: the
+// stores' write checks, WebSocket text frames (RFC 6455 closes with 1007 on
+// invalid text), and escaping peer text for logs.
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+namespace tmon::detail {
+
+// Length of the valid multi-byte UTF-8 sequence at s[i] (s[i] >= 0x80) and its
+// code point; 0 if invalid.
+constexpr std::size_t utf8_sequence(std::string_view s, std::size_t i, std::uint32_t& cp) noexcept {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t extra;
+    std::uint32_t min;
+    if ((c & 0xE0) == 0xC0) extra = 1, cp = c & 0x1Fu, min = 0x80;
+    else if ((c & 0xF0) == 0xE0) extra = 2, cp = c & 0x0Fu, min = 0x800;
+    else if ((c & 0xF8) == 0xF0) extra = 3, cp = c & 0x07u, min = 0x10000;
+    else return 0;
+    if (i + extra >= s.size()) return 0;
+    for (std::size_t k = 1; k <= extra; ++k) {
+        auto cc = static_cast<unsigned char>(s[i + k]);
+        if ((cc & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (cc & 0x3Fu);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return extra + 1;
+}
+
+// No byte above 0x7f, eight at a time: the monitor's hot path asks this of
+// every key before anything slower.
+inline bool is_ascii(std::string_view s) noexcept {
+    std::size_t i = 0, n = s.size();
+    std::uint64_t high = 0;
+    for (; i + 8 <= n; i += 8) {
+        std::uint64_t w;
+        std::memcpy(&w, s.data() + i, 8);
+        high |= w;
+    }
+    for (; i < n; ++i) high |= static_cast<unsigned char>(s[i]);
+    return (high & 0x8080808080808080ull) == 0;
+}
+
+// Cheap for ASCII (one compare per byte), which is what keys and names mostly are.
+constexpr bool is_valid_utf8(std::string_view s) noexcept {
+    std::size_t i = 0, n = s.size();
+    while (i < n) {
+        if (static_cast<unsigned char>(s[i]) < 0x80) {
+            ++i;
+            continue;
+        }
+        std::uint32_t cp = 0;
+        std::size_t len = utf8_sequence(s, i, cp);
+        if (len == 0) return false;
+        i += len;
+    }
+    return true;
+}
+
+// Offset of the first byte that is not part of valid UTF-8, or s.size().
+constexpr std::size_t first_invalid_utf8(std::string_view s) noexcept {
+    std::size_t i = 0, n = s.size();
+    while (i < n) {
+        if (static_cast<unsigned char>(s[i]) < 0x80) {
+            ++i;
+            continue;
+        }
+        std::uint32_t cp = 0;
+        std::size_t len = utf8_sequence(s, i, cp);
+        if (len == 0) return i;
+        i += len;
+    }
+    return n;
+}
+
+}  // namespace tmon::detail
+#endif  // TMON_SINGLE_DETAIL_UTF8_HPP
+// ---- end tmon/detail/utf8.hpp
+
+namespace tmon::detail {
+
+// `what` names the field in the message ("run name", "metric key").
+inline void check_utf8(std::string_view text, std::string_view what) {
+    std::size_t bad = first_invalid_utf8(text);
+    if (bad == text.size()) return;
+    throw error(errc::invalid_argument, fmt::format("{} holds invalid UTF-8 (byte {} of {} is 0x{:02x})", what, bad,
+                                                    text.size(), static_cast<unsigned char>(text[bad])));
+}
+
+inline void check_utf8(const std::vector<std::string>& texts, std::string_view what) {
+    for (const auto& t : texts) check_utf8(t, what);
+}
+
+inline void check_points(std::span<const metric_point> points) {
+    for (const auto& p : points) {
+        if (p.key.empty()) throw error(errc::invalid_argument, "a metric key must not be empty");
+        check_utf8(p.key, "a metric key");
+        if (!std::isfinite(p.value))
+            throw error(errc::invalid_argument,
+                        fmt::format("metric '{}' at step {} is not a finite number", p.key, p.step));
+        if (!std::isfinite(p.time))
+            throw error(errc::invalid_argument,
+                        fmt::format("metric '{}' at step {} has a non-finite time", p.key, p.step));
+    }
+}
+
+inline void check_system_sample(const system_sample& s) {
+    if (!std::isfinite(s.time) || !std::isfinite(s.cpu_percent) || !std::isfinite(s.memory_percent))
+        throw error(errc::invalid_argument, "a system sample must have finite time, cpu and memory values");
+    check_utf8(s.host, "a system sample's host");
+    for (const auto& g : s.gpus) check_utf8(g.name, "a GPU name");
+}
+
+inline void check_layers(const layer_snapshot& l) {
+    for (const auto& layer : l.layers) check_utf8(layer.name, "a layer name");
+}
+
+inline void check_event(const event& e) {
+    if (e.type.empty()) throw error(errc::invalid_argument, "an event needs a type");
+    check_utf8(e.type, "an event type");
+    check_utf8(e.message, "an event message");
+    check_utf8(e.data_json, "an event's data");
+}
+
+inline run_info make_run(const new_run& r, double now) {
+    if (r.name.empty()) throw error(errc::invalid_argument, "a run needs a non-empty name");
+    if (r.id && r.id->empty()) throw error(errc::invalid_argument, "a given run id must not be empty");
+    check_utf8(r.name, "a run name");
+    if (r.id) check_utf8(*r.id, "a run id");
+    check_utf8(r.config_json, "a run config");
+    check_utf8(r.tags, "a run tag");
+    check_utf8(r.notes, "a run's notes");
+    run_info info;
+    info.id = r.id ? *r.id : make_id("run");
+    info.name = r.name;
+    info.status = r.status;
+    info.config_json = r.config_json.empty() ? "{}" : r.config_json;
+    info.tags = r.tags;
+    info.notes = r.notes;
+    info.start_time = now;
+    info.created_at = now;
+    info.updated_at = now;
+    info.total_steps = r.total_steps;
+    if (is_terminal(info.status)) info.end_time = now;
+    return info;
+}
+
+// A given id that exists: same name is a replay of the same create, anything
+// else is a different run claiming the id.
+inline void check_replay(const run_info& existing, const new_run& r) {
+    if (existing.name != r.name)
+        throw error(errc::conflict, fmt::format("run id '{}' already exists with name '{}', not '{}'", existing.id,
+                                                existing.name, r.name));
+}
+
+inline void check_transition(const run_info& r, run_status to) {
+    if (!is_valid_transition(r.status, to))
+        throw error(errc::conflict, fmt::format("run '{}' cannot change status from {} to {}", r.id,
+                                                to_string(r.status), to_string(to)));
+}
+
+// Returns the updated copy; throws before anything changes.
+inline run_info apply_update(run_info r, const run_update& u, double now) {
+    if (u.name && u.name->empty()) throw error(errc::invalid_argument, "a run name must not be empty");
+    if (u.name) check_utf8(*u.name, "a run name");
+    if (u.config_json) check_utf8(*u.config_json, "a run config");
+    if (u.tags) check_utf8(*u.tags, "a run tag");
+    if (u.notes) check_utf8(*u.notes, "a run's notes");
+    if (u.status) {
+        check_transition(r, *u.status);
+        if (*u.status != r.status) {
+            if (is_terminal(*u.status)) r.end_time = now;
+            else r.end_time.reset();
+            r.status = *u.status;
+        }
+    }
+    if (u.name) r.name = *u.name;
+    if (u.config_json) r.config_json = u.config_json->empty() ? "{}" : *u.config_json;
+    if (u.tags) r.tags = *u.tags;
+    if (u.notes) r.notes = *u.notes;
+    if (u.total_steps) r.total_steps = *u.total_steps;
+    r.updated_at = now;
+    return r;
+}
+
+inline checkpoint_info make_checkpoint(const new_checkpoint& c, double now) {
+    if (c.filepath.empty()) throw error(errc::invalid_argument, "a checkpoint needs a filepath");
+    if (c.id && c.id->empty()) throw error(errc::invalid_argument, "a given checkpoint id must not be empty");
+    check_utf8(c.filepath, "a checkpoint path");
+    if (c.id) check_utf8(*c.id, "a checkpoint id");
+    check_utf8(c.metrics_json, "a checkpoint's metrics");
+    check_utf8(c.metadata_json, "a checkpoint's metadata");
+    checkpoint_info info;
+    info.id = c.id ? *c.id : make_id("ckpt");
+    info.run_id = c.run_id;
+    info.filepath = c.filepath;
+    info.step = c.step;
+    info.metrics_json = c.metrics_json.empty() ? "{}" : c.metrics_json;
+    info.metadata_json = c.metadata_json.empty() ? "{}" : c.metadata_json;
+    info.is_best = c.is_best;
+    info.created_at = now;
+    return info;
+}
+
+[[noreturn]] inline void throw_unknown_run(std::string_view id) {
+    throw error(errc::not_found, fmt::format("run '{}' not found", id));
+}
+[[noreturn]] inline void throw_unknown_checkpoint(std::string_view id) {
+    throw error(errc::not_found, fmt::format("checkpoint '{}' not found", id));
+}
+
+}  // namespace tmon::detail
+#endif  // TMON_SINGLE_STORAGE_DETAIL_WRITE_CHECKS_HPP
+// ---- end tmon/storage/detail/write_checks.hpp
+
+namespace tmon::detail {
+
+// 0 means unbounded.
+struct memory_limits {
+    std::size_t max_runs = 0;
+    std::size_t max_points_per_series = 0;
+    std::size_t max_system_samples = 0;
+    std::size_t max_events_per_run = 0;
+    std::size_t max_layer_snapshots_per_run = 0;
+};
+
+// A journal that keeps nothing: the plain memory store.
+struct no_journal {
+    void on_run(const run_info&, std::span<const event>) {}
+    void on_run_deleted(const std::string&) {}
+    void on_metrics(const std::string&, std::span<const metric_point>) {}
+    void on_checkpoint_saved(const checkpoint_info&, std::span<const event>) {}
+    void on_checkpoint_deleted(const checkpoint_info&, std::span<const event>) {}
+    void on_best(const checkpoint_info&, std::span<const event>) {}
+    void on_system(const system_sample&) {}
+    void on_layers(const layer_snapshot&) {}
+    void on_event(const event&) {}
+};
+
+template <class T>
+void push_bounded(std::deque<T>& d, T value, std::size_t max) {
+    d.push_back(std::move(value));
+    if (max != 0 && d.size() > max) d.pop_front();
+}
+
+template <class Journal>
+class memory_state {
+public:
+    explicit memory_state(memory_limits limits = {}, Journal journal = {})
+        : limits_(limits), journal_(std::move(journal)) {}
+
+    Journal& journal() noexcept { return journal_; }
+
+    // ---- runs --------------------------------------------------------------
+    run_info create_run(const new_run& r) {
+        if (r.id) {
+            if (auto* existing = find(*r.id)) {
+                check_replay(existing->info, r);
+                return existing->info;
+            }
+        }
+        run_info info = make_run(r, now_seconds());
+        event ev[] = {numbered(run_created_event(info))};
+        journal_.on_run(info, ev);
+        apply_run(info);
+        apply_event(ev[0]);
+        evict_oldest_runs(info.id);
+        return info;
+    }
+
+    std::optional<run_info> get_run(std::string_view id) const {
+        if (auto* rec = find(id)) return rec->info;
+        return std::nullopt;
+    }
+
+    run_page list_runs(const run_query& q) const {
+        std::vector<run_info> matching;
+        for (const auto& [id, rec] : runs_)
+            if (run_matches(rec.info, q)) matching.push_back(rec.info);
+        return page_runs(std::move(matching), q);
+    }
+
+    run_info update_run(std::string_view id, const run_update& u) {
+        auto& rec = require(id);
+        double now = now_seconds();
+        run_info updated = apply_update(rec.info, u, now);
+        std::vector<event> evs;
+        if (updated.status != rec.info.status)
+            evs.push_back(numbered(status_changed_event(updated, rec.info.status, now)));
+        journal_.on_run(updated, evs);
+        apply_run(updated);
+        for (auto& e : evs) apply_event(e);
+        return updated;
+    }
+
+    bool delete_run(std::string_view id) {
+        auto it = runs_.find(std::string{id});
+        if (it == runs_.end()) return false;
+        journal_.on_run_deleted(it->first);
+        apply_run_deleted(it->first);
+        return true;
+    }
+
+    // ---- metrics -----------------------------------------------------------
+    // Only for a journal that takes the points themselves (jsonl_journal takes
+    // them encoded): a member template, so that an explicit instantiation of
+    // the class leaves it out (Clang 14 instantiates constrained members too).
+    template <class = void>
+    void append_metrics(std::string_view run_id, std::span<const metric_point> points) {
+        auto& rec = require(run_id);
+        check_points(points);
+        if (points.empty()) return;
+        journal_.on_metrics(rec.info.id, points);
+        apply_metrics(rec, points, now_seconds());
+    }
+
+    // For a journal that encodes outside the store's lock: `groups` is the
+    // checked batch grouped by key (a detail::metric_groups, from
+    // storage/detail/metric_groups.hpp: a template parameter so that only the
+    // stores using it include it), `encoded` what the journal writes for it.
+    template <class MetricGroups>
+    void append_encoded_metrics(std::string_view run_id, const MetricGroups& groups, std::string_view encoded) {
+        auto& rec = require(run_id);
+        if (groups.empty()) return;
+        journal_.on_encoded_metrics(rec.info.id, encoded);
+        apply_metric_groups(rec, groups, now_seconds());
+    }
+
+    metric_series query_metrics(const metric_query& q) const {
+        metric_series out;
+        out.key = q.key;
+        auto* rec = find(q.run_id);
+        if (!rec) return out;
+        auto it = rec->series.find(q.key);
+        if (it == rec->series.end()) return out;
+        out.points = it->second.range(q);
+        out.total_in_range = out.points.size();
+        keep_newest(out.points, q.last);
+        if (q.max_points != 0 && out.points.size() > q.max_points) {
+            out.points = downsample(out.points, q.max_points, q.method);
+            out.downsampled = true;
+        }
+        return out;
+    }
+
+    std::vector<latest_metric> latest_metrics(std::string_view run_id) const {
+        std::vector<latest_metric> out;
+        if (auto* rec = find(run_id)) {
+            for (const auto& [key, s] : rec->series) {
+                if (s.empty()) continue;
+                const auto& p = s.back();
+                out.push_back({key, p.step, p.time, p.value});
+            }
+        }
+        return out;
+    }
+
+    std::vector<std::string> metric_keys(std::string_view run_id) const {
+        std::vector<std::string> out;
+        if (auto* rec = find(run_id))
+            for (const auto& [key, s] : rec->series) out.push_back(key);
+        return out;
+    }
+
+    // ---- checkpoints -------------------------------------------------------
+    checkpoint_info add_checkpoint(const new_checkpoint& c) {
+        auto& rec = require(c.run_id);
+        if (c.id) {
+            if (auto* existing = find_checkpoint(*c.id)) {
+                if (existing->run_id != c.run_id || existing->filepath != c.filepath)
+                    throw error(errc::conflict, fmt::format("checkpoint id '{}' already exists", *c.id));
+                return *existing;
+            }
+        }
+        double now = now_seconds();
+        checkpoint_info info = make_checkpoint(c, now);
+        std::vector<event> evs{numbered(checkpoint_saved_event(info, now))};
+        if (info.is_best) evs.push_back(numbered(best_changed_event(info, current_best(rec), now), 1));
+        journal_.on_checkpoint_saved(info, evs);
+        apply_checkpoint_saved(info);
+        for (auto& e : evs) apply_event(e);
+        return info;
+    }
+
+    std::optional<checkpoint_info> get_checkpoint(std::string_view id) const {
+        if (auto* c = find_checkpoint(id)) return *c;
+        return std::nullopt;
+    }
+
+    // Newest first, as the API lists them.
+    std::vector<checkpoint_info> list_checkpoints(std::string_view run_id) const {
+        std::vector<checkpoint_info> out;
+        if (auto* rec = find(run_id)) out.assign(rec->checkpoints.rbegin(), rec->checkpoints.rend());
+        return out;
+    }
+
+    bool delete_checkpoint(std::string_view id) {
+        auto* c = find_checkpoint(id);
+        if (!c) return false;
+        checkpoint_info info = *c;
+        event ev[] = {numbered(checkpoint_deleted_event(info, now_seconds()))};
+        journal_.on_checkpoint_deleted(info, ev);
+        apply_checkpoint_deleted(info.id);
+        apply_event(ev[0]);
+        return true;
+    }
+
+    checkpoint_info mark_best(std::string_view id) {
+        auto* c = find_checkpoint(id);
+        if (!c) throw_unknown_checkpoint(id);
+        if (c->is_best) return *c;
+        auto& rec = require(c->run_id);
+        checkpoint_info info = *c;
+        info.is_best = true;
+        event ev[] = {numbered(best_changed_event(info, current_best(rec), now_seconds()))};
+        journal_.on_best(info, ev);
+        apply_best(info.id);
+        apply_event(ev[0]);
+        return info;
+    }
+
+    // ---- system ------------------------------------------------------------
+    void append_system(const system_sample& s) {
+        check_system_sample(s);
+        if (!s.run_id.empty()) {
+            auto& rec = require(s.run_id);
+            journal_.on_system(s);
+            apply_system(s);
+            touch(rec, now_seconds());
+            return;
+        }
+        journal_.on_system(s);
+        apply_system(s);
+    }
+
+    // The newest sample time of each (host, rank) that posted to the run, as
+    // samples with only run_id, host, rank and time set (sorted by rank, host).
+    std::vector<system_sample> system_hosts(std::string_view run_id) const {
+        std::vector<system_sample> out;
+        if (auto* rec = find(run_id))
+            for (const auto& [key, time] : rec->system_hosts) {
+                system_sample x;
+                x.run_id = rec->info.id;
+                x.rank = key.first;
+                x.host = key.second;
+                x.time = time;
+                out.push_back(std::move(x));
+            }
+        return out;
+    }
+
+    std::vector<system_sample> system_history(const system_query& q) const {
+        if (!q.run_id.empty()) return run_system_history(q);
+        auto lo = std::lower_bound(system_.begin(), system_.end(), q.time_min,
+                                   [](const system_sample& s, double t) { return s.time < t; });
+        auto hi = std::upper_bound(system_.begin(), system_.end(), q.time_max,
+                                   [](double t, const system_sample& s) { return t < s.time; });
+        if (hi < lo) hi = lo;
+        if (static_cast<std::size_t>(hi - lo) > q.limit) lo = hi - static_cast<std::ptrdiff_t>(q.limit);
+        return {lo, hi};
+    }
+
+    // ---- layers ------------------------------------------------------------
+    void append_layers(const layer_snapshot& l) {
+        auto& rec = require(l.run_id);
+        check_layers(l);
+        journal_.on_layers(l);
+        apply_layers(rec, l, now_seconds());
+    }
+
+    std::optional<layer_snapshot> get_layers(std::string_view run_id, step_t step) const {
+        auto* rec = find(run_id);
+        if (!rec) return std::nullopt;
+        auto it = rec->layers.upper_bound(step);
+        if (it == rec->layers.begin()) return std::nullopt;
+        return std::prev(it)->second;
+    }
+
+    std::vector<step_t> layer_steps(std::string_view run_id) const {
+        std::vector<step_t> out;
+        if (auto* rec = find(run_id))
+            for (const auto& [step, snap] : rec->layers) out.push_back(step);
+        return out;
+    }
+
+    // ---- events ------------------------------------------------------------
+    event append_event(const event& e) {
+        if (!e.run_id.empty()) require(e.run_id);
+        check_event(e);
+        if (!e.client_id.empty())
+            if (auto* stored = find_client_event(e.run_id, e.client_id)) return *stored;  // a replay
+        event ev = e;
+        double now = now_seconds();
+        if (ev.time == 0) ev.time = now;
+        if (ev.data_json.empty()) ev.data_json = "{}";
+        ev = numbered(std::move(ev));
+        journal_.on_event(ev);
+        apply_event(ev);
+        if (auto* rec = find(ev.run_id)) touch(*rec, now);  // even when the event is dated earlier
+        return ev;
+    }
+
+    std::vector<event> list_events(const event_query& q) const {
+        std::vector<event> out;
+        auto take = [&](const std::deque<event>& d) {
+            auto it = std::upper_bound(d.begin(), d.end(), q.after_id,
+                                       [](std::int64_t id, const event& e) { return id < e.id; });
+            out.insert(out.end(), it, d.end());
+        };
+        if (!q.run_id.empty()) {
+            if (auto* rec = find(q.run_id)) take(rec->events);
+        } else {
+            take(global_events_);
+            for (const auto& [id, rec] : runs_) take(rec.events);
+            std::sort(out.begin(), out.end(), [](const event& a, const event& b) { return a.id < b.id; });
+        }
+        if (out.size() > q.limit) out.erase(out.begin(), out.end() - static_cast<std::ptrdiff_t>(q.limit));
+        return out;
+    }
+
+    // ---- apply: the only functions that change state (live and replay) ------
+    void apply_run(const run_info& info) {
+        auto [it, inserted] = runs_.try_emplace(info.id);
+        if (inserted) {
+            it->second.order = next_order_++;
+            creation_order_.emplace(it->second.order, info.id);
+        }
+        it->second.info = info;
+    }
+
+    void apply_run_deleted(const std::string& id) {
+        auto it = runs_.find(id);
+        if (it == runs_.end()) return;
+        for (const auto& c : it->second.checkpoints) checkpoint_owner_.erase(c.id);
+        creation_order_.erase(it->second.order);
+        runs_.erase(it);
+    }
+
+    void apply_metrics(const std::string& run_id, std::span<const metric_point> points, double now) {
+        if (auto* rec = find(run_id)) apply_metrics(*rec, points, now);
+    }
+
+    // One key's points in write order (a replayed metrics line).
+    void apply_series(const std::string& run_id, std::string_view key, std::span<const series_point> points,
+                      double now) {
+        auto* rec = find(run_id);
+        if (!rec || points.empty()) return;
+        auto& s = series_for(*rec, key);
+        step_t max_step = rec->info.last_step.value_or(std::numeric_limits<step_t>::min());
+        for (const auto& p : points) {
+            s.append(p);
+            max_step = std::max(max_step, p.step);
+        }
+        rec->info.last_step = max_step;
+        rec->info.updated_at = std::max(rec->info.updated_at, now);
+    }
+
+    void apply_checkpoint_saved(const checkpoint_info& c) {
+        auto* rec = find(c.run_id);
+        if (!rec) return;
+        if (c.is_best)
+            for (auto& other : rec->checkpoints) other.is_best = false;
+        rec->checkpoints.push_back(c);
+        checkpoint_owner_[c.id] = c.run_id;
+        rec->info.updated_at = std::max(rec->info.updated_at, c.created_at);
+    }
+
+    void apply_checkpoint_deleted(const std::string& id) {
+        auto owner = checkpoint_owner_.find(id);
+        if (owner == checkpoint_owner_.end()) return;
+        if (auto* rec = find(owner->second))
+            std::erase_if(rec->checkpoints, [&](const checkpoint_info& c) { return c.id == id; });
+        checkpoint_owner_.erase(owner);
+    }
+
+    void apply_best(const std::string& id) {
+        auto owner = checkpoint_owner_.find(id);
+        if (owner == checkpoint_owner_.end()) return;
+        if (auto* rec = find(owner->second))
+            for (auto& c : rec->checkpoints) c.is_best = (c.id == id);
+    }
+
+    void apply_system(const system_sample& s) {
+        if (!s.run_id.empty()) {
+            auto* rec = find(s.run_id);
+            if (!rec) return;
+            rec->system[{s.time, s.rank, s.host}] = s;  // (host, rank, time) unique: the last write wins
+            double& newest = rec->system_hosts[{s.rank, s.host}];
+            newest = std::max(newest, s.time);
+            if (limits_.max_system_samples != 0 && rec->system.size() > limits_.max_system_samples)
+                rec->system.erase(rec->system.begin());
+            touch(*rec, s.time);
+            return;
+        }
+        if (system_.empty() || s.time >= system_.back().time) {
+            push_bounded(system_, s, limits_.max_system_samples);
+            return;
+        }
+        auto it = std::upper_bound(system_.begin(), system_.end(), s.time,
+                                   [](double t, const system_sample& x) { return t < x.time; });
+        deque_insert_at(system_, static_cast<std::size_t>(it - system_.begin()), s);
+        if (limits_.max_system_samples != 0 && system_.size() > limits_.max_system_samples) system_.pop_front();
+    }
+
+    void apply_layers(const layer_snapshot& l, double now) {
+        if (auto* rec = find(l.run_id)) apply_layers(*rec, l, now);
+    }
+
+    // Events arrive in id order live; a replay may interleave files, so keep order.
+    // Every change to a run (best, deleted checkpoint, a logged event) brings
+    // an event, so the event's time is when the run was last updated.
+    void apply_event(const event& e) {
+        next_event_id_ = std::max(next_event_id_, e.id + 1);
+        std::deque<event>* target = &global_events_;
+        auto* by_client_id = &global_client_events_;
+        if (!e.run_id.empty()) {
+            auto* rec = find(e.run_id);
+            if (!rec) return;
+            target = &rec->events;
+            by_client_id = &rec->client_events;
+            touch(*rec, e.time);
+        }
+        // Kept apart from the bounded log, so a replay is recognised after its event was evicted.
+        if (!e.client_id.empty() && !by_client_id->try_emplace(e.client_id, e).second) return;
+        if (target->empty() || e.id > target->back().id) {
+            push_bounded(*target, e, limits_.max_events_per_run);
+        } else {
+            auto it = std::lower_bound(target->begin(), target->end(), e.id,
+                                       [](const event& x, std::int64_t id) { return x.id < id; });
+            if (it != target->end() && it->id == e.id) return;
+            deque_insert_at(*target, static_cast<std::size_t>(it - target->begin()), e);
+            if (limits_.max_events_per_run != 0 && target->size() > limits_.max_events_per_run) target->pop_front();
+        }
+    }
+
+    std::size_t run_count() const noexcept { return runs_.size(); }
+
+private:
+    struct run_record {
+        run_info info;
+        std::uint64_t order = 0;
+        std::map<std::string, series_buffer, std::less<>> series;
+        std::vector<checkpoint_info> checkpoints;  // oldest first
+        std::map<step_t, layer_snapshot> layers;
+        std::deque<event> events;
+        std::unordered_map<std::string, event> client_events;  // events given a client id, by that id
+        // Trainers' samples by (time, rank, host): ordered by time, one per (host, rank, time).
+        std::map<std::tuple<double, int, std::string>, system_sample> system;
+        std::map<std::pair<int, std::string>, double> system_hosts;  // (rank, host) -> newest sample time
+    };
+
+    const event* find_client_event(std::string_view run_id, const std::string& client_id) const {
+        const auto* by_client_id = &global_client_events_;
+        if (!run_id.empty()) {
+            auto* rec = find(run_id);
+            if (!rec) return nullptr;
+            by_client_id = &rec->client_events;
+        }
+        auto it = by_client_id->find(client_id);
+        return it == by_client_id->end() ? nullptr : &it->second;
+    }
+
+    // Newest `limit` samples in range of the matching hosts and ranks, ascending.
+    std::vector<system_sample> run_system_history(const system_query& q) const {
+        std::vector<system_sample> out;
+        auto* rec = find(q.run_id);
+        if (!rec || q.limit == 0) return out;
+        auto lo = rec->system.lower_bound({q.time_min, std::numeric_limits<int>::min(), std::string{}});
+        auto hi = rec->system.lower_bound(
+            {std::nextafter(q.time_max, std::numeric_limits<double>::infinity()), std::numeric_limits<int>::min(), {}});
+        if (q.time_max < q.time_min) return out;
+        for (auto it = hi; it != lo && out.size() < q.limit;) {
+            --it;
+            const auto& x = it->second;
+            if (!q.host.empty() && x.host != q.host) continue;
+            if (q.rank && x.rank != *q.rank) continue;
+            out.push_back(x);
+        }
+        std::reverse(out.begin(), out.end());
+        return out;
+    }
+
+    run_record* find(std::string_view id) {
+        auto it = runs_.find(std::string{id});
+        return it == runs_.end() ? nullptr : &it->second;
+    }
+    const run_record* find(std::string_view id) const {
+        auto it = runs_.find(std::string{id});
+        return it == runs_.end() ? nullptr : &it->second;
+    }
+    run_record& require(std::string_view id) {
+        if (auto* rec = find(id)) return *rec;
+        throw_unknown_run(id);
+    }
+
+    checkpoint_info* find_checkpoint(std::string_view id) {
+        auto owner = checkpoint_owner_.find(std::string{id});
+        if (owner == checkpoint_owner_.end()) return nullptr;
+        auto* rec = find(owner->second);
+        if (!rec) return nullptr;
+        for (auto& c : rec->checkpoints)
+            if (c.id == id) return &c;
+        return nullptr;
+    }
+    const checkpoint_info* find_checkpoint(std::string_view id) const {
+        return const_cast<memory_state*>(this)->find_checkpoint(id);
+    }
+
+    static std::optional<std::string> current_best(const run_record& rec) {
+        for (const auto& c : rec.checkpoints)
+            if (c.is_best) return c.id;
+        return std::nullopt;
+    }
+
+    event numbered(event e, std::int64_t offset = 0) const {
+        e.id = next_event_id_ + offset;
+        return e;
+    }
+
+    // Consecutive points usually cycle through a handful of keys: a tiny
+    // linear cache beats a map lookup per point.
+    void apply_metrics(run_record& rec, std::span<const metric_point> points, double now) {
+        struct slot {
+            std::string_view key;
+            series_buffer* series;
+        };
+        slot cache[8];
+        std::size_t cached = 0, next_victim = 0;
+        step_t max_step = rec.info.last_step.value_or(std::numeric_limits<step_t>::min());
+        for (const auto& p : points) {
+            series_buffer* s = nullptr;
+            for (std::size_t i = 0; i < cached; ++i)
+                if (cache[i].key == p.key) {
+                    s = cache[i].series;
+                    break;
+                }
+            if (!s) {
+                s = &series_for(rec, p.key);
+                slot& dst = cached < 8 ? cache[cached++] : cache[next_victim++ % 8];
+                dst = {p.key, s};
+            }
+            s->append({p.step, p.time, p.value});
+            max_step = std::max(max_step, p.step);
+        }
+        rec.info.last_step = max_step;
+        rec.info.updated_at = std::max(rec.info.updated_at, now);
+    }
+
+    template <class MetricGroups>
+    void apply_metric_groups(run_record& rec, const MetricGroups& groups, double now) {
+        step_t max_step = rec.info.last_step.value_or(std::numeric_limits<step_t>::min());
+        for (std::size_t g = 0; g < groups.size(); ++g) {
+            auto& s = series_for(rec, groups.key(g));
+            const auto steps = groups.steps(g);
+            const auto times = groups.times(g);
+            const auto values = groups.values(g);
+            for (std::size_t i = 0; i < steps.size(); ++i) {
+                s.append({steps[i], times[i], values[i]});
+                max_step = std::max(max_step, steps[i]);
+            }
+        }
+        rec.info.last_step = max_step;
+        rec.info.updated_at = std::max(rec.info.updated_at, now);
+    }
+
+    static void touch(run_record& rec, double now) { rec.info.updated_at = std::max(rec.info.updated_at, now); }
+
+    series_buffer& series_for(run_record& rec, std::string_view key) {
+        auto it = rec.series.find(key);
+        if (it == rec.series.end())
+            it = rec.series.emplace(key, series_buffer{limits_.max_points_per_series, arena_.get()}).first;
+        return it->second;
+    }
+
+    void apply_layers(run_record& rec, const layer_snapshot& l, double now) {
+        rec.layers.insert_or_assign(l.step, layer_snapshot(l));  // a move: no copy-assignment of the layers to compile
+        if (limits_.max_layer_snapshots_per_run != 0 && rec.layers.size() > limits_.max_layer_snapshots_per_run)
+            rec.layers.erase(rec.layers.begin());
+        rec.info.updated_at = std::max(rec.info.updated_at, now);
+    }
+
+    // Over max_runs, the oldest finished run goes first. Only when every run is
+    // still running does one of them go: the one idle longest (a trainer that
+    // died without saying so), never the run just created. Each eviction is an
+    // event in the server-wide log, since the run's own log goes with it.
+    void evict_oldest_runs(const std::string& keep) {
+        while (limits_.max_runs != 0 && runs_.size() > limits_.max_runs) {
+            const run_record* victim = eviction_candidate(keep);
+            if (!victim) break;
+            const std::string id = victim->info.id;
+            const bool running = victim->info.status == run_status::running;
+            const std::string why =
+                running
+                    ? fmt::format(
+                          "run {} ({}) evicted: the memory store keeps {} runs, all of them running, and this one "
+                          "had been idle longest (last write {})",
+                          id, victim->info.name, limits_.max_runs, iso8601(victim->info.updated_at))
+                    : fmt::format(
+                          "run {} ({}, {}) evicted: the memory store keeps {} runs and this was the oldest finished one",
+                          id, victim->info.name, to_string(victim->info.status), limits_.max_runs);
+            log(running ? log_level::warn : log_level::info, "storage", "{}", why);
+            journal_.on_run_deleted(id);
+            apply_run_deleted(id);
+            event e;
+            e.type = "run_evicted";
+            e.message = why;
+            e.data_json = fmt::format(R"({{"run_id":"{}","was_running":{}}})", id, running ? "true" : "false");
+            append_event(e);
+        }
+    }
+
+    const run_record* eviction_candidate(const std::string& keep) const {
+        for (const auto& [order, id] : creation_order_) {  // oldest first
+            const auto& rec = runs_.at(id);
+            if (id != keep && rec.info.status != run_status::running) return &rec;
+        }
+        const run_record* idlest = nullptr;  // ties go to the oldest
+        for (const auto& [order, id] : creation_order_) {
+            const auto& rec = runs_.at(id);
+            if (id != keep && (!idlest || rec.info.updated_at < idlest->info.updated_at)) idlest = &rec;
+        }
+        return idlest;
+    }
+
+    std::unique_ptr<block_arena> arena_ = std::make_unique<block_arena>();  // outlives the series in runs_
+    memory_limits limits_;
+    Journal journal_;
+    std::unordered_map<std::string, run_record> runs_;
+    std::map<std::uint64_t, std::string> creation_order_;
+    std::uint64_t next_order_ = 0;
+    std::unordered_map<std::string, std::string> checkpoint_owner_;
+    std::deque<system_sample> system_;
+    std::deque<event> global_events_;
+    std::unordered_map<std::string, event> global_client_events_;
+    std::int64_t next_event_id_ = 1;
+};
+
+}  // namespace tmon::detail
+#endif  // TMON_SINGLE_STORAGE_DETAIL_MEMORY_STATE_HPP
+// ---- end tmon/storage/detail/memory_state.hpp
+
+namespace tmon::detail {
+
+template <class Journal>
+class state_store {
+public:
+    run_info create_run(const new_run& r);
+    std::optional<run_info> get_run(std::string_view id);
+    run_page list_runs(const run_query& q);
+    run_info update_run(std::string_view id, const run_update& u);
+    bool delete_run(std::string_view id);
+
+    metric_series query_metrics(const metric_query& q);
+    std::vector<latest_metric> latest_metrics(std::string_view run_id);
+    std::vector<std::string> metric_keys(std::string_view run_id);
+
+    checkpoint_info add_checkpoint(const new_checkpoint& c);
+    std::optional<checkpoint_info> get_checkpoint(std::string_view id);
+    std::vector<checkpoint_info> list_checkpoints(std::string_view run_id);
+    bool delete_checkpoint(std::string_view id);
+    checkpoint_info mark_best(std::string_view id);
+
+    void append_system(const system_sample& s);
+    std::vector<system_sample> system_history(const system_query& q);
+    // Optional member (not in the concept): the server seeds a run's hosts from it.
+    std::vector<system_sample> system_hosts(std::string_view run_id);
+
+    void append_layers(const layer_snapshot& l);
+    std::optional<layer_snapshot> get_layers(std::string_view run_id, step_t step);
+    std::vector<step_t> layer_steps(std::string_view run_id);
+
+    event append_event(const event& e);
+    std::vector<event> list_events(const event_query& q);
+
+    // Every write has reached the Journal (if any) by the time it returns.
+    void flush() {}
+
+protected:
+    explicit state_store(memory_limits limits = {}, Journal journal = {}) : state_(limits, std::move(journal)) {}
+
+    template <class F>
+    auto read(F&& f) {
+        std::shared_lock lock(mutex_);
+        return f();
+    }
+    template <class F>
+    auto write(F&& f) {
+        std::unique_lock lock(mutex_);
+        return f();
+    }
+
+    std::shared_mutex mutex_;
+    memory_state<Journal> state_;
+};
+
+// The members are defined here, not in the class: not inline, so that with
+// TMON_SEPARATE_COMPILATION an `extern template` keeps them, and the whole
+// memory_state they call, out of the caller's TU (GCC instantiates an extern
+// template's inline members anyway).
+template <class Journal>
+run_info state_store<Journal>::create_run(const new_run& r) {
+    return write([&] { return state_.create_run(r); });
+}
+
+template <class Journal>
+std::optional<run_info> state_store<Journal>::get_run(std::string_view id) {
+    return read([&] { return state_.get_run(id); });
+}
+
+template <class Journal>
+run_page state_store<Journal>::list_runs(const run_query& q) {
+    return read([&] { return state_.list_runs(q); });
+}
+
+template <class Journal>
+run_info state_store<Journal>::update_run(std::string_view id, const run_update& u) {
+    return write([&] { return state_.update_run(id, u); });
+}
+
+template <class Journal>
+bool state_store<Journal>::delete_run(std::string_view id) {
+    return write([&] { return state_.delete_run(id); });
+}
+
+template <class Journal>
+metric_series state_store<Journal>::query_metrics(const metric_query& q) {
+    return read([&] { return state_.query_metrics(q); });
+}
+
+template <class Journal>
+std::vector<latest_metric> state_store<Journal>::latest_metrics(std::string_view run_id) {
+    return read([&] { return state_.latest_metrics(run_id); });
+}
+
+template <class Journal>
+std::vector<std::string> state_store<Journal>::metric_keys(std::string_view run_id) {
+    return read([&] { return state_.metric_keys(run_id); });
+}
+
+template <class Journal>
+checkpoint_info state_store<Journal>::add_checkpoint(const new_checkpoint& c) {
+    return write([&] { return state_.add_checkpoint(c); });
+}
+
+template <class Journal>
+std::optional<checkpoint_info> state_store<Journal>::get_checkpoint(std::string_view id) {
+    return read([&] { return state_.get_checkpoint(id); });
+}
+
+template <class Journal>
+std::vector<checkpoint_info> state_store<Journal>::list_checkpoints(std::string_view run_id) {
+    return read([&] { return state_.list_checkpoints(run_id); });
+}
+
+template <class Journal>
+bool state_store<Journal>::delete_checkpoint(std::string_view id) {
+    return write([&] { return state_.delete_checkpoint(id); });
+}
+
+template <class Journal>
+checkpoint_info state_store<Journal>::mark_best(std::string_view id) {
+    return write([&] { return state_.mark_best(id); });
+}
+
+template <class Journal>
+void state_store<Journal>::append_system(const system_sample& s) {
+    write([&] { state_.append_system(s); });
+}
+
+template <class Journal>
+std::vector<system_sample> state_store<Journal>::system_history(const system_query& q) {
+    return read([&] { return state_.system_history(q); });
+}
+
+template <class Journal>
+std::vector<system_sample> state_store<Journal>::system_hosts(std::string_view run_id) {
+    return read([&] { return state_.system_hosts(run_id); });
+}
+
+template <class Journal>
+void state_store<Journal>::append_layers(const layer_snapshot& l) {
+    write([&] { state_.append_layers(l); });
+}
+
+template <class Journal>
+std::optional<layer_snapshot> state_store<Journal>::get_layers(std::string_view run_id, step_t step) {
+    return read([&] { return state_.get_layers(run_id, step); });
+}
+
+template <class Journal>
+std::vector<step_t> state_store<Journal>::layer_steps(std::string_view run_id) {
+    return read([&] { return state_.layer_steps(run_id); });
+}
+
+template <class Journal>
+event state_store<Journal>::append_event(const event& e) {
+    return write([&] { return state_.append_event(e); });
+}
+
+template <class Journal>
+std::vector<event> state_store<Journal>::list_events(const event_query& q) {
+    return read([&] { return state_.list_events(q); });
+}
+
+}  // namespace tmon::detail
+#endif  // TMON_SINGLE_STORAGE_DETAIL_STATE_STORE_HPP
+// ---- end tmon/storage/detail/state_store.hpp
+// ---- begin tmon/storage/storage_concept.hpp
+#ifndef TMON_SINGLE_STORAGE_STORAGE_CONCEPT_HPP
+#define TMON_SINGLE_STORAGE_STORAGE_CONCEPT_HPP
+// What a storage policy must provide. `tmon::storage<S>` is the concept;
+// `tmon::assert_storage<S>()` checks member by member so a user type that
+// misses one gets a message naming it, not a page of template noise.
+#include <concepts>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+
+namespace tmon {
+
+namespace detail::storage_checks {
+// clang-format off
+template <class S> concept has_create_run = requires(S& s, const new_run& r) { { s.create_run(r) } -> std::same_as<run_info>; };
+template <class S> concept has_get_run = requires(S& s, std::string_view id) { { s.get_run(id) } -> std::same_as<std::optional<run_info>>; };
+template <class S> concept has_list_runs = requires(S& s, const run_query& q) { { s.list_runs(q) } -> std::same_as<run_page>; };
+template <class S> concept has_update_run = requires(S& s, std::string_view id, const run_update& u) { { s.update_run(id, u) } -> std::same_as<run_info>; };
+template <class S> concept has_delete_run = requires(S& s, std::string_view id) { { s.delete_run(id) } -> std::same_as<bool>; };
+template <class S> concept has_append_metrics = requires(S& s, std::string_view id, std::span<const metric_point> p) { s.append_metrics(id, p); };
+template <class S> concept has_query_metrics = requires(S& s, const metric_query& q) { { s.query_metrics(q) } -> std::same_as<metric_series>; };
+template <class S> concept has_latest_metrics = requires(S& s, std::string_view id) { { s.latest_metrics(id) } -> std::same_as<std::vector<latest_metric>>; };
+template <class S> concept has_metric_keys = requires(S& s, std::string_view id) { { s.metric_keys(id) } -> std::same_as<std::vector<std::string>>; };
+template <class S> concept has_add_checkpoint = requires(S& s, const new_checkpoint& c) { { s.add_checkpoint(c) } -> std::same_as<checkpoint_info>; };
+template <class S> concept has_get_checkpoint = requires(S& s, std::string_view id) { { s.get_checkpoint(id) } -> std::same_as<std::optional<checkpoint_info>>; };
+template <class S> concept has_list_checkpoints = requires(S& s, std::string_view id) { { s.list_checkpoints(id) } -> std::same_as<std::vector<checkpoint_info>>; };
+template <class S> concept has_delete_checkpoint = requires(S& s, std::string_view id) { { s.delete_checkpoint(id) } -> std::same_as<bool>; };
+template <class S> concept has_mark_best = requires(S& s, std::string_view id) { { s.mark_best(id) } -> std::same_as<checkpoint_info>; };
+template <class S> concept has_append_system = requires(S& s, const system_sample& x) { s.append_system(x); };
+template <class S> concept has_system_history = requires(S& s, const system_query& q) { { s.system_history(q) } -> std::same_as<std::vector<system_sample>>; };
+template <class S> concept has_append_layers = requires(S& s, const layer_snapshot& l) { s.append_layers(l); };
+template <class S> concept has_get_layers = requires(S& s, std::string_view id, step_t st) { { s.get_layers(id, st) } -> std::same_as<std::optional<layer_snapshot>>; };
+template <class S> concept has_layer_steps = requires(S& s, std::string_view id) { { s.layer_steps(id) } -> std::same_as<std::vector<step_t>>; };
+template <class S> concept has_append_event = requires(S& s, const event& e) { { s.append_event(e) } -> std::same_as<event>; };
+template <class S> concept has_list_events = requires(S& s, const event_query& q) { { s.list_events(q) } -> std::same_as<std::vector<event>>; };
+template <class S> concept has_flush = requires(S& s) { s.flush(); };
+// clang-format on
+}  // namespace detail::storage_checks
+
+// Semantics every store honours (checked by tests/storage conformance suite):
+// - all members are safe to call concurrently from any thread;
+// - writes throw tmon::error(not_found) for an unknown run/checkpoint and
+//   tmon::error(conflict) for an invalid status transition, changing nothing;
+// - a returned write is durable for persistent stores (survives kill -9);
+// - metric (key, step) is unique per run: the last write wins, queries never
+//   return duplicate steps; series come back in ascending step order;
+// - create_run, status changes, checkpoint saves and best changes append their
+//   own events in the same write, so the event log cannot disagree with state;
+// - at most one checkpoint per run has is_best.
+template <class S>
+concept storage = detail::storage_checks::has_create_run<S> && detail::storage_checks::has_get_run<S> &&
+    detail::storage_checks::has_list_runs<S> && detail::storage_checks::has_update_run<S> &&
+    detail::storage_checks::has_delete_run<S> && detail::storage_checks::has_append_metrics<S> &&
+    detail::storage_checks::has_query_metrics<S> && detail::storage_checks::has_latest_metrics<S> &&
+    detail::storage_checks::has_metric_keys<S> && detail::storage_checks::has_add_checkpoint<S> &&
+    detail::storage_checks::has_get_checkpoint<S> && detail::storage_checks::has_list_checkpoints<S> &&
+    detail::storage_checks::has_delete_checkpoint<S> && detail::storage_checks::has_mark_best<S> &&
+    detail::storage_checks::has_append_system<S> && detail::storage_checks::has_system_history<S> &&
+    detail::storage_checks::has_append_layers<S> && detail::storage_checks::has_get_layers<S> &&
+    detail::storage_checks::has_layer_steps<S> && detail::storage_checks::has_append_event<S> &&
+    detail::storage_checks::has_list_events<S> && detail::storage_checks::has_flush<S>;
+
+template <class S>
+constexpr bool assert_storage() {
+    using namespace detail::storage_checks;
+    static_assert(has_create_run<S>, "Storage must provide: run_info create_run(const new_run&)");
+    static_assert(has_get_run<S>, "Storage must provide: std::optional<run_info> get_run(std::string_view id)");
+    static_assert(has_list_runs<S>, "Storage must provide: run_page list_runs(const run_query&)");
+    static_assert(has_update_run<S>,
+                  "Storage must provide: run_info update_run(std::string_view id, const run_update&)");
+    static_assert(has_delete_run<S>, "Storage must provide: bool delete_run(std::string_view id)");
+    static_assert(has_append_metrics<S>,
+                  "Storage must provide: append_metrics(std::string_view run_id, std::span<const metric_point>)");
+    static_assert(has_query_metrics<S>, "Storage must provide: metric_series query_metrics(const metric_query&)");
+    static_assert(has_latest_metrics<S>,
+                  "Storage must provide: std::vector<latest_metric> latest_metrics(std::string_view run_id)");
+    static_assert(has_metric_keys<S>,
+                  "Storage must provide: std::vector<std::string> metric_keys(std::string_view run_id)");
+    static_assert(has_add_checkpoint<S>, "Storage must provide: checkpoint_info add_checkpoint(const new_checkpoint&)");
+    static_assert(has_get_checkpoint<S>,
+                  "Storage must provide: std::optional<checkpoint_info> get_checkpoint(std::string_view id)");
+    static_assert(has_list_checkpoints<S>,
+                  "Storage must provide: std::vector<checkpoint_info> list_checkpoints(std::string_view run_id)");
+    static_assert(has_delete_checkpoint<S>, "Storage must provide: bool delete_checkpoint(std::string_view id)");
+    static_assert(has_mark_best<S>, "Storage must provide: checkpoint_info mark_best(std::string_view checkpoint_id)");
+    static_assert(has_append_system<S>, "Storage must provide: append_system(const system_sample&)");
+    static_assert(has_system_history<S>,
+                  "Storage must provide: std::vector<system_sample> system_history(const system_query&)");
+    static_assert(has_append_layers<S>, "Storage must provide: append_layers(const layer_snapshot&)");
+    static_assert(
+        has_get_layers<S>,
+        "Storage must provide: std::optional<layer_snapshot> get_layers(std::string_view run_id, step_t step)");
+    static_assert(has_layer_steps<S>, "Storage must provide: std::vector<step_t> layer_steps(std::string_view run_id)");
+    static_assert(has_append_event<S>, "Storage must provide: event append_event(const event&)");
+    static_assert(has_list_events<S>, "Storage must provide: std::vector<event> list_events(const event_query&)");
+    static_assert(has_flush<S>, "Storage must provide: flush()");
+    return true;
+}
+
+}  // namespace tmon
+#endif  // TMON_SINGLE_STORAGE_STORAGE_CONCEPT_HPP
+// ---- end tmon/storage/storage_concept.hpp
+
+namespace tmon {
+
+// Outside the class so `options o = {}` can be a default argument (a nested
+// struct with member initialisers is incomplete inside its enclosing class).
+struct memory_store_options {
+    std::size_t max_runs = 100;                     // oldest run evicted past this
+    std::size_t max_points_per_series = 1'000'000;  // oldest steps evicted past this
+    std::size_t max_system_samples = 100'000;
+    std::size_t max_events_per_run = 10'000;
+    std::size_t max_layer_snapshots_per_run = 1'000;
+};
+
+class memory_store : public detail::state_store<detail::no_journal> {
+public:
+    using options = memory_store_options;
+
+    explicit memory_store(options o = {})
+        : state_store(detail::memory_limits{o.max_runs, o.max_points_per_series, o.max_system_samples,
+                                            o.max_events_per_run, o.max_layer_snapshots_per_run}) {}
+
+    void append_metrics(std::string_view run_id, std::span<const metric_point> points) {
+        write([&] { state_.append_metrics(run_id, points); });
+    }
+};
+
+static_assert(assert_storage<memory_store>());
+
+}  // namespace tmon
+
+// Separate compilation (TMON_SEPARATE_COMPILATION, what the tmon::compiled
+// target defines): the class templates a TU using memory_store instantiates are
+// compiled once, in src/memory_store.cpp, and every other TU only declares them.
+// `declare` is `extern` for the declarations and empty for the definitions.
+#define TMON_MEMORY_STORE_TEMPLATES(declare)                                   \
+    declare template class detail::memory_state<detail::no_journal>;           \
+    declare template class detail::state_store<detail::no_journal>;            \
+    declare template class detail::monitor_core<memory_store, no_sampler>;     \
+    declare template class monitor<memory_store, no_sampler>;                  \
+    declare template class detail::monitor_core<memory_store, system_sampler>; \
+    declare template class monitor<memory_store, system_sampler>;
+// ---- begin tmon/monitor/monitor.hpp
+#ifndef TMON_SINGLE_MONITOR_MONITOR_HPP
+#define TMON_SINGLE_MONITOR_MONITOR_HPP
+// The training process's handle on one run (the seeds' TrainingMonitor SDK).
+//
+//   tmon::sqlite_store store{"runs.db"};
+//   tmon::monitor mon{store, {.run_name = "resnet", .total_steps = 10'000}};
+//   for (...) mon.log(step, {{"loss", loss}, {"lr", lr}});   // never blocks
+//   mon.checkpoint("ckpt/step_1000.bin", {{"loss", loss}});
+//
+// log() only touches a bounded lock-free queue; a flusher thread writes
+// batches to the recorder. Everything else (checkpoint, status) is a direct,
+// synchronous call that flushes queued points first so the store sees events
+// in the order the training loop made them.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <initializer_list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+// ---- begin tmon/detail/mpsc_queue.hpp
+#ifndef TMON_SINGLE_DETAIL_MPSC_QUEUE_HPP
+#define TMON_SINGLE_DETAIL_MPSC_QUEUE_HPP
+// Bounded lock-free queue of fixed-size slots (Dmitry Vyukov's bounded MPMC
+// design, used here with any number of producers and one consumer). A push is
+// one CAS on the ticket counter plus a copy into a preallocated slot: no lock,
+// no allocation, no syscall, and a full queue answers `false` at once instead
+// of waiting, so a producer can never be stalled by a slow consumer.
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <new>
+#include <type_traits>
+
+namespace tmon::detail {
+
+inline constexpr std::size_t cache_line = 64;
+
+constexpr std::size_t round_up_pow2(std::size_t n) noexcept {
+    std::size_t p = 2;
+    while (p < n) p <<= 1;
+    return p;
+}
+
+template <class T>
+class mpsc_queue {
+    static_assert(std::is_trivially_copyable_v<T>, "slots are copied without constructors");
+
+public:
+    // Capacity is rounded up to a power of two (at least 2) so a ticket maps to
+    // its slot with a mask.
+    explicit mpsc_queue(std::size_t capacity)
+        : mask_(round_up_pow2(capacity) - 1), slots_(std::make_unique<cell[]>(mask_ + 1)) {
+        for (std::size_t i = 0; i <= mask_; ++i) slots_[i].seq.store(i, std::memory_order_relaxed);
+    }
+
+    mpsc_queue(const mpsc_queue&) = delete;
+    mpsc_queue& operator=(const mpsc_queue&) = delete;
+
+    std::size_t capacity() const noexcept { return mask_ + 1; }
+
+    // `fill` writes the payload in place; returns false (and does not call
+    // fill) when the queue is full. `ticket` receives the position claimed.
+    template <class Fill>
+    bool try_push(Fill&& fill, std::uint64_t* ticket = nullptr) noexcept {
+        std::uint64_t pos = enqueue_pos_.load(std::memory_order_relaxed);
+        for (;;) {
+            cell& c = slots_[pos & mask_];
+            std::uint64_t seq = c.seq.load(std::memory_order_acquire);
+            auto diff = static_cast<std::int64_t>(seq - pos);
+            if (diff == 0) {
+                if (enqueue_pos_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
+                    fill(c.value);
+                    c.seq.store(pos + 1, std::memory_order_release);
+                    if (ticket) *ticket = pos;
+                    return true;
+                }
+            } else if (diff < 0) {
+                return false;  // the slot one lap behind is not consumed yet: full
+            } else {
+                pos = enqueue_pos_.load(std::memory_order_relaxed);
+            }
+        }
+    }
+
+    // Single consumer. False when empty or when the next slot's producer has
+    // claimed it but not finished writing yet.
+    bool try_pop(T& out) noexcept {
+        std::uint64_t pos = dequeue_pos_.load(std::memory_order_relaxed);
+        cell& c = slots_[pos & mask_];
+        std::uint64_t seq = c.seq.load(std::memory_order_acquire);
+        if (static_cast<std::int64_t>(seq - (pos + 1)) < 0) return false;
+        out = c.value;
+        c.seq.store(pos + mask_ + 1, std::memory_order_release);
+        dequeue_pos_.store(pos + 1, std::memory_order_release);
+        return true;
+    }
+
+    // Tickets handed out so far; everything below was pushed or is being written.
+    std::uint64_t pushed() const noexcept { return enqueue_pos_.load(std::memory_order_acquire); }
+    std::uint64_t popped() const noexcept { return dequeue_pos_.load(std::memory_order_acquire); }
+    std::size_t approx_size() const noexcept {
+        std::uint64_t in = pushed(), out = popped();
+        return in > out ? static_cast<std::size_t>(in - out) : 0;
+    }
+
+private:
+    // One cell per cache line (or two): producers writing neighbouring slots
+    // do not share a line.
+    struct alignas(cache_line) cell {
+        std::atomic<std::uint64_t> seq;
+        T value;
+    };
+
+    const std::uint64_t mask_;
+    std::unique_ptr<cell[]> slots_;
+    // Producers and the consumer write different counters; keep them on
+    // separate cache lines so they do not invalidate each other.
+    alignas(cache_line) std::atomic<std::uint64_t> enqueue_pos_{0};
+    alignas(cache_line) std::atomic<std::uint64_t> dequeue_pos_{0};
+};
+
+}  // namespace tmon::detail
+#endif  // TMON_SINGLE_DETAIL_MPSC_QUEUE_HPP
+// ---- end tmon/detail/mpsc_queue.hpp
+// ---- begin tmon/detail/periodic_worker.hpp
+#ifndef TMON_SINGLE_DETAIL_PERIODIC_WORKER_HPP
+#define TMON_SINGLE_DETAIL_PERIODIC_WORKER_HPP
+// A thread that runs a task every `period` until stopped. Stopping wakes it at
+// once (no waiting out the period), and the task's exceptions are logged and
+// swallowed so one bad sample cannot kill the thread or the process.
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+
+
+namespace tmon::detail {
+
+class periodic_worker {
+public:
+    using clock = std::chrono::steady_clock;
+
+    periodic_worker() = default;
+    periodic_worker(const periodic_worker&) = delete;
+    periodic_worker& operator=(const periodic_worker&) = delete;
+    ~periodic_worker() { stop(); }
+
+    // `run_first` runs the task at once instead of after the first period.
+    void start(std::string name, clock::duration period, std::function<void()> task, bool run_first = true) {
+        stop();
+        name_ = std::move(name);
+        period_ = period;
+        task_ = std::move(task);
+        stopping_ = false;
+        thread_ = std::thread([this, run_first] { loop(run_first); });
+    }
+
+    void stop() {
+        {
+            std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        cv_.notify_all();
+        if (thread_.joinable()) thread_.join();
+    }
+
+    bool running() const noexcept { return thread_.joinable(); }
+
+private:
+    void loop(bool run_first) {
+        auto next = clock::now();
+        if (!run_first) next += period_;
+        std::unique_lock lock(mutex_);
+        for (;;) {
+            if (cv_.wait_until(lock, next, [this] { return stopping_; })) return;
+            lock.unlock();
+            run_task();
+            lock.lock();
+            // Fixed-rate schedule; after a long stall skip ahead instead of bursting.
+            next += period_;
+            auto now = clock::now();
+            if (next < now) next = now + period_;
+        }
+    }
+
+    void run_task() noexcept {
+        try {
+            task_();
+        } catch (const std::exception& e) {
+            log(log_level::warn, name_, "periodic task failed: {}", e.what());
+        } catch (...) {
+            log(log_level::warn, name_, "periodic task failed with an unknown exception");
+        }
+    }
+
+    std::string name_;
+    clock::duration period_{};
+    std::function<void()> task_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
+}  // namespace tmon::detail
+#endif  // TMON_SINGLE_DETAIL_PERIODIC_WORKER_HPP
+// ---- end tmon/detail/periodic_worker.hpp
+// ---- begin tmon/monitor/detail/metric_slot.hpp
+#ifndef TMON_SINGLE_MONITOR_DETAIL_METRIC_SLOT_HPP
+#define TMON_SINGLE_MONITOR_DETAIL_METRIC_SLOT_HPP
+// The queue's payload: one point with its key copied inline, so a log() call
+// never allocates and never holds a pointer into the caller's memory.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+
+namespace tmon::detail {
+
+// 120 bytes of payload + the queue's 8-byte sequence = two cache lines per slot.
+inline constexpr std::size_t max_metric_key_length = 95;
+
+struct metric_slot {
+    step_t step;
+    std::uint64_t ticks;  // detail::read_ticks() at log time, converted by the flusher
+    double value;
+    std::uint8_t key_length;
+    char key[max_metric_key_length];
+
+    std::string_view key_view() const noexcept { return {key, key_length}; }
+};
+
+static_assert(sizeof(metric_slot) == 120);
+
+}  // namespace tmon::detail
+#endif  // TMON_SINGLE_MONITOR_DETAIL_METRIC_SLOT_HPP
+// ---- end tmon/monitor/detail/metric_slot.hpp
+// ---- begin tmon/monitor/detail/tick_clock.hpp
+#ifndef TMON_SINGLE_MONITOR_DETAIL_TICK_CLOCK_HPP
+#define TMON_SINGLE_MONITOR_DETAIL_TICK_CLOCK_HPP
+// The hot path stamps points with a raw cycle counter (rdtsc: a few ns, no
+// syscall even where the vDSO clock falls back to one) and the flusher turns
+// ticks into Unix seconds against the wall clock. Assumes an invariant TSC,
+// which every x86-64 CPU of the last decade and every mainstream VM provide.
+#include <chrono>
+#include <cstdint>
+
+
+namespace tmon::detail {
+
+inline std::uint64_t read_ticks() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    return __builtin_ia32_rdtsc();  // what __rdtsc() is, without <x86intrin.h>'s compile time
+#elif defined(__aarch64__)
+    std::uint64_t v;
+    asm volatile("mrs %0, cntvct_el0" : "=r"(v));
+    return v;
+#else
+    return static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+#endif
+}
+
+// Seconds per tick measured once per process over ~2 ms.
+inline double initial_seconds_per_tick() noexcept {
+    static const double rate = [] {
+        std::uint64_t t0 = read_ticks();
+        double w0 = now_seconds(), w1 = w0;
+        while (w1 - w0 < 0.002) w1 = now_seconds();
+        std::uint64_t t1 = read_ticks();
+        return t1 > t0 ? (w1 - w0) / static_cast<double>(t1 - t0) : 1e-9;
+    }();
+    return rate;
+}
+
+// Owned by the consumer: recalibrate() before converting a batch. The rate is
+// refined over the whole life of the owner, and conversion is anchored at the
+// latest wall reading, so the error is the rate's error times the queue delay.
+class tick_to_wall {
+public:
+    tick_to_wall() : t0_(read_ticks()), w0_(now_seconds()), t1_(t0_), w1_(w0_), rate_(initial_seconds_per_tick()) {}
+
+    void recalibrate() noexcept {
+        t1_ = read_ticks();
+        w1_ = now_seconds();
+        if (w1_ - w0_ > 0.05 && t1_ > t0_) rate_ = (w1_ - w0_) / static_cast<double>(t1_ - t0_);
+    }
+
+    double to_unix(std::uint64_t ticks) const noexcept {
+        return w1_ + static_cast<double>(static_cast<std::int64_t>(ticks - t1_)) * rate_;
+    }
+
+private:
+    std::uint64_t t0_;
+    double w0_;
+    std::uint64_t t1_;
+    double w1_;
+    double rate_;
+};
+
+}  // namespace tmon::detail
+#endif  // TMON_SINGLE_MONITOR_DETAIL_TICK_CLOCK_HPP
+// ---- end tmon/monitor/detail/tick_clock.hpp
+// ---- begin tmon/monitor/monitor_options.hpp
+#ifndef TMON_SINGLE_MONITOR_MONITOR_OPTIONS_HPP
+#define TMON_SINGLE_MONITOR_MONITOR_OPTIONS_HPP
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+
+namespace tmon {
+
+struct monitor_options {
+    std::string run_name{};
+    std::string config_json = "{}";  // JSON object, stored verbatim
+    std::vector<std::string> tags{};
+    std::optional<step_t> total_steps{};
+    std::string notes{};
+
+    // Points that can wait for the flusher; past this, log() drops and counts.
+    // Rounded up to a power of two. Each slot is 128 bytes (8 MiB by default).
+    std::size_t queue_capacity = 65536;
+    // The flusher writes at least this often, and sooner once the queue is half full.
+    std::chrono::milliseconds flush_interval{50};
+    // How often the sampler thread (when the sampler is enabled) takes a sample.
+    std::chrono::milliseconds sample_period{1000};
+    // Points per append_metrics call.
+    std::size_t max_batch = 4096;
+    // false: no flusher thread; the queue is drained only by flush(), checkpoint(),
+    // set_status() and the destructor. For tools that want to fill the queue
+    // deterministically (tests, the stalled-store benchmark).
+    bool start_flusher = true;
+};
+
+}  // namespace tmon
+#endif  // TMON_SINGLE_MONITOR_MONITOR_OPTIONS_HPP
+// ---- end tmon/monitor/monitor_options.hpp
+// ---- begin tmon/monitor/recorder_concept.hpp
+#ifndef TMON_SINGLE_MONITOR_RECORDER_CONCEPT_HPP
+#define TMON_SINGLE_MONITOR_RECORDER_CONCEPT_HPP
+// What the monitor writes through: the subset of Storage it uses, its writes
+// plus the reads a run's end and resume_or_create need (get_run, list_runs,
+// list_checkpoints). Every storage is a recorder; so are the server's
+// publishing server_recorder (server/server_recorder.hpp) and the remote
+// tmon::http_client (client/http_client.hpp), which journals each write and
+// posts it to a server elsewhere. `tmon::assert_recorder<R>()` names the
+// missing member.
+#include <concepts>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+
+namespace tmon {
+
+namespace detail::recorder_checks {
+// Optional: a recorder that can deliver dashboard commands ("load this
+// checkpoint") to the training process.
+template <class R>
+concept has_poll_commands = requires(R& r, std::string_view run_id, std::int64_t after_id) {
+    { r.poll_commands(run_id, after_id) } -> std::same_as<std::vector<command>>;
+};
+}  // namespace detail::recorder_checks
+
+template <class R>
+concept recorder = detail::storage_checks::has_create_run<R> && detail::storage_checks::has_get_run<R> &&
+    detail::storage_checks::has_list_runs<R> && detail::storage_checks::has_update_run<R> &&
+    detail::storage_checks::has_append_metrics<R> && detail::storage_checks::has_add_checkpoint<R> &&
+    detail::storage_checks::has_list_checkpoints<R> && detail::storage_checks::has_mark_best<R> &&
+    detail::storage_checks::has_append_system<R> && detail::storage_checks::has_append_layers<R> &&
+    detail::storage_checks::has_append_event<R>;
+
+template <class R>
+constexpr bool assert_recorder() {
+    using namespace detail::storage_checks;
+    static_assert(has_create_run<R>, "Recorder must provide: run_info create_run(const new_run&)");
+    static_assert(has_get_run<R>, "Recorder must provide: std::optional<run_info> get_run(std::string_view id)");
+    static_assert(has_list_runs<R>, "Recorder must provide: run_page list_runs(const run_query&)");
+    static_assert(has_update_run<R>,
+                  "Recorder must provide: run_info update_run(std::string_view id, const run_update&)");
+    static_assert(has_append_metrics<R>,
+                  "Recorder must provide: append_metrics(std::string_view run_id, std::span<const metric_point>)");
+    static_assert(has_add_checkpoint<R>,
+                  "Recorder must provide: checkpoint_info add_checkpoint(const new_checkpoint&)");
+    static_assert(has_list_checkpoints<R>,
+                  "Recorder must provide: std::vector<checkpoint_info> list_checkpoints(std::string_view run_id)");
+    static_assert(has_mark_best<R>, "Recorder must provide: checkpoint_info mark_best(std::string_view checkpoint_id)");
+    static_assert(has_append_system<R>, "Recorder must provide: append_system(const system_sample&)");
+    static_assert(has_append_layers<R>, "Recorder must provide: append_layers(const layer_snapshot&)");
+    static_assert(has_append_event<R>, "Recorder must provide: event append_event(const event&)");
+    return true;
+}
+
+}  // namespace tmon
+#endif  // TMON_SINGLE_MONITOR_RECORDER_CONCEPT_HPP
+// ---- end tmon/monitor/recorder_concept.hpp
+// ---- begin tmon/sampler/no_sampler.hpp
+#ifndef TMON_SINGLE_SAMPLER_NO_SAMPLER_HPP
+#define TMON_SINGLE_SAMPLER_NO_SAMPLER_HPP
+// ---- begin tmon/sampler/sampler_concept.hpp
+#ifndef TMON_SINGLE_SAMPLER_SAMPLER_CONCEPT_HPP
+#define TMON_SINGLE_SAMPLER_SAMPLER_CONCEPT_HPP
+#include <concepts>
+#include <type_traits>
+
+
+namespace tmon {
+
+namespace detail::sampler_checks {
+template <class S>
+concept has_sample = requires(S& s) {
+    { s.sample() } -> std::same_as<system_sample>;
+};
+template <class S>
+concept has_enabled = requires {
+    { S::enabled } -> std::convertible_to<bool>;
+};
+}  // namespace detail::sampler_checks
+
+// A sampler reads the machine once per call; the owner (server or monitor)
+// runs it on its own thread at a configured period. `enabled == false` lets the
+// owner skip the thread entirely (no_sampler).
+template <class S>
+concept sampler = detail::sampler_checks::has_sample<S> && detail::sampler_checks::has_enabled<S>;
+
+template <class S>
+constexpr bool assert_sampler() {
+    static_assert(detail::sampler_checks::has_sample<S>, "Sampler must provide: system_sample sample()");
+    static_assert(detail::sampler_checks::has_enabled<S>, "Sampler must provide: static constexpr bool enabled");
+    return true;
+}
+
+}  // namespace tmon
+#endif  // TMON_SINGLE_SAMPLER_SAMPLER_CONCEPT_HPP
+// ---- end tmon/sampler/sampler_concept.hpp
+
+namespace tmon {
+
+// Samples nothing; `enabled == false` tells the owner not to start a sampler thread.
+struct no_sampler {
+    static constexpr bool enabled = false;
+    system_sample sample() const {
+        system_sample s;
+        s.time = now_seconds();
+        return s;
+    }
+};
+
+static_assert(assert_sampler<no_sampler>());
+
+}  // namespace tmon
+#endif  // TMON_SINGLE_SAMPLER_NO_SAMPLER_HPP
+// ---- end tmon/sampler/no_sampler.hpp
+
+namespace tmon {
+
+// One (key, value) of a log() or checkpoint() call: `{"loss", 0.25}`.
+struct metric_kv {
+    std::string_view key;
+    double value;
+};
+
+// Keys longer than this, and keys that are not valid UTF-8, are rejected by
+// log() (counted in rejected()).
+inline constexpr std::size_t max_metric_key_length = detail::max_metric_key_length;
+
+namespace detail {
+
+// Everything the monitor's threads share lives here, behind a unique_ptr, so
+// `monitor` itself can be moved while the threads keep a stable `this`.
+template <class R, class S>
+class monitor_core {
+public:
+    monitor_core(R& rec, monitor_options opts, run_info run, bool resumed, std::optional<checkpoint_info> last)
+        : rec_(rec),
+          opts_(std::move(opts)),
+          run_id_(std::move(run.id)),
+          resumed_(resumed),
+          last_checkpoint_(std::move(last)),
+          queue_(std::max<std::size_t>(opts_.queue_capacity, 2)),
+          wake_check_mask_(std::max<std::size_t>(queue_.capacity() / 8, 1) - 1),
+          uncaught_at_start_(std::uncaught_exceptions()) {
+        opts_.max_batch = std::max<std::size_t>(opts_.max_batch, 1);
+        batch_.resize(std::min(opts_.max_batch, queue_.capacity()));
+        if (opts_.start_flusher) flusher_ = std::thread([this] { flusher_loop(); });
+        if constexpr (S::enabled) {
+            sampler_worker_.start("sampler", opts_.sample_period, [this] { rec_.append_system(sampler_.sample()); });
+        }
+    }
+
+    monitor_core(const monitor_core&) = delete;
+    monitor_core& operator=(const monitor_core&) = delete;
+    ~monitor_core() { stop_threads(); }
+
+    // ---- hot path ---------------------------------------------------------
+    void log(step_t step, std::string_view key, double value) noexcept {
+        // Every store refuses a batch with a key that is not UTF-8: caught here,
+        // one bad key costs its own point, not the whole batch it would travel in.
+        if (key.empty() || key.size() > max_metric_key_length || (!is_ascii(key) && !is_valid_utf8(key))) {
+            rejected_.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        const std::uint64_t ticks = read_ticks();
+        std::uint64_t ticket = 0;
+        bool pushed = queue_.try_push(
+            [&](metric_slot& s) {
+                s.step = step;
+                s.ticks = ticks;
+                s.value = value;
+                s.key_length = static_cast<std::uint8_t>(key.size());
+                std::memcpy(s.key, key.data(), key.size());
+            },
+            &ticket);
+        if (!pushed) {
+            dropped_.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        // Non-finite points travel to the flusher only to be reported as an event.
+        if (!std::isfinite(value)) [[unlikely]]
+            rejected_.fetch_add(1, std::memory_order_relaxed);
+        // Looking at the fill level costs a read of the consumer's cache line,
+        // so only every capacity/8-th ticket does it.
+        if ((ticket & wake_check_mask_) == 0 && queue_.approx_size() > queue_.capacity() / 2) [[unlikely]]
+            wake_flusher();
+    }
+
+    // ---- draining ---------------------------------------------------------
+    // Returns when every point pushed before the call has been handed to the
+    // recorder (or failed there, which is logged and counted).
+    void flush() {
+        const std::uint64_t target = queue_.pushed();
+        std::lock_guard lock(consumer_mutex_);
+        while (queue_.popped() < target) {
+            // A producer that claimed a slot but was preempted before filling it.
+            if (drain_batch() == 0) std::this_thread::yield();
+        }
+        drain_layers();
+    }
+
+    void enqueue_layers(step_t step, std::vector<layer_stat> layers) {
+        layer_snapshot snap{run_id_, step, now_seconds(), std::move(layers)};
+        {
+            std::lock_guard lock(layers_mutex_);
+            // Set here, so only a TU that calls log_layers() compiles the writing
+            // of layers (the recorder's append_layers and all it copies).
+            write_layers_ = [](monitor_core& self, const layer_snapshot& l) {
+                self.guarded("append_layers", [&] { self.rec_.append_layers(l); });
+            };
+            pending_layers_.push_back(std::move(snap));
+        }
+        wake_flusher();
+    }
+
+    // ---- run lifecycle ------------------------------------------------------
+    void finish() noexcept {
+        const bool unwinding = std::uncaught_exceptions() > uncaught_at_start_;
+        stop_threads();
+        guarded("final flush", [&] { flush(); });
+        report_losses();
+        if (terminal_set_) return;
+        guarded("final status", [&] {
+            auto current = rec_.get_run(run_id_);
+            if (!current || is_terminal(current->status)) return;  // ended elsewhere (dashboard cancel)
+            run_update u;
+            u.status = unwinding ? run_status::failed : run_status::completed;
+            rec_.update_run(run_id_, u);
+        });
+    }
+
+    void set_status(run_status status) {
+        flush();
+        run_update u;
+        u.status = status;
+        rec_.update_run(run_id_, u);
+        terminal_set_ = is_terminal(status);
+    }
+
+    // The reason goes into the run's event log (the dashboard shows it), then the status.
+    void fail(std::string_view reason) {
+        flush();
+        event e;
+        e.run_id = run_id_;
+        e.time = now_seconds();
+        e.type = "run_failed";
+        e.message = std::string(reason.substr(0, 4096));
+        rec_.append_event(e);
+        set_status(run_status::failed);
+    }
+
+    void set_total_steps(step_t n) {
+        run_update u;
+        u.total_steps = n;
+        rec_.update_run(run_id_, u);
+    }
+
+    checkpoint_info checkpoint(std::string filepath, std::span<const metric_kv> metrics, std::string metadata_json,
+                               std::optional<step_t> step) {
+        flush();
+        new_checkpoint c;
+        c.run_id = run_id_;
+        c.filepath = std::move(filepath);
+        c.step = step ? step : last_step();
+        c.metrics_json = metrics_to_json(metrics);
+        c.metadata_json = std::move(metadata_json);
+        auto info = rec_.add_checkpoint(c);
+        std::lock_guard lock(state_mutex_);
+        last_checkpoint_ = info;
+        return info;
+    }
+
+    checkpoint_info mark_best(std::string_view checkpoint_id) { return rec_.mark_best(checkpoint_id); }
+
+    std::vector<command> poll_commands() {
+        if constexpr (recorder_checks::has_poll_commands<R>) {
+            std::lock_guard lock(state_mutex_);
+            auto commands = rec_.poll_commands(run_id_, last_command_id_);
+            for (const auto& c : commands) last_command_id_ = std::max(last_command_id_, c.id);
+            return commands;
+        } else {
+            return {};
+        }
+    }
+
+    // ---- accessors ----------------------------------------------------------
+    const std::string& run_id() const noexcept { return run_id_; }
+    R& recorder() noexcept { return rec_; }
+    std::uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }
+    std::uint64_t rejected() const noexcept { return rejected_.load(std::memory_order_relaxed); }
+    std::uint64_t write_errors() const noexcept { return write_errors_.load(std::memory_order_relaxed); }
+    std::uint64_t points_written() const noexcept { return points_written_.load(std::memory_order_relaxed); }
+    bool is_resumed() const noexcept { return resumed_; }
+    std::optional<checkpoint_info> last_checkpoint() const {
+        std::lock_guard lock(state_mutex_);
+        return last_checkpoint_;
+    }
+    std::optional<step_t> last_step() const {
+        std::lock_guard lock(state_mutex_);
+        return last_step_;
+    }
+
+private:
+    void wake_flusher() noexcept {
+        if (!wake_requested_.exchange(true, std::memory_order_acq_rel)) wake_cv_.notify_one();
+    }
+
+    void flusher_loop() {
+        std::unique_lock lock(wake_mutex_);
+        while (!stopping_) {
+            wake_cv_.wait_for(lock, opts_.flush_interval,
+                              [this] { return stopping_ || wake_requested_.load(std::memory_order_acquire); });
+            wake_requested_.store(false, std::memory_order_release);
+            lock.unlock();
+            drain_available();
+            report_losses();
+            lock.lock();
+        }
+    }
+
+    void stop_threads() noexcept {
+        sampler_worker_.stop();
+        {
+            std::lock_guard lock(wake_mutex_);
+            stopping_ = true;
+        }
+        wake_cv_.notify_all();
+        if (flusher_.joinable()) flusher_.join();
+    }
+
+    void drain_available() {
+        std::lock_guard lock(consumer_mutex_);
+        while (drain_batch() == batch_.size()) {}
+        drain_layers();
+    }
+
+    // Pops up to one batch and writes it; returns how many points were popped.
+    // Caller holds consumer_mutex_.
+    std::size_t drain_batch() {
+        clock_.recalibrate();
+        std::size_t popped = 0, n = 0;
+        metric_slot slot;
+        while (n < batch_.size() && queue_.try_pop(slot)) {
+            ++popped;
+            if (!std::isfinite(slot.value)) [[unlikely]] {
+                report_non_finite(slot);
+                continue;
+            }
+            metric_point& p = batch_[n++];
+            p.key.assign(slot.key, slot.key_length);  // reuses the string's buffer
+            p.step = slot.step;
+            p.time = clock_.to_unix(slot.ticks);
+            p.value = slot.value;
+        }
+        if (n > 0) write_batch(std::span<const metric_point>(batch_.data(), n));
+        return popped;
+    }
+
+    void write_batch(std::span<const metric_point> points) {
+        step_t highest = points.front().step;
+        for (const auto& p : points) highest = std::max(highest, p.step);
+        {
+            std::lock_guard lock(state_mutex_);
+            last_step_ = last_step_ ? std::max(*last_step_, highest) : highest;
+        }
+        if (guarded("append_metrics", [&] { rec_.append_metrics(run_id_, points); }))
+            points_written_.fetch_add(points.size(), std::memory_order_relaxed);
+    }
+
+    void drain_layers() {
+        std::vector<layer_snapshot> todo;
+        void (*write)(monitor_core&, const layer_snapshot&) = nullptr;
+        {
+            std::lock_guard lock(layers_mutex_);
+            todo.swap(pending_layers_);
+            write = write_layers_;
+        }
+        for (const auto& snap : todo) write(*this, snap);  // set by the enqueue_layers() that queued it
+    }
+
+    // A diverging loss should be visible: one event per key, in the run's log.
+    void report_non_finite(const metric_slot& slot) {
+        std::string key{slot.key_view()};
+        if (!non_finite_keys_.insert(key).second) return;
+        const char* what = std::isnan(slot.value) ? "nan" : (slot.value > 0 ? "inf" : "-inf");
+        event e;
+        e.run_id = run_id_;
+        e.time = clock_.to_unix(slot.ticks);
+        e.type = "non_finite_value";
+        e.message = fmt::format("{} was {} at step {}; non-finite values are not stored", key, what, slot.step);
+        e.data_json.clear();
+        detail::json_writer(e.data_json)
+            .begin_object()
+            .field("key", key)
+            .field("step", static_cast<std::int64_t>(slot.step))
+            .field("value", what)
+            .end_object();
+        tmon::log(log_level::warn, "monitor", "run {}: {}", run_id_, e.message);
+        guarded("append_event", [&] { rec_.append_event(e); });
+    }
+
+    // The hot path cannot log; the flusher reports drops, at most every 30 s.
+    void report_losses() noexcept {
+        auto dropped = dropped_.load(std::memory_order_relaxed);
+        if (dropped == dropped_reported_) return;
+        auto now = std::chrono::steady_clock::now();
+        if (dropped_reported_ != 0 && now - last_drop_warning_ < std::chrono::seconds(30)) return;
+        guarded("warning", [&] {
+            tmon::log(log_level::warn, "monitor",
+                      "run {}: metric queue full ({} slots), {} points dropped so far; the store is not keeping up",
+                      run_id_, queue_.capacity(), dropped);
+        });
+        dropped_reported_ = dropped;
+        last_drop_warning_ = now;
+    }
+
+    template <class F>
+    bool guarded(const char* what, F&& f) noexcept {
+        try {
+            f();
+            return true;
+        } catch (const std::exception& e) {
+            note_write_error(what, e.what());
+        } catch (...) {
+            note_write_error(what, "unknown exception");
+        }
+        return false;
+    }
+
+    void note_write_error(const char* what, const char* why) noexcept {
+        auto n = write_errors_.fetch_add(1, std::memory_order_relaxed) + 1;
+        // Powers of two: a store that fails every batch does not flood the log.
+        if ((n & (n - 1)) == 0) {
+            try {
+                tmon::log(log_level::error, "monitor", "run {}: {} failed ({} failures so far): {}", run_id_, what, n,
+                          why);
+            } catch (...) {}
+        }
+    }
+
+    static std::string metrics_to_json(std::span<const metric_kv> metrics) {
+        std::string out;
+        detail::json_writer w(out);
+        w.begin_object();
+        for (const auto& m : metrics) w.field(m.key, m.value);
+        w.end_object();
+        return out;
+    }
+
+    R& rec_;
+    monitor_options opts_;
+    const std::string run_id_;
+    const bool resumed_;
+    std::optional<checkpoint_info> last_checkpoint_;
+
+    mpsc_queue<metric_slot> queue_;
+    const std::uint64_t wake_check_mask_;
+    alignas(cache_line) std::atomic<std::uint64_t> dropped_{0};
+    std::atomic<std::uint64_t> rejected_{0};
+    std::atomic<bool> wake_requested_{false};
+    alignas(cache_line) std::atomic<std::uint64_t> write_errors_{0};
+    std::atomic<std::uint64_t> points_written_{0};
+
+    // Consumer side: whoever holds consumer_mutex_ is the queue's one consumer.
+    std::mutex consumer_mutex_;
+    std::vector<metric_point> batch_;
+    tick_to_wall clock_;
+    std::unordered_set<std::string> non_finite_keys_;
+
+    std::mutex layers_mutex_;
+    std::vector<layer_snapshot> pending_layers_;
+    void (*write_layers_)(monitor_core&, const layer_snapshot&) = nullptr;
+
+    mutable std::mutex state_mutex_;
+    std::optional<step_t> last_step_;
+    std::int64_t last_command_id_ = 0;
+
+    std::uint64_t dropped_reported_ = 0;
+    std::chrono::steady_clock::time_point last_drop_warning_{};
+    bool terminal_set_ = false;
+    const int uncaught_at_start_;
+
+    std::mutex wake_mutex_;
+    std::condition_variable wake_cv_;
+    bool stopping_ = false;
+    std::thread flusher_;
+
+    S sampler_;
+    periodic_worker sampler_worker_;
+};
+
+template <class R>
+std::optional<run_info> newest_run_named(R& rec, const std::string& name) {
+    run_query q;
+    q.name_contains = name;  // a case-insensitive substring: filter exact names below
+    q.sort = run_sort::created_desc;
+    q.limit = 200;
+    for (;;) {
+        run_page page = rec.list_runs(q);
+        for (auto& r : page.runs)
+            if (r.name == name) return std::move(r);
+        if (page.runs.size() < q.limit) return std::nullopt;
+        q.offset += page.runs.size();
+    }
+}
+
+template <class R>
+std::optional<checkpoint_info> newest_checkpoint(R& rec, std::string_view run_id) {
+    auto all = rec.list_checkpoints(run_id);
+    auto newer = [](const checkpoint_info& a, const checkpoint_info& b) {
+        auto sa = a.step.value_or(std::numeric_limits<step_t>::min());
+        auto sb = b.step.value_or(std::numeric_limits<step_t>::min());
+        return sa != sb ? sa < sb : a.created_at < b.created_at;
+    };
+    auto it = std::max_element(all.begin(), all.end(), newer);
+    if (it == all.end()) return std::nullopt;
+    return std::move(*it);
+}
+
+}  // namespace detail
+
+template <class R, class S = no_sampler>
+class monitor {
+    static_assert(assert_recorder<R>());
+    static_assert(assert_sampler<S>());
+    using core = detail::monitor_core<R, S>;
+
+public:
+    // The members other than log() and the counters are defined after the
+    // class, not in it: not inline, so that with TMON_SEPARATE_COMPILATION an
+    // `extern template` keeps them (and all they call) out of the caller's TU.
+    // GCC instantiates an extern template's inline members anyway.
+
+    // Creates a new run named opts.run_name.
+    monitor(R& rec, monitor_options opts);
+
+    // Continues the newest run with this name if it did not finish (it is
+    // running, interrupted or failed: a crashed or killed job) and sets it back
+    // to running; otherwise creates a new run. Then is_resumed() and
+    // last_checkpoint() say where to restart from.
+    static monitor resume_or_create(R& rec, monitor_options opts);
+
+    monitor(monitor&&) noexcept = default;
+    monitor& operator=(monitor&& other) noexcept;
+
+    // Flushes, then marks the run completed, or failed when the monitor is
+    // destroyed by an exception unwinding the training loop. A run already
+    // given a terminal status (here or from the dashboard) is left as it is.
+    ~monitor();
+
+    // The hot path: never blocks, allocates or makes a syscall. Keys longer
+    // than max_metric_key_length (95 bytes), empty keys, keys that are not
+    // valid UTF-8 and NaN/inf values are counted in rejected(); NaN/inf also produce one "non_finite_value" event
+    // per key. A full queue drops the point and counts it in dropped().
+    void log(step_t step, std::string_view key, double value) noexcept { core_->log(step, key, value); }
+    void log(step_t step, std::initializer_list<metric_kv> metrics) noexcept {
+        for (const auto& m : metrics) core_->log(step, m.key, m.value);
+    }
+    void log(step_t step, std::span<const metric_kv> metrics) noexcept {
+        for (const auto& m : metrics) core_->log(step, m.key, m.value);
+    }
+
+    // Per-layer statistics are handed to the flusher thread (the store write
+    // does not happen on the caller's thread).
+    void log_layers(step_t step, std::vector<layer_stat> layers);
+
+    // Returns when everything logged before it has reached the recorder.
+    void flush();
+
+    // Records a checkpoint after flushing queued points. `step` defaults to
+    // the highest step logged so far. Store errors propagate (tmon::error).
+    checkpoint_info checkpoint(std::string filepath, std::initializer_list<metric_kv> metrics = {},
+                               std::string metadata_json = "{}", std::optional<step_t> step = std::nullopt);
+    checkpoint_info checkpoint(std::string filepath, std::span<const metric_kv> metrics,
+                               std::string metadata_json = "{}", std::optional<step_t> step = std::nullopt);
+
+    checkpoint_info mark_best(std::string_view checkpoint_id);
+
+    // Flushes, then changes the status (tmon::error(conflict) for a transition
+    // the status rules refuse). A terminal status is left alone by the destructor.
+    void set_status(run_status status);
+
+    // Marks the run failed with a reason the event log keeps. A destructor
+    // cannot see the exception that unwinds it, so catch it and say why:
+    //   try { train(mon); } catch (const std::exception& e) { mon.fail(e.what()); throw; }
+    void fail(std::string_view reason);
+    void set_total_steps(step_t n);
+
+    // Commands from the dashboard not seen yet (empty when R cannot deliver any).
+    std::vector<command> poll_commands();
+
+    const std::string& run_id() const noexcept { return core_->run_id(); }
+    R& recorder() noexcept { return core_->recorder(); }
+    std::uint64_t dropped() const noexcept { return core_->dropped(); }
+    std::uint64_t rejected() const noexcept { return core_->rejected(); }
+    // Recorder calls made by the flusher that threw (logged, not propagated).
+    std::uint64_t write_errors() const noexcept { return core_->write_errors(); }
+    // Points the recorder accepted.
+    std::uint64_t points_written() const noexcept { return core_->points_written(); }
+    bool is_resumed() const noexcept { return core_->is_resumed(); }
+    std::optional<checkpoint_info> last_checkpoint() const;
+
+private:
+    // Only resume_or_create() instantiates the resume path (listing runs and
+    // checkpoints): a TU that just creates runs does not compile it.
+    struct resume_tag {};
+
+    monitor(R& rec, monitor_options opts, resume_tag) {
+        check_run_name(opts);
+        // A remote recorder knows better (a given run id, its journal).
+        std::optional<run_info> previous;
+        if constexpr (requires { rec.resume_target(opts.run_name); }) previous = rec.resume_target(opts.run_name);
+        else previous = detail::newest_run_named(rec, opts.run_name);
+        if (previous && (previous->status == run_status::running || previous->status == run_status::failed ||
+                         previous->status == run_status::interrupted)) {
+            run_update u;
+            u.status = run_status::running;
+            if (opts.total_steps) u.total_steps = opts.total_steps;
+            run_info run = rec.update_run(previous->id, u);
+            auto last = detail::newest_checkpoint(rec, run.id);
+            tmon::log(log_level::info, "monitor", "resuming run {} ({})", run.id, run.name);
+            core_ = std::make_unique<core>(rec, std::move(opts), std::move(run), true, std::move(last));
+            return;
+        }
+        create(rec, std::move(opts));
+    }
+
+    static void check_run_name(const monitor_options& opts) {
+        if (opts.run_name.empty()) throw error(errc::invalid_argument, "monitor_options.run_name must not be empty");
+    }
+
+    void create(R& rec, monitor_options opts) {
+        new_run r;
+        r.name = opts.run_name;
+        r.config_json = opts.config_json;
+        r.tags = opts.tags;
+        r.notes = opts.notes;
+        r.total_steps = opts.total_steps;
+        run_info run = rec.create_run(r);
+        core_ = std::make_unique<core>(rec, std::move(opts), std::move(run), false, std::nullopt);
+    }
+
+    void finish() noexcept {
+        if (core_) core_->finish();
+        core_.reset();
+    }
+
+    std::unique_ptr<core> core_;
+};
+
+// ---- monitor's members, out of the class (see the note at its public:) -----
+template <class R, class S>
+monitor<R, S>::monitor(R& rec, monitor_options opts) {
+    check_run_name(opts);
+    create(rec, std::move(opts));
+}
+
+template <class R, class S>
+monitor<R, S> monitor<R, S>::resume_or_create(R& rec, monitor_options opts) {
+    return monitor(rec, std::move(opts), resume_tag{});
+}
+
+template <class R, class S>
+monitor<R, S>& monitor<R, S>::operator=(monitor&& other) noexcept {
+    if (this != &other) {
+        finish();
+        core_ = std::move(other.core_);
+    }
+    return *this;
+}
+
+template <class R, class S>
+monitor<R, S>::~monitor() {
+    finish();
+}
+
+template <class R, class S>
+void monitor<R, S>::log_layers(step_t step, std::vector<layer_stat> layers) {
+    core_->enqueue_layers(step, std::move(layers));
+}
+
+template <class R, class S>
+void monitor<R, S>::flush() {
+    core_->flush();
+}
+
+template <class R, class S>
+checkpoint_info monitor<R, S>::checkpoint(std::string filepath, std::initializer_list<metric_kv> metrics,
+                                          std::string metadata_json, std::optional<step_t> step) {
+    return core_->checkpoint(std::move(filepath), std::span<const metric_kv>(metrics.begin(), metrics.size()),
+                             std::move(metadata_json), step);
+}
+
+template <class R, class S>
+checkpoint_info monitor<R, S>::checkpoint(std::string filepath, std::span<const metric_kv> metrics,
+                                          std::string metadata_json, std::optional<step_t> step) {
+    return core_->checkpoint(std::move(filepath), metrics, std::move(metadata_json), step);
+}
+
+template <class R, class S>
+checkpoint_info monitor<R, S>::mark_best(std::string_view checkpoint_id) {
+    return core_->mark_best(checkpoint_id);
+}
+
+template <class R, class S>
+void monitor<R, S>::set_status(run_status status) {
+    core_->set_status(status);
+}
+
+template <class R, class S>
+void monitor<R, S>::fail(std::string_view reason) {
+    core_->fail(reason);
+}
+
+template <class R, class S>
+void monitor<R, S>::set_total_steps(step_t n) {
+    core_->set_total_steps(n);
+}
+
+template <class R, class S>
+std::vector<command> monitor<R, S>::poll_commands() {
+    return core_->poll_commands();
+}
+
+template <class R, class S>
+std::optional<checkpoint_info> monitor<R, S>::last_checkpoint() const {
+    return core_->last_checkpoint();
+}
+
+}  // namespace tmon
+#endif  // TMON_SINGLE_MONITOR_MONITOR_HPP
+// ---- end tmon/monitor/monitor.hpp
+// ---- begin tmon/sampler/system_sampler.hpp
+#ifndef TMON_SINGLE_SAMPLER_SYSTEM_SAMPLER_HPP
+#define TMON_SINGLE_SAMPLER_SYSTEM_SAMPLER_HPP
+// CPU, memory and process RSS from /proc, GPUs from NVML (dlopen'ed at run
+// time). One instance is sampled from one thread; CPU % is the busy share of
+// all cores since the previous sample (since construction for the first).
+#include <algorithm>
+#include <optional>
+
+// ---- begin tmon/sampler/detail/nvml.hpp
+#ifndef TMON_SINGLE_SAMPLER_DETAIL_NVML_HPP
+#define TMON_SINGLE_SAMPLER_DETAIL_NVML_HPP
+// NVML loaded at run time with dlopen, so tmon builds without CUDA and runs on
+// machines without a GPU. Only the handful of entry points the sampler uses are
+// declared here, with the ABI documented in nvml.h.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <dlfcn.h>
+
+
+namespace tmon::detail {
+
+namespace nvml_abi {
+using result = int;  // nvmlReturn_t
+inline constexpr result success = 0;
+inline constexpr result not_supported = 3;
+using device = struct opaque_device*;  // nvmlDevice_t
+struct utilization {
+    unsigned int gpu, memory;
+};
+struct memory {
+    unsigned long long total, free, used;
+};
+inline constexpr int temperature_gpu = 0;  // NVML_TEMPERATURE_GPU
+
+using init_fn = result (*)();
+using shutdown_fn = result (*)();
+using error_string_fn = const char* (*)(result);
+using device_count_fn = result (*)(unsigned int*);
+using handle_by_index_fn = result (*)(unsigned int, device*);
+using name_fn = result (*)(device, char*, unsigned int);
+using utilization_fn = result (*)(device, utilization*);
+using memory_fn = result (*)(device, memory*);
+using temperature_fn = result (*)(device, int, unsigned int*);
+using power_fn = result (*)(device, unsigned int*);
+}  // namespace nvml_abi
+
+// Owns the library handle and NVML's init; any failure leaves it "unavailable"
+// with one log line, and read_gpus() then returns an empty list.
+class nvml_library {
+public:
+    explicit nvml_library(const char* soname = "libnvidia-ml.so.1") { open(soname); }
+    nvml_library(const nvml_library&) = delete;
+    nvml_library& operator=(const nvml_library&) = delete;
+    ~nvml_library() { close(); }
+
+    bool available() const noexcept { return initialized_; }
+
+    // Empty on any error; the first error is logged once and NVML is closed so
+    // a broken driver is not asked again every second.
+    std::vector<gpu_sample> read_gpus() {
+        std::vector<gpu_sample> gpus;
+        if (!initialized_) return gpus;
+        unsigned int count = 0;
+        if (!check(device_count_(&count), "nvmlDeviceGetCount_v2")) return {};
+        gpus.reserve(count);
+        for (unsigned int i = 0; i < count; ++i) {
+            auto g = read_gpu(i);
+            if (!g) return {};
+            gpus.push_back(std::move(*g));
+        }
+        return gpus;
+    }
+
+private:
+    template <class F>
+    bool bind(F& fn, const char* symbol) {
+        fn = reinterpret_cast<F>(::dlsym(handle_, symbol));
+        if (!fn) give_up("NVML has no symbol {}", symbol);
+        return fn != nullptr;
+    }
+
+    void open(const char* soname) {
+        handle_ = ::dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+        if (!handle_) {
+            log(log_level::info, "sampler", "no GPU metrics: {} not loadable ({})", soname, dl_error());
+            return;
+        }
+        bool bound = bind(init_, "nvmlInit_v2") && bind(shutdown_, "nvmlShutdown") &&
+                     bind(device_count_, "nvmlDeviceGetCount_v2") &&
+                     bind(handle_by_index_, "nvmlDeviceGetHandleByIndex_v2") && bind(name_, "nvmlDeviceGetName") &&
+                     bind(utilization_, "nvmlDeviceGetUtilizationRates") && bind(memory_, "nvmlDeviceGetMemoryInfo") &&
+                     bind(temperature_, "nvmlDeviceGetTemperature") && bind(power_, "nvmlDeviceGetPowerUsage");
+        if (!bound) return;
+        error_string_ = reinterpret_cast<nvml_abi::error_string_fn>(::dlsym(handle_, "nvmlErrorString"));
+        nvml_abi::result r = init_();
+        if (r != nvml_abi::success) {
+            give_up("nvmlInit_v2 failed: {}", describe(r));
+            return;
+        }
+        initialized_ = true;
+    }
+
+    void close() noexcept {
+        if (initialized_ && shutdown_) shutdown_();
+        initialized_ = false;
+        if (handle_) ::dlclose(handle_);
+        handle_ = nullptr;
+    }
+
+    std::optional<gpu_sample> read_gpu(unsigned int index) {
+        nvml_abi::device dev = nullptr;
+        if (!check(handle_by_index_(index, &dev), "nvmlDeviceGetHandleByIndex_v2")) return std::nullopt;
+        gpu_sample g;
+        g.index = static_cast<int>(index);
+        char name[96] = {};
+        if (!check(name_(dev, name, sizeof name), "nvmlDeviceGetName")) return std::nullopt;
+        g.name = name;
+        nvml_abi::utilization util{};
+        if (!check(utilization_(dev, &util), "nvmlDeviceGetUtilizationRates")) return std::nullopt;
+        g.utilization = util.gpu;
+        nvml_abi::memory mem{};
+        if (!check(memory_(dev, &mem), "nvmlDeviceGetMemoryInfo")) return std::nullopt;
+        g.memory_used = mem.used;
+        g.memory_total = mem.total;
+        // Some boards report no temperature or power; that is not a failure.
+        unsigned int celsius = 0, milliwatts = 0;
+        if (!check_optional(temperature_(dev, nvml_abi::temperature_gpu, &celsius), "nvmlDeviceGetTemperature"))
+            return std::nullopt;
+        if (!check_optional(power_(dev, &milliwatts), "nvmlDeviceGetPowerUsage")) return std::nullopt;
+        g.temperature = celsius;
+        g.power = milliwatts / 1000.0;
+        return g;
+    }
+
+    bool check(nvml_abi::result r, const char* call) {
+        if (r == nvml_abi::success) return true;
+        give_up("{} failed: {}", call, describe(r));
+        return false;
+    }
+    bool check_optional(nvml_abi::result r, const char* call) { return r == nvml_abi::not_supported || check(r, call); }
+
+    template <class... Args>
+    void give_up(fmt::format_string<Args...> f, Args&&... args) {
+        log(log_level::warn, "sampler", "no GPU metrics: {}", fmt::format(f, std::forward<Args>(args)...));
+        close();
+    }
+
+    std::string describe(nvml_abi::result r) const {
+        if (error_string_) return fmt::format("{} (code {})", error_string_(r), r);
+        return fmt::format("code {}", r);
+    }
+
+    static const char* dl_error() noexcept {
+        const char* e = ::dlerror();
+        return e ? e : "unknown error";
+    }
+
+    void* handle_ = nullptr;
+    bool initialized_ = false;
+    nvml_abi::init_fn init_ = nullptr;
+    nvml_abi::shutdown_fn shutdown_ = nullptr;
+    nvml_abi::error_string_fn error_string_ = nullptr;
+    nvml_abi::device_count_fn device_count_ = nullptr;
+    nvml_abi::handle_by_index_fn handle_by_index_ = nullptr;
+    nvml_abi::name_fn name_ = nullptr;
+    nvml_abi::utilization_fn utilization_ = nullptr;
+    nvml_abi::memory_fn memory_ = nullptr;
+    nvml_abi::temperature_fn temperature_ = nullptr;
+    nvml_abi::power_fn power_ = nullptr;
+};
+
+}  // namespace tmon::detail
+#endif  // TMON_SINGLE_SAMPLER_DETAIL_NVML_HPP
+// ---- end tmon/sampler/detail/nvml.hpp
+// ---- begin tmon/sampler/detail/proc_reader.hpp
+#ifndef TMON_SINGLE_SAMPLER_DETAIL_PROC_READER_HPP
+#define TMON_SINGLE_SAMPLER_DETAIL_PROC_READER_HPP
+// Reading /proc with plain read(2) into a stack buffer: no iostreams, no
+// allocation, and a missing file (not Linux, a locked-down container) reads
+// as "no data" rather than an error.
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <string_view>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace tmon::detail {
+
+// Reads up to N-1 bytes of `path`; empty view on failure.
+template <std::size_t N>
+std::string_view read_proc_file(const char* path, char (&buf)[N]) noexcept {
+    int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return {};
+    std::size_t total = 0;
+    while (total < N - 1) {
+        ssize_t n = ::read(fd, buf + total, N - 1 - total);
+        if (n <= 0) break;
+        total += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    buf[total] = '\0';
+    return {buf, total};
+}
+
+struct cpu_times {
+    std::uint64_t busy = 0;
+    std::uint64_t total = 0;
+};
+
+// First line of /proc/stat: "cpu user nice system idle iowait irq softirq steal ...".
+// idle + iowait count as idle; guest time is already inside user/nice.
+inline std::optional<cpu_times> parse_proc_stat(std::string_view text) noexcept {
+    if (text.substr(0, 4) != "cpu ") return std::nullopt;
+    const char* p = text.data() + 4;
+    std::uint64_t f[8] = {};
+    for (auto& v : f) {
+        char* end = nullptr;
+        v = std::strtoull(p, &end, 10);
+        if (end == p) break;
+        p = end;
+    }
+    cpu_times t;
+    std::uint64_t idle = f[3] + f[4];
+    for (auto v : f) t.total += v;
+    t.busy = t.total - idle;
+    return t;
+}
+
+inline std::optional<cpu_times> read_cpu_times() noexcept {
+    char buf[1024];
+    return parse_proc_stat(read_proc_file("/proc/stat", buf));
+}
+
+// Value of "Key:   1234 kB" in /proc/meminfo, in bytes.
+inline std::optional<std::uint64_t> meminfo_field(std::string_view text, std::string_view key) noexcept {
+    std::size_t at = 0;
+    while (at < text.size()) {
+        std::size_t eol = text.find('\n', at);
+        if (eol == std::string_view::npos) eol = text.size();
+        std::string_view line = text.substr(at, eol - at);
+        if (line.size() > key.size() && line.substr(0, key.size()) == key && line[key.size()] == ':') {
+            return std::strtoull(line.data() + key.size() + 1, nullptr, 10) * 1024;
+        }
+        at = eol + 1;
+    }
+    return std::nullopt;
+}
+
+struct memory_usage {
+    std::uint64_t used = 0;
+    std::uint64_t total = 0;
+};
+
+inline std::optional<memory_usage> read_memory_usage() noexcept {
+    char buf[8192];
+    auto text = read_proc_file("/proc/meminfo", buf);
+    auto total = meminfo_field(text, "MemTotal");
+    auto available = meminfo_field(text, "MemAvailable");
+    if (!total || !available) return std::nullopt;
+    return memory_usage{*total > *available ? *total - *available : 0, *total};
+}
+
+// Second field of /proc/self/statm: resident pages.
+inline std::uint64_t read_process_rss() noexcept {
+    char buf[256];
+    auto text = read_proc_file("/proc/self/statm", buf);
+    if (text.empty()) return 0;
+    char* end = nullptr;
+    std::strtoull(text.data(), &end, 10);
+    std::uint64_t pages = std::strtoull(end, nullptr, 10);
+    return pages * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+}  // namespace tmon::detail
+#endif  // TMON_SINGLE_SAMPLER_DETAIL_PROC_READER_HPP
+// ---- end tmon/sampler/detail/proc_reader.hpp
+
+namespace tmon {
+
+class system_sampler {
+public:
+    static constexpr bool enabled = true;
+
+    system_sampler() : last_cpu_(detail::read_cpu_times()) {}
+
+    system_sample sample() {
+        system_sample s;
+        s.time = now_seconds();
+        s.cpu_percent = cpu_percent_since_last();
+        if (auto mem = detail::read_memory_usage()) {
+            s.memory_used = mem->used;
+            s.memory_total = mem->total;
+            s.memory_percent =
+                mem->total ? 100.0 * static_cast<double>(mem->used) / static_cast<double>(mem->total) : 0;
+        }
+        s.process_rss = detail::read_process_rss();
+        s.gpus = nvml_.read_gpus();
+        return s;
+    }
+
+    bool has_gpu_library() const noexcept { return nvml_.available(); }
+
+private:
+    double cpu_percent_since_last() {
+        auto now = detail::read_cpu_times();
+        double pct = 0;
+        if (now && last_cpu_ && now->total > last_cpu_->total && now->busy >= last_cpu_->busy) {
+            double busy = static_cast<double>(now->busy - last_cpu_->busy);
+            double total = static_cast<double>(now->total - last_cpu_->total);
+            pct = std::clamp(100.0 * busy / total, 0.0, 100.0);
+        }
+        if (now) last_cpu_ = now;
+        return pct;
+    }
+
+    std::optional<detail::cpu_times> last_cpu_;
+    detail::nvml_library nvml_;
+};
+
+static_assert(assert_sampler<system_sampler>());
+
+}  // namespace tmon
+#endif  // TMON_SINGLE_SAMPLER_SYSTEM_SAMPLER_HPP
+// ---- end tmon/sampler/system_sampler.hpp
+#if defined(TMON_SEPARATE_COMPILATION)
+namespace tmon {
+TMON_MEMORY_STORE_TEMPLATES(extern)
+}  // namespace tmon
+#endif
+#endif  // TMON_SINGLE_STORAGE_MEMORY_STORE_HPP
+// ---- end tmon/storage/memory_store.hpp
+
+
+// ---- begin tmon/transport/no_transport.hpp
+#ifndef TMON_SINGLE_TRANSPORT_NO_TRANSPORT_HPP
+#define TMON_SINGLE_TRANSPORT_NO_TRANSPORT_HPP
+// For a binary that only stores: nothing listens, nothing is served.
+#include <cstdint>
+
+// ---- begin tmon/transport/transport_concept.hpp
+#ifndef TMON_SINGLE_TRANSPORT_TRANSPORT_CONCEPT_HPP
+#define TMON_SINGLE_TRANSPORT_TRANSPORT_CONCEPT_HPP
+// The seam between the application (tmon::server) and whatever moves bytes.
+// The application never sees sockets; the transport never sees runs or SQL.
+#include <chrono>
+#include <concepts>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+
+namespace tmon {
+
+// One open WebSocket as the application sees it. Thread-safe: send_text may be
+// called from any thread; it queues and returns at once.
+class ws_peer {
+public:
+    virtual ~ws_peer() = default;
+    virtual std::uint64_t id() const noexcept = 0;
+    // false when the connection is closing/closed (the message is dropped).
+    virtual bool send_text(std::string message) = 0;
+    // The same, for one message sent to many peers: the bytes are shared, not
+    // copied per peer. The default copies; transports override it.
+    virtual bool send_text(std::shared_ptr<const std::string> message) { return send_text(std::string(*message)); }
+    // Bytes queued but not yet written to the socket: the coalescer's back-pressure signal.
+    virtual std::size_t pending_bytes() const noexcept = 0;
+    virtual void close(std::uint16_t code = 1000, std::string_view reason = {}) = 0;
+};
+using ws_peer_ptr = std::shared_ptr<ws_peer>;
+
+// Completes a request exactly once, from any thread (so slow work can run off
+// the io thread and answer later).
+using respond_fn = std::function<void(http::response)>;
+
+// What app_handlers::body_start makes of the first bytes of a request body.
+struct body_start_verdict {
+    bool decided = true;                    // false: ask again once more of the body has arrived
+    std::optional<http::response> refusal;  // set: answered now, the rest of the body is never read
+};
+// How much of a body app_handlers::body_start may see; past it the body is read on.
+inline constexpr std::size_t body_start_bytes = 4096;
+
+struct app_handlers {
+    std::function<void(http::request&&, respond_fn)> on_request;
+    // Called once a request's header block is parsed (method, path, query and
+    // headers known; body empty), before its body is read: the most body bytes
+    // this request may carry; 0 (or no hook) means max_body_bytes. A body over
+    // it is answered 413 without being read. Runs on an io thread: be quick.
+    std::function<std::size_t(const http::request& head)> body_limit;
+    // Called while a body is still arriving with the bytes read so far (at
+    // most body_start_bytes of them; a body that arrives whole with its head
+    // goes straight to on_request), until it decides: a refusal is sent at
+    // once with "Connection: close", since the unread rest of the body cannot
+    // be skipped safely. For bodies that can be told bad from their first
+    // bytes (a JSON route sent junk) without reading megabytes first. Runs on
+    // an io thread: be quick.
+    std::function<body_start_verdict(const http::request& head, std::string_view body_so_far)> body_start;
+    // Called for an upgrade request on the WS path; return a response to refuse
+    // it (401 without the token, say) or nullopt to accept.
+    std::function<std::optional<http::response>(const http::request&)> on_ws_upgrade;
+    std::function<void(const ws_peer_ptr&)> on_ws_open;
+    std::function<void(const ws_peer_ptr&, std::string_view text)> on_ws_message;
+    // The outbound queue has drained: a good moment to send coalesced updates.
+    std::function<void(const ws_peer_ptr&)> on_ws_drain;
+    std::function<void(const ws_peer_ptr&)> on_ws_close;
+};
+
+// Every limit on what a peer can make the server hold or do; SECURITY.md
+// lists them with the tmon-server flags that set them.
+struct transport_limits {
+    std::size_t max_header_bytes = 16 * 1024;       // -> 431
+    std::size_t max_request_line_bytes = 8 * 1024;  // -> 414
+    std::size_t max_body_bytes = 64 * 1024 * 1024;  // -> 413 (per request; see app_handlers::body_limit)
+    // Request bodies buffered at once across the transport, from their
+    // announced size until the application answers: a body that would pass it
+    // -> 503. 0: no budget.
+    std::size_t max_inflight_body_bytes = 256 * 1024 * 1024;
+    // Beyond: 503 and close. The cap in force is also at most the open-file
+    // limit (raised to its hard value at start) less fd_reserve; 0: only that.
+    std::size_t max_connections = 1024;
+    std::size_t max_connections_per_client = 256;      // per peer address -> 503; 0: no cap
+    std::size_t fd_reserve = 64;                       // descriptors kept for the store's files
+    std::chrono::milliseconds header_timeout{10'000};  // whole header block must arrive (slowloris) -> 408
+    std::chrono::milliseconds idle_timeout{60'000};    // keep-alive idle
+    // Keep-alive idle while over 3/4 of the connection cap is in use, so idle
+    // connections cannot starve new clients. 0: idle_timeout throughout.
+    std::chrono::milliseconds busy_idle_timeout{5'000};
+    std::chrono::milliseconds body_timeout{60'000};  // -> 408
+    // A write that makes no progress this long closes the connection (HTTP
+    // and WebSocket): a client that stops reading cannot hold memory forever.
+    // 0: no limit.
+    std::chrono::milliseconds send_timeout{30'000};
+    // Answered-but-unsent response bytes per HTTP connection; past this the
+    // connection reads and dispatches nothing more until the client catches up.
+    // 0: no bound (max_pipelined_requests only).
+    std::size_t max_queued_response_bytes = 8 * 1024 * 1024;
+    // Requests one HTTP connection may have in the server at once (handed to
+    // the application or answered, not yet sent); past it the connection
+    // reads nothing more. Their answers' sizes are unknown when they are
+    // handed over, so this is what bounds a pipelined burst. At least 1.
+    std::size_t max_pipelined_requests = 16;
+    std::size_t ws_max_message_bytes = 1024 * 1024;  // -> close 1009
+    // Queued for one peer, control frames included: messages beyond it close a
+    // slow reader (1008); pongs beyond it pause reading from the peer.
+    std::size_t ws_max_outbound_bytes = 8 * 1024 * 1024;
+    std::chrono::milliseconds ws_ping_interval{30'000};
+};
+
+struct transport_config {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 8000;  // 0: pick a free port (tests)
+    unsigned threads = 1;       // io threads
+    std::string ws_path = "/ws";
+    std::string cors_origin{};  // empty: no CORS headers; "*" or an origin
+    transport_limits limits{};
+};
+
+namespace detail::transport_checks {
+template <class T>
+concept has_start = requires(T& t, const transport_config& c, app_handlers h) {
+    t.start(c, std::move(h));
+};
+template <class T>
+concept has_stop = requires(T& t) {
+    t.stop();
+};
+template <class T>
+concept has_port = requires(const T& t) {
+    { t.port() } -> std::convertible_to<std::uint16_t>;
+};
+}  // namespace detail::transport_checks
+
+// start() binds and returns once listening (throws tmon::error on bind failure),
+// serving on its own threads until stop().
+template <class T>
+concept transport = detail::transport_checks::has_start<T> && detail::transport_checks::has_stop<T> &&
+    detail::transport_checks::has_port<T>;
+
+template <class T>
+constexpr bool assert_transport() {
+    static_assert(detail::transport_checks::has_start<T>,
+                  "Transport must provide: start(const transport_config&, app_handlers)");
+    static_assert(detail::transport_checks::has_stop<T>, "Transport must provide: stop()");
+    static_assert(detail::transport_checks::has_port<T>, "Transport must provide: std::uint16_t port() const");
+    return true;
+}
+
+}  // namespace tmon
+#endif  // TMON_SINGLE_TRANSPORT_TRANSPORT_CONCEPT_HPP
+// ---- end tmon/transport/transport_concept.hpp
+
+namespace tmon {
+
+class no_transport {
+public:
+    void start(const transport_config&, app_handlers) {}
+    void stop() {}
+    std::uint16_t port() const noexcept { return 0; }
+};
+
+static_assert(tmon::assert_transport<no_transport>());
+
+}  // namespace tmon
+#endif  // TMON_SINGLE_TRANSPORT_NO_TRANSPORT_HPP
+// ---- end tmon/transport/no_transport.hpp
+
+#endif  // TMON_SINGLE_TMON_HPP
+// ---- end tmon/tmon.hpp
 
 namespace tmon {
 // The remote monitor with the machine's own sampler, which most trainers want.
@@ -7502,7 +7634,7 @@ using remote_monitor = monitor<http_client, Sampler>;
 
 // Separate compilation: see TMON_MEMORY_STORE_TEMPLATES (storage/memory_store.hpp);
 // defined in src/client.cpp.
-#define TMON_CLIENT_TEMPLATES(declare)                                         \
+#define TMON_CLIENT_TEMPLATES(declare)                                        \
     declare template class detail::monitor_core<http_client, no_sampler>;     \
     declare template class monitor<http_client, no_sampler>;                  \
     declare template class detail::monitor_core<http_client, system_sampler>; \

@@ -43,30 +43,6 @@
 //   #include <tmon/storage/sqlite_store.hpp>   // SQLite storage
 //   #include <tmon/storage/jsonl_store.hpp>    // JSON-lines storage (RapidJSON)
 //   #include <tmon/server.hpp>                 // REST + WebSocket + dashboard (Asio)
-// ---- begin tmon/version.hpp
-#ifndef TMON_SINGLE_VERSION_HPP
-#define TMON_SINGLE_VERSION_HPP
-// The one place the version lives. CMakeLists.txt, meson.build, conanfile.py and
-// scripts/amalgamate.py parse the three numbers below; ports/tmon/vcpkg.json
-// repeats them (vcpkg cannot read a header) and tests/packaging checks it agrees.
-#define TMON_VERSION_MAJOR 0
-#define TMON_VERSION_MINOR 1
-#define TMON_VERSION_PATCH 0
-
-#define TMON_DETAIL_STR2(x) #x
-#define TMON_DETAIL_STR(x) TMON_DETAIL_STR2(x)
-#define TMON_VERSION_STRING \
-    TMON_DETAIL_STR(TMON_VERSION_MAJOR) "." TMON_DETAIL_STR(TMON_VERSION_MINOR) "." TMON_DETAIL_STR(TMON_VERSION_PATCH)
-
-namespace tmon {
-inline constexpr int version_major = TMON_VERSION_MAJOR;
-inline constexpr int version_minor = TMON_VERSION_MINOR;
-inline constexpr int version_patch = TMON_VERSION_PATCH;
-inline constexpr const char* version_string = TMON_VERSION_STRING;
-inline constexpr int api_version = 1;
-}  // namespace tmon
-#endif  // TMON_SINGLE_VERSION_HPP
-// ---- end tmon/version.hpp
 // ---- begin tmon/fwd.hpp
 #ifndef TMON_SINGLE_FWD_HPP
 #define TMON_SINGLE_FWD_HPP
@@ -117,6 +93,30 @@ class monitor;
 }  // namespace tmon
 #endif  // TMON_SINGLE_FWD_HPP
 // ---- end tmon/fwd.hpp
+// ---- begin tmon/version.hpp
+#ifndef TMON_SINGLE_VERSION_HPP
+#define TMON_SINGLE_VERSION_HPP
+// The one place the version lives. CMakeLists.txt, meson.build, conanfile.py and
+// scripts/amalgamate.py parse the three numbers below; ports/tmon/vcpkg.json
+// repeats them (vcpkg cannot read a header) and tests/packaging checks it agrees.
+#define TMON_VERSION_MAJOR 0
+#define TMON_VERSION_MINOR 1
+#define TMON_VERSION_PATCH 0
+
+#define TMON_DETAIL_STR2(x) #x
+#define TMON_DETAIL_STR(x) TMON_DETAIL_STR2(x)
+#define TMON_VERSION_STRING \
+    TMON_DETAIL_STR(TMON_VERSION_MAJOR) "." TMON_DETAIL_STR(TMON_VERSION_MINOR) "." TMON_DETAIL_STR(TMON_VERSION_PATCH)
+
+namespace tmon {
+inline constexpr int version_major = TMON_VERSION_MAJOR;
+inline constexpr int version_minor = TMON_VERSION_MINOR;
+inline constexpr int version_patch = TMON_VERSION_PATCH;
+inline constexpr const char* version_string = TMON_VERSION_STRING;
+inline constexpr int api_version = 1;
+}  // namespace tmon
+#endif  // TMON_SINGLE_VERSION_HPP
+// ---- end tmon/version.hpp
 
 // ---- begin tmon/core/clock.hpp
 #ifndef TMON_SINGLE_CORE_CLOCK_HPP
@@ -148,8 +148,8 @@ inline std::string iso8601(double unix_seconds) {
     std::tm tm{};
     gmtime_r(&t, &tm);
     char buf[96];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                  tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
     return buf;
 }
 
@@ -241,16 +241,16 @@ using step_t = std::int64_t;
 
 // ---- runs ----------------------------------------------------------------
 struct run_info {
-    std::string id{};              // "run_" + 12 hex chars unless the creator gives one
+    std::string id{};  // "run_" + 12 hex chars unless the creator gives one
     std::string name{};
     run_status status = run_status::running;
-    std::string config_json = "{}";   // object
+    std::string config_json = "{}";  // object
     std::vector<std::string> tags{};
     std::string notes{};
-    double start_time = 0;       // unix seconds
-    std::optional<double> end_time{};   // set when the status turns terminal
+    double start_time = 0;             // unix seconds
+    std::optional<double> end_time{};  // set when the status turns terminal
     double created_at = 0;
-    double updated_at = 0;       // last write of any kind (heartbeat for the dashboard)
+    double updated_at = 0;                // last write of any kind (heartbeat for the dashboard)
     std::optional<step_t> total_steps{};  // for progress / ETA
     std::optional<step_t> last_step{};    // highest step logged so far
 };
@@ -261,7 +261,7 @@ struct new_run {
     std::vector<std::string> tags{};
     std::string notes{};
     std::optional<step_t> total_steps{};
-    std::optional<std::string> id{}; // caller-chosen id (idempotent replay); generated if empty
+    std::optional<std::string> id{};  // caller-chosen id (idempotent replay); generated if empty
     run_status status = run_status::running;
 };
 
@@ -291,8 +291,8 @@ constexpr std::string_view to_string(run_sort s) noexcept {
 
 struct run_query {
     std::optional<run_status> status{};
-    std::string name_contains{}; // case-insensitive substring ("q")
-    std::string tag{};             // exact tag
+    std::string name_contains{};  // case-insensitive substring ("q")
+    std::string tag{};            // exact tag
     run_sort sort = run_sort::created_desc;
     std::size_t limit = 100;
     std::size_t offset = 0;
@@ -300,14 +300,14 @@ struct run_query {
 
 struct run_page {
     std::vector<run_info> runs{};
-    std::size_t total = 0;       // matches before limit/offset
+    std::size_t total = 0;  // matches before limit/offset
 };
 
 // ---- scalar metrics ------------------------------------------------------
 struct metric_point {
     std::string key{};
     step_t step = 0;
-    double time = 0;             // unix seconds
+    double time = 0;  // unix seconds
     double value = 0;
 };
 
@@ -329,13 +329,13 @@ struct metric_query {
     double time_max = std::numeric_limits<double>::infinity();
     std::size_t max_points = 0;  // 0: everything in range (after `last`)
     downsample_method method = downsample_method::lttb;
-    std::size_t last = 0;        // 0: everything in range; else only the newest `last` points of it
+    std::size_t last = 0;  // 0: everything in range; else only the newest `last` points of it
 };
 
 struct metric_series {
     std::string key{};
-    std::vector<series_point> points{};   // ascending step
-    std::size_t total_in_range = 0;     // before downsampling
+    std::vector<series_point> points{};  // ascending step
+    std::size_t total_in_range = 0;      // before downsampling
     bool downsampled = false;
 };
 
@@ -348,7 +348,7 @@ struct latest_metric {
 
 // ---- checkpoints ---------------------------------------------------------
 struct checkpoint_info {
-    std::string id{};              // "ckpt_" + 12 hex chars unless given
+    std::string id{};  // "ckpt_" + 12 hex chars unless given
     std::string run_id{};
     std::string filepath{};
     std::optional<step_t> step{};
@@ -372,11 +372,11 @@ struct new_checkpoint {
 struct gpu_sample {
     int index = 0;
     std::string name{};
-    double utilization = 0;       // percent
+    double utilization = 0;         // percent
     std::uint64_t memory_used = 0;  // bytes
     std::uint64_t memory_total = 0;
-    double temperature = 0;       // Celsius
-    double power = 0;             // watts
+    double temperature = 0;  // Celsius
+    double power = 0;        // watts
 };
 
 // The server samples its own machine (run_id empty); a remote trainer posts
@@ -384,30 +384,30 @@ struct gpu_sample {
 // (host, rank, time) is unique: a replayed sample replaces, never duplicates.
 struct system_sample {
     double time = 0;
-    std::string run_id{};          // empty: the server's own machine
+    std::string run_id{};  // empty: the server's own machine
     std::string host{};
     int rank = 0;
     double cpu_percent = 0;
     double memory_percent = 0;
-    std::uint64_t memory_used = 0;    // bytes
+    std::uint64_t memory_used = 0;  // bytes
     std::uint64_t memory_total = 0;
-    std::uint64_t process_rss = 0;    // bytes
+    std::uint64_t process_rss = 0;  // bytes
     std::vector<gpu_sample> gpus{};
 };
 
 struct system_query {
-    std::string run_id{};          // empty: the server's own samples only
-    std::string host{};            // empty: every host (per-run queries)
-    std::optional<int> rank{};     // unset: every rank
+    std::string run_id{};       // empty: the server's own samples only
+    std::string host{};         // empty: every host (per-run queries)
+    std::optional<int> rank{};  // unset: every rank
     double time_min = -std::numeric_limits<double>::infinity();
     double time_max = std::numeric_limits<double>::infinity();
-    std::size_t limit = 1000;     // newest `limit` samples in range, returned ascending
+    std::size_t limit = 1000;  // newest `limit` samples in range, returned ascending
 };
 
 // ---- per-layer statistics (layerwise-monitor) ---------------------------
 struct tensor_stats {
     double mean = 0, std = 0, min = 0, max = 0;
-    std::vector<double> histogram{};    // optional bin counts
+    std::vector<double> histogram{};               // optional bin counts
     std::optional<double> hist_min{}, hist_max{};  // bin range when a histogram is present
 };
 
@@ -429,29 +429,29 @@ struct layer_snapshot {
 // type: run_created, status_changed, checkpoint_saved, checkpoint_deleted,
 // best_changed, checkpoint_load_requested, run_updated, run_deleted, warning...
 struct event {
-    std::int64_t id = 0;         // assigned by the store, increasing per store
+    std::int64_t id = 0;  // assigned by the store, increasing per store
     std::string run_id{};
     double time = 0;
     std::string type{};
     std::string message{};
     std::string data_json = "{}";
-    std::string client_id{};       // given by a remote client: stored once per run (replays return the stored event)
+    std::string client_id{};  // given by a remote client: stored once per run (replays return the stored event)
 };
 
 struct event_query {
-    std::string run_id{};          // empty: all runs
-    std::int64_t after_id = 0;   // only events with id > after_id
-    std::size_t limit = 200;     // newest `limit`, returned ascending
+    std::string run_id{};       // empty: all runs
+    std::int64_t after_id = 0;  // only events with id > after_id
+    std::size_t limit = 200;    // newest `limit`, returned ascending
 };
 
 // ---- commands to the training process ------------------------------------
 // Written by the dashboard/API (e.g. "load this checkpoint"), read by the
 // training process (in-process monitor or remote client) that acts on them.
 struct command {
-    std::int64_t id = 0;         // increasing; a reader asks for id > last seen
+    std::int64_t id = 0;  // increasing; a reader asks for id > last seen
     std::string run_id{};
-    std::string type{};            // "load_checkpoint", "stop"
-    std::string checkpoint_id{};   // for load_checkpoint
+    std::string type{};           // "load_checkpoint", "stop"
+    std::string checkpoint_id{};  // for load_checkpoint
     std::string filepath{};
     std::string payload_json = "{}";
     double created_at = 0;
@@ -500,8 +500,7 @@ inline std::vector<series_point> gather(std::span<const series_point> pts, const
 // is not the bucket's most "visible" point; swap the extremes back in. picks[0]
 // and picks.back() are the first and last point, picks[b] for b in 1..buckets
 // the pick of interior bucket b-1, which covers [1 + (b-1)*width, 1 + b*width).
-inline void force_extremes(std::vector<std::size_t>& picks, std::size_t n, double width,
-                           extreme_indices e) {
+inline void force_extremes(std::vector<std::size_t>& picks, std::size_t n, double width, extreme_indices e) {
     const std::size_t buckets = picks.size() - 2;
     auto bucket_of = [&](std::size_t i) {
         auto b = static_cast<std::size_t>(static_cast<double>(i - 1) / width);
@@ -565,7 +564,8 @@ inline std::vector<series_point> downsample_lttb(std::span<const series_point> p
         double best_area = -1;
         std::size_t best = bucket_begin(b);
         for (std::size_t i = bucket_begin(b), e = bucket_end(b); i < e; ++i) {
-            double area = std::abs((ax - cx) * (pts[i].value - ay) - (ax - static_cast<double>(pts[i].step)) * (cy - ay));
+            double area =
+                std::abs((ax - cx) * (pts[i].value - ay) - (ax - static_cast<double>(pts[i].step)) * (cy - ay));
             if (area > best_area) {
                 best_area = area;
                 best = i;
@@ -612,8 +612,7 @@ inline std::vector<series_point> downsample_minmax(std::span<const series_point>
 
 inline std::vector<series_point> downsample(std::span<const series_point> pts, std::size_t max_points,
                                             downsample_method method) {
-    return method == downsample_method::minmax ? downsample_minmax(pts, max_points)
-                                               : downsample_lttb(pts, max_points);
+    return method == downsample_method::minmax ? downsample_minmax(pts, max_points) : downsample_lttb(pts, max_points);
 }
 
 }  // namespace tmon
@@ -630,12 +629,12 @@ namespace tmon {
 // Kinds map one-to-one onto HTTP statuses in the server, so a store's refusal
 // reaches a REST client with the right code and no translation table elsewhere.
 enum class errc {
-    invalid_argument,   // 400/422: bad value (NaN where not allowed, empty name...)
-    not_found,          // 404: unknown run / checkpoint
-    conflict,           // 409: invalid status transition, duplicate id
-    too_large,          // 413: over a configured cap
-    unavailable,        // 503: store closed, disk full, queue full
-    internal,           // 500
+    invalid_argument,  // 400/422: bad value (NaN where not allowed, empty name...)
+    not_found,         // 404: unknown run / checkpoint
+    conflict,          // 409: invalid status transition, duplicate id
+    too_large,         // 413: over a configured cap
+    unavailable,       // 503: store closed, disk full, queue full
+    internal,          // 500
 };
 
 constexpr const char* errc_name(errc e) noexcept {
@@ -756,103 +755,6 @@ void log(log_level l, std::string_view component, fmt::format_string<Args...> f,
 #endif  // TMON_SINGLE_CORE_LOG_HPP
 // ---- end tmon/core/log.hpp
 
-// ---- begin tmon/storage/storage_concept.hpp
-#ifndef TMON_SINGLE_STORAGE_STORAGE_CONCEPT_HPP
-#define TMON_SINGLE_STORAGE_STORAGE_CONCEPT_HPP
-// What a storage policy must provide. `tmon::storage<S>` is the concept;
-// `tmon::assert_storage<S>()` checks member by member so a user type that
-// misses one gets a message naming it, not a page of template noise.
-#include <concepts>
-#include <optional>
-#include <span>
-#include <string_view>
-#include <type_traits>
-#include <vector>
-
-
-namespace tmon {
-
-namespace detail::storage_checks {
-// clang-format off
-template <class S> concept has_create_run = requires(S& s, const new_run& r) { { s.create_run(r) } -> std::same_as<run_info>; };
-template <class S> concept has_get_run = requires(S& s, std::string_view id) { { s.get_run(id) } -> std::same_as<std::optional<run_info>>; };
-template <class S> concept has_list_runs = requires(S& s, const run_query& q) { { s.list_runs(q) } -> std::same_as<run_page>; };
-template <class S> concept has_update_run = requires(S& s, std::string_view id, const run_update& u) { { s.update_run(id, u) } -> std::same_as<run_info>; };
-template <class S> concept has_delete_run = requires(S& s, std::string_view id) { { s.delete_run(id) } -> std::same_as<bool>; };
-template <class S> concept has_append_metrics = requires(S& s, std::string_view id, std::span<const metric_point> p) { s.append_metrics(id, p); };
-template <class S> concept has_query_metrics = requires(S& s, const metric_query& q) { { s.query_metrics(q) } -> std::same_as<metric_series>; };
-template <class S> concept has_latest_metrics = requires(S& s, std::string_view id) { { s.latest_metrics(id) } -> std::same_as<std::vector<latest_metric>>; };
-template <class S> concept has_metric_keys = requires(S& s, std::string_view id) { { s.metric_keys(id) } -> std::same_as<std::vector<std::string>>; };
-template <class S> concept has_add_checkpoint = requires(S& s, const new_checkpoint& c) { { s.add_checkpoint(c) } -> std::same_as<checkpoint_info>; };
-template <class S> concept has_get_checkpoint = requires(S& s, std::string_view id) { { s.get_checkpoint(id) } -> std::same_as<std::optional<checkpoint_info>>; };
-template <class S> concept has_list_checkpoints = requires(S& s, std::string_view id) { { s.list_checkpoints(id) } -> std::same_as<std::vector<checkpoint_info>>; };
-template <class S> concept has_delete_checkpoint = requires(S& s, std::string_view id) { { s.delete_checkpoint(id) } -> std::same_as<bool>; };
-template <class S> concept has_mark_best = requires(S& s, std::string_view id) { { s.mark_best(id) } -> std::same_as<checkpoint_info>; };
-template <class S> concept has_append_system = requires(S& s, const system_sample& x) { s.append_system(x); };
-template <class S> concept has_system_history = requires(S& s, const system_query& q) { { s.system_history(q) } -> std::same_as<std::vector<system_sample>>; };
-template <class S> concept has_append_layers = requires(S& s, const layer_snapshot& l) { s.append_layers(l); };
-template <class S> concept has_get_layers = requires(S& s, std::string_view id, step_t st) { { s.get_layers(id, st) } -> std::same_as<std::optional<layer_snapshot>>; };
-template <class S> concept has_layer_steps = requires(S& s, std::string_view id) { { s.layer_steps(id) } -> std::same_as<std::vector<step_t>>; };
-template <class S> concept has_append_event = requires(S& s, const event& e) { { s.append_event(e) } -> std::same_as<event>; };
-template <class S> concept has_list_events = requires(S& s, const event_query& q) { { s.list_events(q) } -> std::same_as<std::vector<event>>; };
-template <class S> concept has_flush = requires(S& s) { s.flush(); };
-// clang-format on
-}  // namespace detail::storage_checks
-
-// Semantics every store honours (checked by tests/storage conformance suite):
-// - all members are safe to call concurrently from any thread;
-// - writes throw tmon::error(not_found) for an unknown run/checkpoint and
-//   tmon::error(conflict) for an invalid status transition, changing nothing;
-// - a returned write is durable for persistent stores (survives kill -9);
-// - metric (key, step) is unique per run: the last write wins, queries never
-//   return duplicate steps; series come back in ascending step order;
-// - create_run, status changes, checkpoint saves and best changes append their
-//   own events in the same write, so the event log cannot disagree with state;
-// - at most one checkpoint per run has is_best.
-template <class S>
-concept storage = detail::storage_checks::has_create_run<S> && detail::storage_checks::has_get_run<S> &&
-    detail::storage_checks::has_list_runs<S> && detail::storage_checks::has_update_run<S> &&
-    detail::storage_checks::has_delete_run<S> && detail::storage_checks::has_append_metrics<S> &&
-    detail::storage_checks::has_query_metrics<S> && detail::storage_checks::has_latest_metrics<S> &&
-    detail::storage_checks::has_metric_keys<S> && detail::storage_checks::has_add_checkpoint<S> &&
-    detail::storage_checks::has_get_checkpoint<S> && detail::storage_checks::has_list_checkpoints<S> &&
-    detail::storage_checks::has_delete_checkpoint<S> && detail::storage_checks::has_mark_best<S> &&
-    detail::storage_checks::has_append_system<S> && detail::storage_checks::has_system_history<S> &&
-    detail::storage_checks::has_append_layers<S> && detail::storage_checks::has_get_layers<S> &&
-    detail::storage_checks::has_layer_steps<S> && detail::storage_checks::has_append_event<S> &&
-    detail::storage_checks::has_list_events<S> && detail::storage_checks::has_flush<S>;
-
-template <class S>
-constexpr bool assert_storage() {
-    using namespace detail::storage_checks;
-    static_assert(has_create_run<S>, "Storage must provide: run_info create_run(const new_run&)");
-    static_assert(has_get_run<S>, "Storage must provide: std::optional<run_info> get_run(std::string_view id)");
-    static_assert(has_list_runs<S>, "Storage must provide: run_page list_runs(const run_query&)");
-    static_assert(has_update_run<S>, "Storage must provide: run_info update_run(std::string_view id, const run_update&)");
-    static_assert(has_delete_run<S>, "Storage must provide: bool delete_run(std::string_view id)");
-    static_assert(has_append_metrics<S>, "Storage must provide: append_metrics(std::string_view run_id, std::span<const metric_point>)");
-    static_assert(has_query_metrics<S>, "Storage must provide: metric_series query_metrics(const metric_query&)");
-    static_assert(has_latest_metrics<S>, "Storage must provide: std::vector<latest_metric> latest_metrics(std::string_view run_id)");
-    static_assert(has_metric_keys<S>, "Storage must provide: std::vector<std::string> metric_keys(std::string_view run_id)");
-    static_assert(has_add_checkpoint<S>, "Storage must provide: checkpoint_info add_checkpoint(const new_checkpoint&)");
-    static_assert(has_get_checkpoint<S>, "Storage must provide: std::optional<checkpoint_info> get_checkpoint(std::string_view id)");
-    static_assert(has_list_checkpoints<S>, "Storage must provide: std::vector<checkpoint_info> list_checkpoints(std::string_view run_id)");
-    static_assert(has_delete_checkpoint<S>, "Storage must provide: bool delete_checkpoint(std::string_view id)");
-    static_assert(has_mark_best<S>, "Storage must provide: checkpoint_info mark_best(std::string_view checkpoint_id)");
-    static_assert(has_append_system<S>, "Storage must provide: append_system(const system_sample&)");
-    static_assert(has_system_history<S>, "Storage must provide: std::vector<system_sample> system_history(const system_query&)");
-    static_assert(has_append_layers<S>, "Storage must provide: append_layers(const layer_snapshot&)");
-    static_assert(has_get_layers<S>, "Storage must provide: std::optional<layer_snapshot> get_layers(std::string_view run_id, step_t step)");
-    static_assert(has_layer_steps<S>, "Storage must provide: std::vector<step_t> layer_steps(std::string_view run_id)");
-    static_assert(has_append_event<S>, "Storage must provide: event append_event(const event&)");
-    static_assert(has_list_events<S>, "Storage must provide: std::vector<event> list_events(const event_query&)");
-    static_assert(has_flush<S>, "Storage must provide: flush()");
-    return true;
-}
-
-}  // namespace tmon
-#endif  // TMON_SINGLE_STORAGE_STORAGE_CONCEPT_HPP
-// ---- end tmon/storage/storage_concept.hpp
 // ---- begin tmon/storage/memory_store.hpp
 #ifndef TMON_SINGLE_STORAGE_MEMORY_STORE_HPP
 #define TMON_SINGLE_STORAGE_MEMORY_STORE_HPP
@@ -937,7 +839,8 @@ public:
     // One block size per arena, fixed by the first request (a container's
     // node size); anything else goes to the global heap.
     void* allocate(std::size_t bytes) {
-        if (block_bytes_ == 0 && bytes >= sizeof(free_block) && bytes <= max_block_bytes) block_bytes_ = round_up(bytes);
+        if (block_bytes_ == 0 && bytes >= sizeof(free_block) && bytes <= max_block_bytes)
+            block_bytes_ = round_up(bytes);
         if (!is_block(bytes)) return ::operator new(bytes);
         if (free_) return std::exchange(free_, free_->next);
         if (static_cast<std::size_t>(end_ - cursor_) < block_bytes_) new_slab();  // no arithmetic on a null cursor_
@@ -1353,10 +1256,28 @@ class json_writer {
 public:
     explicit json_writer(std::string& out) : out_(out) {}
 
-    json_writer& begin_object() { comma(); out_.push_back('{'); first_ = true; return *this; }
-    json_writer& end_object() { out_.push_back('}'); first_ = false; return *this; }
-    json_writer& begin_array() { comma(); out_.push_back('['); first_ = true; return *this; }
-    json_writer& end_array() { out_.push_back(']'); first_ = false; return *this; }
+    json_writer& begin_object() {
+        comma();
+        out_.push_back('{');
+        first_ = true;
+        return *this;
+    }
+    json_writer& end_object() {
+        out_.push_back('}');
+        first_ = false;
+        return *this;
+    }
+    json_writer& begin_array() {
+        comma();
+        out_.push_back('[');
+        first_ = true;
+        return *this;
+    }
+    json_writer& end_array() {
+        out_.push_back(']');
+        first_ = false;
+        return *this;
+    }
 
     json_writer& key(std::string_view k) {
         comma();
@@ -1365,25 +1286,59 @@ public:
         first_ = true;  // the value that follows takes no comma
         return *this;
     }
-    json_writer& value(std::string_view s) { comma(); append_json_string(out_, s); return *this; }
+    json_writer& value(std::string_view s) {
+        comma();
+        append_json_string(out_, s);
+        return *this;
+    }
     json_writer& value(const char* s) { return value(std::string_view{s}); }
     json_writer& value(const std::string& s) { return value(std::string_view{s}); }
-    json_writer& value(double v) { comma(); append_json_number(out_, v); return *this; }
+    json_writer& value(double v) {
+        comma();
+        append_json_number(out_, v);
+        return *this;
+    }
     json_writer& value(float v) { return value(static_cast<double>(v)); }
-    json_writer& value(bool b) { comma(); out_ += b ? "true" : "false"; return *this; }
-    json_writer& value(std::int64_t v) { comma(); append_json_integer(out_, v); return *this; }
-    json_writer& value(std::uint64_t v) { comma(); append_json_unsigned(out_, v); return *this; }
+    json_writer& value(bool b) {
+        comma();
+        out_ += b ? "true" : "false";
+        return *this;
+    }
+    json_writer& value(std::int64_t v) {
+        comma();
+        append_json_integer(out_, v);
+        return *this;
+    }
+    json_writer& value(std::uint64_t v) {
+        comma();
+        append_json_unsigned(out_, v);
+        return *this;
+    }
     json_writer& value(int v) { return value(static_cast<std::int64_t>(v)); }
     json_writer& value(unsigned v) { return value(static_cast<std::uint64_t>(v)); }
     json_writer& value(long long v) { return value(static_cast<std::int64_t>(v)); }
     json_writer& value(unsigned long long v) { return value(static_cast<std::uint64_t>(v)); }
-    json_writer& null() { comma(); out_ += "null"; return *this; }
+    json_writer& null() {
+        comma();
+        out_ += "null";
+        return *this;
+    }
     // Splices already-valid JSON text (stored config, metadata) verbatim.
-    json_writer& raw(std::string_view json) { comma(); out_ += json.empty() ? std::string_view{"null"} : json; return *this; }
+    json_writer& raw(std::string_view json) {
+        comma();
+        out_ += json.empty() ? std::string_view{"null"} : json;
+        return *this;
+    }
 
     template <class T>
-    json_writer& field(std::string_view k, const T& v) { key(k); return value(v); }
-    json_writer& raw_field(std::string_view k, std::string_view json) { key(k); return raw(json); }
+    json_writer& field(std::string_view k, const T& v) {
+        key(k);
+        return value(v);
+    }
+    json_writer& raw_field(std::string_view k, std::string_view json) {
+        key(k);
+        return raw(json);
+    }
 
 private:
     void comma() {
@@ -1620,9 +1575,8 @@ namespace tmon::detail {
 inline void check_utf8(std::string_view text, std::string_view what) {
     std::size_t bad = first_invalid_utf8(text);
     if (bad == text.size()) return;
-    throw error(errc::invalid_argument,
-                fmt::format("{} holds invalid UTF-8 (byte {} of {} is 0x{:02x})", what, bad, text.size(),
-                            static_cast<unsigned char>(text[bad])));
+    throw error(errc::invalid_argument, fmt::format("{} holds invalid UTF-8 (byte {} of {} is 0x{:02x})", what, bad,
+                                                    text.size(), static_cast<unsigned char>(text[bad])));
 }
 
 inline void check_utf8(const std::vector<std::string>& texts, std::string_view what) {
@@ -1823,7 +1777,8 @@ public:
         double now = now_seconds();
         run_info updated = apply_update(rec.info, u, now);
         std::vector<event> evs;
-        if (updated.status != rec.info.status) evs.push_back(numbered(status_changed_event(updated, rec.info.status, now)));
+        if (updated.status != rec.info.status)
+            evs.push_back(numbered(status_changed_event(updated, rec.info.status, now)));
         journal_.on_run(updated, evs);
         apply_run(updated);
         for (auto& e : evs) apply_event(e);
@@ -2177,7 +2132,7 @@ private:
         run_info info;
         std::uint64_t order = 0;
         std::map<std::string, series_buffer, std::less<>> series;
-        std::vector<checkpoint_info> checkpoints;   // oldest first
+        std::vector<checkpoint_info> checkpoints;  // oldest first
         std::map<step_t, layer_snapshot> layers;
         std::deque<event> events;
         std::unordered_map<std::string, event> client_events;  // events given a client id, by that id
@@ -2326,12 +2281,15 @@ private:
             if (!victim) break;
             const std::string id = victim->info.id;
             const bool running = victim->info.status == run_status::running;
-            const std::string why = running
-                ? fmt::format("run {} ({}) evicted: the memory store keeps {} runs, all of them running, and this one "
-                              "had been idle longest (last write {})",
-                              id, victim->info.name, limits_.max_runs, iso8601(victim->info.updated_at))
-                : fmt::format("run {} ({}, {}) evicted: the memory store keeps {} runs and this was the oldest finished one",
-                              id, victim->info.name, to_string(victim->info.status), limits_.max_runs);
+            const std::string why =
+                running
+                    ? fmt::format(
+                          "run {} ({}) evicted: the memory store keeps {} runs, all of them running, and this one "
+                          "had been idle longest (last write {})",
+                          id, victim->info.name, limits_.max_runs, iso8601(victim->info.updated_at))
+                    : fmt::format(
+                          "run {} ({}, {}) evicted: the memory store keeps {} runs and this was the oldest finished one",
+                          id, victim->info.name, to_string(victim->info.status), limits_.max_runs);
             log(running ? log_level::warn : log_level::info, "storage", "{}", why);
             journal_.on_run_deleted(id);
             apply_run_deleted(id);
@@ -2539,14 +2497,120 @@ std::vector<event> state_store<Journal>::list_events(const event_query& q) {
 }  // namespace tmon::detail
 #endif  // TMON_SINGLE_STORAGE_DETAIL_STATE_STORE_HPP
 // ---- end tmon/storage/detail/state_store.hpp
+// ---- begin tmon/storage/storage_concept.hpp
+#ifndef TMON_SINGLE_STORAGE_STORAGE_CONCEPT_HPP
+#define TMON_SINGLE_STORAGE_STORAGE_CONCEPT_HPP
+// What a storage policy must provide. `tmon::storage<S>` is the concept;
+// `tmon::assert_storage<S>()` checks member by member so a user type that
+// misses one gets a message naming it, not a page of template noise.
+#include <concepts>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+
+namespace tmon {
+
+namespace detail::storage_checks {
+// clang-format off
+template <class S> concept has_create_run = requires(S& s, const new_run& r) { { s.create_run(r) } -> std::same_as<run_info>; };
+template <class S> concept has_get_run = requires(S& s, std::string_view id) { { s.get_run(id) } -> std::same_as<std::optional<run_info>>; };
+template <class S> concept has_list_runs = requires(S& s, const run_query& q) { { s.list_runs(q) } -> std::same_as<run_page>; };
+template <class S> concept has_update_run = requires(S& s, std::string_view id, const run_update& u) { { s.update_run(id, u) } -> std::same_as<run_info>; };
+template <class S> concept has_delete_run = requires(S& s, std::string_view id) { { s.delete_run(id) } -> std::same_as<bool>; };
+template <class S> concept has_append_metrics = requires(S& s, std::string_view id, std::span<const metric_point> p) { s.append_metrics(id, p); };
+template <class S> concept has_query_metrics = requires(S& s, const metric_query& q) { { s.query_metrics(q) } -> std::same_as<metric_series>; };
+template <class S> concept has_latest_metrics = requires(S& s, std::string_view id) { { s.latest_metrics(id) } -> std::same_as<std::vector<latest_metric>>; };
+template <class S> concept has_metric_keys = requires(S& s, std::string_view id) { { s.metric_keys(id) } -> std::same_as<std::vector<std::string>>; };
+template <class S> concept has_add_checkpoint = requires(S& s, const new_checkpoint& c) { { s.add_checkpoint(c) } -> std::same_as<checkpoint_info>; };
+template <class S> concept has_get_checkpoint = requires(S& s, std::string_view id) { { s.get_checkpoint(id) } -> std::same_as<std::optional<checkpoint_info>>; };
+template <class S> concept has_list_checkpoints = requires(S& s, std::string_view id) { { s.list_checkpoints(id) } -> std::same_as<std::vector<checkpoint_info>>; };
+template <class S> concept has_delete_checkpoint = requires(S& s, std::string_view id) { { s.delete_checkpoint(id) } -> std::same_as<bool>; };
+template <class S> concept has_mark_best = requires(S& s, std::string_view id) { { s.mark_best(id) } -> std::same_as<checkpoint_info>; };
+template <class S> concept has_append_system = requires(S& s, const system_sample& x) { s.append_system(x); };
+template <class S> concept has_system_history = requires(S& s, const system_query& q) { { s.system_history(q) } -> std::same_as<std::vector<system_sample>>; };
+template <class S> concept has_append_layers = requires(S& s, const layer_snapshot& l) { s.append_layers(l); };
+template <class S> concept has_get_layers = requires(S& s, std::string_view id, step_t st) { { s.get_layers(id, st) } -> std::same_as<std::optional<layer_snapshot>>; };
+template <class S> concept has_layer_steps = requires(S& s, std::string_view id) { { s.layer_steps(id) } -> std::same_as<std::vector<step_t>>; };
+template <class S> concept has_append_event = requires(S& s, const event& e) { { s.append_event(e) } -> std::same_as<event>; };
+template <class S> concept has_list_events = requires(S& s, const event_query& q) { { s.list_events(q) } -> std::same_as<std::vector<event>>; };
+template <class S> concept has_flush = requires(S& s) { s.flush(); };
+// clang-format on
+}  // namespace detail::storage_checks
+
+// Semantics every store honours (checked by tests/storage conformance suite):
+// - all members are safe to call concurrently from any thread;
+// - writes throw tmon::error(not_found) for an unknown run/checkpoint and
+//   tmon::error(conflict) for an invalid status transition, changing nothing;
+// - a returned write is durable for persistent stores (survives kill -9);
+// - metric (key, step) is unique per run: the last write wins, queries never
+//   return duplicate steps; series come back in ascending step order;
+// - create_run, status changes, checkpoint saves and best changes append their
+//   own events in the same write, so the event log cannot disagree with state;
+// - at most one checkpoint per run has is_best.
+template <class S>
+concept storage = detail::storage_checks::has_create_run<S> && detail::storage_checks::has_get_run<S> &&
+    detail::storage_checks::has_list_runs<S> && detail::storage_checks::has_update_run<S> &&
+    detail::storage_checks::has_delete_run<S> && detail::storage_checks::has_append_metrics<S> &&
+    detail::storage_checks::has_query_metrics<S> && detail::storage_checks::has_latest_metrics<S> &&
+    detail::storage_checks::has_metric_keys<S> && detail::storage_checks::has_add_checkpoint<S> &&
+    detail::storage_checks::has_get_checkpoint<S> && detail::storage_checks::has_list_checkpoints<S> &&
+    detail::storage_checks::has_delete_checkpoint<S> && detail::storage_checks::has_mark_best<S> &&
+    detail::storage_checks::has_append_system<S> && detail::storage_checks::has_system_history<S> &&
+    detail::storage_checks::has_append_layers<S> && detail::storage_checks::has_get_layers<S> &&
+    detail::storage_checks::has_layer_steps<S> && detail::storage_checks::has_append_event<S> &&
+    detail::storage_checks::has_list_events<S> && detail::storage_checks::has_flush<S>;
+
+template <class S>
+constexpr bool assert_storage() {
+    using namespace detail::storage_checks;
+    static_assert(has_create_run<S>, "Storage must provide: run_info create_run(const new_run&)");
+    static_assert(has_get_run<S>, "Storage must provide: std::optional<run_info> get_run(std::string_view id)");
+    static_assert(has_list_runs<S>, "Storage must provide: run_page list_runs(const run_query&)");
+    static_assert(has_update_run<S>,
+                  "Storage must provide: run_info update_run(std::string_view id, const run_update&)");
+    static_assert(has_delete_run<S>, "Storage must provide: bool delete_run(std::string_view id)");
+    static_assert(has_append_metrics<S>,
+                  "Storage must provide: append_metrics(std::string_view run_id, std::span<const metric_point>)");
+    static_assert(has_query_metrics<S>, "Storage must provide: metric_series query_metrics(const metric_query&)");
+    static_assert(has_latest_metrics<S>,
+                  "Storage must provide: std::vector<latest_metric> latest_metrics(std::string_view run_id)");
+    static_assert(has_metric_keys<S>,
+                  "Storage must provide: std::vector<std::string> metric_keys(std::string_view run_id)");
+    static_assert(has_add_checkpoint<S>, "Storage must provide: checkpoint_info add_checkpoint(const new_checkpoint&)");
+    static_assert(has_get_checkpoint<S>,
+                  "Storage must provide: std::optional<checkpoint_info> get_checkpoint(std::string_view id)");
+    static_assert(has_list_checkpoints<S>,
+                  "Storage must provide: std::vector<checkpoint_info> list_checkpoints(std::string_view run_id)");
+    static_assert(has_delete_checkpoint<S>, "Storage must provide: bool delete_checkpoint(std::string_view id)");
+    static_assert(has_mark_best<S>, "Storage must provide: checkpoint_info mark_best(std::string_view checkpoint_id)");
+    static_assert(has_append_system<S>, "Storage must provide: append_system(const system_sample&)");
+    static_assert(has_system_history<S>,
+                  "Storage must provide: std::vector<system_sample> system_history(const system_query&)");
+    static_assert(has_append_layers<S>, "Storage must provide: append_layers(const layer_snapshot&)");
+    static_assert(
+        has_get_layers<S>,
+        "Storage must provide: std::optional<layer_snapshot> get_layers(std::string_view run_id, step_t step)");
+    static_assert(has_layer_steps<S>, "Storage must provide: std::vector<step_t> layer_steps(std::string_view run_id)");
+    static_assert(has_append_event<S>, "Storage must provide: event append_event(const event&)");
+    static_assert(has_list_events<S>, "Storage must provide: std::vector<event> list_events(const event_query&)");
+    static_assert(has_flush<S>, "Storage must provide: flush()");
+    return true;
+}
+
+}  // namespace tmon
+#endif  // TMON_SINGLE_STORAGE_STORAGE_CONCEPT_HPP
+// ---- end tmon/storage/storage_concept.hpp
 
 namespace tmon {
 
 // Outside the class so `options o = {}` can be a default argument (a nested
 // struct with member initialisers is incomplete inside its enclosing class).
 struct memory_store_options {
-    std::size_t max_runs = 100;                       // oldest run evicted past this
-    std::size_t max_points_per_series = 1'000'000;    // oldest steps evicted past this
+    std::size_t max_runs = 100;                     // oldest run evicted past this
+    std::size_t max_points_per_series = 1'000'000;  // oldest steps evicted past this
     std::size_t max_system_samples = 100'000;
     std::size_t max_events_per_run = 10'000;
     std::size_t max_layer_snapshots_per_run = 1'000;
@@ -2574,8 +2638,8 @@ static_assert(assert_storage<memory_store>());
 // compiled once, in src/memory_store.cpp, and every other TU only declares them.
 // `declare` is `extern` for the declarations and empty for the definitions.
 #define TMON_MEMORY_STORE_TEMPLATES(declare)                                   \
-    declare template class detail::memory_state<detail::no_journal>;         \
-    declare template class detail::state_store<detail::no_journal>;          \
+    declare template class detail::memory_state<detail::no_journal>;           \
+    declare template class detail::state_store<detail::no_journal>;            \
     declare template class detail::monitor_core<memory_store, no_sampler>;     \
     declare template class monitor<memory_store, no_sampler>;                  \
     declare template class detail::monitor_core<memory_store, system_sampler>; \
@@ -2824,7 +2888,7 @@ inline constexpr std::size_t max_metric_key_length = 95;
 
 struct metric_slot {
     step_t step;
-    std::uint64_t ticks;   // detail::read_ticks() at log time, converted by the flusher
+    std::uint64_t ticks;  // detail::read_ticks() at log time, converted by the flusher
     double value;
     std::uint8_t key_length;
     char key[max_metric_key_length];
@@ -2916,7 +2980,7 @@ namespace tmon {
 
 struct monitor_options {
     std::string run_name{};
-    std::string config_json = "{}";   // JSON object, stored verbatim
+    std::string config_json = "{}";  // JSON object, stored verbatim
     std::vector<std::string> tags{};
     std::optional<step_t> total_steps{};
     std::string notes{};
@@ -2980,10 +3044,14 @@ constexpr bool assert_recorder() {
     static_assert(has_create_run<R>, "Recorder must provide: run_info create_run(const new_run&)");
     static_assert(has_get_run<R>, "Recorder must provide: std::optional<run_info> get_run(std::string_view id)");
     static_assert(has_list_runs<R>, "Recorder must provide: run_page list_runs(const run_query&)");
-    static_assert(has_update_run<R>, "Recorder must provide: run_info update_run(std::string_view id, const run_update&)");
-    static_assert(has_append_metrics<R>, "Recorder must provide: append_metrics(std::string_view run_id, std::span<const metric_point>)");
-    static_assert(has_add_checkpoint<R>, "Recorder must provide: checkpoint_info add_checkpoint(const new_checkpoint&)");
-    static_assert(has_list_checkpoints<R>, "Recorder must provide: std::vector<checkpoint_info> list_checkpoints(std::string_view run_id)");
+    static_assert(has_update_run<R>,
+                  "Recorder must provide: run_info update_run(std::string_view id, const run_update&)");
+    static_assert(has_append_metrics<R>,
+                  "Recorder must provide: append_metrics(std::string_view run_id, std::span<const metric_point>)");
+    static_assert(has_add_checkpoint<R>,
+                  "Recorder must provide: checkpoint_info add_checkpoint(const new_checkpoint&)");
+    static_assert(has_list_checkpoints<R>,
+                  "Recorder must provide: std::vector<checkpoint_info> list_checkpoints(std::string_view run_id)");
     static_assert(has_mark_best<R>, "Recorder must provide: checkpoint_info mark_best(std::string_view checkpoint_id)");
     static_assert(has_append_system<R>, "Recorder must provide: append_system(const system_sample&)");
     static_assert(has_append_layers<R>, "Recorder must provide: append_layers(const layer_snapshot&)");
@@ -3007,8 +3075,14 @@ constexpr bool assert_recorder() {
 namespace tmon {
 
 namespace detail::sampler_checks {
-template <class S> concept has_sample = requires(S& s) { { s.sample() } -> std::same_as<system_sample>; };
-template <class S> concept has_enabled = requires { { S::enabled } -> std::convertible_to<bool>; };
+template <class S>
+concept has_sample = requires(S& s) {
+    { s.sample() } -> std::same_as<system_sample>;
+};
+template <class S>
+concept has_enabled = requires {
+    { S::enabled } -> std::convertible_to<bool>;
+};
 }  // namespace detail::sampler_checks
 
 // A sampler reads the machine once per call; the owner (server or monitor)
@@ -3262,8 +3336,7 @@ private:
 
     void drain_available() {
         std::lock_guard lock(consumer_mutex_);
-        while (drain_batch() == batch_.size()) {
-        }
+        while (drain_batch() == batch_.size()) {}
         drain_layers();
     }
 
@@ -3340,8 +3413,8 @@ private:
         if (dropped_reported_ != 0 && now - last_drop_warning_ < std::chrono::seconds(30)) return;
         guarded("warning", [&] {
             tmon::log(log_level::warn, "monitor",
-                "run {}: metric queue full ({} slots), {} points dropped so far; the store is not keeping up",
-                run_id_, queue_.capacity(), dropped);
+                      "run {}: metric queue full ({} slots), {} points dropped so far; the store is not keeping up",
+                      run_id_, queue_.capacity(), dropped);
         });
         dropped_reported_ = dropped;
         last_drop_warning_ = now;
@@ -3365,9 +3438,9 @@ private:
         // Powers of two: a store that fails every batch does not flood the log.
         if ((n & (n - 1)) == 0) {
             try {
-                tmon::log(log_level::error, "monitor", "run {}: {} failed ({} failures so far): {}", run_id_, what, n, why);
-            } catch (...) {
-            }
+                tmon::log(log_level::error, "monitor", "run {}: {} failed ({} failures so far): {}", run_id_, what, n,
+                          why);
+            } catch (...) {}
         }
     }
 
@@ -3542,10 +3615,8 @@ private:
         check_run_name(opts);
         // A remote recorder knows better (a given run id, its journal).
         std::optional<run_info> previous;
-        if constexpr (requires { rec.resume_target(opts.run_name); })
-            previous = rec.resume_target(opts.run_name);
-        else
-            previous = detail::newest_run_named(rec, opts.run_name);
+        if constexpr (requires { rec.resume_target(opts.run_name); }) previous = rec.resume_target(opts.run_name);
+        else previous = detail::newest_run_named(rec, opts.run_name);
         if (previous && (previous->status == run_status::running || previous->status == run_status::failed ||
                          previous->status == run_status::interrupted)) {
             run_update u;
@@ -3695,8 +3766,12 @@ using result = int;  // nvmlReturn_t
 inline constexpr result success = 0;
 inline constexpr result not_supported = 3;
 using device = struct opaque_device*;  // nvmlDevice_t
-struct utilization { unsigned int gpu, memory; };
-struct memory { unsigned long long total, free, used; };
+struct utilization {
+    unsigned int gpu, memory;
+};
+struct memory {
+    unsigned long long total, free, used;
+};
 inline constexpr int temperature_gpu = 0;  // NVML_TEMPERATURE_GPU
 
 using init_fn = result (*)();
@@ -3755,9 +3830,8 @@ private:
         bool bound = bind(init_, "nvmlInit_v2") && bind(shutdown_, "nvmlShutdown") &&
                      bind(device_count_, "nvmlDeviceGetCount_v2") &&
                      bind(handle_by_index_, "nvmlDeviceGetHandleByIndex_v2") && bind(name_, "nvmlDeviceGetName") &&
-                     bind(utilization_, "nvmlDeviceGetUtilizationRates") &&
-                     bind(memory_, "nvmlDeviceGetMemoryInfo") && bind(temperature_, "nvmlDeviceGetTemperature") &&
-                     bind(power_, "nvmlDeviceGetPowerUsage");
+                     bind(utilization_, "nvmlDeviceGetUtilizationRates") && bind(memory_, "nvmlDeviceGetMemoryInfo") &&
+                     bind(temperature_, "nvmlDeviceGetTemperature") && bind(power_, "nvmlDeviceGetPowerUsage");
         if (!bound) return;
         error_string_ = reinterpret_cast<nvml_abi::error_string_fn>(::dlsym(handle_, "nvmlErrorString"));
         nvml_abi::result r = init_();
@@ -3805,9 +3879,7 @@ private:
         give_up("{} failed: {}", call, describe(r));
         return false;
     }
-    bool check_optional(nvml_abi::result r, const char* call) {
-        return r == nvml_abi::not_supported || check(r, call);
-    }
+    bool check_optional(nvml_abi::result r, const char* call) { return r == nvml_abi::not_supported || check(r, call); }
 
     template <class... Args>
     void give_up(fmt::format_string<Args...> f, Args&&... args) {
@@ -3963,7 +4035,8 @@ public:
         if (auto mem = detail::read_memory_usage()) {
             s.memory_used = mem->used;
             s.memory_total = mem->total;
-            s.memory_percent = mem->total ? 100.0 * static_cast<double>(mem->used) / static_cast<double>(mem->total) : 0;
+            s.memory_percent =
+                mem->total ? 100.0 * static_cast<double>(mem->used) / static_cast<double>(mem->total) : 0;
         }
         s.process_rss = detail::read_process_rss();
         s.gpus = nvml_.read_gpus();
@@ -4002,6 +4075,12 @@ TMON_MEMORY_STORE_TEMPLATES(extern)
 #endif  // TMON_SINGLE_STORAGE_MEMORY_STORE_HPP
 // ---- end tmon/storage/memory_store.hpp
 
+
+// ---- begin tmon/transport/no_transport.hpp
+#ifndef TMON_SINGLE_TRANSPORT_NO_TRANSPORT_HPP
+#define TMON_SINGLE_TRANSPORT_NO_TRANSPORT_HPP
+// For a binary that only stores: nothing listens, nothing is served.
+#include <cstdint>
 
 // ---- begin tmon/transport/transport_concept.hpp
 #ifndef TMON_SINGLE_TRANSPORT_TRANSPORT_CONCEPT_HPP
@@ -4047,15 +4126,15 @@ inline bool iequals(std::string_view a, std::string_view b) noexcept {
 }
 
 struct request {
-    std::string method;   // "GET"
-    std::string target;   // raw request-target, "/api/runs?limit=5"
-    std::string path;     // percent-decoded path, "/api/runs"
-    std::string query;    // raw query string without '?', "limit=5"
+    std::string method;  // "GET"
+    std::string target;  // raw request-target, "/api/runs?limit=5"
+    std::string path;    // percent-decoded path, "/api/runs"
+    std::string query;   // raw query string without '?', "limit=5"
     int version_minor = 1;
     std::vector<header> headers;
     std::string body;
     std::vector<header> trailers;  // after a chunked body; never merged into headers
-    std::string remote;   // peer address, for logs
+    std::string remote;            // peer address, for logs
 
     std::string_view header_value(std::string_view name) const noexcept {
         for (const auto& h : headers)
@@ -4100,7 +4179,7 @@ struct body_stream {
 struct response {
     int status = 200;
     std::string content_type = "application/json";
-    std::vector<header> headers;   // extra headers (ETag, Content-Encoding, Allow...)
+    std::vector<header> headers;  // extra headers (ETag, Content-Encoding, Allow...)
     std::string body;
     std::shared_ptr<body_stream> stream;  // set: the body comes from it, and `body` is ignored
 };
@@ -4168,9 +4247,9 @@ struct app_handlers {
 // Every limit on what a peer can make the server hold or do; SECURITY.md
 // lists them with the tmon-server flags that set them.
 struct transport_limits {
-    std::size_t max_header_bytes = 16 * 1024;          // -> 431
-    std::size_t max_request_line_bytes = 8 * 1024;     // -> 414
-    std::size_t max_body_bytes = 64 * 1024 * 1024;      // -> 413 (per request; see app_handlers::body_limit)
+    std::size_t max_header_bytes = 16 * 1024;       // -> 431
+    std::size_t max_request_line_bytes = 8 * 1024;  // -> 414
+    std::size_t max_body_bytes = 64 * 1024 * 1024;  // -> 413 (per request; see app_handlers::body_limit)
     // Request bodies buffered at once across the transport, from their
     // announced size until the application answers: a body that would pass it
     // -> 503. 0: no budget.
@@ -4178,14 +4257,14 @@ struct transport_limits {
     // Beyond: 503 and close. The cap in force is also at most the open-file
     // limit (raised to its hard value at start) less fd_reserve; 0: only that.
     std::size_t max_connections = 1024;
-    std::size_t max_connections_per_client = 256;       // per peer address -> 503; 0: no cap
-    std::size_t fd_reserve = 64;                        // descriptors kept for the store's files
-    std::chrono::milliseconds header_timeout{10'000};   // whole header block must arrive (slowloris) -> 408
-    std::chrono::milliseconds idle_timeout{60'000};     // keep-alive idle
+    std::size_t max_connections_per_client = 256;      // per peer address -> 503; 0: no cap
+    std::size_t fd_reserve = 64;                       // descriptors kept for the store's files
+    std::chrono::milliseconds header_timeout{10'000};  // whole header block must arrive (slowloris) -> 408
+    std::chrono::milliseconds idle_timeout{60'000};    // keep-alive idle
     // Keep-alive idle while over 3/4 of the connection cap is in use, so idle
     // connections cannot starve new clients. 0: idle_timeout throughout.
     std::chrono::milliseconds busy_idle_timeout{5'000};
-    std::chrono::milliseconds body_timeout{60'000};     // -> 408
+    std::chrono::milliseconds body_timeout{60'000};  // -> 408
     // A write that makes no progress this long closes the connection (HTTP
     // and WebSocket): a client that stops reading cannot hold memory forever.
     // 0: no limit.
@@ -4199,7 +4278,7 @@ struct transport_limits {
     // reads nothing more. Their answers' sizes are unknown when they are
     // handed over, so this is what bounds a pipelined burst. At least 1.
     std::size_t max_pipelined_requests = 16;
-    std::size_t ws_max_message_bytes = 1024 * 1024;     // -> close 1009
+    std::size_t ws_max_message_bytes = 1024 * 1024;  // -> close 1009
     // Queued for one peer, control frames included: messages beyond it close a
     // slow reader (1008); pongs beyond it pause reading from the peer.
     std::size_t ws_max_outbound_bytes = 8 * 1024 * 1024;
@@ -4208,28 +4287,38 @@ struct transport_limits {
 
 struct transport_config {
     std::string host = "127.0.0.1";
-    std::uint16_t port = 8000;          // 0: pick a free port (tests)
-    unsigned threads = 1;               // io threads
+    std::uint16_t port = 8000;  // 0: pick a free port (tests)
+    unsigned threads = 1;       // io threads
     std::string ws_path = "/ws";
-    std::string cors_origin{};          // empty: no CORS headers; "*" or an origin
+    std::string cors_origin{};  // empty: no CORS headers; "*" or an origin
     transport_limits limits{};
 };
 
 namespace detail::transport_checks {
-template <class T> concept has_start = requires(T& t, const transport_config& c, app_handlers h) { t.start(c, std::move(h)); };
-template <class T> concept has_stop = requires(T& t) { t.stop(); };
-template <class T> concept has_port = requires(const T& t) { { t.port() } -> std::convertible_to<std::uint16_t>; };
+template <class T>
+concept has_start = requires(T& t, const transport_config& c, app_handlers h) {
+    t.start(c, std::move(h));
+};
+template <class T>
+concept has_stop = requires(T& t) {
+    t.stop();
+};
+template <class T>
+concept has_port = requires(const T& t) {
+    { t.port() } -> std::convertible_to<std::uint16_t>;
+};
 }  // namespace detail::transport_checks
 
 // start() binds and returns once listening (throws tmon::error on bind failure),
 // serving on its own threads until stop().
 template <class T>
 concept transport = detail::transport_checks::has_start<T> && detail::transport_checks::has_stop<T> &&
-                    detail::transport_checks::has_port<T>;
+    detail::transport_checks::has_port<T>;
 
 template <class T>
 constexpr bool assert_transport() {
-    static_assert(detail::transport_checks::has_start<T>, "Transport must provide: start(const transport_config&, app_handlers)");
+    static_assert(detail::transport_checks::has_start<T>,
+                  "Transport must provide: start(const transport_config&, app_handlers)");
     static_assert(detail::transport_checks::has_stop<T>, "Transport must provide: stop()");
     static_assert(detail::transport_checks::has_port<T>, "Transport must provide: std::uint16_t port() const");
     return true;
@@ -4238,12 +4327,6 @@ constexpr bool assert_transport() {
 }  // namespace tmon
 #endif  // TMON_SINGLE_TRANSPORT_TRANSPORT_CONCEPT_HPP
 // ---- end tmon/transport/transport_concept.hpp
-// ---- begin tmon/transport/no_transport.hpp
-#ifndef TMON_SINGLE_TRANSPORT_NO_TRANSPORT_HPP
-#define TMON_SINGLE_TRANSPORT_NO_TRANSPORT_HPP
-// For a binary that only stores: nothing listens, nothing is served.
-#include <cstdint>
-
 
 namespace tmon {
 
@@ -4284,294 +4367,6 @@ static_assert(tmon::assert_transport<no_transport>());
 #include <unordered_map>
 #include <vector>
 
-// ---- begin tmon/storage/detail/group_commit.hpp
-#ifndef TMON_SINGLE_STORAGE_DETAIL_GROUP_COMMIT_HPP
-#define TMON_SINGLE_STORAGE_DETAIL_GROUP_COMMIT_HPP
-// Group commit: callers on many threads queue their write; whichever finds no
-// leader becomes one, runs every queued write in ONE transaction (each in its
-// own savepoint, so one refused write does not sink the others), commits, and
-// wakes them. A caller returns only after the COMMIT that carries its write,
-// so a returned write is durable, and N concurrent writers cost ~1 fsync.
-#include <condition_variable>
-#include <exception>
-#include <functional>
-#include <mutex>
-#include <vector>
-
-namespace tmon::detail {
-
-class group_commit {
-public:
-    struct job {
-        std::function<void()> op;
-        std::exception_ptr error;
-        bool done = false;
-    };
-
-    // run_batch runs the jobs in one transaction and sets each job's error;
-    // after_batch runs with the leadership still held (e.g. WAL checkpoints)
-    // but after the batch's callers were woken.
-    group_commit(std::function<void(std::vector<job*>&)> run_batch, std::function<void()> after_batch)
-        : run_batch_(std::move(run_batch)), after_batch_(std::move(after_batch)) {}
-
-    void submit(std::function<void()> op) {
-        job j{std::move(op), nullptr, false};
-        std::unique_lock lock(mutex_);
-        queue_.push_back(&j);
-        while (!j.done) {
-            if (leading_) {
-                cv_.wait(lock);
-                continue;
-            }
-            lead(lock);
-        }
-        if (j.error) std::rethrow_exception(j.error);
-    }
-
-private:
-    void lead(std::unique_lock<std::mutex>& lock) {
-        leading_ = true;
-        std::vector<job*> batch;
-        batch.swap(queue_);
-        lock.unlock();
-        run_batch_(batch);
-        lock.lock();
-        for (auto* j : batch) j->done = true;
-        cv_.notify_all();
-        lock.unlock();
-        try {
-            after_batch_();
-        } catch (...) {
-            // Housekeeping failures must not fail writes that already committed.
-        }
-        lock.lock();
-        leading_ = false;
-        cv_.notify_all();
-    }
-
-    std::function<void(std::vector<job*>&)> run_batch_;
-    std::function<void()> after_batch_;
-    std::mutex mutex_;
-    std::condition_variable cv_;
-    std::vector<job*> queue_;
-    bool leading_ = false;
-};
-
-}  // namespace tmon::detail
-#endif  // TMON_SINGLE_STORAGE_DETAIL_GROUP_COMMIT_HPP
-// ---- end tmon/storage/detail/group_commit.hpp
-// ---- begin tmon/storage/detail/metric_blocks.hpp
-#ifndef TMON_SINGLE_STORAGE_DETAIL_METRIC_BLOCKS_HPP
-#define TMON_SINGLE_STORAGE_DETAIL_METRIC_BLOCKS_HPP
-// A block is a run of one series' points packed column-wise into one BLOB:
-// n steps (int64), then n times, then n values (double), native byte order.
-// Column-wise packing keeps decode a few memcpy's per block, and a block row
-// costs one index entry instead of one per point.
-#include <algorithm>
-#include <cstdint>
-#include <cstring>
-#include <span>
-#include <string>
-#include <string_view>
-#include <vector>
-
-
-namespace tmon::detail {
-
-struct metric_block {
-    step_t first_step = 0, last_step = 0;
-    double min_value = 0, max_value = 0;
-    std::vector<series_point> points;   // ascending, one per step
-    std::string data;                   // encoded
-};
-
-// Sorts by step; of equal steps the later one in input order wins.
-inline void sort_last_write_wins(std::vector<series_point>& pts) {
-    bool strictly_ascending =
-        std::adjacent_find(pts.begin(), pts.end(), [](auto& a, auto& b) { return a.step >= b.step; }) == pts.end();
-    if (strictly_ascending) return;
-    std::stable_sort(pts.begin(), pts.end(), [](auto& a, auto& b) { return a.step < b.step; });
-    std::size_t out = 0;
-    for (std::size_t i = 0; i < pts.size(); ++i) {
-        if (i + 1 < pts.size() && pts[i + 1].step == pts[i].step) continue;
-        pts[out++] = pts[i];
-    }
-    pts.resize(out);
-}
-
-inline void encode_block(metric_block& b) {
-    const std::size_t n = b.points.size();
-    b.data.resize(n * 24);
-    char* steps = b.data.data();
-    char* times = steps + n * 8;
-    char* values = times + n * 8;
-    b.min_value = b.points.front().value;
-    b.max_value = b.points.front().value;
-    for (std::size_t i = 0; i < n; ++i) {
-        const auto& p = b.points[i];
-        std::memcpy(steps + i * 8, &p.step, 8);
-        std::memcpy(times + i * 8, &p.time, 8);
-        std::memcpy(values + i * 8, &p.value, 8);
-        b.min_value = std::min(b.min_value, p.value);
-        b.max_value = std::max(b.max_value, p.value);
-    }
-    b.first_step = b.points.front().step;
-    b.last_step = b.points.back().step;
-}
-
-inline metric_block make_block(std::vector<series_point> pts) {
-    metric_block b;
-    sort_last_write_wins(pts);
-    b.points = std::move(pts);
-    encode_block(b);
-    return b;
-}
-
-// Appends the block's points with step in [lo, hi] to `out`.
-inline void decode_block(std::string_view data, step_t lo, step_t hi, std::vector<series_point>& out) {
-    const std::size_t n = data.size() / 24;
-    const char* steps = data.data();
-    const char* times = steps + n * 8;
-    const char* values = times + n * 8;
-    auto step_at = [&](std::size_t i) {
-        step_t s;
-        std::memcpy(&s, steps + i * 8, 8);
-        return s;
-    };
-    // Steps are ascending inside a block: binary-search the range's ends.
-    std::size_t begin = 0, end = n;
-    {
-        std::size_t l = 0, r = n;
-        while (l < r) {
-            std::size_t m = (l + r) / 2;
-            if (step_at(m) < lo) l = m + 1;
-            else r = m;
-        }
-        begin = l;
-        r = n;
-        while (l < r) {
-            std::size_t m = (l + r) / 2;
-            if (step_at(m) <= hi) l = m + 1;
-            else r = m;
-        }
-        end = l;
-    }
-    std::size_t base = out.size();
-    out.resize(base + (end - begin));
-    for (std::size_t i = begin; i < end; ++i) {
-        auto& p = out[base + i - begin];
-        std::memcpy(&p.step, steps + i * 8, 8);
-        std::memcpy(&p.time, times + i * 8, 8);
-        std::memcpy(&p.value, values + i * 8, 8);
-    }
-}
-
-// Blocks arrive in first_step order (the index order: no SQL sort of BLOBs).
-// If each starts past the previous one's end (the usual append-only case) the
-// concatenation is already the answer; otherwise the blocks are replayed in
-// write order (block id) so that a later write of a step wins.
-class block_merger {
-public:
-    explicit block_merger(std::vector<series_point>& out) : points_(out) { points_.clear(); }
-
-    void add(std::int64_t block_id, std::string_view data, step_t first, step_t last, step_t lo, step_t hi) {
-        if (!spans_.empty() && first <= max_last_) ordered_ = false;
-        max_last_ = spans_.empty() ? last : std::max(max_last_, last);
-        std::size_t begin = points_.size();
-        decode_block(data, lo, hi, points_);
-        spans_.push_back({block_id, begin, points_.size() - begin});
-    }
-
-    void finish() {
-        if (ordered_) return;
-        std::sort(spans_.begin(), spans_.end(), [](const span& a, const span& b) { return a.block_id < b.block_id; });
-        std::vector<series_point> by_write;
-        by_write.reserve(points_.size());
-        for (const auto& s : spans_)
-            by_write.insert(by_write.end(), points_.begin() + static_cast<std::ptrdiff_t>(s.begin),
-                            points_.begin() + static_cast<std::ptrdiff_t>(s.begin + s.count));
-        sort_last_write_wins(by_write);
-        points_.assign(by_write.begin(), by_write.end());
-    }
-
-private:
-    struct span {
-        std::int64_t block_id;
-        std::size_t begin, count;
-    };
-    std::vector<series_point>& points_;
-    std::vector<span> spans_;
-    step_t max_last_ = 0;
-    bool ordered_ = true;
-};
-
-}  // namespace tmon::detail
-#endif  // TMON_SINGLE_STORAGE_DETAIL_METRIC_BLOCKS_HPP
-// ---- end tmon/storage/detail/metric_blocks.hpp
-// ---- begin tmon/storage/detail/reader_gate.hpp
-#ifndef TMON_SINGLE_STORAGE_DETAIL_READER_GATE_HPP
-#define TMON_SINGLE_STORAGE_DETAIL_READER_GATE_HPP
-// Lets the writer briefly stop new reads and wait for running ones to finish.
-// SQLite can only restart a WAL when no reader holds an old snapshot; readers
-// querying back to back can keep a lock slot busy forever, so a checkpoint
-// that must succeed closes the gate instead of polling for a gap.
-#include <condition_variable>
-#include <cstddef>
-#include <mutex>
-
-namespace tmon::detail {
-
-class reader_gate {
-public:
-    class pass {
-    public:
-        explicit pass(reader_gate& g) : g_(g) {
-            std::unique_lock lock(g_.mutex_);
-            g_.cv_.wait(lock, [&] { return !g_.closed_; });
-            ++g_.active_;
-        }
-        ~pass() {
-            std::lock_guard lock(g_.mutex_);
-            if (--g_.active_ == 0) g_.cv_.notify_all();
-        }
-        pass(const pass&) = delete;
-        pass& operator=(const pass&) = delete;
-
-    private:
-        reader_gate& g_;
-    };
-
-    class closed {
-    public:
-        explicit closed(reader_gate& g) : g_(g) {
-            std::unique_lock lock(g_.mutex_);
-            g_.closed_ = true;
-            g_.cv_.wait(lock, [&] { return g_.active_ == 0; });
-        }
-        ~closed() {
-            std::lock_guard lock(g_.mutex_);
-            g_.closed_ = false;
-            g_.cv_.notify_all();
-        }
-        closed(const closed&) = delete;
-        closed& operator=(const closed&) = delete;
-
-    private:
-        reader_gate& g_;
-    };
-
-    pass enter() { return pass{*this}; }
-
-private:
-    std::mutex mutex_;
-    std::condition_variable cv_;
-    std::size_t active_ = 0;
-    bool closed_ = false;
-};
-
-}  // namespace tmon::detail
-#endif  // TMON_SINGLE_STORAGE_DETAIL_READER_GATE_HPP
-// ---- end tmon/storage/detail/reader_gate.hpp
 // ---- begin tmon/detail/record_codec.hpp
 #ifndef TMON_SINGLE_DETAIL_RECORD_CODEC_HPP
 #define TMON_SINGLE_DETAIL_RECORD_CODEC_HPP
@@ -4602,19 +4397,19 @@ private:
 // read back on reopen under the same rules, so an accepted write can never make
 // a store unopenable.
 #include <charconv>
-#include <cmath>
 #include <climits>
+#include <cmath>
 #include <cstddef>
-#include <cstdlib>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 
 #include <fmt/format.h>
 #include <rapidjson/document.h>
 #include <rapidjson/encodedstream.h>
-#include <rapidjson/memorystream.h>
 #include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 
 namespace tmon::detail {
@@ -4729,8 +4524,8 @@ private:
     bool bad_number_ = false;
 };
 
-// SAX-parses what `in` holds into `handler` with the limits above. Flags may add to json_read_flags (kParseStopWhenDoneFlag,
-// say); they never remove the checks.
+// SAX-parses what `in` holds into `handler` with the limits above. Flags may add to json_read_flags
+// (kParseStopWhenDoneFlag, say); they never remove the checks.
 template <unsigned ExtraFlags = 0, class Stream, class Handler>
 json_read_result read_json_stream(Stream& in, Handler& handler, unsigned max_depth = max_json_depth) {
     depth_limited_handler<Handler> limited(handler, max_depth);
@@ -5220,7 +5015,12 @@ inline event read_event(const json_value& o, field_faults* faults = nullptr) {
 
 // ---- metric points -------------------------------------------------------------
 inline void write_point(json_writer& w, const metric_point& p) {
-    w.begin_object().field("key", p.key).field("step", p.step).field("time", p.time).field("value", p.value).end_object();
+    w.begin_object()
+        .field("key", p.key)
+        .field("step", p.step)
+        .field("time", p.time)
+        .field("value", p.value)
+        .end_object();
 }
 // A point is its key, step, time and value, each of its type: no default stands in for one.
 inline std::optional<metric_point> read_point(const json_value& o) {
@@ -5238,6 +5038,294 @@ inline std::optional<metric_point> read_point(const json_value& o) {
 }  // namespace tmon::detail
 #endif  // TMON_SINGLE_DETAIL_RECORD_CODEC_HPP
 // ---- end tmon/detail/record_codec.hpp
+// ---- begin tmon/storage/detail/group_commit.hpp
+#ifndef TMON_SINGLE_STORAGE_DETAIL_GROUP_COMMIT_HPP
+#define TMON_SINGLE_STORAGE_DETAIL_GROUP_COMMIT_HPP
+// Group commit: callers on many threads queue their write; whichever finds no
+// leader becomes one, runs every queued write in ONE transaction (each in its
+// own savepoint, so one refused write does not sink the others), commits, and
+// wakes them. A caller returns only after the COMMIT that carries its write,
+// so a returned write is durable, and N concurrent writers cost ~1 fsync.
+#include <condition_variable>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <vector>
+
+namespace tmon::detail {
+
+class group_commit {
+public:
+    struct job {
+        std::function<void()> op;
+        std::exception_ptr error;
+        bool done = false;
+    };
+
+    // run_batch runs the jobs in one transaction and sets each job's error;
+    // after_batch runs with the leadership still held (e.g. WAL checkpoints)
+    // but after the batch's callers were woken.
+    group_commit(std::function<void(std::vector<job*>&)> run_batch, std::function<void()> after_batch)
+        : run_batch_(std::move(run_batch)), after_batch_(std::move(after_batch)) {}
+
+    void submit(std::function<void()> op) {
+        job j{std::move(op), nullptr, false};
+        std::unique_lock lock(mutex_);
+        queue_.push_back(&j);
+        while (!j.done) {
+            if (leading_) {
+                cv_.wait(lock);
+                continue;
+            }
+            lead(lock);
+        }
+        if (j.error) std::rethrow_exception(j.error);
+    }
+
+private:
+    void lead(std::unique_lock<std::mutex>& lock) {
+        leading_ = true;
+        std::vector<job*> batch;
+        batch.swap(queue_);
+        lock.unlock();
+        run_batch_(batch);
+        lock.lock();
+        for (auto* j : batch) j->done = true;
+        cv_.notify_all();
+        lock.unlock();
+        try {
+            after_batch_();
+        } catch (...) {
+            // Housekeeping failures must not fail writes that already committed.
+        }
+        lock.lock();
+        leading_ = false;
+        cv_.notify_all();
+    }
+
+    std::function<void(std::vector<job*>&)> run_batch_;
+    std::function<void()> after_batch_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::vector<job*> queue_;
+    bool leading_ = false;
+};
+
+}  // namespace tmon::detail
+#endif  // TMON_SINGLE_STORAGE_DETAIL_GROUP_COMMIT_HPP
+// ---- end tmon/storage/detail/group_commit.hpp
+// ---- begin tmon/storage/detail/metric_blocks.hpp
+#ifndef TMON_SINGLE_STORAGE_DETAIL_METRIC_BLOCKS_HPP
+#define TMON_SINGLE_STORAGE_DETAIL_METRIC_BLOCKS_HPP
+// A block is a run of one series' points packed column-wise into one BLOB:
+// n steps (int64), then n times, then n values (double), native byte order.
+// Column-wise packing keeps decode a few memcpy's per block, and a block row
+// costs one index entry instead of one per point.
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+
+namespace tmon::detail {
+
+struct metric_block {
+    step_t first_step = 0, last_step = 0;
+    double min_value = 0, max_value = 0;
+    std::vector<series_point> points;  // ascending, one per step
+    std::string data;                  // encoded
+};
+
+// Sorts by step; of equal steps the later one in input order wins.
+inline void sort_last_write_wins(std::vector<series_point>& pts) {
+    bool strictly_ascending =
+        std::adjacent_find(pts.begin(), pts.end(), [](auto& a, auto& b) { return a.step >= b.step; }) == pts.end();
+    if (strictly_ascending) return;
+    std::stable_sort(pts.begin(), pts.end(), [](auto& a, auto& b) { return a.step < b.step; });
+    std::size_t out = 0;
+    for (std::size_t i = 0; i < pts.size(); ++i) {
+        if (i + 1 < pts.size() && pts[i + 1].step == pts[i].step) continue;
+        pts[out++] = pts[i];
+    }
+    pts.resize(out);
+}
+
+inline void encode_block(metric_block& b) {
+    const std::size_t n = b.points.size();
+    b.data.resize(n * 24);
+    char* steps = b.data.data();
+    char* times = steps + n * 8;
+    char* values = times + n * 8;
+    b.min_value = b.points.front().value;
+    b.max_value = b.points.front().value;
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto& p = b.points[i];
+        std::memcpy(steps + i * 8, &p.step, 8);
+        std::memcpy(times + i * 8, &p.time, 8);
+        std::memcpy(values + i * 8, &p.value, 8);
+        b.min_value = std::min(b.min_value, p.value);
+        b.max_value = std::max(b.max_value, p.value);
+    }
+    b.first_step = b.points.front().step;
+    b.last_step = b.points.back().step;
+}
+
+inline metric_block make_block(std::vector<series_point> pts) {
+    metric_block b;
+    sort_last_write_wins(pts);
+    b.points = std::move(pts);
+    encode_block(b);
+    return b;
+}
+
+// Appends the block's points with step in [lo, hi] to `out`.
+inline void decode_block(std::string_view data, step_t lo, step_t hi, std::vector<series_point>& out) {
+    const std::size_t n = data.size() / 24;
+    const char* steps = data.data();
+    const char* times = steps + n * 8;
+    const char* values = times + n * 8;
+    auto step_at = [&](std::size_t i) {
+        step_t s;
+        std::memcpy(&s, steps + i * 8, 8);
+        return s;
+    };
+    // Steps are ascending inside a block: binary-search the range's ends.
+    std::size_t begin = 0, end = n;
+    {
+        std::size_t l = 0, r = n;
+        while (l < r) {
+            std::size_t m = (l + r) / 2;
+            if (step_at(m) < lo) l = m + 1;
+            else r = m;
+        }
+        begin = l;
+        r = n;
+        while (l < r) {
+            std::size_t m = (l + r) / 2;
+            if (step_at(m) <= hi) l = m + 1;
+            else r = m;
+        }
+        end = l;
+    }
+    std::size_t base = out.size();
+    out.resize(base + (end - begin));
+    for (std::size_t i = begin; i < end; ++i) {
+        auto& p = out[base + i - begin];
+        std::memcpy(&p.step, steps + i * 8, 8);
+        std::memcpy(&p.time, times + i * 8, 8);
+        std::memcpy(&p.value, values + i * 8, 8);
+    }
+}
+
+// Blocks arrive in first_step order (the index order: no SQL sort of BLOBs).
+// If each starts past the previous one's end (the usual append-only case) the
+// concatenation is already the answer; otherwise the blocks are replayed in
+// write order (block id) so that a later write of a step wins.
+class block_merger {
+public:
+    explicit block_merger(std::vector<series_point>& out) : points_(out) { points_.clear(); }
+
+    void add(std::int64_t block_id, std::string_view data, step_t first, step_t last, step_t lo, step_t hi) {
+        if (!spans_.empty() && first <= max_last_) ordered_ = false;
+        max_last_ = spans_.empty() ? last : std::max(max_last_, last);
+        std::size_t begin = points_.size();
+        decode_block(data, lo, hi, points_);
+        spans_.push_back({block_id, begin, points_.size() - begin});
+    }
+
+    void finish() {
+        if (ordered_) return;
+        std::sort(spans_.begin(), spans_.end(), [](const span& a, const span& b) { return a.block_id < b.block_id; });
+        std::vector<series_point> by_write;
+        by_write.reserve(points_.size());
+        for (const auto& s : spans_)
+            by_write.insert(by_write.end(), points_.begin() + static_cast<std::ptrdiff_t>(s.begin),
+                            points_.begin() + static_cast<std::ptrdiff_t>(s.begin + s.count));
+        sort_last_write_wins(by_write);
+        points_.assign(by_write.begin(), by_write.end());
+    }
+
+private:
+    struct span {
+        std::int64_t block_id;
+        std::size_t begin, count;
+    };
+    std::vector<series_point>& points_;
+    std::vector<span> spans_;
+    step_t max_last_ = 0;
+    bool ordered_ = true;
+};
+
+}  // namespace tmon::detail
+#endif  // TMON_SINGLE_STORAGE_DETAIL_METRIC_BLOCKS_HPP
+// ---- end tmon/storage/detail/metric_blocks.hpp
+// ---- begin tmon/storage/detail/reader_gate.hpp
+#ifndef TMON_SINGLE_STORAGE_DETAIL_READER_GATE_HPP
+#define TMON_SINGLE_STORAGE_DETAIL_READER_GATE_HPP
+// Lets the writer briefly stop new reads and wait for running ones to finish.
+// SQLite can only restart a WAL when no reader holds an old snapshot; readers
+// querying back to back can keep a lock slot busy forever, so a checkpoint
+// that must succeed closes the gate instead of polling for a gap.
+#include <condition_variable>
+#include <cstddef>
+#include <mutex>
+
+namespace tmon::detail {
+
+class reader_gate {
+public:
+    class pass {
+    public:
+        explicit pass(reader_gate& g) : g_(g) {
+            std::unique_lock lock(g_.mutex_);
+            g_.cv_.wait(lock, [&] { return !g_.closed_; });
+            ++g_.active_;
+        }
+        ~pass() {
+            std::lock_guard lock(g_.mutex_);
+            if (--g_.active_ == 0) g_.cv_.notify_all();
+        }
+        pass(const pass&) = delete;
+        pass& operator=(const pass&) = delete;
+
+    private:
+        reader_gate& g_;
+    };
+
+    class closed {
+    public:
+        explicit closed(reader_gate& g) : g_(g) {
+            std::unique_lock lock(g_.mutex_);
+            g_.closed_ = true;
+            g_.cv_.wait(lock, [&] { return g_.active_ == 0; });
+        }
+        ~closed() {
+            std::lock_guard lock(g_.mutex_);
+            g_.closed_ = false;
+            g_.cv_.notify_all();
+        }
+        closed(const closed&) = delete;
+        closed& operator=(const closed&) = delete;
+
+    private:
+        reader_gate& g_;
+    };
+
+    pass enter() { return pass{*this}; }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::size_t active_ = 0;
+    bool closed_ = false;
+};
+
+}  // namespace tmon::detail
+#endif  // TMON_SINGLE_STORAGE_DETAIL_READER_GATE_HPP
+// ---- end tmon/storage/detail/reader_gate.hpp
 // ---- begin tmon/storage/detail/sqlite_db.hpp
 #ifndef TMON_SINGLE_STORAGE_DETAIL_SQLITE_DB_HPP
 #define TMON_SINGLE_STORAGE_DETAIL_SQLITE_DB_HPP
@@ -5324,8 +5412,7 @@ public:
         throw_sqlite(db_, rc, sqlite3_sql(s_));
     }
     void run() {
-        while (step()) {
-        }
+        while (step()) {}
     }
 
     bool is_null(int c) const { return sqlite3_column_type(s_, c) == SQLITE_NULL; }
@@ -5591,8 +5678,7 @@ namespace tmon::detail {
 
 class wal_checkpointer {
 public:
-    wal_checkpointer(const std::string& path, bool synchronous_full)
-        : db_(path, SQLITE_OPEN_READWRITE) {
+    wal_checkpointer(const std::string& path, bool synchronous_full) : db_(path, SQLITE_OPEN_READWRITE) {
         // The connection doing a checkpoint decides how it syncs.
         db_.exec(synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
         thread_ = std::thread([this] { loop(); });
@@ -5673,16 +5759,16 @@ namespace tmon {
 
 struct sqlite_store_options {
     std::string path = "tmon.db";
-    bool synchronous_full = false;                   // FULL: also survive power loss, slower commits
-    std::int64_t checkpoint_bytes = 8LL << 20;       // checkpoint on a background thread once the WAL holds this much
-    std::int64_t wal_max_bytes = 64LL << 20;         // past this, new reads wait while the WAL is reset
-    std::int64_t journal_size_limit = 64LL << 20;    // WAL file truncated to this after a checkpoint
-    std::size_t reader_connections = 8;              // idle read connections kept open
-    std::size_t small_block_points = 128;            // blocks below this are "small"...
-    std::size_t compact_after_small_blocks = 32;     // ...and merged once a series has this many in a row
+    bool synchronous_full = false;                 // FULL: also survive power loss, slower commits
+    std::int64_t checkpoint_bytes = 8LL << 20;     // checkpoint on a background thread once the WAL holds this much
+    std::int64_t wal_max_bytes = 64LL << 20;       // past this, new reads wait while the WAL is reset
+    std::int64_t journal_size_limit = 64LL << 20;  // WAL file truncated to this after a checkpoint
+    std::size_t reader_connections = 8;            // idle read connections kept open
+    std::size_t small_block_points = 128;          // blocks below this are "small"...
+    std::size_t compact_after_small_blocks = 32;   // ...and merged once a series has this many in a row
     int busy_timeout_ms = 5000;
-    std::int64_t mmap_size = 1LL << 30;              // readers map the file: no read syscall per page
-    int page_size = 4096;                            // for new files; larger pages measured slower to ingest
+    std::int64_t mmap_size = 1LL << 30;  // readers map the file: no read syscall per page
+    int page_size = 4096;                // for new files; larger pages measured slower to ingest
 };
 
 class sqlite_store {
@@ -5704,8 +5790,7 @@ public:
         try {
             checkpointer_.stop();  // then the last checkpoint below cannot meet a background one
             checkpoint_wal(SQLITE_CHECKPOINT_TRUNCATE, opts_.busy_timeout_ms);
-        } catch (...) {
-        }
+        } catch (...) {}
     }
     sqlite_store(const sqlite_store&) = delete;
     sqlite_store& operator=(const sqlite_store&) = delete;
@@ -5761,8 +5846,7 @@ public:
                 .run();
             for (const char* sql : {"DELETE FROM series WHERE run_id = ?", "DELETE FROM checkpoints WHERE run_id = ?",
                                     "DELETE FROM layers WHERE run_id = ?", "DELETE FROM events WHERE run_id = ?",
-                                    "DELETE FROM run_system_samples WHERE run_id = ?",
-                                    "DELETE FROM runs WHERE id = ?"})
+                                    "DELETE FROM run_system_samples WHERE run_id = ?", "DELETE FROM runs WHERE id = ?"})
                 db.prepare(sql).bind(1, id).run();
             forget_write_caches();
             return true;
@@ -6079,11 +6163,12 @@ public:
     std::vector<event> list_events(const event_query& q) {
         return read([&](conn& db) {
             std::vector<event> out;
-            auto s = q.run_id.empty()
-                         ? db.prepare("SELECT " TMON_SQLITE_EVENT_COLUMNS " FROM events WHERE id > ?2 "
-                                      "ORDER BY id DESC LIMIT ?3")
-                         : db.prepare("SELECT " TMON_SQLITE_EVENT_COLUMNS " FROM events WHERE run_id = "
-                                      "?1 AND id > ?2 ORDER BY id DESC LIMIT ?3");
+            auto s = q.run_id.empty() ? db.prepare("SELECT " TMON_SQLITE_EVENT_COLUMNS
+                                                   " FROM events WHERE id > ?2 "
+                                                   "ORDER BY id DESC LIMIT ?3")
+                                      : db.prepare("SELECT " TMON_SQLITE_EVENT_COLUMNS
+                                                   " FROM events WHERE run_id = "
+                                                   "?1 AND id > ?2 ORDER BY id DESC LIMIT ?3");
             if (!q.run_id.empty()) s.bind(1, q.run_id);
             s.bind(2, q.after_id).bind(3, static_cast<std::int64_t>(q.limit));
             while (s.step()) out.push_back(event_from_row(s));
@@ -6291,7 +6376,8 @@ private:
     }
 
     static void save_run(conn& db, const run_info& r) {
-        db.prepare("INSERT OR REPLACE INTO runs (" TMON_SQLITE_RUN_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        db.prepare("INSERT OR REPLACE INTO runs (" TMON_SQLITE_RUN_COLUMNS
+                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
             .bind(1, r.id)
             .bind(2, r.name)
             .bind(3, to_string(r.status))
@@ -6532,7 +6618,7 @@ private:
     std::unique_ptr<conn> writer_;
     // Writer-only state, touched by the group-commit leader alone.
     std::unordered_map<std::string, std::int64_t> series_ids_;
-    std::unordered_map<std::int64_t, step_t> series_spans_;   // widest block span written, per series id
+    std::unordered_map<std::int64_t, step_t> series_spans_;  // widest block span written, per series id
     std::unordered_map<std::int64_t, std::vector<std::int64_t>> small_tails_;
     int checkpoint_pages_;
     int wal_max_pages_;
@@ -6687,16 +6773,16 @@ private:
     // need cutting; a failed sync cuts them all.
     [[noreturn]] void fail(std::string_view what, off_t start, std::size_t written, bool sync) {
         const std::string reason = std::strerror(errno);
-        if (written == 0)
-            throw error(errc::unavailable, fmt::format("{} '{}': {}", what, path_.string(), reason));
+        if (written == 0) throw error(errc::unavailable, fmt::format("{} '{}': {}", what, path_.string(), reason));
         cut_to_ = start;
         const int cut_errno = try_cut(sync);
         if (cut_errno == 0)
             throw error(errc::unavailable,
                         fmt::format("{} '{}': {} (nothing of this write was kept)", what, path_.string(), reason));
-        auto message = fmt::format("{} '{}': {}; its {} bytes written could not be cut off ({}), so it refuses "
-                                   "writes until they are",
-                                   what, path_.string(), reason, written, std::strerror(cut_errno));
+        auto message = fmt::format(
+            "{} '{}': {}; its {} bytes written could not be cut off ({}), so it refuses "
+            "writes until they are",
+            what, path_.string(), reason, written, std::strerror(cut_errno));
         log(log_level::error, "jsonl", "{}", message);
         throw error(errc::unavailable, std::move(message));
     }
@@ -6743,7 +6829,7 @@ void for_each_chunk(const std::filesystem::path& path, F&& fn, std::size_t block
         }
     } file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
     if (file.fd < 0) return;
-    std::string buf;              // [0, filled): bytes not handed out yet, a line's start first
+    std::string buf;  // [0, filled): bytes not handed out yet, a line's start first
     std::size_t filled = 0;
     std::uint64_t buf_offset = 0;  // where buf[0] is in the file
     for (;;) {
@@ -6790,7 +6876,8 @@ void split_lines(std::span<char> lines, F&& fn) {
 // each followed by a NUL (see split_lines); the rest as for_each_chunk.
 template <class F>
 void for_each_line(const std::filesystem::path& path, F&& fn, std::size_t block_bytes = std::size_t{1} << 20) {
-    for_each_chunk(path, [&](std::span<char> lines) { split_lines(lines, fn); }, block_bytes);
+    for_each_chunk(
+        path, [&](std::span<char> lines) { split_lines(lines, fn); }, block_bytes);
 }
 
 }  // namespace tmon::detail
@@ -6806,7 +6893,7 @@ void for_each_line(const std::filesystem::path& path, F&& fn, std::size_t block_
 // and only whole or not at all (append_file).
 //
 //   <dir>/runs/<run id>/run.jsonl          {"run":{...},"events":[...]}   one full record per change
-//   <dir>/runs/<run id>/metrics.jsonl      {"key":..,"steps":[..],"times":[..],"values":[..]}  (detail/metric_lines.hpp)
+//   <dir>/runs/<run id>/metrics.jsonl      {"key":..,"steps":[..],"times":[..],"values":[..]} (detail/metric_lines.hpp)
 //   <dir>/runs/<run id>/checkpoints.jsonl  {"op":"saved"|"deleted"|"best","checkpoint":{...},"events":[...]}
 //   <dir>/runs/<run id>/layers.jsonl       {"run_id":..,"step":..,"time":..,"layers":[...]}
 //   <dir>/runs/<run id>/events.jsonl       one event per line (events appended by callers)
@@ -6854,8 +6941,8 @@ void for_each_line(const std::filesystem::path& path, F&& fn, std::size_t block_
 #include <cstdint>
 #include <cstring>
 #include <memory>
-#include <string>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -7298,10 +7385,10 @@ inline void check_key_reads_back(std::string_view key) {
 struct replay_faults {
     std::size_t malformed = 0;  // lines that are not JSON objects
     std::string first_malformed;
-    std::size_t skipped = 0;    // lines or points of no record this file holds
+    std::size_t skipped = 0;  // lines or points of no record this file holds
     std::string first_skipped;
-    field_faults fields;        // fields of the wrong type, read as defaults
-    std::size_t foreign = 0;    // records naming another run than their folder's, read as the folder's
+    field_faults fields;      // fields of the wrong type, read as defaults
+    std::size_t foreign = 0;  // records naming another run than their folder's, read as the folder's
     std::string first_foreign;
 
     void line_malformed(std::string why) {
@@ -7457,7 +7544,9 @@ public:
         if (!std::filesystem::exists(dir, ec)) return;
         auto tomb = runs_dir() / (".deleted-" + id + "-" + make_id("t"));
         std::filesystem::rename(dir, tomb, ec);
-        if (ec) throw error(errc::unavailable, fmt::format("cannot delete run folder '{}': {}", dir.string(), ec.message()));
+        if (ec)
+            throw error(errc::unavailable,
+                        fmt::format("cannot delete run folder '{}': {}", dir.string(), ec.message()));
         std::filesystem::remove_all(tomb, ec);
     }
 
@@ -7513,10 +7602,9 @@ private:
         std::error_code ec;
         std::filesystem::create_directories(dir, ec);
         if (ec) throw error(errc::unavailable, fmt::format("cannot create '{}': {}", dir.string(), ec.message()));
-        auto f = std::make_unique<run_files>(run_files{append_file{dir / "run.jsonl"}, append_file{dir / "metrics.jsonl"},
-                                                       append_file{dir / "checkpoints.jsonl"},
-                                                       append_file{dir / "layers.jsonl"}, append_file{dir / "events.jsonl"},
-                                                       append_file{dir / "system.jsonl"}});
+        auto f = std::make_unique<run_files>(run_files{
+            append_file{dir / "run.jsonl"}, append_file{dir / "metrics.jsonl"}, append_file{dir / "checkpoints.jsonl"},
+            append_file{dir / "layers.jsonl"}, append_file{dir / "events.jsonl"}, append_file{dir / "system.jsonl"}});
         return *files_.emplace(run_id, std::move(f)).first->second;
     }
 
@@ -7584,8 +7672,8 @@ public:
 
     void finish(std::size_t runs) const {
         if (reads_ == 0) return;
-        log(log_level::info, "jsonl", "opened {}: {} run{}, {} metric points, {:.1f} MB in {:.2f} s", dir_.string(), runs,
-            runs == 1 ? "" : "s", points_, static_cast<double>(done_bytes_) / 1e6, elapsed().count());
+        log(log_level::info, "jsonl", "opened {}: {} run{}, {} metric points, {:.1f} MB in {:.2f} s", dir_.string(),
+            runs, runs == 1 ? "" : "s", points_, static_cast<double>(done_bytes_) / 1e6, elapsed().count());
     }
 
 private:
@@ -7610,8 +7698,8 @@ private:
         if (!total_bytes_) total_bytes_ = bytes_under(dir_);  // walked only by a replay long enough to report
         const auto total = static_cast<double>(*total_bytes_);
         double percent = total > 0 ? 100.0 * static_cast<double>(done_bytes_) / total : 100.0;
-        log(log_level::info, "jsonl", "replaying {}: {:.0f} of {:.0f} MB ({:.0f} %), {} metric points so far", dir_.string(),
-            static_cast<double>(done_bytes_) / 1e6, total / 1e6, percent, points_);
+        log(log_level::info, "jsonl", "replaying {}: {:.0f} of {:.0f} MB ({:.0f} %), {} metric points so far",
+            dir_.string(), static_cast<double>(done_bytes_) / 1e6, total / 1e6, percent, points_);
     }
 
     std::filesystem::path dir_;
@@ -7630,7 +7718,7 @@ namespace tmon {
 
 struct jsonl_store_options {
     std::string dir = "tmon-runs";
-    bool fsync = false;   // fdatasync every write: survives power loss, not just kill -9
+    bool fsync = false;  // fdatasync every write: survives power loss, not just kill -9
 };
 
 class jsonl_store : public detail::state_store<detail::jsonl_journal> {
@@ -7752,17 +7840,17 @@ private:
                             sample.run_id.clear();  // the store's own file holds the server's samples
                             state_.apply_system(sample);
                         });
-        for_each_record(journal.root() / "events.jsonl", progress,
-                        [&](const rapidjson::Value& v, detail::replay_faults& faults) {
-                            apply_event_record(v, {}, faults);
-                        });
+        for_each_record(
+            journal.root() / "events.jsonl", progress,
+            [&](const rapidjson::Value& v, detail::replay_faults& faults) { apply_event_record(v, {}, faults); });
         progress.finish(runs);
     }
 
     static void remove_tombstones(const std::filesystem::path& runs_dir) {
         std::error_code ec;
         for (const auto& entry : std::filesystem::directory_iterator(runs_dir, ec))
-            if (entry.path().filename().string().rfind(".deleted-", 0) == 0) std::filesystem::remove_all(entry.path(), ec);
+            if (entry.path().filename().string().rfind(".deleted-", 0) == 0)
+                std::filesystem::remove_all(entry.path(), ec);
     }
 
     // Whether the folder held a run. `run_id` is the folder's name.
@@ -7901,9 +7989,10 @@ private:
             progress.chunk_read(text.size());
             if (parsing.empty() && text.size() < parse_here_below_bytes) return apply(detail::parse_metric_lines(text));
             try {
-                parsing.push_back(std::async(std::launch::async, [copy = std::string(text.data(), text.size())]() mutable {
-                    return detail::parse_metric_lines(copy);
-                }));
+                parsing.push_back(
+                    std::async(std::launch::async, [copy = std::string(text.data(), text.size())]() mutable {
+                        return detail::parse_metric_lines(copy);
+                    }));
             } catch (const std::system_error&) {  // no thread to be had: parse here, after those in flight
                 apply_all_parsing();
                 return apply(detail::parse_metric_lines(text));
@@ -7926,8 +8015,8 @@ static_assert(assert_storage<jsonl_store>());
 // Separate compilation: see TMON_MEMORY_STORE_TEMPLATES (storage/memory_store.hpp);
 // defined in src/jsonl_store.cpp.
 #define TMON_JSONL_STORE_TEMPLATES(declare)                                   \
-    declare template class detail::memory_state<detail::jsonl_journal>;     \
-    declare template class detail::state_store<detail::jsonl_journal>;      \
+    declare template class detail::memory_state<detail::jsonl_journal>;       \
+    declare template class detail::state_store<detail::jsonl_journal>;        \
     declare template class detail::monitor_core<jsonl_store, no_sampler>;     \
     declare template class monitor<jsonl_store, no_sampler>;                  \
     declare template class detail::monitor_core<jsonl_store, system_sampler>; \
@@ -8520,22 +8609,22 @@ private:
 namespace tmon {
 
 struct request_limits {
-    unsigned json_depth = 64;                      // nesting of any JSON body or WS message -> 400
-    std::size_t metrics_body_bytes = 64u << 20;    // POST .../metrics, the one bulk route -> 413
-    std::size_t layers_body_bytes = 8u << 20;      // POST /api/v1/metrics/layerwise -> 413
-    std::size_t small_body_bytes = 1u << 20;       // every other write (runs, checkpoints, commands) -> 413
-    std::size_t name_bytes = 512;                  // run names -> 422
-    std::size_t key_bytes = 256;                   // metric keys and layer names -> 422
-    std::size_t tag_bytes = 128;                   // each tag -> 422
-    std::size_t tags = 64;                         // tags per run -> 422
-    std::size_t text_bytes = 64u << 10;            // notes -> 422
-    std::size_t path_bytes = 4096;                 // checkpoint file paths -> 422
-    std::size_t ws_subscriptions = 256;            // runs one WebSocket may subscribe to -> error message
-    std::size_t concurrent_exports = 2;            // full-run exports being built at once -> 503
-    std::size_t host_bytes = 255;                  // a trainer's host name (X-Tmon-Host, "host") -> 400/422
-    std::size_t type_bytes = 64;                   // event and command types -> 422
-    std::size_t samples_per_post = 1000;           // system samples in one POST .../system -> 422
-    std::size_t gpus_per_sample = 64;              // GPUs in one system sample -> 422
+    unsigned json_depth = 64;                    // nesting of any JSON body or WS message -> 400
+    std::size_t metrics_body_bytes = 64u << 20;  // POST .../metrics, the one bulk route -> 413
+    std::size_t layers_body_bytes = 8u << 20;    // POST /api/v1/metrics/layerwise -> 413
+    std::size_t small_body_bytes = 1u << 20;     // every other write (runs, checkpoints, commands) -> 413
+    std::size_t name_bytes = 512;                // run names -> 422
+    std::size_t key_bytes = 256;                 // metric keys and layer names -> 422
+    std::size_t tag_bytes = 128;                 // each tag -> 422
+    std::size_t tags = 64;                       // tags per run -> 422
+    std::size_t text_bytes = 64u << 10;          // notes -> 422
+    std::size_t path_bytes = 4096;               // checkpoint file paths -> 422
+    std::size_t ws_subscriptions = 256;          // runs one WebSocket may subscribe to -> error message
+    std::size_t concurrent_exports = 2;          // full-run exports being built at once -> 503
+    std::size_t host_bytes = 255;                // a trainer's host name (X-Tmon-Host, "host") -> 400/422
+    std::size_t type_bytes = 64;                 // event and command types -> 422
+    std::size_t samples_per_post = 1000;         // system samples in one POST .../system -> 422
+    std::size_t gpus_per_sample = 64;            // GPUs in one system sample -> 422
 };
 
 // Calls visit(member) for "json_depth" etc. (--limit NAME=VALUE); false for an unknown name.
@@ -8597,9 +8686,9 @@ inline constexpr std::string_view request_limit_names =
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <optional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -8618,7 +8707,8 @@ public:
         if (c.created_at == 0) c.created_at = now_seconds();
         auto& q = by_run_[c.run_id];
         q.push_back(c);
-        if (q.size() > keep_per_run_) q.erase(q.begin(), q.begin() + static_cast<std::ptrdiff_t>(q.size() - keep_per_run_));
+        if (q.size() > keep_per_run_)
+            q.erase(q.begin(), q.begin() + static_cast<std::ptrdiff_t>(q.size() - keep_per_run_));
         return c;
     }
 
@@ -8686,9 +8776,9 @@ namespace tmon {
 
 struct live_event {
     enum class kind {
-        metrics,   // `points` of one run: coalesced into metric_update per subscriber
-        message,   // `json` is a complete WS message for subscribers of `run_id`
-        system,    // `json` is a system_update for every connection; only the latest matters
+        metrics,  // `points` of one run: coalesced into metric_update per subscriber
+        message,  // `json` is a complete WS message for subscribers of `run_id`
+        system,   // `json` is a system_update for every connection; only the latest matters
     };
     kind type = kind::message;
     std::string run_id;
@@ -8997,9 +9087,9 @@ inline void write_run(json_writer& w, const run_info& r, const run_liveness& liv
     // 9999 %; last_step still says how far it went.
     w.key("progress");
     if (r.total_steps && *r.total_steps > 0)
-        w.value(std::clamp(static_cast<double>(r.last_step.value_or(0)) / static_cast<double>(*r.total_steps), 0.0, 1.0));
-    else
-        w.null();
+        w.value(
+            std::clamp(static_cast<double>(r.last_step.value_or(0)) / static_cast<double>(*r.total_steps), 0.0, 1.0));
+    else w.null();
     w.field("stale", live.stale && r.status == run_status::running);
     wire_style::time(w, "last_seen", live.last_seen);
     w.key("hosts").begin_array();
@@ -9178,7 +9268,8 @@ public:
 
     std::size_t cached_runs() const {
         std::lock_guard lock(mutex_);
-        return static_cast<std::size_t>(std::count_if(runs_.begin(), runs_.end(), [](const auto& kv) { return kv.second.loaded; }));
+        return static_cast<std::size_t>(
+            std::count_if(runs_.begin(), runs_.end(), [](const auto& kv) { return kv.second.loaded; }));
     }
 
 private:
@@ -9253,7 +9344,7 @@ namespace tmon {
 inline constexpr int max_trainer_rank = 65535;
 
 struct trainer_identity {
-    std::string host{};   // empty: not given
+    std::string host{};  // empty: not given
     int rank = 0;
 };
 
@@ -9262,8 +9353,8 @@ namespace detail {
 inline bool is_host_name(std::string_view h, std::size_t max_bytes) {
     if (h.empty() || h.size() > max_bytes) return false;
     for (char c : h) {
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                  c == '-' || c == '_';
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+                  c == '_';
         if (!ok) return false;
     }
     return true;
@@ -9480,11 +9571,7 @@ public:
     command queue_command(command c) {
         c = commands_.push(std::move(c));
         std::string data;
-        json_out::json_writer(data)
-            .begin_object()
-            .field("command_id", c.id)
-            .field("command_type", c.type)
-            .end_object();
+        json_out::json_writer(data).begin_object().field("command_id", c.id).field("command_type", c.type).end_object();
         append_server_event(c.run_id, "command_queued", fmt::format("{} command queued", c.type), std::move(data));
         command_queued(c);
         return c;
@@ -9844,8 +9931,7 @@ private:
                 out.push_back({segment::rest, std::string{s.substr(1, s.size() - 5)}});
             else if (s.size() > 2 && s.front() == '{' && s.back() == '}')
                 out.push_back({segment::capture, std::string{s.substr(1, s.size() - 2)}});
-            else
-                out.push_back({segment::literal, std::string{s}});
+            else out.push_back({segment::literal, std::string{s}});
         });
         return out;
     }
@@ -9955,7 +10041,8 @@ struct api_request {
         Int v{};
         auto [end, ec] = std::from_chars(raw->data(), raw->data() + raw->size(), v);
         if (ec != std::errc{} || end != raw->data() + raw->size() || v < lo || v > hi)
-            throw malformed(fmt::format("query parameter '{}' must be an integer in [{}, {}], got '{}'", name, lo, hi, *raw));
+            throw malformed(
+                fmt::format("query parameter '{}' must be an integer in [{}, {}], got '{}'", name, lo, hi, *raw));
         return v;
     }
 
@@ -9984,9 +10071,9 @@ inline bool is_json_media_type(const http::request& r) {
 inline void require_json_body(const api_request& r) {
     std::string_view ct = r.http.header_value("Content-Type");
     if (!is_json_media_type(r.http))
-        throw http_error(415, ct.empty() ? std::string("a JSON body needs 'Content-Type: application/json'")
-                                         : fmt::format("expected 'Content-Type: application/json', got '{}'",
-                                                       ct.substr(0, 100)));
+        throw http_error(
+            415, ct.empty() ? std::string("a JSON body needs 'Content-Type: application/json'")
+                            : fmt::format("expected 'Content-Type: application/json', got '{}'", ct.substr(0, 100)));
 }
 
 inline http::response json_response(std::string body, int status = 200) {
@@ -10015,7 +10102,8 @@ public:
     route_table& get(std::string_view pattern, api_handler<Store> h, accepts q = {}) {
         return add("GET", pattern, {h, nullptr, false}, std::move(q));
     }
-    route_table& get(std::string_view pattern, api_handler<Store> h, memory_handler<Store> from_memory, accepts q = {}) {
+    route_table& get(std::string_view pattern, api_handler<Store> h, memory_handler<Store> from_memory,
+                     accepts q = {}) {
         return add("GET", pattern, {h, from_memory, false}, std::move(q));
     }
     route_table& get_inline(std::string_view pattern, api_handler<Store> h, accepts q = {}) {
@@ -10031,7 +10119,8 @@ public:
         return add("DELETE", pattern, {h, nullptr, false}, std::move(q));
     }
     // A route whose handler is any callable; runs on the work pool like the rest.
-    route_table& add_callable(std::string_view method, std::string_view pattern, api_function<Store> h, accepts q = {}) {
+    route_table& add_callable(std::string_view method, std::string_view pattern, api_function<Store> h,
+                              accepts q = {}) {
         return add(method, pattern, {std::move(h), nullptr, false}, std::move(q));
     }
 
@@ -10056,15 +10145,14 @@ private:
             route_shape{std::string(method), std::string(pattern), capture_names(pattern), std::move(q)});
         router_.add(method, pattern,
                     [state = &state_, pool = &pool_, hs, shape](http::request& req, const http::route_params& p,
-                                                               respond_fn respond) {
+                                                                respond_fn respond) {
                         handle(*state, *pool, hs, *shape, req, p, std::move(respond));
                     });
         return *this;
     }
 
     static void handle(server_state<Store>& state, detail::work_pool& pool, const handlers& hs,
-                       const route_shape& shape, http::request& req, const http::route_params& p,
-                       respond_fn respond) {
+                       const route_shape& shape, http::request& req, const http::route_params& p, respond_fn respond) {
         api_request r;
         // route_params are views into the request's path, which is about to move: copy them.
         r.params.reserve(shape.names.size());
@@ -10146,8 +10234,8 @@ private:
         try {
             state.trainer_seen(std::string(r.param("run_id")), r.who);
         } catch (const std::exception& e) {  // the write itself succeeded: answer it as such
-            log(log_level::warn, "server", "recording liveness of run {} failed: {}",
-                http::loggable(r.param("run_id")), e.what());
+            log(log_level::warn, "server", "recording liveness of run {} failed: {}", http::loggable(r.param("run_id")),
+                e.what());
         }
     }
 
@@ -10163,8 +10251,8 @@ private:
         } catch (const std::bad_alloc&) {
             return http::error_response(503, "out of memory while handling the request");
         } catch (const std::exception& e) {
-            log(log_level::error, "server", "{} {} failed: {}", http::loggable(r.http.method), http::loggable(r.http.path),
-                http::loggable(e.what()));
+            log(log_level::error, "server", "{} {} failed: {}", http::loggable(r.http.method),
+                http::loggable(r.http.path), http::loggable(e.what()));
             return http::error_response(500, fmt::format("internal error: {}", e.what()));
         }
     }
@@ -10416,8 +10504,7 @@ private:
                                         limits_.key_bytes, std::string_view(key_).substr(0, 32));
         else if (k != kind::number || !std::isfinite(n.as_double()))
             p.value_error = fmt::format("point {}: metric '{}' must be a finite number", p.index, key_);
-        else if (!error_)
-            (candidate ? single_ : batch_).push_back(metric_point{key_, 0, 0, n.as_double()});
+        else if (!error_) (candidate ? single_ : batch_).push_back(metric_point{key_, 0, 0, n.as_double()});
         return true;
     }
 
@@ -10556,7 +10643,8 @@ inline void require_object(const value& v, std::string_view what) {
 
 // A field the body does not take is a 422 naming it: a mistyped "stauts"
 // must not leave the run as it was behind a 200.
-inline void require_known_fields(const value& obj, std::initializer_list<std::string_view> known, std::string_view what) {
+inline void require_known_fields(const value& obj, std::initializer_list<std::string_view> known,
+                                 std::string_view what) {
     for (const auto& m : obj.GetObject()) {
         std::string_view name = as_view(m.name);
         if (std::find(known.begin(), known.end(), name) != known.end()) continue;
@@ -10573,7 +10661,8 @@ inline std::string get_string(const value& v, std::string_view field) {
 
 inline std::string get_nonempty_string(const value& v, std::string_view field) {
     std::string s = get_string(v, field);
-    if (s.find_first_not_of(" \t\r\n") == std::string::npos) throw invalid(fmt::format("'{}' must not be empty", field));
+    if (s.find_first_not_of(" \t\r\n") == std::string::npos)
+        throw invalid(fmt::format("'{}' must not be empty", field));
     return s;
 }
 
@@ -10632,8 +10721,8 @@ inline std::string get_id(const value& v, std::string_view field) {
     std::string s = get_string(v, field);
     if (s.empty() || s.size() > 128) throw invalid(fmt::format("'{}' must be 1 to 128 characters", field));
     for (char c : s) {
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                  c == '-' || c == '.';
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+                  c == '.';
         if (!ok) throw invalid(fmt::format("'{}' may contain only letters, digits, '_', '-' and '.'", field));
     }
     if (s.front() == '.') throw invalid(fmt::format("'{}' may not start with '.'", field));
@@ -10690,7 +10779,7 @@ inline std::vector<metric_point> parse_metrics(std::string_view body, double now
 
 // ---- checkpoints -------------------------------------------------------------
 inline new_checkpoint parse_new_checkpoint(std::string_view body, std::string run_id,
-                                          const request_limits& limits = {}) {
+                                           const request_limits& limits = {}) {
     auto doc = parse(body, limits);
     require_object(doc, "the checkpoint");
     require_known_fields(doc, {"id", "filepath", "step", "metrics", "metadata", "is_best"}, "a checkpoint");
@@ -10726,12 +10815,15 @@ inline tensor_stats parse_tensor_stats(const value& v, std::string_view where) {
         if (h->IsObject()) {
             counts = member(*h, "counts");
             if (!counts) throw invalid(fmt::format("{}.histogram needs 'counts'", where));
-            if (auto* x = non_null_member(*h, "min")) t.hist_min = get_finite(*x, fmt::format("{}.histogram.min", where));
-            if (auto* x = non_null_member(*h, "max")) t.hist_max = get_finite(*x, fmt::format("{}.histogram.max", where));
+            if (auto* x = non_null_member(*h, "min"))
+                t.hist_min = get_finite(*x, fmt::format("{}.histogram.min", where));
+            if (auto* x = non_null_member(*h, "max"))
+                t.hist_max = get_finite(*x, fmt::format("{}.histogram.max", where));
         }
         if (!counts->IsArray()) throw invalid(fmt::format("{}.histogram.counts must be an array of numbers", where));
         t.histogram.reserve(counts->Size());
-        for (const auto& c : counts->GetArray()) t.histogram.push_back(get_finite(c, fmt::format("{}.histogram.counts[]", where)));
+        for (const auto& c : counts->GetArray())
+            t.histogram.push_back(get_finite(c, fmt::format("{}.histogram.counts[]", where)));
     }
     return t;
 }
@@ -10760,7 +10852,8 @@ inline layer_snapshot parse_layerwise(std::string_view body, double now = now_se
         if (!name) throw invalid(fmt::format("layers[{}].name is required", i));
         st.name = get_bounded_name(*name, "name", limits.key_bytes);
         std::string where = fmt::format("layers[{}]", i);
-        if (auto* v = non_null_member(l, "activations")) st.activations = parse_tensor_stats(*v, where + ".activations");
+        if (auto* v = non_null_member(l, "activations"))
+            st.activations = parse_tensor_stats(*v, where + ".activations");
         if (auto* v = non_null_member(l, "gradients")) st.gradients = parse_tensor_stats(*v, where + ".gradients");
         if (auto* v = non_null_member(l, "parameters")) st.parameters = parse_tensor_stats(*v, where + ".parameters");
         s.layers.push_back(std::move(st));
@@ -10771,8 +10864,8 @@ inline layer_snapshot parse_layerwise(std::string_view body, double now = now_se
 
 // ---- WebSocket client messages --------------------------------------------------
 struct ws_message {
-    std::string type;     // subscribe, unsubscribe, ping
-    std::string run_id;   // for (un)subscribe; "*" for every run
+    std::string type;    // subscribe, unsubscribe, ping
+    std::string run_id;  // for (un)subscribe; "*" for every run
 };
 
 inline ws_message parse_ws_message(std::string_view text, const request_limits& limits = {}) {
@@ -11074,7 +11167,7 @@ inline command parse_command(std::string_view body, const std::string& run_id, c
 }
 
 struct command_ack {
-    std::string status;   // ok, failed, ignored
+    std::string status;  // ok, failed, ignored
     std::string message;
 };
 
@@ -11493,8 +11586,8 @@ http::response export_run(server_state<Store>& s, const api_request& r) {
     // A backstop: each export holds little memory now, but a client that
     // stops reading holds its slot until the send timeout closes it.
     if (!s.try_begin_export()) {
-        auto busy = http::error_response(503, fmt::format("{} exports are being sent; retry shortly",
-                                                          s.limits().concurrent_exports));
+        auto busy = http::error_response(
+            503, fmt::format("{} exports are being sent; retry shortly", s.limits().concurrent_exports));
         busy.headers.push_back({"Retry-After", "2"});
         return busy;
     }
@@ -11505,8 +11598,8 @@ http::response export_run(server_state<Store>& s, const api_request& r) {
     if (f == detail::export_format::csv) res.content_type = "text/csv; charset=utf-8";
     else if (f == detail::export_format::jsonl) res.content_type = "application/x-ndjson";
     res.headers.push_back({"Content-Disposition", fmt::format("attachment; filename=\"{}.{}\"", run.id, format)});
-    res.stream = std::make_shared<detail::export_stream<Store>>(s, r.pool, std::move(slot), std::move(run), f,
-                                                                std::move(keys));
+    res.stream =
+        std::make_shared<detail::export_stream<Store>>(s, r.pool, std::move(slot), std::move(run), f, std::move(keys));
     return res;
 }
 
@@ -11600,16 +11693,16 @@ inline auto parse_layer_stat(std::string_view stat) {
     auto dot = stat.find('.');
     std::string_view group = stat.substr(0, dot), field = dot == std::string_view::npos ? "" : stat.substr(dot + 1);
     using member = std::optional<tensor_stats> layer_stat::*;
-    member m = group == "activations" ? &layer_stat::activations
-             : group == "gradients"   ? &layer_stat::gradients
-             : group == "parameters"  ? &layer_stat::parameters
-                                      : nullptr;
+    member m = group == "activations"  ? &layer_stat::activations
+               : group == "gradients"  ? &layer_stat::gradients
+               : group == "parameters" ? &layer_stat::parameters
+                                       : nullptr;
     using number = double tensor_stats::*;
-    number n = field == "mean" ? &tensor_stats::mean
-             : field == "std"  ? &tensor_stats::std
-             : field == "min"  ? &tensor_stats::min
-             : field == "max"  ? &tensor_stats::max
-                               : nullptr;
+    number n = field == "mean"  ? &tensor_stats::mean
+               : field == "std" ? &tensor_stats::std
+               : field == "min" ? &tensor_stats::min
+               : field == "max" ? &tensor_stats::max
+                                : nullptr;
     if (!m || !n)
         throw malformed(fmt::format(
             "query parameter 'stat' must be <activations|gradients|parameters>.<mean|std|min|max>, got '{}'", stat));
@@ -11660,7 +11753,8 @@ http::response layer_heatmap(server_state<Store>& s, const api_request& r) {
     for (const auto& name : names) {
         w.begin_array();
         for (const auto& snap : snaps) {
-            auto it = std::find_if(snap.layers.begin(), snap.layers.end(), [&](const auto& l) { return l.name == name; });
+            auto it =
+                std::find_if(snap.layers.begin(), snap.layers.end(), [&](const auto& l) { return l.name == name; });
             std::optional<double> v = it == snap.layers.end() ? std::nullopt : read(*it);
             if (v) w.value(*v);
             else w.null();
@@ -11762,7 +11856,8 @@ inline metric_query parse_metric_query(const api_request& r) {
     if (auto v = r.number_query("time_min")) q.time_min = *v;
     if (auto v = r.number_query("time_max")) q.time_max = *v;
     q.max_points = r.int_query<std::size_t>("max_points", 0, 10'000'000).value_or(0);
-    q.last = r.int_query<std::size_t>("limit", 1, 100'000'000).value_or(0);  // the newest N per key (training-jobs-api.md)
+    q.last =
+        r.int_query<std::size_t>("limit", 1, 100'000'000).value_or(0);  // the newest N per key (training-jobs-api.md)
     std::string_view method = r.query.get_or("method", "lttb");
     if (method == "lttb") q.method = downsample_method::lttb;
     else if (method == "minmax") q.method = downsample_method::minmax;
@@ -12030,7 +12125,11 @@ http::response health(server_state<Store>& s, const api_request&) {
 template <class Store>
 http::response version(server_state<Store>&, const api_request&) {
     std::string out;
-    json_out::json_writer(out).begin_object().field("version", version_string).field("api_version", api_version).end_object();
+    json_out::json_writer(out)
+        .begin_object()
+        .field("version", version_string)
+        .field("api_version", api_version)
+        .end_object();
     return json_response(std::move(out));
 }
 
@@ -12183,7 +12282,13 @@ namespace tmon::detail {
 // makes the body invalid whatever follows it.
 constexpr bool may_start_json(char c) noexcept {
     switch (c) {
-        case '{': case '[': case '"': case '-': case 't': case 'f': case 'n': return true;
+        case '{':
+        case '[':
+        case '"':
+        case '-':
+        case 't':
+        case 'f':
+        case 'n': return true;
         default: return c >= '0' && c <= '9';
     }
 }
@@ -12484,8 +12589,9 @@ private:
         std::string_view host = req.header_value("Host");
         if (host.empty() || host_allowed(host)) return std::nullopt;
         return http::error_response(
-            421, fmt::format("this server does not answer to the name '{}' (start it with --allowed-host {} to allow it)",
-                             host.substr(0, 255), detail::host_without_port(host.substr(0, 255))));
+            421,
+            fmt::format("this server does not answer to the name '{}' (start it with --allowed-host {} to allow it)",
+                        host.substr(0, 255), detail::host_without_port(host.substr(0, 255))));
     }
 
     std::optional<http::response> check_origin(const http::request& req) const {
@@ -12525,24 +12631,24 @@ namespace tmon {
 // (designators go in declaration order: db_path, host, port, token, ...).
 // Every member has an initializer so designated initializers stay warning-free.
 struct server_config {
-    std::string db_path = "tmon.db";      // sqlite file, or the jsonl store's folder
+    std::string db_path = "tmon.db";  // sqlite file, or the jsonl store's folder
     std::string host = "127.0.0.1";
-    std::uint16_t port = 8000;            // 0: pick a free port (tests)
-    std::string token{};                  // empty: no auth
-    unsigned threads = 1;                 // io threads
-    unsigned workers = 4;                 // store work pool: io threads never touch disk
-    std::string cors_origin{};            // empty: no CORS headers; also the one other origin allowed to write
+    std::uint16_t port = 8000;  // 0: pick a free port (tests)
+    std::string token{};        // empty: no auth
+    unsigned threads = 1;       // io threads
+    unsigned workers = 4;       // store work pool: io threads never touch disk
+    std::string cors_origin{};  // empty: no CORS headers; also the one other origin allowed to write
     transport_limits limits{};
-    request_limits requests{};            // what one request may hold or store (SECURITY.md)
+    request_limits requests{};  // what one request may hold or store (SECURITY.md)
     // Names besides the bound address and localhost that requests may be sent to
     // (Host header): a reverse proxy's or an SSH alias's name. See request_guard.hpp.
     std::vector<std::string> allowed_hosts{};
     std::chrono::milliseconds sample_period{1000};  // system sampler; 0 disables it
-    std::string static_dir{};             // serve the dashboard from disk instead of the embedded build
-    std::size_t ws_points_per_run = 2000; // coalescing backlog per run per slow client before dropping
-    std::size_t ws_messages_per_peer = 4096;  // other queued pushes per slow client
-    std::size_t max_queued_requests = 16384;  // beyond: 503, so a flood cannot eat memory
-    liveness_config liveness{};           // when a silent trainer's run turns stale (--stale-after)
+    std::string static_dir{};                       // serve the dashboard from disk instead of the embedded build
+    std::size_t ws_points_per_run = 2000;           // coalescing backlog per run per slow client before dropping
+    std::size_t ws_messages_per_peer = 4096;        // other queued pushes per slow client
+    std::size_t max_queued_requests = 16384;        // beyond: 503, so a flood cannot eat memory
+    liveness_config liveness{};                     // when a silent trainer's run turns stale (--stale-after)
 };
 
 }  // namespace tmon
@@ -14059,8 +14165,8 @@ private:
 #include <mutex>
 #include <optional>
 #include <set>
-#include <stdexcept>
 #include <shared_mutex>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -14147,8 +14253,8 @@ inline std::string ws_reply_json(std::string_view type, std::optional<std::strin
 
 // Outside the class so it can be a default argument.
 struct ws_hub_limits {
-    std::size_t points_per_run = 2000;      // steps kept per run while a peer lags
-    std::size_t messages_per_peer = 4096;   // other pushes kept while a peer lags
+    std::size_t points_per_run = 2000;     // steps kept per run while a peer lags
+    std::size_t messages_per_peer = 4096;  // other pushes kept while a peer lags
     // A peer counts as lagging once this much is queued but not yet written to
     // its socket. Below it, pushes join the transport's queue: a busy but
     // keeping-up peer gets them in its next gathered write, with no wait for a drain.
@@ -14221,7 +14327,9 @@ public:
     void deliver(const live_event& e) {
         shared_text bytes;  // the event as sent to an idle peer, built on first need
         auto shared = [&]() -> const shared_text& {
-            if (!bytes) bytes = std::make_shared<const std::string>(e.type == live_event::kind::metrics ? idle_update_json(e) : e.json);
+            if (!bytes)
+                bytes = std::make_shared<const std::string>(e.type == live_event::kind::metrics ? idle_update_json(e)
+                                                                                                : e.json);
             return bytes;
         };
         std::shared_lock lock(peers_mutex_);
@@ -14254,7 +14362,7 @@ private:
 
     struct slot {
         std::string run_id;
-        shared_text json;                      // a ready message, or null for a metrics slot
+        shared_text json;  // a ready message, or null for a metrics slot
         std::optional<detail::pending_points> points;
     };
 
@@ -14263,16 +14371,16 @@ private:
         std::mutex mutex;
         std::set<std::string, std::less<>> runs;
         bool all = false;
-        std::deque<slot> backlog;              // in arrival order; a run's points merge into its one slot
-        shared_text system;                    // latest system_update only
+        std::deque<slot> backlog;  // in arrival order; a run's points merge into its one slot
+        shared_text system;        // latest system_update only
     };
 
     // Throws (answered as an error message) for an unknown run or one too many.
     void subscribe_locked(peer_state& st, const std::string& run_id) {
         if (st.runs.contains(run_id)) return;
         if (st.runs.size() >= limits_.subscriptions)
-            throw std::length_error(fmt::format("a connection may subscribe to at most {} runs (or to \"*\")",
-                                                limits_.subscriptions));
+            throw std::length_error(
+                fmt::format("a connection may subscribe to at most {} runs (or to \"*\")", limits_.subscriptions));
         if (run_exists_ && !run_exists_(run_id))
             throw std::invalid_argument(fmt::format("run '{}' does not exist", run_id));
         st.runs.insert(run_id);
@@ -14331,7 +14439,8 @@ private:
 
     void trim_messages(peer_state& st) {
         if (st.backlog.size() <= limits_.messages_per_peer) return;
-        auto oldest_message = std::find_if(st.backlog.begin(), st.backlog.end(), [](const slot& s) { return !s.points; });
+        auto oldest_message =
+            std::find_if(st.backlog.begin(), st.backlog.end(), [](const slot& s) { return !s.points; });
         if (oldest_message != st.backlog.end()) st.backlog.erase(oldest_message);
     }
 
@@ -14879,8 +14988,8 @@ inline constexpr std::uint16_t normal = 1000;
 inline constexpr std::uint16_t going_away = 1001;
 inline constexpr std::uint16_t protocol_error = 1002;
 inline constexpr std::uint16_t unsupported_data = 1003;
-inline constexpr std::uint16_t no_status = 1005;   // never on the wire
-inline constexpr std::uint16_t abnormal = 1006;    // never on the wire
+inline constexpr std::uint16_t no_status = 1005;  // never on the wire
+inline constexpr std::uint16_t abnormal = 1006;   // never on the wire
 inline constexpr std::uint16_t invalid_payload = 1007;
 inline constexpr std::uint16_t policy_violation = 1008;
 inline constexpr std::uint16_t message_too_big = 1009;
@@ -14897,12 +15006,12 @@ using mask_key = std::array<std::uint8_t, 4>;
 
 struct frame_header {
     bool fin = true;
-    std::uint8_t rsv = 0;          // RSV1..3 as bits 2..0
+    std::uint8_t rsv = 0;  // RSV1..3 as bits 2..0
     std::uint8_t raw_opcode = 0;
     bool masked = false;
     mask_key mask{};
     std::uint64_t length = 0;
-    std::size_t header_size = 0;   // bytes the header took on the wire
+    std::size_t header_size = 0;  // bytes the header took on the wire
 
     opcode op() const noexcept { return static_cast<opcode>(raw_opcode); }
 };
@@ -15076,7 +15185,7 @@ namespace tmon::ws {
 
 struct reader_limits {
     std::size_t max_message_bytes = 1024 * 1024;
-    bool require_masked = true;   // true on a server: clients must mask (RFC 6455 5.1)
+    bool require_masked = true;  // true on a server: clients must mask (RFC 6455 5.1)
 };
 
 struct event {
@@ -15154,7 +15263,8 @@ private:
         if (op == opcode::pong) return {event::pong, body, 0};
         if (body.empty()) return {event::close, {}, close_code::no_status};
         if (body.size() == 1) return fail(close_code::protocol_error);
-        auto code = static_cast<std::uint16_t>(static_cast<std::uint8_t>(body[0]) << 8 | static_cast<std::uint8_t>(body[1]));
+        auto code =
+            static_cast<std::uint16_t>(static_cast<std::uint8_t>(body[0]) << 8 | static_cast<std::uint8_t>(body[1]));
         if (!is_valid_close_code(code)) return fail(close_code::protocol_error);
         std::string_view reason = body.substr(2);
         if (!is_valid_utf8(reason)) return fail(close_code::invalid_payload);
@@ -15403,7 +15513,8 @@ private:
             send_now(socket_, buffers_, ec);
             if (!ec && !buffers_.empty()) {  // the socket is full: the rest when it drains
                 writing_ = true;
-                send_deadline_.set(deadline_timer::clock::now() + state_->config.limits.send_timeout, shared_from_this());
+                send_deadline_.set(deadline_timer::clock::now() + state_->config.limits.send_timeout,
+                                   shared_from_this());
                 write_rest();
                 return;
             }
@@ -15494,7 +15605,8 @@ private:
             terminate();
             return false;
         }
-        if (read_paused_ && pending_.load(std::memory_order_relaxed) <= state_->config.limits.ws_max_outbound_bytes / 2) {
+        if (read_paused_ &&
+            pending_.load(std::memory_order_relaxed) <= state_->config.limits.ws_max_outbound_bytes / 2) {
             read_paused_ = false;
             read_more();
         }
@@ -15583,9 +15695,9 @@ private:
     bool close_sent_ = false;
     bool close_received_ = false;
     bool terminated_ = false;
-    bool discard_input_ = false;  // the conversation is over: read only to see EOF
+    bool discard_input_ = false;       // the conversation is over: read only to see EOF
     std::size_t discarded_bytes_ = 0;  // read and dropped after the close began
-    bool read_paused_ = false;    // over the outbound cap: not reading until it drains
+    bool read_paused_ = false;         // over the outbound cap: not reading until it drains
     bool heard_from_peer_ = false;
     bool ping_outstanding_ = false;
 };
@@ -15625,8 +15737,8 @@ struct parser_limits {
 };
 
 struct parse_error {
-    int status = 0;       // 400, 413, 414, 431, 501, 505
-    std::string detail;   // a sentence for the JSON error body
+    int status = 0;      // 400, 413, 414, 431, 501, 505
+    std::string detail;  // a sentence for the JSON error body
 };
 
 // head_complete only with parser_limits::stop_after_head: the header block of
@@ -15815,7 +15927,18 @@ public:
     }
 
 private:
-    enum class state { headers, head_ready, fixed_body, chunk_size, chunk_data, chunk_data_end, trailers, until_eof, done, failed };
+    enum class state {
+        headers,
+        head_ready,
+        fixed_body,
+        chunk_size,
+        chunk_data,
+        chunk_data_end,
+        trailers,
+        until_eof,
+        done,
+        failed
+    };
 
     parse_status settle() const noexcept {
         if (state_ == state::failed) return parse_status::failed;
@@ -15896,7 +16019,8 @@ private:
             std::size_t hosts = 0;
             for (const auto& h : current_.headers) hosts += iequals(h.name, "Host") ? 1 : 0;
             if (hosts > 1) return fail(400, "a request may carry only one Host header");
-            if (hosts == 0 && current_.version_minor == 1) return fail(400, "an HTTP/1.1 request must carry a Host header");
+            if (hosts == 0 && current_.version_minor == 1)
+                return fail(400, "an HTTP/1.1 request must carry a Host header");
         } else {
             // RFC 9112 6.3: these never have a body, whatever the headers say.
             if (current_.status < 200 || current_.status == 204 || current_.status == 304) {
@@ -16014,8 +16138,7 @@ private:
         if (has_te) {
             // RFC 9112 6.1: HTTP/1.0 has no chunked coding; a 1.0 request using it is
             // either broken or built to desynchronise a proxy.
-            if (current_.version_minor == 0)
-                return fail(400, "an HTTP/1.0 request may not use Transfer-Encoding");
+            if (current_.version_minor == 0) return fail(400, "an HTTP/1.0 request may not use Transfer-Encoding");
             if (!iequals(te, "chunked")) return fail(501, "only 'Transfer-Encoding: chunked' is supported");
             if (has_cl) return fail(400, "a request may not carry both Content-Length and Transfer-Encoding");
             chunked_total_ = 0;
@@ -16055,8 +16178,8 @@ private:
     }
 
     void note_expect_continue() {
-        continue_pending_ = current_.version_minor == 1 && iequals(current_.header_value("Expect"), "100-continue") &&
-                            buffered() == 0;
+        continue_pending_ =
+            current_.version_minor == 1 && iequals(current_.header_value("Expect"), "100-continue") && buffered() == 0;
     }
 
     bool read_fixed_body() {
@@ -16155,7 +16278,7 @@ private:
     std::size_t body_remaining_ = 0;
     std::size_t chunked_total_ = 0;
     std::size_t trailer_bytes_ = 0;
-    std::size_t announced_ = 0;     // see body_announced()
+    std::size_t announced_ = 0;       // see body_announced()
     state after_head_ = state::done;  // where head_ready resumes
     bool continue_pending_ = false;
     std::string line_;
@@ -16224,15 +16347,13 @@ constexpr std::string_view reason_phrase(int status) noexcept {
 }
 
 // 1xx, 204 and 304 never carry a body (RFC 9110 6.4.1).
-constexpr bool status_allows_body(int status) noexcept {
-    return status >= 200 && status != 204 && status != 304;
-}
+constexpr bool status_allows_body(int status) noexcept { return status >= 200 && status != 204 && status != 304; }
 
 struct write_options {
     bool keep_alive = true;
-    bool head_only = false;          // HEAD: the same head as GET, no body
-    std::string_view cors_origin;    // empty: no CORS headers
-    bool chunked = false;            // a streamed body in HTTP/1.1: Transfer-Encoding: chunked
+    bool head_only = false;        // HEAD: the same head as GET, no body
+    std::string_view cors_origin;  // empty: no CORS headers
+    bool chunked = false;          // a streamed body in HTTP/1.1: Transfer-Encoding: chunked
 };
 
 namespace detail {
@@ -16364,12 +16485,14 @@ inline std::array<std::uint8_t, 20> sha1(std::string_view data) {
     tail[rest] = 0x80;
     std::size_t tail_len = rest + 1 + 8 <= 64 ? 64 : 128;
     std::uint64_t bits = static_cast<std::uint64_t>(data.size()) * 8;
-    for (int i = 0; i < 8; ++i) tail[tail_len - 1 - static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(bits >> (8 * i));
+    for (int i = 0; i < 8; ++i)
+        tail[tail_len - 1 - static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(bits >> (8 * i));
     block(tail);
     if (tail_len == 128) block(tail + 64);
     std::array<std::uint8_t, 20> out{};
     for (int i = 0; i < 5; ++i)
-        for (int j = 0; j < 4; ++j) out[static_cast<std::size_t>(4 * i + j)] = static_cast<std::uint8_t>(h[i] >> (24 - 8 * j));
+        for (int j = 0; j < 4; ++j)
+            out[static_cast<std::size_t>(4 * i + j)] = static_cast<std::uint8_t>(h[i] >> (24 - 8 * j));
     return out;
 }
 
@@ -16381,7 +16504,8 @@ inline std::string base64_encode(std::string_view in) {
     auto byte = [&](std::size_t k) { return static_cast<std::uint32_t>(static_cast<unsigned char>(in[k])); };
     for (; i + 3 <= in.size(); i += 3) {
         std::uint32_t v = byte(i) << 16 | byte(i + 1) << 8 | byte(i + 2);
-        out += alphabet[v >> 18 & 63], out += alphabet[v >> 12 & 63], out += alphabet[v >> 6 & 63], out += alphabet[v & 63];
+        out += alphabet[v >> 18 & 63], out += alphabet[v >> 12 & 63], out += alphabet[v >> 6 & 63],
+            out += alphabet[v & 63];
     }
     if (in.size() - i == 1) {
         std::uint32_t v = byte(i) << 16;
@@ -16424,7 +16548,8 @@ inline std::optional<http::response> check_upgrade_request(const http::request& 
 }
 
 inline std::string switching_protocols_head(const http::request& req) {
-    std::string out = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ";
+    std::string out =
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ";
     out += accept_key(req.header_value("Sec-WebSocket-Key"));
     out += "\r\n\r\n";
     return out;
@@ -16539,7 +16664,7 @@ private:
     // One entry per request (or interim 100 Continue) in arrival order.
     struct slot {
         std::optional<http::response> response;  // empty until the handler answers
-        std::string raw;                          // a pre-serialised head (100, 101)
+        std::string raw;                         // a pre-serialised head (100, 101)
         bool keep_alive = true;
         bool head_only = false;
         bool upgrade = false;
@@ -16599,10 +16724,9 @@ private:
         if (reading_ || closed_ || stop_parsing_ || peer_eof_ || backlogged()) return;
         reading_ = true;
         auto room = parser_.prepare(16 * 1024);
-        socket_.async_read_some(asio::buffer(room.data(), room.size()),
-                                [self = shared_from_this()](std::error_code ec, std::size_t n) {
-                                    self->on_read(ec, n);
-                                });
+        socket_.async_read_some(
+            asio::buffer(room.data(), room.size()),
+            [self = shared_from_this()](std::error_code ec, std::size_t n) { self->on_read(ec, n); });
     }
 
     void on_read(std::error_code ec, std::size_t n) {
@@ -16873,9 +16997,8 @@ private:
     void write_some() {
         write_waiting_ = true;
         update_deadline();
-        socket_.async_write_some(buffers_, [self = shared_from_this()](std::error_code ec, std::size_t n) {
-            self->on_wrote_some(ec, n);
-        });
+        socket_.async_write_some(
+            buffers_, [self = shared_from_this()](std::error_code ec, std::size_t n) { self->on_wrote_some(ec, n); });
     }
 
     void on_wrote_some(std::error_code ec, std::size_t n) {
@@ -17133,12 +17256,12 @@ private:
 
     // The streamed body being written, if any: later responses wait behind it.
     std::shared_ptr<http::body_stream> stream_;
-    std::uint64_t stream_id_ = 0;        // matches deliveries to the stream they belong to
+    std::uint64_t stream_id_ = 0;  // matches deliveries to the stream they belong to
     std::uint64_t streams_started_ = 0;
-    bool stream_chunked_ = true;         // HTTP/1.1 framing; HTTP/1.0 ends the body by closing
+    bool stream_chunked_ = true;  // HTTP/1.1 framing; HTTP/1.0 ends the body by closing
     bool stream_keep_alive_ = true;
-    bool stream_waiting_ = false;        // a pull() is out
-    bool stream_ending_ = false;         // the final chunk is in the write under way
+    bool stream_waiting_ = false;  // a pull() is out
+    bool stream_ending_ = false;   // the final chunk is in the write under way
 
     std::atomic<bool> closed_{false};
     phase phase_ = phase::busy;
@@ -17232,8 +17355,9 @@ private:
         auto& ctx = workers_.front()->ctx;
         try {
             asio::ip::tcp::resolver resolver(ctx);
-            auto endpoints = resolver.resolve(config.host, std::to_string(config.port),
-                                              asio::ip::resolver_base::passive | asio::ip::resolver_base::numeric_service);
+            auto endpoints =
+                resolver.resolve(config.host, std::to_string(config.port),
+                                 asio::ip::resolver_base::passive | asio::ip::resolver_base::numeric_service);
             auto endpoint = endpoints.begin()->endpoint();
             acceptor_.emplace(ctx);
             acceptor_->open(endpoint.protocol());
@@ -17265,7 +17389,8 @@ private:
     // max_connections (0: none), lowered so that connections cannot use the
     // descriptors the store and the process need.
     static std::size_t connection_cap(const transport_limits& limits) {
-        std::size_t cap = limits.max_connections == 0 ? std::numeric_limits<std::size_t>::max() : limits.max_connections;
+        std::size_t cap =
+            limits.max_connections == 0 ? std::numeric_limits<std::size_t>::max() : limits.max_connections;
         if (auto fds = detail::raise_open_file_limit()) {
             std::size_t by_fds = detail::connections_for_descriptors(*fds, limits.fd_reserve);
             if (by_fds < cap)
@@ -17324,7 +17449,8 @@ private:
         asio::ip::tcp::socket s(workers_.front()->ctx);
         acceptor_->non_blocking(true, ec);
         if (!ec) acceptor_->accept(s, ec);
-        if (!ec) detail::refuse_now(s, http::error_response(503, "the server is out of file descriptors; try again later"));
+        if (!ec)
+            detail::refuse_now(s, http::error_response(503, "the server is out of file descriptors; try again later"));
         spare_.reserve();
     }
 
@@ -17338,7 +17464,8 @@ private:
             const char* why = verdict == detail::admission::over_cap
                                   ? "the server is at its connection limit; try again later"
                                   : "too many connections from your address; close some and try again";
-            auto conn = std::make_shared<detail::http_connection>(std::move(socket), worker, state_, detail::connection_slot{});
+            auto conn =
+                std::make_shared<detail::http_connection>(std::move(socket), worker, state_, detail::connection_slot{});
             asio::post(worker->ctx, [conn, why] { conn->start_rejected(why); });
             return;
         }
@@ -17553,7 +17680,8 @@ private:
         add_routes();
         bus_subscription_ = state_.bus().subscribe([this](const live_event& e) { hub_.deliver(e); });
         transport_.start(transport_settings(), handlers());
-        housekeeping_.start("ws-flush", std::chrono::milliseconds(100), [this] { hub_.flush_idle(); }, false);
+        housekeeping_.start(
+            "ws-flush", std::chrono::milliseconds(100), [this] { hub_.flush_idle(); }, false);
         if (config_.liveness.stale_after_s > 0) {
             // A quarter of stale_after between looks: a run turns stale at most 25% late.
             auto period = std::chrono::duration<double>(std::clamp(config_.liveness.stale_after_s / 4, 0.1, 5.0));
@@ -17597,14 +17725,14 @@ private:
 
     app_handlers handlers() {
         app_handlers h;
-        h.on_request = [this](http::request&& req, respond_fn respond) { on_request(std::move(req), std::move(respond)); };
+        h.on_request = [this](http::request&& req, respond_fn respond) {
+            on_request(std::move(req), std::move(respond));
+        };
         // The route's limit, never above the transport's max_body_bytes: that one caps every route.
         h.body_limit = [this](const http::request& head) {
             return std::min(detail::body_limit_for(config_.requests, head), config_.limits.max_body_bytes);
         };
-        h.body_start = [this](const http::request& head, std::string_view so_far) {
-            return body_start(head, so_far);
-        };
+        h.body_start = [this](const http::request& head, std::string_view so_far) { return body_start(head, so_far); };
         h.on_ws_upgrade = [this](const http::request& req) -> std::optional<http::response> {
             if (auto refusal = guard_.check_upgrade(req)) {
                 log(log_level::warn, "server", "ws handshake from {} refused: {}", req.remote, refusal->body);
@@ -17625,13 +17753,12 @@ private:
     // where the route itself would be the one to refuse it (past the Host and
     // Origin checks, the token and the media type), so no status changes.
     body_start_verdict body_start(const http::request& head, std::string_view so_far) {
-        if (!detail::is_bulk_json_route(head) || !is_json_media_type(head) || guard_.check(head) ||
-            !auth_.allows(head))
+        if (!detail::is_bulk_json_route(head) || !is_json_media_type(head) || guard_.check(head) || !auth_.allows(head))
             return {};
         auto verdict = detail::json_body_start(so_far, config_.requests.json_depth);
         if (verdict.refusal)
-            log(log_level::warn, "http", "{} {} {} from its first bytes, the rest unread: {}", http::loggable(head.method),
-                http::loggable(head.path), verdict.refusal->status, verdict.refusal->body);
+            log(log_level::warn, "http", "{} {} {} from its first bytes, the rest unread: {}",
+                http::loggable(head.method), http::loggable(head.path), verdict.refusal->status, verdict.refusal->body);
         return verdict;
     }
 
@@ -17685,8 +17812,7 @@ private:
                 log(log_level::error, "http", "{} {} {} {}us {}", method, path, res.status, us.count(), res.body);
             else if (res.status >= 400)
                 log(log_level::warn, "http", "{} {} {} {}us {}", method, path, res.status, us.count(), res.body);
-            else
-                log(log_level::debug, "http", "{} {} {} {}us", method, path, res.status, us.count());
+            else log(log_level::debug, "http", "{} {} {} {}us", method, path, res.status, us.count());
             respond(std::move(res));
         };
     }
@@ -17821,11 +17947,11 @@ using jsonl_server = server<jsonl_store>;
 // Separate compilation: see TMON_MEMORY_STORE_TEMPLATES (storage/memory_store.hpp);
 // defined in src/server_core.cpp. The server over Store, what it keeps and the
 // monitor srv.start_run() returns.
-#define TMON_SERVER_TEMPLATES(declare, Store)                                               \
-    declare template class server_state<Store>;                                             \
-    declare template class server_recorder<Store>;                                          \
-    declare template class detail::monitor_core<server_recorder<Store>, no_sampler>;        \
-    declare template class monitor<server_recorder<Store>, no_sampler>;                     \
+#define TMON_SERVER_TEMPLATES(declare, Store)                                        \
+    declare template class server_state<Store>;                                      \
+    declare template class server_recorder<Store>;                                   \
+    declare template class detail::monitor_core<server_recorder<Store>, no_sampler>; \
+    declare template class monitor<server_recorder<Store>, no_sampler>;              \
     declare template class server<Store, asio_transport, system_sampler>;
 #if defined(TMON_SEPARATE_COMPILATION)
 namespace tmon {
@@ -17878,11 +18004,11 @@ TMON_SERVER_TEMPLATES(extern, sqlite_store)
 namespace tmon {
 
 struct http_client_options {
-    std::string url{};        // "http://host:8080"; default $TMON_URL, else http://127.0.0.1:8080
-    std::string token{};      // bearer token; default $TMON_TOKEN
-    std::string run_id{};     // default $TMON_RUN_ID, else "run_" + 12 random hex digits
-    std::string host{};       // reported host name; default gethostname()
-    int rank = -1;            // default $TMON_RANK, else $RANK, else 0
+    std::string url{};     // "http://host:8080"; default $TMON_URL, else http://127.0.0.1:8080
+    std::string token{};   // bearer token; default $TMON_TOKEN
+    std::string run_id{};  // default $TMON_RUN_ID, else "run_" + 12 random hex digits
+    std::string host{};    // reported host name; default gethostname()
+    int rank = -1;         // default $TMON_RANK, else $RANK, else 0
     // Where the journal lives; default $TMON_JOURNAL_DIR, else
     // $XDG_CACHE_HOME/tmon/journal, else ~/.cache/tmon/journal.
     std::filesystem::path journal_dir{};
@@ -17907,14 +18033,14 @@ struct http_client_options {
 
 // What the client has done so far; any thread may read it at any time.
 struct http_client_stats {
-    std::uint64_t sent_points = 0;       // acknowledged by the server
+    std::uint64_t sent_points = 0;  // acknowledged by the server
     std::uint64_t sent_requests = 0;
     std::uint64_t queued_points = 0;     // in the journal, not acknowledged yet
     std::uint64_t journal_bytes = 0;     // unacknowledged journal size
     std::uint64_t dropped_points = 0;    // refused because the journal was full
     std::uint64_t rejected_records = 0;  // refused by the server as invalid (4xx), not retried
     std::uint64_t retries = 0;
-    bool connected = false;              // the last exchange with the server succeeded
+    bool connected = false;  // the last exchange with the server succeeded
     std::string last_error{};
 };
 
@@ -17982,10 +18108,12 @@ struct server_url {
 
     static server_url parse(std::string_view url) {
         if (url.starts_with("https://"))
-            throw error(errc::invalid_argument,
-                        "tmon: https:// server URLs are not supported yet; use http:// (on a trusted network, or through an SSH tunnel)");
+            throw error(
+                errc::invalid_argument,
+                "tmon: https:// server URLs are not supported yet; use http:// (on a trusted network, or through an SSH tunnel)");
         if (!url.starts_with("http://"))
-            throw error(errc::invalid_argument, "tmon: the server URL must start with http://, got '" + std::string(url) + "'");
+            throw error(errc::invalid_argument,
+                        "tmon: the server URL must start with http://, got '" + std::string(url) + "'");
         url.remove_prefix(7);
         server_url u;
         auto slash = url.find('/');
@@ -17996,7 +18124,8 @@ struct server_url {
         }
         if (authority.starts_with('[')) {  // [::1]:8080
             auto close = authority.find(']');
-            if (close == std::string_view::npos) throw error(errc::invalid_argument, "tmon: malformed IPv6 address in the server URL");
+            if (close == std::string_view::npos)
+                throw error(errc::invalid_argument, "tmon: malformed IPv6 address in the server URL");
             u.host = std::string(authority.substr(1, close - 1));
             authority.remove_prefix(close + 1);
             if (authority.starts_with(':')) u.port = std::string(authority.substr(1));
@@ -18092,7 +18221,8 @@ private:
         });
         run_for("resolving " + url_.host, result, [&] { resolver_.cancel(); });
         result = asio::error::would_block;
-        asio::async_connect(socket_, endpoints, [&](std::error_code ec, const asio::ip::tcp::endpoint&) { result = ec; });
+        asio::async_connect(socket_, endpoints,
+                            [&](std::error_code ec, const asio::ip::tcp::endpoint&) { result = ec; });
         run_for("connecting to " + url_.host + ":" + url_.port, result, [&] { close(); });
         socket_.set_option(asio::ip::tcp::no_delay(true));
     }
@@ -18215,9 +18345,9 @@ enum class journal_kind : std::uint8_t { request = 1, metrics = 2 };
 
 struct journal_record {
     journal_kind kind = journal_kind::request;
-    std::string method;      // "POST", "PUT"
-    std::string path;        // "/api/runs/run_x/metrics"
-    std::string body;        // for metrics: comma-separated point objects
+    std::string method;  // "POST", "PUT"
+    std::string path;    // "/api/runs/run_x/metrics"
+    std::string body;    // for metrics: comma-separated point objects
     std::uint32_t points = 0;
     std::uint64_t end_offset = 0;  // where the next record starts
 };
@@ -18235,13 +18365,16 @@ public:
         : path_(dir / (name + ".journal")), ack_path_(dir / (name + ".ack")), max_bytes_(max_bytes) {
         std::error_code ec;
         std::filesystem::create_directories(dir, ec);
-        if (ec) throw error(errc::unavailable, "cannot create the journal folder " + dir.string() + ": " + ec.message());
+        if (ec)
+            throw error(errc::unavailable, "cannot create the journal folder " + dir.string() + ": " + ec.message());
         fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        if (fd_ < 0) throw error(errc::unavailable, "cannot open the journal " + path_.string() + ": " + std::strerror(errno));
+        if (fd_ < 0)
+            throw error(errc::unavailable, "cannot open the journal " + path_.string() + ": " + std::strerror(errno));
         if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
             ::close(fd_);
-            throw error(errc::conflict, "the journal " + path_.string() +
-                                            " is in use by another process (two trainers with the same run id and rank?)");
+            throw error(errc::conflict,
+                        "the journal " + path_.string() +
+                            " is in use by another process (two trainers with the same run id and rank?)");
         }
         ack_fd_ = ::open(ack_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
         if (ack_fd_ < 0) {
@@ -18277,7 +18410,9 @@ public:
         std::lock_guard lock(mutex_);
         if (offset >= end_) return std::nullopt;
         auto rec = read_record(offset, end_, false);  // written by this process: checked on open only
-        if (!rec) throw error(errc::unavailable, "journal " + path_.string() + " cannot be read back at offset " + std::to_string(offset));
+        if (!rec)
+            throw error(errc::unavailable,
+                        "journal " + path_.string() + " cannot be read back at offset " + std::to_string(offset));
         return rec;
     }
 
@@ -18347,7 +18482,9 @@ public:
     }
 
 private:
-    static std::uint8_t method_code(std::string_view m) noexcept { return m == "PUT" ? 2 : m == "DELETE" ? 3 : m == "GET" ? 0 : 1; }
+    static std::uint8_t method_code(std::string_view m) noexcept {
+        return m == "PUT" ? 2 : m == "DELETE" ? 3 : m == "GET" ? 0 : 1;
+    }
     static const char* method_name(std::uint8_t c) noexcept {
         switch (c) {
             case 0: return "GET";
@@ -18391,7 +18528,8 @@ private:
         std::uint32_t len = get_u32(head), sum = get_u32(head + 4);
         if (len < 8 || len > max_record_bytes || limit - offset - header_bytes < len) return std::nullopt;
         std::string payload(len, '\0');
-        if (!pread_all(payload.data(), len, offset + header_bytes) || (verify && crc(payload) != sum)) return std::nullopt;
+        if (!pread_all(payload.data(), len, offset + header_bytes) || (verify && crc(payload) != sum))
+            return std::nullopt;
         auto* p = reinterpret_cast<const unsigned char*>(payload.data());
         std::uint16_t path_len = static_cast<std::uint16_t>(p[6] | (p[7] << 8));
         if (8u + path_len > len || (p[0] != 1 && p[0] != 2)) return std::nullopt;
@@ -18428,18 +18566,21 @@ private:
             at = rec->end_offset;
         }
         if (at < size) {
-            tmon::log(log_level::warn, "journal",
-                      "{}: {} bytes at offset {} are a torn or corrupt record (the trainer stopped mid-write?); skipped",
-                      path_.string(), size - at, at);
+            tmon::log(
+                log_level::warn, "journal",
+                "{}: {} bytes at offset {} are a torn or corrupt record (the trainer stopped mid-write?); skipped",
+                path_.string(), size - at, at);
             if (::ftruncate(fd_, static_cast<off_t>(at)) != 0)
-                throw error(errc::unavailable, "cannot cut the torn tail of " + path_.string() + ": " + std::strerror(errno));
+                throw error(errc::unavailable,
+                            "cannot cut the torn tail of " + path_.string() + ": " + std::strerror(errno));
         }
         acked_ = ack;
         end_ = at;
         pending_points_ = recovered_points_;
         if (recovered_records_ > 0)
-            tmon::log(log_level::info, "journal", "{}: {} unsent records ({} points) from an earlier process, sending them first",
-                      path_.string(), recovered_records_, recovered_points_);
+            tmon::log(log_level::info, "journal",
+                      "{}: {} unsent records ({} points) from an earlier process, sending them first", path_.string(),
+                      recovered_records_, recovered_points_);
     }
 
     void write_at(const std::string& rec, std::uint64_t at) {
@@ -18452,8 +18593,7 @@ private:
             if (n <= 0) {
                 int err = n < 0 ? errno : ENOSPC;
                 // Leave nothing half-written: replay must see whole records only.
-                if (::ftruncate(fd_, static_cast<off_t>(at)) != 0) {
-                }
+                if (::ftruncate(fd_, static_cast<off_t>(at)) != 0) {}
                 throw error(errc::unavailable, "journal write to " + path_.string() + " failed: " + std::strerror(err));
             }
             p += n;
@@ -18533,7 +18673,11 @@ inline std::uint32_t append_points(std::string& out, std::span<const metric_poin
         if (!open || open->step != p.step) {
             if (open) w.end_object().end_object();
             if (!out.empty() && !open) out.push_back(',');
-            w.begin_object().field("step", static_cast<std::int64_t>(p.step)).field("timestamp", p.time).key("metrics").begin_object();
+            w.begin_object()
+                .field("step", static_cast<std::int64_t>(p.step))
+                .field("timestamp", p.time)
+                .key("metrics")
+                .begin_object();
             open = &p;
         }
         w.field(p.key, p.value);
@@ -18640,7 +18784,8 @@ inline std::optional<document> parse(std::string_view body) {
 
 inline std::string str(const value& o, const char* k) {
     auto it = o.FindMember(k);
-    return it != o.MemberEnd() && it->value.IsString() ? std::string(it->value.GetString(), it->value.GetStringLength()) : std::string{};
+    return it != o.MemberEnd() && it->value.IsString() ? std::string(it->value.GetString(), it->value.GetStringLength())
+                                                       : std::string{};
 }
 
 inline std::optional<std::int64_t> integer(const value& o, const char* k) {
@@ -18656,8 +18801,8 @@ inline double iso_seconds(const value& o, const char* k) {
     std::string s = str(o, k);
     std::tm tm{};
     int ms = 0;
-    if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-                    &tm.tm_sec, &ms) < 6)
+    if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                    &tm.tm_min, &tm.tm_sec, &ms) < 6)
         return 0;
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
@@ -18806,9 +18951,10 @@ public:
         if (thread_.joinable()) thread_.join();
         auto left = journal_.pending_bytes();
         if (left > 0)
-            tmon::log(log_level::warn, "client",
-                      "run {}: {} bytes ({} points) not sent yet stay in {}; a trainer with the same run id and rank sends them",
-                      run_id_, left, journal_.pending_points(), journal_.path().string());
+            tmon::log(
+                log_level::warn, "client",
+                "run {}: {} bytes ({} points) not sent yet stay in {}; a trainer with the same run id and rank sends them",
+                run_id_, left, journal_.pending_points(), journal_.path().string());
     }
 
     // Metrics were journaled: wake the sender once a batch is full (the
@@ -18882,8 +19028,8 @@ private:
     clock::time_point next_due(clock::time_point now) const {
         clock::time_point due = now + std::chrono::hours(1);
         if (journal_.pending_bytes() > 0) {
-            bool batch_ready = stopping_ || flush_requested_ || journal_.pending_points() >= opts_.batch_points ||
-                               urgent_pending_;
+            bool batch_ready =
+                stopping_ || flush_requested_ || journal_.pending_points() >= opts_.batch_points || urgent_pending_;
             due = batch_ready ? now : last_post_ + opts_.batch_interval;
             if (stopping_ && drain_deadline_ < due) due = drain_deadline_;
         }
@@ -18944,8 +19090,9 @@ private:
             }
             switch (classify(resp.status)) {
                 case outcome::retry:
-                    failed(fmt::format("{} {}: HTTP {} {}", first->method, first->path, resp.status, error_detail(resp)),
-                           retry_after(resp));
+                    failed(
+                        fmt::format("{} {}: HTTP {} {}", first->method, first->path, resp.status, error_detail(resp)),
+                        retry_after(resp));
                     return;
                 case outcome::rejected:
                     if (end != first->end_offset) {  // a merged batch: find the bad record
@@ -18976,8 +19123,9 @@ private:
             stats_.last_error = fmt::format("{} {}: HTTP {} {}", r.method, r.path, resp.status, error_detail(resp));
         }
         if ((n & (n - 1)) == 0)  // 1, 2, 4, 8...: a bad record repeated does not flood the log
-            tmon::log(log_level::error, "client", "run {}: the server refused {} {} (HTTP {}: {}); not retried ({} so far)",
-                      run_id_, r.method, r.path, resp.status, error_detail(resp), n);
+            tmon::log(log_level::error, "client",
+                      "run {}: the server refused {} {} (HTTP {}: {}); not retried ({} so far)", run_id_, r.method,
+                      r.path, resp.status, error_detail(resp), n);
     }
 
     static std::string error_detail(const http::received_response& r) {
@@ -18989,8 +19137,10 @@ private:
     }
 
     void heartbeat() {
-        auto resp = conn_.send("POST", "/api/runs/" + run_id_ + "/heartbeat", wire::heartbeat_body(opts_.host, opts_.rank));
-        if (classify(resp.status) == outcome::retry) return failed(fmt::format("heartbeat: HTTP {}", resp.status), retry_after(resp));
+        auto resp =
+            conn_.send("POST", "/api/runs/" + run_id_ + "/heartbeat", wire::heartbeat_body(opts_.host, opts_.rank));
+        if (classify(resp.status) == outcome::retry)
+            return failed(fmt::format("heartbeat: HTTP {}", resp.status), retry_after(resp));
         succeeded(0);
     }
 
@@ -19016,9 +19166,10 @@ private:
             n = std::exchange(unreported_drops_, 0);
         }
         if (n == 0) return;
-        auto message = fmt::format("{} points were dropped: the local journal reached its cap of {} MiB while the server "
-                                   "could not be reached",
-                                   n, opts_.journal_max_bytes >> 20);
+        auto message = fmt::format(
+            "{} points were dropped: the local journal reached its cap of {} MiB while the server "
+            "could not be reached",
+            n, opts_.journal_max_bytes >> 20);
         tmon::log(log_level::warn, "client", "run {}: {}", run_id_, message);
         event e;
         e.type = "points_dropped";
@@ -19068,8 +19219,8 @@ private:
             retry_at_ = clock::now() + delay;
         }
         if (first)
-            tmon::log(log_level::warn, "client", "run {}: cannot reach the server ({}); journaling, retrying in {} ms", run_id_,
-                      why, delay.count());
+            tmon::log(log_level::warn, "client", "run {}: cannot reach the server ({}); journaling, retrying in {} ms",
+                      run_id_, why, delay.count());
     }
 
     journal& journal_;
@@ -19136,7 +19287,8 @@ inline int rank_from_env() {
         char* end = nullptr;
         long r = std::strtol(v, &end, 10);
         if (*end != '\0' || r < 0 || r > 65535)
-            throw error(errc::invalid_argument, std::string("tmon: ") + name + " must be a rank between 0 and 65535, got '" + v + "'");
+            throw error(errc::invalid_argument,
+                        std::string("tmon: ") + name + " must be a rank between 0 and 65535, got '" + v + "'");
         return static_cast<int>(r);
     }
     return 0;
@@ -19152,10 +19304,12 @@ inline std::string this_host() {
 inline void check_id(std::string_view id, const char* what) {
     bool ok = !id.empty() && id.size() <= 128;
     for (char c : id)
-        ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.');
+        ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                    c == '-' || c == '.');
     if (!ok)
-        throw error(errc::invalid_argument,
-                    std::string("tmon: ") + what + " must be 1-128 letters, digits, '_', '-' or '.', got '" + std::string(id) + "'");
+        throw error(errc::invalid_argument, std::string("tmon: ") + what +
+                                                " must be 1-128 letters, digits, '_', '-' or '.', got '" +
+                                                std::string(id) + "'");
 }
 
 inline http_client_options resolve(http_client_options o) {
@@ -19210,8 +19364,9 @@ public:
             with_id.id = id;
             journal_request("POST", "/api/runs", detail::wire::new_run_body(with_id));
         } else if (!explicit_run_id_) {
-            throw error(errc::invalid_argument,
-                        fmt::format("tmon: rank {} reports into rank 0's run: give it the run id (TMON_RUN_ID)", opts_.rank));
+            throw error(
+                errc::invalid_argument,
+                fmt::format("tmon: rank {} reports into rank 0's run: give it the run id (TMON_RUN_ID)", opts_.rank));
         }
         return local_run();
     }
@@ -19386,7 +19541,8 @@ private:
         std::lock_guard lock(bind_mutex_);
         if (journal_) {
             if (bound_id_ != id)
-                throw error(errc::invalid_argument, "tmon: an http_client reports one run; create another client for run " + id);
+                throw error(errc::invalid_argument,
+                            "tmon: an http_client reports one run; create another client for run " + id);
             return;
         }
         journal_ = std::make_unique<detail::journal>(opts_.journal_dir, fmt::format("{}.r{}", id, opts_.rank),
@@ -19404,7 +19560,8 @@ private:
     void journal_request(std::string_view method, const std::string& path, const std::string& body) {
         if (!journal().append(detail::journal_kind::request, method, path, body, 0)) {
             note_dropped(0);
-            throw error(errc::unavailable, "tmon: the local journal is full (" + std::to_string(opts_.journal_max_bytes >> 20) +
+            throw error(errc::unavailable, "tmon: the local journal is full (" +
+                                               std::to_string(opts_.journal_max_bytes >> 20) +
                                                " MiB unsent); the server has been unreachable too long");
         }
         sender_->mark_urgent();
@@ -19419,8 +19576,10 @@ private:
     void note_dropped(std::uint64_t points) {
         if (sender_) sender_->note_dropped(points);
         if (!journal_full_warned_.exchange(true))
-            tmon::log(log_level::warn, "client", "run {}: the local journal is full ({} MiB unsent); dropping points until the "
-                      "server takes some", run_id(), opts_.journal_max_bytes >> 20);
+            tmon::log(log_level::warn, "client",
+                      "run {}: the local journal is full ({} MiB unsent); dropping points until the "
+                      "server takes some",
+                      run_id(), opts_.journal_max_bytes >> 20);
     }
 
     std::optional<http::received_response> get(const std::string& path) {
@@ -19472,7 +19631,7 @@ using remote_monitor = monitor<http_client, Sampler>;
 
 // Separate compilation: see TMON_MEMORY_STORE_TEMPLATES (storage/memory_store.hpp);
 // defined in src/client.cpp.
-#define TMON_CLIENT_TEMPLATES(declare)                                         \
+#define TMON_CLIENT_TEMPLATES(declare)                                        \
     declare template class detail::monitor_core<http_client, no_sampler>;     \
     declare template class monitor<http_client, no_sampler>;                  \
     declare template class detail::monitor_core<http_client, system_sampler>; \

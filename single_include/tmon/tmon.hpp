@@ -40,30 +40,6 @@
 //   #include <tmon/storage/sqlite_store.hpp>   // SQLite storage
 //   #include <tmon/storage/jsonl_store.hpp>    // JSON-lines storage (RapidJSON)
 //   #include <tmon/server.hpp>                 // REST + WebSocket + dashboard (Asio)
-// ---- begin tmon/version.hpp
-#ifndef TMON_SINGLE_VERSION_HPP
-#define TMON_SINGLE_VERSION_HPP
-// The one place the version lives. CMakeLists.txt, meson.build, conanfile.py and
-// scripts/amalgamate.py parse the three numbers below; ports/tmon/vcpkg.json
-// repeats them (vcpkg cannot read a header) and tests/packaging checks it agrees.
-#define TMON_VERSION_MAJOR 0
-#define TMON_VERSION_MINOR 1
-#define TMON_VERSION_PATCH 0
-
-#define TMON_DETAIL_STR2(x) #x
-#define TMON_DETAIL_STR(x) TMON_DETAIL_STR2(x)
-#define TMON_VERSION_STRING \
-    TMON_DETAIL_STR(TMON_VERSION_MAJOR) "." TMON_DETAIL_STR(TMON_VERSION_MINOR) "." TMON_DETAIL_STR(TMON_VERSION_PATCH)
-
-namespace tmon {
-inline constexpr int version_major = TMON_VERSION_MAJOR;
-inline constexpr int version_minor = TMON_VERSION_MINOR;
-inline constexpr int version_patch = TMON_VERSION_PATCH;
-inline constexpr const char* version_string = TMON_VERSION_STRING;
-inline constexpr int api_version = 1;
-}  // namespace tmon
-#endif  // TMON_SINGLE_VERSION_HPP
-// ---- end tmon/version.hpp
 // ---- begin tmon/fwd.hpp
 #ifndef TMON_SINGLE_FWD_HPP
 #define TMON_SINGLE_FWD_HPP
@@ -114,6 +90,30 @@ class monitor;
 }  // namespace tmon
 #endif  // TMON_SINGLE_FWD_HPP
 // ---- end tmon/fwd.hpp
+// ---- begin tmon/version.hpp
+#ifndef TMON_SINGLE_VERSION_HPP
+#define TMON_SINGLE_VERSION_HPP
+// The one place the version lives. CMakeLists.txt, meson.build, conanfile.py and
+// scripts/amalgamate.py parse the three numbers below; ports/tmon/vcpkg.json
+// repeats them (vcpkg cannot read a header) and tests/packaging checks it agrees.
+#define TMON_VERSION_MAJOR 0
+#define TMON_VERSION_MINOR 1
+#define TMON_VERSION_PATCH 0
+
+#define TMON_DETAIL_STR2(x) #x
+#define TMON_DETAIL_STR(x) TMON_DETAIL_STR2(x)
+#define TMON_VERSION_STRING \
+    TMON_DETAIL_STR(TMON_VERSION_MAJOR) "." TMON_DETAIL_STR(TMON_VERSION_MINOR) "." TMON_DETAIL_STR(TMON_VERSION_PATCH)
+
+namespace tmon {
+inline constexpr int version_major = TMON_VERSION_MAJOR;
+inline constexpr int version_minor = TMON_VERSION_MINOR;
+inline constexpr int version_patch = TMON_VERSION_PATCH;
+inline constexpr const char* version_string = TMON_VERSION_STRING;
+inline constexpr int api_version = 1;
+}  // namespace tmon
+#endif  // TMON_SINGLE_VERSION_HPP
+// ---- end tmon/version.hpp
 
 // ---- begin tmon/core/clock.hpp
 #ifndef TMON_SINGLE_CORE_CLOCK_HPP
@@ -145,8 +145,8 @@ inline std::string iso8601(double unix_seconds) {
     std::tm tm{};
     gmtime_r(&t, &tm);
     char buf[96];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                  tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
     return buf;
 }
 
@@ -238,16 +238,16 @@ using step_t = std::int64_t;
 
 // ---- runs ----------------------------------------------------------------
 struct run_info {
-    std::string id{};              // "run_" + 12 hex chars unless the creator gives one
+    std::string id{};  // "run_" + 12 hex chars unless the creator gives one
     std::string name{};
     run_status status = run_status::running;
-    std::string config_json = "{}";   // object
+    std::string config_json = "{}";  // object
     std::vector<std::string> tags{};
     std::string notes{};
-    double start_time = 0;       // unix seconds
-    std::optional<double> end_time{};   // set when the status turns terminal
+    double start_time = 0;             // unix seconds
+    std::optional<double> end_time{};  // set when the status turns terminal
     double created_at = 0;
-    double updated_at = 0;       // last write of any kind (heartbeat for the dashboard)
+    double updated_at = 0;                // last write of any kind (heartbeat for the dashboard)
     std::optional<step_t> total_steps{};  // for progress / ETA
     std::optional<step_t> last_step{};    // highest step logged so far
 };
@@ -258,7 +258,7 @@ struct new_run {
     std::vector<std::string> tags{};
     std::string notes{};
     std::optional<step_t> total_steps{};
-    std::optional<std::string> id{}; // caller-chosen id (idempotent replay); generated if empty
+    std::optional<std::string> id{};  // caller-chosen id (idempotent replay); generated if empty
     run_status status = run_status::running;
 };
 
@@ -288,8 +288,8 @@ constexpr std::string_view to_string(run_sort s) noexcept {
 
 struct run_query {
     std::optional<run_status> status{};
-    std::string name_contains{}; // case-insensitive substring ("q")
-    std::string tag{};             // exact tag
+    std::string name_contains{};  // case-insensitive substring ("q")
+    std::string tag{};            // exact tag
     run_sort sort = run_sort::created_desc;
     std::size_t limit = 100;
     std::size_t offset = 0;
@@ -297,14 +297,14 @@ struct run_query {
 
 struct run_page {
     std::vector<run_info> runs{};
-    std::size_t total = 0;       // matches before limit/offset
+    std::size_t total = 0;  // matches before limit/offset
 };
 
 // ---- scalar metrics ------------------------------------------------------
 struct metric_point {
     std::string key{};
     step_t step = 0;
-    double time = 0;             // unix seconds
+    double time = 0;  // unix seconds
     double value = 0;
 };
 
@@ -326,13 +326,13 @@ struct metric_query {
     double time_max = std::numeric_limits<double>::infinity();
     std::size_t max_points = 0;  // 0: everything in range (after `last`)
     downsample_method method = downsample_method::lttb;
-    std::size_t last = 0;        // 0: everything in range; else only the newest `last` points of it
+    std::size_t last = 0;  // 0: everything in range; else only the newest `last` points of it
 };
 
 struct metric_series {
     std::string key{};
-    std::vector<series_point> points{};   // ascending step
-    std::size_t total_in_range = 0;     // before downsampling
+    std::vector<series_point> points{};  // ascending step
+    std::size_t total_in_range = 0;      // before downsampling
     bool downsampled = false;
 };
 
@@ -345,7 +345,7 @@ struct latest_metric {
 
 // ---- checkpoints ---------------------------------------------------------
 struct checkpoint_info {
-    std::string id{};              // "ckpt_" + 12 hex chars unless given
+    std::string id{};  // "ckpt_" + 12 hex chars unless given
     std::string run_id{};
     std::string filepath{};
     std::optional<step_t> step{};
@@ -369,11 +369,11 @@ struct new_checkpoint {
 struct gpu_sample {
     int index = 0;
     std::string name{};
-    double utilization = 0;       // percent
+    double utilization = 0;         // percent
     std::uint64_t memory_used = 0;  // bytes
     std::uint64_t memory_total = 0;
-    double temperature = 0;       // Celsius
-    double power = 0;             // watts
+    double temperature = 0;  // Celsius
+    double power = 0;        // watts
 };
 
 // The server samples its own machine (run_id empty); a remote trainer posts
@@ -381,30 +381,30 @@ struct gpu_sample {
 // (host, rank, time) is unique: a replayed sample replaces, never duplicates.
 struct system_sample {
     double time = 0;
-    std::string run_id{};          // empty: the server's own machine
+    std::string run_id{};  // empty: the server's own machine
     std::string host{};
     int rank = 0;
     double cpu_percent = 0;
     double memory_percent = 0;
-    std::uint64_t memory_used = 0;    // bytes
+    std::uint64_t memory_used = 0;  // bytes
     std::uint64_t memory_total = 0;
-    std::uint64_t process_rss = 0;    // bytes
+    std::uint64_t process_rss = 0;  // bytes
     std::vector<gpu_sample> gpus{};
 };
 
 struct system_query {
-    std::string run_id{};          // empty: the server's own samples only
-    std::string host{};            // empty: every host (per-run queries)
-    std::optional<int> rank{};     // unset: every rank
+    std::string run_id{};       // empty: the server's own samples only
+    std::string host{};         // empty: every host (per-run queries)
+    std::optional<int> rank{};  // unset: every rank
     double time_min = -std::numeric_limits<double>::infinity();
     double time_max = std::numeric_limits<double>::infinity();
-    std::size_t limit = 1000;     // newest `limit` samples in range, returned ascending
+    std::size_t limit = 1000;  // newest `limit` samples in range, returned ascending
 };
 
 // ---- per-layer statistics (layerwise-monitor) ---------------------------
 struct tensor_stats {
     double mean = 0, std = 0, min = 0, max = 0;
-    std::vector<double> histogram{};    // optional bin counts
+    std::vector<double> histogram{};               // optional bin counts
     std::optional<double> hist_min{}, hist_max{};  // bin range when a histogram is present
 };
 
@@ -426,29 +426,29 @@ struct layer_snapshot {
 // type: run_created, status_changed, checkpoint_saved, checkpoint_deleted,
 // best_changed, checkpoint_load_requested, run_updated, run_deleted, warning...
 struct event {
-    std::int64_t id = 0;         // assigned by the store, increasing per store
+    std::int64_t id = 0;  // assigned by the store, increasing per store
     std::string run_id{};
     double time = 0;
     std::string type{};
     std::string message{};
     std::string data_json = "{}";
-    std::string client_id{};       // given by a remote client: stored once per run (replays return the stored event)
+    std::string client_id{};  // given by a remote client: stored once per run (replays return the stored event)
 };
 
 struct event_query {
-    std::string run_id{};          // empty: all runs
-    std::int64_t after_id = 0;   // only events with id > after_id
-    std::size_t limit = 200;     // newest `limit`, returned ascending
+    std::string run_id{};       // empty: all runs
+    std::int64_t after_id = 0;  // only events with id > after_id
+    std::size_t limit = 200;    // newest `limit`, returned ascending
 };
 
 // ---- commands to the training process ------------------------------------
 // Written by the dashboard/API (e.g. "load this checkpoint"), read by the
 // training process (in-process monitor or remote client) that acts on them.
 struct command {
-    std::int64_t id = 0;         // increasing; a reader asks for id > last seen
+    std::int64_t id = 0;  // increasing; a reader asks for id > last seen
     std::string run_id{};
-    std::string type{};            // "load_checkpoint", "stop"
-    std::string checkpoint_id{};   // for load_checkpoint
+    std::string type{};           // "load_checkpoint", "stop"
+    std::string checkpoint_id{};  // for load_checkpoint
     std::string filepath{};
     std::string payload_json = "{}";
     double created_at = 0;
@@ -497,8 +497,7 @@ inline std::vector<series_point> gather(std::span<const series_point> pts, const
 // is not the bucket's most "visible" point; swap the extremes back in. picks[0]
 // and picks.back() are the first and last point, picks[b] for b in 1..buckets
 // the pick of interior bucket b-1, which covers [1 + (b-1)*width, 1 + b*width).
-inline void force_extremes(std::vector<std::size_t>& picks, std::size_t n, double width,
-                           extreme_indices e) {
+inline void force_extremes(std::vector<std::size_t>& picks, std::size_t n, double width, extreme_indices e) {
     const std::size_t buckets = picks.size() - 2;
     auto bucket_of = [&](std::size_t i) {
         auto b = static_cast<std::size_t>(static_cast<double>(i - 1) / width);
@@ -562,7 +561,8 @@ inline std::vector<series_point> downsample_lttb(std::span<const series_point> p
         double best_area = -1;
         std::size_t best = bucket_begin(b);
         for (std::size_t i = bucket_begin(b), e = bucket_end(b); i < e; ++i) {
-            double area = std::abs((ax - cx) * (pts[i].value - ay) - (ax - static_cast<double>(pts[i].step)) * (cy - ay));
+            double area =
+                std::abs((ax - cx) * (pts[i].value - ay) - (ax - static_cast<double>(pts[i].step)) * (cy - ay));
             if (area > best_area) {
                 best_area = area;
                 best = i;
@@ -609,8 +609,7 @@ inline std::vector<series_point> downsample_minmax(std::span<const series_point>
 
 inline std::vector<series_point> downsample(std::span<const series_point> pts, std::size_t max_points,
                                             downsample_method method) {
-    return method == downsample_method::minmax ? downsample_minmax(pts, max_points)
-                                               : downsample_lttb(pts, max_points);
+    return method == downsample_method::minmax ? downsample_minmax(pts, max_points) : downsample_lttb(pts, max_points);
 }
 
 }  // namespace tmon
@@ -627,12 +626,12 @@ namespace tmon {
 // Kinds map one-to-one onto HTTP statuses in the server, so a store's refusal
 // reaches a REST client with the right code and no translation table elsewhere.
 enum class errc {
-    invalid_argument,   // 400/422: bad value (NaN where not allowed, empty name...)
-    not_found,          // 404: unknown run / checkpoint
-    conflict,           // 409: invalid status transition, duplicate id
-    too_large,          // 413: over a configured cap
-    unavailable,        // 503: store closed, disk full, queue full
-    internal,           // 500
+    invalid_argument,  // 400/422: bad value (NaN where not allowed, empty name...)
+    not_found,         // 404: unknown run / checkpoint
+    conflict,          // 409: invalid status transition, duplicate id
+    too_large,         // 413: over a configured cap
+    unavailable,       // 503: store closed, disk full, queue full
+    internal,          // 500
 };
 
 constexpr const char* errc_name(errc e) noexcept {
@@ -753,103 +752,6 @@ void log(log_level l, std::string_view component, fmt::format_string<Args...> f,
 #endif  // TMON_SINGLE_CORE_LOG_HPP
 // ---- end tmon/core/log.hpp
 
-// ---- begin tmon/storage/storage_concept.hpp
-#ifndef TMON_SINGLE_STORAGE_STORAGE_CONCEPT_HPP
-#define TMON_SINGLE_STORAGE_STORAGE_CONCEPT_HPP
-// What a storage policy must provide. `tmon::storage<S>` is the concept;
-// `tmon::assert_storage<S>()` checks member by member so a user type that
-// misses one gets a message naming it, not a page of template noise.
-#include <concepts>
-#include <optional>
-#include <span>
-#include <string_view>
-#include <type_traits>
-#include <vector>
-
-
-namespace tmon {
-
-namespace detail::storage_checks {
-// clang-format off
-template <class S> concept has_create_run = requires(S& s, const new_run& r) { { s.create_run(r) } -> std::same_as<run_info>; };
-template <class S> concept has_get_run = requires(S& s, std::string_view id) { { s.get_run(id) } -> std::same_as<std::optional<run_info>>; };
-template <class S> concept has_list_runs = requires(S& s, const run_query& q) { { s.list_runs(q) } -> std::same_as<run_page>; };
-template <class S> concept has_update_run = requires(S& s, std::string_view id, const run_update& u) { { s.update_run(id, u) } -> std::same_as<run_info>; };
-template <class S> concept has_delete_run = requires(S& s, std::string_view id) { { s.delete_run(id) } -> std::same_as<bool>; };
-template <class S> concept has_append_metrics = requires(S& s, std::string_view id, std::span<const metric_point> p) { s.append_metrics(id, p); };
-template <class S> concept has_query_metrics = requires(S& s, const metric_query& q) { { s.query_metrics(q) } -> std::same_as<metric_series>; };
-template <class S> concept has_latest_metrics = requires(S& s, std::string_view id) { { s.latest_metrics(id) } -> std::same_as<std::vector<latest_metric>>; };
-template <class S> concept has_metric_keys = requires(S& s, std::string_view id) { { s.metric_keys(id) } -> std::same_as<std::vector<std::string>>; };
-template <class S> concept has_add_checkpoint = requires(S& s, const new_checkpoint& c) { { s.add_checkpoint(c) } -> std::same_as<checkpoint_info>; };
-template <class S> concept has_get_checkpoint = requires(S& s, std::string_view id) { { s.get_checkpoint(id) } -> std::same_as<std::optional<checkpoint_info>>; };
-template <class S> concept has_list_checkpoints = requires(S& s, std::string_view id) { { s.list_checkpoints(id) } -> std::same_as<std::vector<checkpoint_info>>; };
-template <class S> concept has_delete_checkpoint = requires(S& s, std::string_view id) { { s.delete_checkpoint(id) } -> std::same_as<bool>; };
-template <class S> concept has_mark_best = requires(S& s, std::string_view id) { { s.mark_best(id) } -> std::same_as<checkpoint_info>; };
-template <class S> concept has_append_system = requires(S& s, const system_sample& x) { s.append_system(x); };
-template <class S> concept has_system_history = requires(S& s, const system_query& q) { { s.system_history(q) } -> std::same_as<std::vector<system_sample>>; };
-template <class S> concept has_append_layers = requires(S& s, const layer_snapshot& l) { s.append_layers(l); };
-template <class S> concept has_get_layers = requires(S& s, std::string_view id, step_t st) { { s.get_layers(id, st) } -> std::same_as<std::optional<layer_snapshot>>; };
-template <class S> concept has_layer_steps = requires(S& s, std::string_view id) { { s.layer_steps(id) } -> std::same_as<std::vector<step_t>>; };
-template <class S> concept has_append_event = requires(S& s, const event& e) { { s.append_event(e) } -> std::same_as<event>; };
-template <class S> concept has_list_events = requires(S& s, const event_query& q) { { s.list_events(q) } -> std::same_as<std::vector<event>>; };
-template <class S> concept has_flush = requires(S& s) { s.flush(); };
-// clang-format on
-}  // namespace detail::storage_checks
-
-// Semantics every store honours (checked by tests/storage conformance suite):
-// - all members are safe to call concurrently from any thread;
-// - writes throw tmon::error(not_found) for an unknown run/checkpoint and
-//   tmon::error(conflict) for an invalid status transition, changing nothing;
-// - a returned write is durable for persistent stores (survives kill -9);
-// - metric (key, step) is unique per run: the last write wins, queries never
-//   return duplicate steps; series come back in ascending step order;
-// - create_run, status changes, checkpoint saves and best changes append their
-//   own events in the same write, so the event log cannot disagree with state;
-// - at most one checkpoint per run has is_best.
-template <class S>
-concept storage = detail::storage_checks::has_create_run<S> && detail::storage_checks::has_get_run<S> &&
-    detail::storage_checks::has_list_runs<S> && detail::storage_checks::has_update_run<S> &&
-    detail::storage_checks::has_delete_run<S> && detail::storage_checks::has_append_metrics<S> &&
-    detail::storage_checks::has_query_metrics<S> && detail::storage_checks::has_latest_metrics<S> &&
-    detail::storage_checks::has_metric_keys<S> && detail::storage_checks::has_add_checkpoint<S> &&
-    detail::storage_checks::has_get_checkpoint<S> && detail::storage_checks::has_list_checkpoints<S> &&
-    detail::storage_checks::has_delete_checkpoint<S> && detail::storage_checks::has_mark_best<S> &&
-    detail::storage_checks::has_append_system<S> && detail::storage_checks::has_system_history<S> &&
-    detail::storage_checks::has_append_layers<S> && detail::storage_checks::has_get_layers<S> &&
-    detail::storage_checks::has_layer_steps<S> && detail::storage_checks::has_append_event<S> &&
-    detail::storage_checks::has_list_events<S> && detail::storage_checks::has_flush<S>;
-
-template <class S>
-constexpr bool assert_storage() {
-    using namespace detail::storage_checks;
-    static_assert(has_create_run<S>, "Storage must provide: run_info create_run(const new_run&)");
-    static_assert(has_get_run<S>, "Storage must provide: std::optional<run_info> get_run(std::string_view id)");
-    static_assert(has_list_runs<S>, "Storage must provide: run_page list_runs(const run_query&)");
-    static_assert(has_update_run<S>, "Storage must provide: run_info update_run(std::string_view id, const run_update&)");
-    static_assert(has_delete_run<S>, "Storage must provide: bool delete_run(std::string_view id)");
-    static_assert(has_append_metrics<S>, "Storage must provide: append_metrics(std::string_view run_id, std::span<const metric_point>)");
-    static_assert(has_query_metrics<S>, "Storage must provide: metric_series query_metrics(const metric_query&)");
-    static_assert(has_latest_metrics<S>, "Storage must provide: std::vector<latest_metric> latest_metrics(std::string_view run_id)");
-    static_assert(has_metric_keys<S>, "Storage must provide: std::vector<std::string> metric_keys(std::string_view run_id)");
-    static_assert(has_add_checkpoint<S>, "Storage must provide: checkpoint_info add_checkpoint(const new_checkpoint&)");
-    static_assert(has_get_checkpoint<S>, "Storage must provide: std::optional<checkpoint_info> get_checkpoint(std::string_view id)");
-    static_assert(has_list_checkpoints<S>, "Storage must provide: std::vector<checkpoint_info> list_checkpoints(std::string_view run_id)");
-    static_assert(has_delete_checkpoint<S>, "Storage must provide: bool delete_checkpoint(std::string_view id)");
-    static_assert(has_mark_best<S>, "Storage must provide: checkpoint_info mark_best(std::string_view checkpoint_id)");
-    static_assert(has_append_system<S>, "Storage must provide: append_system(const system_sample&)");
-    static_assert(has_system_history<S>, "Storage must provide: std::vector<system_sample> system_history(const system_query&)");
-    static_assert(has_append_layers<S>, "Storage must provide: append_layers(const layer_snapshot&)");
-    static_assert(has_get_layers<S>, "Storage must provide: std::optional<layer_snapshot> get_layers(std::string_view run_id, step_t step)");
-    static_assert(has_layer_steps<S>, "Storage must provide: std::vector<step_t> layer_steps(std::string_view run_id)");
-    static_assert(has_append_event<S>, "Storage must provide: event append_event(const event&)");
-    static_assert(has_list_events<S>, "Storage must provide: std::vector<event> list_events(const event_query&)");
-    static_assert(has_flush<S>, "Storage must provide: flush()");
-    return true;
-}
-
-}  // namespace tmon
-#endif  // TMON_SINGLE_STORAGE_STORAGE_CONCEPT_HPP
-// ---- end tmon/storage/storage_concept.hpp
 // ---- begin tmon/storage/memory_store.hpp
 #ifndef TMON_SINGLE_STORAGE_MEMORY_STORE_HPP
 #define TMON_SINGLE_STORAGE_MEMORY_STORE_HPP
@@ -934,7 +836,8 @@ public:
     // One block size per arena, fixed by the first request (a container's
     // node size); anything else goes to the global heap.
     void* allocate(std::size_t bytes) {
-        if (block_bytes_ == 0 && bytes >= sizeof(free_block) && bytes <= max_block_bytes) block_bytes_ = round_up(bytes);
+        if (block_bytes_ == 0 && bytes >= sizeof(free_block) && bytes <= max_block_bytes)
+            block_bytes_ = round_up(bytes);
         if (!is_block(bytes)) return ::operator new(bytes);
         if (free_) return std::exchange(free_, free_->next);
         if (static_cast<std::size_t>(end_ - cursor_) < block_bytes_) new_slab();  // no arithmetic on a null cursor_
@@ -1350,10 +1253,28 @@ class json_writer {
 public:
     explicit json_writer(std::string& out) : out_(out) {}
 
-    json_writer& begin_object() { comma(); out_.push_back('{'); first_ = true; return *this; }
-    json_writer& end_object() { out_.push_back('}'); first_ = false; return *this; }
-    json_writer& begin_array() { comma(); out_.push_back('['); first_ = true; return *this; }
-    json_writer& end_array() { out_.push_back(']'); first_ = false; return *this; }
+    json_writer& begin_object() {
+        comma();
+        out_.push_back('{');
+        first_ = true;
+        return *this;
+    }
+    json_writer& end_object() {
+        out_.push_back('}');
+        first_ = false;
+        return *this;
+    }
+    json_writer& begin_array() {
+        comma();
+        out_.push_back('[');
+        first_ = true;
+        return *this;
+    }
+    json_writer& end_array() {
+        out_.push_back(']');
+        first_ = false;
+        return *this;
+    }
 
     json_writer& key(std::string_view k) {
         comma();
@@ -1362,25 +1283,59 @@ public:
         first_ = true;  // the value that follows takes no comma
         return *this;
     }
-    json_writer& value(std::string_view s) { comma(); append_json_string(out_, s); return *this; }
+    json_writer& value(std::string_view s) {
+        comma();
+        append_json_string(out_, s);
+        return *this;
+    }
     json_writer& value(const char* s) { return value(std::string_view{s}); }
     json_writer& value(const std::string& s) { return value(std::string_view{s}); }
-    json_writer& value(double v) { comma(); append_json_number(out_, v); return *this; }
+    json_writer& value(double v) {
+        comma();
+        append_json_number(out_, v);
+        return *this;
+    }
     json_writer& value(float v) { return value(static_cast<double>(v)); }
-    json_writer& value(bool b) { comma(); out_ += b ? "true" : "false"; return *this; }
-    json_writer& value(std::int64_t v) { comma(); append_json_integer(out_, v); return *this; }
-    json_writer& value(std::uint64_t v) { comma(); append_json_unsigned(out_, v); return *this; }
+    json_writer& value(bool b) {
+        comma();
+        out_ += b ? "true" : "false";
+        return *this;
+    }
+    json_writer& value(std::int64_t v) {
+        comma();
+        append_json_integer(out_, v);
+        return *this;
+    }
+    json_writer& value(std::uint64_t v) {
+        comma();
+        append_json_unsigned(out_, v);
+        return *this;
+    }
     json_writer& value(int v) { return value(static_cast<std::int64_t>(v)); }
     json_writer& value(unsigned v) { return value(static_cast<std::uint64_t>(v)); }
     json_writer& value(long long v) { return value(static_cast<std::int64_t>(v)); }
     json_writer& value(unsigned long long v) { return value(static_cast<std::uint64_t>(v)); }
-    json_writer& null() { comma(); out_ += "null"; return *this; }
+    json_writer& null() {
+        comma();
+        out_ += "null";
+        return *this;
+    }
     // Splices already-valid JSON text (stored config, metadata) verbatim.
-    json_writer& raw(std::string_view json) { comma(); out_ += json.empty() ? std::string_view{"null"} : json; return *this; }
+    json_writer& raw(std::string_view json) {
+        comma();
+        out_ += json.empty() ? std::string_view{"null"} : json;
+        return *this;
+    }
 
     template <class T>
-    json_writer& field(std::string_view k, const T& v) { key(k); return value(v); }
-    json_writer& raw_field(std::string_view k, std::string_view json) { key(k); return raw(json); }
+    json_writer& field(std::string_view k, const T& v) {
+        key(k);
+        return value(v);
+    }
+    json_writer& raw_field(std::string_view k, std::string_view json) {
+        key(k);
+        return raw(json);
+    }
 
 private:
     void comma() {
@@ -1617,9 +1572,8 @@ namespace tmon::detail {
 inline void check_utf8(std::string_view text, std::string_view what) {
     std::size_t bad = first_invalid_utf8(text);
     if (bad == text.size()) return;
-    throw error(errc::invalid_argument,
-                fmt::format("{} holds invalid UTF-8 (byte {} of {} is 0x{:02x})", what, bad, text.size(),
-                            static_cast<unsigned char>(text[bad])));
+    throw error(errc::invalid_argument, fmt::format("{} holds invalid UTF-8 (byte {} of {} is 0x{:02x})", what, bad,
+                                                    text.size(), static_cast<unsigned char>(text[bad])));
 }
 
 inline void check_utf8(const std::vector<std::string>& texts, std::string_view what) {
@@ -1820,7 +1774,8 @@ public:
         double now = now_seconds();
         run_info updated = apply_update(rec.info, u, now);
         std::vector<event> evs;
-        if (updated.status != rec.info.status) evs.push_back(numbered(status_changed_event(updated, rec.info.status, now)));
+        if (updated.status != rec.info.status)
+            evs.push_back(numbered(status_changed_event(updated, rec.info.status, now)));
         journal_.on_run(updated, evs);
         apply_run(updated);
         for (auto& e : evs) apply_event(e);
@@ -2174,7 +2129,7 @@ private:
         run_info info;
         std::uint64_t order = 0;
         std::map<std::string, series_buffer, std::less<>> series;
-        std::vector<checkpoint_info> checkpoints;   // oldest first
+        std::vector<checkpoint_info> checkpoints;  // oldest first
         std::map<step_t, layer_snapshot> layers;
         std::deque<event> events;
         std::unordered_map<std::string, event> client_events;  // events given a client id, by that id
@@ -2323,12 +2278,15 @@ private:
             if (!victim) break;
             const std::string id = victim->info.id;
             const bool running = victim->info.status == run_status::running;
-            const std::string why = running
-                ? fmt::format("run {} ({}) evicted: the memory store keeps {} runs, all of them running, and this one "
-                              "had been idle longest (last write {})",
-                              id, victim->info.name, limits_.max_runs, iso8601(victim->info.updated_at))
-                : fmt::format("run {} ({}, {}) evicted: the memory store keeps {} runs and this was the oldest finished one",
-                              id, victim->info.name, to_string(victim->info.status), limits_.max_runs);
+            const std::string why =
+                running
+                    ? fmt::format(
+                          "run {} ({}) evicted: the memory store keeps {} runs, all of them running, and this one "
+                          "had been idle longest (last write {})",
+                          id, victim->info.name, limits_.max_runs, iso8601(victim->info.updated_at))
+                    : fmt::format(
+                          "run {} ({}, {}) evicted: the memory store keeps {} runs and this was the oldest finished one",
+                          id, victim->info.name, to_string(victim->info.status), limits_.max_runs);
             log(running ? log_level::warn : log_level::info, "storage", "{}", why);
             journal_.on_run_deleted(id);
             apply_run_deleted(id);
@@ -2536,14 +2494,120 @@ std::vector<event> state_store<Journal>::list_events(const event_query& q) {
 }  // namespace tmon::detail
 #endif  // TMON_SINGLE_STORAGE_DETAIL_STATE_STORE_HPP
 // ---- end tmon/storage/detail/state_store.hpp
+// ---- begin tmon/storage/storage_concept.hpp
+#ifndef TMON_SINGLE_STORAGE_STORAGE_CONCEPT_HPP
+#define TMON_SINGLE_STORAGE_STORAGE_CONCEPT_HPP
+// What a storage policy must provide. `tmon::storage<S>` is the concept;
+// `tmon::assert_storage<S>()` checks member by member so a user type that
+// misses one gets a message naming it, not a page of template noise.
+#include <concepts>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+
+namespace tmon {
+
+namespace detail::storage_checks {
+// clang-format off
+template <class S> concept has_create_run = requires(S& s, const new_run& r) { { s.create_run(r) } -> std::same_as<run_info>; };
+template <class S> concept has_get_run = requires(S& s, std::string_view id) { { s.get_run(id) } -> std::same_as<std::optional<run_info>>; };
+template <class S> concept has_list_runs = requires(S& s, const run_query& q) { { s.list_runs(q) } -> std::same_as<run_page>; };
+template <class S> concept has_update_run = requires(S& s, std::string_view id, const run_update& u) { { s.update_run(id, u) } -> std::same_as<run_info>; };
+template <class S> concept has_delete_run = requires(S& s, std::string_view id) { { s.delete_run(id) } -> std::same_as<bool>; };
+template <class S> concept has_append_metrics = requires(S& s, std::string_view id, std::span<const metric_point> p) { s.append_metrics(id, p); };
+template <class S> concept has_query_metrics = requires(S& s, const metric_query& q) { { s.query_metrics(q) } -> std::same_as<metric_series>; };
+template <class S> concept has_latest_metrics = requires(S& s, std::string_view id) { { s.latest_metrics(id) } -> std::same_as<std::vector<latest_metric>>; };
+template <class S> concept has_metric_keys = requires(S& s, std::string_view id) { { s.metric_keys(id) } -> std::same_as<std::vector<std::string>>; };
+template <class S> concept has_add_checkpoint = requires(S& s, const new_checkpoint& c) { { s.add_checkpoint(c) } -> std::same_as<checkpoint_info>; };
+template <class S> concept has_get_checkpoint = requires(S& s, std::string_view id) { { s.get_checkpoint(id) } -> std::same_as<std::optional<checkpoint_info>>; };
+template <class S> concept has_list_checkpoints = requires(S& s, std::string_view id) { { s.list_checkpoints(id) } -> std::same_as<std::vector<checkpoint_info>>; };
+template <class S> concept has_delete_checkpoint = requires(S& s, std::string_view id) { { s.delete_checkpoint(id) } -> std::same_as<bool>; };
+template <class S> concept has_mark_best = requires(S& s, std::string_view id) { { s.mark_best(id) } -> std::same_as<checkpoint_info>; };
+template <class S> concept has_append_system = requires(S& s, const system_sample& x) { s.append_system(x); };
+template <class S> concept has_system_history = requires(S& s, const system_query& q) { { s.system_history(q) } -> std::same_as<std::vector<system_sample>>; };
+template <class S> concept has_append_layers = requires(S& s, const layer_snapshot& l) { s.append_layers(l); };
+template <class S> concept has_get_layers = requires(S& s, std::string_view id, step_t st) { { s.get_layers(id, st) } -> std::same_as<std::optional<layer_snapshot>>; };
+template <class S> concept has_layer_steps = requires(S& s, std::string_view id) { { s.layer_steps(id) } -> std::same_as<std::vector<step_t>>; };
+template <class S> concept has_append_event = requires(S& s, const event& e) { { s.append_event(e) } -> std::same_as<event>; };
+template <class S> concept has_list_events = requires(S& s, const event_query& q) { { s.list_events(q) } -> std::same_as<std::vector<event>>; };
+template <class S> concept has_flush = requires(S& s) { s.flush(); };
+// clang-format on
+}  // namespace detail::storage_checks
+
+// Semantics every store honours (checked by tests/storage conformance suite):
+// - all members are safe to call concurrently from any thread;
+// - writes throw tmon::error(not_found) for an unknown run/checkpoint and
+//   tmon::error(conflict) for an invalid status transition, changing nothing;
+// - a returned write is durable for persistent stores (survives kill -9);
+// - metric (key, step) is unique per run: the last write wins, queries never
+//   return duplicate steps; series come back in ascending step order;
+// - create_run, status changes, checkpoint saves and best changes append their
+//   own events in the same write, so the event log cannot disagree with state;
+// - at most one checkpoint per run has is_best.
+template <class S>
+concept storage = detail::storage_checks::has_create_run<S> && detail::storage_checks::has_get_run<S> &&
+    detail::storage_checks::has_list_runs<S> && detail::storage_checks::has_update_run<S> &&
+    detail::storage_checks::has_delete_run<S> && detail::storage_checks::has_append_metrics<S> &&
+    detail::storage_checks::has_query_metrics<S> && detail::storage_checks::has_latest_metrics<S> &&
+    detail::storage_checks::has_metric_keys<S> && detail::storage_checks::has_add_checkpoint<S> &&
+    detail::storage_checks::has_get_checkpoint<S> && detail::storage_checks::has_list_checkpoints<S> &&
+    detail::storage_checks::has_delete_checkpoint<S> && detail::storage_checks::has_mark_best<S> &&
+    detail::storage_checks::has_append_system<S> && detail::storage_checks::has_system_history<S> &&
+    detail::storage_checks::has_append_layers<S> && detail::storage_checks::has_get_layers<S> &&
+    detail::storage_checks::has_layer_steps<S> && detail::storage_checks::has_append_event<S> &&
+    detail::storage_checks::has_list_events<S> && detail::storage_checks::has_flush<S>;
+
+template <class S>
+constexpr bool assert_storage() {
+    using namespace detail::storage_checks;
+    static_assert(has_create_run<S>, "Storage must provide: run_info create_run(const new_run&)");
+    static_assert(has_get_run<S>, "Storage must provide: std::optional<run_info> get_run(std::string_view id)");
+    static_assert(has_list_runs<S>, "Storage must provide: run_page list_runs(const run_query&)");
+    static_assert(has_update_run<S>,
+                  "Storage must provide: run_info update_run(std::string_view id, const run_update&)");
+    static_assert(has_delete_run<S>, "Storage must provide: bool delete_run(std::string_view id)");
+    static_assert(has_append_metrics<S>,
+                  "Storage must provide: append_metrics(std::string_view run_id, std::span<const metric_point>)");
+    static_assert(has_query_metrics<S>, "Storage must provide: metric_series query_metrics(const metric_query&)");
+    static_assert(has_latest_metrics<S>,
+                  "Storage must provide: std::vector<latest_metric> latest_metrics(std::string_view run_id)");
+    static_assert(has_metric_keys<S>,
+                  "Storage must provide: std::vector<std::string> metric_keys(std::string_view run_id)");
+    static_assert(has_add_checkpoint<S>, "Storage must provide: checkpoint_info add_checkpoint(const new_checkpoint&)");
+    static_assert(has_get_checkpoint<S>,
+                  "Storage must provide: std::optional<checkpoint_info> get_checkpoint(std::string_view id)");
+    static_assert(has_list_checkpoints<S>,
+                  "Storage must provide: std::vector<checkpoint_info> list_checkpoints(std::string_view run_id)");
+    static_assert(has_delete_checkpoint<S>, "Storage must provide: bool delete_checkpoint(std::string_view id)");
+    static_assert(has_mark_best<S>, "Storage must provide: checkpoint_info mark_best(std::string_view checkpoint_id)");
+    static_assert(has_append_system<S>, "Storage must provide: append_system(const system_sample&)");
+    static_assert(has_system_history<S>,
+                  "Storage must provide: std::vector<system_sample> system_history(const system_query&)");
+    static_assert(has_append_layers<S>, "Storage must provide: append_layers(const layer_snapshot&)");
+    static_assert(
+        has_get_layers<S>,
+        "Storage must provide: std::optional<layer_snapshot> get_layers(std::string_view run_id, step_t step)");
+    static_assert(has_layer_steps<S>, "Storage must provide: std::vector<step_t> layer_steps(std::string_view run_id)");
+    static_assert(has_append_event<S>, "Storage must provide: event append_event(const event&)");
+    static_assert(has_list_events<S>, "Storage must provide: std::vector<event> list_events(const event_query&)");
+    static_assert(has_flush<S>, "Storage must provide: flush()");
+    return true;
+}
+
+}  // namespace tmon
+#endif  // TMON_SINGLE_STORAGE_STORAGE_CONCEPT_HPP
+// ---- end tmon/storage/storage_concept.hpp
 
 namespace tmon {
 
 // Outside the class so `options o = {}` can be a default argument (a nested
 // struct with member initialisers is incomplete inside its enclosing class).
 struct memory_store_options {
-    std::size_t max_runs = 100;                       // oldest run evicted past this
-    std::size_t max_points_per_series = 1'000'000;    // oldest steps evicted past this
+    std::size_t max_runs = 100;                     // oldest run evicted past this
+    std::size_t max_points_per_series = 1'000'000;  // oldest steps evicted past this
     std::size_t max_system_samples = 100'000;
     std::size_t max_events_per_run = 10'000;
     std::size_t max_layer_snapshots_per_run = 1'000;
@@ -2571,8 +2635,8 @@ static_assert(assert_storage<memory_store>());
 // compiled once, in src/memory_store.cpp, and every other TU only declares them.
 // `declare` is `extern` for the declarations and empty for the definitions.
 #define TMON_MEMORY_STORE_TEMPLATES(declare)                                   \
-    declare template class detail::memory_state<detail::no_journal>;         \
-    declare template class detail::state_store<detail::no_journal>;          \
+    declare template class detail::memory_state<detail::no_journal>;           \
+    declare template class detail::state_store<detail::no_journal>;            \
     declare template class detail::monitor_core<memory_store, no_sampler>;     \
     declare template class monitor<memory_store, no_sampler>;                  \
     declare template class detail::monitor_core<memory_store, system_sampler>; \
@@ -2821,7 +2885,7 @@ inline constexpr std::size_t max_metric_key_length = 95;
 
 struct metric_slot {
     step_t step;
-    std::uint64_t ticks;   // detail::read_ticks() at log time, converted by the flusher
+    std::uint64_t ticks;  // detail::read_ticks() at log time, converted by the flusher
     double value;
     std::uint8_t key_length;
     char key[max_metric_key_length];
@@ -2913,7 +2977,7 @@ namespace tmon {
 
 struct monitor_options {
     std::string run_name{};
-    std::string config_json = "{}";   // JSON object, stored verbatim
+    std::string config_json = "{}";  // JSON object, stored verbatim
     std::vector<std::string> tags{};
     std::optional<step_t> total_steps{};
     std::string notes{};
@@ -2977,10 +3041,14 @@ constexpr bool assert_recorder() {
     static_assert(has_create_run<R>, "Recorder must provide: run_info create_run(const new_run&)");
     static_assert(has_get_run<R>, "Recorder must provide: std::optional<run_info> get_run(std::string_view id)");
     static_assert(has_list_runs<R>, "Recorder must provide: run_page list_runs(const run_query&)");
-    static_assert(has_update_run<R>, "Recorder must provide: run_info update_run(std::string_view id, const run_update&)");
-    static_assert(has_append_metrics<R>, "Recorder must provide: append_metrics(std::string_view run_id, std::span<const metric_point>)");
-    static_assert(has_add_checkpoint<R>, "Recorder must provide: checkpoint_info add_checkpoint(const new_checkpoint&)");
-    static_assert(has_list_checkpoints<R>, "Recorder must provide: std::vector<checkpoint_info> list_checkpoints(std::string_view run_id)");
+    static_assert(has_update_run<R>,
+                  "Recorder must provide: run_info update_run(std::string_view id, const run_update&)");
+    static_assert(has_append_metrics<R>,
+                  "Recorder must provide: append_metrics(std::string_view run_id, std::span<const metric_point>)");
+    static_assert(has_add_checkpoint<R>,
+                  "Recorder must provide: checkpoint_info add_checkpoint(const new_checkpoint&)");
+    static_assert(has_list_checkpoints<R>,
+                  "Recorder must provide: std::vector<checkpoint_info> list_checkpoints(std::string_view run_id)");
     static_assert(has_mark_best<R>, "Recorder must provide: checkpoint_info mark_best(std::string_view checkpoint_id)");
     static_assert(has_append_system<R>, "Recorder must provide: append_system(const system_sample&)");
     static_assert(has_append_layers<R>, "Recorder must provide: append_layers(const layer_snapshot&)");
@@ -3004,8 +3072,14 @@ constexpr bool assert_recorder() {
 namespace tmon {
 
 namespace detail::sampler_checks {
-template <class S> concept has_sample = requires(S& s) { { s.sample() } -> std::same_as<system_sample>; };
-template <class S> concept has_enabled = requires { { S::enabled } -> std::convertible_to<bool>; };
+template <class S>
+concept has_sample = requires(S& s) {
+    { s.sample() } -> std::same_as<system_sample>;
+};
+template <class S>
+concept has_enabled = requires {
+    { S::enabled } -> std::convertible_to<bool>;
+};
 }  // namespace detail::sampler_checks
 
 // A sampler reads the machine once per call; the owner (server or monitor)
@@ -3259,8 +3333,7 @@ private:
 
     void drain_available() {
         std::lock_guard lock(consumer_mutex_);
-        while (drain_batch() == batch_.size()) {
-        }
+        while (drain_batch() == batch_.size()) {}
         drain_layers();
     }
 
@@ -3337,8 +3410,8 @@ private:
         if (dropped_reported_ != 0 && now - last_drop_warning_ < std::chrono::seconds(30)) return;
         guarded("warning", [&] {
             tmon::log(log_level::warn, "monitor",
-                "run {}: metric queue full ({} slots), {} points dropped so far; the store is not keeping up",
-                run_id_, queue_.capacity(), dropped);
+                      "run {}: metric queue full ({} slots), {} points dropped so far; the store is not keeping up",
+                      run_id_, queue_.capacity(), dropped);
         });
         dropped_reported_ = dropped;
         last_drop_warning_ = now;
@@ -3362,9 +3435,9 @@ private:
         // Powers of two: a store that fails every batch does not flood the log.
         if ((n & (n - 1)) == 0) {
             try {
-                tmon::log(log_level::error, "monitor", "run {}: {} failed ({} failures so far): {}", run_id_, what, n, why);
-            } catch (...) {
-            }
+                tmon::log(log_level::error, "monitor", "run {}: {} failed ({} failures so far): {}", run_id_, what, n,
+                          why);
+            } catch (...) {}
         }
     }
 
@@ -3539,10 +3612,8 @@ private:
         check_run_name(opts);
         // A remote recorder knows better (a given run id, its journal).
         std::optional<run_info> previous;
-        if constexpr (requires { rec.resume_target(opts.run_name); })
-            previous = rec.resume_target(opts.run_name);
-        else
-            previous = detail::newest_run_named(rec, opts.run_name);
+        if constexpr (requires { rec.resume_target(opts.run_name); }) previous = rec.resume_target(opts.run_name);
+        else previous = detail::newest_run_named(rec, opts.run_name);
         if (previous && (previous->status == run_status::running || previous->status == run_status::failed ||
                          previous->status == run_status::interrupted)) {
             run_update u;
@@ -3692,8 +3763,12 @@ using result = int;  // nvmlReturn_t
 inline constexpr result success = 0;
 inline constexpr result not_supported = 3;
 using device = struct opaque_device*;  // nvmlDevice_t
-struct utilization { unsigned int gpu, memory; };
-struct memory { unsigned long long total, free, used; };
+struct utilization {
+    unsigned int gpu, memory;
+};
+struct memory {
+    unsigned long long total, free, used;
+};
 inline constexpr int temperature_gpu = 0;  // NVML_TEMPERATURE_GPU
 
 using init_fn = result (*)();
@@ -3752,9 +3827,8 @@ private:
         bool bound = bind(init_, "nvmlInit_v2") && bind(shutdown_, "nvmlShutdown") &&
                      bind(device_count_, "nvmlDeviceGetCount_v2") &&
                      bind(handle_by_index_, "nvmlDeviceGetHandleByIndex_v2") && bind(name_, "nvmlDeviceGetName") &&
-                     bind(utilization_, "nvmlDeviceGetUtilizationRates") &&
-                     bind(memory_, "nvmlDeviceGetMemoryInfo") && bind(temperature_, "nvmlDeviceGetTemperature") &&
-                     bind(power_, "nvmlDeviceGetPowerUsage");
+                     bind(utilization_, "nvmlDeviceGetUtilizationRates") && bind(memory_, "nvmlDeviceGetMemoryInfo") &&
+                     bind(temperature_, "nvmlDeviceGetTemperature") && bind(power_, "nvmlDeviceGetPowerUsage");
         if (!bound) return;
         error_string_ = reinterpret_cast<nvml_abi::error_string_fn>(::dlsym(handle_, "nvmlErrorString"));
         nvml_abi::result r = init_();
@@ -3802,9 +3876,7 @@ private:
         give_up("{} failed: {}", call, describe(r));
         return false;
     }
-    bool check_optional(nvml_abi::result r, const char* call) {
-        return r == nvml_abi::not_supported || check(r, call);
-    }
+    bool check_optional(nvml_abi::result r, const char* call) { return r == nvml_abi::not_supported || check(r, call); }
 
     template <class... Args>
     void give_up(fmt::format_string<Args...> f, Args&&... args) {
@@ -3960,7 +4032,8 @@ public:
         if (auto mem = detail::read_memory_usage()) {
             s.memory_used = mem->used;
             s.memory_total = mem->total;
-            s.memory_percent = mem->total ? 100.0 * static_cast<double>(mem->used) / static_cast<double>(mem->total) : 0;
+            s.memory_percent =
+                mem->total ? 100.0 * static_cast<double>(mem->used) / static_cast<double>(mem->total) : 0;
         }
         s.process_rss = detail::read_process_rss();
         s.gpus = nvml_.read_gpus();
@@ -3999,6 +4072,12 @@ TMON_MEMORY_STORE_TEMPLATES(extern)
 #endif  // TMON_SINGLE_STORAGE_MEMORY_STORE_HPP
 // ---- end tmon/storage/memory_store.hpp
 
+
+// ---- begin tmon/transport/no_transport.hpp
+#ifndef TMON_SINGLE_TRANSPORT_NO_TRANSPORT_HPP
+#define TMON_SINGLE_TRANSPORT_NO_TRANSPORT_HPP
+// For a binary that only stores: nothing listens, nothing is served.
+#include <cstdint>
 
 // ---- begin tmon/transport/transport_concept.hpp
 #ifndef TMON_SINGLE_TRANSPORT_TRANSPORT_CONCEPT_HPP
@@ -4044,15 +4123,15 @@ inline bool iequals(std::string_view a, std::string_view b) noexcept {
 }
 
 struct request {
-    std::string method;   // "GET"
-    std::string target;   // raw request-target, "/api/runs?limit=5"
-    std::string path;     // percent-decoded path, "/api/runs"
-    std::string query;    // raw query string without '?', "limit=5"
+    std::string method;  // "GET"
+    std::string target;  // raw request-target, "/api/runs?limit=5"
+    std::string path;    // percent-decoded path, "/api/runs"
+    std::string query;   // raw query string without '?', "limit=5"
     int version_minor = 1;
     std::vector<header> headers;
     std::string body;
     std::vector<header> trailers;  // after a chunked body; never merged into headers
-    std::string remote;   // peer address, for logs
+    std::string remote;            // peer address, for logs
 
     std::string_view header_value(std::string_view name) const noexcept {
         for (const auto& h : headers)
@@ -4097,7 +4176,7 @@ struct body_stream {
 struct response {
     int status = 200;
     std::string content_type = "application/json";
-    std::vector<header> headers;   // extra headers (ETag, Content-Encoding, Allow...)
+    std::vector<header> headers;  // extra headers (ETag, Content-Encoding, Allow...)
     std::string body;
     std::shared_ptr<body_stream> stream;  // set: the body comes from it, and `body` is ignored
 };
@@ -4165,9 +4244,9 @@ struct app_handlers {
 // Every limit on what a peer can make the server hold or do; SECURITY.md
 // lists them with the tmon-server flags that set them.
 struct transport_limits {
-    std::size_t max_header_bytes = 16 * 1024;          // -> 431
-    std::size_t max_request_line_bytes = 8 * 1024;     // -> 414
-    std::size_t max_body_bytes = 64 * 1024 * 1024;      // -> 413 (per request; see app_handlers::body_limit)
+    std::size_t max_header_bytes = 16 * 1024;       // -> 431
+    std::size_t max_request_line_bytes = 8 * 1024;  // -> 414
+    std::size_t max_body_bytes = 64 * 1024 * 1024;  // -> 413 (per request; see app_handlers::body_limit)
     // Request bodies buffered at once across the transport, from their
     // announced size until the application answers: a body that would pass it
     // -> 503. 0: no budget.
@@ -4175,14 +4254,14 @@ struct transport_limits {
     // Beyond: 503 and close. The cap in force is also at most the open-file
     // limit (raised to its hard value at start) less fd_reserve; 0: only that.
     std::size_t max_connections = 1024;
-    std::size_t max_connections_per_client = 256;       // per peer address -> 503; 0: no cap
-    std::size_t fd_reserve = 64;                        // descriptors kept for the store's files
-    std::chrono::milliseconds header_timeout{10'000};   // whole header block must arrive (slowloris) -> 408
-    std::chrono::milliseconds idle_timeout{60'000};     // keep-alive idle
+    std::size_t max_connections_per_client = 256;      // per peer address -> 503; 0: no cap
+    std::size_t fd_reserve = 64;                       // descriptors kept for the store's files
+    std::chrono::milliseconds header_timeout{10'000};  // whole header block must arrive (slowloris) -> 408
+    std::chrono::milliseconds idle_timeout{60'000};    // keep-alive idle
     // Keep-alive idle while over 3/4 of the connection cap is in use, so idle
     // connections cannot starve new clients. 0: idle_timeout throughout.
     std::chrono::milliseconds busy_idle_timeout{5'000};
-    std::chrono::milliseconds body_timeout{60'000};     // -> 408
+    std::chrono::milliseconds body_timeout{60'000};  // -> 408
     // A write that makes no progress this long closes the connection (HTTP
     // and WebSocket): a client that stops reading cannot hold memory forever.
     // 0: no limit.
@@ -4196,7 +4275,7 @@ struct transport_limits {
     // reads nothing more. Their answers' sizes are unknown when they are
     // handed over, so this is what bounds a pipelined burst. At least 1.
     std::size_t max_pipelined_requests = 16;
-    std::size_t ws_max_message_bytes = 1024 * 1024;     // -> close 1009
+    std::size_t ws_max_message_bytes = 1024 * 1024;  // -> close 1009
     // Queued for one peer, control frames included: messages beyond it close a
     // slow reader (1008); pongs beyond it pause reading from the peer.
     std::size_t ws_max_outbound_bytes = 8 * 1024 * 1024;
@@ -4205,28 +4284,38 @@ struct transport_limits {
 
 struct transport_config {
     std::string host = "127.0.0.1";
-    std::uint16_t port = 8000;          // 0: pick a free port (tests)
-    unsigned threads = 1;               // io threads
+    std::uint16_t port = 8000;  // 0: pick a free port (tests)
+    unsigned threads = 1;       // io threads
     std::string ws_path = "/ws";
-    std::string cors_origin{};          // empty: no CORS headers; "*" or an origin
+    std::string cors_origin{};  // empty: no CORS headers; "*" or an origin
     transport_limits limits{};
 };
 
 namespace detail::transport_checks {
-template <class T> concept has_start = requires(T& t, const transport_config& c, app_handlers h) { t.start(c, std::move(h)); };
-template <class T> concept has_stop = requires(T& t) { t.stop(); };
-template <class T> concept has_port = requires(const T& t) { { t.port() } -> std::convertible_to<std::uint16_t>; };
+template <class T>
+concept has_start = requires(T& t, const transport_config& c, app_handlers h) {
+    t.start(c, std::move(h));
+};
+template <class T>
+concept has_stop = requires(T& t) {
+    t.stop();
+};
+template <class T>
+concept has_port = requires(const T& t) {
+    { t.port() } -> std::convertible_to<std::uint16_t>;
+};
 }  // namespace detail::transport_checks
 
 // start() binds and returns once listening (throws tmon::error on bind failure),
 // serving on its own threads until stop().
 template <class T>
 concept transport = detail::transport_checks::has_start<T> && detail::transport_checks::has_stop<T> &&
-                    detail::transport_checks::has_port<T>;
+    detail::transport_checks::has_port<T>;
 
 template <class T>
 constexpr bool assert_transport() {
-    static_assert(detail::transport_checks::has_start<T>, "Transport must provide: start(const transport_config&, app_handlers)");
+    static_assert(detail::transport_checks::has_start<T>,
+                  "Transport must provide: start(const transport_config&, app_handlers)");
     static_assert(detail::transport_checks::has_stop<T>, "Transport must provide: stop()");
     static_assert(detail::transport_checks::has_port<T>, "Transport must provide: std::uint16_t port() const");
     return true;
@@ -4235,12 +4324,6 @@ constexpr bool assert_transport() {
 }  // namespace tmon
 #endif  // TMON_SINGLE_TRANSPORT_TRANSPORT_CONCEPT_HPP
 // ---- end tmon/transport/transport_concept.hpp
-// ---- begin tmon/transport/no_transport.hpp
-#ifndef TMON_SINGLE_TRANSPORT_NO_TRANSPORT_HPP
-#define TMON_SINGLE_TRANSPORT_NO_TRANSPORT_HPP
-// For a binary that only stores: nothing listens, nothing is served.
-#include <cstdint>
-
 
 namespace tmon {
 

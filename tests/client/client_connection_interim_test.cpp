@@ -54,16 +54,17 @@ TEST_CASE("client connection: interim 1xx responses are skipped, the final one a
         int fd = ::accept(listener, nullptr, nullptr);
         if (fd < 0) return;
         read_request(fd);
-        write_all(fd, "HTTP/1.1 103 Early Hints\r\nLink: </app.css>; rel=preload\r\n\r\n"
-                      "HTTP/1.1 100 Continue\r\n\r\n"
-                      "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\n{}");
+        write_all(fd,
+                  "HTTP/1.1 103 Early Hints\r\nLink: </app.css>; rel=preload\r\n\r\n"
+                  "HTTP/1.1 100 Continue\r\n\r\n"
+                  "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\n{}");
         read_request(fd);
         write_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext");
         ::close(fd);
     });
     {
-        tmon::detail::client_connection conn(tmon::detail::server_url::parse("http://127.0.0.1:" + std::to_string(port)),
-                                             std::chrono::seconds(5), {});
+        tmon::detail::client_connection conn(
+            tmon::detail::server_url::parse("http://127.0.0.1:" + std::to_string(port)), std::chrono::seconds(5), {});
         auto first = conn.send("POST", "/api/runs", "{}");
         CHECK(first.status == 201);
         CHECK(first.body == "{}");

@@ -35,7 +35,8 @@ TEST_CASE("journal: records read back in order with their method, path, body and
     tmon::test::temp_dir dir;
     journal j(dir.path(), "run_a.r0", 1 << 20);
     REQUIRE(j.append(journal_kind::request, "POST", "/api/runs", R"({"name":"a"})"));
-    REQUIRE(j.append(journal_kind::metrics, "POST", "/api/runs/run_a/metrics", R"({"step":1,"metrics":{"loss":1}})", 1));
+    REQUIRE(
+        j.append(journal_kind::metrics, "POST", "/api/runs/run_a/metrics", R"({"step":1,"metrics":{"loss":1}})", 1));
     REQUIRE(j.append(journal_kind::request, "PUT", "/api/runs/run_a", R"({"status":"completed"})"));
     auto all = read_all(j);
     REQUIRE(all.size() == 3);
@@ -48,7 +49,8 @@ TEST_CASE("journal: records read back in order with their method, path, body and
     CHECK(j.pending_points() == 1);
 }
 
-TEST_CASE("journal: unacknowledged records survive a new process; acknowledged ones are not sent again", "[client][journal]") {
+TEST_CASE("journal: unacknowledged records survive a new process; acknowledged ones are not sent again",
+          "[client][journal]") {
     tmon::test::temp_dir dir;
     std::uint64_t first_end = 0;
     {

@@ -58,7 +58,9 @@ tmon::http_client_options fast_options(const restartable_server& s, const tmon::
     return o;
 }
 
-double loss_at(std::int64_t step) { return 1.0 / (1.0 + static_cast<double>(step)) + 1e-9 * static_cast<double>(step % 7); }
+double loss_at(std::int64_t step) {
+    return 1.0 / (1.0 + static_cast<double>(step)) + 1e-9 * static_cast<double>(step % 7);
+}
 
 // Every step of `key` in the store, checked to be exactly what loss_at logged.
 std::size_t count_exact(api_client& api, const std::string& run_id, const std::string& key, std::int64_t first,
@@ -115,9 +117,10 @@ TEST_CASE("remote monitor: every logged point reaches the server exactly once, a
     CHECK(std::filesystem::file_size(journal_dir.path() / (run_id + ".r0.journal")) == 0);
 }
 
-TEST_CASE("remote monitor: with the server down, log() goes on, the journal holds everything, and it all arrives "
-          "once the server is back",
-          "[client]") {
+TEST_CASE(
+    "remote monitor: with the server down, log() goes on, the journal holds everything, and it all arrives "
+    "once the server is back",
+    "[client]") {
     restartable_server server;
     tmon::test::temp_dir journal_dir;
     server.stop();
@@ -143,9 +146,10 @@ TEST_CASE("remote monitor: with the server down, log() goes on, the journal hold
     CHECK(str(api.get("/api/runs/" + run_id)["status"]) == "completed");
 }
 
-TEST_CASE("remote monitor: a full journal drops whole batches, counts exactly what it dropped, and says so in the "
-          "run's event log",
-          "[client]") {
+TEST_CASE(
+    "remote monitor: a full journal drops whole batches, counts exactly what it dropped, and says so in the "
+    "run's event log",
+    "[client]") {
     restartable_server server;
     tmon::test::temp_dir journal_dir;
     server.stop();
@@ -179,14 +183,14 @@ TEST_CASE("remote monitor: a full journal drops whole batches, counts exactly wh
     auto ev = api.get("/api/runs/" + run_id + "/events?limit=100");
     bool reported = false;
     for (const auto& e : ev["events"].GetArray())
-        if (str(e["type"]) == "points_dropped")
-            reported = e["data"]["dropped_points"].GetUint64() == dropped;
+        if (str(e["type"]) == "points_dropped") reported = e["data"]["dropped_points"].GetUint64() == dropped;
     CHECK(reported);
 }
 
-TEST_CASE("remote monitor: a trainer restarted with the same run id sends what the previous process left in its "
-          "journal first",
-          "[client]") {
+TEST_CASE(
+    "remote monitor: a trainer restarted with the same run id sends what the previous process left in its "
+    "journal first",
+    "[client]") {
     restartable_server server;
     tmon::test::temp_dir journal_dir;
     server.stop();
@@ -249,7 +253,8 @@ TEST_CASE("remote client: clear errors for a bad URL, a bad run id, and a non-ze
     CHECK_THROWS_WITH(make({.url = "https://example.org"}), Catch::Contains("https:// server URLs are not supported"));
     CHECK_THROWS_WITH(make({.url = "ftp://x"}), Catch::Contains("must start with http://"));
     CHECK_THROWS_WITH(make({.url = "http://host:port"}), Catch::Contains("port is not a number"));
-    CHECK_THROWS_WITH(make({.url = "http://127.0.0.1:9", .run_id = "../../etc"}), Catch::Contains("the run id must be"));
+    CHECK_THROWS_WITH(make({.url = "http://127.0.0.1:9", .run_id = "../../etc"}),
+                      Catch::Contains("the run id must be"));
     auto rank1 = make({.url = "http://127.0.0.1:9", .rank = 1});
     CHECK_THROWS_WITH((tmon::monitor{*rank1, {.run_name = "x"}}), Catch::Contains("give it the run id"));
 }

@@ -21,7 +21,8 @@ received_response parse_one(std::string_view bytes, std::size_t split) {
 
 TEST_CASE("response parser: status, reason, headers and a Content-Length body, however the bytes split",
           "[client][http]") {
-    std::string wire = "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"ok\":true}";
+    std::string wire =
+        "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"ok\":true}";
     for (std::size_t split = 0; split <= wire.size(); ++split) {
         auto r = parse_one(wire, split);
         CHECK(r.status == 201);
@@ -33,9 +34,10 @@ TEST_CASE("response parser: status, reason, headers and a Content-Length body, h
 
 TEST_CASE("response parser: keep-alive responses back to back, chunked bodies, 204 without a body", "[client][http]") {
     response_parser p;
-    p.feed("HTTP/1.1 204 No Content\r\n\r\n"
-           "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
-           "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 3\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    p.feed(
+        "HTTP/1.1 204 No Content\r\n\r\n"
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+        "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 3\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     REQUIRE(p.parse() == parse_status::complete);
     auto a = p.take();
     CHECK(a.status == 204);

@@ -31,11 +31,32 @@ std::string shortest(double v) {
 }  // namespace
 
 TEST_CASE("a JSON number is written exactly as fmt writes the double with {}", "[core]") {
-    std::vector<double> values = {0.0, -0.0, 1.0, -1.0, 0.1, 0.25, 100.0, 1e15, 1e16, 9999999999999998.0, 0.0001,
-                                  0.00001, 1.5e-5, 123456789012345678.0, 1e100, 1e-100, 1e300, 1e-300,
-                                  std::numeric_limits<double>::min(), std::numeric_limits<double>::denorm_min(),
-                                  std::numeric_limits<double>::max(), -std::numeric_limits<double>::max(),
-                                  std::numeric_limits<double>::epsilon(), 1.0 / 3.0, 2.0 / 3.0, 0.3};
+    std::vector<double> values = {0.0,
+                                  -0.0,
+                                  1.0,
+                                  -1.0,
+                                  0.1,
+                                  0.25,
+                                  100.0,
+                                  1e15,
+                                  1e16,
+                                  9999999999999998.0,
+                                  0.0001,
+                                  0.00001,
+                                  1.5e-5,
+                                  123456789012345678.0,
+                                  1e100,
+                                  1e-100,
+                                  1e300,
+                                  1e-300,
+                                  std::numeric_limits<double>::min(),
+                                  std::numeric_limits<double>::denorm_min(),
+                                  std::numeric_limits<double>::max(),
+                                  -std::numeric_limits<double>::max(),
+                                  std::numeric_limits<double>::epsilon(),
+                                  1.0 / 3.0,
+                                  2.0 / 3.0,
+                                  0.3};
     for (int e = -310; e <= 310; ++e)
         for (int m : {1, 7, 25, 123, 999}) values.push_back(std::strtod(fmt::format("{}e{}", m, e).c_str(), nullptr));
     std::mt19937_64 rng(13);

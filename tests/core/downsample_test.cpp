@@ -13,7 +13,8 @@ namespace {
 std::vector<series_point> noisy_series(std::size_t n) {
     std::vector<series_point> pts(n);
     for (std::size_t i = 0; i < n; ++i)
-        pts[i] = {static_cast<step_t>(i), 1e9 + static_cast<double>(i), 1.0 + 0.01 * std::sin(static_cast<double>(i) * 0.37)};
+        pts[i] = {static_cast<step_t>(i), 1e9 + static_cast<double>(i),
+                  1.0 + 0.01 * std::sin(static_cast<double>(i) * 0.37)};
     return pts;
 }
 

@@ -7,8 +7,8 @@
 #include <random>
 #include <string>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include "tmon/detail/json_read.hpp"
 
@@ -36,8 +36,8 @@ TEST_CASE("json_read refuses invalid UTF-8 in strings and keys", "[core][json_re
 }
 
 TEST_CASE("json_read reads numbers that RapidJSON's full-precision path mishandles", "[core][json_read]") {
-    for (const char* zero : {"0e-30", "0.0000000000000000000000000", "-0.0E+99", "0.000000000000000000000000e-40",
-                             "0E-400"}) {
+    for (const char* zero :
+         {"0e-30", "0.0000000000000000000000000", "-0.0E+99", "0.000000000000000000000000e-40", "0E-400"}) {
         INFO(zero);
         rapidjson::Document d;
         std::string text = fmt::format("[{}]", zero);
@@ -60,10 +60,19 @@ TEST_CASE("json_read reads numbers that RapidJSON's full-precision path mishandl
     CHECK(d[0].GetDouble() == 1.8446744073709552);
 }
 
-TEST_CASE("json_read gives every number the value and type RapidJSON's full-precision parser gives", "[core][json_read]") {
+TEST_CASE("json_read gives every number the value and type RapidJSON's full-precision parser gives",
+          "[core][json_read]") {
     std::mt19937_64 rng(7);
-    std::vector<std::string> numbers = {"0", "-0", "4294967295", "4294967296", "-2147483649", "9223372036854775808",
-                                        "18446744073709551616", "-9223372036854775809", "5e-324", "1e-330"};
+    std::vector<std::string> numbers = {"0",
+                                        "-0",
+                                        "4294967295",
+                                        "4294967296",
+                                        "-2147483649",
+                                        "9223372036854775808",
+                                        "18446744073709551616",
+                                        "-9223372036854775809",
+                                        "5e-324",
+                                        "1e-330"};
     for (int i = 0; i < 20'000; ++i) {
         std::uint64_t bits = rng();
         double x;

@@ -61,8 +61,8 @@ void check_request(const http::request& r, const http::parser_limits& limits) {
 }
 
 struct outcome {
-    std::string requests;   // describe() of each completed request, in order
-    int final_status = 0;   // 0: waiting for more bytes; else the error status
+    std::string requests;  // describe() of each completed request, in order
+    int final_status = 0;  // 0: waiting for more bytes; else the error status
 };
 
 outcome parse_stream(std::string_view stream, http::parser_limits limits, split how, std::uint64_t seed) {

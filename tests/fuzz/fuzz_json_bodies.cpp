@@ -21,8 +21,8 @@
 #include <cerrno>
 #include <cmath>
 #include <cstddef>
-#include <cstdlib>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -262,7 +262,8 @@ void parse_body(int which, std::string_view body) {
                 TMON_FUZZ_CHECK(x.run_id == "run_fuzz");
                 TMON_FUZZ_CHECK(!x.host.empty());
                 TMON_FUZZ_CHECK(x.rank >= 0 && x.rank <= max_trainer_rank);
-                TMON_FUZZ_CHECK(std::isfinite(x.time) && std::isfinite(x.cpu_percent) && std::isfinite(x.memory_percent));
+                TMON_FUZZ_CHECK(std::isfinite(x.time) && std::isfinite(x.cpu_percent) &&
+                                std::isfinite(x.memory_percent));
                 for (const auto& g : x.gpus) TMON_FUZZ_CHECK(std::isfinite(g.utilization) && std::isfinite(g.power));
             }
             break;
@@ -301,7 +302,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         parse_body(which, body);
     } catch (const http_error& e) {
         TMON_FUZZ_CHECK(e.status() >= 400 && e.status() < 600);
-    } catch (const error&) {
-    }
+    } catch (const error&) {}
     return 0;
 }

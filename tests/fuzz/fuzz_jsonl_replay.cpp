@@ -54,10 +54,18 @@ namespace fs = std::filesystem;
 
 fs::path work_dir;
 
-const char* const file_names[] = {
-    "runs/a/run.jsonl", "runs/a/metrics.jsonl", "runs/a/checkpoints.jsonl", "runs/a/layers.jsonl",
-    "runs/a/events.jsonl", "system.jsonl", "events.jsonl", "runs/b/run.jsonl", "runs/b/metrics.jsonl",
-    "runs/b/checkpoints.jsonl", "runs/b/layers.jsonl", "runs/b/events.jsonl"};
+const char* const file_names[] = {"runs/a/run.jsonl",
+                                  "runs/a/metrics.jsonl",
+                                  "runs/a/checkpoints.jsonl",
+                                  "runs/a/layers.jsonl",
+                                  "runs/a/events.jsonl",
+                                  "system.jsonl",
+                                  "events.jsonl",
+                                  "runs/b/run.jsonl",
+                                  "runs/b/metrics.jsonl",
+                                  "runs/b/checkpoints.jsonl",
+                                  "runs/b/layers.jsonl",
+                                  "runs/b/events.jsonl"};
 constexpr std::size_t file_count = sizeof(file_names) / sizeof(file_names[0]);
 
 void write_file(const fs::path& p, std::string_view bytes) {
@@ -79,8 +87,8 @@ std::vector<std::string_view> split_files(std::string_view in) {
 
 void dump_events(std::string& out, const std::vector<event>& evs) {
     for (const auto& e : evs)
-        fmt::format_to(std::back_inserter(out), "  event {} {} {} {} {} {}\n", e.id, e.run_id, e.time, e.type, e.message,
-                       e.data_json);
+        fmt::format_to(std::back_inserter(out), "  event {} {} {} {} {} {}\n", e.id, e.run_id, e.time, e.type,
+                       e.message, e.data_json);
 }
 
 // Everything the store answers, as text: what a dashboard could ever see.
@@ -132,12 +140,13 @@ std::string read_everything(jsonl_store& store) {
                 TMON_FUZZ_CHECK(ranged.points.size() <= s.points.size());
             }
         }
-        for (const auto& l : store.latest_metrics(r.id)) fmt::format_to(it, "  latest {} {} {} {}\n", l.key, l.step, l.time, l.value);
+        for (const auto& l : store.latest_metrics(r.id))
+            fmt::format_to(it, "  latest {} {} {} {}\n", l.key, l.step, l.time, l.value);
         for (const auto& c : store.list_checkpoints(r.id)) {
             auto got_c = store.get_checkpoint(c.id);
             TMON_FUZZ_CHECK(got_c.has_value());
-            fmt::format_to(it, "  checkpoint {} {} {} {} {} {} {} {}\n", c.id, c.run_id, c.filepath, c.step.value_or(-1),
-                           c.metrics_json, c.metadata_json, c.is_best, c.created_at);
+            fmt::format_to(it, "  checkpoint {} {} {} {} {} {} {} {}\n", c.id, c.run_id, c.filepath,
+                           c.step.value_or(-1), c.metrics_json, c.metadata_json, c.is_best, c.created_at);
         }
         for (auto step : store.layer_steps(r.id)) {
             auto snap = store.get_layers(r.id, step);
@@ -150,7 +159,8 @@ std::string read_everything(jsonl_store& store) {
     }
     dump_events(out, store.list_events({}));
     for (const auto& s : store.system_history({}))
-        fmt::format_to(it, "system {} {} {} {} {}\n", s.time, s.cpu_percent, s.memory_used, s.process_rss, s.gpus.size());
+        fmt::format_to(it, "system {} {} {} {} {}\n", s.time, s.cpu_percent, s.memory_used, s.process_rss,
+                       s.gpus.size());
     return out;
 }
 
@@ -190,7 +200,8 @@ void read_parts_directly(const std::vector<std::string_view>& files) {
 
 std::vector<std::string> lines_of(const fs::path& p, std::size_t block) {
     std::vector<std::string> out;
-    detail::for_each_line(p, [&](std::string_view line) { out.emplace_back(line); }, block);
+    detail::for_each_line(
+        p, [&](std::string_view line) { out.emplace_back(line); }, block);
     return out;
 }
 

@@ -24,8 +24,8 @@ namespace tmon::fuzz {
     std::abort();
 }
 
-#define TMON_FUZZ_CHECK(cond)                                                   \
-    do {                                                                        \
+#define TMON_FUZZ_CHECK(cond)                                                                 \
+    do {                                                                                      \
         if (!(cond)) ::tmon::fuzz::fail(#cond " (" __FILE__ ":" TMON_FUZZ_STR(__LINE__) ")"); \
     } while (0)
 #define TMON_FUZZ_STR(x) TMON_FUZZ_STR2(x)

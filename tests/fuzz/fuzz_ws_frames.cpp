@@ -77,9 +77,7 @@ std::vector<seen> read_stream(std::string_view stream, ws::reader_limits limits,
             if (e.kind == ws::event::need_more) break;
             out.push_back({e.kind, std::string(e.payload), e.code});
             switch (e.kind) {
-                case ws::event::text:
-                    TMON_FUZZ_CHECK(reference_utf8(e.payload));
-                    [[fallthrough]];
+                case ws::event::text: TMON_FUZZ_CHECK(reference_utf8(e.payload)); [[fallthrough]];
                 case ws::event::binary: TMON_FUZZ_CHECK(e.payload.size() <= limits.max_message_bytes); break;
                 case ws::event::ping:
                 case ws::event::pong: TMON_FUZZ_CHECK(e.payload.size() <= 125); break;
@@ -131,8 +129,7 @@ struct model {
         }
         bool continuation = op == ws::opcode::continuation;
         if (continuation != in_message) return error(ws::close_code::protocol_error);
-        if (fragments.size() + payload.size() > limits.max_message_bytes)
-            return error(ws::close_code::message_too_big);
+        if (fragments.size() + payload.size() > limits.max_message_bytes) return error(ws::close_code::message_too_big);
         if (!continuation) text = op == ws::opcode::text;
         fragments.append(payload);
         in_message = !fin;

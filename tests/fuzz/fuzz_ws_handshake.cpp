@@ -63,11 +63,19 @@ void from_wire(std::string_view bytes) {
 void from_fields(std::string_view bytes) {
     fuzz::byte_reader in(bytes);
     static const char* const methods[] = {"GET", "POST", "get", "HEAD", "OPTIONS"};
-    static const char* const names[] = {"Connection", "Upgrade", "Sec-WebSocket-Version", "Sec-WebSocket-Key",
-                                        "connection", "UPGRADE", "sec-websocket-key", "Host", "Origin",
+    static const char* const names[] = {"Connection",
+                                        "Upgrade",
+                                        "Sec-WebSocket-Version",
+                                        "Sec-WebSocket-Key",
+                                        "connection",
+                                        "UPGRADE",
+                                        "sec-websocket-key",
+                                        "Host",
+                                        "Origin",
                                         "Sec-WebSocket-Protocol"};
-    static const char* const values[] = {"Upgrade", "upgrade", "keep-alive, Upgrade", "websocket", "WebSocket", "13",
-                                         "8", "dGhlIHNhbXBsZSBub25jZQ==", "close", " , ,Upgrade,", ""};
+    static const char* const values[] = {"Upgrade", "upgrade", "keep-alive, Upgrade",      "websocket", "WebSocket",
+                                         "13",      "8",       "dGhlIHNhbXBsZSBub25jZQ==", "close",     " , ,Upgrade,",
+                                         ""};
     http::request req;
     req.method = in.flag() ? std::string(methods[in.below(5)]) : std::string(in.string(8));
     req.version_minor = in.flag() ? 1 : 0;

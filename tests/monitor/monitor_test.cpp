@@ -71,8 +71,8 @@ struct training_failed : std::runtime_error {
 TEMPLATE_TEST_CASE("constructing a monitor creates a running run with the options given", "[monitor]",
                    TMON_TEST_STORES) {
     fixture<TestType> fx;
-    tmon::monitor mon{fx.store, {.run_name = "resnet", .config_json = R"({"lr":0.1})", .tags = {"sweep"},
-                                 .total_steps = 500}};
+    tmon::monitor mon{fx.store,
+                      {.run_name = "resnet", .config_json = R"({"lr":0.1})", .tags = {"sweep"}, .total_steps = 500}};
     auto run = fx.store.get_run(mon.run_id());
     REQUIRE(run);
     CHECK(run->name == "resnet");
@@ -402,8 +402,8 @@ TEMPLATE_TEST_CASE("log_layers snapshots reach the store", "[monitor]", TMON_TES
     tmon::monitor mon{fx.store, {.run_name = "layers"}};
     tmon::layer_stat fc1;
     fc1.name = "fc1";
-    fc1.parameters = tmon::tensor_stats{.mean = 0.1, .std = 0.2, .min = -1, .max = 1, .histogram = {1, 2, 3},
-                                        .hist_min = -1.0, .hist_max = 1.0};
+    fc1.parameters = tmon::tensor_stats{
+        .mean = 0.1, .std = 0.2, .min = -1, .max = 1, .histogram = {1, 2, 3}, .hist_min = -1.0, .hist_max = 1.0};
     mon.log_layers(10, {fc1});
     mon.flush();
     auto snap = fx.store.get_layers(mon.run_id(), 10);

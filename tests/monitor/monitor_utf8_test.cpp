@@ -27,10 +27,10 @@ TEMPLATE_TEST_CASE("a key that is not UTF-8 is rejected in log() and the good po
     fixture<TestType> fx;
     tmon::monitor mon{fx.store, {.run_name = "utf8"}};
     const std::string bad_keys[] = {
-        "loss\xff",                   // not UTF-8 at all
-        "acc\xc0\xae",                // overlong '.'
-        "lr\xed\xa0\x80",             // a surrogate
-        "grad\xe2\x82",               // a sequence cut short
+        "loss\xff",                     // not UTF-8 at all
+        "acc\xc0\xae",                  // overlong '.'
+        "lr\xed\xa0\x80",               // a surrogate
+        "grad\xe2\x82",                 // a sequence cut short
         std::string(40, 'k') + "\x80",  // past the 8-byte ASCII fast path
     };
     // One flush: the bad keys sit between good points of the same batch.

@@ -9,9 +9,9 @@
 #include <catch2/catch.hpp>
 
 #include "tmon/core/clock.hpp"
+#include "tmon/detail/record_codec.hpp"
 #include "tmon/sampler/no_sampler.hpp"
 #include "tmon/sampler/system_sampler.hpp"
-#include "tmon/detail/record_codec.hpp"
 
 static_assert(!tmon::sampler<int>);
 static_assert(tmon::sampler<tmon::no_sampler> && !tmon::no_sampler::enabled);

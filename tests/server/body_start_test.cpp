@@ -13,8 +13,9 @@ using namespace tmon::test;
 namespace {
 
 std::string post_head(std::string_view path, std::size_t length, std::string_view extra = "") {
-    return fmt::format("POST {} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n{}Content-Length: {}\r\n\r\n",
-                       path, extra, length);
+    return fmt::format(
+        "POST {} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n{}Content-Length: {}\r\n\r\n", path,
+        extra, length);
 }
 
 constexpr std::size_t huge = 32u << 20;  // announced; never sent

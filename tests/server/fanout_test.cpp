@@ -29,7 +29,9 @@ TEST_CASE("one write reaches many subscribers as the same bytes", "[server][ws]"
         REQUIRE(clients.back()->handshake_status() == 101);
         clients.back()->subscribe(id);
     }
-    REQUIRE(s.post_metrics(id, R"({"points":[{"step":4,"metrics":{"loss":0.5,"acc":0.75}},{"step":5,"metrics":{"loss":0.25}}]})").status == 200);
+    REQUIRE(s.post_metrics(
+                 id, R"({"points":[{"step":4,"metrics":{"loss":0.5,"acc":0.75}},{"step":5,"metrics":{"loss":0.25}}]})")
+                .status == 200);
     // Fan-out follows the writer's reply, so a run_created may still arrive first.
     auto next_metric_update = [](ws_client& c) {
         for (;;) {

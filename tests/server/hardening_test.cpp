@@ -34,8 +34,9 @@ TEMPLATE_TEST_CASE("deeply nested JSON is a 400 on every write route, and the se
     served<TestType> s;
     std::string id = s.create_run("r");
     std::string deep(1'000'000, '[');
-    for (std::string path : {std::string("/api/runs"), "/api/runs/" + id + "/metrics", std::string("/api/runs/nope/metrics"),
-                             std::string("/api/v1/metrics/layerwise"), "/api/runs/" + id + "/checkpoints"}) {
+    for (std::string path :
+         {std::string("/api/runs"), "/api/runs/" + id + "/metrics", std::string("/api/runs/nope/metrics"),
+          std::string("/api/v1/metrics/layerwise"), "/api/runs/" + id + "/checkpoints"}) {
         INFO(path);
         auto r = s.api.post(path, deep);
         CHECK(r.status == 400);
@@ -97,8 +98,9 @@ TEMPLATE_TEST_CASE("write routes take only application/json bodies (415 otherwis
                    TMON_TEST_STORES) {
     served<TestType> s;
     std::string body = R"({"name":"x"})";
-    for (std::string ct : {"Content-Type: text/plain;charset=json\r\n", "Content-Type: multipart/form-data; boundary=json\r\n",
-                           "Content-Type: application/jsonp\r\n", "Content-Type: text/plain\r\n"}) {
+    for (std::string ct :
+         {"Content-Type: text/plain;charset=json\r\n", "Content-Type: multipart/form-data; boundary=json\r\n",
+          "Content-Type: application/jsonp\r\n", "Content-Type: text/plain\r\n"}) {
         INFO(ct);
         auto r = s.api.post("/api/runs", body, ct);
         CHECK(r.status == 415);
@@ -121,8 +123,10 @@ TEST_CASE("a cross-site page can neither write nor open the live socket", "[serv
     CHECK(s.api.post("/api/runs", R"({"name":"x"})", "Origin: null\r\n").status == 403);
     std::string id = s.create_run("r");
     CHECK(s.api.call("DELETE", "/api/runs/" + id, "", "Origin: http://evil.example\r\n").status == 403);
-    CHECK(s.api.post("/api/runs/" + id + "/checkpoints", R"({"filepath":"/tmp/evil.pt"})",
-                     "Origin: http://evil.example\r\n").status == 403);
+    CHECK(s.api
+              .post("/api/runs/" + id + "/checkpoints", R"({"filepath":"/tmp/evil.pt"})",
+                    "Origin: http://evil.example\r\n")
+              .status == 403);
     auto ckpt = s.api.post("/api/runs/" + id + "/checkpoints", R"({"filepath":"/ckpt/good.pt"})");
     REQUIRE(ckpt.status == 200);
     std::string ckpt_id = str(ckpt["id"]);
@@ -158,9 +162,10 @@ TEST_CASE("on a loopback address only loopback names reach the server (DNS rebin
         CHECK(r.status == 421);
     }
     blocking_client raw(s.srv.port());
-    REQUIRE(raw.send("GET /ws HTTP/1.1\r\nHost: rebind.attacker.example:8000\r\nUpgrade: websocket\r\n"
-                     "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                     "Sec-WebSocket-Version: 13\r\n\r\n"));
+    REQUIRE(
+        raw.send("GET /ws HTTP/1.1\r\nHost: rebind.attacker.example:8000\r\nUpgrade: websocket\r\n"
+                 "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                 "Sec-WebSocket-Version: 13\r\n\r\n"));
     auto refused = raw.read_response();
     REQUIRE(refused);
     CHECK(refused->status == 421);
@@ -200,15 +205,16 @@ TEMPLATE_TEST_CASE("names, keys, tags, notes and paths have length limits (422)"
     std::string many_tags = R"({"name":"n","tags":[)";
     for (int i = 0; i < 65; ++i) many_tags += fmt::format(R"({}"t{}")", i ? "," : "", i);
     CHECK(s.api.post("/api/runs", many_tags + "]}").status == 422);
-    CHECK(s.api.post("/api/runs", fmt::format(R"({{"name":"n","notes":"{}"}})", std::string(65 * 1024, 'x'))).status == 422);
+    CHECK(s.api.post("/api/runs", fmt::format(R"({{"name":"n","notes":"{}"}})", std::string(65 * 1024, 'x'))).status ==
+          422);
     CHECK(s.api.get("/api/runs")["total"].GetUint64() == 0);
 
     std::string id = s.create_run("r");
     auto long_key = s.post_metrics(id, fmt::format(R"({{"step":1,"metrics":{{"{}":1}}}})", std::string(257, 'k')));
     CHECK(long_key.status == 422);
     CHECK(s.post_metrics(id, fmt::format(R"({{"step":1,"metrics":{{"{}":1}}}})", std::string(256, 'k'))).status == 200);
-    auto long_path = s.api.post("/api/runs/" + id + "/checkpoints",
-                                fmt::format(R"({{"filepath":"/{}"}})", std::string(4096, 'p')));
+    auto long_path =
+        s.api.post("/api/runs/" + id + "/checkpoints", fmt::format(R"({{"filepath":"/{}"}})", std::string(4096, 'p')));
     CHECK(long_path.status == 422);
 }
 

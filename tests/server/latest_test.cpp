@@ -41,7 +41,9 @@ TEMPLATE_TEST_CASE("metrics/latest agrees with the store after REST and in-proce
     auto id = s.create_run("cached");
     require_latest_matches_store(s, id);  // a run with no metrics: read once, now cached
 
-    REQUIRE(s.post_metrics(id, R"({"points":[{"step":1,"metrics":{"loss":0.9,"acc":0.1},"timestamp":100.5}]})").status == 200);
+    REQUIRE(
+        s.post_metrics(id, R"({"points":[{"step":1,"metrics":{"loss":0.9,"acc":0.1},"timestamp":100.5}]})").status ==
+        200);
     require_latest_matches_store(s, id);
     REQUIRE(s.post_metrics(id, R"({"step":3,"metrics":{"loss":0.7},"timestamp":103})").status == 200);
     require_latest_matches_store(s, id);
@@ -101,7 +103,8 @@ TEST_CASE("metrics/latest stays exact while REST and in-process writers race on 
                 std::mt19937 rng(static_cast<unsigned>(round * 10 + w));
                 for (int i = 0; i < 40; ++i) {
                     int step = round * 100 + static_cast<int>(rng() % 50);
-                    auto body = fmt::format(R"({{"step":{},"metrics":{{"loss":{},"k{}":{}}}}})", step, w * 1000 + i, i % 3, i);
+                    auto body =
+                        fmt::format(R"({{"step":{},"metrics":{{"loss":{},"k{}":{}}}}})", step, w * 1000 + i, i % 3, i);
                     if (c.post(fmt::format("/api/runs/{}/metrics", id), body).status != 200) ++failures;
                 }
             });
@@ -133,8 +136,8 @@ TEST_CASE("the latest cache keeps the highest step per key and lets a rewrite of
         c.write_begun("r");
         c.write_ended("r", p, true);
     };
-    write({{"loss", 4, 40, 9.0}});              // older: ignored
-    write({{"loss", 5, 51, 0.4}});              // same step: replaces
+    write({{"loss", 4, 40, 9.0}});  // older: ignored
+    write({{"loss", 5, 51, 0.4}});  // same step: replaces
     write({{"lr", 1, 10, 0.01}, {"acc", 6, 60, 0.2}});
     std::vector<latest_metric> seen;
     REQUIRE(c.visit("r", [&](const std::vector<latest_metric>& v) { seen = v; }));

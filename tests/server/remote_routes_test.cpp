@@ -55,8 +55,8 @@ TEMPLATE_TEST_CASE("a heartbeat names the run's host and rank; bad identity head
     CHECK(str(hb["last_seen"]).ends_with("Z"));
     // Body fields override the headers; an empty body is a heartbeat too.
     CHECK(s.api.post("/api/runs/" + id + "/heartbeat", R"({"host":"node-2","rank":3})", node1).status == 200);
-    auto empty_body = s.api.call("POST", "/api/runs/" + id + "/heartbeat", "",
-                                 identity("X-Tmon-Host: node-0\r\nX-Tmon-Rank: 1\r\n"));
+    auto empty_body =
+        s.api.call("POST", "/api/runs/" + id + "/heartbeat", "", identity("X-Tmon-Host: node-0\r\nX-Tmon-Rank: 1\r\n"));
     CHECK(empty_body.status == 200);
 
     auto run = s.api.get("/api/runs/" + id);

@@ -13,7 +13,9 @@ using namespace tmon::test;
 
 TEMPLATE_TEST_CASE("a created run can be read back, listed, updated and deleted", "[server][runs]", TMON_TEST_STORES) {
     served<TestType> s;
-    auto created = s.api.post("/api/runs", R"({"name":"resnet","config":{"lr":0.001,"layers":[1,2]},"tags":["sweep"],"notes":"n","total_steps":1000})");
+    auto created = s.api.post(
+        "/api/runs",
+        R"({"name":"resnet","config":{"lr":0.001,"layers":[1,2]},"tags":["sweep"],"notes":"n","total_steps":1000})");
     REQUIRE(created.status == 200);
     std::string id = str(created["id"]);
     CHECK(id.starts_with("run_"));
@@ -137,7 +139,8 @@ TEMPLATE_TEST_CASE("metrics are accepted as one point, a batch or a bare array, 
     auto one = s.post_metrics(id, R"({"step":0,"metrics":{"loss":1.5,"lr":0.1},"timestamp":1730000000.5})");
     REQUIRE(one.status == 200);
     CHECK(one["accepted"].GetUint64() == 2);
-    auto batch = s.post_metrics(id, R"({"points":[{"step":1,"metrics":{"loss":1.0}},{"step":2.0,"metrics":{"loss":0.5}}]})");
+    auto batch =
+        s.post_metrics(id, R"({"points":[{"step":1,"metrics":{"loss":1.0}},{"step":2.0,"metrics":{"loss":0.5}}]})");
     CHECK(batch["accepted"].GetUint64() == 2);
     auto bare = s.post_metrics(id, R"([{"step":3,"metrics":{"loss":0.25,"acc":0.9}}])");
     CHECK(bare["accepted"].GetUint64() == 2);
@@ -223,7 +226,9 @@ TEMPLATE_TEST_CASE("a large batch is accepted whole and a body over the cap gets
     auto id = s.create_run("big");
     std::string body = R"({"points":[)";
     const int n = 50'000;
-    for (int i = 0; i < n; ++i) body += fmt::format(R"({}{{"step":{},"metrics":{{"loss":{},"acc":{}}}}})", i ? "," : "", i, 1.0 / (i + 1), i * 1e-5);
+    for (int i = 0; i < n; ++i)
+        body += fmt::format(R"({}{{"step":{},"metrics":{{"loss":{},"acc":{}}}}})", i ? "," : "", i, 1.0 / (i + 1),
+                            i * 1e-5);
     body += "]}";
     REQUIRE(body.size() < c.limits.max_body_bytes);
     auto r = s.post_metrics(id, body);
@@ -277,7 +282,8 @@ TEMPLATE_TEST_CASE("exports hold every point, never downsampled", "[server][expo
     auto id = s.create_run("exp");
     std::string body = "[";
     const int steps = 3000;
-    for (int i = 0; i < steps; ++i) body += fmt::format(R"({}{{"step":{},"metrics":{{"loss":{},"a,b":{}}}}})", i ? "," : "", i, i * 0.5, i);
+    for (int i = 0; i < steps; ++i)
+        body += fmt::format(R"({}{{"step":{},"metrics":{{"loss":{},"a,b":{}}}}})", i ? "," : "", i, i * 0.5, i);
     body += "]";
     REQUIRE(s.post_metrics(id, body).status == 200);
 
@@ -304,7 +310,8 @@ TEMPLATE_TEST_CASE("checkpoints are saved, listed newest first, marked best, loa
                    "[server][checkpoints]", TMON_TEST_STORES) {
     served<TestType> s;
     auto id = s.create_run("ck");
-    auto a = s.api.post("/api/runs/" + id + "/checkpoints", R"({"filepath":"ckpt/a.pt","step":100,"metrics":{"loss":0.5},"metadata":{"epoch":1}})");
+    auto a = s.api.post("/api/runs/" + id + "/checkpoints",
+                        R"({"filepath":"ckpt/a.pt","step":100,"metrics":{"loss":0.5},"metadata":{"epoch":1}})");
     REQUIRE(a.status == 200);
     std::string a_id = str(a["id"]);
     CHECK(str(a["run_id"]) == id);
@@ -372,10 +379,12 @@ TEMPLATE_TEST_CASE("layer statistics are accepted with 202, create their run, an
                    "[server][layers]", TMON_TEST_STORES) {
     served<TestType> s;
     for (int step : {100, 200, 300}) {
-        auto r = s.api.post("/api/v1/metrics/layerwise", fmt::format(R"({{"run_id":"exp1","step":{},"timestamp":1730000000.5,
+        auto r =
+            s.api.post("/api/v1/metrics/layerwise", fmt::format(R"({{"run_id":"exp1","step":{},"timestamp":1730000000.5,
             "layers":[{{"name":"conv1","activations":{{"mean":0.1,"std":1.0,"min":-3,"max":4,"histogram":{{"counts":[1,5,9],"min":-3,"max":4}}}},
                         "gradients":{{"mean":0,"std":{},"min":-1,"max":1}}}},
-                      {{"name":"fc","gradients":{{"mean":0,"std":{},"min":-1,"max":1}}}}]}})", step, step / 100.0, step / 10.0));
+                      {{"name":"fc","gradients":{{"mean":0,"std":{},"min":-1,"max":1}}}}]}})",
+                                                                step, step / 100.0, step / 10.0));
         REQUIRE(r.status == 202);
         CHECK(str(r["status"]) == "accepted");
         CHECK(r["layers"].GetUint64() == 2);
@@ -408,7 +417,10 @@ TEMPLATE_TEST_CASE("layer statistics are accepted with 202, create their run, an
     CHECK(s.api.get("/api/runs/exp1/layers/heatmap?stat=weights.norm").status == 400);
 
     CHECK(s.api.post("/api/v1/metrics/layerwise", R"({"run_id":"exp1","layers":[]})").status == 422);
-    CHECK(s.api.post("/api/v1/metrics/layerwise", R"({"run_id":"exp1","step":1,"layers":[{"name":"x","gradients":{"std":"big"}}]})").status == 422);
+    CHECK(s.api
+              .post("/api/v1/metrics/layerwise",
+                    R"({"run_id":"exp1","step":1,"layers":[{"name":"x","gradients":{"std":"big"}}]})")
+              .status == 422);
 }
 
 TEMPLATE_TEST_CASE("health, version, unknown routes and wrong methods answer as the contract says", "[server][misc]",
@@ -441,7 +453,8 @@ TEST_CASE("GET metrics?limit=N returns the newest N points of each key, ascendin
     served<memory_store> s;
     auto id = s.create_run("limited");
     std::string body = R"({"points":[)";
-    for (int i = 0; i < 50; ++i) body += fmt::format(R"({}{{"step":{},"metrics":{{"loss":{},"acc":{}}}}})", i ? "," : "", i, i, i * 2);
+    for (int i = 0; i < 50; ++i)
+        body += fmt::format(R"({}{{"step":{},"metrics":{{"loss":{},"acc":{}}}}})", i ? "," : "", i, i, i * 2);
     body += "]}";
     REQUIRE(s.post_metrics(id, body).status == 200);
     auto r = s.api.get("/api/runs/" + id + "/metrics?limit=5");
@@ -476,11 +489,12 @@ TEST_CASE("a query parameter a route does not take, or one given twice, is a 400
     REQUIRE(twice.status == 400);
     CHECK(detail(twice).find("'limit' is given more than once") != std::string::npos);
 
-    for (const std::string& path : std::vector<std::string>{"/api/runs/" + id + "?verbose=1", "/api/runs/" + id + "/metrics?step=3",
-                             "/api/runs/" + id + "/metrics/latest?keys=loss", "/api/runs/" + id + "/metrics/keys?x=1",
-                             "/api/runs/" + id + "/checkpoints?limit=1", "/api/runs/" + id + "/layers?stat=x",
-                             "/api/runs/" + id + "/export?fmt=csv", "/api/system/status?host=a",
-                             "/api/system/history?host=a", "/api/events?run_id=" + id, "/api/version?x=1", "/health?x"}) {
+    for (const std::string& path : std::vector<std::string>{
+             "/api/runs/" + id + "?verbose=1", "/api/runs/" + id + "/metrics?step=3",
+             "/api/runs/" + id + "/metrics/latest?keys=loss", "/api/runs/" + id + "/metrics/keys?x=1",
+             "/api/runs/" + id + "/checkpoints?limit=1", "/api/runs/" + id + "/layers?stat=x",
+             "/api/runs/" + id + "/export?fmt=csv", "/api/system/status?host=a", "/api/system/history?host=a",
+             "/api/events?run_id=" + id, "/api/version?x=1", "/health?x"}) {
         INFO(path);
         auto r = s.api.get(path);
         CHECK(r.status == 400);
@@ -498,14 +512,16 @@ TEST_CASE("a query parameter a route does not take, or one given twice, is a 400
     CHECK(s.api.get("/api/runs")["runs"].Size() == 1);
 
     // Every parameter the routes document is still taken, and token everywhere.
-    for (const std::string& path : std::vector<std::string>{"/api/runs?status=running&q=str&tag=&sort=name_asc&limit=5&offset=0&token=",
-                             "/api/runs/" + id + "/metrics?keys=loss&step_min=0&step_max=9&time_min=0&time_max=1e12"
-                                                 "&max_points=10&method=lttb&format=series",
-                             "/api/runs/" + id + "/metrics?limit=1&format=rows", "/api/runs/" + id + "/events?after=0&limit=5",
-                             "/api/events?after=0&limit=5", "/api/runs/" + id + "/commands?after=0",
-                             "/api/runs/" + id + "/system?host=a&rank=0&time_min=0&time_max=1&limit=5",
-                             "/api/system/history?time_min=0&time_max=1&limit=5", "/api/runs/" + id + "/export?format=jsonl",
-                             "/api/version?token=x"}) {
+    for (const std::string& path : std::vector<std::string>{
+             "/api/runs?status=running&q=str&tag=&sort=name_asc&limit=5&offset=0&token=",
+             "/api/runs/" + id +
+                 "/metrics?keys=loss&step_min=0&step_max=9&time_min=0&time_max=1e12"
+                 "&max_points=10&method=lttb&format=series",
+             "/api/runs/" + id + "/metrics?limit=1&format=rows", "/api/runs/" + id + "/events?after=0&limit=5",
+             "/api/events?after=0&limit=5", "/api/runs/" + id + "/commands?after=0",
+             "/api/runs/" + id + "/system?host=a&rank=0&time_min=0&time_max=1&limit=5",
+             "/api/system/history?time_min=0&time_max=1&limit=5", "/api/runs/" + id + "/export?format=jsonl",
+             "/api/version?token=x"}) {
         INFO(path);
         CHECK(s.api.get(path).status == 200);
     }
@@ -525,11 +541,13 @@ TEST_CASE("a body field the route does not take is a 422 naming it, and changes 
     CHECK(detail(create).find("unknown field 'confg' in a new run") != std::string::npos);
     CHECK(s.api.get("/api/runs")["total"].GetUint64() == 1);
     // The fields the routes do take still pass together.
-    CHECK(s.api.post("/api/runs", R"({"name":"third","id":"third_1","config":{"lr":0.1},"tags":["a"],"notes":"n",)"
-                                  R"("total_steps":10,"status":"running"})")
+    CHECK(s.api
+              .post("/api/runs", R"({"name":"third","id":"third_1","config":{"lr":0.1},"tags":["a"],"notes":"n",)"
+                                 R"("total_steps":10,"status":"running"})")
               .status == 200);
-    CHECK(s.api.put("/api/runs/third_1", R"({"name":"3rd","status":"completed","config":{},"tags":[],"notes":"",)"
-                                         R"("total_steps":12})")
+    CHECK(s.api
+              .put("/api/runs/third_1", R"({"name":"3rd","status":"completed","config":{},"tags":[],"notes":"",)"
+                                        R"("total_steps":12})")
               .status == 200);
 
     auto ckpt = s.api.post("/api/runs/" + id + "/checkpoints", R"({"filepath":"/ckpt/a.pt","best":true})");
@@ -540,8 +558,9 @@ TEST_CASE("a body field the route does not take is a 422 naming it, and changes 
     REQUIRE(cmd.status == 422);
     CHECK(detail(cmd).find("unknown field 'paylaod' in a command") != std::string::npos);
     CHECK(s.api.get("/api/runs/" + id + "/commands")["commands"].Size() == 0);
-    CHECK(s.api.post("/api/runs/" + id + "/checkpoints",
-                     R"({"id":"ckpt_1","filepath":"/ckpt/b.pt","step":3,"metrics":{},"metadata":{},"is_best":true})")
+    CHECK(s.api
+              .post("/api/runs/" + id + "/checkpoints",
+                    R"({"id":"ckpt_1","filepath":"/ckpt/b.pt","step":3,"metrics":{},"metadata":{},"is_best":true})")
               .status == 200);
     CHECK(s.api.post("/api/runs/" + id + "/commands", R"({"type":"note","payload":{"x":1}})").status == 202);
 }
@@ -598,7 +617,8 @@ TEST_CASE("with a token every API route needs it, by header or query", "[server]
     CHECK(anon.get("/").status == 200);
 }
 
-TEST_CASE("the embedded dashboard is served gzip-encoded with ETags and 304s; other paths are JSON 404s", "[server][static]") {
+TEST_CASE("the embedded dashboard is served gzip-encoded with ETags and 304s; other paths are JSON 404s",
+          "[server][static]") {
     served<memory_store> s;
     auto index = s.api.get("/", "Accept-Encoding: gzip, deflate\r\n");
     REQUIRE(index.status == 200);
@@ -651,7 +671,8 @@ TEST_CASE("static_dir serves files from disk and never a path outside it", "[ser
     auto cached = s.api.get("/assets/app-1.js", fmt::format("If-None-Match: {}\r\n", js.header("ETag")));
     CHECK(cached.status == 304);
     CHECK(s.api.get("/some/page").status == 404);
-    for (const char* path : {"/../secret.txt", "/%2e%2e/secret.txt", "/assets/%2e%2e/%2e%2e/secret.txt", "/assets/..%2f..%2fsecret.txt"}) {
+    for (const char* path :
+         {"/../secret.txt", "/%2e%2e/secret.txt", "/assets/%2e%2e/%2e%2e/secret.txt", "/assets/..%2f..%2fsecret.txt"}) {
         INFO(path);
         auto r = s.api.get(path);
         CHECK(r.body.find("top secret") == std::string::npos);

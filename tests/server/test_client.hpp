@@ -21,16 +21,22 @@ struct api_reply : reply {
     rapidjson::Document json;
 
     const rapidjson::Value& operator[](const char* key) const { return json[key]; }
-    std::string error_kind() const { return json.IsObject() && json.HasMember("error") ? json["error"].GetString() : ""; }
+    std::string error_kind() const {
+        return json.IsObject() && json.HasMember("error") ? json["error"].GetString() : "";
+    }
 };
 
-inline std::string str(const rapidjson::Value& v) { return v.IsString() ? std::string(v.GetString(), v.GetStringLength()) : std::string{}; }
+inline std::string str(const rapidjson::Value& v) {
+    return v.IsString() ? std::string(v.GetString(), v.GetStringLength()) : std::string{};
+}
 
 class api_client {
 public:
     explicit api_client(std::uint16_t port, std::string token = {}) : port_(port), token_(std::move(token)) {}
 
-    api_reply get(std::string_view path, std::string_view extra_headers = "") { return call("GET", path, {}, extra_headers); }
+    api_reply get(std::string_view path, std::string_view extra_headers = "") {
+        return call("GET", path, {}, extra_headers);
+    }
     api_reply post(std::string_view path, std::string_view body, std::string_view extra_headers = "") {
         return call("POST", path, body, extra_headers);
     }
@@ -76,8 +82,7 @@ private:
 
 class ws_client {
 public:
-    explicit ws_client(std::uint16_t port, std::string_view path = "/ws", std::string_view headers = "")
-        : conn_(port) {
+    explicit ws_client(std::uint16_t port, std::string_view path = "/ws", std::string_view headers = "") : conn_(port) {
         auto r = conn_.ws_handshake(path, headers);
         handshake_status_ = r ? r->status : 0;
     }

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include <catch2/catch.hpp>
 #include <rapidjson/document.h>
+#include <catch2/catch.hpp>
 
 #include "tmon/server/ws_hub.hpp"
 
@@ -32,7 +32,8 @@ live_event metrics_at(step_t step) {
     live_event e;
     e.type = live_event::kind::metrics;
     e.run_id = "r1";
-    e.points = {metric_point{"loss", step, 1700000000.0 + static_cast<double>(step), 1.0 / static_cast<double>(step + 1)}};
+    e.points = {
+        metric_point{"loss", step, 1700000000.0 + static_cast<double>(step), 1.0 / static_cast<double>(step + 1)}};
     return e;
 }
 
@@ -65,7 +66,8 @@ TEST_CASE("ws_hub: a peer with a little queued gets each update at once, unmerge
     s.peer->queued = 10'000;  // busy, but far from lagging
     for (step_t i = 0; i < 3; ++i) s.hub.deliver(metrics_at(i));
     REQUIRE(s.peer->sent.size() == 3);
-    for (std::size_t i = 0; i < 3; ++i) CHECK(steps_in(s.peer->sent[i]) == std::vector<std::int64_t>{static_cast<std::int64_t>(i)});
+    for (std::size_t i = 0; i < 3; ++i)
+        CHECK(steps_in(s.peer->sent[i]) == std::vector<std::int64_t>{static_cast<std::int64_t>(i)});
 }
 
 TEST_CASE("ws_hub: a lagging peer's updates merge into one message, sent when it drains", "[server][ws]") {

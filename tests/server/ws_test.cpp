@@ -44,7 +44,9 @@ TEST_CASE("a subscriber receives a metric_update after a REST write", "[server][
     ws_client ws(s.srv.port());
     REQUIRE(ws.handshake_status() == 101);
     ws.subscribe(id);
-    REQUIRE(s.post_metrics(id, R"({"points":[{"step":1,"metrics":{"loss":0.9}},{"step":2,"metrics":{"loss":0.8,"lr":0.1}}]})").status == 200);
+    REQUIRE(s.post_metrics(
+                 id, R"({"points":[{"step":1,"metrics":{"loss":0.9}},{"step":2,"metrics":{"loss":0.8,"lr":0.1}}]})")
+                .status == 200);
     auto m = ws.next_of("metric_update");
     CHECK(str(m["run_id"]) == id);
     CHECK(m["step"].GetInt64() == 2);
@@ -73,7 +75,8 @@ TEST_CASE("a \"*\" subscriber hears about every run, its checkpoints and its eve
     auto ev = ws.next_of("event");
     CHECK(str(ev["event"]["type"]) == "run_created");
 
-    auto ck = s.api.post("/api/runs/" + id + "/checkpoints", R"({"filepath":"a.pt","step":5,"metrics":{"loss":0.1},"is_best":true})");
+    auto ck = s.api.post("/api/runs/" + id + "/checkpoints",
+                         R"({"filepath":"a.pt","step":5,"metrics":{"loss":0.1},"is_best":true})");
     auto saved = ws.next_of("checkpoint_saved");
     CHECK(str(saved["checkpoint_id"]) == str(ck["id"]));
     CHECK(saved["metrics"]["loss"].GetDouble() == 0.1);
@@ -91,7 +94,8 @@ TEST_CASE("a \"*\" subscriber hears about every run, its checkpoints and its eve
     CHECK(str(ws.next_of("run_deleted")["run_id"]) == id);
 }
 
-TEST_CASE("an in-process monitor's writes reach WebSocket subscribers and its commands come back", "[server][ws][monitor]") {
+TEST_CASE("an in-process monitor's writes reach WebSocket subscribers and its commands come back",
+          "[server][ws][monitor]") {
     ws_server s;
     ws_client ws(s.srv.port());
     ws.subscribe("*");
@@ -124,14 +128,16 @@ TEST_CASE("an in-process monitor's writes reach WebSocket subscribers and its co
     CHECK(s.api.get("/api/runs/" + id + "/metrics/latest")["metrics"]["acc"].GetDouble() == 0.5);
 }
 
-TEST_CASE("unsubscribe stops pushes; ping gets pong; bad messages get an error and the connection stays", "[server][ws]") {
+TEST_CASE("unsubscribe stops pushes; ping gets pong; bad messages get an error and the connection stays",
+          "[server][ws]") {
     ws_server s;
     auto id = s.create_run("u");
     ws_client ws(s.srv.port());
     ws.send(R"({"type":"ping"})");
     CHECK(str(ws.next()["type"]) == "pong");
 
-    for (const char* bad : {"not json", R"({"type":"dance"})", R"({"type":"subscribe"})", R"([1,2])", R"({"type":"subscribe","run_id":5})"}) {
+    for (const char* bad : {"not json", R"({"type":"dance"})", R"({"type":"subscribe"})", R"([1,2])",
+                            R"({"type":"subscribe","run_id":5})"}) {
         INFO(bad);
         ws.send(bad);
         auto e = ws.next();

@@ -329,7 +329,8 @@ TEMPLATE_TEST_CASE("the same step written again replaces the value; older steps 
     auto got = s->query_metrics(series_of(r.id, "loss")).points;
     std::vector<std::pair<step_t, double>> seen;
     for (auto& p : got) seen.emplace_back(p.step, p.value);
-    CHECK(seen == std::vector<std::pair<step_t, double>>{{0, 0.5}, {1, 1.0}, {2, 20.0}, {3, 3.0}, {5, 50.0}, {7, 70.0}});
+    CHECK(seen ==
+          std::vector<std::pair<step_t, double>>{{0, 0.5}, {1, 1.0}, {2, 20.0}, {3, 3.0}, {5, 50.0}, {7, 70.0}});
     CHECK(s->get_run(r.id)->last_step == 7);
     auto latest = s->latest_metrics(r.id);
     REQUIRE(latest.size() == 1);
@@ -387,7 +388,8 @@ TEMPLATE_TEST_CASE("a query with max_points downsamples and keeps a single spike
     auto r = s->create_run(named_run("exp"));
     constexpr step_t n = 20'000;
     std::vector<metric_point> pts;
-    for (step_t i = 0; i < n; ++i) pts.push_back(point("loss", i, i == 12'345 ? 100.0 : 1.0 + 0.001 * std::sin(double(i))));
+    for (step_t i = 0; i < n; ++i)
+        pts.push_back(point("loss", i, i == 12'345 ? 100.0 : 1.0 + 0.001 * std::sin(double(i))));
     for (std::size_t off = 0; off < pts.size(); off += 1000) s->append_metrics(r.id, std::span(pts).subspan(off, 1000));
 
     for (auto method : {downsample_method::lttb, downsample_method::minmax}) {
@@ -668,7 +670,8 @@ TEMPLATE_TEST_CASE("concurrent writers and readers lose no point", "[storage][co
         do {  // at least one read, however fast the writers are
             auto q = series_of(r.id, "key0");
             auto got = s->query_metrics(q);
-            CHECK(std::is_sorted(got.points.begin(), got.points.end(), [](auto& a, auto& b) { return a.step < b.step; }));
+            CHECK(
+                std::is_sorted(got.points.begin(), got.points.end(), [](auto& a, auto& b) { return a.step < b.step; }));
             s->latest_metrics(r.id);
             s->list_runs({});
             reads.fetch_add(1);

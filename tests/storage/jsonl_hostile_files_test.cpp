@@ -70,9 +70,10 @@ struct closed_store {
     }
 };
 
-const std::vector<std::string> every_file{"runs/exp/run.jsonl",    "runs/exp/metrics.jsonl", "runs/exp/checkpoints.jsonl",
-                                          "runs/exp/layers.jsonl", "runs/exp/events.jsonl",  "system.jsonl",
-                                          "events.jsonl"};
+const std::vector<std::string> every_file{
+    "runs/exp/run.jsonl",    "runs/exp/metrics.jsonl", "runs/exp/checkpoints.jsonl",
+    "runs/exp/layers.jsonl", "runs/exp/events.jsonl",  "system.jsonl",
+    "events.jsonl"};
 
 // The warnings naming `file` (a full path: the store's events.jsonl is no
 // substring of a run's).
@@ -125,25 +126,40 @@ contents written_up_to(int n) {
     return c;
 }
 
-std::string nested(std::size_t depth) {
-    return R"({"run":)" + std::string(depth, '[') + std::string(depth, ']') + "}";
-}
+std::string nested(std::size_t depth) { return R"({"run":)" + std::string(depth, '[') + std::string(depth, ']') + "}"; }
 
 }  // namespace
 
-TEST_CASE("jsonl_store opens past a 90,000-deep line and a line of invalid UTF-8 in every kind of file, keeping every other record", "[storage]") {
+TEST_CASE(
+    "jsonl_store opens past a 90,000-deep line and a line of invalid UTF-8 in every kind of file, keeping every other record",
+    "[storage]") {
     closed_store st;
     // Each invalid-UTF-8 line is otherwise a record the store would apply.
     const std::vector<std::string> bad_utf8{
-        R"({"run":{"id":"exp","name":"bad)" "\xff" R"(","status":"running","notes":"bad"},"events":[]})",
-        R"({"key":"bad)" "\xC0\xAF" R"(","steps":[7],"times":[1.0],"values":[1.0]})",
-        R"({"op":"saved","checkpoint":{"id":"ckpt_bad","run_id":"exp","filepath":"/c/bad)" "\xed\xa0\x80" R"(.pt","step":7},"events":[]})",
-        R"({"run_id":"exp","step":7,"time":1,"layers":[{"name":"bad)" "\xff" R"("}]})",
-        R"({"id":900,"run_id":"exp","time":1,"type":"note","message":"bad)" "\x80" R"(","data":{}})",
-        R"({"time":1007,"cpu_percent":1,"gpus":[{"name":"bad)" "\xfe" R"("}]})",
-        R"({"id":901,"run_id":"","time":1,"type":"note","message":"bad)" "\xf8\x88\x80\x80\x80" R"(","data":{}})",
+        R"({"run":{"id":"exp","name":"bad)"
+        "\xff"
+        R"(","status":"running","notes":"bad"},"events":[]})",
+        R"({"key":"bad)"
+        "\xC0\xAF"
+        R"(","steps":[7],"times":[1.0],"values":[1.0]})",
+        R"({"op":"saved","checkpoint":{"id":"ckpt_bad","run_id":"exp","filepath":"/c/bad)"
+        "\xed\xa0\x80"
+        R"(.pt","step":7},"events":[]})",
+        R"({"run_id":"exp","step":7,"time":1,"layers":[{"name":"bad)"
+        "\xff"
+        R"("}]})",
+        R"({"id":900,"run_id":"exp","time":1,"type":"note","message":"bad)"
+        "\x80"
+        R"(","data":{}})",
+        R"({"time":1007,"cpu_percent":1,"gpus":[{"name":"bad)"
+        "\xfe"
+        R"("}]})",
+        R"({"id":901,"run_id":"","time":1,"type":"note","message":"bad)"
+        "\xf8\x88\x80\x80\x80"
+        R"(","data":{}})",
     };
-    for (std::size_t i = 0; i < every_file.size(); ++i) st.append(every_file[i], nested(90'000) + "\n" + bad_utf8[i] + "\n");
+    for (std::size_t i = 0; i < every_file.size(); ++i)
+        st.append(every_file[i], nested(90'000) + "\n" + bad_utf8[i] + "\n");
 
     auto check_open = [&](int records_each) {
         log_capture logs;
@@ -172,7 +188,10 @@ TEST_CASE("jsonl_store opens past a 90,000-deep line and a line of invalid UTF-8
 
 TEST_CASE("jsonl_store says why it skips a line of invalid UTF-8", "[storage]") {
     closed_store st;
-    st.append("runs/exp/metrics.jsonl", R"({"key":"lo)" "\xff" R"(ss","steps":[7],"times":[1.0],"values":[1.0]})" "\n");
+    st.append("runs/exp/metrics.jsonl", R"({"key":"lo)"
+                                        "\xff"
+                                        R"(ss","steps":[7],"times":[1.0],"values":[1.0]})"
+                                        "\n");
     log_capture logs;
     jsonl_store s{st.options};
     CHECK(s.metric_keys("exp") == std::vector<std::string>{"loss"});
@@ -182,7 +201,9 @@ TEST_CASE("jsonl_store says why it skips a line of invalid UTF-8", "[storage]") 
     CHECK(logs.warnings[0].find("invalid UTF-8") != std::string::npos);
 }
 
-TEST_CASE("a run record with fields of the wrong type keeps the run under its folder's id, with its metrics and checkpoints", "[storage]") {
+TEST_CASE(
+    "a run record with fields of the wrong type keeps the run under its folder's id, with its metrics and checkpoints",
+    "[storage]") {
     closed_store st;
     const std::string mistyped =
         R"({"run":{"id":5,"name":[],"status":"completed","config":{"lr":0.1},"tags":"vision","notes":7,)"
@@ -231,29 +252,47 @@ TEST_CASE("a run record with fields of the wrong type keeps the run under its fo
     }
 }
 
-TEST_CASE("jsonl_store reads every field back type-checked: a record missing what identifies it is skipped, a mistyped field reads as its default", "[storage]") {
+TEST_CASE(
+    "jsonl_store reads every field back type-checked: a record missing what identifies it is skipped, a mistyped field reads as its default",
+    "[storage]") {
     closed_store st;
-    st.append("runs/exp/checkpoints.jsonl",
-              R"({"op":"saved","checkpoint":{"id":"c_typed","run_id":5,"filepath":"/c/typed.pt","step":"x","is_best":"yes","created_at":"x"},"events":[]})" "\n"
-              R"({"op":"exploded","checkpoint":{"id":"c_op","filepath":"/c/op.pt"},"events":[]})" "\n"
-              R"({"op":"saved","checkpoint":{"id":7,"filepath":"/c/no-id.pt"},"events":[]})" "\n");
+    st.append(
+        "runs/exp/checkpoints.jsonl",
+        R"({"op":"saved","checkpoint":{"id":"c_typed","run_id":5,"filepath":"/c/typed.pt","step":"x","is_best":"yes","created_at":"x"},"events":[]})"
+        "\n"
+        R"({"op":"exploded","checkpoint":{"id":"c_op","filepath":"/c/op.pt"},"events":[]})"
+        "\n"
+        R"({"op":"saved","checkpoint":{"id":7,"filepath":"/c/no-id.pt"},"events":[]})"
+        "\n");
     st.append("runs/exp/metrics.jsonl",
-              R"({"key":"loss","steps":[2,"x",4,5.5,1e300],"times":[1,1,1,1,1],"values":[0.5,0.5,null,0.5,0.5]})" "\n"
-              R"({"key":"loss","step":3.5,"time":1,"value":0.5})" "\n"
-              R"({"key":"loss","step":9,"time":1})" "\n");
+              R"({"key":"loss","steps":[2,"x",4,5.5,1e300],"times":[1,1,1,1,1],"values":[0.5,0.5,null,0.5,0.5]})"
+              "\n"
+              R"({"key":"loss","step":3.5,"time":1,"value":0.5})"
+              "\n"
+              R"({"key":"loss","step":9,"time":1})"
+              "\n");
     st.append("runs/exp/layers.jsonl",
-              R"({"run_id":"exp","time":1,"layers":[]})" "\n"
-              R"({"run_id":"exp","step":1e300,"time":1,"layers":[]})" "\n"
-              R"({"run_id":"exp","step":5,"time":"x","layers":[{"name":"typed","gradients":"x"},7]})" "\n");
-    st.append("runs/exp/events.jsonl",
-              R"({"id":"x","run_id":"exp","type":"note","message":"no id"})" "\n"
-              R"({"id":9223372036854775807,"run_id":"exp","type":"note","message":"too big"})" "\n"
-              R"({"id":0,"run_id":"exp","type":"note","message":"zero"})" "\n"
-              R"({"id":50,"run_id":"exp","time":"x","type":"note","message":7})" "\n");
+              R"({"run_id":"exp","time":1,"layers":[]})"
+              "\n"
+              R"({"run_id":"exp","step":1e300,"time":1,"layers":[]})"
+              "\n"
+              R"({"run_id":"exp","step":5,"time":"x","layers":[{"name":"typed","gradients":"x"},7]})"
+              "\n");
+    st.append("runs/exp/events.jsonl", R"({"id":"x","run_id":"exp","type":"note","message":"no id"})"
+                                       "\n"
+                                       R"({"id":9223372036854775807,"run_id":"exp","type":"note","message":"too big"})"
+                                       "\n"
+                                       R"({"id":0,"run_id":"exp","type":"note","message":"zero"})"
+                                       "\n"
+                                       R"({"id":50,"run_id":"exp","time":"x","type":"note","message":7})"
+                                       "\n");
     st.append("system.jsonl",
-              R"({"time":"x","cpu_percent":1})" "\n"
-              R"({"time":1005,"cpu_percent":"x","memory_used":-1,"gpus":[{"index":1e300,"name":5},"x"]})" "\n");
-    st.append("events.jsonl", R"({"id":-3,"type":"note","message":"negative"})" "\n");
+              R"({"time":"x","cpu_percent":1})"
+              "\n"
+              R"({"time":1005,"cpu_percent":"x","memory_used":-1,"gpus":[{"index":1e300,"name":5},"x"]})"
+              "\n");
+    st.append("events.jsonl", R"({"id":-3,"type":"note","message":"negative"})"
+                              "\n");
 
     log_capture logs;
     jsonl_store s{st.options};
@@ -291,14 +330,15 @@ TEST_CASE("jsonl_store reads every field back type-checked: a record missing wha
 
 TEST_CASE("jsonl_store skips a folder whose name is not a run id, with a warning naming it", "[storage]") {
     closed_store st;
-    const std::vector<std::string> unsafe{"has space", "semi;colon", ".hidden", std::string(129, 'a'), "caf\xc3\xa9",
-                                          "tab\there"};
+    const std::vector<std::string> unsafe{"has space",           "semi;colon",  ".hidden",
+                                          std::string(129, 'a'), "caf\xc3\xa9", "tab\there"};
     for (const auto& name : unsafe) {
         std::filesystem::create_directories(st.dir.path() / "runs" / name);
         std::ofstream(st.dir.path() / "runs" / name / "run.jsonl")
             << fmt::format(R"({{"run":{{"id":"{}","name":"intruder"}},"events":[]}})", name) << "\n";
         std::ofstream(st.dir.path() / "runs" / name / "metrics.jsonl")
-            << R"({"key":"loss","steps":[1],"times":[1],"values":[1]})" << "\n";
+            << R"({"key":"loss","steps":[1],"times":[1],"values":[1]})"
+            << "\n";
     }
     log_capture logs;
     jsonl_store s{st.options};
@@ -454,8 +494,8 @@ TEST_CASE("jsonl_store refuses a write it could not read back, and writes nothin
 
 TEST_CASE("record_codec's parse_json refuses text nested too deeply or not UTF-8", "[storage]") {
     CHECK(detail::parse_json(R"({"a":[1,{"b":null}]})").IsObject());
-    for (std::string bad : {std::string(90'000, '[') + std::string(90'000, ']'), std::string("[\"\xff\"]"),
-                            std::string("{\"a\":")}) {
+    for (std::string bad :
+         {std::string(90'000, '[') + std::string(90'000, ']'), std::string("[\"\xff\"]"), std::string("{\"a\":")}) {
         try {
             detail::parse_json(bad);
             FAIL("parsed");

@@ -80,7 +80,9 @@ jsonl_store::options store_in(const temp_dir& dir, bool fsync = false) {
 
 }  // namespace
 
-TEST_CASE("a metrics batch that fails part way leaves the file as it was, and a reopen reads exactly the acknowledged points", "[storage]") {
+TEST_CASE(
+    "a metrics batch that fails part way leaves the file as it was, and a reopen reads exactly the acknowledged points",
+    "[storage]") {
     const bool fsync = GENERATE(false, true);
     INFO("fsync " << fsync);
     temp_dir dir;
@@ -145,7 +147,9 @@ std::vector<record_kind> record_kinds() {
          },
          [](jsonl_store& s) { return std::vector<std::string>{s.get_run("exp")->notes}; }},
         {"a checkpoint", "runs/exp/checkpoints.jsonl",
-         [](jsonl_store& s, const std::string& text) { s.add_checkpoint(checkpoint_for("exp", "/c/" + text, ++serial)); },
+         [](jsonl_store& s, const std::string& text) {
+             s.add_checkpoint(checkpoint_for("exp", "/c/" + text, ++serial));
+         },
          [](jsonl_store& s) {
              std::vector<std::string> out;
              for (const auto& c : s.list_checkpoints("exp")) out.push_back(c.filepath.substr(3));
@@ -210,13 +214,15 @@ std::vector<record_kind> record_kinds() {
 
 }  // namespace
 
-TEST_CASE("a failed write of any kind of record leaves its file as it was, and a reopen reads exactly the acknowledged ones", "[storage]") {
+TEST_CASE(
+    "a failed write of any kind of record leaves its file as it was, and a reopen reads exactly the acknowledged ones",
+    "[storage]") {
     for (const auto& kind : record_kinds()) {
         INFO(kind.name);
         temp_dir dir;
         const auto file = dir.path() / kind.file;
         const bool last_wins = kind.file.filename() == "run.jsonl";  // a run record replaces the one before
-        const std::string big(96 << 10, 'x');                         // many times the 4 KB the limit leaves
+        const std::string big(96 << 10, 'x');                        // many times the 4 KB the limit leaves
         {
             jsonl_store s{store_in(dir)};
             auto in = named_run("exp");
@@ -236,7 +242,8 @@ TEST_CASE("a failed write of any kind of record leaves its file as it was, and a
         log_capture logs;
         jsonl_store s{store_in(dir)};
         CHECK(logs.warnings.empty());
-        CHECK(kind.read(s) == (last_wins ? std::vector<std::string>{"then"} : std::vector<std::string>{"first", "then"}));
+        CHECK(kind.read(s) ==
+              (last_wins ? std::vector<std::string>{"then"} : std::vector<std::string>{"first", "then"}));
     }
 }
 

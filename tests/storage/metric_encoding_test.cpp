@@ -86,16 +86,27 @@ TEST_CASE("every digit count in every layout is written as fmt writes it", "[sto
 }
 
 TEST_CASE("a metric line writes steps as fmt does, from the smallest to the largest", "[storage]") {
-    std::vector<step_t> steps{0,        1,         9,         10,        99,        100,
-                              12345678, 99999999,  100000000, 123456789, -1,        -100000000,
-                              std::numeric_limits<step_t>::min(), std::numeric_limits<step_t>::max()};
+    std::vector<step_t> steps{0,
+                              1,
+                              9,
+                              10,
+                              99,
+                              100,
+                              12345678,
+                              99999999,
+                              100000000,
+                              123456789,
+                              -1,
+                              -100000000,
+                              std::numeric_limits<step_t>::min(),
+                              std::numeric_limits<step_t>::max()};
     std::vector<metric_point> points;
     for (auto s : steps) points.push_back({"loss", s, 1.5, 0.25});
     CHECK(encoded(points) == reference_lines(points));
 }
 
 TEST_CASE("a metric line holds each point's own time, whether times repeat in runs or not", "[storage]") {
-    std::vector<metric_point> points{{"a", 1, 10.5, 1}, {"b", 1, 10.5, 2}, {"a", 2, 11, 3},   {"b", 2, 10.5, 4},
+    std::vector<metric_point> points{{"a", 1, 10.5, 1}, {"b", 1, 10.5, 2}, {"a", 2, 11, 3},    {"b", 2, 10.5, 4},
                                      {"a", 3, 11, 5},   {"a", 4, 11, 6},   {"b", 3, 12.25, 7}, {"b", 4, 10.5, 8}};
     CHECK(encoded(points) == reference_lines(points));
 }
@@ -103,8 +114,9 @@ TEST_CASE("a metric line holds each point's own time, whether times repeat in ru
 TEST_CASE("metric lines match plain fmt for random batches of many keys, steps and times", "[storage]") {
     // Keys of the lengths where the grouping compares words, differing in one
     // byte anywhere, plus more keys than the linear search holds.
-    std::vector<std::string> keys{"k", "loss", "seven_7", "eight_88", "nine_9999", "twelve_12345", "sixteen_16_chars",
-                                  "seventeen_17chars", "a\"quote", "tab\there", "utf8_\xc3\xa9"};
+    std::vector<std::string> keys{"k",         "loss",         "seven_7",          "eight_88",
+                                  "nine_9999", "twelve_12345", "sixteen_16_chars", "seventeen_17chars",
+                                  "a\"quote",  "tab\there",    "utf8_\xc3\xa9"};
     for (std::size_t i = 0; i < 12; ++i) {
         std::string base = "twelve_12345";
         base[i] = '#';

@@ -24,10 +24,35 @@ std::string shortest(double v) {
 }  // namespace
 
 TEST_CASE("metric lines write every finite double as fmt's shortest round-trip text", "[storage]") {
-    std::vector<double> edges{0.0,     -0.0,    1.0,      -1.0,    0.1,     0.5,      1e-5,     1e-4,    0.0001234,
-                              9.99e-5, 1e15,    1e16,     9.999999999999998e15, 123456789012345678.0,
-                              1.7e9,   1.7e9 + 0.01,      5e-324,  DBL_MIN, -DBL_MIN, DBL_MAX,  1e100,   1e-100,
-                              1e22,    1e21,    123.456,  42.0,    1e300,   2.5e-308, 4.999987500031249e-07};
+    std::vector<double> edges{0.0,
+                              -0.0,
+                              1.0,
+                              -1.0,
+                              0.1,
+                              0.5,
+                              1e-5,
+                              1e-4,
+                              0.0001234,
+                              9.99e-5,
+                              1e15,
+                              1e16,
+                              9.999999999999998e15,
+                              123456789012345678.0,
+                              1.7e9,
+                              1.7e9 + 0.01,
+                              5e-324,
+                              DBL_MIN,
+                              -DBL_MIN,
+                              DBL_MAX,
+                              1e100,
+                              1e-100,
+                              1e22,
+                              1e21,
+                              123.456,
+                              42.0,
+                              1e300,
+                              2.5e-308,
+                              4.999987500031249e-07};
     for (double v : edges) {
         INFO("value " << fmt::format("{}", v));
         REQUIRE(shortest(v) == fmt::format("{}", v));
@@ -46,8 +71,8 @@ TEST_CASE("metric lines write every finite double as fmt's shortest round-trip t
 }
 
 TEST_CASE("a metric line holds one key's steps, times and values in write order", "[storage]") {
-    std::vector<metric_point> pts{{"loss", 1, 10.5, 0.9}, {"lr", 1, 10.5, 0.1}, {"loss", 2, 11.0, 0.8},
-                                  {"lr", 2, 11.0, 0.09}};
+    std::vector<metric_point> pts{
+        {"loss", 1, 10.5, 0.9}, {"lr", 1, 10.5, 0.1}, {"loss", 2, 11.0, 0.8}, {"lr", 2, 11.0, 0.09}};
     detail::metric_groups groups;
     groups.assign(pts);
     detail::metric_line_encoder enc;

@@ -3,8 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -186,8 +186,10 @@ TEST_CASE("jsonl_store drops a torn last line with one warning and keeps what ca
 
 TEST_CASE("jsonl_store skips a corrupt line in the middle of a file with a warning", "[storage]") {
     closed_jsonl_run run;
-    run.append_to_metrics_file("not json at all\n"
-                               R"({"key":"loss","step":5,"time":1.0,"value":0.5})" "\n");
+    run.append_to_metrics_file(
+        "not json at all\n"
+        R"({"key":"loss","step":5,"time":1.0,"value":0.5})"
+        "\n");
     log_capture logs;
     jsonl_store s{run.options};
     CHECK(s.query_metrics(series_of(run.id, "loss")).points.size() == 1);
@@ -231,7 +233,8 @@ TEST_CASE("jsonl_store writes one line per key per append, and reads it back aft
     CHECK(s->get_run(r.id)->last_step == 99);
 }
 
-TEST_CASE("jsonl_store reads back a metrics file many read blocks long, with lines longer than a block, in file order", "[storage]") {
+TEST_CASE("jsonl_store reads back a metrics file many read blocks long, with lines longer than a block, in file order",
+          "[storage]") {
     fresh_store<jsonl_store> s;
     auto r = s->create_run(named_run("exp"));
     std::vector<metric_point> long_line;  // one key, one line of ~2.9 MB: over two 1 MiB read blocks
@@ -305,11 +308,15 @@ TEST_CASE("jsonl_store keeps metric keys with quotes, backslashes, control and n
     CHECK(s->query_metrics(series_of(r.id, "grad/层.0/µ")).points.at(0).value == 4.0);
 }
 
-TEST_CASE("jsonl_store reads metric files written one point per line, in file order with the newer lines", "[storage]") {
+TEST_CASE("jsonl_store reads metric files written one point per line, in file order with the newer lines",
+          "[storage]") {
     closed_jsonl_run run;
-    run.append_to_metrics_file(R"({"key":"loss","step":1,"time":1700000001.5,"value":0.9})" "\n"
-                               R"({"key":"loss","step":2,"time":1700000002.5,"value":0.8})" "\n"
-                               R"({"key":"acc","step":2,"time":1700000002.5,"value":0.1})" "\n");
+    run.append_to_metrics_file(R"({"key":"loss","step":1,"time":1700000001.5,"value":0.9})"
+                               "\n"
+                               R"({"key":"loss","step":2,"time":1700000002.5,"value":0.8})"
+                               "\n"
+                               R"({"key":"acc","step":2,"time":1700000002.5,"value":0.1})"
+                               "\n");
     {
         jsonl_store s{run.options};
         CHECK(s.query_metrics(series_of(run.id, "loss")).points.size() == 2);
@@ -330,7 +337,8 @@ TEST_CASE("jsonl_store reads metric files written one point per line, in file or
 
 TEST_CASE("jsonl_store skips a metrics line whose columns disagree in length, with a warning", "[storage]") {
     closed_jsonl_run run({point("loss", 1, 0.9)});
-    run.append_to_metrics_file(R"({"key":"loss","steps":[2,3],"times":[1.0,2.0],"values":[0.5]})" "\n");
+    run.append_to_metrics_file(R"({"key":"loss","steps":[2,3],"times":[1.0,2.0],"values":[0.5]})"
+                               "\n");
     log_capture logs;
     jsonl_store s{run.options};
     CHECK(s.query_metrics(series_of(run.id, "loss")).points.size() == 1);

@@ -15,10 +15,10 @@ using namespace tmon::test;
 namespace {
 
 const std::string not_utf8[] = {
-    "bad\xff",         // a byte no UTF-8 text holds
-    "bad\xc0\xae",     // overlong '.'
-    "bad\xed\xa0\x80", // a surrogate
-    "bad\xe2\x82",     // cut short
+    "bad\xff",          // a byte no UTF-8 text holds
+    "bad\xc0\xae",      // overlong '.'
+    "bad\xed\xa0\x80",  // a surrogate
+    "bad\xe2\x82",      // cut short
 };
 
 // Runs `write`, which must be refused as invalid_argument naming `what` and UTF-8.

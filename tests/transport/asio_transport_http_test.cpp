@@ -31,13 +31,15 @@ struct http_server {
         using tmon::http::request;
         using tmon::http::route_params;
         tmon::test::add_hello_and_echo(routes)
-            .get("/runs/{id}", [](request& req, const route_params& p, tmon::respond_fn respond) {
-                respond(json("{\"id\":\"" + std::string{p["id"]} + "\",\"remote\":\"" + req.remote + "\"}"));
-            })
-            .get("/later", [this](request&, const route_params&, tmon::respond_fn respond) {
-                std::lock_guard lock(mutex);
-                parked.push_back(std::move(respond));
-            })
+            .get("/runs/{id}",
+                 [](request& req, const route_params& p, tmon::respond_fn respond) {
+                     respond(json("{\"id\":\"" + std::string{p["id"]} + "\",\"remote\":\"" + req.remote + "\"}"));
+                 })
+            .get("/later",
+                 [this](request&, const route_params&, tmon::respond_fn respond) {
+                     std::lock_guard lock(mutex);
+                     parked.push_back(std::move(respond));
+                 })
             .get("/forgotten", [](request&, const route_params&, tmon::respond_fn) {})
             .get("/throws", [](request&, const route_params&, tmon::respond_fn) -> void {
                 throw std::runtime_error("handler bug");
@@ -82,8 +84,9 @@ TEST_CASE("an HTTP/1.0 request without keep-alive gets its answer and a closed c
 TEST_CASE("pipelined requests are answered in order", "[transport]") {
     http_server srv;
     blocking_client c(srv.transport.port());
-    REQUIRE(c.send("GET /runs/a HTTP/1.1\r\nHost: x\r\n\r\nPOST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
-                   "GET /runs/b HTTP/1.1\r\nHost: x\r\n\r\n"));
+    REQUIRE(
+        c.send("GET /runs/a HTTP/1.1\r\nHost: x\r\n\r\nPOST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+               "GET /runs/b HTTP/1.1\r\nHost: x\r\n\r\n"));
     auto a = c.read_response();
     auto echo = c.read_response();
     auto b = c.read_response();
@@ -162,8 +165,9 @@ TEST_CASE("malformed and oversized requests get a JSON error with the right stat
         {"GET /hello HTTP/1.1\r\n\r\n", 400, "bad_request"},
         {"POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400, "bad_request"},
         {"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "not_implemented"},
-        {"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n400\r\n" + std::string(1024, 'c') + "\r\n", 413,
-         "too_large"},
+        {"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n400\r\n" + std::string(1024, 'c') +
+             "\r\n",
+         413, "too_large"},
     };
     for (const auto& bad : cases) {
         INFO(bad.request.substr(0, 60));
@@ -181,7 +185,8 @@ TEST_CASE("malformed and oversized requests get a JSON error with the right stat
 TEST_CASE("a chunked upload and Expect: 100-continue are served", "[transport]") {
     http_server srv;
     blocking_client c(srv.transport.port());
-    auto chunked = reply_to(c, "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+    auto chunked = reply_to(
+        c, "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
     CHECK(chunked.body == "abcde");
 
     REQUIRE(c.send("POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n"));
@@ -199,8 +204,10 @@ TEST_CASE("CORS: preflight is answered and responses carry the origin", "[transp
     config.cors_origin = "*";
     http_server srv(config);
     blocking_client c(srv.transport.port());
-    auto pre = reply_to(c, "OPTIONS /hello HTTP/1.1\r\nHost: x\r\nOrigin: http://a\r\nAccess-Control-Request-Method: POST\r\n"
-                           "Access-Control-Request-Headers: content-type\r\n\r\n");
+    auto pre =
+        reply_to(c,
+                 "OPTIONS /hello HTTP/1.1\r\nHost: x\r\nOrigin: http://a\r\nAccess-Control-Request-Method: POST\r\n"
+                 "Access-Control-Request-Headers: content-type\r\n\r\n");
     CHECK(pre.status == 204);
     CHECK(pre.header("Access-Control-Allow-Origin") == "*");
     CHECK(pre.header("Access-Control-Allow-Headers") == "Content-Type, Authorization");
@@ -214,9 +221,10 @@ TEST_CASE("the CORS preflight answers a fixed header allow-list, whatever the cl
     config.cors_origin = "http://dashboard";
     http_server srv(config);
     blocking_client c(srv.transport.port());
-    auto pre = reply_to(c, "OPTIONS /api/runs HTTP/1.1\r\nHost: x\r\nOrigin: http://evil\r\n"
-                           "Access-Control-Request-Method: DELETE\r\n"
-                           "Access-Control-Request-Headers: x-admin-override, cookie\r\n\r\n");
+    auto pre = reply_to(c,
+                        "OPTIONS /api/runs HTTP/1.1\r\nHost: x\r\nOrigin: http://evil\r\n"
+                        "Access-Control-Request-Method: DELETE\r\n"
+                        "Access-Control-Request-Headers: x-admin-override, cookie\r\n\r\n");
     CHECK(pre.status == 204);
     CHECK(pre.header("Access-Control-Allow-Headers") == "Content-Type, Authorization");
     CHECK(pre.header("Access-Control-Allow-Origin") == "http://dashboard");

@@ -171,10 +171,9 @@ namespace {
 // false error. Starved, the server compares error codes of every category,
 // so each category meets the check here first.
 void meet_error_categories() {
-    const std::error_category* categories[] = {&std::system_category(), &std::generic_category(),
-                                               &asio::error::get_system_category(),
-                                               &asio::error::get_misc_category(), &asio::error::get_netdb_category(),
-                                               &asio::error::get_addrinfo_category()};
+    const std::error_category* categories[] = {
+        &std::system_category(),           &std::generic_category(),           &asio::error::get_system_category(),
+        &asio::error::get_misc_category(), &asio::error::get_netdb_category(), &asio::error::get_addrinfo_category()};
     for (const auto* c : categories) {
         const std::error_category& category = *c;
         (void)category.name();
@@ -230,7 +229,8 @@ void meet_error_categories() {
 
 }  // namespace
 
-TEST_CASE("out of file descriptors, the server backs off, logs once per burst, sheds with 503 and recovers", "[transport]") {
+TEST_CASE("out of file descriptors, the server backs off, logs once per burst, sheds with 503 and recovers",
+          "[transport]") {
     int down[2], up[2];
     REQUIRE(::pipe(down) == 0);
     REQUIRE(::pipe(up) == 0);
@@ -284,11 +284,11 @@ TEST_CASE("out of file descriptors, the server backs off, logs once per burst, s
     std::size_t derived = 0, explicit_cap = 0, failed_accepts = 0;
     REQUIRE(std::sscanf(report, "%d %d %zu %zu %zu", &lines, &accept_failures, &derived, &explicit_cap,
                         &failed_accepts) == 5);
-    INFO("child log lines: " << lines << ", accept-failure lines: " << accept_failures << ", failed accepts: "
-                             << failed_accepts << ", served: " << served << ", shed: " << shed);
-    CHECK(accept_failures >= 1);  // the test did run the child out of descriptors
-    CHECK(accept_failures <= 2);  // one line per burst
-    CHECK(lines < 20);            // without backing off this is thousands
+    INFO("child log lines: " << lines << ", accept-failure lines: " << accept_failures
+                             << ", failed accepts: " << failed_accepts << ", served: " << served << ", shed: " << shed);
+    CHECK(accept_failures >= 1);   // the test did run the child out of descriptors
+    CHECK(accept_failures <= 2);   // one line per burst
+    CHECK(lines < 20);             // without backing off this is thousands
     CHECK(failed_accepts < 1000);  // backing off, not spinning (at most 20 tries a second)
     CHECK(shed > 0);               // some clients were told 503 rather than left waiting
     CHECK(derived == 48);
@@ -372,8 +372,8 @@ struct body_server {
                 h.body_limit = [this](const tmon::http::request& head) -> std::size_t {
                     std::lock_guard lock(mutex);
                     heads_seen.push_back(head.method + " " + head.path + "?" + head.query + " " +
-                                         std::string{head.header_value("X-Tag")} + " body=" +
-                                         std::to_string(head.body.size()));
+                                         std::string{head.header_value("X-Tag")} +
+                                         " body=" + std::to_string(head.body.size()));
                     return head.path == "/echo/small" ? 16 : 0;
                 };
         });
@@ -388,12 +388,14 @@ struct body_server {
 };
 
 std::string post_head(std::string_view path, std::size_t length) {
-    return "POST " + std::string{path} + " HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(length) + "\r\n\r\n";
+    return "POST " + std::string{path} + " HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(length) +
+           "\r\n\r\n";
 }
 
 }  // namespace
 
-TEST_CASE("request bodies in flight share one budget: past it a new body is 503 and the budget is never exceeded", "[transport]") {
+TEST_CASE("request bodies in flight share one budget: past it a new body is 503 and the budget is never exceeded",
+          "[transport]") {
     constexpr std::size_t mib = 1024 * 1024;
     auto config = loopback_config();
     config.limits.max_inflight_body_bytes = 4 * mib;
@@ -461,15 +463,18 @@ TEST_CASE("a chunked body takes its share of the budget as its chunks are announ
     config.limits.max_inflight_body_bytes = 1000;
     body_server srv(config);
     blocking_client c(srv.transport().port());
-    auto r = c.request("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                       "200\r\n" + std::string(0x200, 'a') + "\r\n200\r\n");
+    auto r = c.request(
+        "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "200\r\n" +
+        std::string(0x200, 'a') + "\r\n200\r\n");
     REQUIRE(r);
     CHECK(r->status == 503);
     CHECK(c.wait_closed());
     CHECK(srv.transport().inflight_body_bytes() == 0);
 }
 
-TEST_CASE("the body_limit hook sees the head and sets each request's body limit before the body is read", "[transport]") {
+TEST_CASE("the body_limit hook sees the head and sets each request's body limit before the body is read",
+          "[transport]") {
     body_server srv(loopback_config(), true);
     {
         blocking_client c(srv.transport().port());
@@ -493,8 +498,9 @@ TEST_CASE("the body_limit hook sees the head and sets each request's body limit 
     }
     {
         blocking_client c(srv.transport().port());
-        auto r = c.request("POST /echo/small HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                           "10\r\n0123456789abcdef\r\n1\r\n");
+        auto r = c.request(
+            "POST /echo/small HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+            "10\r\n0123456789abcdef\r\n1\r\n");
         REQUIRE(r);
         CHECK(r->status == 413);
     }
@@ -572,8 +578,7 @@ struct body_start_server {
                 auto first = so_far.find_first_not_of(" \r\n\t");
                 if (first == std::string_view::npos) return tmon::body_start_verdict{.decided = false, .refusal = {}};
                 if (so_far[first] != '!') return tmon::body_start_verdict{};
-                return tmon::body_start_verdict{.decided = true,
-                                                .refusal = tmon::http::error_response(400, "bang")};
+                return tmon::body_start_verdict{.decided = true, .refusal = tmon::http::error_response(400, "bang")};
             };
         });
     }
@@ -604,7 +609,8 @@ TEST_CASE("the body_start hook refuses a body from its first bytes, and the conn
     CHECK(chunked.wait_closed());
 }
 
-TEST_CASE("after a refusal the server reads at most linger_max_bytes of what the client goes on sending", "[transport]") {
+TEST_CASE("after a refusal the server reads at most linger_max_bytes of what the client goes on sending",
+          "[transport]") {
     body_start_server srv;
     blocking_client c(srv.port());
     auto r = c.request(post_head("/echo", 32u << 20) + "  !!!!");
@@ -620,7 +626,8 @@ TEST_CASE("after a refusal the server reads at most linger_max_bytes of what the
     CHECK(sent < tmon::detail::http_connection::linger_max_bytes + socket_buffers);
 }
 
-TEST_CASE("the body_start hook is asked again while undecided, sees at most body_start_bytes, and passes good bodies", "[transport]") {
+TEST_CASE("the body_start hook is asked again while undecided, sees at most body_start_bytes, and passes good bodies",
+          "[transport]") {
     body_start_server srv;
     blocking_client c(srv.port());
     // Blank bytes leave it undecided: it is asked again when more arrive.

@@ -119,14 +119,16 @@ struct stream_server {
     explicit stream_server(tmon::transport_config config = loopback_config()) {
         using tmon::http::request;
         using tmon::http::route_params;
-        routes.get("/stream", [this](request&, const route_params&, tmon::respond_fn respond) {
-                  tmon::http::response r;
-                  r.content_type = "application/x-ndjson";
-                  std::lock_guard lock(mutex);
-                  last = next;
-                  r.stream = std::move(next);
-                  respond(std::move(r));
-              })
+        routes
+            .get("/stream",
+                 [this](request&, const route_params&, tmon::respond_fn respond) {
+                     tmon::http::response r;
+                     r.content_type = "application/x-ndjson";
+                     std::lock_guard lock(mutex);
+                     last = next;
+                     r.stream = std::move(next);
+                     respond(std::move(r));
+                 })
             .get("/hello", [](request&, const route_params&, tmon::respond_fn respond) {
                 tmon::http::response r;
                 r.body = R"({"hello":"world"})";

@@ -37,7 +37,8 @@ struct ws_server {
             respond(tmon::http::error_response(404, "plain HTTP is not served here"));
         };
         h.on_ws_upgrade = [](const tmon::http::request& req) -> std::optional<tmon::http::response> {
-            if (req.header_value("Authorization") == "Bearer wrong") return tmon::http::error_response(401, "bad token");
+            if (req.header_value("Authorization") == "Bearer wrong")
+                return tmon::http::error_response(401, "bad token");
             return std::nullopt;
         };
         h.on_ws_open = [this](const tmon::ws_peer_ptr& p) {
@@ -80,9 +81,7 @@ struct ws_server {
     }
 };
 
-blocking_client connect_ws(ws_server& srv) {
-    return blocking_client(srv.transport.port());
-}
+blocking_client connect_ws(ws_server& srv) { return blocking_client(srv.transport.port()); }
 
 // A client whose WebSocket handshake succeeded.
 blocking_client open_ws(ws_server& srv) {
@@ -123,8 +122,10 @@ TEST_CASE("a frame sent right behind the handshake is not lost", "[transport]") 
     ws_server srv;
     auto c = connect_ws(srv);
     std::string first = tmon::ws::encode_frame(opcode::text, "early", true, tmon::ws::mask_key{1, 2, 3, 4});
-    REQUIRE(c.send("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" + first));
+    REQUIRE(
+        c.send("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" +
+               first));
     REQUIRE(c.read_response(true)->status == 101);
     CHECK(c.read_data_frame()->payload == "echo:early");
 }
@@ -133,8 +134,9 @@ TEST_CASE("an upgrade is refused with 426 for a wrong version and by the applica
     ws_server srv;
     {
         auto c = connect_ws(srv);
-        auto r = c.request("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n");
+        auto r = c.request(
+            "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n");
         REQUIRE(r);
         CHECK(r->status == 426);
         CHECK(r->header("Sec-WebSocket-Version") == "13");

@@ -43,7 +43,8 @@ struct ws_frame {
     std::string payload;
     std::uint16_t close_code() const {
         if (payload.size() < 2) return 1005;
-        return static_cast<std::uint16_t>(static_cast<std::uint8_t>(payload[0]) << 8 | static_cast<std::uint8_t>(payload[1]));
+        return static_cast<std::uint16_t>(static_cast<std::uint8_t>(payload[0]) << 8 |
+                                          static_cast<std::uint8_t>(payload[1]));
     }
 };
 
@@ -176,8 +177,7 @@ public:
 
     // The rest of the stream until the server closes (an HTTP/1.0 body without length).
     std::string read_until_closed() {
-        while (fill()) {
-        }
+        while (fill()) {}
         return std::exchange(buffer_, {});
     }
 

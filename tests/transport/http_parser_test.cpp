@@ -73,9 +73,10 @@ TEST_CASE("a request fed one byte at a time parses", "[transport]") {
 }
 
 TEST_CASE("pipelined requests in one buffer come out in order", "[transport]") {
-    std::string bytes = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
-                        "POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
-                        "GET /c HTTP/1.1\r\nHost: x\r\n\r\n";
+    std::string bytes =
+        "GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+        "POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+        "GET /c HTTP/1.1\r\nHost: x\r\n\r\n";
     request_parser p;
     p.feed(bytes);
     auto reqs = parse_all(p);
@@ -88,11 +89,12 @@ TEST_CASE("pipelined requests in one buffer come out in order", "[transport]") {
 }
 
 TEST_CASE("a chunked body is reassembled and its trailers kept apart from the headers", "[transport]") {
-    std::string bytes = "POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                        "5;ext=1\r\nhello\r\n"
-                        "7\r\n, world\r\n"
-                        "0\r\nX-Checksum: abc\r\n\r\n"
-                        "GET /next HTTP/1.1\r\nHost: x\r\n\r\n";
+    std::string bytes =
+        "POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "5;ext=1\r\nhello\r\n"
+        "7\r\n, world\r\n"
+        "0\r\nX-Checksum: abc\r\n\r\n"
+        "GET /next HTTP/1.1\r\nHost: x\r\n\r\n";
     for (std::size_t split = 0; split <= bytes.size(); ++split) {
         auto reqs = feed_in_pieces(bytes, split);
         INFO("split at " << split);
@@ -133,7 +135,8 @@ TEST_CASE("malformed requests are answered with 400", "[transport]") {
     CHECK(error_for("GET /a%zz HTTP/1.1\r\nHost: x\r\n\r\n").status == 400);
     CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 12x\r\n\r\n").status == 400);
     CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n").status == 400);
-    CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n").status == 400);
+    CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n").status ==
+          400);
     CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n").status == 400);
     CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n").status == 400);
     CHECK(error_for("GET / HTTP/2.0\r\n\r\n").status == 505);
@@ -151,10 +154,13 @@ TEST_CASE("a body over the limit is 413 before it is read, chunked or not", "[tr
     parser_limits limits{.max_header_bytes = 1024, .max_body_bytes = 10};
     CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n", limits).status == 413);
     CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999\r\n\r\n", limits).status == 413);
-    CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999999999999999\r\n\r\n", limits).status == 400);
+    CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999999999999999\r\n\r\n", limits).status ==
+          400);
     CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789", limits).status == 0);
-    CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nabcdef\r\n6\r\n", limits).status == 413);
-    CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffff\r\n", limits).status == 413);
+    CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nabcdef\r\n6\r\n", limits)
+              .status == 413);
+    CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffff\r\n", limits)
+              .status == 413);
 }
 
 TEST_CASE("a transfer coding other than chunked is 501", "[transport]") {
@@ -194,8 +200,9 @@ TEST_CASE("absolute-form targets and OPTIONS * are understood", "[transport]") {
 
 TEST_CASE("a trailer cannot add or override a header the application checked", "[transport]") {
     request_parser p;
-    p.feed("POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-           "0\r\nAuthorization: Bearer forged\r\nContent-Type: text/evil\r\n\r\n");
+    p.feed(
+        "POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "0\r\nAuthorization: Bearer forged\r\nContent-Type: text/evil\r\n\r\n");
     REQUIRE(p.parse() == parse_status::complete);
     auto req = p.take();
     CHECK(req.header_value("Authorization").empty());
@@ -224,10 +231,12 @@ TEST_CASE("an HTTP/1.1 request needs exactly one Host; HTTP/1.0 may omit it", "[
 
 TEST_CASE("an HTTP/1.0 request with Transfer-Encoding is 400", "[transport]") {
     CHECK(error_for("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n").status == 400);
-    CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n").status == 0);
+    CHECK(error_for("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n").status ==
+          0);
 }
 
-TEST_CASE("a request line over its limit is 414, whether or not it has ended; a big header block stays 431", "[transport]") {
+TEST_CASE("a request line over its limit is 414, whether or not it has ended; a big header block stays 431",
+          "[transport]") {
     parser_limits limits{.max_header_bytes = 1024, .max_body_bytes = 1024, .max_request_line_bytes = 100};
     std::string long_line = "GET /" + std::string(200, 'p') + " HTTP/1.1\r\nHost: x\r\n\r\n";
     CHECK(error_for(long_line, limits).status == 414);
@@ -244,13 +253,15 @@ TEST_CASE("a request line over its limit is 414, whether or not it has ended; a 
         REQUIRE(p.parse() == parse_status::failed);
         CHECK(p.error().status == 414);
     }
-    CHECK(error_for("GET /short HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(2000, 'h') + "\r\n\r\n", limits).status == 431);
+    CHECK(error_for("GET /short HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(2000, 'h') + "\r\n\r\n", limits).status ==
+          431);
     CHECK(error_for("GET /" + std::string(80, 'p') + " HTTP/1.1\r\nHost: x\r\n\r\n", limits).status == 0);
     // With the default limits a 10 KB target is 414 too.
     CHECK(error_for("GET /" + std::string(10'000, 'p') + " HTTP/1.1\r\nHost: x\r\n\r\n").status == 414);
 }
 
-TEST_CASE("with stop_after_head, a request with a body pauses after its head for the caller's body limit", "[transport]") {
+TEST_CASE("with stop_after_head, a request with a body pauses after its head for the caller's body limit",
+          "[transport]") {
     parser_limits limits{.max_header_bytes = 1024, .max_body_bytes = 10, .stop_after_head = true};
     SECTION("a Content-Length over the chosen limit is 413 before any body byte is read") {
         request_parser p(limits);

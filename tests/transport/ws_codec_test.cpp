@@ -146,7 +146,8 @@ TEST_CASE("invalid UTF-8 in a text message earns close 1007, even across fragmen
     auto e = single_event(client_frame(opcode::text, "\xe2\x82", false) + client_frame(opcode::continuation, "\xac"));
     CHECK(e.kind == event::text);
     CHECK(e.payload == "\xe2\x82\xac");
-    CHECK(single_event(client_frame(opcode::close, close_payload(1000, "\xc0\xaf"))).code == close_code::invalid_payload);
+    CHECK(single_event(client_frame(opcode::close, close_payload(1000, "\xc0\xaf"))).code ==
+          close_code::invalid_payload);
 }
 
 TEST_CASE("a message over the size cap earns close 1009, also when fragmented", "[transport]") {
@@ -170,22 +171,24 @@ TEST_CASE("the UTF-8 validator rejects overlongs, surrogates and truncation", "[
     CHECK(is_valid_utf8(""));
     CHECK(is_valid_utf8("plain ascii"));
     CHECK(is_valid_utf8("\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5"));  // κόσμε
-    CHECK(is_valid_utf8("\xf0\x9f\x98\x80"));                          // U+1F600
-    CHECK(is_valid_utf8("\xf4\x8f\xbf\xbf"));                          // U+10FFFF
-    CHECK_FALSE(is_valid_utf8("\xc0\x80"));                            // overlong NUL
-    CHECK_FALSE(is_valid_utf8("\xe0\x80\xaf"));                        // overlong '/'
-    CHECK_FALSE(is_valid_utf8("\xed\xa0\x80"));                        // surrogate U+D800
-    CHECK_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));                    // above U+10FFFF
-    CHECK_FALSE(is_valid_utf8("\xe2\x82"));                            // truncated
-    CHECK_FALSE(is_valid_utf8("\x80"));                                // lone continuation
-    CHECK_FALSE(is_valid_utf8("\xf8\x88\x80\x80\x80"));                // 5-byte form
+    CHECK(is_valid_utf8("\xf0\x9f\x98\x80"));                              // U+1F600
+    CHECK(is_valid_utf8("\xf4\x8f\xbf\xbf"));                              // U+10FFFF
+    CHECK_FALSE(is_valid_utf8("\xc0\x80"));                                // overlong NUL
+    CHECK_FALSE(is_valid_utf8("\xe0\x80\xaf"));                            // overlong '/'
+    CHECK_FALSE(is_valid_utf8("\xed\xa0\x80"));                            // surrogate U+D800
+    CHECK_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));                        // above U+10FFFF
+    CHECK_FALSE(is_valid_utf8("\xe2\x82"));                                // truncated
+    CHECK_FALSE(is_valid_utf8("\x80"));                                    // lone continuation
+    CHECK_FALSE(is_valid_utf8("\xf8\x88\x80\x80\x80"));                    // 5-byte form
 }
 
 TEST_CASE("an upgrade with the wrong version is refused with 426", "[transport]") {
     tmon::http::request req;
     req.method = "GET";
-    req.headers = {{"Upgrade", "websocket"}, {"Connection", "keep-alive, Upgrade"},
-                   {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}, {"Sec-WebSocket-Version", "13"}};
+    req.headers = {{"Upgrade", "websocket"},
+                   {"Connection", "keep-alive, Upgrade"},
+                   {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="},
+                   {"Sec-WebSocket-Version", "13"}};
     CHECK_FALSE(check_upgrade_request(req));
     req.headers[3].value = "8";
     auto refusal = check_upgrade_request(req);

@@ -11,11 +11,11 @@
 namespace tmon {
 
 struct http_client_options {
-    std::string url{};        // "http://host:8080"; default $TMON_URL, else http://127.0.0.1:8080
-    std::string token{};      // bearer token; default $TMON_TOKEN
-    std::string run_id{};     // default $TMON_RUN_ID, else "run_" + 12 random hex digits
-    std::string host{};       // reported host name; default gethostname()
-    int rank = -1;            // default $TMON_RANK, else $RANK, else 0
+    std::string url{};     // "http://host:8080"; default $TMON_URL, else http://127.0.0.1:8080
+    std::string token{};   // bearer token; default $TMON_TOKEN
+    std::string run_id{};  // default $TMON_RUN_ID, else "run_" + 12 random hex digits
+    std::string host{};    // reported host name; default gethostname()
+    int rank = -1;         // default $TMON_RANK, else $RANK, else 0
     // Where the journal lives; default $TMON_JOURNAL_DIR, else
     // $XDG_CACHE_HOME/tmon/journal, else ~/.cache/tmon/journal.
     std::filesystem::path journal_dir{};
@@ -40,14 +40,14 @@ struct http_client_options {
 
 // What the client has done so far; any thread may read it at any time.
 struct http_client_stats {
-    std::uint64_t sent_points = 0;       // acknowledged by the server
+    std::uint64_t sent_points = 0;  // acknowledged by the server
     std::uint64_t sent_requests = 0;
     std::uint64_t queued_points = 0;     // in the journal, not acknowledged yet
     std::uint64_t journal_bytes = 0;     // unacknowledged journal size
     std::uint64_t dropped_points = 0;    // refused because the journal was full
     std::uint64_t rejected_records = 0;  // refused by the server as invalid (4xx), not retried
     std::uint64_t retries = 0;
-    bool connected = false;              // the last exchange with the server succeeded
+    bool connected = false;  // the last exchange with the server succeeded
     std::string last_error{};
 };
 

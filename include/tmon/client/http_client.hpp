@@ -66,7 +66,8 @@ inline int rank_from_env() {
         char* end = nullptr;
         long r = std::strtol(v, &end, 10);
         if (*end != '\0' || r < 0 || r > 65535)
-            throw error(errc::invalid_argument, std::string("tmon: ") + name + " must be a rank between 0 and 65535, got '" + v + "'");
+            throw error(errc::invalid_argument,
+                        std::string("tmon: ") + name + " must be a rank between 0 and 65535, got '" + v + "'");
         return static_cast<int>(r);
     }
     return 0;
@@ -82,10 +83,12 @@ inline std::string this_host() {
 inline void check_id(std::string_view id, const char* what) {
     bool ok = !id.empty() && id.size() <= 128;
     for (char c : id)
-        ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.');
+        ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                    c == '-' || c == '.');
     if (!ok)
-        throw error(errc::invalid_argument,
-                    std::string("tmon: ") + what + " must be 1-128 letters, digits, '_', '-' or '.', got '" + std::string(id) + "'");
+        throw error(errc::invalid_argument, std::string("tmon: ") + what +
+                                                " must be 1-128 letters, digits, '_', '-' or '.', got '" +
+                                                std::string(id) + "'");
 }
 
 inline http_client_options resolve(http_client_options o) {
@@ -140,8 +143,9 @@ public:
             with_id.id = id;
             journal_request("POST", "/api/runs", detail::wire::new_run_body(with_id));
         } else if (!explicit_run_id_) {
-            throw error(errc::invalid_argument,
-                        fmt::format("tmon: rank {} reports into rank 0's run: give it the run id (TMON_RUN_ID)", opts_.rank));
+            throw error(
+                errc::invalid_argument,
+                fmt::format("tmon: rank {} reports into rank 0's run: give it the run id (TMON_RUN_ID)", opts_.rank));
         }
         return local_run();
     }
@@ -316,7 +320,8 @@ private:
         std::lock_guard lock(bind_mutex_);
         if (journal_) {
             if (bound_id_ != id)
-                throw error(errc::invalid_argument, "tmon: an http_client reports one run; create another client for run " + id);
+                throw error(errc::invalid_argument,
+                            "tmon: an http_client reports one run; create another client for run " + id);
             return;
         }
         journal_ = std::make_unique<detail::journal>(opts_.journal_dir, fmt::format("{}.r{}", id, opts_.rank),
@@ -334,7 +339,8 @@ private:
     void journal_request(std::string_view method, const std::string& path, const std::string& body) {
         if (!journal().append(detail::journal_kind::request, method, path, body, 0)) {
             note_dropped(0);
-            throw error(errc::unavailable, "tmon: the local journal is full (" + std::to_string(opts_.journal_max_bytes >> 20) +
+            throw error(errc::unavailable, "tmon: the local journal is full (" +
+                                               std::to_string(opts_.journal_max_bytes >> 20) +
                                                " MiB unsent); the server has been unreachable too long");
         }
         sender_->mark_urgent();
@@ -349,8 +355,10 @@ private:
     void note_dropped(std::uint64_t points) {
         if (sender_) sender_->note_dropped(points);
         if (!journal_full_warned_.exchange(true))
-            tmon::log(log_level::warn, "client", "run {}: the local journal is full ({} MiB unsent); dropping points until the "
-                      "server takes some", run_id(), opts_.journal_max_bytes >> 20);
+            tmon::log(log_level::warn, "client",
+                      "run {}: the local journal is full ({} MiB unsent); dropping points until the "
+                      "server takes some",
+                      run_id(), opts_.journal_max_bytes >> 20);
     }
 
     std::optional<http::received_response> get(const std::string& path) {

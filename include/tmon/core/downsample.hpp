@@ -50,8 +50,7 @@ inline std::vector<series_point> gather(std::span<const series_point> pts, const
 // is not the bucket's most "visible" point; swap the extremes back in. picks[0]
 // and picks.back() are the first and last point, picks[b] for b in 1..buckets
 // the pick of interior bucket b-1, which covers [1 + (b-1)*width, 1 + b*width).
-inline void force_extremes(std::vector<std::size_t>& picks, std::size_t n, double width,
-                           extreme_indices e) {
+inline void force_extremes(std::vector<std::size_t>& picks, std::size_t n, double width, extreme_indices e) {
     const std::size_t buckets = picks.size() - 2;
     auto bucket_of = [&](std::size_t i) {
         auto b = static_cast<std::size_t>(static_cast<double>(i - 1) / width);
@@ -115,7 +114,8 @@ inline std::vector<series_point> downsample_lttb(std::span<const series_point> p
         double best_area = -1;
         std::size_t best = bucket_begin(b);
         for (std::size_t i = bucket_begin(b), e = bucket_end(b); i < e; ++i) {
-            double area = std::abs((ax - cx) * (pts[i].value - ay) - (ax - static_cast<double>(pts[i].step)) * (cy - ay));
+            double area =
+                std::abs((ax - cx) * (pts[i].value - ay) - (ax - static_cast<double>(pts[i].step)) * (cy - ay));
             if (area > best_area) {
                 best_area = area;
                 best = i;
@@ -162,8 +162,7 @@ inline std::vector<series_point> downsample_minmax(std::span<const series_point>
 
 inline std::vector<series_point> downsample(std::span<const series_point> pts, std::size_t max_points,
                                             downsample_method method) {
-    return method == downsample_method::minmax ? downsample_minmax(pts, max_points)
-                                               : downsample_lttb(pts, max_points);
+    return method == downsample_method::minmax ? downsample_minmax(pts, max_points) : downsample_lttb(pts, max_points);
 }
 
 }  // namespace tmon

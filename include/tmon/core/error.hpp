@@ -7,12 +7,12 @@ namespace tmon {
 // Kinds map one-to-one onto HTTP statuses in the server, so a store's refusal
 // reaches a REST client with the right code and no translation table elsewhere.
 enum class errc {
-    invalid_argument,   // 400/422: bad value (NaN where not allowed, empty name...)
-    not_found,          // 404: unknown run / checkpoint
-    conflict,           // 409: invalid status transition, duplicate id
-    too_large,          // 413: over a configured cap
-    unavailable,        // 503: store closed, disk full, queue full
-    internal,           // 500
+    invalid_argument,  // 400/422: bad value (NaN where not allowed, empty name...)
+    not_found,         // 404: unknown run / checkpoint
+    conflict,          // 409: invalid status transition, duplicate id
+    too_large,         // 413: over a configured cap
+    unavailable,       // 503: store closed, disk full, queue full
+    internal,          // 500
 };
 
 constexpr const char* errc_name(errc e) noexcept {

@@ -6,19 +6,19 @@
 // read back on reopen under the same rules, so an accepted write can never make
 // a store unopenable.
 #include <charconv>
-#include <cmath>
 #include <climits>
+#include <cmath>
 #include <cstddef>
-#include <cstdlib>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 
 #include <fmt/format.h>
 #include <rapidjson/document.h>
 #include <rapidjson/encodedstream.h>
-#include <rapidjson/memorystream.h>
 #include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 
 namespace tmon::detail {
@@ -133,8 +133,8 @@ private:
     bool bad_number_ = false;
 };
 
-// SAX-parses what `in` holds into `handler` with the limits above. Flags may add to json_read_flags (kParseStopWhenDoneFlag,
-// say); they never remove the checks.
+// SAX-parses what `in` holds into `handler` with the limits above. Flags may add to json_read_flags
+// (kParseStopWhenDoneFlag, say); they never remove the checks.
 template <unsigned ExtraFlags = 0, class Stream, class Handler>
 json_read_result read_json_stream(Stream& in, Handler& handler, unsigned max_depth = max_json_depth) {
     depth_limited_handler<Handler> limited(handler, max_depth);

@@ -64,10 +64,28 @@ class json_writer {
 public:
     explicit json_writer(std::string& out) : out_(out) {}
 
-    json_writer& begin_object() { comma(); out_.push_back('{'); first_ = true; return *this; }
-    json_writer& end_object() { out_.push_back('}'); first_ = false; return *this; }
-    json_writer& begin_array() { comma(); out_.push_back('['); first_ = true; return *this; }
-    json_writer& end_array() { out_.push_back(']'); first_ = false; return *this; }
+    json_writer& begin_object() {
+        comma();
+        out_.push_back('{');
+        first_ = true;
+        return *this;
+    }
+    json_writer& end_object() {
+        out_.push_back('}');
+        first_ = false;
+        return *this;
+    }
+    json_writer& begin_array() {
+        comma();
+        out_.push_back('[');
+        first_ = true;
+        return *this;
+    }
+    json_writer& end_array() {
+        out_.push_back(']');
+        first_ = false;
+        return *this;
+    }
 
     json_writer& key(std::string_view k) {
         comma();
@@ -76,25 +94,59 @@ public:
         first_ = true;  // the value that follows takes no comma
         return *this;
     }
-    json_writer& value(std::string_view s) { comma(); append_json_string(out_, s); return *this; }
+    json_writer& value(std::string_view s) {
+        comma();
+        append_json_string(out_, s);
+        return *this;
+    }
     json_writer& value(const char* s) { return value(std::string_view{s}); }
     json_writer& value(const std::string& s) { return value(std::string_view{s}); }
-    json_writer& value(double v) { comma(); append_json_number(out_, v); return *this; }
+    json_writer& value(double v) {
+        comma();
+        append_json_number(out_, v);
+        return *this;
+    }
     json_writer& value(float v) { return value(static_cast<double>(v)); }
-    json_writer& value(bool b) { comma(); out_ += b ? "true" : "false"; return *this; }
-    json_writer& value(std::int64_t v) { comma(); append_json_integer(out_, v); return *this; }
-    json_writer& value(std::uint64_t v) { comma(); append_json_unsigned(out_, v); return *this; }
+    json_writer& value(bool b) {
+        comma();
+        out_ += b ? "true" : "false";
+        return *this;
+    }
+    json_writer& value(std::int64_t v) {
+        comma();
+        append_json_integer(out_, v);
+        return *this;
+    }
+    json_writer& value(std::uint64_t v) {
+        comma();
+        append_json_unsigned(out_, v);
+        return *this;
+    }
     json_writer& value(int v) { return value(static_cast<std::int64_t>(v)); }
     json_writer& value(unsigned v) { return value(static_cast<std::uint64_t>(v)); }
     json_writer& value(long long v) { return value(static_cast<std::int64_t>(v)); }
     json_writer& value(unsigned long long v) { return value(static_cast<std::uint64_t>(v)); }
-    json_writer& null() { comma(); out_ += "null"; return *this; }
+    json_writer& null() {
+        comma();
+        out_ += "null";
+        return *this;
+    }
     // Splices already-valid JSON text (stored config, metadata) verbatim.
-    json_writer& raw(std::string_view json) { comma(); out_ += json.empty() ? std::string_view{"null"} : json; return *this; }
+    json_writer& raw(std::string_view json) {
+        comma();
+        out_ += json.empty() ? std::string_view{"null"} : json;
+        return *this;
+    }
 
     template <class T>
-    json_writer& field(std::string_view k, const T& v) { key(k); return value(v); }
-    json_writer& raw_field(std::string_view k, std::string_view json) { key(k); return raw(json); }
+    json_writer& field(std::string_view k, const T& v) {
+        key(k);
+        return value(v);
+    }
+    json_writer& raw_field(std::string_view k, std::string_view json) {
+        key(k);
+        return raw(json);
+    }
 
 private:
     void comma() {

@@ -450,7 +450,12 @@ inline event read_event(const json_value& o, field_faults* faults = nullptr) {
 
 // ---- metric points -------------------------------------------------------------
 inline void write_point(json_writer& w, const metric_point& p) {
-    w.begin_object().field("key", p.key).field("step", p.step).field("time", p.time).field("value", p.value).end_object();
+    w.begin_object()
+        .field("key", p.key)
+        .field("step", p.step)
+        .field("time", p.time)
+        .field("value", p.value)
+        .end_object();
 }
 // A point is its key, step, time and value, each of its type: no default stands in for one.
 inline std::optional<metric_point> read_point(const json_value& o) {

@@ -261,8 +261,7 @@ private:
 
     void drain_available() {
         std::lock_guard lock(consumer_mutex_);
-        while (drain_batch() == batch_.size()) {
-        }
+        while (drain_batch() == batch_.size()) {}
         drain_layers();
     }
 
@@ -339,8 +338,8 @@ private:
         if (dropped_reported_ != 0 && now - last_drop_warning_ < std::chrono::seconds(30)) return;
         guarded("warning", [&] {
             tmon::log(log_level::warn, "monitor",
-                "run {}: metric queue full ({} slots), {} points dropped so far; the store is not keeping up",
-                run_id_, queue_.capacity(), dropped);
+                      "run {}: metric queue full ({} slots), {} points dropped so far; the store is not keeping up",
+                      run_id_, queue_.capacity(), dropped);
         });
         dropped_reported_ = dropped;
         last_drop_warning_ = now;
@@ -364,9 +363,9 @@ private:
         // Powers of two: a store that fails every batch does not flood the log.
         if ((n & (n - 1)) == 0) {
             try {
-                tmon::log(log_level::error, "monitor", "run {}: {} failed ({} failures so far): {}", run_id_, what, n, why);
-            } catch (...) {
-            }
+                tmon::log(log_level::error, "monitor", "run {}: {} failed ({} failures so far): {}", run_id_, what, n,
+                          why);
+            } catch (...) {}
         }
     }
 
@@ -541,10 +540,8 @@ private:
         check_run_name(opts);
         // A remote recorder knows better (a given run id, its journal).
         std::optional<run_info> previous;
-        if constexpr (requires { rec.resume_target(opts.run_name); })
-            previous = rec.resume_target(opts.run_name);
-        else
-            previous = detail::newest_run_named(rec, opts.run_name);
+        if constexpr (requires { rec.resume_target(opts.run_name); }) previous = rec.resume_target(opts.run_name);
+        else previous = detail::newest_run_named(rec, opts.run_name);
         if (previous && (previous->status == run_status::running || previous->status == run_status::failed ||
                          previous->status == run_status::interrupted)) {
             run_update u;

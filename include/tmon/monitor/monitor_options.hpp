@@ -11,7 +11,7 @@ namespace tmon {
 
 struct monitor_options {
     std::string run_name{};
-    std::string config_json = "{}";   // JSON object, stored verbatim
+    std::string config_json = "{}";  // JSON object, stored verbatim
     std::vector<std::string> tags{};
     std::optional<step_t> total_steps{};
     std::string notes{};

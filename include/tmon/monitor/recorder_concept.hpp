@@ -39,10 +39,14 @@ constexpr bool assert_recorder() {
     static_assert(has_create_run<R>, "Recorder must provide: run_info create_run(const new_run&)");
     static_assert(has_get_run<R>, "Recorder must provide: std::optional<run_info> get_run(std::string_view id)");
     static_assert(has_list_runs<R>, "Recorder must provide: run_page list_runs(const run_query&)");
-    static_assert(has_update_run<R>, "Recorder must provide: run_info update_run(std::string_view id, const run_update&)");
-    static_assert(has_append_metrics<R>, "Recorder must provide: append_metrics(std::string_view run_id, std::span<const metric_point>)");
-    static_assert(has_add_checkpoint<R>, "Recorder must provide: checkpoint_info add_checkpoint(const new_checkpoint&)");
-    static_assert(has_list_checkpoints<R>, "Recorder must provide: std::vector<checkpoint_info> list_checkpoints(std::string_view run_id)");
+    static_assert(has_update_run<R>,
+                  "Recorder must provide: run_info update_run(std::string_view id, const run_update&)");
+    static_assert(has_append_metrics<R>,
+                  "Recorder must provide: append_metrics(std::string_view run_id, std::span<const metric_point>)");
+    static_assert(has_add_checkpoint<R>,
+                  "Recorder must provide: checkpoint_info add_checkpoint(const new_checkpoint&)");
+    static_assert(has_list_checkpoints<R>,
+                  "Recorder must provide: std::vector<checkpoint_info> list_checkpoints(std::string_view run_id)");
     static_assert(has_mark_best<R>, "Recorder must provide: checkpoint_info mark_best(std::string_view checkpoint_id)");
     static_assert(has_append_system<R>, "Recorder must provide: append_system(const system_sample&)");
     static_assert(has_append_layers<R>, "Recorder must provide: append_layers(const layer_snapshot&)");

@@ -7,8 +7,14 @@
 namespace tmon {
 
 namespace detail::sampler_checks {
-template <class S> concept has_sample = requires(S& s) { { s.sample() } -> std::same_as<system_sample>; };
-template <class S> concept has_enabled = requires { { S::enabled } -> std::convertible_to<bool>; };
+template <class S>
+concept has_sample = requires(S& s) {
+    { s.sample() } -> std::same_as<system_sample>;
+};
+template <class S>
+concept has_enabled = requires {
+    { S::enabled } -> std::convertible_to<bool>;
+};
 }  // namespace detail::sampler_checks
 
 // A sampler reads the machine once per call; the owner (server or monitor)

@@ -26,7 +26,8 @@ public:
         if (auto mem = detail::read_memory_usage()) {
             s.memory_used = mem->used;
             s.memory_total = mem->total;
-            s.memory_percent = mem->total ? 100.0 * static_cast<double>(mem->used) / static_cast<double>(mem->total) : 0;
+            s.memory_percent =
+                mem->total ? 100.0 * static_cast<double>(mem->used) / static_cast<double>(mem->total) : 0;
         }
         s.process_rss = detail::read_process_rss();
         s.gpus = nvml_.read_gpus();

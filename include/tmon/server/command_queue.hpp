@@ -8,9 +8,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <optional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,7 +31,8 @@ public:
         if (c.created_at == 0) c.created_at = now_seconds();
         auto& q = by_run_[c.run_id];
         q.push_back(c);
-        if (q.size() > keep_per_run_) q.erase(q.begin(), q.begin() + static_cast<std::ptrdiff_t>(q.size() - keep_per_run_));
+        if (q.size() > keep_per_run_)
+            q.erase(q.begin(), q.begin() + static_cast<std::ptrdiff_t>(q.size() - keep_per_run_));
         return c;
     }
 

@@ -21,9 +21,9 @@ namespace tmon {
 
 struct live_event {
     enum class kind {
-        metrics,   // `points` of one run: coalesced into metric_update per subscriber
-        message,   // `json` is a complete WS message for subscribers of `run_id`
-        system,    // `json` is a system_update for every connection; only the latest matters
+        metrics,  // `points` of one run: coalesced into metric_update per subscriber
+        message,  // `json` is a complete WS message for subscribers of `run_id`
+        system,   // `json` is a system_update for every connection; only the latest matters
     };
     kind type = kind::message;
     std::string run_id;

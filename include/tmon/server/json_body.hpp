@@ -95,7 +95,8 @@ inline void require_object(const value& v, std::string_view what) {
 
 // A field the body does not take is a 422 naming it: a mistyped "stauts"
 // must not leave the run as it was behind a 200.
-inline void require_known_fields(const value& obj, std::initializer_list<std::string_view> known, std::string_view what) {
+inline void require_known_fields(const value& obj, std::initializer_list<std::string_view> known,
+                                 std::string_view what) {
     for (const auto& m : obj.GetObject()) {
         std::string_view name = as_view(m.name);
         if (std::find(known.begin(), known.end(), name) != known.end()) continue;
@@ -112,7 +113,8 @@ inline std::string get_string(const value& v, std::string_view field) {
 
 inline std::string get_nonempty_string(const value& v, std::string_view field) {
     std::string s = get_string(v, field);
-    if (s.find_first_not_of(" \t\r\n") == std::string::npos) throw invalid(fmt::format("'{}' must not be empty", field));
+    if (s.find_first_not_of(" \t\r\n") == std::string::npos)
+        throw invalid(fmt::format("'{}' must not be empty", field));
     return s;
 }
 
@@ -171,8 +173,8 @@ inline std::string get_id(const value& v, std::string_view field) {
     std::string s = get_string(v, field);
     if (s.empty() || s.size() > 128) throw invalid(fmt::format("'{}' must be 1 to 128 characters", field));
     for (char c : s) {
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                  c == '-' || c == '.';
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+                  c == '.';
         if (!ok) throw invalid(fmt::format("'{}' may contain only letters, digits, '_', '-' and '.'", field));
     }
     if (s.front() == '.') throw invalid(fmt::format("'{}' may not start with '.'", field));
@@ -229,7 +231,7 @@ inline std::vector<metric_point> parse_metrics(std::string_view body, double now
 
 // ---- checkpoints -------------------------------------------------------------
 inline new_checkpoint parse_new_checkpoint(std::string_view body, std::string run_id,
-                                          const request_limits& limits = {}) {
+                                           const request_limits& limits = {}) {
     auto doc = parse(body, limits);
     require_object(doc, "the checkpoint");
     require_known_fields(doc, {"id", "filepath", "step", "metrics", "metadata", "is_best"}, "a checkpoint");
@@ -265,12 +267,15 @@ inline tensor_stats parse_tensor_stats(const value& v, std::string_view where) {
         if (h->IsObject()) {
             counts = member(*h, "counts");
             if (!counts) throw invalid(fmt::format("{}.histogram needs 'counts'", where));
-            if (auto* x = non_null_member(*h, "min")) t.hist_min = get_finite(*x, fmt::format("{}.histogram.min", where));
-            if (auto* x = non_null_member(*h, "max")) t.hist_max = get_finite(*x, fmt::format("{}.histogram.max", where));
+            if (auto* x = non_null_member(*h, "min"))
+                t.hist_min = get_finite(*x, fmt::format("{}.histogram.min", where));
+            if (auto* x = non_null_member(*h, "max"))
+                t.hist_max = get_finite(*x, fmt::format("{}.histogram.max", where));
         }
         if (!counts->IsArray()) throw invalid(fmt::format("{}.histogram.counts must be an array of numbers", where));
         t.histogram.reserve(counts->Size());
-        for (const auto& c : counts->GetArray()) t.histogram.push_back(get_finite(c, fmt::format("{}.histogram.counts[]", where)));
+        for (const auto& c : counts->GetArray())
+            t.histogram.push_back(get_finite(c, fmt::format("{}.histogram.counts[]", where)));
     }
     return t;
 }
@@ -299,7 +304,8 @@ inline layer_snapshot parse_layerwise(std::string_view body, double now = now_se
         if (!name) throw invalid(fmt::format("layers[{}].name is required", i));
         st.name = get_bounded_name(*name, "name", limits.key_bytes);
         std::string where = fmt::format("layers[{}]", i);
-        if (auto* v = non_null_member(l, "activations")) st.activations = parse_tensor_stats(*v, where + ".activations");
+        if (auto* v = non_null_member(l, "activations"))
+            st.activations = parse_tensor_stats(*v, where + ".activations");
         if (auto* v = non_null_member(l, "gradients")) st.gradients = parse_tensor_stats(*v, where + ".gradients");
         if (auto* v = non_null_member(l, "parameters")) st.parameters = parse_tensor_stats(*v, where + ".parameters");
         s.layers.push_back(std::move(st));
@@ -310,8 +316,8 @@ inline layer_snapshot parse_layerwise(std::string_view body, double now = now_se
 
 // ---- WebSocket client messages --------------------------------------------------
 struct ws_message {
-    std::string type;     // subscribe, unsubscribe, ping
-    std::string run_id;   // for (un)subscribe; "*" for every run
+    std::string type;    // subscribe, unsubscribe, ping
+    std::string run_id;  // for (un)subscribe; "*" for every run
 };
 
 inline ws_message parse_ws_message(std::string_view text, const request_limits& limits = {}) {

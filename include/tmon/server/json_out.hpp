@@ -42,9 +42,9 @@ inline void write_run(json_writer& w, const run_info& r, const run_liveness& liv
     // 9999 %; last_step still says how far it went.
     w.key("progress");
     if (r.total_steps && *r.total_steps > 0)
-        w.value(std::clamp(static_cast<double>(r.last_step.value_or(0)) / static_cast<double>(*r.total_steps), 0.0, 1.0));
-    else
-        w.null();
+        w.value(
+            std::clamp(static_cast<double>(r.last_step.value_or(0)) / static_cast<double>(*r.total_steps), 0.0, 1.0));
+    else w.null();
     w.field("stale", live.stale && r.status == run_status::running);
     wire_style::time(w, "last_seen", live.last_seen);
     w.key("hosts").begin_array();

@@ -102,7 +102,8 @@ public:
 
     std::size_t cached_runs() const {
         std::lock_guard lock(mutex_);
-        return static_cast<std::size_t>(std::count_if(runs_.begin(), runs_.end(), [](const auto& kv) { return kv.second.loaded; }));
+        return static_cast<std::size_t>(
+            std::count_if(runs_.begin(), runs_.end(), [](const auto& kv) { return kv.second.loaded; }));
     }
 
 private:

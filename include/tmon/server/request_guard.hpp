@@ -92,8 +92,9 @@ private:
         std::string_view host = req.header_value("Host");
         if (host.empty() || host_allowed(host)) return std::nullopt;
         return http::error_response(
-            421, fmt::format("this server does not answer to the name '{}' (start it with --allowed-host {} to allow it)",
-                             host.substr(0, 255), detail::host_without_port(host.substr(0, 255))));
+            421,
+            fmt::format("this server does not answer to the name '{}' (start it with --allowed-host {} to allow it)",
+                        host.substr(0, 255), detail::host_without_port(host.substr(0, 255))));
     }
 
     std::optional<http::response> check_origin(const http::request& req) const {

@@ -9,22 +9,22 @@
 namespace tmon {
 
 struct request_limits {
-    unsigned json_depth = 64;                      // nesting of any JSON body or WS message -> 400
-    std::size_t metrics_body_bytes = 64u << 20;    // POST .../metrics, the one bulk route -> 413
-    std::size_t layers_body_bytes = 8u << 20;      // POST /api/v1/metrics/layerwise -> 413
-    std::size_t small_body_bytes = 1u << 20;       // every other write (runs, checkpoints, commands) -> 413
-    std::size_t name_bytes = 512;                  // run names -> 422
-    std::size_t key_bytes = 256;                   // metric keys and layer names -> 422
-    std::size_t tag_bytes = 128;                   // each tag -> 422
-    std::size_t tags = 64;                         // tags per run -> 422
-    std::size_t text_bytes = 64u << 10;            // notes -> 422
-    std::size_t path_bytes = 4096;                 // checkpoint file paths -> 422
-    std::size_t ws_subscriptions = 256;            // runs one WebSocket may subscribe to -> error message
-    std::size_t concurrent_exports = 2;            // full-run exports being built at once -> 503
-    std::size_t host_bytes = 255;                  // a trainer's host name (X-Tmon-Host, "host") -> 400/422
-    std::size_t type_bytes = 64;                   // event and command types -> 422
-    std::size_t samples_per_post = 1000;           // system samples in one POST .../system -> 422
-    std::size_t gpus_per_sample = 64;              // GPUs in one system sample -> 422
+    unsigned json_depth = 64;                    // nesting of any JSON body or WS message -> 400
+    std::size_t metrics_body_bytes = 64u << 20;  // POST .../metrics, the one bulk route -> 413
+    std::size_t layers_body_bytes = 8u << 20;    // POST /api/v1/metrics/layerwise -> 413
+    std::size_t small_body_bytes = 1u << 20;     // every other write (runs, checkpoints, commands) -> 413
+    std::size_t name_bytes = 512;                // run names -> 422
+    std::size_t key_bytes = 256;                 // metric keys and layer names -> 422
+    std::size_t tag_bytes = 128;                 // each tag -> 422
+    std::size_t tags = 64;                       // tags per run -> 422
+    std::size_t text_bytes = 64u << 10;          // notes -> 422
+    std::size_t path_bytes = 4096;               // checkpoint file paths -> 422
+    std::size_t ws_subscriptions = 256;          // runs one WebSocket may subscribe to -> error message
+    std::size_t concurrent_exports = 2;          // full-run exports being built at once -> 503
+    std::size_t host_bytes = 255;                // a trainer's host name (X-Tmon-Host, "host") -> 400/422
+    std::size_t type_bytes = 64;                 // event and command types -> 422
+    std::size_t samples_per_post = 1000;         // system samples in one POST .../system -> 422
+    std::size_t gpus_per_sample = 64;            // GPUs in one system sample -> 422
 };
 
 // Calls visit(member) for "json_depth" etc. (--limit NAME=VALUE); false for an unknown name.

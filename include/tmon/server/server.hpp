@@ -229,7 +229,8 @@ private:
         add_routes();
         bus_subscription_ = state_.bus().subscribe([this](const live_event& e) { hub_.deliver(e); });
         transport_.start(transport_settings(), handlers());
-        housekeeping_.start("ws-flush", std::chrono::milliseconds(100), [this] { hub_.flush_idle(); }, false);
+        housekeeping_.start(
+            "ws-flush", std::chrono::milliseconds(100), [this] { hub_.flush_idle(); }, false);
         if (config_.liveness.stale_after_s > 0) {
             // A quarter of stale_after between looks: a run turns stale at most 25% late.
             auto period = std::chrono::duration<double>(std::clamp(config_.liveness.stale_after_s / 4, 0.1, 5.0));
@@ -273,14 +274,14 @@ private:
 
     app_handlers handlers() {
         app_handlers h;
-        h.on_request = [this](http::request&& req, respond_fn respond) { on_request(std::move(req), std::move(respond)); };
+        h.on_request = [this](http::request&& req, respond_fn respond) {
+            on_request(std::move(req), std::move(respond));
+        };
         // The route's limit, never above the transport's max_body_bytes: that one caps every route.
         h.body_limit = [this](const http::request& head) {
             return std::min(detail::body_limit_for(config_.requests, head), config_.limits.max_body_bytes);
         };
-        h.body_start = [this](const http::request& head, std::string_view so_far) {
-            return body_start(head, so_far);
-        };
+        h.body_start = [this](const http::request& head, std::string_view so_far) { return body_start(head, so_far); };
         h.on_ws_upgrade = [this](const http::request& req) -> std::optional<http::response> {
             if (auto refusal = guard_.check_upgrade(req)) {
                 log(log_level::warn, "server", "ws handshake from {} refused: {}", req.remote, refusal->body);
@@ -301,13 +302,12 @@ private:
     // where the route itself would be the one to refuse it (past the Host and
     // Origin checks, the token and the media type), so no status changes.
     body_start_verdict body_start(const http::request& head, std::string_view so_far) {
-        if (!detail::is_bulk_json_route(head) || !is_json_media_type(head) || guard_.check(head) ||
-            !auth_.allows(head))
+        if (!detail::is_bulk_json_route(head) || !is_json_media_type(head) || guard_.check(head) || !auth_.allows(head))
             return {};
         auto verdict = detail::json_body_start(so_far, config_.requests.json_depth);
         if (verdict.refusal)
-            log(log_level::warn, "http", "{} {} {} from its first bytes, the rest unread: {}", http::loggable(head.method),
-                http::loggable(head.path), verdict.refusal->status, verdict.refusal->body);
+            log(log_level::warn, "http", "{} {} {} from its first bytes, the rest unread: {}",
+                http::loggable(head.method), http::loggable(head.path), verdict.refusal->status, verdict.refusal->body);
         return verdict;
     }
 
@@ -361,8 +361,7 @@ private:
                 log(log_level::error, "http", "{} {} {} {}us {}", method, path, res.status, us.count(), res.body);
             else if (res.status >= 400)
                 log(log_level::warn, "http", "{} {} {} {}us {}", method, path, res.status, us.count(), res.body);
-            else
-                log(log_level::debug, "http", "{} {} {} {}us", method, path, res.status, us.count());
+            else log(log_level::debug, "http", "{} {} {} {}us", method, path, res.status, us.count());
             respond(std::move(res));
         };
     }

@@ -195,11 +195,7 @@ public:
     command queue_command(command c) {
         c = commands_.push(std::move(c));
         std::string data;
-        json_out::json_writer(data)
-            .begin_object()
-            .field("command_id", c.id)
-            .field("command_type", c.type)
-            .end_object();
+        json_out::json_writer(data).begin_object().field("command_id", c.id).field("command_type", c.type).end_object();
         append_server_event(c.run_id, "command_queued", fmt::format("{} command queued", c.type), std::move(data));
         command_queued(c);
         return c;

@@ -172,7 +172,7 @@ inline command parse_command(std::string_view body, const std::string& run_id, c
 }
 
 struct command_ack {
-    std::string status;   // ok, failed, ignored
+    std::string status;  // ok, failed, ignored
     std::string message;
 };
 

@@ -17,7 +17,7 @@ namespace tmon {
 inline constexpr int max_trainer_rank = 65535;
 
 struct trainer_identity {
-    std::string host{};   // empty: not given
+    std::string host{};  // empty: not given
     int rank = 0;
 };
 
@@ -26,8 +26,8 @@ namespace detail {
 inline bool is_host_name(std::string_view h, std::size_t max_bytes) {
     if (h.empty() || h.size() > max_bytes) return false;
     for (char c : h) {
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                  c == '-' || c == '_';
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+                  c == '_';
         if (!ok) return false;
     }
     return true;

@@ -17,8 +17,8 @@
 #include <mutex>
 #include <optional>
 #include <set>
-#include <stdexcept>
 #include <shared_mutex>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -111,8 +111,8 @@ inline std::string ws_reply_json(std::string_view type, std::optional<std::strin
 
 // Outside the class so it can be a default argument.
 struct ws_hub_limits {
-    std::size_t points_per_run = 2000;      // steps kept per run while a peer lags
-    std::size_t messages_per_peer = 4096;   // other pushes kept while a peer lags
+    std::size_t points_per_run = 2000;     // steps kept per run while a peer lags
+    std::size_t messages_per_peer = 4096;  // other pushes kept while a peer lags
     // A peer counts as lagging once this much is queued but not yet written to
     // its socket. Below it, pushes join the transport's queue: a busy but
     // keeping-up peer gets them in its next gathered write, with no wait for a drain.
@@ -185,7 +185,9 @@ public:
     void deliver(const live_event& e) {
         shared_text bytes;  // the event as sent to an idle peer, built on first need
         auto shared = [&]() -> const shared_text& {
-            if (!bytes) bytes = std::make_shared<const std::string>(e.type == live_event::kind::metrics ? idle_update_json(e) : e.json);
+            if (!bytes)
+                bytes = std::make_shared<const std::string>(e.type == live_event::kind::metrics ? idle_update_json(e)
+                                                                                                : e.json);
             return bytes;
         };
         std::shared_lock lock(peers_mutex_);
@@ -218,7 +220,7 @@ private:
 
     struct slot {
         std::string run_id;
-        shared_text json;                      // a ready message, or null for a metrics slot
+        shared_text json;  // a ready message, or null for a metrics slot
         std::optional<detail::pending_points> points;
     };
 
@@ -227,16 +229,16 @@ private:
         std::mutex mutex;
         std::set<std::string, std::less<>> runs;
         bool all = false;
-        std::deque<slot> backlog;              // in arrival order; a run's points merge into its one slot
-        shared_text system;                    // latest system_update only
+        std::deque<slot> backlog;  // in arrival order; a run's points merge into its one slot
+        shared_text system;        // latest system_update only
     };
 
     // Throws (answered as an error message) for an unknown run or one too many.
     void subscribe_locked(peer_state& st, const std::string& run_id) {
         if (st.runs.contains(run_id)) return;
         if (st.runs.size() >= limits_.subscriptions)
-            throw std::length_error(fmt::format("a connection may subscribe to at most {} runs (or to \"*\")",
-                                                limits_.subscriptions));
+            throw std::length_error(
+                fmt::format("a connection may subscribe to at most {} runs (or to \"*\")", limits_.subscriptions));
         if (run_exists_ && !run_exists_(run_id))
             throw std::invalid_argument(fmt::format("run '{}' does not exist", run_id));
         st.runs.insert(run_id);
@@ -295,7 +297,8 @@ private:
 
     void trim_messages(peer_state& st) {
         if (st.backlog.size() <= limits_.messages_per_peer) return;
-        auto oldest_message = std::find_if(st.backlog.begin(), st.backlog.end(), [](const slot& s) { return !s.points; });
+        auto oldest_message =
+            std::find_if(st.backlog.begin(), st.backlog.end(), [](const slot& s) { return !s.points; });
         if (oldest_message != st.backlog.end()) st.backlog.erase(oldest_message);
     }
 

@@ -20,13 +20,13 @@
 #include <rapidjson/document.h>
 
 #include "tmon/core/log.hpp"
+#include "tmon/detail/record_codec.hpp"
 #include "tmon/storage/detail/append_file.hpp"
 #include "tmon/storage/detail/jsonl_journal.hpp"
 #include "tmon/storage/detail/jsonl_lines.hpp"
 #include "tmon/storage/detail/metric_groups.hpp"
 #include "tmon/storage/detail/metric_lines.hpp"
 #include "tmon/storage/detail/replay_progress.hpp"
-#include "tmon/detail/record_codec.hpp"
 #include "tmon/storage/detail/state_store.hpp"
 #include "tmon/storage/detail/write_checks.hpp"
 #include "tmon/storage/storage_concept.hpp"
@@ -35,7 +35,7 @@ namespace tmon {
 
 struct jsonl_store_options {
     std::string dir = "tmon-runs";
-    bool fsync = false;   // fdatasync every write: survives power loss, not just kill -9
+    bool fsync = false;  // fdatasync every write: survives power loss, not just kill -9
 };
 
 class jsonl_store : public detail::state_store<detail::jsonl_journal> {
@@ -157,17 +157,17 @@ private:
                             sample.run_id.clear();  // the store's own file holds the server's samples
                             state_.apply_system(sample);
                         });
-        for_each_record(journal.root() / "events.jsonl", progress,
-                        [&](const rapidjson::Value& v, detail::replay_faults& faults) {
-                            apply_event_record(v, {}, faults);
-                        });
+        for_each_record(
+            journal.root() / "events.jsonl", progress,
+            [&](const rapidjson::Value& v, detail::replay_faults& faults) { apply_event_record(v, {}, faults); });
         progress.finish(runs);
     }
 
     static void remove_tombstones(const std::filesystem::path& runs_dir) {
         std::error_code ec;
         for (const auto& entry : std::filesystem::directory_iterator(runs_dir, ec))
-            if (entry.path().filename().string().rfind(".deleted-", 0) == 0) std::filesystem::remove_all(entry.path(), ec);
+            if (entry.path().filename().string().rfind(".deleted-", 0) == 0)
+                std::filesystem::remove_all(entry.path(), ec);
     }
 
     // Whether the folder held a run. `run_id` is the folder's name.
@@ -306,9 +306,10 @@ private:
             progress.chunk_read(text.size());
             if (parsing.empty() && text.size() < parse_here_below_bytes) return apply(detail::parse_metric_lines(text));
             try {
-                parsing.push_back(std::async(std::launch::async, [copy = std::string(text.data(), text.size())]() mutable {
-                    return detail::parse_metric_lines(copy);
-                }));
+                parsing.push_back(
+                    std::async(std::launch::async, [copy = std::string(text.data(), text.size())]() mutable {
+                        return detail::parse_metric_lines(copy);
+                    }));
             } catch (const std::system_error&) {  // no thread to be had: parse here, after those in flight
                 apply_all_parsing();
                 return apply(detail::parse_metric_lines(text));
@@ -331,8 +332,8 @@ static_assert(assert_storage<jsonl_store>());
 // Separate compilation: see TMON_MEMORY_STORE_TEMPLATES (storage/memory_store.hpp);
 // defined in src/jsonl_store.cpp.
 #define TMON_JSONL_STORE_TEMPLATES(declare)                                   \
-    declare template class detail::memory_state<detail::jsonl_journal>;     \
-    declare template class detail::state_store<detail::jsonl_journal>;      \
+    declare template class detail::memory_state<detail::jsonl_journal>;       \
+    declare template class detail::state_store<detail::jsonl_journal>;        \
     declare template class detail::monitor_core<jsonl_store, no_sampler>;     \
     declare template class monitor<jsonl_store, no_sampler>;                  \
     declare template class detail::monitor_core<jsonl_store, system_sampler>; \

@@ -14,8 +14,8 @@ namespace tmon {
 // Outside the class so `options o = {}` can be a default argument (a nested
 // struct with member initialisers is incomplete inside its enclosing class).
 struct memory_store_options {
-    std::size_t max_runs = 100;                       // oldest run evicted past this
-    std::size_t max_points_per_series = 1'000'000;    // oldest steps evicted past this
+    std::size_t max_runs = 100;                     // oldest run evicted past this
+    std::size_t max_points_per_series = 1'000'000;  // oldest steps evicted past this
     std::size_t max_system_samples = 100'000;
     std::size_t max_events_per_run = 10'000;
     std::size_t max_layer_snapshots_per_run = 1'000;
@@ -43,8 +43,8 @@ static_assert(assert_storage<memory_store>());
 // compiled once, in src/memory_store.cpp, and every other TU only declares them.
 // `declare` is `extern` for the declarations and empty for the definitions.
 #define TMON_MEMORY_STORE_TEMPLATES(declare)                                   \
-    declare template class detail::memory_state<detail::no_journal>;         \
-    declare template class detail::state_store<detail::no_journal>;          \
+    declare template class detail::memory_state<detail::no_journal>;           \
+    declare template class detail::state_store<detail::no_journal>;            \
     declare template class detail::monitor_core<memory_store, no_sampler>;     \
     declare template class monitor<memory_store, no_sampler>;                  \
     declare template class detail::monitor_core<memory_store, system_sampler>; \

@@ -23,10 +23,10 @@
 #include "tmon/core/error.hpp"
 #include "tmon/core/log.hpp"
 #include "tmon/core/types.hpp"
+#include "tmon/detail/record_codec.hpp"
 #include "tmon/storage/detail/group_commit.hpp"
 #include "tmon/storage/detail/metric_blocks.hpp"
 #include "tmon/storage/detail/reader_gate.hpp"
-#include "tmon/detail/record_codec.hpp"
 #include "tmon/storage/detail/run_listing.hpp"
 #include "tmon/storage/detail/sqlite_db.hpp"
 #include "tmon/storage/detail/sqlite_reader_pool.hpp"
@@ -47,16 +47,16 @@ namespace tmon {
 
 struct sqlite_store_options {
     std::string path = "tmon.db";
-    bool synchronous_full = false;                   // FULL: also survive power loss, slower commits
-    std::int64_t checkpoint_bytes = 8LL << 20;       // checkpoint on a background thread once the WAL holds this much
-    std::int64_t wal_max_bytes = 64LL << 20;         // past this, new reads wait while the WAL is reset
-    std::int64_t journal_size_limit = 64LL << 20;    // WAL file truncated to this after a checkpoint
-    std::size_t reader_connections = 8;              // idle read connections kept open
-    std::size_t small_block_points = 128;            // blocks below this are "small"...
-    std::size_t compact_after_small_blocks = 32;     // ...and merged once a series has this many in a row
+    bool synchronous_full = false;                 // FULL: also survive power loss, slower commits
+    std::int64_t checkpoint_bytes = 8LL << 20;     // checkpoint on a background thread once the WAL holds this much
+    std::int64_t wal_max_bytes = 64LL << 20;       // past this, new reads wait while the WAL is reset
+    std::int64_t journal_size_limit = 64LL << 20;  // WAL file truncated to this after a checkpoint
+    std::size_t reader_connections = 8;            // idle read connections kept open
+    std::size_t small_block_points = 128;          // blocks below this are "small"...
+    std::size_t compact_after_small_blocks = 32;   // ...and merged once a series has this many in a row
     int busy_timeout_ms = 5000;
-    std::int64_t mmap_size = 1LL << 30;              // readers map the file: no read syscall per page
-    int page_size = 4096;                            // for new files; larger pages measured slower to ingest
+    std::int64_t mmap_size = 1LL << 30;  // readers map the file: no read syscall per page
+    int page_size = 4096;                // for new files; larger pages measured slower to ingest
 };
 
 class sqlite_store {
@@ -78,8 +78,7 @@ public:
         try {
             checkpointer_.stop();  // then the last checkpoint below cannot meet a background one
             checkpoint_wal(SQLITE_CHECKPOINT_TRUNCATE, opts_.busy_timeout_ms);
-        } catch (...) {
-        }
+        } catch (...) {}
     }
     sqlite_store(const sqlite_store&) = delete;
     sqlite_store& operator=(const sqlite_store&) = delete;
@@ -135,8 +134,7 @@ public:
                 .run();
             for (const char* sql : {"DELETE FROM series WHERE run_id = ?", "DELETE FROM checkpoints WHERE run_id = ?",
                                     "DELETE FROM layers WHERE run_id = ?", "DELETE FROM events WHERE run_id = ?",
-                                    "DELETE FROM run_system_samples WHERE run_id = ?",
-                                    "DELETE FROM runs WHERE id = ?"})
+                                    "DELETE FROM run_system_samples WHERE run_id = ?", "DELETE FROM runs WHERE id = ?"})
                 db.prepare(sql).bind(1, id).run();
             forget_write_caches();
             return true;
@@ -453,11 +451,12 @@ public:
     std::vector<event> list_events(const event_query& q) {
         return read([&](conn& db) {
             std::vector<event> out;
-            auto s = q.run_id.empty()
-                         ? db.prepare("SELECT " TMON_SQLITE_EVENT_COLUMNS " FROM events WHERE id > ?2 "
-                                      "ORDER BY id DESC LIMIT ?3")
-                         : db.prepare("SELECT " TMON_SQLITE_EVENT_COLUMNS " FROM events WHERE run_id = "
-                                      "?1 AND id > ?2 ORDER BY id DESC LIMIT ?3");
+            auto s = q.run_id.empty() ? db.prepare("SELECT " TMON_SQLITE_EVENT_COLUMNS
+                                                   " FROM events WHERE id > ?2 "
+                                                   "ORDER BY id DESC LIMIT ?3")
+                                      : db.prepare("SELECT " TMON_SQLITE_EVENT_COLUMNS
+                                                   " FROM events WHERE run_id = "
+                                                   "?1 AND id > ?2 ORDER BY id DESC LIMIT ?3");
             if (!q.run_id.empty()) s.bind(1, q.run_id);
             s.bind(2, q.after_id).bind(3, static_cast<std::int64_t>(q.limit));
             while (s.step()) out.push_back(event_from_row(s));
@@ -665,7 +664,8 @@ private:
     }
 
     static void save_run(conn& db, const run_info& r) {
-        db.prepare("INSERT OR REPLACE INTO runs (" TMON_SQLITE_RUN_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        db.prepare("INSERT OR REPLACE INTO runs (" TMON_SQLITE_RUN_COLUMNS
+                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
             .bind(1, r.id)
             .bind(2, r.name)
             .bind(3, to_string(r.status))
@@ -906,7 +906,7 @@ private:
     std::unique_ptr<conn> writer_;
     // Writer-only state, touched by the group-commit leader alone.
     std::unordered_map<std::string, std::int64_t> series_ids_;
-    std::unordered_map<std::int64_t, step_t> series_spans_;   // widest block span written, per series id
+    std::unordered_map<std::int64_t, step_t> series_spans_;  // widest block span written, per series id
     std::unordered_map<std::int64_t, std::vector<std::int64_t>> small_tails_;
     int checkpoint_pages_;
     int wal_max_pages_;

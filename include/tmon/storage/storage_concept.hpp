@@ -69,21 +69,30 @@ constexpr bool assert_storage() {
     static_assert(has_create_run<S>, "Storage must provide: run_info create_run(const new_run&)");
     static_assert(has_get_run<S>, "Storage must provide: std::optional<run_info> get_run(std::string_view id)");
     static_assert(has_list_runs<S>, "Storage must provide: run_page list_runs(const run_query&)");
-    static_assert(has_update_run<S>, "Storage must provide: run_info update_run(std::string_view id, const run_update&)");
+    static_assert(has_update_run<S>,
+                  "Storage must provide: run_info update_run(std::string_view id, const run_update&)");
     static_assert(has_delete_run<S>, "Storage must provide: bool delete_run(std::string_view id)");
-    static_assert(has_append_metrics<S>, "Storage must provide: append_metrics(std::string_view run_id, std::span<const metric_point>)");
+    static_assert(has_append_metrics<S>,
+                  "Storage must provide: append_metrics(std::string_view run_id, std::span<const metric_point>)");
     static_assert(has_query_metrics<S>, "Storage must provide: metric_series query_metrics(const metric_query&)");
-    static_assert(has_latest_metrics<S>, "Storage must provide: std::vector<latest_metric> latest_metrics(std::string_view run_id)");
-    static_assert(has_metric_keys<S>, "Storage must provide: std::vector<std::string> metric_keys(std::string_view run_id)");
+    static_assert(has_latest_metrics<S>,
+                  "Storage must provide: std::vector<latest_metric> latest_metrics(std::string_view run_id)");
+    static_assert(has_metric_keys<S>,
+                  "Storage must provide: std::vector<std::string> metric_keys(std::string_view run_id)");
     static_assert(has_add_checkpoint<S>, "Storage must provide: checkpoint_info add_checkpoint(const new_checkpoint&)");
-    static_assert(has_get_checkpoint<S>, "Storage must provide: std::optional<checkpoint_info> get_checkpoint(std::string_view id)");
-    static_assert(has_list_checkpoints<S>, "Storage must provide: std::vector<checkpoint_info> list_checkpoints(std::string_view run_id)");
+    static_assert(has_get_checkpoint<S>,
+                  "Storage must provide: std::optional<checkpoint_info> get_checkpoint(std::string_view id)");
+    static_assert(has_list_checkpoints<S>,
+                  "Storage must provide: std::vector<checkpoint_info> list_checkpoints(std::string_view run_id)");
     static_assert(has_delete_checkpoint<S>, "Storage must provide: bool delete_checkpoint(std::string_view id)");
     static_assert(has_mark_best<S>, "Storage must provide: checkpoint_info mark_best(std::string_view checkpoint_id)");
     static_assert(has_append_system<S>, "Storage must provide: append_system(const system_sample&)");
-    static_assert(has_system_history<S>, "Storage must provide: std::vector<system_sample> system_history(const system_query&)");
+    static_assert(has_system_history<S>,
+                  "Storage must provide: std::vector<system_sample> system_history(const system_query&)");
     static_assert(has_append_layers<S>, "Storage must provide: append_layers(const layer_snapshot&)");
-    static_assert(has_get_layers<S>, "Storage must provide: std::optional<layer_snapshot> get_layers(std::string_view run_id, step_t step)");
+    static_assert(
+        has_get_layers<S>,
+        "Storage must provide: std::optional<layer_snapshot> get_layers(std::string_view run_id, step_t step)");
     static_assert(has_layer_steps<S>, "Storage must provide: std::vector<step_t> layer_steps(std::string_view run_id)");
     static_assert(has_append_event<S>, "Storage must provide: event append_event(const event&)");
     static_assert(has_list_events<S>, "Storage must provide: std::vector<event> list_events(const event_query&)");

@@ -91,8 +91,9 @@ private:
         auto& ctx = workers_.front()->ctx;
         try {
             asio::ip::tcp::resolver resolver(ctx);
-            auto endpoints = resolver.resolve(config.host, std::to_string(config.port),
-                                              asio::ip::resolver_base::passive | asio::ip::resolver_base::numeric_service);
+            auto endpoints =
+                resolver.resolve(config.host, std::to_string(config.port),
+                                 asio::ip::resolver_base::passive | asio::ip::resolver_base::numeric_service);
             auto endpoint = endpoints.begin()->endpoint();
             acceptor_.emplace(ctx);
             acceptor_->open(endpoint.protocol());
@@ -124,7 +125,8 @@ private:
     // max_connections (0: none), lowered so that connections cannot use the
     // descriptors the store and the process need.
     static std::size_t connection_cap(const transport_limits& limits) {
-        std::size_t cap = limits.max_connections == 0 ? std::numeric_limits<std::size_t>::max() : limits.max_connections;
+        std::size_t cap =
+            limits.max_connections == 0 ? std::numeric_limits<std::size_t>::max() : limits.max_connections;
         if (auto fds = detail::raise_open_file_limit()) {
             std::size_t by_fds = detail::connections_for_descriptors(*fds, limits.fd_reserve);
             if (by_fds < cap)
@@ -183,7 +185,8 @@ private:
         asio::ip::tcp::socket s(workers_.front()->ctx);
         acceptor_->non_blocking(true, ec);
         if (!ec) acceptor_->accept(s, ec);
-        if (!ec) detail::refuse_now(s, http::error_response(503, "the server is out of file descriptors; try again later"));
+        if (!ec)
+            detail::refuse_now(s, http::error_response(503, "the server is out of file descriptors; try again later"));
         spare_.reserve();
     }
 
@@ -197,7 +200,8 @@ private:
             const char* why = verdict == detail::admission::over_cap
                                   ? "the server is at its connection limit; try again later"
                                   : "too many connections from your address; close some and try again";
-            auto conn = std::make_shared<detail::http_connection>(std::move(socket), worker, state_, detail::connection_slot{});
+            auto conn =
+                std::make_shared<detail::http_connection>(std::move(socket), worker, state_, detail::connection_slot{});
             asio::post(worker->ctx, [conn, why] { conn->start_rejected(why); });
             return;
         }

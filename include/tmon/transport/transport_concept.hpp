@@ -71,9 +71,9 @@ struct app_handlers {
 // Every limit on what a peer can make the server hold or do; SECURITY.md
 // lists them with the tmon-server flags that set them.
 struct transport_limits {
-    std::size_t max_header_bytes = 16 * 1024;          // -> 431
-    std::size_t max_request_line_bytes = 8 * 1024;     // -> 414
-    std::size_t max_body_bytes = 64 * 1024 * 1024;      // -> 413 (per request; see app_handlers::body_limit)
+    std::size_t max_header_bytes = 16 * 1024;       // -> 431
+    std::size_t max_request_line_bytes = 8 * 1024;  // -> 414
+    std::size_t max_body_bytes = 64 * 1024 * 1024;  // -> 413 (per request; see app_handlers::body_limit)
     // Request bodies buffered at once across the transport, from their
     // announced size until the application answers: a body that would pass it
     // -> 503. 0: no budget.
@@ -81,14 +81,14 @@ struct transport_limits {
     // Beyond: 503 and close. The cap in force is also at most the open-file
     // limit (raised to its hard value at start) less fd_reserve; 0: only that.
     std::size_t max_connections = 1024;
-    std::size_t max_connections_per_client = 256;       // per peer address -> 503; 0: no cap
-    std::size_t fd_reserve = 64;                        // descriptors kept for the store's files
-    std::chrono::milliseconds header_timeout{10'000};   // whole header block must arrive (slowloris) -> 408
-    std::chrono::milliseconds idle_timeout{60'000};     // keep-alive idle
+    std::size_t max_connections_per_client = 256;      // per peer address -> 503; 0: no cap
+    std::size_t fd_reserve = 64;                       // descriptors kept for the store's files
+    std::chrono::milliseconds header_timeout{10'000};  // whole header block must arrive (slowloris) -> 408
+    std::chrono::milliseconds idle_timeout{60'000};    // keep-alive idle
     // Keep-alive idle while over 3/4 of the connection cap is in use, so idle
     // connections cannot starve new clients. 0: idle_timeout throughout.
     std::chrono::milliseconds busy_idle_timeout{5'000};
-    std::chrono::milliseconds body_timeout{60'000};     // -> 408
+    std::chrono::milliseconds body_timeout{60'000};  // -> 408
     // A write that makes no progress this long closes the connection (HTTP
     // and WebSocket): a client that stops reading cannot hold memory forever.
     // 0: no limit.
@@ -102,7 +102,7 @@ struct transport_limits {
     // reads nothing more. Their answers' sizes are unknown when they are
     // handed over, so this is what bounds a pipelined burst. At least 1.
     std::size_t max_pipelined_requests = 16;
-    std::size_t ws_max_message_bytes = 1024 * 1024;     // -> close 1009
+    std::size_t ws_max_message_bytes = 1024 * 1024;  // -> close 1009
     // Queued for one peer, control frames included: messages beyond it close a
     // slow reader (1008); pongs beyond it pause reading from the peer.
     std::size_t ws_max_outbound_bytes = 8 * 1024 * 1024;
@@ -111,28 +111,38 @@ struct transport_limits {
 
 struct transport_config {
     std::string host = "127.0.0.1";
-    std::uint16_t port = 8000;          // 0: pick a free port (tests)
-    unsigned threads = 1;               // io threads
+    std::uint16_t port = 8000;  // 0: pick a free port (tests)
+    unsigned threads = 1;       // io threads
     std::string ws_path = "/ws";
-    std::string cors_origin{};          // empty: no CORS headers; "*" or an origin
+    std::string cors_origin{};  // empty: no CORS headers; "*" or an origin
     transport_limits limits{};
 };
 
 namespace detail::transport_checks {
-template <class T> concept has_start = requires(T& t, const transport_config& c, app_handlers h) { t.start(c, std::move(h)); };
-template <class T> concept has_stop = requires(T& t) { t.stop(); };
-template <class T> concept has_port = requires(const T& t) { { t.port() } -> std::convertible_to<std::uint16_t>; };
+template <class T>
+concept has_start = requires(T& t, const transport_config& c, app_handlers h) {
+    t.start(c, std::move(h));
+};
+template <class T>
+concept has_stop = requires(T& t) {
+    t.stop();
+};
+template <class T>
+concept has_port = requires(const T& t) {
+    { t.port() } -> std::convertible_to<std::uint16_t>;
+};
 }  // namespace detail::transport_checks
 
 // start() binds and returns once listening (throws tmon::error on bind failure),
 // serving on its own threads until stop().
 template <class T>
 concept transport = detail::transport_checks::has_start<T> && detail::transport_checks::has_stop<T> &&
-                    detail::transport_checks::has_port<T>;
+    detail::transport_checks::has_port<T>;
 
 template <class T>
 constexpr bool assert_transport() {
-    static_assert(detail::transport_checks::has_start<T>, "Transport must provide: start(const transport_config&, app_handlers)");
+    static_assert(detail::transport_checks::has_start<T>,
+                  "Transport must provide: start(const transport_config&, app_handlers)");
     static_assert(detail::transport_checks::has_stop<T>, "Transport must provide: stop()");
     static_assert(detail::transport_checks::has_port<T>, "Transport must provide: std::uint16_t port() const");
     return true;

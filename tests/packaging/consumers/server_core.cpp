@@ -16,8 +16,8 @@ int main() {
     run.flush();
     auto series = srv.store().query_metrics({.run_id = run.run_id(), .key = "loss"});
     if (series.points.size() != 100 || srv.port() == 0) {
-        std::fprintf(stderr, "server_core: expected 100 points on a live port, got %zu on %u\n",
-                     series.points.size(), unsigned(srv.port()));
+        std::fprintf(stderr, "server_core: expected 100 points on a live port, got %zu on %u\n", series.points.size(),
+                     unsigned(srv.port()));
         return EXIT_FAILURE;
     }
     std::printf("server_core ok: %zu points, served on port %u\n", series.points.size(), unsigned(srv.port()));

@@ -26,10 +26,12 @@ struct server_url {
 
     static server_url parse(std::string_view url) {
         if (url.starts_with("https://"))
-            throw error(errc::invalid_argument,
-                        "tmon: https:// server URLs are not supported yet; use http:// (on a trusted network, or through an SSH tunnel)");
+            throw error(
+                errc::invalid_argument,
+                "tmon: https:// server URLs are not supported yet; use http:// (on a trusted network, or through an SSH tunnel)");
         if (!url.starts_with("http://"))
-            throw error(errc::invalid_argument, "tmon: the server URL must start with http://, got '" + std::string(url) + "'");
+            throw error(errc::invalid_argument,
+                        "tmon: the server URL must start with http://, got '" + std::string(url) + "'");
         url.remove_prefix(7);
         server_url u;
         auto slash = url.find('/');
@@ -40,7 +42,8 @@ struct server_url {
         }
         if (authority.starts_with('[')) {  // [::1]:8080
             auto close = authority.find(']');
-            if (close == std::string_view::npos) throw error(errc::invalid_argument, "tmon: malformed IPv6 address in the server URL");
+            if (close == std::string_view::npos)
+                throw error(errc::invalid_argument, "tmon: malformed IPv6 address in the server URL");
             u.host = std::string(authority.substr(1, close - 1));
             authority.remove_prefix(close + 1);
             if (authority.starts_with(':')) u.port = std::string(authority.substr(1));
@@ -136,7 +139,8 @@ private:
         });
         run_for("resolving " + url_.host, result, [&] { resolver_.cancel(); });
         result = asio::error::would_block;
-        asio::async_connect(socket_, endpoints, [&](std::error_code ec, const asio::ip::tcp::endpoint&) { result = ec; });
+        asio::async_connect(socket_, endpoints,
+                            [&](std::error_code ec, const asio::ip::tcp::endpoint&) { result = ec; });
         run_for("connecting to " + url_.host + ":" + url_.port, result, [&] { close(); });
         socket_.set_option(asio::ip::tcp::no_delay(true));
     }

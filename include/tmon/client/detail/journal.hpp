@@ -38,9 +38,9 @@ enum class journal_kind : std::uint8_t { request = 1, metrics = 2 };
 
 struct journal_record {
     journal_kind kind = journal_kind::request;
-    std::string method;      // "POST", "PUT"
-    std::string path;        // "/api/runs/run_x/metrics"
-    std::string body;        // for metrics: comma-separated point objects
+    std::string method;  // "POST", "PUT"
+    std::string path;    // "/api/runs/run_x/metrics"
+    std::string body;    // for metrics: comma-separated point objects
     std::uint32_t points = 0;
     std::uint64_t end_offset = 0;  // where the next record starts
 };
@@ -58,13 +58,16 @@ public:
         : path_(dir / (name + ".journal")), ack_path_(dir / (name + ".ack")), max_bytes_(max_bytes) {
         std::error_code ec;
         std::filesystem::create_directories(dir, ec);
-        if (ec) throw error(errc::unavailable, "cannot create the journal folder " + dir.string() + ": " + ec.message());
+        if (ec)
+            throw error(errc::unavailable, "cannot create the journal folder " + dir.string() + ": " + ec.message());
         fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        if (fd_ < 0) throw error(errc::unavailable, "cannot open the journal " + path_.string() + ": " + std::strerror(errno));
+        if (fd_ < 0)
+            throw error(errc::unavailable, "cannot open the journal " + path_.string() + ": " + std::strerror(errno));
         if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
             ::close(fd_);
-            throw error(errc::conflict, "the journal " + path_.string() +
-                                            " is in use by another process (two trainers with the same run id and rank?)");
+            throw error(errc::conflict,
+                        "the journal " + path_.string() +
+                            " is in use by another process (two trainers with the same run id and rank?)");
         }
         ack_fd_ = ::open(ack_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
         if (ack_fd_ < 0) {
@@ -100,7 +103,9 @@ public:
         std::lock_guard lock(mutex_);
         if (offset >= end_) return std::nullopt;
         auto rec = read_record(offset, end_, false);  // written by this process: checked on open only
-        if (!rec) throw error(errc::unavailable, "journal " + path_.string() + " cannot be read back at offset " + std::to_string(offset));
+        if (!rec)
+            throw error(errc::unavailable,
+                        "journal " + path_.string() + " cannot be read back at offset " + std::to_string(offset));
         return rec;
     }
 
@@ -170,7 +175,9 @@ public:
     }
 
 private:
-    static std::uint8_t method_code(std::string_view m) noexcept { return m == "PUT" ? 2 : m == "DELETE" ? 3 : m == "GET" ? 0 : 1; }
+    static std::uint8_t method_code(std::string_view m) noexcept {
+        return m == "PUT" ? 2 : m == "DELETE" ? 3 : m == "GET" ? 0 : 1;
+    }
     static const char* method_name(std::uint8_t c) noexcept {
         switch (c) {
             case 0: return "GET";
@@ -214,7 +221,8 @@ private:
         std::uint32_t len = get_u32(head), sum = get_u32(head + 4);
         if (len < 8 || len > max_record_bytes || limit - offset - header_bytes < len) return std::nullopt;
         std::string payload(len, '\0');
-        if (!pread_all(payload.data(), len, offset + header_bytes) || (verify && crc(payload) != sum)) return std::nullopt;
+        if (!pread_all(payload.data(), len, offset + header_bytes) || (verify && crc(payload) != sum))
+            return std::nullopt;
         auto* p = reinterpret_cast<const unsigned char*>(payload.data());
         std::uint16_t path_len = static_cast<std::uint16_t>(p[6] | (p[7] << 8));
         if (8u + path_len > len || (p[0] != 1 && p[0] != 2)) return std::nullopt;
@@ -251,18 +259,21 @@ private:
             at = rec->end_offset;
         }
         if (at < size) {
-            tmon::log(log_level::warn, "journal",
-                      "{}: {} bytes at offset {} are a torn or corrupt record (the trainer stopped mid-write?); skipped",
-                      path_.string(), size - at, at);
+            tmon::log(
+                log_level::warn, "journal",
+                "{}: {} bytes at offset {} are a torn or corrupt record (the trainer stopped mid-write?); skipped",
+                path_.string(), size - at, at);
             if (::ftruncate(fd_, static_cast<off_t>(at)) != 0)
-                throw error(errc::unavailable, "cannot cut the torn tail of " + path_.string() + ": " + std::strerror(errno));
+                throw error(errc::unavailable,
+                            "cannot cut the torn tail of " + path_.string() + ": " + std::strerror(errno));
         }
         acked_ = ack;
         end_ = at;
         pending_points_ = recovered_points_;
         if (recovered_records_ > 0)
-            tmon::log(log_level::info, "journal", "{}: {} unsent records ({} points) from an earlier process, sending them first",
-                      path_.string(), recovered_records_, recovered_points_);
+            tmon::log(log_level::info, "journal",
+                      "{}: {} unsent records ({} points) from an earlier process, sending them first", path_.string(),
+                      recovered_records_, recovered_points_);
     }
 
     void write_at(const std::string& rec, std::uint64_t at) {
@@ -275,8 +286,7 @@ private:
             if (n <= 0) {
                 int err = n < 0 ? errno : ENOSPC;
                 // Leave nothing half-written: replay must see whole records only.
-                if (::ftruncate(fd_, static_cast<off_t>(at)) != 0) {
-                }
+                if (::ftruncate(fd_, static_cast<off_t>(at)) != 0) {}
                 throw error(errc::unavailable, "journal write to " + path_.string() + " failed: " + std::strerror(err));
             }
             p += n;

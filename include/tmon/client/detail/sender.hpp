@@ -96,9 +96,10 @@ public:
         if (thread_.joinable()) thread_.join();
         auto left = journal_.pending_bytes();
         if (left > 0)
-            tmon::log(log_level::warn, "client",
-                      "run {}: {} bytes ({} points) not sent yet stay in {}; a trainer with the same run id and rank sends them",
-                      run_id_, left, journal_.pending_points(), journal_.path().string());
+            tmon::log(
+                log_level::warn, "client",
+                "run {}: {} bytes ({} points) not sent yet stay in {}; a trainer with the same run id and rank sends them",
+                run_id_, left, journal_.pending_points(), journal_.path().string());
     }
 
     // Metrics were journaled: wake the sender once a batch is full (the
@@ -172,8 +173,8 @@ private:
     clock::time_point next_due(clock::time_point now) const {
         clock::time_point due = now + std::chrono::hours(1);
         if (journal_.pending_bytes() > 0) {
-            bool batch_ready = stopping_ || flush_requested_ || journal_.pending_points() >= opts_.batch_points ||
-                               urgent_pending_;
+            bool batch_ready =
+                stopping_ || flush_requested_ || journal_.pending_points() >= opts_.batch_points || urgent_pending_;
             due = batch_ready ? now : last_post_ + opts_.batch_interval;
             if (stopping_ && drain_deadline_ < due) due = drain_deadline_;
         }
@@ -234,8 +235,9 @@ private:
             }
             switch (classify(resp.status)) {
                 case outcome::retry:
-                    failed(fmt::format("{} {}: HTTP {} {}", first->method, first->path, resp.status, error_detail(resp)),
-                           retry_after(resp));
+                    failed(
+                        fmt::format("{} {}: HTTP {} {}", first->method, first->path, resp.status, error_detail(resp)),
+                        retry_after(resp));
                     return;
                 case outcome::rejected:
                     if (end != first->end_offset) {  // a merged batch: find the bad record
@@ -266,8 +268,9 @@ private:
             stats_.last_error = fmt::format("{} {}: HTTP {} {}", r.method, r.path, resp.status, error_detail(resp));
         }
         if ((n & (n - 1)) == 0)  // 1, 2, 4, 8...: a bad record repeated does not flood the log
-            tmon::log(log_level::error, "client", "run {}: the server refused {} {} (HTTP {}: {}); not retried ({} so far)",
-                      run_id_, r.method, r.path, resp.status, error_detail(resp), n);
+            tmon::log(log_level::error, "client",
+                      "run {}: the server refused {} {} (HTTP {}: {}); not retried ({} so far)", run_id_, r.method,
+                      r.path, resp.status, error_detail(resp), n);
     }
 
     static std::string error_detail(const http::received_response& r) {
@@ -279,8 +282,10 @@ private:
     }
 
     void heartbeat() {
-        auto resp = conn_.send("POST", "/api/runs/" + run_id_ + "/heartbeat", wire::heartbeat_body(opts_.host, opts_.rank));
-        if (classify(resp.status) == outcome::retry) return failed(fmt::format("heartbeat: HTTP {}", resp.status), retry_after(resp));
+        auto resp =
+            conn_.send("POST", "/api/runs/" + run_id_ + "/heartbeat", wire::heartbeat_body(opts_.host, opts_.rank));
+        if (classify(resp.status) == outcome::retry)
+            return failed(fmt::format("heartbeat: HTTP {}", resp.status), retry_after(resp));
         succeeded(0);
     }
 
@@ -306,9 +311,10 @@ private:
             n = std::exchange(unreported_drops_, 0);
         }
         if (n == 0) return;
-        auto message = fmt::format("{} points were dropped: the local journal reached its cap of {} MiB while the server "
-                                   "could not be reached",
-                                   n, opts_.journal_max_bytes >> 20);
+        auto message = fmt::format(
+            "{} points were dropped: the local journal reached its cap of {} MiB while the server "
+            "could not be reached",
+            n, opts_.journal_max_bytes >> 20);
         tmon::log(log_level::warn, "client", "run {}: {}", run_id_, message);
         event e;
         e.type = "points_dropped";
@@ -358,8 +364,8 @@ private:
             retry_at_ = clock::now() + delay;
         }
         if (first)
-            tmon::log(log_level::warn, "client", "run {}: cannot reach the server ({}); journaling, retrying in {} ms", run_id_,
-                      why, delay.count());
+            tmon::log(log_level::warn, "client", "run {}: cannot reach the server ({}); journaling, retrying in {} ms",
+                      run_id_, why, delay.count());
     }
 
     journal& journal_;

@@ -31,7 +31,11 @@ inline std::uint32_t append_points(std::string& out, std::span<const metric_poin
         if (!open || open->step != p.step) {
             if (open) w.end_object().end_object();
             if (!out.empty() && !open) out.push_back(',');
-            w.begin_object().field("step", static_cast<std::int64_t>(p.step)).field("timestamp", p.time).key("metrics").begin_object();
+            w.begin_object()
+                .field("step", static_cast<std::int64_t>(p.step))
+                .field("timestamp", p.time)
+                .key("metrics")
+                .begin_object();
             open = &p;
         }
         w.field(p.key, p.value);
@@ -138,7 +142,8 @@ inline std::optional<document> parse(std::string_view body) {
 
 inline std::string str(const value& o, const char* k) {
     auto it = o.FindMember(k);
-    return it != o.MemberEnd() && it->value.IsString() ? std::string(it->value.GetString(), it->value.GetStringLength()) : std::string{};
+    return it != o.MemberEnd() && it->value.IsString() ? std::string(it->value.GetString(), it->value.GetStringLength())
+                                                       : std::string{};
 }
 
 inline std::optional<std::int64_t> integer(const value& o, const char* k) {
@@ -154,8 +159,8 @@ inline double iso_seconds(const value& o, const char* k) {
     std::string s = str(o, k);
     std::tm tm{};
     int ms = 0;
-    if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-                    &tm.tm_sec, &ms) < 6)
+    if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                    &tm.tm_min, &tm.tm_sec, &ms) < 6)
         return 0;
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;

@@ -14,7 +14,7 @@ inline constexpr std::size_t max_metric_key_length = 95;
 
 struct metric_slot {
     step_t step;
-    std::uint64_t ticks;   // detail::read_ticks() at log time, converted by the flusher
+    std::uint64_t ticks;  // detail::read_ticks() at log time, converted by the flusher
     double value;
     std::uint8_t key_length;
     char key[max_metric_key_length];

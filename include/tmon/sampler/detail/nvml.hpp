@@ -19,8 +19,12 @@ using result = int;  // nvmlReturn_t
 inline constexpr result success = 0;
 inline constexpr result not_supported = 3;
 using device = struct opaque_device*;  // nvmlDevice_t
-struct utilization { unsigned int gpu, memory; };
-struct memory { unsigned long long total, free, used; };
+struct utilization {
+    unsigned int gpu, memory;
+};
+struct memory {
+    unsigned long long total, free, used;
+};
 inline constexpr int temperature_gpu = 0;  // NVML_TEMPERATURE_GPU
 
 using init_fn = result (*)();
@@ -79,9 +83,8 @@ private:
         bool bound = bind(init_, "nvmlInit_v2") && bind(shutdown_, "nvmlShutdown") &&
                      bind(device_count_, "nvmlDeviceGetCount_v2") &&
                      bind(handle_by_index_, "nvmlDeviceGetHandleByIndex_v2") && bind(name_, "nvmlDeviceGetName") &&
-                     bind(utilization_, "nvmlDeviceGetUtilizationRates") &&
-                     bind(memory_, "nvmlDeviceGetMemoryInfo") && bind(temperature_, "nvmlDeviceGetTemperature") &&
-                     bind(power_, "nvmlDeviceGetPowerUsage");
+                     bind(utilization_, "nvmlDeviceGetUtilizationRates") && bind(memory_, "nvmlDeviceGetMemoryInfo") &&
+                     bind(temperature_, "nvmlDeviceGetTemperature") && bind(power_, "nvmlDeviceGetPowerUsage");
         if (!bound) return;
         error_string_ = reinterpret_cast<nvml_abi::error_string_fn>(::dlsym(handle_, "nvmlErrorString"));
         nvml_abi::result r = init_();
@@ -129,9 +132,7 @@ private:
         give_up("{} failed: {}", call, describe(r));
         return false;
     }
-    bool check_optional(nvml_abi::result r, const char* call) {
-        return r == nvml_abi::not_supported || check(r, call);
-    }
+    bool check_optional(nvml_abi::result r, const char* call) { return r == nvml_abi::not_supported || check(r, call); }
 
     template <class... Args>
     void give_up(fmt::format_string<Args...> f, Args&&... args) {

@@ -254,8 +254,8 @@ http::response export_run(server_state<Store>& s, const api_request& r) {
     // A backstop: each export holds little memory now, but a client that
     // stops reading holds its slot until the send timeout closes it.
     if (!s.try_begin_export()) {
-        auto busy = http::error_response(503, fmt::format("{} exports are being sent; retry shortly",
-                                                          s.limits().concurrent_exports));
+        auto busy = http::error_response(
+            503, fmt::format("{} exports are being sent; retry shortly", s.limits().concurrent_exports));
         busy.headers.push_back({"Retry-After", "2"});
         return busy;
     }
@@ -266,8 +266,8 @@ http::response export_run(server_state<Store>& s, const api_request& r) {
     if (f == detail::export_format::csv) res.content_type = "text/csv; charset=utf-8";
     else if (f == detail::export_format::jsonl) res.content_type = "application/x-ndjson";
     res.headers.push_back({"Content-Disposition", fmt::format("attachment; filename=\"{}.{}\"", run.id, format)});
-    res.stream = std::make_shared<detail::export_stream<Store>>(s, r.pool, std::move(slot), std::move(run), f,
-                                                                std::move(keys));
+    res.stream =
+        std::make_shared<detail::export_stream<Store>>(s, r.pool, std::move(slot), std::move(run), f, std::move(keys));
     return res;
 }
 

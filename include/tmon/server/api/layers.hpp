@@ -81,16 +81,16 @@ inline auto parse_layer_stat(std::string_view stat) {
     auto dot = stat.find('.');
     std::string_view group = stat.substr(0, dot), field = dot == std::string_view::npos ? "" : stat.substr(dot + 1);
     using member = std::optional<tensor_stats> layer_stat::*;
-    member m = group == "activations" ? &layer_stat::activations
-             : group == "gradients"   ? &layer_stat::gradients
-             : group == "parameters"  ? &layer_stat::parameters
-                                      : nullptr;
+    member m = group == "activations"  ? &layer_stat::activations
+               : group == "gradients"  ? &layer_stat::gradients
+               : group == "parameters" ? &layer_stat::parameters
+                                       : nullptr;
     using number = double tensor_stats::*;
-    number n = field == "mean" ? &tensor_stats::mean
-             : field == "std"  ? &tensor_stats::std
-             : field == "min"  ? &tensor_stats::min
-             : field == "max"  ? &tensor_stats::max
-                               : nullptr;
+    number n = field == "mean"  ? &tensor_stats::mean
+               : field == "std" ? &tensor_stats::std
+               : field == "min" ? &tensor_stats::min
+               : field == "max" ? &tensor_stats::max
+                                : nullptr;
     if (!m || !n)
         throw malformed(fmt::format(
             "query parameter 'stat' must be <activations|gradients|parameters>.<mean|std|min|max>, got '{}'", stat));
@@ -141,7 +141,8 @@ http::response layer_heatmap(server_state<Store>& s, const api_request& r) {
     for (const auto& name : names) {
         w.begin_array();
         for (const auto& snap : snaps) {
-            auto it = std::find_if(snap.layers.begin(), snap.layers.end(), [&](const auto& l) { return l.name == name; });
+            auto it =
+                std::find_if(snap.layers.begin(), snap.layers.end(), [&](const auto& l) { return l.name == name; });
             std::optional<double> v = it == snap.layers.end() ? std::nullopt : read(*it);
             if (v) w.value(*v);
             else w.null();

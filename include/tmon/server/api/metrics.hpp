@@ -45,7 +45,8 @@ inline metric_query parse_metric_query(const api_request& r) {
     if (auto v = r.number_query("time_min")) q.time_min = *v;
     if (auto v = r.number_query("time_max")) q.time_max = *v;
     q.max_points = r.int_query<std::size_t>("max_points", 0, 10'000'000).value_or(0);
-    q.last = r.int_query<std::size_t>("limit", 1, 100'000'000).value_or(0);  // the newest N per key (training-jobs-api.md)
+    q.last =
+        r.int_query<std::size_t>("limit", 1, 100'000'000).value_or(0);  // the newest N per key (training-jobs-api.md)
     std::string_view method = r.query.get_or("method", "lttb");
     if (method == "lttb") q.method = downsample_method::lttb;
     else if (method == "minmax") q.method = downsample_method::minmax;

@@ -70,7 +70,8 @@ struct api_request {
         Int v{};
         auto [end, ec] = std::from_chars(raw->data(), raw->data() + raw->size(), v);
         if (ec != std::errc{} || end != raw->data() + raw->size() || v < lo || v > hi)
-            throw malformed(fmt::format("query parameter '{}' must be an integer in [{}, {}], got '{}'", name, lo, hi, *raw));
+            throw malformed(
+                fmt::format("query parameter '{}' must be an integer in [{}, {}], got '{}'", name, lo, hi, *raw));
         return v;
     }
 
@@ -99,9 +100,9 @@ inline bool is_json_media_type(const http::request& r) {
 inline void require_json_body(const api_request& r) {
     std::string_view ct = r.http.header_value("Content-Type");
     if (!is_json_media_type(r.http))
-        throw http_error(415, ct.empty() ? std::string("a JSON body needs 'Content-Type: application/json'")
-                                         : fmt::format("expected 'Content-Type: application/json', got '{}'",
-                                                       ct.substr(0, 100)));
+        throw http_error(
+            415, ct.empty() ? std::string("a JSON body needs 'Content-Type: application/json'")
+                            : fmt::format("expected 'Content-Type: application/json', got '{}'", ct.substr(0, 100)));
 }
 
 inline http::response json_response(std::string body, int status = 200) {
@@ -130,7 +131,8 @@ public:
     route_table& get(std::string_view pattern, api_handler<Store> h, accepts q = {}) {
         return add("GET", pattern, {h, nullptr, false}, std::move(q));
     }
-    route_table& get(std::string_view pattern, api_handler<Store> h, memory_handler<Store> from_memory, accepts q = {}) {
+    route_table& get(std::string_view pattern, api_handler<Store> h, memory_handler<Store> from_memory,
+                     accepts q = {}) {
         return add("GET", pattern, {h, from_memory, false}, std::move(q));
     }
     route_table& get_inline(std::string_view pattern, api_handler<Store> h, accepts q = {}) {
@@ -146,7 +148,8 @@ public:
         return add("DELETE", pattern, {h, nullptr, false}, std::move(q));
     }
     // A route whose handler is any callable; runs on the work pool like the rest.
-    route_table& add_callable(std::string_view method, std::string_view pattern, api_function<Store> h, accepts q = {}) {
+    route_table& add_callable(std::string_view method, std::string_view pattern, api_function<Store> h,
+                              accepts q = {}) {
         return add(method, pattern, {std::move(h), nullptr, false}, std::move(q));
     }
 
@@ -171,15 +174,14 @@ private:
             route_shape{std::string(method), std::string(pattern), capture_names(pattern), std::move(q)});
         router_.add(method, pattern,
                     [state = &state_, pool = &pool_, hs, shape](http::request& req, const http::route_params& p,
-                                                               respond_fn respond) {
+                                                                respond_fn respond) {
                         handle(*state, *pool, hs, *shape, req, p, std::move(respond));
                     });
         return *this;
     }
 
     static void handle(server_state<Store>& state, detail::work_pool& pool, const handlers& hs,
-                       const route_shape& shape, http::request& req, const http::route_params& p,
-                       respond_fn respond) {
+                       const route_shape& shape, http::request& req, const http::route_params& p, respond_fn respond) {
         api_request r;
         // route_params are views into the request's path, which is about to move: copy them.
         r.params.reserve(shape.names.size());
@@ -261,8 +263,8 @@ private:
         try {
             state.trainer_seen(std::string(r.param("run_id")), r.who);
         } catch (const std::exception& e) {  // the write itself succeeded: answer it as such
-            log(log_level::warn, "server", "recording liveness of run {} failed: {}",
-                http::loggable(r.param("run_id")), e.what());
+            log(log_level::warn, "server", "recording liveness of run {} failed: {}", http::loggable(r.param("run_id")),
+                e.what());
         }
     }
 
@@ -278,8 +280,8 @@ private:
         } catch (const std::bad_alloc&) {
             return http::error_response(503, "out of memory while handling the request");
         } catch (const std::exception& e) {
-            log(log_level::error, "server", "{} {} failed: {}", http::loggable(r.http.method), http::loggable(r.http.path),
-                http::loggable(e.what()));
+            log(log_level::error, "server", "{} {} failed: {}", http::loggable(r.http.method),
+                http::loggable(r.http.path), http::loggable(e.what()));
             return http::error_response(500, fmt::format("internal error: {}", e.what()));
         }
     }

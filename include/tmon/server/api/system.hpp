@@ -26,7 +26,11 @@ http::response health(server_state<Store>& s, const api_request&) {
 template <class Store>
 http::response version(server_state<Store>&, const api_request&) {
     std::string out;
-    json_out::json_writer(out).begin_object().field("version", version_string).field("api_version", api_version).end_object();
+    json_out::json_writer(out)
+        .begin_object()
+        .field("version", version_string)
+        .field("api_version", api_version)
+        .end_object();
     return json_response(std::move(out));
 }
 

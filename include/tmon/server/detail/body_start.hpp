@@ -21,7 +21,13 @@ namespace tmon::detail {
 // makes the body invalid whatever follows it.
 constexpr bool may_start_json(char c) noexcept {
     switch (c) {
-        case '{': case '[': case '"': case '-': case 't': case 'f': case 'n': return true;
+        case '{':
+        case '[':
+        case '"':
+        case '-':
+        case 't':
+        case 'f':
+        case 'n': return true;
         default: return c >= '0' && c <= '9';
     }
 }

@@ -216,8 +216,7 @@ private:
                                         limits_.key_bytes, std::string_view(key_).substr(0, 32));
         else if (k != kind::number || !std::isfinite(n.as_double()))
             p.value_error = fmt::format("point {}: metric '{}' must be a finite number", p.index, key_);
-        else if (!error_)
-            (candidate ? single_ : batch_).push_back(metric_point{key_, 0, 0, n.as_double()});
+        else if (!error_) (candidate ? single_ : batch_).push_back(metric_point{key_, 0, 0, n.as_double()});
         return true;
     }
 

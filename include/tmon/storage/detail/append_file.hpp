@@ -94,16 +94,16 @@ private:
     // need cutting; a failed sync cuts them all.
     [[noreturn]] void fail(std::string_view what, off_t start, std::size_t written, bool sync) {
         const std::string reason = std::strerror(errno);
-        if (written == 0)
-            throw error(errc::unavailable, fmt::format("{} '{}': {}", what, path_.string(), reason));
+        if (written == 0) throw error(errc::unavailable, fmt::format("{} '{}': {}", what, path_.string(), reason));
         cut_to_ = start;
         const int cut_errno = try_cut(sync);
         if (cut_errno == 0)
             throw error(errc::unavailable,
                         fmt::format("{} '{}': {} (nothing of this write was kept)", what, path_.string(), reason));
-        auto message = fmt::format("{} '{}': {}; its {} bytes written could not be cut off ({}), so it refuses "
-                                   "writes until they are",
-                                   what, path_.string(), reason, written, std::strerror(cut_errno));
+        auto message = fmt::format(
+            "{} '{}': {}; its {} bytes written could not be cut off ({}), so it refuses "
+            "writes until they are",
+            what, path_.string(), reason, written, std::strerror(cut_errno));
         log(log_level::error, "jsonl", "{}", message);
         throw error(errc::unavailable, std::move(message));
     }
@@ -150,7 +150,7 @@ void for_each_chunk(const std::filesystem::path& path, F&& fn, std::size_t block
         }
     } file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
     if (file.fd < 0) return;
-    std::string buf;              // [0, filled): bytes not handed out yet, a line's start first
+    std::string buf;  // [0, filled): bytes not handed out yet, a line's start first
     std::size_t filled = 0;
     std::uint64_t buf_offset = 0;  // where buf[0] is in the file
     for (;;) {
@@ -197,7 +197,8 @@ void split_lines(std::span<char> lines, F&& fn) {
 // each followed by a NUL (see split_lines); the rest as for_each_chunk.
 template <class F>
 void for_each_line(const std::filesystem::path& path, F&& fn, std::size_t block_bytes = std::size_t{1} << 20) {
-    for_each_chunk(path, [&](std::span<char> lines) { split_lines(lines, fn); }, block_bytes);
+    for_each_chunk(
+        path, [&](std::span<char> lines) { split_lines(lines, fn); }, block_bytes);
 }
 
 }  // namespace tmon::detail

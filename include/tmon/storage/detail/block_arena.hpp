@@ -31,7 +31,8 @@ public:
     // One block size per arena, fixed by the first request (a container's
     // node size); anything else goes to the global heap.
     void* allocate(std::size_t bytes) {
-        if (block_bytes_ == 0 && bytes >= sizeof(free_block) && bytes <= max_block_bytes) block_bytes_ = round_up(bytes);
+        if (block_bytes_ == 0 && bytes >= sizeof(free_block) && bytes <= max_block_bytes)
+            block_bytes_ = round_up(bytes);
         if (!is_block(bytes)) return ::operator new(bytes);
         if (free_) return std::exchange(free_, free_->next);
         if (static_cast<std::size_t>(end_ - cursor_) < block_bytes_) new_slab();  // no arithmetic on a null cursor_

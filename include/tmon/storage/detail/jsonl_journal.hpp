@@ -6,7 +6,7 @@
 // and only whole or not at all (append_file).
 //
 //   <dir>/runs/<run id>/run.jsonl          {"run":{...},"events":[...]}   one full record per change
-//   <dir>/runs/<run id>/metrics.jsonl      {"key":..,"steps":[..],"times":[..],"values":[..]}  (detail/metric_lines.hpp)
+//   <dir>/runs/<run id>/metrics.jsonl      {"key":..,"steps":[..],"times":[..],"values":[..]} (detail/metric_lines.hpp)
 //   <dir>/runs/<run id>/checkpoints.jsonl  {"op":"saved"|"deleted"|"best","checkpoint":{...},"events":[...]}
 //   <dir>/runs/<run id>/layers.jsonl       {"run_id":..,"step":..,"time":..,"layers":[...]}
 //   <dir>/runs/<run id>/events.jsonl       one event per line (events appended by callers)
@@ -80,7 +80,9 @@ public:
         if (!std::filesystem::exists(dir, ec)) return;
         auto tomb = runs_dir() / (".deleted-" + id + "-" + make_id("t"));
         std::filesystem::rename(dir, tomb, ec);
-        if (ec) throw error(errc::unavailable, fmt::format("cannot delete run folder '{}': {}", dir.string(), ec.message()));
+        if (ec)
+            throw error(errc::unavailable,
+                        fmt::format("cannot delete run folder '{}': {}", dir.string(), ec.message()));
         std::filesystem::remove_all(tomb, ec);
     }
 
@@ -136,10 +138,9 @@ private:
         std::error_code ec;
         std::filesystem::create_directories(dir, ec);
         if (ec) throw error(errc::unavailable, fmt::format("cannot create '{}': {}", dir.string(), ec.message()));
-        auto f = std::make_unique<run_files>(run_files{append_file{dir / "run.jsonl"}, append_file{dir / "metrics.jsonl"},
-                                                       append_file{dir / "checkpoints.jsonl"},
-                                                       append_file{dir / "layers.jsonl"}, append_file{dir / "events.jsonl"},
-                                                       append_file{dir / "system.jsonl"}});
+        auto f = std::make_unique<run_files>(run_files{
+            append_file{dir / "run.jsonl"}, append_file{dir / "metrics.jsonl"}, append_file{dir / "checkpoints.jsonl"},
+            append_file{dir / "layers.jsonl"}, append_file{dir / "events.jsonl"}, append_file{dir / "system.jsonl"}});
         return *files_.emplace(run_id, std::move(f)).first->second;
     }
 

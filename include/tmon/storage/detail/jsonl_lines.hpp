@@ -58,10 +58,10 @@ inline void check_key_reads_back(std::string_view key) {
 struct replay_faults {
     std::size_t malformed = 0;  // lines that are not JSON objects
     std::string first_malformed;
-    std::size_t skipped = 0;    // lines or points of no record this file holds
+    std::size_t skipped = 0;  // lines or points of no record this file holds
     std::string first_skipped;
-    field_faults fields;        // fields of the wrong type, read as defaults
-    std::size_t foreign = 0;    // records naming another run than their folder's, read as the folder's
+    field_faults fields;      // fields of the wrong type, read as defaults
+    std::size_t foreign = 0;  // records naming another run than their folder's, read as the folder's
     std::string first_foreign;
 
     void line_malformed(std::string why) {

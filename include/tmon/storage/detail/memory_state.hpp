@@ -103,7 +103,8 @@ public:
         double now = now_seconds();
         run_info updated = apply_update(rec.info, u, now);
         std::vector<event> evs;
-        if (updated.status != rec.info.status) evs.push_back(numbered(status_changed_event(updated, rec.info.status, now)));
+        if (updated.status != rec.info.status)
+            evs.push_back(numbered(status_changed_event(updated, rec.info.status, now)));
         journal_.on_run(updated, evs);
         apply_run(updated);
         for (auto& e : evs) apply_event(e);
@@ -457,7 +458,7 @@ private:
         run_info info;
         std::uint64_t order = 0;
         std::map<std::string, series_buffer, std::less<>> series;
-        std::vector<checkpoint_info> checkpoints;   // oldest first
+        std::vector<checkpoint_info> checkpoints;  // oldest first
         std::map<step_t, layer_snapshot> layers;
         std::deque<event> events;
         std::unordered_map<std::string, event> client_events;  // events given a client id, by that id
@@ -606,12 +607,15 @@ private:
             if (!victim) break;
             const std::string id = victim->info.id;
             const bool running = victim->info.status == run_status::running;
-            const std::string why = running
-                ? fmt::format("run {} ({}) evicted: the memory store keeps {} runs, all of them running, and this one "
-                              "had been idle longest (last write {})",
-                              id, victim->info.name, limits_.max_runs, iso8601(victim->info.updated_at))
-                : fmt::format("run {} ({}, {}) evicted: the memory store keeps {} runs and this was the oldest finished one",
-                              id, victim->info.name, to_string(victim->info.status), limits_.max_runs);
+            const std::string why =
+                running
+                    ? fmt::format(
+                          "run {} ({}) evicted: the memory store keeps {} runs, all of them running, and this one "
+                          "had been idle longest (last write {})",
+                          id, victim->info.name, limits_.max_runs, iso8601(victim->info.updated_at))
+                    : fmt::format(
+                          "run {} ({}, {}) evicted: the memory store keeps {} runs and this was the oldest finished one",
+                          id, victim->info.name, to_string(victim->info.status), limits_.max_runs);
             log(running ? log_level::warn : log_level::info, "storage", "{}", why);
             journal_.on_run_deleted(id);
             apply_run_deleted(id);

@@ -18,8 +18,8 @@ namespace tmon::detail {
 struct metric_block {
     step_t first_step = 0, last_step = 0;
     double min_value = 0, max_value = 0;
-    std::vector<series_point> points;   // ascending, one per step
-    std::string data;                   // encoded
+    std::vector<series_point> points;  // ascending, one per step
+    std::string data;                  // encoded
 };
 
 // Sorts by step; of equal steps the later one in input order wins.

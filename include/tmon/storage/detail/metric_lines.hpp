@@ -11,8 +11,8 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
-#include <string>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -20,8 +20,8 @@
 
 #include "tmon/core/types.hpp"
 #include "tmon/detail/json_write.hpp"
-#include "tmon/storage/detail/metric_groups.hpp"
 #include "tmon/detail/record_codec.hpp"
+#include "tmon/storage/detail/metric_groups.hpp"
 
 namespace tmon::detail {
 

@@ -33,8 +33,8 @@ public:
 
     void finish(std::size_t runs) const {
         if (reads_ == 0) return;
-        log(log_level::info, "jsonl", "opened {}: {} run{}, {} metric points, {:.1f} MB in {:.2f} s", dir_.string(), runs,
-            runs == 1 ? "" : "s", points_, static_cast<double>(done_bytes_) / 1e6, elapsed().count());
+        log(log_level::info, "jsonl", "opened {}: {} run{}, {} metric points, {:.1f} MB in {:.2f} s", dir_.string(),
+            runs, runs == 1 ? "" : "s", points_, static_cast<double>(done_bytes_) / 1e6, elapsed().count());
     }
 
 private:
@@ -59,8 +59,8 @@ private:
         if (!total_bytes_) total_bytes_ = bytes_under(dir_);  // walked only by a replay long enough to report
         const auto total = static_cast<double>(*total_bytes_);
         double percent = total > 0 ? 100.0 * static_cast<double>(done_bytes_) / total : 100.0;
-        log(log_level::info, "jsonl", "replaying {}: {:.0f} of {:.0f} MB ({:.0f} %), {} metric points so far", dir_.string(),
-            static_cast<double>(done_bytes_) / 1e6, total / 1e6, percent, points_);
+        log(log_level::info, "jsonl", "replaying {}: {:.0f} of {:.0f} MB ({:.0f} %), {} metric points so far",
+            dir_.string(), static_cast<double>(done_bytes_) / 1e6, total / 1e6, percent, points_);
     }
 
     std::filesystem::path dir_;

@@ -83,8 +83,7 @@ public:
         throw_sqlite(db_, rc, sqlite3_sql(s_));
     }
     void run() {
-        while (step()) {
-        }
+        while (step()) {}
     }
 
     bool is_null(int c) const { return sqlite3_column_type(s_, c) == SQLITE_NULL; }

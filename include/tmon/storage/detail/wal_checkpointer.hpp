@@ -18,8 +18,7 @@ namespace tmon::detail {
 
 class wal_checkpointer {
 public:
-    wal_checkpointer(const std::string& path, bool synchronous_full)
-        : db_(path, SQLITE_OPEN_READWRITE) {
+    wal_checkpointer(const std::string& path, bool synchronous_full) : db_(path, SQLITE_OPEN_READWRITE) {
         // The connection doing a checkpoint decides how it syncs.
         db_.exec(synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
         thread_ = std::thread([this] { loop(); });

@@ -24,9 +24,8 @@ namespace tmon::detail {
 inline void check_utf8(std::string_view text, std::string_view what) {
     std::size_t bad = first_invalid_utf8(text);
     if (bad == text.size()) return;
-    throw error(errc::invalid_argument,
-                fmt::format("{} holds invalid UTF-8 (byte {} of {} is 0x{:02x})", what, bad, text.size(),
-                            static_cast<unsigned char>(text[bad])));
+    throw error(errc::invalid_argument, fmt::format("{} holds invalid UTF-8 (byte {} of {} is 0x{:02x})", what, bad,
+                                                    text.size(), static_cast<unsigned char>(text[bad])));
 }
 
 inline void check_utf8(const std::vector<std::string>& texts, std::string_view what) {

@@ -140,7 +140,7 @@ private:
     // One entry per request (or interim 100 Continue) in arrival order.
     struct slot {
         std::optional<http::response> response;  // empty until the handler answers
-        std::string raw;                          // a pre-serialised head (100, 101)
+        std::string raw;                         // a pre-serialised head (100, 101)
         bool keep_alive = true;
         bool head_only = false;
         bool upgrade = false;
@@ -200,10 +200,9 @@ private:
         if (reading_ || closed_ || stop_parsing_ || peer_eof_ || backlogged()) return;
         reading_ = true;
         auto room = parser_.prepare(16 * 1024);
-        socket_.async_read_some(asio::buffer(room.data(), room.size()),
-                                [self = shared_from_this()](std::error_code ec, std::size_t n) {
-                                    self->on_read(ec, n);
-                                });
+        socket_.async_read_some(
+            asio::buffer(room.data(), room.size()),
+            [self = shared_from_this()](std::error_code ec, std::size_t n) { self->on_read(ec, n); });
     }
 
     void on_read(std::error_code ec, std::size_t n) {
@@ -474,9 +473,8 @@ private:
     void write_some() {
         write_waiting_ = true;
         update_deadline();
-        socket_.async_write_some(buffers_, [self = shared_from_this()](std::error_code ec, std::size_t n) {
-            self->on_wrote_some(ec, n);
-        });
+        socket_.async_write_some(
+            buffers_, [self = shared_from_this()](std::error_code ec, std::size_t n) { self->on_wrote_some(ec, n); });
     }
 
     void on_wrote_some(std::error_code ec, std::size_t n) {
@@ -734,12 +732,12 @@ private:
 
     // The streamed body being written, if any: later responses wait behind it.
     std::shared_ptr<http::body_stream> stream_;
-    std::uint64_t stream_id_ = 0;        // matches deliveries to the stream they belong to
+    std::uint64_t stream_id_ = 0;  // matches deliveries to the stream they belong to
     std::uint64_t streams_started_ = 0;
-    bool stream_chunked_ = true;         // HTTP/1.1 framing; HTTP/1.0 ends the body by closing
+    bool stream_chunked_ = true;  // HTTP/1.1 framing; HTTP/1.0 ends the body by closing
     bool stream_keep_alive_ = true;
-    bool stream_waiting_ = false;        // a pull() is out
-    bool stream_ending_ = false;         // the final chunk is in the write under way
+    bool stream_waiting_ = false;  // a pull() is out
+    bool stream_ending_ = false;   // the final chunk is in the write under way
 
     std::atomic<bool> closed_{false};
     phase phase_ = phase::busy;

@@ -38,12 +38,14 @@ inline std::array<std::uint8_t, 20> sha1(std::string_view data) {
     tail[rest] = 0x80;
     std::size_t tail_len = rest + 1 + 8 <= 64 ? 64 : 128;
     std::uint64_t bits = static_cast<std::uint64_t>(data.size()) * 8;
-    for (int i = 0; i < 8; ++i) tail[tail_len - 1 - static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(bits >> (8 * i));
+    for (int i = 0; i < 8; ++i)
+        tail[tail_len - 1 - static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(bits >> (8 * i));
     block(tail);
     if (tail_len == 128) block(tail + 64);
     std::array<std::uint8_t, 20> out{};
     for (int i = 0; i < 5; ++i)
-        for (int j = 0; j < 4; ++j) out[static_cast<std::size_t>(4 * i + j)] = static_cast<std::uint8_t>(h[i] >> (24 - 8 * j));
+        for (int j = 0; j < 4; ++j)
+            out[static_cast<std::size_t>(4 * i + j)] = static_cast<std::uint8_t>(h[i] >> (24 - 8 * j));
     return out;
 }
 
@@ -55,7 +57,8 @@ inline std::string base64_encode(std::string_view in) {
     auto byte = [&](std::size_t k) { return static_cast<std::uint32_t>(static_cast<unsigned char>(in[k])); };
     for (; i + 3 <= in.size(); i += 3) {
         std::uint32_t v = byte(i) << 16 | byte(i + 1) << 8 | byte(i + 2);
-        out += alphabet[v >> 18 & 63], out += alphabet[v >> 12 & 63], out += alphabet[v >> 6 & 63], out += alphabet[v & 63];
+        out += alphabet[v >> 18 & 63], out += alphabet[v >> 12 & 63], out += alphabet[v >> 6 & 63],
+            out += alphabet[v & 63];
     }
     if (in.size() - i == 1) {
         std::uint32_t v = byte(i) << 16;

@@ -235,7 +235,8 @@ private:
             send_now(socket_, buffers_, ec);
             if (!ec && !buffers_.empty()) {  // the socket is full: the rest when it drains
                 writing_ = true;
-                send_deadline_.set(deadline_timer::clock::now() + state_->config.limits.send_timeout, shared_from_this());
+                send_deadline_.set(deadline_timer::clock::now() + state_->config.limits.send_timeout,
+                                   shared_from_this());
                 write_rest();
                 return;
             }
@@ -326,7 +327,8 @@ private:
             terminate();
             return false;
         }
-        if (read_paused_ && pending_.load(std::memory_order_relaxed) <= state_->config.limits.ws_max_outbound_bytes / 2) {
+        if (read_paused_ &&
+            pending_.load(std::memory_order_relaxed) <= state_->config.limits.ws_max_outbound_bytes / 2) {
             read_paused_ = false;
             read_more();
         }
@@ -415,9 +417,9 @@ private:
     bool close_sent_ = false;
     bool close_received_ = false;
     bool terminated_ = false;
-    bool discard_input_ = false;  // the conversation is over: read only to see EOF
+    bool discard_input_ = false;       // the conversation is over: read only to see EOF
     std::size_t discarded_bytes_ = 0;  // read and dropped after the close began
-    bool read_paused_ = false;    // over the outbound cap: not reading until it drains
+    bool read_paused_ = false;         // over the outbound cap: not reading until it drains
     bool heard_from_peer_ = false;
     bool ping_outstanding_ = false;
 };

@@ -26,15 +26,15 @@ inline bool iequals(std::string_view a, std::string_view b) noexcept {
 }
 
 struct request {
-    std::string method;   // "GET"
-    std::string target;   // raw request-target, "/api/runs?limit=5"
-    std::string path;     // percent-decoded path, "/api/runs"
-    std::string query;    // raw query string without '?', "limit=5"
+    std::string method;  // "GET"
+    std::string target;  // raw request-target, "/api/runs?limit=5"
+    std::string path;    // percent-decoded path, "/api/runs"
+    std::string query;   // raw query string without '?', "limit=5"
     int version_minor = 1;
     std::vector<header> headers;
     std::string body;
     std::vector<header> trailers;  // after a chunked body; never merged into headers
-    std::string remote;   // peer address, for logs
+    std::string remote;            // peer address, for logs
 
     std::string_view header_value(std::string_view name) const noexcept {
         for (const auto& h : headers)
@@ -79,7 +79,7 @@ struct body_stream {
 struct response {
     int status = 200;
     std::string content_type = "application/json";
-    std::vector<header> headers;   // extra headers (ETag, Content-Encoding, Allow...)
+    std::vector<header> headers;  // extra headers (ETag, Content-Encoding, Allow...)
     std::string body;
     std::shared_ptr<body_stream> stream;  // set: the body comes from it, and `body` is ignored
 };

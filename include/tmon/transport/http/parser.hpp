@@ -31,8 +31,8 @@ struct parser_limits {
 };
 
 struct parse_error {
-    int status = 0;       // 400, 413, 414, 431, 501, 505
-    std::string detail;   // a sentence for the JSON error body
+    int status = 0;      // 400, 413, 414, 431, 501, 505
+    std::string detail;  // a sentence for the JSON error body
 };
 
 // head_complete only with parser_limits::stop_after_head: the header block of
@@ -221,7 +221,18 @@ public:
     }
 
 private:
-    enum class state { headers, head_ready, fixed_body, chunk_size, chunk_data, chunk_data_end, trailers, until_eof, done, failed };
+    enum class state {
+        headers,
+        head_ready,
+        fixed_body,
+        chunk_size,
+        chunk_data,
+        chunk_data_end,
+        trailers,
+        until_eof,
+        done,
+        failed
+    };
 
     parse_status settle() const noexcept {
         if (state_ == state::failed) return parse_status::failed;
@@ -302,7 +313,8 @@ private:
             std::size_t hosts = 0;
             for (const auto& h : current_.headers) hosts += iequals(h.name, "Host") ? 1 : 0;
             if (hosts > 1) return fail(400, "a request may carry only one Host header");
-            if (hosts == 0 && current_.version_minor == 1) return fail(400, "an HTTP/1.1 request must carry a Host header");
+            if (hosts == 0 && current_.version_minor == 1)
+                return fail(400, "an HTTP/1.1 request must carry a Host header");
         } else {
             // RFC 9112 6.3: these never have a body, whatever the headers say.
             if (current_.status < 200 || current_.status == 204 || current_.status == 304) {
@@ -420,8 +432,7 @@ private:
         if (has_te) {
             // RFC 9112 6.1: HTTP/1.0 has no chunked coding; a 1.0 request using it is
             // either broken or built to desynchronise a proxy.
-            if (current_.version_minor == 0)
-                return fail(400, "an HTTP/1.0 request may not use Transfer-Encoding");
+            if (current_.version_minor == 0) return fail(400, "an HTTP/1.0 request may not use Transfer-Encoding");
             if (!iequals(te, "chunked")) return fail(501, "only 'Transfer-Encoding: chunked' is supported");
             if (has_cl) return fail(400, "a request may not carry both Content-Length and Transfer-Encoding");
             chunked_total_ = 0;
@@ -461,8 +472,8 @@ private:
     }
 
     void note_expect_continue() {
-        continue_pending_ = current_.version_minor == 1 && iequals(current_.header_value("Expect"), "100-continue") &&
-                            buffered() == 0;
+        continue_pending_ =
+            current_.version_minor == 1 && iequals(current_.header_value("Expect"), "100-continue") && buffered() == 0;
     }
 
     bool read_fixed_body() {
@@ -561,7 +572,7 @@ private:
     std::size_t body_remaining_ = 0;
     std::size_t chunked_total_ = 0;
     std::size_t trailer_bytes_ = 0;
-    std::size_t announced_ = 0;     // see body_announced()
+    std::size_t announced_ = 0;       // see body_announced()
     state after_head_ = state::done;  // where head_ready resumes
     bool continue_pending_ = false;
     std::string line_;

@@ -54,15 +54,13 @@ constexpr std::string_view reason_phrase(int status) noexcept {
 }
 
 // 1xx, 204 and 304 never carry a body (RFC 9110 6.4.1).
-constexpr bool status_allows_body(int status) noexcept {
-    return status >= 200 && status != 204 && status != 304;
-}
+constexpr bool status_allows_body(int status) noexcept { return status >= 200 && status != 204 && status != 304; }
 
 struct write_options {
     bool keep_alive = true;
-    bool head_only = false;          // HEAD: the same head as GET, no body
-    std::string_view cors_origin;    // empty: no CORS headers
-    bool chunked = false;            // a streamed body in HTTP/1.1: Transfer-Encoding: chunked
+    bool head_only = false;        // HEAD: the same head as GET, no body
+    std::string_view cors_origin;  // empty: no CORS headers
+    bool chunked = false;          // a streamed body in HTTP/1.1: Transfer-Encoding: chunked
 };
 
 namespace detail {

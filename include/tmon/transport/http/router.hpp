@@ -121,8 +121,7 @@ private:
                 out.push_back({segment::rest, std::string{s.substr(1, s.size() - 5)}});
             else if (s.size() > 2 && s.front() == '{' && s.back() == '}')
                 out.push_back({segment::capture, std::string{s.substr(1, s.size() - 2)}});
-            else
-                out.push_back({segment::literal, std::string{s}});
+            else out.push_back({segment::literal, std::string{s}});
         });
         return out;
     }

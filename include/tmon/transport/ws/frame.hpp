@@ -20,8 +20,8 @@ inline constexpr std::uint16_t normal = 1000;
 inline constexpr std::uint16_t going_away = 1001;
 inline constexpr std::uint16_t protocol_error = 1002;
 inline constexpr std::uint16_t unsupported_data = 1003;
-inline constexpr std::uint16_t no_status = 1005;   // never on the wire
-inline constexpr std::uint16_t abnormal = 1006;    // never on the wire
+inline constexpr std::uint16_t no_status = 1005;  // never on the wire
+inline constexpr std::uint16_t abnormal = 1006;   // never on the wire
 inline constexpr std::uint16_t invalid_payload = 1007;
 inline constexpr std::uint16_t policy_violation = 1008;
 inline constexpr std::uint16_t message_too_big = 1009;
@@ -38,12 +38,12 @@ using mask_key = std::array<std::uint8_t, 4>;
 
 struct frame_header {
     bool fin = true;
-    std::uint8_t rsv = 0;          // RSV1..3 as bits 2..0
+    std::uint8_t rsv = 0;  // RSV1..3 as bits 2..0
     std::uint8_t raw_opcode = 0;
     bool masked = false;
     mask_key mask{};
     std::uint64_t length = 0;
-    std::size_t header_size = 0;   // bytes the header took on the wire
+    std::size_t header_size = 0;  // bytes the header took on the wire
 
     opcode op() const noexcept { return static_cast<opcode>(raw_opcode); }
 };

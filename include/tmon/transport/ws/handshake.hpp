@@ -36,7 +36,8 @@ inline std::optional<http::response> check_upgrade_request(const http::request& 
 }
 
 inline std::string switching_protocols_head(const http::request& req) {
-    std::string out = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ";
+    std::string out =
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ";
     out += accept_key(req.header_value("Sec-WebSocket-Key"));
     out += "\r\n\r\n";
     return out;

@@ -16,7 +16,7 @@ namespace tmon::ws {
 
 struct reader_limits {
     std::size_t max_message_bytes = 1024 * 1024;
-    bool require_masked = true;   // true on a server: clients must mask (RFC 6455 5.1)
+    bool require_masked = true;  // true on a server: clients must mask (RFC 6455 5.1)
 };
 
 struct event {
@@ -94,7 +94,8 @@ private:
         if (op == opcode::pong) return {event::pong, body, 0};
         if (body.empty()) return {event::close, {}, close_code::no_status};
         if (body.size() == 1) return fail(close_code::protocol_error);
-        auto code = static_cast<std::uint16_t>(static_cast<std::uint8_t>(body[0]) << 8 | static_cast<std::uint8_t>(body[1]));
+        auto code =
+            static_cast<std::uint16_t>(static_cast<std::uint8_t>(body[0]) << 8 | static_cast<std::uint8_t>(body[1]));
         if (!is_valid_close_code(code)) return fail(close_code::protocol_error);
         std::string_view reason = body.substr(2);
         if (!is_valid_utf8(reason)) return fail(close_code::invalid_payload);
