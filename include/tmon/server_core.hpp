@@ -29,7 +29,7 @@ using jsonl_server = server<jsonl_store>;
 // defined in src/server_core.cpp. The server over Store, what it keeps and the
 // monitor srv.start_run() returns.
 #define TMON_SERVER_TEMPLATES(declare, Store)                                        \
-    declare template class server_state<Store>;                                      \
+    declare template class detail::server_state<Store>;                              \
     declare template class server_recorder<Store>;                                   \
     declare template class detail::monitor_core<server_recorder<Store>, no_sampler>; \
     declare template class monitor<server_recorder<Store>, no_sampler>;              \

@@ -5971,6 +5971,11 @@ constexpr bool assert_storage() {
     return true;
 }
 
+// A store's name as /health reports it; the store headers' presets specialise it
+// (tmon/server.hpp, tmon/server_core.hpp), and a custom store may.
+template <class Store>
+inline constexpr std::string_view storage_name_v = "custom";
+
 }  // namespace tmon
 #endif  // TMON_SINGLE_STORAGE_STORAGE_CONCEPT_HPP
 // ---- end tmon/storage/storage_concept.hpp

@@ -2600,6 +2600,11 @@ constexpr bool assert_storage() {
     return true;
 }
 
+// A store's name as /health reports it; the store headers' presets specialise it
+// (tmon/server.hpp, tmon/server_core.hpp), and a custom store may.
+template <class Store>
+inline constexpr std::string_view storage_name_v = "custom";
+
 }  // namespace tmon
 #endif  // TMON_SINGLE_STORAGE_STORAGE_CONCEPT_HPP
 // ---- end tmon/storage/storage_concept.hpp
@@ -8513,153 +8518,9 @@ private:
 }  // namespace tmon
 #endif  // TMON_SINGLE_SERVER_API_ROUTE_QUERY_HPP
 // ---- end tmon/server/api/route_query.hpp
-// ---- begin tmon/server/detail/work_pool.hpp
-#ifndef TMON_SINGLE_SERVER_DETAIL_WORK_POOL_HPP
-#define TMON_SINGLE_SERVER_DETAIL_WORK_POOL_HPP
-// A few threads that run store calls for the io threads, which must never
-// block on disk. Bounded: when the backlog is full, try_post refuses and the
-// caller answers 503 instead of queueing without limit.
-#include <condition_variable>
-#include <cstddef>
-#include <deque>
-#include <exception>
-#include <functional>
-#include <mutex>
-#include <thread>
-#include <vector>
-
-
-namespace tmon::detail {
-
-class work_pool {
-public:
-    work_pool(unsigned threads, std::size_t max_queued) : max_queued_(max_queued) {
-        if (threads == 0) threads = 1;
-        threads_.reserve(threads);
-        for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { loop(); });
-    }
-    work_pool(const work_pool&) = delete;
-    work_pool& operator=(const work_pool&) = delete;
-    ~work_pool() { stop(); }
-
-    bool try_post(std::function<void()> task) {
-        {
-            std::lock_guard lock(mutex_);
-            if (stopping_ || tasks_.size() >= max_queued_) return false;
-            tasks_.push_back(std::move(task));
-        }
-        cv_.notify_one();
-        return true;
-    }
-
-    // Runs what is already queued, then joins: accepted requests still get answered.
-    void stop() {
-        {
-            std::lock_guard lock(mutex_);
-            stopping_ = true;
-        }
-        cv_.notify_all();
-        for (auto& t : threads_)
-            if (t.joinable()) t.join();
-        threads_.clear();
-    }
-
-private:
-    void loop() {
-        for (;;) {
-            std::function<void()> task;
-            {
-                std::unique_lock lock(mutex_);
-                cv_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
-                if (tasks_.empty()) return;
-                task = std::move(tasks_.front());
-                tasks_.pop_front();
-            }
-            try {
-                task();
-            } catch (const std::exception& e) {
-                log(log_level::error, "server", "work item failed: {}", e.what());
-            } catch (...) {
-                log(log_level::error, "server", "work item failed with an unknown exception");
-            }
-        }
-    }
-
-    std::size_t max_queued_;
-    std::mutex mutex_;
-    std::condition_variable cv_;
-    std::deque<std::function<void()>> tasks_;
-    bool stopping_ = false;
-    std::vector<std::thread> threads_;
-};
-
-}  // namespace tmon::detail
-#endif  // TMON_SINGLE_SERVER_DETAIL_WORK_POOL_HPP
-// ---- end tmon/server/detail/work_pool.hpp
-// ---- begin tmon/server/request_limits.hpp
-#ifndef TMON_SINGLE_SERVER_REQUEST_LIMITS_HPP
-#define TMON_SINGLE_SERVER_REQUEST_LIMITS_HPP
-// What one request may ask the server to hold or store. Each limit has a flag
-// in tmon-server (`--limit NAME=VALUE`) and a line in SECURITY.md; a request
-// over a limit is refused whole (413 for sizes, 422 for fields), so nothing
-// of it is stored.
-#include <cstddef>
-#include <string_view>
-
-namespace tmon {
-
-struct request_limits {
-    unsigned json_depth = 64;                    // nesting of any JSON body or WS message -> 400
-    std::size_t metrics_body_bytes = 64u << 20;  // POST .../metrics, the one bulk route -> 413
-    std::size_t layers_body_bytes = 8u << 20;    // POST /api/v1/metrics/layerwise -> 413
-    std::size_t small_body_bytes = 1u << 20;     // every other write (runs, checkpoints, commands) -> 413
-    std::size_t name_bytes = 512;                // run names -> 422
-    std::size_t key_bytes = 256;                 // metric keys and layer names -> 422
-    std::size_t tag_bytes = 128;                 // each tag -> 422
-    std::size_t tags = 64;                       // tags per run -> 422
-    std::size_t text_bytes = 64u << 10;          // notes -> 422
-    std::size_t path_bytes = 4096;               // checkpoint file paths -> 422
-    std::size_t ws_subscriptions = 256;          // runs one WebSocket may subscribe to -> error message
-    std::size_t concurrent_exports = 2;          // full-run exports being built at once -> 503
-    std::size_t host_bytes = 255;                // a trainer's host name (X-Tmon-Host, "host") -> 400/422
-    std::size_t type_bytes = 64;                 // event and command types -> 422
-    std::size_t samples_per_post = 1000;         // system samples in one POST .../system -> 422
-    std::size_t gpus_per_sample = 64;            // GPUs in one system sample -> 422
-};
-
-// Calls visit(member) for "json_depth" etc. (--limit NAME=VALUE); false for an unknown name.
-template <class Limits, class Visit>
-constexpr bool visit_limit(Limits& l, std::string_view name, Visit&& visit) {
-    if (name == "json_depth") return visit(l.json_depth), true;
-    if (name == "metrics_body_bytes") return visit(l.metrics_body_bytes), true;
-    if (name == "layers_body_bytes") return visit(l.layers_body_bytes), true;
-    if (name == "small_body_bytes") return visit(l.small_body_bytes), true;
-    if (name == "name_bytes") return visit(l.name_bytes), true;
-    if (name == "key_bytes") return visit(l.key_bytes), true;
-    if (name == "tag_bytes") return visit(l.tag_bytes), true;
-    if (name == "tags") return visit(l.tags), true;
-    if (name == "text_bytes") return visit(l.text_bytes), true;
-    if (name == "path_bytes") return visit(l.path_bytes), true;
-    if (name == "ws_subscriptions") return visit(l.ws_subscriptions), true;
-    if (name == "concurrent_exports") return visit(l.concurrent_exports), true;
-    if (name == "host_bytes") return visit(l.host_bytes), true;
-    if (name == "type_bytes") return visit(l.type_bytes), true;
-    if (name == "samples_per_post") return visit(l.samples_per_post), true;
-    if (name == "gpus_per_sample") return visit(l.gpus_per_sample), true;
-    return false;
-}
-
-inline constexpr std::string_view request_limit_names =
-    "json_depth, metrics_body_bytes, layers_body_bytes, small_body_bytes, name_bytes, key_bytes, tag_bytes, tags, "
-    "text_bytes, path_bytes, ws_subscriptions, concurrent_exports, host_bytes, type_bytes, samples_per_post, "
-    "gpus_per_sample";
-
-}  // namespace tmon
-#endif  // TMON_SINGLE_SERVER_REQUEST_LIMITS_HPP
-// ---- end tmon/server/request_limits.hpp
-// ---- begin tmon/server/server_state.hpp
-#ifndef TMON_SINGLE_SERVER_SERVER_STATE_HPP
-#define TMON_SINGLE_SERVER_SERVER_STATE_HPP
+// ---- begin tmon/server/detail/server_state.hpp
+#ifndef TMON_SINGLE_SERVER_DETAIL_SERVER_STATE_HPP
+#define TMON_SINGLE_SERVER_DETAIL_SERVER_STATE_HPP
 // What the route handlers and the in-process recorder share: the store, the
 // event bus, the command queue, and the helpers that turn a completed write
 // into the live events of docs/API.md. Every publish happens after the store
@@ -8674,9 +8535,9 @@ inline constexpr std::string_view request_limit_names =
 #include <string_view>
 #include <vector>
 
-// ---- begin tmon/server/command_queue.hpp
-#ifndef TMON_SINGLE_SERVER_COMMAND_QUEUE_HPP
-#define TMON_SINGLE_SERVER_COMMAND_QUEUE_HPP
+// ---- begin tmon/server/detail/command_queue.hpp
+#ifndef TMON_SINGLE_SERVER_DETAIL_COMMAND_QUEUE_HPP
+#define TMON_SINGLE_SERVER_DETAIL_COMMAND_QUEUE_HPP
 // Commands for a training process ("load this checkpoint"), kept in memory per
 // run: the dashboard writes them, the trainer polls with the last id it saw
 // (in-process through server_recorder::poll_commands, remotely over REST).
@@ -8694,7 +8555,7 @@ inline constexpr std::string_view request_limit_names =
 #include <vector>
 
 
-namespace tmon {
+namespace tmon::detail {
 
 class command_queue {
 public:
@@ -8750,12 +8611,12 @@ private:
     std::map<std::string, std::vector<command>, std::less<>> by_run_;
 };
 
-}  // namespace tmon
-#endif  // TMON_SINGLE_SERVER_COMMAND_QUEUE_HPP
-// ---- end tmon/server/command_queue.hpp
-// ---- begin tmon/server/event_bus.hpp
-#ifndef TMON_SINGLE_SERVER_EVENT_BUS_HPP
-#define TMON_SINGLE_SERVER_EVENT_BUS_HPP
+}  // namespace tmon::detail
+#endif  // TMON_SINGLE_SERVER_DETAIL_COMMAND_QUEUE_HPP
+// ---- end tmon/server/detail/command_queue.hpp
+// ---- begin tmon/server/detail/event_bus.hpp
+#ifndef TMON_SINGLE_SERVER_DETAIL_EVENT_BUS_HPP
+#define TMON_SINGLE_SERVER_DETAIL_EVENT_BUS_HPP
 // Live events flow one way: whatever wrote (a REST handler, the in-process
 // recorder, the sampler) publishes here, and the WS hub fans them out. The bus
 // knows nothing of sockets; publishing never blocks on a slow client because
@@ -8772,7 +8633,7 @@ private:
 #include <vector>
 
 
-namespace tmon {
+namespace tmon::detail {
 
 struct live_event {
     enum class kind {
@@ -8909,9 +8770,171 @@ private:
     std::optional<std::uint64_t> turn_;
 };
 
-}  // namespace tmon
-#endif  // TMON_SINGLE_SERVER_EVENT_BUS_HPP
-// ---- end tmon/server/event_bus.hpp
+}  // namespace tmon::detail
+#endif  // TMON_SINGLE_SERVER_DETAIL_EVENT_BUS_HPP
+// ---- end tmon/server/detail/event_bus.hpp
+// ---- begin tmon/server/detail/latest_cache.hpp
+#ifndef TMON_SINGLE_SERVER_DETAIL_LATEST_CACHE_HPP
+#define TMON_SINGLE_SERVER_DETAIL_LATEST_CACHE_HPP
+// The latest value of each metric of the runs that were read, kept in memory
+// so GET /api/runs/{id}/metrics/latest is answered on the io thread without a
+// store read. It must never disagree with the store, so:
+// - it applies the store's rule: per key the highest step wins, and a rewrite
+//   of that step replaces it (a later write beats an earlier one);
+// - a write updates it only after the store call returned, and only when no
+//   other write of the same run overlapped it in time (overlapping writes may
+//   commit in either order, so the entry is dropped and re-read instead);
+// - a run is seeded from a store read taken between seed_begin and seed_end;
+//   any write that ended in between makes the seed stale, and it is discarded.
+// A loaded entry also means the run exists; deleting a run forgets it, and
+// creating one forgets everything (a bounded store may have evicted a run).
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+namespace tmon::detail {
+
+class latest_cache {
+public:
+    // Calls f(const std::vector<latest_metric>&) (sorted by key) under the
+    // cache's lock and returns true, or returns false when the run is not cached.
+    template <class F>
+    bool visit(std::string_view run_id, F&& f) const {
+        std::lock_guard lock(mutex_);
+        auto it = runs_.find(run_id);
+        if (it == runs_.end() || !it->second.loaded) return false;
+        f(std::as_const(it->second.values));
+        return true;
+    }
+
+    // Bracket every store write of a run's metrics (write_ended also on failure).
+    void write_begun(std::string_view run_id) {
+        std::lock_guard lock(mutex_);
+        entry& e = at(run_id);
+        if (++e.writing > 1) e.overlapped = true;
+    }
+
+    void write_ended(std::string_view run_id, std::span<const metric_point> written, bool succeeded) {
+        std::lock_guard lock(mutex_);
+        auto it = runs_.find(run_id);
+        if (it == runs_.end()) return;
+        entry& e = it->second;
+        --e.writing;
+        e.version = ++clock_;
+        if (e.loaded && succeeded && !e.overlapped) {
+            for (const auto& p : written) apply(e.values, p);
+        } else {
+            unload(e);
+        }
+        if (e.writing == 0) {
+            e.overlapped = false;
+            if (!e.loaded) runs_.erase(it);
+        }
+    }
+
+    // Seeding: take a token, read the store, then hand in what it said
+    // (nullopt: the run does not exist). Returns whether the seed was kept.
+    std::uint64_t seed_begin(std::string_view run_id) {
+        std::lock_guard lock(mutex_);
+        return at(run_id).version;
+    }
+
+    bool seed_end(std::string_view run_id, std::uint64_t token, std::optional<std::vector<latest_metric>> values) {
+        std::lock_guard lock(mutex_);
+        auto it = runs_.find(run_id);
+        if (it == runs_.end()) return false;
+        entry& e = it->second;
+        // A write still in flight is fine: it began before the token, ran
+        // alone (or the entry is dropped when it ends), and re-applying it on
+        // a read that already saw it changes nothing.
+        bool fresh = e.version == token && !e.loaded && values.has_value();
+        if (fresh) {
+            std::sort(values->begin(), values->end(), [](const auto& a, const auto& b) { return a.key < b.key; });
+            e.values = std::move(*values);
+            e.loaded = true;
+        } else if (!values && !e.loaded && e.writing == 0) {
+            runs_.erase(it);
+        }
+        return fresh;
+    }
+
+    void forget(std::string_view run_id) {
+        std::lock_guard lock(mutex_);
+        if (auto it = runs_.find(run_id); it != runs_.end()) drop(it);
+    }
+
+    void forget_all() {
+        std::lock_guard lock(mutex_);
+        for (auto it = runs_.begin(); it != runs_.end();) drop(it++);
+    }
+
+    std::size_t cached_runs() const {
+        std::lock_guard lock(mutex_);
+        return static_cast<std::size_t>(
+            std::count_if(runs_.begin(), runs_.end(), [](const auto& kv) { return kv.second.loaded; }));
+    }
+
+private:
+    struct entry {
+        std::uint64_t version = 0;  // from clock_: unique, so a re-created entry never matches an old token
+        unsigned writing = 0;
+        bool overlapped = false;
+        bool loaded = false;
+        std::vector<latest_metric> values;  // sorted by key, as the stores list them
+    };
+    using map = std::map<std::string, entry, std::less<>>;
+
+    entry& at(std::string_view run_id) {
+        auto it = runs_.find(run_id);
+        if (it == runs_.end()) {
+            it = runs_.emplace(std::string(run_id), entry{}).first;
+            it->second.version = ++clock_;
+        }
+        return it->second;
+    }
+
+    void unload(entry& e) {
+        e.loaded = false;
+        e.values.clear();
+        e.values.shrink_to_fit();
+    }
+
+    // An entry with a write in flight stays (its counter is needed), unloaded.
+    void drop(map::iterator it) {
+        entry& e = it->second;
+        e.version = ++clock_;
+        unload(e);
+        if (e.writing == 0) runs_.erase(it);
+    }
+
+    static void apply(std::vector<latest_metric>& values, const metric_point& p) {
+        auto it = std::lower_bound(values.begin(), values.end(), p.key,
+                                   [](const latest_metric& m, const std::string& k) { return m.key < k; });
+        if (it == values.end() || it->key != p.key) {
+            values.insert(it, latest_metric{p.key, p.step, p.time, p.value});
+        } else if (p.step >= it->step) {
+            it->step = p.step;
+            it->time = p.time;
+            it->value = p.value;
+        }
+    }
+
+    mutable std::mutex mutex_;
+    map runs_;
+    std::uint64_t clock_ = 0;
+};
+
+}  // namespace tmon::detail
+#endif  // TMON_SINGLE_SERVER_DETAIL_LATEST_CACHE_HPP
+// ---- end tmon/server/detail/latest_cache.hpp
 // ---- begin tmon/server/json_out.hpp
 #ifndef TMON_SINGLE_SERVER_JSON_OUT_HPP
 #define TMON_SINGLE_SERVER_JSON_OUT_HPP
@@ -9163,168 +9186,67 @@ inline std::string checkpoint_json(const checkpoint_info& c) {
 }  // namespace tmon::json_out
 #endif  // TMON_SINGLE_SERVER_JSON_OUT_HPP
 // ---- end tmon/server/json_out.hpp
-// ---- begin tmon/server/latest_cache.hpp
-#ifndef TMON_SINGLE_SERVER_LATEST_CACHE_HPP
-#define TMON_SINGLE_SERVER_LATEST_CACHE_HPP
-// The latest value of each metric of the runs that were read, kept in memory
-// so GET /api/runs/{id}/metrics/latest is answered on the io thread without a
-// store read. It must never disagree with the store, so:
-// - it applies the store's rule: per key the highest step wins, and a rewrite
-//   of that step replaces it (a later write beats an earlier one);
-// - a write updates it only after the store call returned, and only when no
-//   other write of the same run overlapped it in time (overlapping writes may
-//   commit in either order, so the entry is dropped and re-read instead);
-// - a run is seeded from a store read taken between seed_begin and seed_end;
-//   any write that ended in between makes the seed stale, and it is discarded.
-// A loaded entry also means the run exists; deleting a run forgets it, and
-// creating one forgets everything (a bounded store may have evicted a run).
-#include <algorithm>
-#include <cstdint>
-#include <map>
-#include <mutex>
-#include <optional>
-#include <span>
-#include <string>
+// ---- begin tmon/server/request_limits.hpp
+#ifndef TMON_SINGLE_SERVER_REQUEST_LIMITS_HPP
+#define TMON_SINGLE_SERVER_REQUEST_LIMITS_HPP
+// What one request may ask the server to hold or store. Each limit has a flag
+// in tmon-server (`--limit NAME=VALUE`) and a line in SECURITY.md; a request
+// over a limit is refused whole (413 for sizes, 422 for fields), so nothing
+// of it is stored.
+#include <cstddef>
 #include <string_view>
-#include <utility>
-#include <vector>
 
+namespace tmon {
 
-namespace tmon::detail {
-
-class latest_cache {
-public:
-    // Calls f(const std::vector<latest_metric>&) (sorted by key) under the
-    // cache's lock and returns true, or returns false when the run is not cached.
-    template <class F>
-    bool visit(std::string_view run_id, F&& f) const {
-        std::lock_guard lock(mutex_);
-        auto it = runs_.find(run_id);
-        if (it == runs_.end() || !it->second.loaded) return false;
-        f(std::as_const(it->second.values));
-        return true;
-    }
-
-    // Bracket every store write of a run's metrics (write_ended also on failure).
-    void write_begun(std::string_view run_id) {
-        std::lock_guard lock(mutex_);
-        entry& e = at(run_id);
-        if (++e.writing > 1) e.overlapped = true;
-    }
-
-    void write_ended(std::string_view run_id, std::span<const metric_point> written, bool succeeded) {
-        std::lock_guard lock(mutex_);
-        auto it = runs_.find(run_id);
-        if (it == runs_.end()) return;
-        entry& e = it->second;
-        --e.writing;
-        e.version = ++clock_;
-        if (e.loaded && succeeded && !e.overlapped) {
-            for (const auto& p : written) apply(e.values, p);
-        } else {
-            unload(e);
-        }
-        if (e.writing == 0) {
-            e.overlapped = false;
-            if (!e.loaded) runs_.erase(it);
-        }
-    }
-
-    // Seeding: take a token, read the store, then hand in what it said
-    // (nullopt: the run does not exist). Returns whether the seed was kept.
-    std::uint64_t seed_begin(std::string_view run_id) {
-        std::lock_guard lock(mutex_);
-        return at(run_id).version;
-    }
-
-    bool seed_end(std::string_view run_id, std::uint64_t token, std::optional<std::vector<latest_metric>> values) {
-        std::lock_guard lock(mutex_);
-        auto it = runs_.find(run_id);
-        if (it == runs_.end()) return false;
-        entry& e = it->second;
-        // A write still in flight is fine: it began before the token, ran
-        // alone (or the entry is dropped when it ends), and re-applying it on
-        // a read that already saw it changes nothing.
-        bool fresh = e.version == token && !e.loaded && values.has_value();
-        if (fresh) {
-            std::sort(values->begin(), values->end(), [](const auto& a, const auto& b) { return a.key < b.key; });
-            e.values = std::move(*values);
-            e.loaded = true;
-        } else if (!values && !e.loaded && e.writing == 0) {
-            runs_.erase(it);
-        }
-        return fresh;
-    }
-
-    void forget(std::string_view run_id) {
-        std::lock_guard lock(mutex_);
-        if (auto it = runs_.find(run_id); it != runs_.end()) drop(it);
-    }
-
-    void forget_all() {
-        std::lock_guard lock(mutex_);
-        for (auto it = runs_.begin(); it != runs_.end();) drop(it++);
-    }
-
-    std::size_t cached_runs() const {
-        std::lock_guard lock(mutex_);
-        return static_cast<std::size_t>(
-            std::count_if(runs_.begin(), runs_.end(), [](const auto& kv) { return kv.second.loaded; }));
-    }
-
-private:
-    struct entry {
-        std::uint64_t version = 0;  // from clock_: unique, so a re-created entry never matches an old token
-        unsigned writing = 0;
-        bool overlapped = false;
-        bool loaded = false;
-        std::vector<latest_metric> values;  // sorted by key, as the stores list them
-    };
-    using map = std::map<std::string, entry, std::less<>>;
-
-    entry& at(std::string_view run_id) {
-        auto it = runs_.find(run_id);
-        if (it == runs_.end()) {
-            it = runs_.emplace(std::string(run_id), entry{}).first;
-            it->second.version = ++clock_;
-        }
-        return it->second;
-    }
-
-    void unload(entry& e) {
-        e.loaded = false;
-        e.values.clear();
-        e.values.shrink_to_fit();
-    }
-
-    // An entry with a write in flight stays (its counter is needed), unloaded.
-    void drop(map::iterator it) {
-        entry& e = it->second;
-        e.version = ++clock_;
-        unload(e);
-        if (e.writing == 0) runs_.erase(it);
-    }
-
-    static void apply(std::vector<latest_metric>& values, const metric_point& p) {
-        auto it = std::lower_bound(values.begin(), values.end(), p.key,
-                                   [](const latest_metric& m, const std::string& k) { return m.key < k; });
-        if (it == values.end() || it->key != p.key) {
-            values.insert(it, latest_metric{p.key, p.step, p.time, p.value});
-        } else if (p.step >= it->step) {
-            it->step = p.step;
-            it->time = p.time;
-            it->value = p.value;
-        }
-    }
-
-    mutable std::mutex mutex_;
-    map runs_;
-    std::uint64_t clock_ = 0;
+struct request_limits {
+    unsigned json_depth = 64;                    // nesting of any JSON body or WS message -> 400
+    std::size_t metrics_body_bytes = 64u << 20;  // POST .../metrics, the one bulk route -> 413
+    std::size_t layers_body_bytes = 8u << 20;    // POST /api/v1/metrics/layerwise -> 413
+    std::size_t small_body_bytes = 1u << 20;     // every other write (runs, checkpoints, commands) -> 413
+    std::size_t name_bytes = 512;                // run names -> 422
+    std::size_t key_bytes = 256;                 // metric keys and layer names -> 422
+    std::size_t tag_bytes = 128;                 // each tag -> 422
+    std::size_t tags = 64;                       // tags per run -> 422
+    std::size_t text_bytes = 64u << 10;          // notes -> 422
+    std::size_t path_bytes = 4096;               // checkpoint file paths -> 422
+    std::size_t ws_subscriptions = 256;          // runs one WebSocket may subscribe to -> error message
+    std::size_t concurrent_exports = 2;          // full-run exports being built at once -> 503
+    std::size_t host_bytes = 255;                // a trainer's host name (X-Tmon-Host, "host") -> 400/422
+    std::size_t type_bytes = 64;                 // event and command types -> 422
+    std::size_t samples_per_post = 1000;         // system samples in one POST .../system -> 422
+    std::size_t gpus_per_sample = 64;            // GPUs in one system sample -> 422
 };
 
-}  // namespace tmon::detail
-#endif  // TMON_SINGLE_SERVER_LATEST_CACHE_HPP
-// ---- end tmon/server/latest_cache.hpp
+// Calls visit(member) for "json_depth" etc. (--limit NAME=VALUE); false for an unknown name.
+template <class Limits, class Visit>
+constexpr bool visit_limit(Limits& l, std::string_view name, Visit&& visit) {
+    if (name == "json_depth") return visit(l.json_depth), true;
+    if (name == "metrics_body_bytes") return visit(l.metrics_body_bytes), true;
+    if (name == "layers_body_bytes") return visit(l.layers_body_bytes), true;
+    if (name == "small_body_bytes") return visit(l.small_body_bytes), true;
+    if (name == "name_bytes") return visit(l.name_bytes), true;
+    if (name == "key_bytes") return visit(l.key_bytes), true;
+    if (name == "tag_bytes") return visit(l.tag_bytes), true;
+    if (name == "tags") return visit(l.tags), true;
+    if (name == "text_bytes") return visit(l.text_bytes), true;
+    if (name == "path_bytes") return visit(l.path_bytes), true;
+    if (name == "ws_subscriptions") return visit(l.ws_subscriptions), true;
+    if (name == "concurrent_exports") return visit(l.concurrent_exports), true;
+    if (name == "host_bytes") return visit(l.host_bytes), true;
+    if (name == "type_bytes") return visit(l.type_bytes), true;
+    if (name == "samples_per_post") return visit(l.samples_per_post), true;
+    if (name == "gpus_per_sample") return visit(l.gpus_per_sample), true;
+    return false;
+}
+
+inline constexpr std::string_view request_limit_names =
+    "json_depth, metrics_body_bytes, layers_body_bytes, small_body_bytes, name_bytes, key_bytes, tag_bytes, tags, "
+    "text_bytes, path_bytes, ws_subscriptions, concurrent_exports, host_bytes, type_bytes, samples_per_post, "
+    "gpus_per_sample";
+
+}  // namespace tmon
+#endif  // TMON_SINGLE_SERVER_REQUEST_LIMITS_HPP
+// ---- end tmon/server/request_limits.hpp
 // ---- begin tmon/server/trainer_identity.hpp
 #ifndef TMON_SINGLE_SERVER_TRAINER_IDENTITY_HPP
 #define TMON_SINGLE_SERVER_TRAINER_IDENTITY_HPP
@@ -9401,11 +9323,7 @@ inline trainer_identity identity_from_headers(const http::request& req, std::siz
 #endif  // TMON_SINGLE_SERVER_TRAINER_IDENTITY_HPP
 // ---- end tmon/server/trainer_identity.hpp
 
-namespace tmon {
-
-// Shown by /health; the store headers' presets specialise it (tmon/server.hpp).
-template <class Store>
-inline constexpr std::string_view storage_name_v = "custom";
+namespace tmon::detail {
 
 template <class Store>  // checked by server (assert_storage names what is missing)
 class server_state {
@@ -9806,9 +9724,92 @@ private:
     std::int64_t last_event_id_ = 0;
 };
 
-}  // namespace tmon
-#endif  // TMON_SINGLE_SERVER_SERVER_STATE_HPP
-// ---- end tmon/server/server_state.hpp
+}  // namespace tmon::detail
+#endif  // TMON_SINGLE_SERVER_DETAIL_SERVER_STATE_HPP
+// ---- end tmon/server/detail/server_state.hpp
+// ---- begin tmon/server/detail/work_pool.hpp
+#ifndef TMON_SINGLE_SERVER_DETAIL_WORK_POOL_HPP
+#define TMON_SINGLE_SERVER_DETAIL_WORK_POOL_HPP
+// A few threads that run store calls for the io threads, which must never
+// block on disk. Bounded: when the backlog is full, try_post refuses and the
+// caller answers 503 instead of queueing without limit.
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+
+namespace tmon::detail {
+
+class work_pool {
+public:
+    work_pool(unsigned threads, std::size_t max_queued) : max_queued_(max_queued) {
+        if (threads == 0) threads = 1;
+        threads_.reserve(threads);
+        for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { loop(); });
+    }
+    work_pool(const work_pool&) = delete;
+    work_pool& operator=(const work_pool&) = delete;
+    ~work_pool() { stop(); }
+
+    bool try_post(std::function<void()> task) {
+        {
+            std::lock_guard lock(mutex_);
+            if (stopping_ || tasks_.size() >= max_queued_) return false;
+            tasks_.push_back(std::move(task));
+        }
+        cv_.notify_one();
+        return true;
+    }
+
+    // Runs what is already queued, then joins: accepted requests still get answered.
+    void stop() {
+        {
+            std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        cv_.notify_all();
+        for (auto& t : threads_)
+            if (t.joinable()) t.join();
+        threads_.clear();
+    }
+
+private:
+    void loop() {
+        for (;;) {
+            std::function<void()> task;
+            {
+                std::unique_lock lock(mutex_);
+                cv_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+                if (tasks_.empty()) return;
+                task = std::move(tasks_.front());
+                tasks_.pop_front();
+            }
+            try {
+                task();
+            } catch (const std::exception& e) {
+                log(log_level::error, "server", "work item failed: {}", e.what());
+            } catch (...) {
+                log(log_level::error, "server", "work item failed with an unknown exception");
+            }
+        }
+    }
+
+    std::size_t max_queued_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::deque<std::function<void()>> tasks_;
+    bool stopping_ = false;
+    std::vector<std::thread> threads_;
+};
+
+}  // namespace tmon::detail
+#endif  // TMON_SINGLE_SERVER_DETAIL_WORK_POOL_HPP
+// ---- end tmon/server/detail/work_pool.hpp
 // ---- begin tmon/transport/http/router.hpp
 #ifndef TMON_SINGLE_TRANSPORT_HTTP_ROUTER_HPP
 #define TMON_SINGLE_TRANSPORT_HTTP_ROUTER_HPP
@@ -10084,19 +10085,19 @@ inline http::response json_response(std::string body, int status = 200) {
 }
 
 template <class Store>
-using api_handler = http::response (*)(server_state<Store>&, const api_request&);
+using api_handler = http::response (*)(detail::server_state<Store>&, const api_request&);
 // Any callable of that signature: what an embedding program adds (server::get).
 template <class Store>
-using api_function = std::function<http::response(server_state<Store>&, const api_request&)>;
+using api_function = std::function<http::response(detail::server_state<Store>&, const api_request&)>;
 
 // Runs on an io thread: must not block or touch the store. nullopt: cannot answer from memory.
 template <class Store>
-using memory_handler = std::optional<http::response> (*)(server_state<Store>&, const api_request&);
+using memory_handler = std::optional<http::response> (*)(detail::server_state<Store>&, const api_request&);
 
 template <class Store>
 class route_table {
 public:
-    route_table(http::router& router, server_state<Store>& state, detail::work_pool& pool)
+    route_table(http::router& router, detail::server_state<Store>& state, detail::work_pool& pool)
         : router_(router), state_(state), pool_(pool) {}
 
     route_table& get(std::string_view pattern, api_handler<Store> h, accepts q = {}) {
@@ -10151,7 +10152,7 @@ private:
         return *this;
     }
 
-    static void handle(server_state<Store>& state, detail::work_pool& pool, const handlers& hs,
+    static void handle(detail::server_state<Store>& state, detail::work_pool& pool, const handlers& hs,
                        const route_shape& shape, http::request& req, const http::route_params& p, respond_fn respond) {
         api_request r;
         // route_params are views into the request's path, which is about to move: copy them.
@@ -10181,10 +10182,10 @@ private:
         offload(state, pool, hs.handler, std::make_shared<api_request>(std::move(r)), std::move(respond));
     }
 
-    static void offload(server_state<Store>& state, detail::work_pool& pool, const api_function<Store>& h,
+    static void offload(detail::server_state<Store>& state, detail::work_pool& pool, const api_function<Store>& h,
                         std::shared_ptr<api_request> r, respond_fn respond) {
         bool queued = pool.try_post([&state, h, r, respond]() mutable {
-            deferred_events events(state.bus());
+            detail::deferred_events events(state.bus());
             http::response answer = run(state, h, *r);
             events.seal();
             respond(std::move(answer));
@@ -10206,7 +10207,7 @@ private:
         return out;
     }
 
-    static std::optional<http::response> run_from_memory(server_state<Store>& state, memory_handler<Store> h,
+    static std::optional<http::response> run_from_memory(detail::server_state<Store>& state, memory_handler<Store> h,
                                                          const api_request& r) {
         try {
             return h(state, r);
@@ -10229,7 +10230,7 @@ private:
         return m == "POST" && !r.http.path.ends_with("/commands");
     }
 
-    static void count_liveness(server_state<Store>& state, const api_request& r, const http::response& res) {
+    static void count_liveness(detail::server_state<Store>& state, const api_request& r, const http::response& res) {
         if (res.status < 200 || res.status >= 300 || r.liveness_recorded || !is_trainer_write(r)) return;
         try {
             state.trainer_seen(std::string(r.param("run_id")), r.who);
@@ -10239,7 +10240,7 @@ private:
         }
     }
 
-    static http::response run(server_state<Store>& state, const api_function<Store>& h, const api_request& r) {
+    static http::response run(detail::server_state<Store>& state, const api_function<Store>& h, const api_request& r) {
         try {
             http::response res = h(state, r);
             count_liveness(state, r, res);
@@ -10258,7 +10259,7 @@ private:
     }
 
     http::router& router_;
-    server_state<Store>& state_;
+    detail::server_state<Store>& state_;
     detail::work_pool& pool_;
 };
 
@@ -10892,7 +10893,7 @@ inline ws_message parse_ws_message(std::string_view text, const request_limits& 
 namespace tmon::api {
 
 template <class Store>
-http::response list_checkpoints(server_state<Store>& s, const api_request& r) {
+http::response list_checkpoints(detail::server_state<Store>& s, const api_request& r) {
     run_info run = s.require_run(r.param("run_id"));
     auto cks = s.store().list_checkpoints(run.id);
     std::stable_sort(cks.begin(), cks.end(), [](const checkpoint_info& a, const checkpoint_info& b) {
@@ -10908,12 +10909,12 @@ http::response list_checkpoints(server_state<Store>& s, const api_request& r) {
 }
 
 template <class Store>
-http::response get_checkpoint(server_state<Store>& s, const api_request& r) {
+http::response get_checkpoint(detail::server_state<Store>& s, const api_request& r) {
     return json_response(json_out::checkpoint_json(s.require_checkpoint(r.param("checkpoint_id"))));
 }
 
 template <class Store>
-http::response add_checkpoint(server_state<Store>& s, const api_request& r) {
+http::response add_checkpoint(detail::server_state<Store>& s, const api_request& r) {
     require_json_body(r);
     new_checkpoint nc = json_body::parse_new_checkpoint(r.body(), std::string(r.param("run_id")), r.limits());
     // A replay of an id stored for this run returns it as it is and announces
@@ -10925,7 +10926,7 @@ http::response add_checkpoint(server_state<Store>& s, const api_request& r) {
 }
 
 template <class Store>
-http::response delete_checkpoint(server_state<Store>& s, const api_request& r) {
+http::response delete_checkpoint(detail::server_state<Store>& s, const api_request& r) {
     checkpoint_info c = s.require_checkpoint(r.param("checkpoint_id"));
     if (!s.store().delete_checkpoint(c.id)) throw not_found(fmt::format("checkpoint '{}' does not exist", c.id));
     s.checkpoint_deleted(c);
@@ -10935,14 +10936,14 @@ http::response delete_checkpoint(server_state<Store>& s, const api_request& r) {
 }
 
 template <class Store>
-http::response mark_best(server_state<Store>& s, const api_request& r) {
+http::response mark_best(detail::server_state<Store>& s, const api_request& r) {
     checkpoint_info c = s.store().mark_best(r.param("checkpoint_id"));
     s.best_changed(c);
     return json_response(json_out::checkpoint_json(c));
 }
 
 template <class Store>
-http::response load_checkpoint(server_state<Store>& s, const api_request& r) {
+http::response load_checkpoint(detail::server_state<Store>& s, const api_request& r) {
     checkpoint_info c = s.require_checkpoint(r.param("checkpoint_id"));
     command cmd;
     cmd.run_id = c.run_id;
@@ -11191,7 +11192,7 @@ inline command_ack parse_command_ack(std::string_view body, const request_limits
 namespace tmon::api {
 
 template <class Store>
-http::response list_commands(server_state<Store>& s, const api_request& r) {
+http::response list_commands(detail::server_state<Store>& s, const api_request& r) {
     run_info run = s.require_run(r.param("run_id"));
     auto after = r.int_query<std::int64_t>("after", 0).value_or(0);
     std::string out;
@@ -11203,7 +11204,7 @@ http::response list_commands(server_state<Store>& s, const api_request& r) {
 }
 
 template <class Store>
-http::response post_command(server_state<Store>& s, const api_request& r) {
+http::response post_command(detail::server_state<Store>& s, const api_request& r) {
     require_json_body(r);
     command c = json_body::parse_command(r.body(), std::string(r.param("run_id")), r.limits());
     s.require_run(c.run_id);
@@ -11221,7 +11222,7 @@ http::response post_command(server_state<Store>& s, const api_request& r) {
 // knows (a server restart) is answered acknowledged:false, and logged all the
 // same, so the trainer does not retry forever.
 template <class Store>
-http::response ack_command(server_state<Store>& s, const api_request& r) {
+http::response ack_command(detail::server_state<Store>& s, const api_request& r) {
     require_json_body(r);
     auto ack = json_body::parse_command_ack(r.body(), r.limits());
     run_info run = s.require_run(r.param("run_id"));
@@ -11284,7 +11285,7 @@ void add_command_routes(route_table<Store>& t) {
 namespace tmon::api {
 
 template <class Store>
-http::response events_json(server_state<Store>& s, const api_request& r, std::string run_id) {
+http::response events_json(detail::server_state<Store>& s, const api_request& r, std::string run_id) {
     event_query q;
     q.run_id = std::move(run_id);
     q.after_id = r.int_query<std::int64_t>("after", 0).value_or(0);
@@ -11298,18 +11299,18 @@ http::response events_json(server_state<Store>& s, const api_request& r, std::st
 }
 
 template <class Store>
-http::response run_events(server_state<Store>& s, const api_request& r) {
+http::response run_events(detail::server_state<Store>& s, const api_request& r) {
     return events_json(s, r, s.require_run(r.param("run_id")).id);
 }
 
 template <class Store>
-http::response all_events(server_state<Store>& s, const api_request& r) {
+http::response all_events(detail::server_state<Store>& s, const api_request& r) {
     return events_json(s, r, {});
 }
 
 // A replayed client id returns the stored event and announces nothing new.
 template <class Store>
-http::response post_run_event(server_state<Store>& s, const api_request& r) {
+http::response post_run_event(detail::server_state<Store>& s, const api_request& r) {
     require_json_body(r);
     event e = json_body::parse_trainer_event(r.body(), std::string(r.param("run_id")), r.limits());
     s.require_run(e.run_id);
@@ -11353,9 +11354,7 @@ void add_event_routes(route_table<Store>& t) {
 #include <vector>
 
 
-namespace tmon::api {
-
-namespace detail {
+namespace tmon::detail {
 
 enum class export_format { csv, json, jsonl };
 
@@ -11428,7 +11427,7 @@ inline void append_row(std::string& out, export_format f, const export_row& r, s
 template <class Store>
 class export_slot {
 public:
-    explicit export_slot(server_state<Store>& s) : s_(&s) {}
+    explicit export_slot(detail::server_state<Store>& s) : s_(&s) {}
     export_slot(export_slot&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
     export_slot(const export_slot&) = delete;
     export_slot& operator=(const export_slot&) = delete;
@@ -11438,7 +11437,7 @@ public:
     }
 
 private:
-    server_state<Store>* s_;
+    detail::server_state<Store>* s_;
 };
 
 // Reads windows of steps [lo, hi] of every key, sized so that a window holds
@@ -11450,7 +11449,7 @@ public:
     static constexpr std::size_t target_rows = 32 * 1024;   // points read from the store per window
     static constexpr step_t first_span = 1024;
 
-    export_stream(server_state<Store>& s, tmon::detail::work_pool* pool, export_slot<Store> slot, run_info run,
+    export_stream(detail::server_state<Store>& s, tmon::detail::work_pool* pool, export_slot<Store> slot, run_info run,
                   export_format f, std::vector<std::string> keys)
         : s_(s), pool_(pool), slot_(std::move(slot)), run_(std::move(run)), format_(f), keys_(std::move(keys)) {
         // Steps past the run's highest at the start are not part of this export.
@@ -11553,7 +11552,7 @@ private:
         }
     }
 
-    server_state<Store>& s_;
+    detail::server_state<Store>& s_;
     tmon::detail::work_pool* pool_;
     export_slot<Store> slot_;
     run_info run_;
@@ -11572,10 +11571,12 @@ private:
     bool done_ = false;
 };
 
-}  // namespace detail
+}  // namespace tmon::detail
+
+namespace tmon::api {
 
 template <class Store>
-http::response export_run(server_state<Store>& s, const api_request& r) {
+http::response export_run(detail::server_state<Store>& s, const api_request& r) {
     run_info run = s.require_run(r.param("run_id"));
     std::string_view format = r.query.get_or("format", "csv");
     detail::export_format f;
@@ -11626,7 +11627,7 @@ void add_export_routes(route_table<Store>& t) {
 namespace tmon::api {
 
 template <class Store>
-http::response post_layerwise(server_state<Store>& s, const api_request& r) {
+http::response post_layerwise(detail::server_state<Store>& s, const api_request& r) {
     require_json_body(r);
     layer_snapshot snap = json_body::parse_layerwise(r.body(), now_seconds(), r.limits());
     if (!s.store().get_run(snap.run_id)) {
@@ -11654,7 +11655,7 @@ inline void add_names(std::vector<std::string>& names, const layer_snapshot& sna
 }
 
 template <class Store>
-http::response layer_index(server_state<Store>& s, const api_request& r) {
+http::response layer_index(detail::server_state<Store>& s, const api_request& r) {
     run_info run = s.require_run(r.param("run_id"));
     auto steps = s.store().layer_steps(run.id);
     std::vector<std::string> names;
@@ -11673,7 +11674,7 @@ http::response layer_index(server_state<Store>& s, const api_request& r) {
 }
 
 template <class Store>
-http::response layer_snapshot_at(server_state<Store>& s, const api_request& r) {
+http::response layer_snapshot_at(detail::server_state<Store>& s, const api_request& r) {
     run_info run = s.require_run(r.param("run_id"));
     std::string_view raw = r.param("step");
     step_t step = 0;
@@ -11726,7 +11727,7 @@ inline std::vector<step_t> spread_steps(const std::vector<step_t>& steps, std::s
 }
 
 template <class Store>
-http::response layer_heatmap(server_state<Store>& s, const api_request& r) {
+http::response layer_heatmap(detail::server_state<Store>& s, const api_request& r) {
     run_info run = s.require_run(r.param("run_id"));
     std::string_view stat = r.query.get_or("stat", "gradients.std");
     auto read = parse_layer_stat(stat);
@@ -11787,7 +11788,7 @@ void add_layer_routes(route_table<Store>& t) {
 namespace tmon::api {
 
 template <class Store>
-http::response heartbeat(server_state<Store>& s, const api_request& r) {
+http::response heartbeat(detail::server_state<Store>& s, const api_request& r) {
     if (!r.body().empty()) require_json_body(r);
     trainer_identity who = json_body::parse_heartbeat(r.body(), r.who, r.limits());
     run_info run = s.require_run(r.param("run_id"));
@@ -11826,7 +11827,7 @@ void add_liveness_routes(route_table<Store>& t) {
 namespace tmon::api {
 
 template <class Store>
-http::response post_metrics(server_state<Store>& s, const api_request& r) {
+http::response post_metrics(detail::server_state<Store>& s, const api_request& r) {
     require_json_body(r);
     std::vector<metric_point> points = json_body::parse_metrics(r.body(), now_seconds(), r.limits());
     std::size_t accepted = points.size();
@@ -11866,7 +11867,7 @@ inline metric_query parse_metric_query(const api_request& r) {
 }
 
 template <class Store>
-std::vector<metric_series> query_series(server_state<Store>& s, const api_request& r, metric_query q) {
+std::vector<metric_series> query_series(detail::server_state<Store>& s, const api_request& r, metric_query q) {
     auto keys_param = r.query.get("keys");
     std::vector<std::string> keys = keys_param ? split_keys(*keys_param) : s.store().metric_keys(q.run_id);
     std::vector<metric_series> out;
@@ -11907,7 +11908,7 @@ inline std::string rows_json(std::string_view run_id, const std::vector<metric_s
 }
 
 template <class Store>
-http::response get_metrics(server_state<Store>& s, const api_request& r) {
+http::response get_metrics(detail::server_state<Store>& s, const api_request& r) {
     metric_query q = parse_metric_query(r);
     std::string_view format = r.query.get_or("format", "series");
     if (format != "series" && format != "rows")
@@ -11953,13 +11954,13 @@ inline std::string latest_json(std::string_view run_id, const std::vector<latest
 
 // On the work pool: reads the store and seeds the cache for the io thread.
 template <class Store>
-http::response latest_metrics(server_state<Store>& s, const api_request& r) {
+http::response latest_metrics(detail::server_state<Store>& s, const api_request& r) {
     return json_response(latest_json(r.param("run_id"), s.read_latest(r.param("run_id"))));
 }
 
 // On the io thread: answers from the cache, or passes to latest_metrics.
 template <class Store>
-std::optional<http::response> cached_latest_metrics(server_state<Store>& s, const api_request& r) {
+std::optional<http::response> cached_latest_metrics(detail::server_state<Store>& s, const api_request& r) {
     std::optional<http::response> out;
     s.cached_latest(r.param("run_id"), [&](const std::vector<latest_metric>& latest) {
         out = json_response(latest_json(r.param("run_id"), latest));
@@ -11968,7 +11969,7 @@ std::optional<http::response> cached_latest_metrics(server_state<Store>& s, cons
 }
 
 template <class Store>
-http::response metric_keys(server_state<Store>& s, const api_request& r) {
+http::response metric_keys(detail::server_state<Store>& s, const api_request& r) {
     run_info run = s.require_run(r.param("run_id"));
     std::string out;
     json_out::json_writer w(out);
@@ -12028,7 +12029,7 @@ inline run_query parse_run_query(const api_request& r) {
 }
 
 template <class Store>
-http::response list_runs(server_state<Store>& s, const api_request& r) {
+http::response list_runs(detail::server_state<Store>& s, const api_request& r) {
     run_query q = parse_run_query(r);
     run_page page = s.store().list_runs(q);
     std::string out;
@@ -12044,12 +12045,12 @@ http::response list_runs(server_state<Store>& s, const api_request& r) {
 }
 
 template <class Store>
-http::response get_run(server_state<Store>& s, const api_request& r) {
+http::response get_run(detail::server_state<Store>& s, const api_request& r) {
     return json_response(s.run_json(s.require_run(r.param("run_id"))));
 }
 
 template <class Store>
-http::response create_run(server_state<Store>& s, const api_request& r) {
+http::response create_run(detail::server_state<Store>& s, const api_request& r) {
     require_json_body(r);
     new_run nr = json_body::parse_new_run(r.body(), r.limits());
     // A replay of a known id returns the run as it is and announces nothing.
@@ -12061,7 +12062,7 @@ http::response create_run(server_state<Store>& s, const api_request& r) {
 }
 
 template <class Store>
-http::response update_run(server_state<Store>& s, const api_request& r) {
+http::response update_run(detail::server_state<Store>& s, const api_request& r) {
     require_json_body(r);
     run_update u = json_body::parse_run_update(r.body(), r.limits());
     run_info before = s.require_run(r.param("run_id"));
@@ -12078,7 +12079,7 @@ http::response update_run(server_state<Store>& s, const api_request& r) {
 }
 
 template <class Store>
-http::response delete_run(server_state<Store>& s, const api_request& r) {
+http::response delete_run(detail::server_state<Store>& s, const api_request& r) {
     std::string id(r.param("run_id"));
     if (!s.store().delete_run(id)) throw not_found(fmt::format("run '{}' does not exist", id));
     s.run_deleted(id);
@@ -12110,7 +12111,7 @@ void add_run_routes(route_table<Store>& t) {
 namespace tmon::api {
 
 template <class Store>
-http::response health(server_state<Store>& s, const api_request&) {
+http::response health(detail::server_state<Store>& s, const api_request&) {
     std::string out;
     json_out::json_writer(out)
         .begin_object()
@@ -12123,7 +12124,7 @@ http::response health(server_state<Store>& s, const api_request&) {
 }
 
 template <class Store>
-http::response version(server_state<Store>&, const api_request&) {
+http::response version(detail::server_state<Store>&, const api_request&) {
     std::string out;
     json_out::json_writer(out)
         .begin_object()
@@ -12134,7 +12135,7 @@ http::response version(server_state<Store>&, const api_request&) {
 }
 
 template <class Store>
-http::response system_status(server_state<Store>& s, const api_request&) {
+http::response system_status(detail::server_state<Store>& s, const api_request&) {
     auto latest = s.store().system_history(system_query{.limit = 1});
     if (latest.empty()) throw http_error(404, "no system sample has been taken yet", "no_samples");
     std::string out;
@@ -12144,7 +12145,7 @@ http::response system_status(server_state<Store>& s, const api_request&) {
 }
 
 template <class Store>
-http::response system_history(server_state<Store>& s, const api_request& r) {
+http::response system_history(detail::server_state<Store>& s, const api_request& r) {
     system_query q;
     if (auto v = r.number_query("time_min")) q.time_min = *v;
     if (auto v = r.number_query("time_max")) q.time_max = *v;
@@ -12161,7 +12162,7 @@ http::response system_history(server_state<Store>& s, const api_request& r) {
 // Each sample is stored (a replay of its host, rank and time replaces it),
 // counts as its host's sign of life, and goes to the run's WS subscribers.
 template <class Store>
-http::response post_run_system(server_state<Store>& s, const api_request& r) {
+http::response post_run_system(detail::server_state<Store>& s, const api_request& r) {
     require_json_body(r);
     std::string run_id(r.param("run_id"));
     auto samples = json_body::parse_system_samples(r.body(), run_id, r.who, r.limits());
@@ -12182,7 +12183,7 @@ http::response post_run_system(server_state<Store>& s, const api_request& r) {
 }
 
 template <class Store>
-http::response run_system_history(server_state<Store>& s, const api_request& r) {
+http::response run_system_history(detail::server_state<Store>& s, const api_request& r) {
     system_query q;
     q.run_id = s.require_run(r.param("run_id")).id;
     if (auto h = r.query.get("host"); h && !h->empty())
@@ -12324,430 +12325,9 @@ inline body_start_verdict json_body_start(std::string_view so_far, unsigned max_
 }  // namespace tmon::detail
 #endif  // TMON_SINGLE_SERVER_DETAIL_BODY_START_HPP
 // ---- end tmon/server/detail/body_start.hpp
-// ---- begin tmon/server/detail/stop_signals.hpp
-#ifndef TMON_SINGLE_SERVER_DETAIL_STOP_SIGNALS_HPP
-#define TMON_SINGLE_SERVER_DETAIL_STOP_SIGNALS_HPP
-// SIGINT and SIGTERM turned into a wake-up that threads can wait on, for
-// server::wait(). tmon's handlers exist only while someone waits: the first
-// waiter saves the program's own handlers and installs tmon's, the last one
-// puts the saved ones back, so a second Ctrl-C during a slow shutdown does
-// what it did before wait() (by default: ends the process).
-//
-// Why not sigwait: it only works when the signals are blocked in every thread,
-// and the server's threads exist before wait() is called. Why not
-// asio::signal_set: it leaves SIG_DFL behind instead of the program's handler.
-// The handler only writes the signal's number to a pipe (async-signal-safe); a
-// watcher thread reads it and wakes every waiter through a condition variable.
-#include <atomic>
-#include <cerrno>
-#include <condition_variable>
-#include <csignal>
-#include <cstddef>
-#include <cstdint>
-#include <iterator>
-#include <mutex>
-#include <system_error>
-#include <thread>
-
-#include <fcntl.h>
-#include <poll.h>
-#include <pthread.h>
-#include <signal.h>
-#include <unistd.h>
-
-namespace tmon::detail {
-
-class stop_signals {
-public:
-    static constexpr int signals[] = {SIGINT, SIGTERM};
-
-    // Never destroyed: a thread may still wait while the process exits.
-    static stop_signals& instance() {
-        static stop_signals* s = new stop_signals;
-        return *s;
-    }
-
-    // Blocks until SIGINT or SIGTERM arrives (returns its number) or until
-    // stopped() is true (returns 0); stopped() is checked again on every wake().
-    // The calling thread takes the signals while it waits, even where the
-    // program blocked them; its signal mask is put back on return.
-    template <class Stopped>
-    int wait(Stopped stopped) {
-        std::unique_lock lock(mutex_);
-        if (stopped()) return 0;
-        attach(lock);
-        std::uint64_t seen = count_;
-        sigset_t ours, before;
-        sigemptyset(&ours);
-        for (int s : signals) sigaddset(&ours, s);
-        pthread_sigmask(SIG_UNBLOCK, &ours, &before);
-        cv_.wait(lock, [&] { return count_ != seen || stopped(); });
-        int sig = count_ != seen ? last_ : 0;
-        pthread_sigmask(SIG_SETMASK, &before, nullptr);
-        detach(lock);
-        return sig;
-    }
-
-    // Makes every waiter check its stopped() again: call after making it true.
-    void wake() {
-        { std::lock_guard lock(mutex_); }  // a waiter is either past its check or asleep
-        cv_.notify_all();
-    }
-
-private:
-    stop_signals() = default;
-
-    void attach(std::unique_lock<std::mutex>& lock) {
-        cv_.wait(lock, [&] { return !tearing_down_; });  // the last waiter's watcher is still being joined
-        if (waiters_++ > 0) return;
-        try {
-            open_pipe();
-        } catch (...) {
-            --waiters_;
-            throw;
-        }
-        unsigned char stale[64];  // bytes a handler wrote while the previous waiter left
-        while (::read(read_fd_, stale, sizeof stale) > 0) {}
-        // The watcher takes no signals, so they land on a thread that handles them.
-        sigset_t all, before;
-        sigfillset(&all);
-        pthread_sigmask(SIG_BLOCK, &all, &before);
-        watcher_ = std::thread([this] { watch(); });
-        pthread_sigmask(SIG_SETMASK, &before, nullptr);
-        struct sigaction sa {};
-        sa.sa_handler = &on_signal;
-        sigemptyset(&sa.sa_mask);
-        sa.sa_flags = SA_RESTART;
-        for (std::size_t i = 0; i < std::size(signals); ++i) ::sigaction(signals[i], &sa, &saved_[i]);
-    }
-
-    void detach(std::unique_lock<std::mutex>& lock) {
-        if (--waiters_ > 0) return;
-        for (std::size_t i = 0; i < std::size(signals); ++i) ::sigaction(signals[i], &saved_[i], nullptr);
-        unsigned char quit = 0;
-        while (::write(write_fd().load(), &quit, 1) < 0 && (errno == EINTR || errno == EAGAIN)) {}
-        // The watcher takes the lock to report a signal: join it without holding the lock.
-        tearing_down_ = true;
-        std::thread watcher = std::move(watcher_);
-        lock.unlock();
-        watcher.join();
-        lock.lock();
-        tearing_down_ = false;
-        cv_.notify_all();
-    }
-
-    // Opened once and kept: a handler already running when the last waiter
-    // left may still write, and must never write into a reused descriptor.
-    void open_pipe() {
-        if (read_fd_ >= 0) return;
-        int fds[2];
-        if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0)
-            throw std::system_error(errno, std::generic_category(), "tmon: a pipe for SIGINT/SIGTERM");
-        read_fd_ = fds[0];
-        write_fd().store(fds[1]);
-    }
-
-    void watch() {
-        for (;;) {
-            pollfd p{read_fd_, POLLIN, 0};
-            if (::poll(&p, 1, -1) < 0 && errno != EINTR) return;
-            unsigned char bytes[64];
-            ssize_t n = ::read(read_fd_, bytes, sizeof bytes);
-            for (ssize_t i = 0; i < n; ++i) {
-                if (bytes[i] == 0) return;  // detach(): no one waits any more
-                {
-                    std::lock_guard lock(mutex_);
-                    last_ = bytes[i];
-                    ++count_;
-                }
-                cv_.notify_all();
-            }
-        }
-    }
-
-    static std::atomic<int>& write_fd() {
-        static std::atomic<int> fd{-1};
-        return fd;
-    }
-
-    static void on_signal(int sig) {
-        int saved_errno = errno;
-        int fd = write_fd().load();
-        unsigned char b = static_cast<unsigned char>(sig);
-        if (fd >= 0) {
-            ssize_t n = ::write(fd, &b, 1);  // a full pipe holds enough signals already
-            (void)n;
-        }
-        errno = saved_errno;
-    }
-
-    std::mutex mutex_;
-    std::condition_variable cv_;
-    std::uint64_t count_ = 0;  // signals seen: a waiter returns once it changed since it began
-    int last_ = 0;
-    int waiters_ = 0;
-    bool tearing_down_ = false;
-    int read_fd_ = -1;
-    std::thread watcher_;
-    struct sigaction saved_[std::size(signals)]{};
-};
-
-}  // namespace tmon::detail
-#endif  // TMON_SINGLE_SERVER_DETAIL_STOP_SIGNALS_HPP
-// ---- end tmon/server/detail/stop_signals.hpp
-// ---- begin tmon/server/request_guard.hpp
-#ifndef TMON_SINGLE_SERVER_REQUEST_GUARD_HPP
-#define TMON_SINGLE_SERVER_REQUEST_GUARD_HPP
-// Keeps web pages out when no token is set (the default on a laptop or a
-// shared GPU box). Two checks, before auth and routing:
-//  - Host (DNS rebinding): while the server listens on a loopback address, a
-//    request must name that address, localhost, or a name given with
-//    --allowed-host; an attacker's domain re-pointed at 127.0.0.1 is answered
-//    421. On other addresses remote trainers and proxies use real names, so
-//    only --allowed-host applies there (when given) and the token protects.
-//  - Origin (cross-site writes and WebSocket reads): a browser names the page
-//    that sent a request. A state-changing request or a WebSocket handshake
-//    that carries an Origin must come from the server's own origin (the Host it
-//    was sent to) or the --cors-origin; anything else is answered 403.
-//    Trainers, curl and proxies send no Origin and are not affected.
-#include <optional>
-#include <string>
-#include <string_view>
-#include <vector>
-
-#include <fmt/format.h>
-
-
-namespace tmon {
-
-namespace detail {
-
-// "127.0.0.1:8000" -> "127.0.0.1", "[::1]:8000" -> "[::1]", "Example.com" -> "Example.com".
-inline std::string_view host_without_port(std::string_view host) {
-    if (host.starts_with('[')) {
-        auto close = host.find(']');
-        return close == std::string_view::npos ? host : host.substr(0, close + 1);
-    }
-    auto colon = host.rfind(':');
-    return colon == std::string_view::npos ? host : host.substr(0, colon);
-}
-
-inline bool is_loopback_name(std::string_view host) {
-    return host.starts_with("127.") || host == "::1" || host == "[::1]" || http::iequals(host, "localhost");
-}
-
-inline bool is_state_changing(std::string_view method) {
-    return method != "GET" && method != "HEAD" && method != "OPTIONS";
-}
-
-}  // namespace detail
-
-class request_guard {
-public:
-    request_guard(std::string bind_host, std::vector<std::string> allowed_hosts, std::string cors_origin)
-        : bind_host_(std::move(bind_host)),
-          allowed_hosts_(std::move(allowed_hosts)),
-          cors_origin_(std::move(cors_origin)),
-          loopback_(detail::is_loopback_name(bind_host_)) {}
-
-    bool loopback_only() const noexcept { return loopback_; }
-
-    // A refusal for a plain request, or nullopt to go on.
-    std::optional<http::response> check(const http::request& req) const {
-        if (auto r = check_host(req)) return r;
-        if (detail::is_state_changing(req.method)) return check_origin(req);
-        return std::nullopt;
-    }
-
-    // A WebSocket handshake is a read of everything live: Origin always applies.
-    std::optional<http::response> check_upgrade(const http::request& req) const {
-        if (auto r = check_host(req)) return r;
-        return check_origin(req);
-    }
-
-    bool host_allowed(std::string_view host_header) const {
-        std::string_view host = detail::host_without_port(host_header);
-        for (const auto& h : allowed_hosts_)
-            if (http::iequals(host, h) || http::iequals(host_header, h)) return true;
-        if (!loopback_) return allowed_hosts_.empty();
-        return detail::is_loopback_name(host) || http::iequals(host, bind_host_);
-    }
-
-    bool origin_allowed(std::string_view origin, std::string_view host_header) const {
-        if (!cors_origin_.empty() && (cors_origin_ == "*" || origin == cors_origin_)) return true;
-        // Same origin: the page was served by this server under the name it used to reach it.
-        if (host_header.empty()) return false;
-        for (std::string_view scheme : {"http://", "https://"})
-            if (origin.size() == scheme.size() + host_header.size() && origin.starts_with(scheme) &&
-                http::iequals(origin.substr(scheme.size()), host_header))
-                return true;
-        return false;
-    }
-
-private:
-    std::optional<http::response> check_host(const http::request& req) const {
-        std::string_view host = req.header_value("Host");
-        if (host.empty() || host_allowed(host)) return std::nullopt;
-        return http::error_response(
-            421,
-            fmt::format("this server does not answer to the name '{}' (start it with --allowed-host {} to allow it)",
-                        host.substr(0, 255), detail::host_without_port(host.substr(0, 255))));
-    }
-
-    std::optional<http::response> check_origin(const http::request& req) const {
-        std::string_view origin = req.header_value("Origin");
-        if (origin.empty()) return std::nullopt;
-        if (origin_allowed(origin, req.header_value("Host"))) return std::nullopt;
-        return http::error_response(
-            403, fmt::format("requests from the web page at '{}' are not allowed (start the server with "
-                             "--cors-origin {} to allow that page)",
-                             origin.substr(0, 255), origin.substr(0, 255)));
-    }
-
-    std::string bind_host_;
-    std::vector<std::string> allowed_hosts_;
-    std::string cors_origin_;
-    bool loopback_;
-};
-
-}  // namespace tmon
-#endif  // TMON_SINGLE_SERVER_REQUEST_GUARD_HPP
-// ---- end tmon/server/request_guard.hpp
-// ---- begin tmon/server/server_config.hpp
-#ifndef TMON_SINGLE_SERVER_SERVER_CONFIG_HPP
-#define TMON_SINGLE_SERVER_SERVER_CONFIG_HPP
-#include <chrono>
-#include <cstddef>
-#include <cstdint>
-#include <string>
-#include <vector>
-
-
-
-namespace tmon {
-
-// Everything a server needs, with defaults that serve a local dashboard:
-// `tmon::server<tmon::sqlite_store> srv{{.db_path = "runs.db", .port = 8000}};`
-// (designators go in declaration order: db_path, host, port, token, ...).
-// Every member has an initializer so designated initializers stay warning-free.
-struct server_config {
-    std::string db_path = "tmon.db";  // sqlite file, or the jsonl store's folder
-    std::string host = "127.0.0.1";
-    std::uint16_t port = 8000;  // 0: pick a free port (tests)
-    std::string token{};        // empty: no auth
-    unsigned threads = 1;       // io threads
-    unsigned workers = 4;       // store work pool: io threads never touch disk
-    std::string cors_origin{};  // empty: no CORS headers; also the one other origin allowed to write
-    transport_limits limits{};
-    request_limits requests{};  // what one request may hold or store (SECURITY.md)
-    // Names besides the bound address and localhost that requests may be sent to
-    // (Host header): a reverse proxy's or an SSH alias's name. See request_guard.hpp.
-    std::vector<std::string> allowed_hosts{};
-    std::chrono::milliseconds sample_period{1000};  // system sampler; 0 disables it
-    std::string static_dir{};                       // serve the dashboard from disk instead of the embedded build
-    std::size_t ws_points_per_run = 2000;           // coalescing backlog per run per slow client before dropping
-    std::size_t ws_messages_per_peer = 4096;        // other queued pushes per slow client
-    std::size_t max_queued_requests = 16384;        // beyond: 503, so a flood cannot eat memory
-    liveness_config liveness{};                     // when a silent trainer's run turns stale (--stale-after)
-};
-
-}  // namespace tmon
-#endif  // TMON_SINGLE_SERVER_SERVER_CONFIG_HPP
-// ---- end tmon/server/server_config.hpp
-// ---- begin tmon/server/server_recorder.hpp
-#ifndef TMON_SINGLE_SERVER_SERVER_RECORDER_HPP
-#define TMON_SINGLE_SERVER_SERVER_RECORDER_HPP
-// The recorder an in-process monitor writes through when it runs inside a
-// server (srv.start_run): every write goes to the store and, once it returned,
-// becomes the same live event a REST write would, so WS subscribers see the
-// training loop's points. It also hands the monitor its dashboard commands.
-// Its writes are the in-process trainer's sign of life (server/liveness.hpp).
-#include <cstdint>
-#include <optional>
-#include <span>
-#include <string_view>
-#include <vector>
-
-
-namespace tmon {
-
-template <class Store>  // checked by server (assert_storage names what is missing)
-class server_recorder {
-public:
-    explicit server_recorder(server_state<Store>& state) : state_(state) {}
-
-    run_info create_run(const new_run& r) {
-        bool replay = r.id && store().get_run(*r.id).has_value();
-        run_info run = store().create_run(r);
-        state_.trainer_seen(run.id);
-        if (!replay) state_.run_created(run);
-        return run;
-    }
-
-    std::optional<run_info> get_run(std::string_view id) { return store().get_run(id); }
-    run_page list_runs(const run_query& q) { return store().list_runs(q); }
-
-    run_info update_run(std::string_view id, const run_update& u) {
-        auto before = store().get_run(id);
-        run_info after = store().update_run(id, u);
-        if (before) state_.run_updated(*before, after);
-        return after;
-    }
-
-    void append_metrics(std::string_view run_id, std::span<const metric_point> points) {
-        state_.append_metrics(run_id, std::vector<metric_point>(points.begin(), points.end()));
-        state_.trainer_seen(std::string(run_id));
-    }
-
-    checkpoint_info add_checkpoint(const new_checkpoint& c) {
-        checkpoint_info info = store().add_checkpoint(c);
-        state_.trainer_seen(info.run_id);
-        state_.checkpoint_saved(info);
-        return info;
-    }
-
-    std::vector<checkpoint_info> list_checkpoints(std::string_view run_id) { return store().list_checkpoints(run_id); }
-
-    checkpoint_info mark_best(std::string_view checkpoint_id) {
-        checkpoint_info info = store().mark_best(checkpoint_id);
-        state_.best_changed(info);
-        return info;
-    }
-
-    void append_system(const system_sample& s) {
-        store().append_system(s);
-        state_.system_sampled(s);
-    }
-
-    void append_layers(const layer_snapshot& l) {
-        store().append_layers(l);
-        state_.trainer_seen(l.run_id);
-        state_.layers_appended(l.run_id, l.step);
-    }
-
-    event append_event(const event& e) {
-        event written = store().append_event(e);
-        if (!e.run_id.empty()) state_.trainer_seen(e.run_id);
-        state_.publish_new_events();
-        return written;
-    }
-
-    std::vector<command> poll_commands(std::string_view run_id, std::int64_t after_id) {
-        return state_.commands().after(run_id, after_id);
-    }
-
-    Store& store() noexcept { return state_.store(); }
-
-private:
-    server_state<Store>& state_;
-};
-
-}  // namespace tmon
-#endif  // TMON_SINGLE_SERVER_SERVER_RECORDER_HPP
-// ---- end tmon/server/server_recorder.hpp
-// ---- begin tmon/server/static_assets.hpp
-#ifndef TMON_SINGLE_SERVER_STATIC_ASSETS_HPP
-#define TMON_SINGLE_SERVER_STATIC_ASSETS_HPP
+// ---- begin tmon/server/detail/static_assets.hpp
+#ifndef TMON_SINGLE_SERVER_DETAIL_STATIC_ASSETS_HPP
+#define TMON_SINGLE_SERVER_DETAIL_STATIC_ASSETS_HPP
 // The dashboard: the embedded build (tmon/dashboard/assets.hpp, gzip bytes) or,
 // with server_config::static_dir, files from disk. GET / is index.html, any
 // other path that is not a file a JSON 404; hashed /assets/ files are immutable; ETags
@@ -13958,9 +13538,7 @@ inline constexpr asset assets[] = {
 #endif  // TMON_SINGLE_DASHBOARD_ASSETS_HPP
 // ---- end tmon/dashboard/assets.hpp
 
-namespace tmon {
-
-namespace detail {
+namespace tmon::detail {
 
 inline std::optional<std::string> gunzip(std::string_view gz, std::size_t size_hint) {
     std::string out;
@@ -14048,8 +13626,6 @@ inline http::response not_modified(std::string_view etag, std::string_view cache
     r.headers.push_back({"Cache-Control", std::string(cache_control)});
     return r;
 }
-
-}  // namespace detail
 
 class static_site {
 public:
@@ -14141,12 +13717,183 @@ private:
     std::map<std::string_view, std::string> plain_;
 };
 
-}  // namespace tmon
-#endif  // TMON_SINGLE_SERVER_STATIC_ASSETS_HPP
-// ---- end tmon/server/static_assets.hpp
-// ---- begin tmon/server/ws_hub.hpp
-#ifndef TMON_SINGLE_SERVER_WS_HUB_HPP
-#define TMON_SINGLE_SERVER_WS_HUB_HPP
+}  // namespace tmon::detail
+#endif  // TMON_SINGLE_SERVER_DETAIL_STATIC_ASSETS_HPP
+// ---- end tmon/server/detail/static_assets.hpp
+// ---- begin tmon/server/detail/stop_signals.hpp
+#ifndef TMON_SINGLE_SERVER_DETAIL_STOP_SIGNALS_HPP
+#define TMON_SINGLE_SERVER_DETAIL_STOP_SIGNALS_HPP
+// SIGINT and SIGTERM turned into a wake-up that threads can wait on, for
+// server::wait(). tmon's handlers exist only while someone waits: the first
+// waiter saves the program's own handlers and installs tmon's, the last one
+// puts the saved ones back, so a second Ctrl-C during a slow shutdown does
+// what it did before wait() (by default: ends the process).
+//
+// Why not sigwait: it only works when the signals are blocked in every thread,
+// and the server's threads exist before wait() is called. Why not
+// asio::signal_set: it leaves SIG_DFL behind instead of the program's handler.
+// The handler only writes the signal's number to a pipe (async-signal-safe); a
+// watcher thread reads it and wakes every waiter through a condition variable.
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <csignal>
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <mutex>
+#include <system_error>
+#include <thread>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+namespace tmon::detail {
+
+class stop_signals {
+public:
+    static constexpr int signals[] = {SIGINT, SIGTERM};
+
+    // Never destroyed: a thread may still wait while the process exits.
+    static stop_signals& instance() {
+        static stop_signals* s = new stop_signals;
+        return *s;
+    }
+
+    // Blocks until SIGINT or SIGTERM arrives (returns its number) or until
+    // stopped() is true (returns 0); stopped() is checked again on every wake().
+    // The calling thread takes the signals while it waits, even where the
+    // program blocked them; its signal mask is put back on return.
+    template <class Stopped>
+    int wait(Stopped stopped) {
+        std::unique_lock lock(mutex_);
+        if (stopped()) return 0;
+        attach(lock);
+        std::uint64_t seen = count_;
+        sigset_t ours, before;
+        sigemptyset(&ours);
+        for (int s : signals) sigaddset(&ours, s);
+        pthread_sigmask(SIG_UNBLOCK, &ours, &before);
+        cv_.wait(lock, [&] { return count_ != seen || stopped(); });
+        int sig = count_ != seen ? last_ : 0;
+        pthread_sigmask(SIG_SETMASK, &before, nullptr);
+        detach(lock);
+        return sig;
+    }
+
+    // Makes every waiter check its stopped() again: call after making it true.
+    void wake() {
+        { std::lock_guard lock(mutex_); }  // a waiter is either past its check or asleep
+        cv_.notify_all();
+    }
+
+private:
+    stop_signals() = default;
+
+    void attach(std::unique_lock<std::mutex>& lock) {
+        cv_.wait(lock, [&] { return !tearing_down_; });  // the last waiter's watcher is still being joined
+        if (waiters_++ > 0) return;
+        try {
+            open_pipe();
+        } catch (...) {
+            --waiters_;
+            throw;
+        }
+        unsigned char stale[64];  // bytes a handler wrote while the previous waiter left
+        while (::read(read_fd_, stale, sizeof stale) > 0) {}
+        // The watcher takes no signals, so they land on a thread that handles them.
+        sigset_t all, before;
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, &before);
+        watcher_ = std::thread([this] { watch(); });
+        pthread_sigmask(SIG_SETMASK, &before, nullptr);
+        struct sigaction sa {};
+        sa.sa_handler = &on_signal;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = SA_RESTART;
+        for (std::size_t i = 0; i < std::size(signals); ++i) ::sigaction(signals[i], &sa, &saved_[i]);
+    }
+
+    void detach(std::unique_lock<std::mutex>& lock) {
+        if (--waiters_ > 0) return;
+        for (std::size_t i = 0; i < std::size(signals); ++i) ::sigaction(signals[i], &saved_[i], nullptr);
+        unsigned char quit = 0;
+        while (::write(write_fd().load(), &quit, 1) < 0 && (errno == EINTR || errno == EAGAIN)) {}
+        // The watcher takes the lock to report a signal: join it without holding the lock.
+        tearing_down_ = true;
+        std::thread watcher = std::move(watcher_);
+        lock.unlock();
+        watcher.join();
+        lock.lock();
+        tearing_down_ = false;
+        cv_.notify_all();
+    }
+
+    // Opened once and kept: a handler already running when the last waiter
+    // left may still write, and must never write into a reused descriptor.
+    void open_pipe() {
+        if (read_fd_ >= 0) return;
+        int fds[2];
+        if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0)
+            throw std::system_error(errno, std::generic_category(), "tmon: a pipe for SIGINT/SIGTERM");
+        read_fd_ = fds[0];
+        write_fd().store(fds[1]);
+    }
+
+    void watch() {
+        for (;;) {
+            pollfd p{read_fd_, POLLIN, 0};
+            if (::poll(&p, 1, -1) < 0 && errno != EINTR) return;
+            unsigned char bytes[64];
+            ssize_t n = ::read(read_fd_, bytes, sizeof bytes);
+            for (ssize_t i = 0; i < n; ++i) {
+                if (bytes[i] == 0) return;  // detach(): no one waits any more
+                {
+                    std::lock_guard lock(mutex_);
+                    last_ = bytes[i];
+                    ++count_;
+                }
+                cv_.notify_all();
+            }
+        }
+    }
+
+    static std::atomic<int>& write_fd() {
+        static std::atomic<int> fd{-1};
+        return fd;
+    }
+
+    static void on_signal(int sig) {
+        int saved_errno = errno;
+        int fd = write_fd().load();
+        unsigned char b = static_cast<unsigned char>(sig);
+        if (fd >= 0) {
+            ssize_t n = ::write(fd, &b, 1);  // a full pipe holds enough signals already
+            (void)n;
+        }
+        errno = saved_errno;
+    }
+
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::uint64_t count_ = 0;  // signals seen: a waiter returns once it changed since it began
+    int last_ = 0;
+    int waiters_ = 0;
+    bool tearing_down_ = false;
+    int read_fd_ = -1;
+    std::thread watcher_;
+    struct sigaction saved_[std::size(signals)]{};
+};
+
+}  // namespace tmon::detail
+#endif  // TMON_SINGLE_SERVER_DETAIL_STOP_SIGNALS_HPP
+// ---- end tmon/server/detail/stop_signals.hpp
+// ---- begin tmon/server/detail/ws_hub.hpp
+#ifndef TMON_SINGLE_SERVER_DETAIL_WS_HUB_HPP
+#define TMON_SINGLE_SERVER_DETAIL_WS_HUB_HPP
 // The WebSocket side of docs/API.md: per-connection subscriptions and
 // coalescing. A push goes straight to the peer's outbound queue while that
 // holds little (an event is serialised once, and its bytes are shared by every
@@ -14174,9 +13921,7 @@ private:
 #include <vector>
 
 
-namespace tmon {
-
-namespace detail {
+namespace tmon::detail {
 
 // Points of one run waiting for one peer, one entry per step (a rewrite of the
 // same key and step replaces the value, as in the store).
@@ -14248,8 +13993,6 @@ inline std::string ws_reply_json(std::string_view type, std::optional<std::strin
     w.end_object();
     return out;
 }
-
-}  // namespace detail
 
 // Outside the class so it can be a default argument.
 struct ws_hub_limits {
@@ -14464,9 +14207,259 @@ private:
     std::unordered_map<std::uint64_t, std::shared_ptr<peer_state>> peers_;
 };
 
+}  // namespace tmon::detail
+#endif  // TMON_SINGLE_SERVER_DETAIL_WS_HUB_HPP
+// ---- end tmon/server/detail/ws_hub.hpp
+// ---- begin tmon/server/request_guard.hpp
+#ifndef TMON_SINGLE_SERVER_REQUEST_GUARD_HPP
+#define TMON_SINGLE_SERVER_REQUEST_GUARD_HPP
+// Keeps web pages out when no token is set (the default on a laptop or a
+// shared GPU box). Two checks, before auth and routing:
+//  - Host (DNS rebinding): while the server listens on a loopback address, a
+//    request must name that address, localhost, or a name given with
+//    --allowed-host; an attacker's domain re-pointed at 127.0.0.1 is answered
+//    421. On other addresses remote trainers and proxies use real names, so
+//    only --allowed-host applies there (when given) and the token protects.
+//  - Origin (cross-site writes and WebSocket reads): a browser names the page
+//    that sent a request. A state-changing request or a WebSocket handshake
+//    that carries an Origin must come from the server's own origin (the Host it
+//    was sent to) or the --cors-origin; anything else is answered 403.
+//    Trainers, curl and proxies send no Origin and are not affected.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+
+namespace tmon {
+
+namespace detail {
+
+// "127.0.0.1:8000" -> "127.0.0.1", "[::1]:8000" -> "[::1]", "Example.com" -> "Example.com".
+inline std::string_view host_without_port(std::string_view host) {
+    if (host.starts_with('[')) {
+        auto close = host.find(']');
+        return close == std::string_view::npos ? host : host.substr(0, close + 1);
+    }
+    auto colon = host.rfind(':');
+    return colon == std::string_view::npos ? host : host.substr(0, colon);
+}
+
+inline bool is_loopback_name(std::string_view host) {
+    return host.starts_with("127.") || host == "::1" || host == "[::1]" || http::iequals(host, "localhost");
+}
+
+inline bool is_state_changing(std::string_view method) {
+    return method != "GET" && method != "HEAD" && method != "OPTIONS";
+}
+
+}  // namespace detail
+
+class request_guard {
+public:
+    request_guard(std::string bind_host, std::vector<std::string> allowed_hosts, std::string cors_origin)
+        : bind_host_(std::move(bind_host)),
+          allowed_hosts_(std::move(allowed_hosts)),
+          cors_origin_(std::move(cors_origin)),
+          loopback_(detail::is_loopback_name(bind_host_)) {}
+
+    bool loopback_only() const noexcept { return loopback_; }
+
+    // A refusal for a plain request, or nullopt to go on.
+    std::optional<http::response> check(const http::request& req) const {
+        if (auto r = check_host(req)) return r;
+        if (detail::is_state_changing(req.method)) return check_origin(req);
+        return std::nullopt;
+    }
+
+    // A WebSocket handshake is a read of everything live: Origin always applies.
+    std::optional<http::response> check_upgrade(const http::request& req) const {
+        if (auto r = check_host(req)) return r;
+        return check_origin(req);
+    }
+
+    bool host_allowed(std::string_view host_header) const {
+        std::string_view host = detail::host_without_port(host_header);
+        for (const auto& h : allowed_hosts_)
+            if (http::iequals(host, h) || http::iequals(host_header, h)) return true;
+        if (!loopback_) return allowed_hosts_.empty();
+        return detail::is_loopback_name(host) || http::iequals(host, bind_host_);
+    }
+
+    bool origin_allowed(std::string_view origin, std::string_view host_header) const {
+        if (!cors_origin_.empty() && (cors_origin_ == "*" || origin == cors_origin_)) return true;
+        // Same origin: the page was served by this server under the name it used to reach it.
+        if (host_header.empty()) return false;
+        for (std::string_view scheme : {"http://", "https://"})
+            if (origin.size() == scheme.size() + host_header.size() && origin.starts_with(scheme) &&
+                http::iequals(origin.substr(scheme.size()), host_header))
+                return true;
+        return false;
+    }
+
+private:
+    std::optional<http::response> check_host(const http::request& req) const {
+        std::string_view host = req.header_value("Host");
+        if (host.empty() || host_allowed(host)) return std::nullopt;
+        return http::error_response(
+            421,
+            fmt::format("this server does not answer to the name '{}' (start it with --allowed-host {} to allow it)",
+                        host.substr(0, 255), detail::host_without_port(host.substr(0, 255))));
+    }
+
+    std::optional<http::response> check_origin(const http::request& req) const {
+        std::string_view origin = req.header_value("Origin");
+        if (origin.empty()) return std::nullopt;
+        if (origin_allowed(origin, req.header_value("Host"))) return std::nullopt;
+        return http::error_response(
+            403, fmt::format("requests from the web page at '{}' are not allowed (start the server with "
+                             "--cors-origin {} to allow that page)",
+                             origin.substr(0, 255), origin.substr(0, 255)));
+    }
+
+    std::string bind_host_;
+    std::vector<std::string> allowed_hosts_;
+    std::string cors_origin_;
+    bool loopback_;
+};
+
 }  // namespace tmon
-#endif  // TMON_SINGLE_SERVER_WS_HUB_HPP
-// ---- end tmon/server/ws_hub.hpp
+#endif  // TMON_SINGLE_SERVER_REQUEST_GUARD_HPP
+// ---- end tmon/server/request_guard.hpp
+// ---- begin tmon/server/server_config.hpp
+#ifndef TMON_SINGLE_SERVER_SERVER_CONFIG_HPP
+#define TMON_SINGLE_SERVER_SERVER_CONFIG_HPP
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+
+
+namespace tmon {
+
+// Everything a server needs, with defaults that serve a local dashboard:
+// `tmon::server<tmon::sqlite_store> srv{{.db_path = "runs.db", .port = 8000}};`
+// (designators go in declaration order: db_path, host, port, token, ...).
+// Every member has an initializer so designated initializers stay warning-free.
+struct server_config {
+    std::string db_path = "tmon.db";  // sqlite file, or the jsonl store's folder
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 8000;  // 0: pick a free port (tests)
+    std::string token{};        // empty: no auth
+    unsigned threads = 1;       // io threads
+    unsigned workers = 4;       // store work pool: io threads never touch disk
+    std::string cors_origin{};  // empty: no CORS headers; also the one other origin allowed to write
+    transport_limits limits{};
+    request_limits requests{};  // what one request may hold or store (SECURITY.md)
+    // Names besides the bound address and localhost that requests may be sent to
+    // (Host header): a reverse proxy's or an SSH alias's name. See request_guard.hpp.
+    std::vector<std::string> allowed_hosts{};
+    std::chrono::milliseconds sample_period{1000};  // system sampler; 0 disables it
+    std::string static_dir{};                       // serve the dashboard from disk instead of the embedded build
+    std::size_t ws_points_per_run = 2000;           // coalescing backlog per run per slow client before dropping
+    std::size_t ws_messages_per_peer = 4096;        // other queued pushes per slow client
+    std::size_t max_queued_requests = 16384;        // beyond: 503, so a flood cannot eat memory
+    liveness_config liveness{};                     // when a silent trainer's run turns stale (--stale-after)
+};
+
+}  // namespace tmon
+#endif  // TMON_SINGLE_SERVER_SERVER_CONFIG_HPP
+// ---- end tmon/server/server_config.hpp
+// ---- begin tmon/server/server_recorder.hpp
+#ifndef TMON_SINGLE_SERVER_SERVER_RECORDER_HPP
+#define TMON_SINGLE_SERVER_SERVER_RECORDER_HPP
+// The recorder an in-process monitor writes through when it runs inside a
+// server (srv.start_run): every write goes to the store and, once it returned,
+// becomes the same live event a REST write would, so WS subscribers see the
+// training loop's points. It also hands the monitor its dashboard commands.
+// Its writes are the in-process trainer's sign of life (server/liveness.hpp).
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+
+namespace tmon {
+
+template <class Store>  // checked by server (assert_storage names what is missing)
+class server_recorder {
+public:
+    explicit server_recorder(detail::server_state<Store>& state) : state_(state) {}
+
+    run_info create_run(const new_run& r) {
+        bool replay = r.id && store().get_run(*r.id).has_value();
+        run_info run = store().create_run(r);
+        state_.trainer_seen(run.id);
+        if (!replay) state_.run_created(run);
+        return run;
+    }
+
+    std::optional<run_info> get_run(std::string_view id) { return store().get_run(id); }
+    run_page list_runs(const run_query& q) { return store().list_runs(q); }
+
+    run_info update_run(std::string_view id, const run_update& u) {
+        auto before = store().get_run(id);
+        run_info after = store().update_run(id, u);
+        if (before) state_.run_updated(*before, after);
+        return after;
+    }
+
+    void append_metrics(std::string_view run_id, std::span<const metric_point> points) {
+        state_.append_metrics(run_id, std::vector<metric_point>(points.begin(), points.end()));
+        state_.trainer_seen(std::string(run_id));
+    }
+
+    checkpoint_info add_checkpoint(const new_checkpoint& c) {
+        checkpoint_info info = store().add_checkpoint(c);
+        state_.trainer_seen(info.run_id);
+        state_.checkpoint_saved(info);
+        return info;
+    }
+
+    std::vector<checkpoint_info> list_checkpoints(std::string_view run_id) { return store().list_checkpoints(run_id); }
+
+    checkpoint_info mark_best(std::string_view checkpoint_id) {
+        checkpoint_info info = store().mark_best(checkpoint_id);
+        state_.best_changed(info);
+        return info;
+    }
+
+    void append_system(const system_sample& s) {
+        store().append_system(s);
+        state_.system_sampled(s);
+    }
+
+    void append_layers(const layer_snapshot& l) {
+        store().append_layers(l);
+        state_.trainer_seen(l.run_id);
+        state_.layers_appended(l.run_id, l.step);
+    }
+
+    event append_event(const event& e) {
+        event written = store().append_event(e);
+        if (!e.run_id.empty()) state_.trainer_seen(e.run_id);
+        state_.publish_new_events();
+        return written;
+    }
+
+    std::vector<command> poll_commands(std::string_view run_id, std::int64_t after_id) {
+        return state_.commands().after(run_id, after_id);
+    }
+
+    Store& store() noexcept { return state_.store(); }
+
+private:
+    detail::server_state<Store>& state_;
+};
+
+}  // namespace tmon
+#endif  // TMON_SINGLE_SERVER_SERVER_RECORDER_HPP
+// ---- end tmon/server/server_recorder.hpp
 // ---- begin tmon/transport/asio_transport.hpp
 #ifndef TMON_SINGLE_TRANSPORT_ASIO_TRANSPORT_HPP
 #define TMON_SINGLE_TRANSPORT_ASIO_TRANSPORT_HPP
@@ -14844,7 +14837,7 @@ public:
 };
 
 // Shared by the acceptor and every connection; outlives them all.
-struct server_state {
+struct transport_state {
     transport_config config;
     app_handlers handlers;
     connection_registry connections;
@@ -15318,7 +15311,7 @@ public:
     // connection is dropped without waiting for close_grace.
     static constexpr std::size_t discard_max_bytes = 1u << 20;
 
-    ws_session(asio::ip::tcp::socket socket, std::shared_ptr<io_worker> worker, std::shared_ptr<server_state> state,
+    ws_session(asio::ip::tcp::socket socket, std::shared_ptr<io_worker> worker, std::shared_ptr<transport_state> state,
                std::string remote, connection_slot slot)
         : socket_(std::move(socket)),
           worker_(std::move(worker)),
@@ -15665,7 +15658,7 @@ private:
 
     asio::ip::tcp::socket socket_;
     std::shared_ptr<io_worker> worker_;
-    std::shared_ptr<server_state> state_;
+    std::shared_ptr<transport_state> state_;
     ws::message_reader reader_;
     asio::steady_timer ping_timer_;
     asio::steady_timer close_timer_;
@@ -16595,7 +16588,7 @@ public:
 
     // slot: the connection's place in the registry; empty for one refused with 503.
     http_connection(asio::ip::tcp::socket socket, std::shared_ptr<io_worker> worker,
-                    std::shared_ptr<server_state> state, connection_slot slot)
+                    std::shared_ptr<transport_state> state, connection_slot slot)
         : socket_(std::move(socket)),
           worker_(std::move(worker)),
           state_(std::move(state)),
@@ -17236,7 +17229,7 @@ private:
 
     asio::ip::tcp::socket socket_;
     std::shared_ptr<io_worker> worker_;
-    std::shared_ptr<server_state> state_;
+    std::shared_ptr<transport_state> state_;
     http::request_parser parser_;
     deadline_timer timer_;
     std::string remote_;
@@ -17297,7 +17290,7 @@ public:
     // Binds and listens before returning, so port() is valid at once.
     void start(const transport_config& config, app_handlers handlers) {
         if (acceptor_) throw error(errc::conflict, "the transport is already started");
-        state_ = std::make_shared<detail::server_state>();
+        state_ = std::make_shared<detail::transport_state>();
         state_->config = config;
         state_->config.limits = without_zeros(config.limits);
         state_->handlers = std::move(handlers);
@@ -17494,7 +17487,7 @@ private:
         }
     }
 
-    std::shared_ptr<detail::server_state> state_;
+    std::shared_ptr<detail::transport_state> state_;
     std::vector<std::shared_ptr<detail::io_worker>> workers_;
     std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
     std::optional<asio::ip::tcp::acceptor> acceptor_;
@@ -17667,9 +17660,8 @@ private:
         route_table<Store> t(user_router_, state_, pool_);
         t.add_callable(
             method, pattern,
-            [h = std::make_shared<const user_handler>(std::move(h))](server_state<Store>&, const api_request& r) {
-                return (*h)(r);
-            },
+            [h = std::make_shared<const user_handler>(std::move(h))](detail::server_state<Store>&,
+                                                                     const api_request& r) { return (*h)(r); },
             std::move(query));
         user_routes_.push_back(std::move(key));
         has_user_routes_.store(true, std::memory_order_release);
@@ -17678,7 +17670,7 @@ private:
 
     void start() {
         add_routes();
-        bus_subscription_ = state_.bus().subscribe([this](const live_event& e) { hub_.deliver(e); });
+        bus_subscription_ = state_.bus().subscribe([this](const detail::live_event& e) { hub_.deliver(e); });
         transport_.start(transport_settings(), handlers());
         housekeeping_.start(
             "ws-flush", std::chrono::milliseconds(100), [this] { hub_.flush_idle(); }, false);
@@ -17827,19 +17819,19 @@ private:
     server_config config_;
     std::unique_ptr<Store> owned_store_;
     Store& store_;
-    server_state<Store> state_{store_, config_.requests, config_.liveness};
+    detail::server_state<Store> state_{store_, config_.requests, config_.liveness};
     recorder_type recorder_{state_};
-    ws_hub hub_{ws_hub::limits{.points_per_run = config_.ws_points_per_run,
-                               .messages_per_peer = config_.ws_messages_per_peer,
-                               .subscriptions = config_.requests.ws_subscriptions},
-                [this](std::string_view id) { return store_.get_run(id).has_value(); }, config_.requests};
+    detail::ws_hub hub_{detail::ws_hub::limits{.points_per_run = config_.ws_points_per_run,
+                                               .messages_per_peer = config_.ws_messages_per_peer,
+                                               .subscriptions = config_.requests.ws_subscriptions},
+                        [this](std::string_view id) { return store_.get_run(id).has_value(); }, config_.requests};
     detail::work_pool pool_{config_.workers, config_.max_queued_requests};
     http::router router_;                   // tmon's own routes: complete before the transport starts, then only read
     http::router user_router_;              // the program's, added while serving: under user_routes_mutex_
     std::vector<std::string> user_routes_;  // "GET /api/ext/x", so the same one is refused twice
     std::shared_mutex user_routes_mutex_;
     std::atomic<bool> has_user_routes_{false};
-    static_site static_{config_.static_dir};
+    detail::static_site static_{config_.static_dir};
     token_auth auth_{config_.token};
     request_guard guard_{config_.host, config_.allowed_hosts, config_.cors_origin};
     Transport transport_;
@@ -17948,7 +17940,7 @@ using jsonl_server = server<jsonl_store>;
 // defined in src/server_core.cpp. The server over Store, what it keeps and the
 // monitor srv.start_run() returns.
 #define TMON_SERVER_TEMPLATES(declare, Store)                                        \
-    declare template class server_state<Store>;                                      \
+    declare template class detail::server_state<Store>;                              \
     declare template class server_recorder<Store>;                                   \
     declare template class detail::monitor_core<server_recorder<Store>, no_sampler>; \
     declare template class monitor<server_recorder<Store>, no_sampler>;              \

@@ -1,8 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include "tmon/monitor/monitor.hpp"
+#include "tmon/server/detail/server_state.hpp"
 #include "tmon/server/server_recorder.hpp"
-#include "tmon/server/server_state.hpp"
 #include "tmon/storage/memory_store.hpp"
 
 static_assert(tmon::recorder<tmon::server_recorder<tmon::memory_store>>);
@@ -11,7 +11,7 @@ static_assert(!tmon::detail::recorder_checks::has_poll_commands<tmon::memory_sto
 
 TEST_CASE("a monitor inside a server receives each dashboard command for its run once", "[monitor]") {
     tmon::memory_store store;
-    tmon::server_state<tmon::memory_store> state{store};
+    tmon::detail::server_state<tmon::memory_store> state{store};
     tmon::server_recorder<tmon::memory_store> rec{state};
     tmon::monitor mon{rec, {.run_name = "served"}};
     tmon::monitor other{rec, {.run_name = "neighbour"}};
@@ -44,7 +44,7 @@ TEST_CASE("a monitor inside a server receives each dashboard command for its run
 
 TEST_CASE("points logged through a server's recorder reach its store", "[monitor]") {
     tmon::memory_store store;
-    tmon::server_state<tmon::memory_store> state{store};
+    tmon::detail::server_state<tmon::memory_store> state{store};
     tmon::server_recorder<tmon::memory_store> rec{state};
     tmon::monitor mon{rec, {.run_name = "served-points"}};
     for (int step = 0; step < 100; ++step) mon.log(step, "loss", step);

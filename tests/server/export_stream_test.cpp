@@ -75,7 +75,7 @@ std::string whole_export(Store& store, const run_info& run, std::string_view for
         out = "step,timestamp,key,value\n";
         for (const auto& r : rows) {
             fmt::format_to(std::back_inserter(out), "{},{},", r.step, r.time);
-            api::detail::append_csv_field(out, *r.key);
+            detail::append_csv_field(out, *r.key);
             out.push_back(',');
             tmon::detail::append_json_number(out, r.value);
             out.push_back('\n');

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "server/server_fixture.hpp"
-#include "tmon/server/latest_cache.hpp"
+#include "tmon/server/detail/latest_cache.hpp"
 
 using namespace tmon;
 using namespace tmon::test;

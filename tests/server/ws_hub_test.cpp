@@ -9,7 +9,7 @@
 #include <rapidjson/document.h>
 #include <catch2/catch.hpp>
 
-#include "tmon/server/ws_hub.hpp"
+#include "tmon/server/detail/ws_hub.hpp"
 
 using namespace tmon;
 
@@ -28,9 +28,9 @@ struct recording_peer final : ws_peer {
     void close(std::uint16_t, std::string_view) override {}
 };
 
-live_event metrics_at(step_t step) {
-    live_event e;
-    e.type = live_event::kind::metrics;
+detail::live_event metrics_at(step_t step) {
+    detail::live_event e;
+    e.type = detail::live_event::kind::metrics;
     e.run_id = "r1";
     e.points = {
         metric_point{"loss", step, 1700000000.0 + static_cast<double>(step), 1.0 / static_cast<double>(step + 1)}};
@@ -48,10 +48,10 @@ std::vector<std::int64_t> steps_in(const std::string& metric_update) {
 }
 
 struct subscribed_peer {
-    ws_hub hub;
+    detail::ws_hub hub;
     std::shared_ptr<recording_peer> peer = std::make_shared<recording_peer>();
 
-    explicit subscribed_peer(ws_hub::limits l = {}) : hub(l) {
+    explicit subscribed_peer(detail::ws_hub::limits l = {}) : hub(l) {
         hub.on_open(peer);
         hub.on_message(peer, R"({"type":"subscribe","run_id":"r1"})");
         REQUIRE(peer->sent.size() == 1);  // "subscribed"
@@ -61,7 +61,7 @@ struct subscribed_peer {
 
 }  // namespace
 
-TEST_CASE("ws_hub: a peer with a little queued gets each update at once, unmerged", "[server][ws]") {
+TEST_CASE("detail::ws_hub: a peer with a little queued gets each update at once, unmerged", "[server][ws]") {
     subscribed_peer s;
     s.peer->queued = 10'000;  // busy, but far from lagging
     for (step_t i = 0; i < 3; ++i) s.hub.deliver(metrics_at(i));
@@ -70,8 +70,8 @@ TEST_CASE("ws_hub: a peer with a little queued gets each update at once, unmerge
         CHECK(steps_in(s.peer->sent[i]) == std::vector<std::int64_t>{static_cast<std::int64_t>(i)});
 }
 
-TEST_CASE("ws_hub: a lagging peer's updates merge into one message, sent when it drains", "[server][ws]") {
-    subscribed_peer s(ws_hub::limits{.lag_bytes = 4096});
+TEST_CASE("detail::ws_hub: a lagging peer's updates merge into one message, sent when it drains", "[server][ws]") {
+    subscribed_peer s(detail::ws_hub::limits{.lag_bytes = 4096});
     s.peer->queued = 4096;
     for (step_t i = 0; i < 3; ++i) s.hub.deliver(metrics_at(i));
     CHECK(s.peer->sent.empty());
@@ -87,9 +87,9 @@ TEST_CASE("ws_hub: a lagging peer's updates merge into one message, sent when it
     CHECK(steps_in(s.peer->sent[1]) == std::vector<std::int64_t>{3});
 }
 
-TEST_CASE("ws_hub: once a backlog exists, later updates join it even if the queue shrank", "[server][ws]") {
+TEST_CASE("detail::ws_hub: once a backlog exists, later updates join it even if the queue shrank", "[server][ws]") {
     // Order matters more than speed: sending step 2 directly would overtake steps 0-1.
-    subscribed_peer s(ws_hub::limits{.lag_bytes = 4096});
+    subscribed_peer s(detail::ws_hub::limits{.lag_bytes = 4096});
     s.peer->queued = 5000;
     s.hub.deliver(metrics_at(0));
     s.hub.deliver(metrics_at(1));

@@ -55,14 +55,14 @@
 #include "tmon/server/api/system.hpp"
 #include "tmon/server/auth.hpp"
 #include "tmon/server/detail/body_start.hpp"
+#include "tmon/server/detail/server_state.hpp"
+#include "tmon/server/detail/static_assets.hpp"
 #include "tmon/server/detail/stop_signals.hpp"
 #include "tmon/server/detail/work_pool.hpp"
+#include "tmon/server/detail/ws_hub.hpp"
 #include "tmon/server/request_guard.hpp"
 #include "tmon/server/server_config.hpp"
 #include "tmon/server/server_recorder.hpp"
-#include "tmon/server/server_state.hpp"
-#include "tmon/server/static_assets.hpp"
-#include "tmon/server/ws_hub.hpp"
 #include "tmon/storage/storage_concept.hpp"
 #include "tmon/transport/asio_transport.hpp"
 #include "tmon/transport/http/loggable.hpp"
@@ -216,9 +216,8 @@ private:
         route_table<Store> t(user_router_, state_, pool_);
         t.add_callable(
             method, pattern,
-            [h = std::make_shared<const user_handler>(std::move(h))](server_state<Store>&, const api_request& r) {
-                return (*h)(r);
-            },
+            [h = std::make_shared<const user_handler>(std::move(h))](detail::server_state<Store>&,
+                                                                     const api_request& r) { return (*h)(r); },
             std::move(query));
         user_routes_.push_back(std::move(key));
         has_user_routes_.store(true, std::memory_order_release);
@@ -227,7 +226,7 @@ private:
 
     void start() {
         add_routes();
-        bus_subscription_ = state_.bus().subscribe([this](const live_event& e) { hub_.deliver(e); });
+        bus_subscription_ = state_.bus().subscribe([this](const detail::live_event& e) { hub_.deliver(e); });
         transport_.start(transport_settings(), handlers());
         housekeeping_.start(
             "ws-flush", std::chrono::milliseconds(100), [this] { hub_.flush_idle(); }, false);
@@ -376,19 +375,19 @@ private:
     server_config config_;
     std::unique_ptr<Store> owned_store_;
     Store& store_;
-    server_state<Store> state_{store_, config_.requests, config_.liveness};
+    detail::server_state<Store> state_{store_, config_.requests, config_.liveness};
     recorder_type recorder_{state_};
-    ws_hub hub_{ws_hub::limits{.points_per_run = config_.ws_points_per_run,
-                               .messages_per_peer = config_.ws_messages_per_peer,
-                               .subscriptions = config_.requests.ws_subscriptions},
-                [this](std::string_view id) { return store_.get_run(id).has_value(); }, config_.requests};
+    detail::ws_hub hub_{detail::ws_hub::limits{.points_per_run = config_.ws_points_per_run,
+                                               .messages_per_peer = config_.ws_messages_per_peer,
+                                               .subscriptions = config_.requests.ws_subscriptions},
+                        [this](std::string_view id) { return store_.get_run(id).has_value(); }, config_.requests};
     detail::work_pool pool_{config_.workers, config_.max_queued_requests};
     http::router router_;                   // tmon's own routes: complete before the transport starts, then only read
     http::router user_router_;              // the program's, added while serving: under user_routes_mutex_
     std::vector<std::string> user_routes_;  // "GET /api/ext/x", so the same one is refused twice
     std::shared_mutex user_routes_mutex_;
     std::atomic<bool> has_user_routes_{false};
-    static_site static_{config_.static_dir};
+    detail::static_site static_{config_.static_dir};
     token_auth auth_{config_.token};
     request_guard guard_{config_.host, config_.allowed_hosts, config_.cors_origin};
     Transport transport_;

@@ -11,14 +11,14 @@
 #include <vector>
 
 #include "tmon/monitor/recorder_concept.hpp"
-#include "tmon/server/server_state.hpp"
+#include "tmon/server/detail/server_state.hpp"
 
 namespace tmon {
 
 template <class Store>  // checked by server (assert_storage names what is missing)
 class server_recorder {
 public:
-    explicit server_recorder(server_state<Store>& state) : state_(state) {}
+    explicit server_recorder(detail::server_state<Store>& state) : state_(state) {}
 
     run_info create_run(const new_run& r) {
         bool replay = r.id && store().get_run(*r.id).has_value();
@@ -83,7 +83,7 @@ public:
     Store& store() noexcept { return state_.store(); }
 
 private:
-    server_state<Store>& state_;
+    detail::server_state<Store>& state_;
 };
 
 }  // namespace tmon

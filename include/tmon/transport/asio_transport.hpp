@@ -33,7 +33,7 @@ public:
     // Binds and listens before returning, so port() is valid at once.
     void start(const transport_config& config, app_handlers handlers) {
         if (acceptor_) throw error(errc::conflict, "the transport is already started");
-        state_ = std::make_shared<detail::server_state>();
+        state_ = std::make_shared<detail::transport_state>();
         state_->config = config;
         state_->config.limits = without_zeros(config.limits);
         state_->handlers = std::move(handlers);
@@ -230,7 +230,7 @@ private:
         }
     }
 
-    std::shared_ptr<detail::server_state> state_;
+    std::shared_ptr<detail::transport_state> state_;
     std::vector<std::shared_ptr<detail::io_worker>> workers_;
     std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
     std::optional<asio::ip::tcp::acceptor> acceptor_;

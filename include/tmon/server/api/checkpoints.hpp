@@ -11,7 +11,7 @@
 namespace tmon::api {
 
 template <class Store>
-http::response list_checkpoints(server_state<Store>& s, const api_request& r) {
+http::response list_checkpoints(detail::server_state<Store>& s, const api_request& r) {
     run_info run = s.require_run(r.param("run_id"));
     auto cks = s.store().list_checkpoints(run.id);
     std::stable_sort(cks.begin(), cks.end(), [](const checkpoint_info& a, const checkpoint_info& b) {
@@ -27,12 +27,12 @@ http::response list_checkpoints(server_state<Store>& s, const api_request& r) {
 }
 
 template <class Store>
-http::response get_checkpoint(server_state<Store>& s, const api_request& r) {
+http::response get_checkpoint(detail::server_state<Store>& s, const api_request& r) {
     return json_response(json_out::checkpoint_json(s.require_checkpoint(r.param("checkpoint_id"))));
 }
 
 template <class Store>
-http::response add_checkpoint(server_state<Store>& s, const api_request& r) {
+http::response add_checkpoint(detail::server_state<Store>& s, const api_request& r) {
     require_json_body(r);
     new_checkpoint nc = json_body::parse_new_checkpoint(r.body(), std::string(r.param("run_id")), r.limits());
     // A replay of an id stored for this run returns it as it is and announces
@@ -44,7 +44,7 @@ http::response add_checkpoint(server_state<Store>& s, const api_request& r) {
 }
 
 template <class Store>
-http::response delete_checkpoint(server_state<Store>& s, const api_request& r) {
+http::response delete_checkpoint(detail::server_state<Store>& s, const api_request& r) {
     checkpoint_info c = s.require_checkpoint(r.param("checkpoint_id"));
     if (!s.store().delete_checkpoint(c.id)) throw not_found(fmt::format("checkpoint '{}' does not exist", c.id));
     s.checkpoint_deleted(c);
@@ -54,14 +54,14 @@ http::response delete_checkpoint(server_state<Store>& s, const api_request& r) {
 }
 
 template <class Store>
-http::response mark_best(server_state<Store>& s, const api_request& r) {
+http::response mark_best(detail::server_state<Store>& s, const api_request& r) {
     checkpoint_info c = s.store().mark_best(r.param("checkpoint_id"));
     s.best_changed(c);
     return json_response(json_out::checkpoint_json(c));
 }
 
 template <class Store>
-http::response load_checkpoint(server_state<Store>& s, const api_request& r) {
+http::response load_checkpoint(detail::server_state<Store>& s, const api_request& r) {
     checkpoint_info c = s.require_checkpoint(r.param("checkpoint_id"));
     command cmd;
     cmd.run_id = c.run_id;

@@ -10,7 +10,7 @@
 namespace tmon::api {
 
 template <class Store>
-http::response list_commands(server_state<Store>& s, const api_request& r) {
+http::response list_commands(detail::server_state<Store>& s, const api_request& r) {
     run_info run = s.require_run(r.param("run_id"));
     auto after = r.int_query<std::int64_t>("after", 0).value_or(0);
     std::string out;
@@ -22,7 +22,7 @@ http::response list_commands(server_state<Store>& s, const api_request& r) {
 }
 
 template <class Store>
-http::response post_command(server_state<Store>& s, const api_request& r) {
+http::response post_command(detail::server_state<Store>& s, const api_request& r) {
     require_json_body(r);
     command c = json_body::parse_command(r.body(), std::string(r.param("run_id")), r.limits());
     s.require_run(c.run_id);
@@ -40,7 +40,7 @@ http::response post_command(server_state<Store>& s, const api_request& r) {
 // knows (a server restart) is answered acknowledged:false, and logged all the
 // same, so the trainer does not retry forever.
 template <class Store>
-http::response ack_command(server_state<Store>& s, const api_request& r) {
+http::response ack_command(detail::server_state<Store>& s, const api_request& r) {
     require_json_body(r);
     auto ack = json_body::parse_command_ack(r.body(), r.limits());
     run_info run = s.require_run(r.param("run_id"));

@@ -10,7 +10,7 @@
 namespace tmon::api {
 
 template <class Store>
-http::response events_json(server_state<Store>& s, const api_request& r, std::string run_id) {
+http::response events_json(detail::server_state<Store>& s, const api_request& r, std::string run_id) {
     event_query q;
     q.run_id = std::move(run_id);
     q.after_id = r.int_query<std::int64_t>("after", 0).value_or(0);
@@ -24,18 +24,18 @@ http::response events_json(server_state<Store>& s, const api_request& r, std::st
 }
 
 template <class Store>
-http::response run_events(server_state<Store>& s, const api_request& r) {
+http::response run_events(detail::server_state<Store>& s, const api_request& r) {
     return events_json(s, r, s.require_run(r.param("run_id")).id);
 }
 
 template <class Store>
-http::response all_events(server_state<Store>& s, const api_request& r) {
+http::response all_events(detail::server_state<Store>& s, const api_request& r) {
     return events_json(s, r, {});
 }
 
 // A replayed client id returns the stored event and announces nothing new.
 template <class Store>
-http::response post_run_event(server_state<Store>& s, const api_request& r) {
+http::response post_run_event(detail::server_state<Store>& s, const api_request& r) {
     require_json_body(r);
     event e = json_body::parse_trainer_event(r.body(), std::string(r.param("run_id")), r.limits());
     s.require_run(e.run_id);

@@ -21,9 +21,7 @@
 #include "tmon/server/api/route_table.hpp"
 #include "tmon/server/json_out.hpp"
 
-namespace tmon::api {
-
-namespace detail {
+namespace tmon::detail {
 
 enum class export_format { csv, json, jsonl };
 
@@ -96,7 +94,7 @@ inline void append_row(std::string& out, export_format f, const export_row& r, s
 template <class Store>
 class export_slot {
 public:
-    explicit export_slot(server_state<Store>& s) : s_(&s) {}
+    explicit export_slot(detail::server_state<Store>& s) : s_(&s) {}
     export_slot(export_slot&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
     export_slot(const export_slot&) = delete;
     export_slot& operator=(const export_slot&) = delete;
@@ -106,7 +104,7 @@ public:
     }
 
 private:
-    server_state<Store>* s_;
+    detail::server_state<Store>* s_;
 };
 
 // Reads windows of steps [lo, hi] of every key, sized so that a window holds
@@ -118,7 +116,7 @@ public:
     static constexpr std::size_t target_rows = 32 * 1024;   // points read from the store per window
     static constexpr step_t first_span = 1024;
 
-    export_stream(server_state<Store>& s, tmon::detail::work_pool* pool, export_slot<Store> slot, run_info run,
+    export_stream(detail::server_state<Store>& s, tmon::detail::work_pool* pool, export_slot<Store> slot, run_info run,
                   export_format f, std::vector<std::string> keys)
         : s_(s), pool_(pool), slot_(std::move(slot)), run_(std::move(run)), format_(f), keys_(std::move(keys)) {
         // Steps past the run's highest at the start are not part of this export.
@@ -221,7 +219,7 @@ private:
         }
     }
 
-    server_state<Store>& s_;
+    detail::server_state<Store>& s_;
     tmon::detail::work_pool* pool_;
     export_slot<Store> slot_;
     run_info run_;
@@ -240,10 +238,12 @@ private:
     bool done_ = false;
 };
 
-}  // namespace detail
+}  // namespace tmon::detail
+
+namespace tmon::api {
 
 template <class Store>
-http::response export_run(server_state<Store>& s, const api_request& r) {
+http::response export_run(detail::server_state<Store>& s, const api_request& r) {
     run_info run = s.require_run(r.param("run_id"));
     std::string_view format = r.query.get_or("format", "csv");
     detail::export_format f;

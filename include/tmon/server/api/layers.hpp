@@ -14,7 +14,7 @@
 namespace tmon::api {
 
 template <class Store>
-http::response post_layerwise(server_state<Store>& s, const api_request& r) {
+http::response post_layerwise(detail::server_state<Store>& s, const api_request& r) {
     require_json_body(r);
     layer_snapshot snap = json_body::parse_layerwise(r.body(), now_seconds(), r.limits());
     if (!s.store().get_run(snap.run_id)) {
@@ -42,7 +42,7 @@ inline void add_names(std::vector<std::string>& names, const layer_snapshot& sna
 }
 
 template <class Store>
-http::response layer_index(server_state<Store>& s, const api_request& r) {
+http::response layer_index(detail::server_state<Store>& s, const api_request& r) {
     run_info run = s.require_run(r.param("run_id"));
     auto steps = s.store().layer_steps(run.id);
     std::vector<std::string> names;
@@ -61,7 +61,7 @@ http::response layer_index(server_state<Store>& s, const api_request& r) {
 }
 
 template <class Store>
-http::response layer_snapshot_at(server_state<Store>& s, const api_request& r) {
+http::response layer_snapshot_at(detail::server_state<Store>& s, const api_request& r) {
     run_info run = s.require_run(r.param("run_id"));
     std::string_view raw = r.param("step");
     step_t step = 0;
@@ -114,7 +114,7 @@ inline std::vector<step_t> spread_steps(const std::vector<step_t>& steps, std::s
 }
 
 template <class Store>
-http::response layer_heatmap(server_state<Store>& s, const api_request& r) {
+http::response layer_heatmap(detail::server_state<Store>& s, const api_request& r) {
     run_info run = s.require_run(r.param("run_id"));
     std::string_view stat = r.query.get_or("stat", "gradients.std");
     auto read = parse_layer_stat(stat);

@@ -9,7 +9,7 @@
 namespace tmon::api {
 
 template <class Store>
-http::response heartbeat(server_state<Store>& s, const api_request& r) {
+http::response heartbeat(detail::server_state<Store>& s, const api_request& r) {
     if (!r.body().empty()) require_json_body(r);
     trainer_identity who = json_body::parse_heartbeat(r.body(), r.who, r.limits());
     run_info run = s.require_run(r.param("run_id"));

@@ -15,7 +15,7 @@
 namespace tmon::api {
 
 template <class Store>
-http::response post_metrics(server_state<Store>& s, const api_request& r) {
+http::response post_metrics(detail::server_state<Store>& s, const api_request& r) {
     require_json_body(r);
     std::vector<metric_point> points = json_body::parse_metrics(r.body(), now_seconds(), r.limits());
     std::size_t accepted = points.size();
@@ -55,7 +55,7 @@ inline metric_query parse_metric_query(const api_request& r) {
 }
 
 template <class Store>
-std::vector<metric_series> query_series(server_state<Store>& s, const api_request& r, metric_query q) {
+std::vector<metric_series> query_series(detail::server_state<Store>& s, const api_request& r, metric_query q) {
     auto keys_param = r.query.get("keys");
     std::vector<std::string> keys = keys_param ? split_keys(*keys_param) : s.store().metric_keys(q.run_id);
     std::vector<metric_series> out;
@@ -96,7 +96,7 @@ inline std::string rows_json(std::string_view run_id, const std::vector<metric_s
 }
 
 template <class Store>
-http::response get_metrics(server_state<Store>& s, const api_request& r) {
+http::response get_metrics(detail::server_state<Store>& s, const api_request& r) {
     metric_query q = parse_metric_query(r);
     std::string_view format = r.query.get_or("format", "series");
     if (format != "series" && format != "rows")
@@ -142,13 +142,13 @@ inline std::string latest_json(std::string_view run_id, const std::vector<latest
 
 // On the work pool: reads the store and seeds the cache for the io thread.
 template <class Store>
-http::response latest_metrics(server_state<Store>& s, const api_request& r) {
+http::response latest_metrics(detail::server_state<Store>& s, const api_request& r) {
     return json_response(latest_json(r.param("run_id"), s.read_latest(r.param("run_id"))));
 }
 
 // On the io thread: answers from the cache, or passes to latest_metrics.
 template <class Store>
-std::optional<http::response> cached_latest_metrics(server_state<Store>& s, const api_request& r) {
+std::optional<http::response> cached_latest_metrics(detail::server_state<Store>& s, const api_request& r) {
     std::optional<http::response> out;
     s.cached_latest(r.param("run_id"), [&](const std::vector<latest_metric>& latest) {
         out = json_response(latest_json(r.param("run_id"), latest));
@@ -157,7 +157,7 @@ std::optional<http::response> cached_latest_metrics(server_state<Store>& s, cons
 }
 
 template <class Store>
-http::response metric_keys(server_state<Store>& s, const api_request& r) {
+http::response metric_keys(detail::server_state<Store>& s, const api_request& r) {
     run_info run = s.require_run(r.param("run_id"));
     std::string out;
     json_out::json_writer w(out);

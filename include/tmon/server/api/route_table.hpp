@@ -27,10 +27,10 @@
 
 #include "tmon/core/log.hpp"
 #include "tmon/server/api/route_query.hpp"
+#include "tmon/server/detail/server_state.hpp"
 #include "tmon/server/detail/work_pool.hpp"
 #include "tmon/server/http_error.hpp"
 #include "tmon/server/request_limits.hpp"
-#include "tmon/server/server_state.hpp"
 #include "tmon/server/trainer_identity.hpp"
 #include "tmon/transport/http/loggable.hpp"
 #include "tmon/transport/http/query.hpp"
@@ -113,19 +113,19 @@ inline http::response json_response(std::string body, int status = 200) {
 }
 
 template <class Store>
-using api_handler = http::response (*)(server_state<Store>&, const api_request&);
+using api_handler = http::response (*)(detail::server_state<Store>&, const api_request&);
 // Any callable of that signature: what an embedding program adds (server::get).
 template <class Store>
-using api_function = std::function<http::response(server_state<Store>&, const api_request&)>;
+using api_function = std::function<http::response(detail::server_state<Store>&, const api_request&)>;
 
 // Runs on an io thread: must not block or touch the store. nullopt: cannot answer from memory.
 template <class Store>
-using memory_handler = std::optional<http::response> (*)(server_state<Store>&, const api_request&);
+using memory_handler = std::optional<http::response> (*)(detail::server_state<Store>&, const api_request&);
 
 template <class Store>
 class route_table {
 public:
-    route_table(http::router& router, server_state<Store>& state, detail::work_pool& pool)
+    route_table(http::router& router, detail::server_state<Store>& state, detail::work_pool& pool)
         : router_(router), state_(state), pool_(pool) {}
 
     route_table& get(std::string_view pattern, api_handler<Store> h, accepts q = {}) {
@@ -180,7 +180,7 @@ private:
         return *this;
     }
 
-    static void handle(server_state<Store>& state, detail::work_pool& pool, const handlers& hs,
+    static void handle(detail::server_state<Store>& state, detail::work_pool& pool, const handlers& hs,
                        const route_shape& shape, http::request& req, const http::route_params& p, respond_fn respond) {
         api_request r;
         // route_params are views into the request's path, which is about to move: copy them.
@@ -210,10 +210,10 @@ private:
         offload(state, pool, hs.handler, std::make_shared<api_request>(std::move(r)), std::move(respond));
     }
 
-    static void offload(server_state<Store>& state, detail::work_pool& pool, const api_function<Store>& h,
+    static void offload(detail::server_state<Store>& state, detail::work_pool& pool, const api_function<Store>& h,
                         std::shared_ptr<api_request> r, respond_fn respond) {
         bool queued = pool.try_post([&state, h, r, respond]() mutable {
-            deferred_events events(state.bus());
+            detail::deferred_events events(state.bus());
             http::response answer = run(state, h, *r);
             events.seal();
             respond(std::move(answer));
@@ -235,7 +235,7 @@ private:
         return out;
     }
 
-    static std::optional<http::response> run_from_memory(server_state<Store>& state, memory_handler<Store> h,
+    static std::optional<http::response> run_from_memory(detail::server_state<Store>& state, memory_handler<Store> h,
                                                          const api_request& r) {
         try {
             return h(state, r);
@@ -258,7 +258,7 @@ private:
         return m == "POST" && !r.http.path.ends_with("/commands");
     }
 
-    static void count_liveness(server_state<Store>& state, const api_request& r, const http::response& res) {
+    static void count_liveness(detail::server_state<Store>& state, const api_request& r, const http::response& res) {
         if (res.status < 200 || res.status >= 300 || r.liveness_recorded || !is_trainer_write(r)) return;
         try {
             state.trainer_seen(std::string(r.param("run_id")), r.who);
@@ -268,7 +268,7 @@ private:
         }
     }
 
-    static http::response run(server_state<Store>& state, const api_function<Store>& h, const api_request& r) {
+    static http::response run(detail::server_state<Store>& state, const api_function<Store>& h, const api_request& r) {
         try {
             http::response res = h(state, r);
             count_liveness(state, r, res);
@@ -287,7 +287,7 @@ private:
     }
 
     http::router& router_;
-    server_state<Store>& state_;
+    detail::server_state<Store>& state_;
     detail::work_pool& pool_;
 };
 

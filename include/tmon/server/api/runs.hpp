@@ -37,7 +37,7 @@ inline run_query parse_run_query(const api_request& r) {
 }
 
 template <class Store>
-http::response list_runs(server_state<Store>& s, const api_request& r) {
+http::response list_runs(detail::server_state<Store>& s, const api_request& r) {
     run_query q = parse_run_query(r);
     run_page page = s.store().list_runs(q);
     std::string out;
@@ -53,12 +53,12 @@ http::response list_runs(server_state<Store>& s, const api_request& r) {
 }
 
 template <class Store>
-http::response get_run(server_state<Store>& s, const api_request& r) {
+http::response get_run(detail::server_state<Store>& s, const api_request& r) {
     return json_response(s.run_json(s.require_run(r.param("run_id"))));
 }
 
 template <class Store>
-http::response create_run(server_state<Store>& s, const api_request& r) {
+http::response create_run(detail::server_state<Store>& s, const api_request& r) {
     require_json_body(r);
     new_run nr = json_body::parse_new_run(r.body(), r.limits());
     // A replay of a known id returns the run as it is and announces nothing.
@@ -70,7 +70,7 @@ http::response create_run(server_state<Store>& s, const api_request& r) {
 }
 
 template <class Store>
-http::response update_run(server_state<Store>& s, const api_request& r) {
+http::response update_run(detail::server_state<Store>& s, const api_request& r) {
     require_json_body(r);
     run_update u = json_body::parse_run_update(r.body(), r.limits());
     run_info before = s.require_run(r.param("run_id"));
@@ -87,7 +87,7 @@ http::response update_run(server_state<Store>& s, const api_request& r) {
 }
 
 template <class Store>
-http::response delete_run(server_state<Store>& s, const api_request& r) {
+http::response delete_run(detail::server_state<Store>& s, const api_request& r) {
     std::string id(r.param("run_id"));
     if (!s.store().delete_run(id)) throw not_found(fmt::format("run '{}' does not exist", id));
     s.run_deleted(id);

@@ -11,7 +11,7 @@
 namespace tmon::api {
 
 template <class Store>
-http::response health(server_state<Store>& s, const api_request&) {
+http::response health(detail::server_state<Store>& s, const api_request&) {
     std::string out;
     json_out::json_writer(out)
         .begin_object()
@@ -24,7 +24,7 @@ http::response health(server_state<Store>& s, const api_request&) {
 }
 
 template <class Store>
-http::response version(server_state<Store>&, const api_request&) {
+http::response version(detail::server_state<Store>&, const api_request&) {
     std::string out;
     json_out::json_writer(out)
         .begin_object()
@@ -35,7 +35,7 @@ http::response version(server_state<Store>&, const api_request&) {
 }
 
 template <class Store>
-http::response system_status(server_state<Store>& s, const api_request&) {
+http::response system_status(detail::server_state<Store>& s, const api_request&) {
     auto latest = s.store().system_history(system_query{.limit = 1});
     if (latest.empty()) throw http_error(404, "no system sample has been taken yet", "no_samples");
     std::string out;
@@ -45,7 +45,7 @@ http::response system_status(server_state<Store>& s, const api_request&) {
 }
 
 template <class Store>
-http::response system_history(server_state<Store>& s, const api_request& r) {
+http::response system_history(detail::server_state<Store>& s, const api_request& r) {
     system_query q;
     if (auto v = r.number_query("time_min")) q.time_min = *v;
     if (auto v = r.number_query("time_max")) q.time_max = *v;
@@ -62,7 +62,7 @@ http::response system_history(server_state<Store>& s, const api_request& r) {
 // Each sample is stored (a replay of its host, rank and time replaces it),
 // counts as its host's sign of life, and goes to the run's WS subscribers.
 template <class Store>
-http::response post_run_system(server_state<Store>& s, const api_request& r) {
+http::response post_run_system(detail::server_state<Store>& s, const api_request& r) {
     require_json_body(r);
     std::string run_id(r.param("run_id"));
     auto samples = json_body::parse_system_samples(r.body(), run_id, r.who, r.limits());
@@ -83,7 +83,7 @@ http::response post_run_system(server_state<Store>& s, const api_request& r) {
 }
 
 template <class Store>
-http::response run_system_history(server_state<Store>& s, const api_request& r) {
+http::response run_system_history(detail::server_state<Store>& s, const api_request& r) {
     system_query q;
     q.run_id = s.require_run(r.param("run_id")).id;
     if (auto h = r.query.get("host"); h && !h->empty())

@@ -71,7 +71,7 @@ public:
 
     // slot: the connection's place in the registry; empty for one refused with 503.
     http_connection(asio::ip::tcp::socket socket, std::shared_ptr<io_worker> worker,
-                    std::shared_ptr<server_state> state, connection_slot slot)
+                    std::shared_ptr<transport_state> state, connection_slot slot)
         : socket_(std::move(socket)),
           worker_(std::move(worker)),
           state_(std::move(state)),
@@ -712,7 +712,7 @@ private:
 
     asio::ip::tcp::socket socket_;
     std::shared_ptr<io_worker> worker_;
-    std::shared_ptr<server_state> state_;
+    std::shared_ptr<transport_state> state_;
     http::request_parser parser_;
     deadline_timer timer_;
     std::string remote_;

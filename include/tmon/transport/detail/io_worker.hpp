@@ -96,7 +96,7 @@ public:
 };
 
 // Shared by the acceptor and every connection; outlives them all.
-struct server_state {
+struct transport_state {
     transport_config config;
     app_handlers handlers;
     connection_registry connections;

@@ -40,7 +40,7 @@ public:
     // connection is dropped without waiting for close_grace.
     static constexpr std::size_t discard_max_bytes = 1u << 20;
 
-    ws_session(asio::ip::tcp::socket socket, std::shared_ptr<io_worker> worker, std::shared_ptr<server_state> state,
+    ws_session(asio::ip::tcp::socket socket, std::shared_ptr<io_worker> worker, std::shared_ptr<transport_state> state,
                std::string remote, connection_slot slot)
         : socket_(std::move(socket)),
           worker_(std::move(worker)),
@@ -387,7 +387,7 @@ private:
 
     asio::ip::tcp::socket socket_;
     std::shared_ptr<io_worker> worker_;
-    std::shared_ptr<server_state> state_;
+    std::shared_ptr<transport_state> state_;
     ws::message_reader reader_;
     asio::steady_timer ping_timer_;
     asio::steady_timer close_timer_;

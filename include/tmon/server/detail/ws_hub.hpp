@@ -27,14 +27,12 @@
 
 #include "tmon/core/log.hpp"
 #include "tmon/detail/json_write.hpp"
-#include "tmon/server/event_bus.hpp"
+#include "tmon/server/detail/event_bus.hpp"
 #include "tmon/server/json_body.hpp"
 #include "tmon/server/request_limits.hpp"
 #include "tmon/transport/transport_concept.hpp"
 
-namespace tmon {
-
-namespace detail {
+namespace tmon::detail {
 
 // Points of one run waiting for one peer, one entry per step (a rewrite of the
 // same key and step replaces the value, as in the store).
@@ -106,8 +104,6 @@ inline std::string ws_reply_json(std::string_view type, std::optional<std::strin
     w.end_object();
     return out;
 }
-
-}  // namespace detail
 
 // Outside the class so it can be a default argument.
 struct ws_hub_limits {
@@ -322,4 +318,4 @@ private:
     std::unordered_map<std::uint64_t, std::shared_ptr<peer_state>> peers_;
 };
 
-}  // namespace tmon
+}  // namespace tmon::detail

@@ -15,21 +15,17 @@
 
 #include "tmon/core/clock.hpp"
 #include "tmon/core/types.hpp"
-#include "tmon/server/command_queue.hpp"
-#include "tmon/server/event_bus.hpp"
+#include "tmon/server/detail/command_queue.hpp"
+#include "tmon/server/detail/event_bus.hpp"
+#include "tmon/server/detail/latest_cache.hpp"
 #include "tmon/server/http_error.hpp"
 #include "tmon/server/json_out.hpp"
-#include "tmon/server/latest_cache.hpp"
 #include "tmon/server/liveness.hpp"
 #include "tmon/server/request_limits.hpp"
 #include "tmon/server/trainer_identity.hpp"
 #include "tmon/storage/storage_concept.hpp"
 
-namespace tmon {
-
-// Shown by /health; the store headers' presets specialise it (tmon/server.hpp).
-template <class Store>
-inline constexpr std::string_view storage_name_v = "custom";
+namespace tmon::detail {
 
 template <class Store>  // checked by server (assert_storage names what is missing)
 class server_state {
@@ -430,4 +426,4 @@ private:
     std::int64_t last_event_id_ = 0;
 };
 
-}  // namespace tmon
+}  // namespace tmon::detail

@@ -22,9 +22,7 @@
 
 #include "tmon/dashboard/assets.hpp"
 
-namespace tmon {
-
-namespace detail {
+namespace tmon::detail {
 
 inline std::optional<std::string> gunzip(std::string_view gz, std::size_t size_hint) {
     std::string out;
@@ -112,8 +110,6 @@ inline http::response not_modified(std::string_view etag, std::string_view cache
     r.headers.push_back({"Cache-Control", std::string(cache_control)});
     return r;
 }
-
-}  // namespace detail
 
 class static_site {
 public:
@@ -205,4 +201,4 @@ private:
     std::map<std::string_view, std::string> plain_;
 };
 
-}  // namespace tmon
+}  // namespace tmon::detail

@@ -18,7 +18,7 @@
 #include "tmon/core/clock.hpp"
 #include "tmon/core/types.hpp"
 
-namespace tmon {
+namespace tmon::detail {
 
 class command_queue {
 public:
@@ -74,4 +74,4 @@ private:
     std::map<std::string, std::vector<command>, std::less<>> by_run_;
 };
 
-}  // namespace tmon
+}  // namespace tmon::detail

@@ -17,7 +17,7 @@
 #include "tmon/core/log.hpp"
 #include "tmon/core/types.hpp"
 
-namespace tmon {
+namespace tmon::detail {
 
 struct live_event {
     enum class kind {
@@ -154,4 +154,4 @@ private:
     std::optional<std::uint64_t> turn_;
 };
 
-}  // namespace tmon
+}  // namespace tmon::detail
