@@ -30,6 +30,13 @@ start=$SECONDS
 say() { printf '== %-58s %4ds\n' "$*" $((SECONDS - start)); }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 snippet() { python3 "$here/readme_snippet.py" "$src/README.md" "$1" "$url"; }
+# contains REGEX COMMAND...: COMMAND succeeds and its output matches. Read whole first: with
+# grep -q on a pipe, COMMAND can die of SIGPIPE once grep has quit, which fails under pipefail.
+contains() {
+    local out
+    out=$("${@:2}") || return 1
+    grep -qE -- "$1" <<<"$out"
+}
 # links_none BINARY REGEX: the program must not be linked against those libraries.
 links_none() {
     if ldd "$1" | grep -E "$2"; then fail "$1 links $2"; fi
@@ -100,8 +107,8 @@ cmake -S "$here/cmake_import" -B "$work/import-compiled" "${fast[@]}" -DCONSUMER
     -DCMAKE_PREFIX_PATH="$work/prefix-compiled" >/dev/null
 cmake --build "$work/import-compiled" -j "$jobs" >/dev/null
 "$work/import-compiled/consumer"
-PKG_CONFIG_PATH=$work/prefix-compiled/share/pkgconfig pkg-config --cflags --libs tmon-compiled |
-    grep -q -- '-DTMON_SEPARATE_COMPILATION.*-ltmon_compiled\|-ltmon_compiled.*-DTMON_SEPARATE_COMPILATION' ||
+contains '-DTMON_SEPARATE_COMPILATION.*-ltmon_compiled|-ltmon_compiled.*-DTMON_SEPARATE_COMPILATION' \
+    env PKG_CONFIG_PATH="$work/prefix-compiled/share/pkgconfig" pkg-config --cflags --libs tmon-compiled ||
     fail "tmon-compiled.pc lacks the define or the library"
 
 say "vcpkg port's CMake options, features network and sqlite off"
@@ -144,7 +151,7 @@ readme_example >"$work/fetch/train.cpp"  # the README's target is tmon::server (
 cmake -S "$work/fetch" -B "$work/fetch/build" "${fast[@]}" >/dev/null
 [[ ! -e $work/fetch/build/_deps/tmon-build/tests ]] || fail "FetchContent built tmon's tests"
 cmake --build "$work/fetch/build" -j "$jobs" >/dev/null
-ldd "$work/fetch/build/train" | grep -q libsqlite3 || fail "README FetchContent consumer does not link SQLite?"
+contains libsqlite3 ldd "$work/fetch/build/train" || fail "README FetchContent consumer does not link SQLite?"
 
 if command -v meson >/dev/null && command -v ninja >/dev/null; then
     say "README meson subproject (wrap, v0.1.0)"
@@ -157,7 +164,7 @@ if command -v meson >/dev/null && command -v ninja >/dev/null; then
     targets=$(meson introspect --targets "$work/meson/build" | python3 -c 'import json,sys; print(" ".join(t["name"] for t in json.load(sys.stdin)))')
     [[ $targets == train ]] || fail "the meson subproject defines more than the user's target: $targets"
     meson compile -C "$work/meson/build" >/dev/null
-    ldd "$work/meson/build/train" | grep -q libsqlite3 || fail "README meson consumer does not link SQLite?"
+    contains libsqlite3 ldd "$work/meson/build/train" || fail "README meson consumer does not link SQLite?"
     # Every dependency name the wrap provides resolves (configure only: no more compiling).
     for dep in tmon tmon-sqlite tmon-jsonl tmon-client tmon-server-core tmon-full; do
         sed -i "s/dependency('[a-z-]*')/dependency('$dep')/" "$work/meson/meson.build"
@@ -166,7 +173,7 @@ if command -v meson >/dev/null && command -v ninja >/dev/null; then
     say "meson install: pkg-config files"
     meson setup "$work/meson-lib" "$src" -Dtests=false -Dexamples=false --prefix="$work/meson-prefix" >/dev/null
     meson install -C "$work/meson-lib" >/dev/null
-    PKG_CONFIG_PATH=$work/meson-prefix/share/pkgconfig pkg-config --libs tmon-server | grep -q -- -lsqlite3 ||
+    contains -lsqlite3 env PKG_CONFIG_PATH="$work/meson-prefix/share/pkgconfig" pkg-config --libs tmon-server ||
         fail "meson's tmon-server.pc lacks SQLite"
 else
     echo "meson/ninja missing: scripts/install_deps.sh test installs them" >&2
@@ -200,27 +207,27 @@ done
 
 say "README install finished: tmon-server in bin/, README consumer (tmon::server + sqlite_store)"
 wait $install_pid || { tail -40 "$work/readme-install.log"; fail "README install"; }
-"$HOME/.local/bin/tmon-server" --help | grep -q -- --port || fail "installed tmon-server --help"
+contains --port "$HOME/.local/bin/tmon-server" --help || fail "installed tmon-server --help"
 mkdir -p "$work/user/app"
 snippet cmake-consumer >"$work/user/app/CMakeLists.txt"
 readme_example >"$work/user/app/train.cpp"
 (cd "$work/user/app" && bash -euo pipefail -c "$(snippet cmake-consumer-build)") >"$work/user/app.log" 2>&1 ||
     { tail -40 "$work/user/app.log"; fail "README find_package consumer"; }
-ldd "$work/user/app/build/train" | grep -q libsqlite3 || fail "README consumer does not link SQLite?"
+contains libsqlite3 ldd "$work/user/app/build/train" || fail "README consumer does not link SQLite?"
 
 say "README pkg-config (the CMake install)"
 mkdir -p "$work/pc" "$work/pc-light"
 readme_example >"$work/pc/train.cpp"
 (cd "$work/pc" && bash -euo pipefail -c "$(snippet pkg-config | sed 's/ -O2 / -O0 /')") || fail "README pkg-config line"
-ldd "$work/pc/train" | grep -q libsqlite3 || fail "README pkg-config consumer does not link SQLite?"
+contains libsqlite3 ldd "$work/pc/train" || fail "README pkg-config consumer does not link SQLite?"
 # The same line for the light core: runs, and links neither SQLite nor zlib.
 cp "$here/consumers/light.cpp" "$work/pc-light/train.cpp"
 (cd "$work/pc-light" && bash -euo pipefail -c "$(snippet pkg-config | sed 's/ -O2 / -O0 /; s/--libs tmon-server)/--libs tmon)/')") ||
     fail "README pkg-config line with tmon"
 "$work/pc-light/train"
 links_none "$work/pc-light/train" 'libsqlite3|libz\.'
-PKG_CONFIG_PATH=$HOME/.local/share/pkgconfig pkg-config --libs tmon-server | grep -q -- -lsqlite3 || fail "tmon-server.pc lacks SQLite"
-if PKG_CONFIG_PATH=$HOME/.local/share/pkgconfig pkg-config --libs tmon-client | grep -q -- -lsqlite3; then
+contains -lsqlite3 env PKG_CONFIG_PATH="$HOME/.local/share/pkgconfig" pkg-config --libs tmon-server || fail "tmon-server.pc lacks SQLite"
+if contains -lsqlite3 env PKG_CONFIG_PATH="$HOME/.local/share/pkgconfig" pkg-config --libs tmon-client; then
     fail "tmon-client.pc pulls SQLite"
 fi
 
