@@ -1590,7 +1590,13 @@ private:
             // the records appended from now on, and the next open would cut them off.
             store_ack(0);
         }
-        std::uint64_t at = ack;
+        std::uint64_t at = record_start_at_or_before(ack, size);
+        if (at != ack)
+            tmon::log(log_level::warn, "journal",
+                      "{}: the acknowledged offset {} falls inside the record at {} (power loss or a foreign "
+                      "write?); sending that record again",
+                      path_.string(), ack, at);
+        ack = at;
         while (at < size) {
             auto rec = read_record(at, size);
             if (!rec) break;
@@ -1614,6 +1620,25 @@ private:
             tmon::log(log_level::info, "journal",
                       "{}: {} unsent records ({} points) from an earlier process, sending them first", path_.string(),
                       recovered_records_, recovered_points_);
+    }
+
+    // The ack is written at record ends only; one inside a record would cut the
+    // rest of it off. Walks the record headers (lengths only) up to it: where it
+    // falls inside a record, that record's start (requests are idempotent, so it
+    // is sent again). Where the acknowledged part itself is unreadable, the ack
+    // is all there is to go by.
+    std::uint64_t record_start_at_or_before(std::uint64_t ack, std::uint64_t size) const {
+        std::uint64_t at = 0;
+        while (at < ack) {
+            unsigned char head[header_bytes];
+            if (size - at < header_bytes || !pread_all(head, header_bytes, at)) return ack;
+            std::uint32_t len = get_u32(head);
+            if (len < 8 || len > max_record_bytes || size - at - header_bytes < len) return ack;
+            std::uint64_t next = at + header_bytes + len;
+            if (next > ack) return at;
+            at = next;
+        }
+        return ack;
     }
 
     void write_at(const std::string& rec, std::uint64_t at) {

@@ -2,7 +2,8 @@
 // journal was cut back, deleted or lost its tail while the ack file kept an old
 // offset): everything is replayed, and the stale offset is not kept on disk,
 // where it would later point into the records appended after it.
-// Found by tests/fuzz/fuzz_client_journal (corpus/crash-stale-ack-past-end).
+// Found by tests/fuzz/fuzz_client_journal (corpus/crash-stale-ack-past-end). And one
+// pointing inside a record: that record is sent again, the rest kept.
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
@@ -51,4 +52,29 @@ TEST_CASE("journal: a stale ack offset past the end is reset on disk, so records
     REQUIRE(second);
     CHECK(second->path == "/api/runs");
     CHECK(std::filesystem::file_size(dir.path() / "run_s.r0.journal") == j.end_offset());
+}
+
+TEST_CASE("journal: an ack offset inside a record sends that record again instead of cutting it and the rest off",
+          "[client][journal]") {
+    tmon::test::temp_dir dir;
+    std::uint64_t second_start = 0;
+    {
+        journal j(dir.path(), "run_m.r0", 1 << 20);
+        REQUIRE(j.append(journal_kind::metrics, "PUT", "/api/runs/run_m/metrics", "{\"step\":1}", 3));
+        second_start = j.end_offset();
+        REQUIRE(j.append(journal_kind::metrics, "PUT", "/api/runs/run_m/metrics", "{\"step\":2}", 5));
+        REQUIRE(j.append(journal_kind::metrics, "PUT", "/api/runs/run_m/metrics", "{\"step\":3}", 11));
+    }
+    // A power loss or a foreign write left the ack 5 bytes into the second record.
+    write_ack(dir.path() / "run_m.r0.ack", second_start + 5);
+    journal j(dir.path(), "run_m.r0", 1 << 20);
+    CHECK(j.acked_offset() == second_start);
+    CHECK(j.recovered_records() == 2);
+    CHECK(j.recovered_points() == 16);
+    auto second = j.read(second_start);
+    REQUIRE(second);
+    CHECK(second->body == "{\"step\":2}");
+    auto third = j.read(second->end_offset);
+    REQUIRE(third);
+    CHECK(third->body == "{\"step\":3}");
 }
