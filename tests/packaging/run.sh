@@ -7,7 +7,7 @@
 #   subproject from a local clone tagged v0.1.0; pkg-config from the CMake and the meson
 #   install; the single header with g++ and clang++ (and its #error below C++20);
 #   Conan's test_package against the CMake install; tmon::compiled (separate compilation)
-#   by add_subdirectory and installed.
+#   by add_subdirectory and installed; meson's tmon-compiled as a subproject and installed.
 #
 #   tests/packaging/run.sh [WORKDIR]      (TMON_JOBS: parallel jobs)
 #
@@ -41,6 +41,17 @@ contains() {
 links_none() {
     if ldd "$1" | grep -E "$2"; then fail "$1 links $2"; fi
 }
+# compiled_only OBJECT: separate compilation, the consumer's own object (server_core.cpp's)
+# calls the compiled server and holds none of the heavy templates.
+compiled_only() {
+    [[ -n $1 && -f $1 ]] || fail "the tmon::compiled consumer's object not found"
+    local symbols
+    symbols=$(nm -C "$1")  # not piped into grep -q: under pipefail nm's SIGPIPE would fail the check
+    grep -q ' U tmon::server<' <<<"$symbols" || fail "the tmon::compiled consumer does not call the compiled server"
+    if grep -E ' [TW] tmon::(server|detail::monitor_core|detail::memory_state)<' <<<"$symbols"; then
+        fail "the tmon::compiled consumer compiled the server, the monitor or the store itself"
+    fi
+}
 
 # The README's example, made a program: the functions it leaves to the reader.
 readme_example() {
@@ -73,6 +84,36 @@ say "README install (background: builds tmon-server)"
 mkdir -p "$work/user"
 (cd "$work/user" && bash -euo pipefail -c "$(snippet install)") >"$work/readme-install.log" 2>&1 &
 install_pid=$!
+
+# meson's tmon-compiled (separate compilation) as a subproject through the README's wrap,
+# then installed: compiles the library, so it runs in the background too (one job).
+mc=$work/meson-compiled
+meson_compiled() {
+    mkdir -p "$mc/subprojects"
+    snippet meson-wrap >"$mc/subprojects/tmon.wrap"
+    cp "$here/meson_subproject/meson.build" "$mc/"
+    cp -r "$here/consumers" "$mc/"
+    meson setup "$mc/build" "$mc" -Doptimization=0 --prefix="$mc/prefix"
+    meson compile -C "$mc/build" -j 1
+    "$mc/build/consumer-compiled"
+    "$mc/build/server-compiled"
+    compiled_only "$(find "$mc/build/server-compiled.p" -name '*server_core.cpp.o')"
+    # The option installs the library built above (nothing recompiles) and tmon-compiled.pc.
+    meson configure "$mc/build" -Dtmon:compiled=true
+    meson install -C "$mc/build" | tee "$mc/install.log"
+    if grep -q 'Compiling C++ object' "$mc/install.log"; then fail "meson install -Dtmon:compiled=true recompiled"; fi
+    [[ -n $(find "$mc/prefix" -name libtmon_compiled.a) ]] || fail "meson did not install libtmon_compiled.a"
+    # The light program against the installed .pc: the monitor and memory_store come from the library.
+    # shellcheck disable=SC2046  # pkg-config's flags are words
+    c++ -std=c++20 -O0 "$here/consumers/light.cpp" -o "$mc/light-pc" \
+        $(PKG_CONFIG_PATH=$mc/prefix/share/pkgconfig pkg-config --cflags --libs tmon-compiled)
+    "$mc/light-pc"
+}
+if command -v meson >/dev/null && command -v ninja >/dev/null; then
+    say "meson subproject: dependency('tmon-compiled'), installed (background)"
+    (set -euo pipefail; meson_compiled) >"$mc.log" 2>&1 &
+    meson_compiled_pid=$!
+fi
 
 say "install headers only, find_package per component"
 cmake -S "$src" -B "$work/lib" -DTMON_DEVELOPER_MODE=OFF -DTMON_BUILD_SERVER=OFF >/dev/null
@@ -135,14 +176,7 @@ cmake --build "$work/subdir" -j "$jobs" >/dev/null
 links_none "$work/subdir/consumer" 'libsqlite3|libz\.'
 "$work/subdir/consumer-compiled"
 "$work/subdir/server-compiled"
-# Separate compilation: the consumer's own object holds none of the heavy templates.
-obj=$(find "$work/subdir/CMakeFiles/server-compiled.dir" -name server_core.cpp.o)
-[[ -n $obj ]] || fail "server-compiled's object not found"
-symbols=$(nm -C "$obj")  # not piped into grep -q: under pipefail nm's SIGPIPE would fail the check
-grep -q ' U tmon::server<' <<<"$symbols" || fail "the tmon::compiled consumer does not call the compiled server"
-if grep -E ' [TW] tmon::(server|detail::monitor_core|detail::memory_state)<' <<<"$symbols"; then
-    fail "the tmon::compiled consumer compiled the server, the monitor or the store itself"
-fi
+compiled_only "$(find "$work/subdir/CMakeFiles/server-compiled.dir" -name server_core.cpp.o)"
 
 say "README FetchContent (GIT_TAG v0.1.0)"
 mkdir -p "$work/fetch"
@@ -161,20 +195,33 @@ if command -v meson >/dev/null && command -v ninja >/dev/null; then
     readme_example >"$work/meson/train.cpp"  # dependency('tmon-server'): built, not run (it serves :8000)
     meson setup "$work/meson/build" "$work/meson" -Doptimization=0 >"$work/meson/setup.log" 2>&1 ||
         { tail -30 "$work/meson/setup.log"; fail "meson setup"; }
-    targets=$(meson introspect --targets "$work/meson/build" | python3 -c 'import json,sys; print(" ".join(t["name"] for t in json.load(sys.stdin)))')
-    [[ $targets == train ]] || fail "the meson subproject defines more than the user's target: $targets"
+    # tmon defines tmon_compiled, built only when something links it.
+    targets=$(meson introspect --targets "$work/meson/build" | python3 -c 'import json,sys; print(" ".join(t["name"] for t in json.load(sys.stdin) if t["build_by_default"]))')
+    [[ $targets == train ]] || fail "the meson subproject builds more than the user's target: $targets"
     meson compile -C "$work/meson/build" >/dev/null
+    [[ -z $(find "$work/meson/build" -type f -path '*libtmon_compiled*') ]] || fail "the meson subproject built tmon-compiled, which nothing uses"
     contains libsqlite3 ldd "$work/meson/build/train" || fail "README meson consumer does not link SQLite?"
     # Every dependency name the wrap provides resolves (configure only: no more compiling).
-    for dep in tmon tmon-sqlite tmon-jsonl tmon-client tmon-server-core tmon-full; do
+    for dep in tmon tmon-sqlite tmon-jsonl tmon-client tmon-server-core tmon-full tmon-compiled; do
         sed -i "s/dependency('[a-z-]*')/dependency('$dep')/" "$work/meson/meson.build"
         meson setup --reconfigure "$work/meson/build" "$work/meson" >/dev/null 2>&1 || fail "meson: dependency('$dep')"
     done
+    say "meson subproject: dependency('tmon-compiled') finished (background), its tmon-compiled.pc"
+    wait $meson_compiled_pid || { tail -40 "$mc.log"; fail "meson subproject with tmon-compiled"; }
+    mpc() { PKG_CONFIG_PATH=$mc/prefix/share/pkgconfig pkg-config "$@" tmon-compiled; }
+    cpc() { PKG_CONFIG_PATH=$work/prefix-compiled/share/pkgconfig pkg-config "$@" tmon-compiled; }
+    [[ $(mpc --print-requires) == "$(cpc --print-requires)" ]] ||
+        fail "meson's tmon-compiled.pc requires $(mpc --print-requires | tr '\n' ' '), CMake's $(cpc --print-requires | tr '\n' ' ')"
+    [[ $(mpc --cflags-only-other) == "$(cpc --cflags-only-other)" && $(mpc --libs-only-l) == "$(cpc --libs-only-l)" ]] ||
+        fail "meson's tmon-compiled.pc: $(mpc --cflags --libs); CMake's: $(cpc --cflags --libs)"
+
     say "meson install: pkg-config files"
     meson setup "$work/meson-lib" "$src" -Dtests=false -Dexamples=false --prefix="$work/meson-prefix" >/dev/null
     meson install -C "$work/meson-lib" >/dev/null
     contains -lsqlite3 env PKG_CONFIG_PATH="$work/meson-prefix/share/pkgconfig" pkg-config --libs tmon-server ||
         fail "meson's tmon-server.pc lacks SQLite"
+    [[ -z $(find "$work/meson-prefix" -name 'libtmon_compiled*' -o -name tmon-compiled.pc) ]] ||
+        fail "meson installed tmon-compiled without -Dcompiled=true"
 else
     echo "meson/ninja missing: scripts/install_deps.sh test installs them" >&2
     exit 1
