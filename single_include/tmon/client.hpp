@@ -3375,8 +3375,9 @@ std::vector<T> read_list(std::string_view body, const char* k, Read read) {
     std::vector<T> out;
     auto doc = parse(body);
     if (!doc) return out;
-    auto it = doc->FindMember(k);
-    if (it == doc->MemberEnd() || !it->value.IsArray()) return out;
+    const auto& d = *doc;  // const: clang finds RapidJSON's iterator == ambiguous when reversed
+    auto it = d.FindMember(k);
+    if (it == d.MemberEnd() || !it->value.IsArray()) return out;
     for (const auto& x : it->value.GetArray())
         if (x.IsObject()) out.push_back(read(x));
     return out;

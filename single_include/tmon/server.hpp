@@ -12106,6 +12106,7 @@ void add_run_routes(route_table<Store>& t) {
 // Health, version, and the machine's samples (CPU, memory, GPUs): the
 // server's own under /api/system, a remote trainer's under its run.
 #include <string>
+#include <vector>
 
 
 namespace tmon::api {
@@ -12144,19 +12145,27 @@ http::response system_status(detail::server_state<Store>& s, const api_request&)
     return json_response(std::move(out));
 }
 
-template <class Store>
-http::response system_history(detail::server_state<Store>& s, const api_request& r) {
+// The window both history routes take: time_min, time_max, limit (1000 by default).
+inline system_query history_window(const api_request& r) {
     system_query q;
     if (auto v = r.number_query("time_min")) q.time_min = *v;
     if (auto v = r.number_query("time_max")) q.time_max = *v;
     q.limit = r.int_query<std::size_t>("limit", 1, 1'000'000).value_or(1000);
-    auto samples = s.store().system_history(q);
+    return q;
+}
+
+inline http::response samples_response(const std::vector<system_sample>& samples) {
     std::string out;
     json_out::json_writer w(out);
     w.begin_object().key("samples").begin_array();
     for (const auto& x : samples) json_out::write_system_sample(w, x);
     w.end_array().end_object();
     return json_response(std::move(out));
+}
+
+template <class Store>
+http::response system_history(detail::server_state<Store>& s, const api_request& r) {
+    return samples_response(s.store().system_history(history_window(r)));
 }
 
 // Each sample is stored (a replay of its host, rank and time replaces it),
@@ -12184,21 +12193,12 @@ http::response post_run_system(detail::server_state<Store>& s, const api_request
 
 template <class Store>
 http::response run_system_history(detail::server_state<Store>& s, const api_request& r) {
-    system_query q;
+    system_query q = history_window(r);
     q.run_id = s.require_run(r.param("run_id")).id;
     if (auto h = r.query.get("host"); h && !h->empty())
         q.host = checked_host(*h, r.limits().host_bytes, "query parameter 'host'", 400);
     q.rank = r.int_query<int>("rank", 0, max_trainer_rank);
-    if (auto v = r.number_query("time_min")) q.time_min = *v;
-    if (auto v = r.number_query("time_max")) q.time_max = *v;
-    q.limit = r.int_query<std::size_t>("limit", 1, 1'000'000).value_or(1000);
-    auto samples = s.store().system_history(q);
-    std::string out;
-    json_out::json_writer w(out);
-    w.begin_object().key("samples").begin_array();
-    for (const auto& x : samples) json_out::write_system_sample(w, x);
-    w.end_array().end_object();
-    return json_response(std::move(out));
+    return samples_response(s.store().system_history(q));
 }
 
 template <class Store>
@@ -18877,8 +18877,9 @@ std::vector<T> read_list(std::string_view body, const char* k, Read read) {
     std::vector<T> out;
     auto doc = parse(body);
     if (!doc) return out;
-    auto it = doc->FindMember(k);
-    if (it == doc->MemberEnd() || !it->value.IsArray()) return out;
+    const auto& d = *doc;  // const: clang finds RapidJSON's iterator == ambiguous when reversed
+    auto it = d.FindMember(k);
+    if (it == d.MemberEnd() || !it->value.IsArray()) return out;
     for (const auto& x : it->value.GetArray())
         if (x.IsObject()) out.push_back(read(x));
     return out;
