@@ -5,6 +5,10 @@
 #   server       tmon/server.hpp + server<sqlite_store> (README's example)
 #   server_sep   the same, separate compilation: linked against src/*.cpp compiled once
 #   single light the light TU through single_include/tmon/tmon.hpp (generated fresh)
+#   floors       server_lib: src/server.cpp alone, the server<sqlite_store> a header-only
+#                server TU compiles too (its floor); floor_sep: the light TU plus
+#                sqlite_store.hpp and server_config.hpp in separate compilation, what a TU
+#                would still parse if server.hpp held declarations only (server_sep's floor)
 #   baselines    whichever is installed: spdlog hello (libspdlog-dev), fmt hello,
 #                <asio.hpp> alone, nlohmann/json (nlohmann-json3-dev), cpp-httplib hello
 #
@@ -34,6 +38,10 @@ cp tests/packaging/consumers/light.cpp "$work/light.cpp"
         'static std::string save(const char* path) { return path; }'
     python3 tests/packaging/readme_snippet.py README.md example
 } >"$work/server.cpp"
+{
+    printf '%s\n' '#include <tmon/storage/sqlite_store.hpp>' '#include <tmon/server/server_config.hpp>'
+    grep -v -e 'SQLITE_VERSION' -e '^#error' -e '^#endif' tests/packaging/consumers/light.cpp
+} >"$work/floor_sep.cpp"
 cat >"$work/fmt_hello.cpp" <<'EOF'
 #include <fmt/format.h>
 int main() { fmt::print("hello {}\n", 42); }
@@ -62,7 +70,8 @@ tus=("light|$work/light.cpp|-Iinclude"
      "light_sep|$work/light.cpp|-Iinclude $sep"
      "server|$work/server.cpp|-Iinclude -DASIO_STANDALONE"
      "server_sep|$work/server.cpp|-Iinclude -DASIO_STANDALONE $sep"
-     "single_light|$work/light.cpp|-I$work/single")
+     "single_light|$work/light.cpp|-I$work/single"
+     "floor_sep|$work/floor_sep.cpp|-Iinclude $sep")
 # Debian's spdlog is the compiled library over the system fmt: its pkg-config flags say so.
 [[ -d /usr/include/spdlog ]] && tus+=("spdlog_hello|$work/spdlog_hello.cpp|$(pkg-config --cflags spdlog 2>/dev/null)")
 tus+=("fmt_hello|$work/fmt_hello.cpp|" "asio|$work/asio.cpp|-DASIO_STANDALONE")
@@ -84,7 +93,7 @@ for ((i = 0; i < runs; ++i)); do
     done
 done
 declare -A secs
-order=(light light_sep server server_sep single_light spdlog_hello fmt_hello asio nlohmann httplib compiled_lib)
+order=(light light_sep server server_lib server_sep floor_sep single_light spdlog_hello fmt_hello asio nlohmann httplib compiled_lib)
 for tu in "${tus[@]}"; do
     name=${tu%%|*}
     [[ -z ${failed[$name]:-} ]] || continue
@@ -100,6 +109,7 @@ for f in src/*.cpp; do
 done
 wait
 secs[compiled_lib]=$(cat "$work"/lib/*.time | awk '{s += $1 + $2} END {printf "%.2f", s}')
+secs[server_lib]=$(awk '{printf "%.2f", $1 + $2}' "$work/lib/server.time")
 "$cxx" "${flags[@]}" -Iinclude -DASIO_STANDALONE $sep -c "$work/server.cpp" -o "$work/server_sep.o"
 "$cxx" "$work/server_sep.o" "$work"/lib/*.o -o "$work/server_sep" -lfmt -lsqlite3 -lz -pthread -ldl ||
     { echo "server_sep did not link against src/*.cpp"; exit 1; }
@@ -122,6 +132,6 @@ for name in "${order[@]}"; do
         "$(awk -v a="$s" -v b="${secs[$hello]:-}" 'BEGIN {if (b > 0) printf "%.1fx", a / b}')" \
         "$(awk -v a="$s" -v b="${secs[asio]:-}" 'BEGIN {if (b > 0) printf "%.1fx", a / b}')"
 done
-for name in light light_sep server server_sep single_light; do
+for name in light light_sep server server_sep single_light floor_sep; do
     [[ -n ${secs[$name]:-} ]] || { echo "$name did not compile:"; tail -20 "$work/$name.err"; exit 1; }
 done

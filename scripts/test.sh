@@ -43,7 +43,8 @@ stage ctest ctest --test-dir "$build" --output-on-failure -j "$jobs" -LE case
 stage packaging tests/packaging/run.sh "$build/packaging"
 # libFuzzer (clang, ASan+UBSan): every parser 10 s from its seed corpus.
 stage fuzz env TMON_FUZZ_BUILD="$build/fuzz" TMON_JOBS="$jobs" scripts/fuzz.sh 10
-# ThreadSanitizer: the monitor, storage, transport and server tests.
+# ThreadSanitizer: every area's tests, built against single_include/ (so the suite runs once
+# against include/ above and once against the single header here).
 stage tsan tests/tsan/run.sh "$build/tsan" "$jobs"
 if [[ -f dashboard/package.json ]]; then
   stage npm-ci npm --prefix dashboard ci --no-audit --no-fund
