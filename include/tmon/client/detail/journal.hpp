@@ -251,12 +251,14 @@ private:
             store_ack(0);
         }
         std::uint64_t at = record_start_at_or_before(ack, size);
-        if (at != ack)
+        if (at != ack) {
             tmon::log(log_level::warn, "journal",
                       "{}: the acknowledged offset {} falls inside the record at {} (power loss or a foreign "
                       "write?); sending that record again",
                       path_.string(), ack, at);
-        ack = at;
+            store_ack(at);  // once: the next open starts from a record boundary
+            ack = at;
+        }
         while (at < size) {
             auto rec = read_record(at, size);
             if (!rec) break;
@@ -283,20 +285,16 @@ private:
     }
 
     // The ack is written at record ends only; one inside a record would cut the
-    // rest of it off. Walks the record headers (lengths only) up to it: where it
-    // falls inside a record, that record's start (requests are idempotent, so it
-    // is sent again). Where the acknowledged part itself is unreadable, the ack
-    // is all there is to go by.
+    // rest of it off. Walks the records up to it: where it falls inside one,
+    // that record's start (requests are idempotent, so it is sent again). Where
+    // the acknowledged part itself is unreadable, the ack is all there is to go by.
     std::uint64_t record_start_at_or_before(std::uint64_t ack, std::uint64_t size) const {
         std::uint64_t at = 0;
         while (at < ack) {
-            unsigned char head[header_bytes];
-            if (size - at < header_bytes || !pread_all(head, header_bytes, at)) return ack;
-            std::uint32_t len = get_u32(head);
-            if (len < 8 || len > max_record_bytes || size - at - header_bytes < len) return ack;
-            std::uint64_t next = at + header_bytes + len;
-            if (next > ack) return at;
-            at = next;
+            auto rec = read_record(at, size);
+            if (!rec) return ack;
+            if (rec->end_offset > ack) return at;
+            at = rec->end_offset;
         }
         return ack;
     }
