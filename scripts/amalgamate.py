@@ -129,12 +129,10 @@ def render(name):
 
 
 def held(name):
-    """The headers name holds outside any #if, as render inlines them (the test shim's map)."""
-    entries = OUTPUTS[name][0]
-    seen, always = set(), unconditional_closure(entries)
-    for entry in entries:
-        inline(entry, seen, [], always)
-    return seen
+    """The headers name holds (the test shim's map): each one render inlines, also those under
+    #if !defined(TMON_SEPARATE_COMPILATION) (a server's definitions), which a TU built without
+    that macro gets."""
+    return set(re.findall(r"^// ---- begin (tmon/\S+)$", render(name), flags=re.M))
 
 
 def main():

@@ -11,7 +11,6 @@
 #include "tmon/server/server.hpp"
 #include "tmon/storage/jsonl_store.hpp"
 #include "tmon/storage/memory_store.hpp"
-#include "tmon/transport/asio_transport.hpp"
 
 namespace tmon {
 
@@ -26,10 +25,10 @@ using jsonl_server = server<jsonl_store>;
 }  // namespace tmon
 
 // Separate compilation: see TMON_MEMORY_STORE_TEMPLATES (storage/memory_store.hpp);
-// defined in src/server_core.cpp. The server over Store, what it keeps and the
-// monitor srv.start_run() returns.
+// defined in src/server_core.cpp. The server over Store, its recorder and the
+// monitor srv.start_run() returns; what the server holds (detail::server_impl)
+// is defined only where server_impl.hpp is included, so it needs no extern.
 #define TMON_SERVER_TEMPLATES(declare, Store)                                        \
-    declare template class detail::server_state<Store>;                              \
     declare template class server_recorder<Store>;                                   \
     declare template class detail::monitor_core<server_recorder<Store>, no_sampler>; \
     declare template class monitor<server_recorder<Store>, no_sampler>;              \

@@ -3,6 +3,7 @@
 #include "tmon/monitor/monitor.hpp"
 #include "tmon/server/detail/server_state.hpp"
 #include "tmon/server/server_recorder.hpp"
+#include "tmon/server/server_recorder_impl.hpp"
 #include "tmon/storage/memory_store.hpp"
 
 static_assert(tmon::recorder<tmon::server_recorder<tmon::memory_store>>);
